@@ -1,0 +1,52 @@
+# kubeharden: the two commands a newcomer needs are `make demo` and `make check`.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS := -G Ninja -DKH_WERROR=ON
+
+.PHONY: all deps build demo check test test-asan bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B build $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j $(JOBS)
+
+# Scan the bundled examples; exit 1 (findings) is the expected outcome of the demo.
+demo: build
+	@echo "== kubeharden scan examples/"
+	@./build/kubeharden scan examples/; rc=$$?; \
+	  if [ $$rc -gt 1 ]; then exit $$rc; fi; \
+	  echo "== exit code $$rc: findings at or above --fail-on high (see README, Exit codes)"
+
+test: build
+	@cd build && ctest -j $(JOBS) --output-on-failure
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B build-asan $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j $(JOBS) --output-on-failure
+
+check: test test-asan
+
+bench: deps
+	@cmake -S . -B build-bench $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Release -DKH_BENCH=ON -DKH_TESTS=OFF >/dev/null
+	@cmake --build build-bench -j $(JOBS)
+	@bench/run.sh build-bench
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target loader_fuzzer
+	@mkdir -p build-fuzz/corpus-loader
+	@./build-fuzz/loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  build-fuzz/corpus-loader fuzz/corpus/loader
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'fuzz/*.cpp' 'fuzz/*.h')
+
+clean:
+	@rm -rf build build-asan build-bench build-fuzz

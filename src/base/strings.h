@@ -1,0 +1,24 @@
+// Small string helpers shared by every layer. Pure functions, no allocation unless they return
+// a std::string.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kh {
+
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> splitTrimmed(std::string_view s, char sep);  // empty items dropped
+bool iequals(std::string_view a, std::string_view b);
+std::string toUpper(std::string_view s);
+// Shell-style glob with '*' and '?' only (used for exceptions by kind/namespace/name).
+bool globMatch(std::string_view pattern, std::string_view text);
+// Is `date` (YYYY-MM-DD) strictly before `today` (YYYY-MM-DD)? Both must be valid dates.
+bool isValidDate(std::string_view date);
+// Today's date in UTC as YYYY-MM-DD; KUBEHARDEN_TODAY overrides it (tests use it).
+std::string todayUtc();
+// FNV-1a 64-bit, rendered as 16 hex digits. Used for stable fingerprints, not for security.
+std::string fingerprintHex(std::string_view data);
+
+}  // namespace kh

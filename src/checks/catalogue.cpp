@@ -1,0 +1,18 @@
+// The one list of every check kubeharden ships: each area's module adds its checks, one sorted
+// line per check, and the Registry sorts the union by ID.
+#include "checks/image/image_checks.h"
+#include "checks/pod/pod_checks.h"
+#include "checks/registry.h"
+#include "checks/secrets/secrets_checks.h"
+
+namespace kh {
+
+std::vector<std::unique_ptr<Check>> makeCatalogue() {
+  std::vector<std::unique_ptr<Check>> out;
+  addImageChecks(out);
+  addPodChecks(out);
+  addSecretsChecks(out);
+  return out;
+}
+
+}  // namespace kh

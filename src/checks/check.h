@@ -1,0 +1,104 @@
+// The check model (DESIGN.md §2): constexpr metadata, a const and stateless check() per object,
+// an optional finish() for cross-object checks, and findings delivered to a FindingSink.
+//
+// Checks never throw, print or log. Options are read once by configure() before the scan; after
+// that a check is immutable and may be called from several threads at once.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "model/object.h"
+
+namespace kh {
+
+enum class Severity : uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };
+
+std::string_view severityName(Severity s);
+std::optional<Severity> parseSeverity(std::string_view s);
+
+// Equivalent controls and IDs in standards and other scanners (comma-separated where several).
+struct CheckRefs {
+  std::string_view cis;         // CIS Kubernetes Benchmark
+  std::string_view nsa;         // NSA/CISA Kubernetes Hardening Guide
+  std::string_view pss;         // Pod Security Standards level:check
+  std::string_view mitre;       // MITRE ATT&CK technique
+  std::string_view kube_linter;
+  std::string_view trivy;       // AVD-KSV-xxxx
+  std::string_view kubescape;   // C-xxxx
+  std::string_view polaris;
+  std::string_view checkov;
+};
+
+enum class Scope : uint8_t {
+  kPodSpec,  // every object that carries a pod spec (any workload or CRD template)
+  kKinds,    // the object kinds listed in `kinds`
+};
+
+struct CheckMeta {
+  std::string_view id;     // stable kebab-case <area>-<name>
+  std::string_view title;  // short, sentence case
+  Severity severity;
+  std::string_view group;  // "security" or "reliability"
+  bool enabled_by_default;
+  Scope scope;
+  std::span<const std::string_view> kinds;
+  std::string_view remediation;
+  CheckRefs refs;
+};
+
+struct Finding {
+  std::string_view check_id;
+  Severity severity = Severity::kMedium;
+  const Object* object = nullptr;
+  std::string container;  // empty when the finding is not about one container
+  std::string path;       // field path, e.g. spec.template.spec.containers[0].securityContext
+  SourcePos pos;          // the field, or its nearest existing parent
+  std::string message;
+  std::string_view remediation;
+  // Set by the engine after the checks ran.
+  bool suppressed = false;
+  std::string suppression_kind;    // "annotation" or "config"
+  std::string suppression_reason;
+  std::string fingerprint;
+};
+
+class FindingSink {
+ public:
+  virtual ~FindingSink() = default;
+  virtual void add(Finding f) = 0;
+};
+
+class VectorSink : public FindingSink {
+ public:
+  void add(Finding f) override { findings.push_back(std::move(f)); }
+  std::vector<Finding> findings;
+};
+
+class ScanIndex;
+
+// What a check may consult besides the object: the index of every object in the scan.
+struct CheckContext {
+  const ScanIndex* index = nullptr;
+};
+
+class Check {
+ public:
+  virtual ~Check() = default;
+  virtual const CheckMeta& meta() const = 0;
+  // Reads the check's options (a map from the config file, or nullptr). The default accepts
+  // none. Errors name the offending option.
+  virtual Status configure(const Node* options);
+  virtual void check(const Object& obj, const CheckContext& ctx, FindingSink& sink) const = 0;
+  virtual void finish(const CheckContext& /*ctx*/, FindingSink& /*sink*/) const {}
+
+ protected:
+  Finding finding(const Object& obj, SourcePos pos, std::string path, std::string message,
+                  std::string_view container = {}) const;
+};
+
+}  // namespace kh

@@ -1,0 +1,9 @@
+#include "checks/image/image_checks.h"
+
+namespace kh {
+
+void addImageChecks(std::vector<std::unique_ptr<Check>>& out) {
+  out.push_back(makeImageLatestTag());
+}
+
+}  // namespace kh

@@ -1,0 +1,33 @@
+// Factories of the pod-area checks (one per file in this folder) and the area's module.
+// Checks have no header of their own: nothing but the module ever names their classes.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "checks/check.h"
+
+namespace kh {
+
+std::unique_ptr<Check> makePodCapabilitiesDangerous();
+std::unique_ptr<Check> makePodCapabilitiesDropAll();
+std::unique_ptr<Check> makePodHostIpc();
+std::unique_ptr<Check> makePodHostNetwork();
+std::unique_ptr<Check> makePodHostPid();
+std::unique_ptr<Check> makePodHostPort();
+std::unique_ptr<Check> makePodHostpath();
+std::unique_ptr<Check> makePodHostpathSensitive();
+std::unique_ptr<Check> makePodMemoryLimit();
+std::unique_ptr<Check> makePodPrivilegeEscalation();
+std::unique_ptr<Check> makePodPrivileged();
+std::unique_ptr<Check> makePodReadonlyRootFs();
+std::unique_ptr<Check> makePodRunAsNonRoot();
+std::unique_ptr<Check> makePodRunAsRootUser();
+std::unique_ptr<Check> makePodRuntimeSocket();
+std::unique_ptr<Check> makePodSaTokenAutomount();
+std::unique_ptr<Check> makePodSeccompMissing();
+std::unique_ptr<Check> makePodSeccompUnconfined();
+
+void addPodChecks(std::vector<std::unique_ptr<Check>>& out);
+
+}  // namespace kh

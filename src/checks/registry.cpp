@@ -1,0 +1,44 @@
+#include "checks/registry.h"
+
+#include <algorithm>
+
+namespace kh {
+
+Registry::Registry(std::vector<std::unique_ptr<Check>> checks) : checks_(std::move(checks)) {
+  std::sort(checks_.begin(), checks_.end(),
+            [](const auto& a, const auto& b) { return a->meta().id < b->meta().id; });
+  for (const auto& c : checks_) {
+    if (c->meta().scope == Scope::kPodSpec) {
+      pod_checks_.push_back(c.get());
+    } else {
+      for (std::string_view k : c->meta().kinds) by_kind_[k].push_back(c.get());
+    }
+  }
+}
+
+void Registry::dispatch(const Object& obj, const CheckContext& ctx, FindingSink& sink) const {
+  if (obj.pod)
+    for (const Check* c : pod_checks_) c->check(obj, ctx, sink);
+  if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
+    for (const Check* c : it->second) c->check(obj, ctx, sink);
+}
+
+void Registry::finish(const CheckContext& ctx, FindingSink& sink) const {
+  for (const auto& c : checks_) c->finish(ctx, sink);
+}
+
+std::vector<const Check*> Registry::applicable(const Object& obj) const {
+  std::vector<const Check*> out;
+  if (obj.pod) out = pod_checks_;
+  if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
+    out.insert(out.end(), it->second.begin(), it->second.end());
+  return out;
+}
+
+const Check* Registry::find(std::string_view id) const {
+  for (const auto& c : checks_)
+    if (c->meta().id == id) return c.get();
+  return nullptr;
+}
+
+}  // namespace kh

@@ -1,0 +1,22 @@
+#include "checks/scan_index.h"
+
+#include <fmt/format.h>
+
+namespace kh {
+
+std::string ScanIndex::key(std::string_view kind, std::string_view ns, std::string_view name) {
+  return fmt::format("{}\x1f{}\x1f{}", kind, ns, name);
+}
+
+void ScanIndex::add(const Object* o) {
+  all_.push_back(o);
+  by_key_.emplace(key(o->ref.kind, o->ref.namespace_, o->ref.name), o);
+}
+
+const Object* ScanIndex::find(std::string_view kind, std::string_view ns,
+                              std::string_view name) const {
+  auto it = by_key_.find(key(kind, ns, name));
+  return it == by_key_.end() ? nullptr : it->second;
+}
+
+}  // namespace kh

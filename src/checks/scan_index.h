@@ -1,0 +1,27 @@
+// ScanIndex: every object of one scan, looked up by (kind, namespace, name). Built once before
+// the checks run (DESIGN.md §5: cross-object facts are computed once per scan, never per check).
+// Immutable after build(); thread-safe to read.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "model/object.h"
+
+namespace kh {
+
+class ScanIndex {
+ public:
+  void add(const Object* o);
+  const Object* find(std::string_view kind, std::string_view ns, std::string_view name) const;
+  const std::vector<const Object*>& all() const { return all_; }
+
+ private:
+  static std::string key(std::string_view kind, std::string_view ns, std::string_view name);
+  std::unordered_map<std::string, const Object*> by_key_;
+  std::vector<const Object*> all_;
+};
+
+}  // namespace kh

@@ -1,0 +1,25 @@
+// The subcommands of the kubeharden CLI. Each registers its options on the CLI11 app and
+// returns a runner that yields the process exit code (0 clean, 1 findings at or above
+// --fail-on, 2 usage or configuration error, 3 input error; see README "Exit codes").
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace kh {
+
+constexpr int kExitClean = 0;
+constexpr int kExitFindings = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInput = 3;
+
+extern const char* const kVersion;
+
+using Runner = std::function<int()>;
+
+Runner addScanCommand(CLI::App& app);
+Runner addChecksCommand(CLI::App& app);
+Runner addExplainCommand(CLI::App& app);
+
+}  // namespace kh

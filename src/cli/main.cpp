@@ -1,0 +1,41 @@
+#include <cstdio>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace kh {
+const char* const kVersion = "0.1.0";
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"kubeharden: Kubernetes security checks from build to runtime", "kubeharden"};
+  app.set_version_flag("--version", std::string("kubeharden ") + kh::kVersion);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  std::vector<std::pair<CLI::App*, kh::Runner>> commands;
+  auto add = [&](const char* name, const char* help, kh::Runner (*reg)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    commands.emplace_back(sub, reg(*sub));
+  };
+  add("scan", "Scan Kubernetes manifests (files, directories, - for stdin) for misconfigurations",
+      kh::addScanCommand);
+  add("checks", "List every check with its severity and references", kh::addChecksCommand);
+  add("explain", "Print the documentation of a check", kh::addExplainCommand);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "kubeharden: %s\nRun 'kubeharden --help' for usage.\n", e.what());
+    return kh::kExitUsage;
+  }
+  for (auto& [sub, run] : commands)
+    if (sub->parsed()) return run();
+  return kh::kExitUsage;
+}

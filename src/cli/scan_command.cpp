@@ -1,0 +1,134 @@
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "config/baseline.h"
+#include "report/report.h"
+#include "scan/scan.h"
+
+namespace kh {
+namespace {
+
+struct ScanArgs {
+  std::vector<std::string> paths;
+  std::vector<std::string> formats;
+  std::vector<std::string> outputs;
+  std::string fail_on = "high";
+  std::string config;
+  std::string baseline;
+  bool no_inline_ignores = false;
+  bool strict = false;
+  bool no_color = false;
+  unsigned threads = 0;
+  std::string docs_url = "https://github.com/kubeharden/kubeharden/blob/main/docs/checks/";
+};
+
+int usageError(const std::string& msg) {
+  std::fprintf(stderr, "kubeharden scan: %s\n", msg.c_str());
+  return kExitUsage;
+}
+
+int runScanCommand(const ScanArgs& a) {
+  auto specs = pairOutputs(a.formats, a.outputs, {"text", "json", "sarif", "junit"});
+  if (!specs) return usageError(specs.error().describe());
+  std::optional<Severity> fail_on;
+  if (a.fail_on != "none") {
+    fail_on = parseSeverity(a.fail_on);
+    if (!fail_on) return usageError(fmt::format("--fail-on: unknown severity '{}'", a.fail_on));
+  }
+
+  ScanOptions opts;
+  opts.inputs = a.paths.empty() ? std::vector<std::string>{"."} : a.paths;
+  opts.inline_ignores = !a.no_inline_ignores;
+  opts.threads = a.threads;
+  std::string config_path = a.config;
+  if (config_path.empty() && std::filesystem::exists(".kubeharden.yaml"))
+    config_path = ".kubeharden.yaml";
+  if (!config_path.empty()) {
+    auto cfg = loadConfig(config_path);
+    if (!cfg) return usageError(cfg.error().describe());
+    opts.config = std::move(cfg.value());
+  }
+  // Check options are configuration: a bad one is a usage error (2), found before any input is read.
+  if (auto reg = buildRegistry(opts.config); !reg) return usageError(reg.error().describe());
+  if (!a.baseline.empty()) {
+    auto base = loadBaseline(a.baseline);
+    if (!base) return usageError(base.error().describe());
+    opts.baseline = std::move(base.value());
+  }
+
+  auto result = runScan(std::move(opts));
+  if (!result) {
+    std::fprintf(stderr, "kubeharden scan: %s\n", result.error().describe().c_str());
+    return kExitInput;
+  }
+  ScanResult& r = result.value();
+
+  for (const OutputSpec& s : *specs) {
+    bool to_stdout = s.file.empty() || s.file == "-";
+    ReportContext ctx{r, kVersion, !a.no_color && s.format == "text" && useColor(to_stdout),
+                      a.docs_url};
+    std::string data;
+    if (s.format == "text") data = renderText(ctx);
+    else if (s.format == "json") data = renderJson(ctx);
+    else if (s.format == "sarif") data = renderSarif(ctx);
+    else data = renderJunit(ctx);
+    if (Status st = writeOutput(s.file, data); !st) return usageError(st.error().describe());
+  }
+
+  // Errors always reach stderr, whatever the formats chosen.
+  for (const Error& e : r.errors) std::fprintf(stderr, "error: %s\n", e.describe().c_str());
+  if (r.objects == 0) {
+    std::fprintf(stderr,
+                 "kubeharden scan: no Kubernetes objects found in the input (%zu files read); "
+                 "nothing was checked\n",
+                 r.files.size());
+    return kExitInput;
+  }
+  if (!r.errors.empty()) return kExitInput;
+  if (a.strict && !r.diagnostics.empty()) {
+    std::fprintf(stderr, "kubeharden scan: %zu diagnostics and --strict is set\n",
+                 r.diagnostics.size());
+    return kExitInput;
+  }
+  if (fail_on) {
+    for (const Finding& f : r.findings)
+      if (!f.suppressed && f.severity >= *fail_on) return kExitFindings;
+  }
+  return kExitClean;
+}
+
+}  // namespace
+
+Runner addScanCommand(CLI::App& app) {
+  auto a = std::make_shared<ScanArgs>();
+  app.add_option("paths", a->paths, "Files, directories (recursive: .yaml .yml .json) or - for stdin")
+      ->type_name("PATH...");
+  app.add_option("-f,--format", a->formats,
+                 "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to FILE")
+      ->type_name("FORMAT[=FILE]")
+      ->allow_extra_args(false);
+  app.add_option("-o,--output", a->outputs, "Write the matching --format to FILE (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  app.add_option("--fail-on", a->fail_on,
+                 "Exit 1 when an unsuppressed finding is at or above: critical, high, medium, "
+                 "low, info, none")
+      ->capture_default_str();
+  app.add_option("-c,--config", a->config, "Config file (default: ./.kubeharden.yaml if present)");
+  app.add_option("--baseline", a->baseline,
+                 "An earlier JSON report: report only findings that are not in it");
+  app.add_flag("--no-inline-ignores", a->no_inline_ignores,
+               "Disregard kubeharden.io/ignore annotations (authors cannot exempt themselves)");
+  app.add_flag("--strict", a->strict, "Treat diagnostics (duplicate keys, skipped documents) as "
+                                      "input errors (exit 3)");
+  app.add_flag("--no-color", a->no_color, "No colours in text output (NO_COLOR also works)");
+  app.add_option("-j,--threads", a->threads, "Worker threads (default: one per core)");
+  app.add_option("--docs-url", a->docs_url, "Base URL of the check pages (SARIF helpUri)");
+  return [a] { return runScanCommand(*a); };
+}
+
+}  // namespace kh

@@ -1,0 +1,160 @@
+#include "config/config.h"
+
+#include <fmt/format.h>
+
+#include "base/strings.h"
+#include "checks/registry.h"
+
+namespace kh {
+namespace {
+
+class Parser {
+ public:
+  Parser(const std::string& file, Config& cfg) : file_(file), cfg_(cfg) {
+    for (const auto& c : makeCatalogue()) ids_.insert(std::string(c->meta().id));
+  }
+
+  Status parse(const Node* root) {
+    if (!root || root->isNull()) return {};
+    if (!root->isMap()) return err(root->pos, "the config file must be a map");
+    for (const MapEntry& e : root->mapEntries()) {
+      Status s;
+      if (e.key == "checks") s = parseChecks(e.value);
+      else if (e.key == "exceptions") s = parseExceptions(e.value);
+      else if (e.key == "podSpecPaths") s = strings(e.value, cfg_.pod_spec_paths);
+      else
+        s = err(e.key_pos, fmt::format("unknown key '{}' (expected checks, exceptions or "
+                                       "podSpecPaths)", e.key));
+      if (!s) return s;
+    }
+    return {};
+  }
+
+ private:
+  Error err(SourcePos pos, std::string msg) const { return Error{std::move(msg), file_, pos}; }
+
+  Status checkId(const Node* n, bool allow_star = false) const {
+    if (!n->isString() && n->type != NodeType::kString)
+      return err(n->pos, "expected a check ID (a string)");
+    if (allow_star && n->text == "*") return {};
+    if (!ids_.count(std::string(n->text)))
+      return err(n->pos, fmt::format("unknown check '{}' (see `kubeharden checks`)", n->text));
+    return {};
+  }
+
+  Status strings(const Node* n, std::vector<std::string>& out) const {
+    if (!n->isSeq()) return err(n->pos, "expected a list");
+    for (const Node* item : n->seqItems()) {
+      if (!item->isString()) return err(item->pos, "expected a string");
+      out.emplace_back(item->text);
+    }
+    return {};
+  }
+
+  Status idSet(const Node* n, std::set<std::string, std::less<>>& out) const {
+    if (!n->isSeq()) return err(n->pos, "expected a list of check IDs");
+    for (const Node* item : n->seqItems()) {
+      if (Status s = checkId(item); !s) return s;
+      out.emplace(item->text);
+    }
+    return {};
+  }
+
+  Status parseChecks(const Node* n) {
+    if (!n->isMap()) return err(n->pos, "checks: expected a map");
+    for (const MapEntry& e : n->mapEntries()) {
+      if (e.key == "disable") {
+        if (Status s = idSet(e.value, cfg_.disabled); !s) return s;
+      } else if (e.key == "enable") {
+        if (Status s = idSet(e.value, cfg_.enabled); !s) return s;
+      } else if (e.key == "severity") {
+        if (!e.value->isMap()) return err(e.value->pos, "checks.severity: expected a map");
+        for (const MapEntry& s : e.value->mapEntries()) {
+          if (!ids_.count(std::string(s.key)))
+            return err(s.key_pos, fmt::format("unknown check '{}' (see `kubeharden checks`)", s.key));
+          auto sev = parseSeverity(s.value->text);
+          if (!sev)
+            return err(s.value->pos, fmt::format("unknown severity '{}' (expected critical, high, "
+                                                 "medium, low or info)", s.value->text));
+          cfg_.severity.emplace(std::string(s.key), *sev);
+        }
+      } else if (e.key == "options") {
+        if (!e.value->isMap()) return err(e.value->pos, "checks.options: expected a map");
+        for (const MapEntry& o : e.value->mapEntries()) {
+          if (!ids_.count(std::string(o.key)))
+            return err(o.key_pos, fmt::format("unknown check '{}' (see `kubeharden checks`)", o.key));
+          if (!o.value->isMap()) return err(o.value->pos, "check options: expected a map");
+          cfg_.options.emplace(std::string(o.key), o.value);
+        }
+      } else {
+        return err(e.key_pos, fmt::format("checks: unknown key '{}' (expected disable, enable, "
+                                          "severity or options)", e.key));
+      }
+    }
+    return {};
+  }
+
+  Status parseExceptions(const Node* n) {
+    if (!n->isSeq()) return err(n->pos, "exceptions: expected a list");
+    for (const Node* item : n->seqItems()) {
+      if (!item->isMap()) return err(item->pos, "exceptions: each item must be a map");
+      ConfigException ex;
+      ex.pos = item->pos;
+      for (const MapEntry& e : item->mapEntries()) {
+        std::string_view text = e.value->isScalar() ? e.value->text : std::string_view();
+        if (e.key == "checks") {
+          if (!e.value->isSeq()) return err(e.value->pos, "exceptions.checks: expected a list");
+          for (const Node* id : e.value->seqItems()) {
+            if (Status s = checkId(id, true); !s) return s;
+            ex.checks.emplace_back(id->text);
+          }
+        } else if (e.key == "kind") ex.kind = text;
+        else if (e.key == "namespace") ex.namespace_ = text;
+        else if (e.key == "name") ex.name = text;
+        else if (e.key == "container") ex.container = text;
+        else if (e.key == "reason") ex.reason = text;
+        else if (e.key == "expires") {
+          if (!isValidDate(text))
+            return err(e.value->pos, fmt::format("exceptions.expires: '{}' is not a date "
+                                                 "(YYYY-MM-DD)", text));
+          ex.expires = text;
+        } else {
+          return err(e.key_pos, fmt::format("exceptions: unknown key '{}' (expected checks, kind, "
+                                            "namespace, name, container, reason or expires)", e.key));
+        }
+      }
+      if (ex.checks.empty()) return err(item->pos, "exceptions: 'checks' is required");
+      if (trim(ex.reason).empty())
+        return err(item->pos, "exceptions: 'reason' is required (say why the exception is safe)");
+      cfg_.exceptions.push_back(std::move(ex));
+    }
+    return {};
+  }
+
+  std::string file_;
+  Config& cfg_;
+  std::set<std::string> ids_;
+};
+
+}  // namespace
+
+Result<Config> loadConfig(const std::string& path) {
+  Config cfg;
+  cfg.file = path;
+  cfg.source = std::make_shared<SourceFile>();
+  LoadOptions lo;
+  // A config file is a plain YAML document, not a Kubernetes object: read it, parse it here.
+  if (!readSource(path, lo, *cfg.source)) return *cfg.source->error;
+  std::vector<Diagnostic> diags;
+  ParseOutput out = parseYamlStream(cfg.source->buffer, path, cfg.source->arena, lo.limits, diags);
+  if (out.error) return *out.error;
+  if (out.documents.size() > 1)
+    return Error{"the config file must hold one YAML document", path, out.documents[1].start};
+  for (const Diagnostic& d : diags) return Error{d.message, path, d.pos};
+  Parser p(path, cfg);
+  if (Status s = p.parse(out.documents.empty() ? nullptr : out.documents[0].root); !s)
+    return s.error();
+  return cfg;
+}
+
+}  // namespace kh

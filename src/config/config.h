@@ -1,0 +1,43 @@
+// Config: the .kubeharden.yaml file (checks on/off, severity overrides, per-check options,
+// exceptions with reason and expiry, extra pod-template paths). See docs/configuration.md.
+//
+// Loading is strict: an unknown key, an unknown check ID or a bad value is an Error naming the
+// file and line (the CLI exits 2). Config owns the parsed file, so option nodes stay valid for
+// as long as the Config lives. Immutable after load; thread-safe to read.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "checks/check.h"
+#include "load/loader.h"
+
+namespace kh {
+
+struct ConfigException {
+  std::vector<std::string> checks;  // check IDs, or "*"
+  std::string kind = "*", namespace_ = "*", name = "*", container = "*";  // globs
+  std::string reason;
+  std::string expires;  // YYYY-MM-DD or empty
+  SourcePos pos;
+};
+
+struct Config {
+  std::string file;  // empty when no config file was read
+  std::set<std::string, std::less<>> disabled;
+  std::set<std::string, std::less<>> enabled;  // opt-in checks switched on
+  std::map<std::string, Severity, std::less<>> severity;
+  std::map<std::string, const Node*, std::less<>> options;
+  std::vector<ConfigException> exceptions;
+  std::vector<std::string> pod_spec_paths;
+  std::shared_ptr<SourceFile> source;  // keeps option nodes alive
+};
+
+// Reads and validates a config file against the check catalogue.
+Result<Config> loadConfig(const std::string& path);
+
+}  // namespace kh

@@ -1,0 +1,164 @@
+#include "load/loader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace kh {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool hasManifestExtension(const fs::path& p) {
+  std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool isListKind(std::string_view kind) { return kind.size() >= 4 && kind.ends_with("List"); }
+
+bool readAll(int fd, size_t cap, std::string& out, std::string& err) {
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n == 0) return true;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = std::strerror(errno);
+      return false;
+    }
+    if (out.size() + static_cast<size_t>(n) > cap) {
+      err = fmt::format("larger than the {} MiB input limit", cap >> 20);
+      return false;
+    }
+    out.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+void addObject(const Node* root, const ParsedDocument& doc, uint32_t item, const LoadOptions& opts,
+               SourceFile& out) {
+  Object o = makeObject(root, opts.pod_spec_paths);
+  o.file = out.path;
+  o.helm_source = doc.helm_source;
+  o.doc_index = doc.index;
+  o.item_index = item;
+  out.objects.push_back(std::move(o));
+}
+
+bool isObject(const Node* n) {
+  return n && n->isMap() && !getStr(n, "apiVersion").empty() && !getStr(n, "kind").empty();
+}
+
+void skip(SourceFile& out, const Node* n, std::string_view what) {
+  ++out.skipped;
+  out.diagnostics.push_back({"not-an-object", std::string(what), out.path, n->pos});
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> collectInputs(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    if (p == "-") {
+      files.push_back(p);
+      continue;
+    }
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) return Error{"no such file or directory", p, {}};
+    if (!fs::is_directory(st)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec);
+    if (ec) return Error{fmt::format("cannot read directory: {}", ec.message()), p, {}};
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) return Error{fmt::format("cannot read directory: {}", ec.message()), p, {}};
+      const fs::directory_entry& e = *it;
+      std::string name = e.path().filename().string();
+      if (e.is_directory(ec)) {
+        if (name.starts_with(".") || e.is_symlink(ec)) it.disable_recursion_pending();
+        continue;
+      }
+      if (e.is_regular_file(ec) && hasManifestExtension(e.path())) found.push_back(e.path().string());
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+void parseSource(const LoadOptions& opts, SourceFile& out) {
+  if (out.buffer.size() > opts.limits.max_file_bytes) {
+    out.error = Error{fmt::format("larger than the {} MiB input limit", opts.limits.max_file_bytes >> 20),
+                      out.path, {}};
+    return;
+  }
+  ParseOutput parsed = parseYamlStream(out.buffer, out.path, out.arena, opts.limits, out.diagnostics);
+  if (parsed.error) out.error = std::move(parsed.error);
+  for (const ParsedDocument& doc : parsed.documents) {
+    const Node* root = doc.root;
+    if (!root || root->isNull()) continue;  // empty document (Helm emits many)
+    ++out.documents;
+    if (!root->isMap()) {
+      skip(out, root, "document is not a map, so not a Kubernetes object; skipped");
+      continue;
+    }
+    if (!isObject(root)) {
+      skip(out, root, "document has no apiVersion and kind, so not a Kubernetes object; skipped");
+      continue;
+    }
+    std::string_view kind = getStr(root, "kind");
+    const Node* items = root->get("items");
+    if (isListKind(kind) && items && items->isSeq()) {
+      uint32_t i = 0;
+      for (const Node* item : items->seqItems()) {
+        if (isObject(item)) {
+          addObject(item, doc, i, opts, out);
+        } else if (item && !item->isNull()) {
+          skip(out, item, fmt::format("item {} of the {} has no apiVersion and kind; skipped", i, kind));
+        }
+        ++i;
+      }
+      continue;
+    }
+    addObject(root, doc, 0, opts, out);
+  }
+}
+
+bool readSource(const std::string& path, const LoadOptions& opts, SourceFile& out) {
+  out.path = path == "-" ? "<stdin>" : path;
+  std::string err;
+  if (path == "-") {
+    if (!readAll(STDIN_FILENO, opts.limits.max_file_bytes, out.buffer, err)) {
+      out.error = Error{fmt::format("cannot read: {}", err), out.path, {}};
+      return false;
+    }
+  } else {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      out.error = Error{fmt::format("cannot open: {}", std::strerror(errno)), out.path, {}};
+      return false;
+    }
+    bool ok = readAll(fd, opts.limits.max_file_bytes, out.buffer, err);
+    ::close(fd);
+    if (!ok) {
+      out.error = Error{fmt::format("cannot read: {}", err), out.path, {}};
+      return false;
+    }
+  }
+  return true;
+}
+
+void loadFile(const std::string& path, const LoadOptions& opts, SourceFile& out) {
+  if (readSource(path, opts, out)) parseSource(opts, out);
+}
+
+}  // namespace kh

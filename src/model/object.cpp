@@ -1,0 +1,29 @@
+#include "model/object.h"
+
+#include <fmt/format.h>
+
+namespace kh {
+
+Object makeObject(const Node* root, std::span<const std::string> extra_pod_paths) {
+  Object o;
+  o.root = root;
+  o.ref.api_version = getStr(root, "apiVersion");
+  o.ref.kind = getStr(root, "kind");
+  o.metadata = get(root, "metadata");
+  o.ref.namespace_ = getStr(o.metadata, "namespace");
+  o.ref.name = getStr(o.metadata, "name");
+  if (o.ref.name.empty()) o.ref.name = getStr(o.metadata, "generateName");
+  const Node* labels = get(o.metadata, "labels");
+  o.labels = labels && labels->isMap() ? labels : nullptr;
+  const Node* ann = get(o.metadata, "annotations");
+  o.annotations = ann && ann->isMap() ? ann : nullptr;
+  o.pod = discoverPodSpec(root, o.ref.kind, extra_pod_paths);
+  return o;
+}
+
+std::string Object::displayName() const {
+  if (ref.namespace_.empty()) return fmt::format("{} {}", ref.kind, ref.name);
+  return fmt::format("{} {}/{}", ref.kind, ref.namespace_, ref.name);
+}
+
+}  // namespace kh

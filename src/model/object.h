@@ -1,0 +1,45 @@
+// Object: a Kubernetes object found in the input, as a view over its document's root node.
+//
+// An Object knows its identity (apiVersion, kind, namespace, name), where it came from (file,
+// document index, Helm template), and, when it embeds one, its pod spec (see pod_spec.h).
+// Objects are created by the loader and immutable afterwards; the Document that owns the nodes
+// outlives them. Thread-safe to read.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/node.h"
+#include "model/pod_spec.h"
+
+namespace kh {
+
+struct ObjectRef {
+  std::string_view api_version, kind, namespace_, name;
+};
+
+struct Object {
+  const Node* root = nullptr;  // the object's map
+  ObjectRef ref;
+  std::string_view file;         // input path as given on the command line (or "<stdin>")
+  std::string_view helm_source;  // from a `# Source:` comment, empty when none
+  uint32_t doc_index = 0;        // 0-based document in the file
+  uint32_t item_index = 0;       // index within a List, 0 otherwise
+  const Node* metadata = nullptr;
+  const Node* labels = nullptr;
+  const Node* annotations = nullptr;
+  std::optional<PodSpecView> pod;  // set when the object carries a pod spec
+
+  std::string_view annotation(std::string_view key) const {
+    return annotations ? getStr(annotations, key) : std::string_view();
+  }
+  // "Kind namespace/name" or "Kind name" for messages.
+  std::string displayName() const;
+};
+
+// Builds the view of `root` (a map with apiVersion and kind) and discovers its pod spec.
+// `extra_pod_paths` are dotted paths to a pod template (a map with `spec`) for custom kinds.
+Object makeObject(const Node* root, std::span<const std::string> extra_pod_paths);
+
+}  // namespace kh

@@ -1,0 +1,111 @@
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "report/report.h"
+
+namespace kh {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void str(Writer& w, std::string_view key, std::string_view v) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+void num(Writer& w, std::string_view key, uint64_t v) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Uint64(v);
+}
+
+}  // namespace
+
+std::string renderJson(const ReportContext& ctx) {
+  const ScanResult& r = ctx.scan;
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  str(w, "schema", "kubeharden/scan/v1");
+  w.Key("tool");
+  w.StartObject();
+  str(w, "name", "kubeharden");
+  str(w, "version", ctx.version);
+  w.EndObject();
+  num(w, "files", r.files.size());
+  num(w, "objects", r.objects);
+  w.Key("findings");
+  w.StartArray();
+  for (const Finding& f : r.findings) {
+    w.StartObject();
+    str(w, "check", f.check_id);
+    str(w, "severity", severityName(f.severity));
+    w.Key("object");
+    w.StartObject();
+    str(w, "apiVersion", f.object->ref.api_version);
+    str(w, "kind", f.object->ref.kind);
+    str(w, "namespace", f.object->ref.namespace_);
+    str(w, "name", f.object->ref.name);
+    w.EndObject();
+    str(w, "container", f.container);
+    str(w, "path", f.path);
+    str(w, "file", f.object->file);
+    num(w, "line", f.pos.line);
+    num(w, "column", f.pos.col);
+    str(w, "template", f.object->helm_source);
+    str(w, "message", f.message);
+    str(w, "remediation", f.remediation);
+    w.Key("suppressed");
+    w.Bool(f.suppressed);
+    if (f.suppressed) {
+      w.Key("suppression");
+      w.StartObject();
+      str(w, "kind", f.suppression_kind);
+      str(w, "reason", f.suppression_reason);
+      w.EndObject();
+    }
+    str(w, "fingerprint", f.fingerprint);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("diagnostics");
+  w.StartArray();
+  for (const Diagnostic& d : r.diagnostics) {
+    w.StartObject();
+    str(w, "code", d.code);
+    str(w, "message", d.message);
+    str(w, "file", d.file);
+    num(w, "line", d.pos.line);
+    num(w, "column", d.pos.col);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("errors");
+  w.StartArray();
+  for (const Error& e : r.errors) {
+    w.StartObject();
+    str(w, "message", e.message);
+    str(w, "file", e.file);
+    num(w, "line", e.pos.line);
+    num(w, "column", e.pos.col);
+    w.EndObject();
+  }
+  w.EndArray();
+  auto n = countBySeverity(r);
+  w.Key("summary");
+  w.StartObject();
+  num(w, "findings", n[0] + n[1] + n[2] + n[3] + n[4]);
+  w.Key("bySeverity");
+  w.StartObject();
+  for (int s = 4; s >= 0; --s) num(w, severityName(static_cast<Severity>(s)), n[static_cast<size_t>(s)]);
+  w.EndObject();
+  num(w, "suppressed", r.suppressed);
+  num(w, "baselined", r.baselined);
+  num(w, "skippedDocuments", r.skipped_documents);
+  num(w, "filesWithErrors", r.errors.size());
+  w.EndObject();
+  w.EndObject();
+  std::string out(buf.GetString(), buf.GetSize());
+  out += '\n';
+  return out;
+}
+
+}  // namespace kh

@@ -1,0 +1,27 @@
+// Reporters: one pure function per format from a finished ScanResult to the bytes to write.
+// Engine code never prints; the CLI decides where each rendering goes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "scan/scan.h"
+
+namespace kh {
+
+struct ReportContext {
+  const ScanResult& scan;
+  std::string_view version;
+  bool color = false;                // ANSI colours in text output
+  std::string docs_url;              // base URL of the check pages, for SARIF helpUri
+};
+
+std::string renderText(const ReportContext& ctx);
+std::string renderJson(const ReportContext& ctx);
+std::string renderSarif(const ReportContext& ctx);
+std::string renderJunit(const ReportContext& ctx);
+
+// Counts of unsuppressed findings by severity, index = Severity.
+std::array<size_t, 5> countBySeverity(const ScanResult& r);
+
+}  // namespace kh

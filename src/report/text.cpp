@@ -1,0 +1,68 @@
+#include <fmt/format.h>
+
+#include "report/report.h"
+
+namespace kh {
+namespace {
+
+std::string_view colorOf(Severity s) {
+  switch (s) {
+    case Severity::kCritical: return "\x1b[1;31m";
+    case Severity::kHigh: return "\x1b[31m";
+    case Severity::kMedium: return "\x1b[33m";
+    case Severity::kLow: return "\x1b[36m";
+    case Severity::kInfo: return "\x1b[2m";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::array<size_t, 5> countBySeverity(const ScanResult& r) {
+  std::array<size_t, 5> n{};
+  for (const Finding& f : r.findings)
+    if (!f.suppressed) ++n[static_cast<size_t>(f.severity)];
+  return n;
+}
+
+std::string renderText(const ReportContext& ctx) {
+  const ScanResult& r = ctx.scan;
+  std::string out;
+  std::string_view reset = ctx.color ? "\x1b[0m" : "";
+  std::string_view last_file;
+  for (const Finding& f : r.findings) {
+    if (f.suppressed) continue;
+    if (f.object->file != last_file) {
+      if (!last_file.empty()) out += '\n';
+      last_file = f.object->file;
+    }
+    std::string sev(severityName(f.severity));
+    if (ctx.color) sev = fmt::format("{}{}{}", colorOf(f.severity), sev, reset);
+    fmt::format_to(std::back_inserter(out), "{}:{}:{} {} {} {} [{}", f.object->file, f.pos.line,
+                   f.pos.col, sev, f.check_id, f.message, f.object->displayName());
+    if (!f.object->helm_source.empty())
+      fmt::format_to(std::back_inserter(out), ", template {}", f.object->helm_source);
+    out += "]\n";
+  }
+  if (!r.findings.empty() && r.suppressed < r.findings.size()) out += '\n';
+  for (const Diagnostic& d : r.diagnostics) {
+    fmt::format_to(std::back_inserter(out), "warning: {}:{}:{}: {} [{}]\n", d.file, d.pos.line,
+                   d.pos.col, d.message, d.code);
+  }
+  for (const Error& e : r.errors) fmt::format_to(std::back_inserter(out), "error: {}\n", e.describe());
+  auto n = countBySeverity(r);
+  size_t total = n[0] + n[1] + n[2] + n[3] + n[4];
+  fmt::format_to(std::back_inserter(out),
+                 "{} files, {} objects: {} findings ({} critical, {} high, {} medium, {} low, {} "
+                 "info), {} suppressed",
+                 r.files.size(), r.objects, total, n[4], n[3], n[2], n[1], n[0], r.suppressed);
+  if (r.baselined) fmt::format_to(std::back_inserter(out), ", {} in baseline", r.baselined);
+  if (r.skipped_documents)
+    fmt::format_to(std::back_inserter(out), ", {} documents skipped", r.skipped_documents);
+  if (!r.errors.empty())
+    fmt::format_to(std::back_inserter(out), ", {} files with errors", r.errors.size());
+  out += '\n';
+  return out;
+}
+
+}  // namespace kh

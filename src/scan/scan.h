@@ -1,0 +1,51 @@
+// The scan pipeline behind `kubeharden scan`: load every input in parallel, index the objects,
+// run the enabled checks on each (dispatched by kind), run the cross-object finish() pass,
+// apply suppressions and the baseline, and sort. Output is deterministic whatever the number of
+// threads. The ScanResult owns the files, so findings' object pointers stay valid with it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "base/diagnostic.h"
+#include "base/result.h"
+#include "checks/registry.h"
+#include "checks/scan_index.h"
+#include "config/config.h"
+#include "load/loader.h"
+
+namespace kh {
+
+struct ScanOptions {
+  std::vector<std::string> inputs;  // files, directories, "-"
+  Config config;
+  bool inline_ignores = true;
+  std::unordered_set<std::string> baseline;  // fingerprints to leave out
+  unsigned threads = 0;                      // 0: one per core
+  LoadLimits limits;
+};
+
+struct ScanResult {
+  std::vector<std::unique_ptr<SourceFile>> files;
+  std::unique_ptr<Registry> registry;
+  ScanIndex index;
+  std::vector<Finding> findings;  // sorted by file, line, column, check
+  std::vector<Diagnostic> diagnostics;
+  std::vector<Error> errors;  // input errors: these files were not (fully) scanned
+  size_t objects = 0;
+  size_t skipped_documents = 0;
+  size_t suppressed = 0;
+  size_t baselined = 0;
+  size_t bytes = 0;
+};
+
+// Builds the enabled, configured checks of a run (Error for bad check options).
+Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg);
+
+// Fails only for problems of the run itself (bad check options, unreadable directory); problems
+// of single files are in ScanResult::errors.
+Result<ScanResult> runScan(ScanOptions opts);
+
+}  // namespace kh

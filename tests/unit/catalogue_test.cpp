@@ -1,0 +1,71 @@
+// The catalogue is complete: every registered check has its doc page (embedded in the binary)
+// and pass and fail fixtures, and nothing in docs/checks or tests/checks lacks a check.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "checks/registry.h"
+#include "docs/check_docs.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::set<std::string> registeredIds() {
+  std::set<std::string> ids;
+  for (const auto& c : makeCatalogue()) ids.insert(std::string(c->meta().id));
+  return ids;
+}
+
+size_t yamlCount(const fs::path& dir) {
+  size_t n = 0;
+  if (!fs::exists(dir)) return 0;
+  for (const auto& f : fs::directory_iterator(dir)) n += f.path().extension() == ".yaml";
+  return n;
+}
+
+TEST(Catalogue, EveryCheckHasDocAndFixtures) {
+  fs::path root(KH_SOURCE_DIR);
+  for (const std::string& id : registeredIds()) {
+    fs::path doc = root / "docs" / "checks" / (id + ".md");
+    EXPECT_TRUE(fs::exists(doc)) << id << " has no " << doc;
+    EXPECT_GE(yamlCount(root / "tests" / "checks" / id / "pass"), 1u) << id << " has no pass fixture";
+    EXPECT_GE(yamlCount(root / "tests" / "checks" / id / "fail"), 1u) << id << " has no fail fixture";
+    EXPECT_EQ(checkDoc(id), readFile(doc.string())) << id << ": embedded doc is stale";
+  }
+}
+
+TEST(Catalogue, NoOrphanDocsOrFixtures) {
+  fs::path root(KH_SOURCE_DIR);
+  auto ids = registeredIds();
+  for (const auto& f : fs::directory_iterator(root / "docs" / "checks"))
+    EXPECT_TRUE(ids.count(f.path().stem().string())) << "orphan doc " << f.path();
+  for (const auto& f : fs::directory_iterator(root / "tests" / "checks"))
+    EXPECT_TRUE(ids.count(f.path().filename().string())) << "orphan fixtures " << f.path();
+}
+
+TEST(Catalogue, MetadataIsWellFormed) {
+  static const std::regex kId("^(pod|image|secrets|rbac|network|misc|ns|cp)-[a-z0-9]+(-[a-z0-9]+)*$");
+  for (const auto& c : makeCatalogue()) {
+    const CheckMeta& m = c->meta();
+    EXPECT_TRUE(std::regex_match(std::string(m.id), kId)) << m.id;
+    EXPECT_FALSE(m.title.empty()) << m.id;
+    EXPECT_FALSE(m.remediation.empty()) << m.id;
+    EXPECT_TRUE(m.group == "security" || m.group == "reliability") << m.id;
+    EXPECT_TRUE(m.scope == Scope::kPodSpec || !m.kinds.empty()) << m.id << " applies to nothing";
+    std::string doc(checkDoc(m.id));
+    EXPECT_NE(doc.find("# " + std::string(m.id)), std::string::npos) << m.id << " doc has no title";
+  }
+}
+
+TEST(Catalogue, IdsAreUnique) {
+  std::set<std::string_view> seen;
+  for (const auto& c : makeCatalogue()) EXPECT_TRUE(seen.insert(c->meta().id).second) << c->meta().id;
+}
+
+}  // namespace
+}  // namespace kh::test

@@ -1,0 +1,85 @@
+// The data-driven check tests (DESIGN.md §2): every tests/checks/<id>/fail/*.yaml must produce
+// exactly the findings its `# expect: <id> at <path>` lines list for that check, and every
+// pass/*.yaml must produce none for it. Adding a check needs fixtures, not C++.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+#include "tests/unit/test_util.h"
+
+namespace kh::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Fixture {
+  std::string check;
+  bool fail;
+  std::string file;
+};
+
+std::vector<Fixture> allFixtures() {
+  std::vector<Fixture> out;
+  fs::path root = fs::path(KH_SOURCE_DIR) / "tests" / "checks";
+  for (const auto& dir : fs::directory_iterator(root)) {
+    if (!dir.is_directory()) continue;
+    for (bool fail : {false, true}) {
+      fs::path sub = dir.path() / (fail ? "fail" : "pass");
+      if (!fs::exists(sub)) continue;
+      for (const auto& f : fs::directory_iterator(sub))
+        out.push_back({dir.path().filename().string(), fail, f.path().string()});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.file < b.file; });
+  return out;
+}
+
+void PrintTo(const Fixture& f, std::ostream* os) { *os << f.file; }
+
+class CheckFixture : public ::testing::TestWithParam<Fixture> {};
+
+TEST_P(CheckFixture, ProducesExactlyTheExpectedFindings) {
+  const Fixture& fx = GetParam();
+  std::string text = readFile(fx.file);
+  auto file = loadText(text, fx.file);
+  ASSERT_FALSE(file->error) << file->error->describe();
+  ASSERT_FALSE(file->objects.empty()) << "fixture holds no Kubernetes object";
+
+  std::vector<std::string> expected;
+  static const std::regex kExpect(R"(#\s*expect:\s*(\S+)\s+at\s+(\S+))");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kExpect); it != std::sregex_iterator(); ++it) {
+    ASSERT_EQ((*it)[1].str(), fx.check) << "an expect line names another check";
+    expected.push_back((*it)[2].str());
+  }
+  if (fx.fail) {
+    ASSERT_FALSE(expected.empty()) << "a fail fixture needs # expect: lines";
+  } else {
+    ASSERT_TRUE(expected.empty()) << "a pass fixture must not carry # expect: lines";
+  }
+
+  std::vector<std::string> actual;
+  for (const Finding& f : runAllChecks(*file)) {
+    if (f.check_id != fx.check) continue;
+    actual.push_back(f.path);
+    EXPECT_GT(f.pos.line, 0u) << "finding without a position: " << f.path;
+    EXPECT_FALSE(f.message.empty());
+  }
+  std::sort(expected.begin(), expected.end());
+  std::sort(actual.begin(), actual.end());
+  EXPECT_EQ(actual, expected) << "in " << fx.file;
+}
+
+std::string fixtureName(const ::testing::TestParamInfo<Fixture>& info) {
+  std::string n = info.param.check + (info.param.fail ? "_fail_" : "_pass_") +
+                  fs::path(info.param.file).stem().string();
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Checks, CheckFixture, ::testing::ValuesIn(allFixtures()), fixtureName);
+
+}  // namespace
+}  // namespace kh::test

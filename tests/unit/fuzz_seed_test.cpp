@@ -1,0 +1,24 @@
+// Replays the loader fuzzer's seed corpus (fuzz/corpus/loader) so `make check` runs it too.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "fuzz/loader_target.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::test {
+namespace {
+
+TEST(FuzzSeeds, LoaderSeedCorpusRunsClean) {
+  std::filesystem::path dir = std::filesystem::path(KH_SOURCE_DIR) / "fuzz" / "corpus" / "loader";
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string data = readFile(e.path().string());
+    fuzzLoaderOnce(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    ++n;
+  }
+  EXPECT_GE(n, 10u);
+}
+
+}  // namespace
+}  // namespace kh::test

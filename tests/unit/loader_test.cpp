@@ -1,0 +1,316 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/unit/test_util.h"
+
+namespace kh::test {
+namespace {
+
+TEST(Loader, MultiDocumentWithPositionsAndHelmSources) {
+  auto f = loadText(R"(---
+# Source: chart/templates/sa.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: a
+  namespace: ns
+---
+# just a comment
+---
+# Source: chart/templates/deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: b
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: nginx
+)");
+  ASSERT_FALSE(f->error);
+  ASSERT_EQ(f->objects.size(), 2u);
+  EXPECT_EQ(f->objects[0].ref.kind, "ServiceAccount");
+  EXPECT_EQ(f->objects[0].ref.namespace_, "ns");
+  EXPECT_EQ(f->objects[0].helm_source, "chart/templates/sa.yaml");
+  EXPECT_EQ(f->objects[1].helm_source, "chart/templates/deploy.yaml");
+  EXPECT_EQ(f->objects[1].doc_index, 2u);
+  EXPECT_EQ(f->objects[1].root->pos.line, 12u);
+  ASSERT_TRUE(f->objects[1].pod);
+  ASSERT_EQ(f->objects[1].pod->containers.size(), 1u);
+  EXPECT_EQ(f->objects[1].pod->containers[0].path, "spec.template.spec.containers[0]");
+  const MapEntry* image = f->objects[1].pod->containers[0].node->entry("image");
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->key_pos.line, 21u);
+  EXPECT_EQ(image->key_pos.col, 11u);
+  EXPECT_EQ(f->objects[0].pod, std::nullopt);
+}
+
+TEST(Loader, HelmSourceOnlyFromCommentsBeforeTheDocument) {
+  // A `# Source:` line inside a document belongs to no document, not even the next one.
+  auto f = loadText(R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+# Source: not/a/template.yaml
+data:
+  x: |
+    # Source: indented/text.yaml
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: b}
+)");
+  ASSERT_EQ(f->objects.size(), 2u);
+  EXPECT_EQ(f->objects[0].helm_source, "");
+  EXPECT_EQ(f->objects[1].helm_source, "");
+}
+
+TEST(Loader, ListKindsAreExpanded) {
+  auto f = loadText(R"({"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+  {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s1"}},
+  {"metadata": {"name": "broken"}}
+]})", "list.json");
+  ASSERT_FALSE(f->error);
+  ASSERT_EQ(f->objects.size(), 2u);
+  EXPECT_EQ(f->objects[0].ref.name, "p1");
+  EXPECT_EQ(f->objects[1].item_index, 1u);
+  EXPECT_EQ(f->skipped, 1u);
+  auto g = loadText("apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d}\n");
+  ASSERT_EQ(g->objects.size(), 1u);
+  EXPECT_EQ(g->objects[0].ref.kind, "Deployment");
+}
+
+TEST(Loader, DuplicateKeysLastWinsWithDiagnostic) {
+  auto f = loadText("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n");
+  ASSERT_EQ(f->objects.size(), 1u);
+  EXPECT_EQ(f->objects[0].ref.name, "b");
+  ASSERT_EQ(f->diagnostics.size(), 1u);
+  EXPECT_EQ(f->diagnostics[0].code, "duplicate-key");
+  EXPECT_EQ(f->diagnostics[0].pos.line, 5u);
+  EXPECT_NE(f->diagnostics[0].message.find("first at line 4"), std::string::npos);
+}
+
+TEST(Loader, Yaml11KeysAreNormalised) {
+  // The API server sees the key `on` as "true" (sigs.k8s.io/yaml), not "on".
+  auto f = loadText("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  on: x\n  0x10: y\n");
+  const Node* data = f->objects[0].root->get("data");
+  EXPECT_TRUE(data->get("true"));
+  EXPECT_FALSE(data->get("on"));
+  EXPECT_TRUE(data->get("16"));
+}
+
+TEST(Loader, AnchorsAliasesAndMergeKeys) {
+  auto f = loadText(R"(apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - &base
+      name: a
+      image: img
+      securityContext: &sc {privileged: true, runAsUser: 5}
+    - <<: *base
+      name: b
+      securityContext: *sc
+)");
+  ASSERT_FALSE(f->error) << f->error->describe();
+  const auto& cs = f->objects[0].pod->containers;
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[1].name, "b");  // explicit key wins over the merged one
+  EXPECT_EQ(getStr(cs[1].node, "image"), "img");
+  EXPECT_TRUE(get(get(cs[1].node, "securityContext"), "privileged")->isTrue());
+}
+
+TEST(Loader, BillionLaughsIsCapped) {
+  std::string y = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    y += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) y += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    y += "]\n";
+  }
+  auto f = loadText(y);
+  ASSERT_TRUE(f->error);
+  EXPECT_NE(f->error->message.find("alias expansion limit"), std::string::npos);
+}
+
+TEST(Loader, RecursiveAliasIsAnError) {
+  auto f = loadText("a: &x [1, *x]\n");
+  ASSERT_TRUE(f->error);
+  EXPECT_NE(f->error->message.find("unknown anchor"), std::string::npos);
+}
+
+TEST(Loader, DepthIsCapped) {
+  std::string deep(500, '[');
+  auto f = loadText(deep);
+  ASSERT_TRUE(f->error);
+  EXPECT_NE(f->error->message.find("nesting deeper"), std::string::npos);
+}
+
+TEST(Loader, SyntaxErrorNamesLineAndColumnAndKeepsEarlierDocuments) {
+  auto f = loadText("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\n  bad: [\n");
+  ASSERT_TRUE(f->error);
+  EXPECT_EQ(f->error->pos.line, 7u);
+  EXPECT_GT(f->error->pos.col, 0u);
+  EXPECT_NE(f->error->describe().find("test.yaml:7:"), std::string::npos);
+  ASSERT_EQ(f->objects.size(), 1u);
+  EXPECT_EQ(f->objects[0].ref.kind, "Namespace");
+}
+
+TEST(Loader, NonObjectsAreSkippedWithDiagnostics) {
+  auto f = loadText("just a string\n---\nfoo: bar\n---\n- 1\n---\n");
+  EXPECT_TRUE(f->objects.empty());
+  EXPECT_EQ(f->skipped, 3u);
+  ASSERT_EQ(f->diagnostics.size(), 3u);
+  EXPECT_EQ(f->diagnostics[1].code, "not-an-object");
+  EXPECT_EQ(f->diagnostics[1].pos.line, 3u);
+}
+
+TEST(Loader, JsonInputKeepsQuotedStrings) {
+  auto f = loadText(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+  "spec":{"hostNetwork":"yes","hostPID":true,"containers":[{"name":"c","image":"x"}]}})", "p.json");
+  ASSERT_EQ(f->objects.size(), 1u);
+  const Node* spec = f->objects[0].pod->spec;
+  EXPECT_EQ(spec->get("hostNetwork")->type, NodeType::kString);
+  EXPECT_TRUE(spec->get("hostPID")->isTrue());
+}
+
+TEST(Loader, PodSpecDiscoveryCoversWorkloadsAndCrds) {
+  auto f = loadText(R"(apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers: [{name: a, image: x}]
+---
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: t}
+template:
+  spec:
+    containers: [{name: a, image: x}]
+---
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: k}
+spec:
+  template:
+    spec:
+      containers: [{image: x}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  selector: {app: x}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data: {spec: "template"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: w}
+spec:
+  os: {name: windows}
+  initContainers: [{name: i, image: x}]
+  containers: [{name: a, image: x}]
+  ephemeralContainers: [{name: e, image: x}]
+)");
+  ASSERT_EQ(f->objects.size(), 6u);
+  EXPECT_EQ(f->objects[0].pod->path, "spec.jobTemplate.spec.template.spec");
+  EXPECT_EQ(f->objects[1].pod->path, "template.spec");
+  EXPECT_EQ(f->objects[2].pod->path, "spec.template.spec");  // a CRD (Knative Service)
+  EXPECT_FALSE(f->objects[3].pod);                           // core Service: no pod spec
+  EXPECT_FALSE(f->objects[4].pod);
+  const PodSpecView& w = *f->objects[5].pod;
+  EXPECT_TRUE(w.windows);
+  ASSERT_EQ(w.containers.size(), 3u);
+  EXPECT_EQ(w.containers[0].path, "spec.initContainers[0]");
+  EXPECT_EQ(w.containers[2].path, "spec.ephemeralContainers[0]");
+}
+
+TEST(Loader, ConfiguredPodSpecPaths) {
+  SourceFile f;
+  f.path = "x.yaml";
+  f.buffer = "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  worker:\n    podTemplate:\n      spec:\n        containers: [{name: a, image: x}]\n";
+  LoadOptions opts;
+  parseSource(opts, f);
+  EXPECT_FALSE(f.objects[0].pod);
+  SourceFile g;
+  g.path = "x.yaml";
+  g.buffer = f.buffer;
+  opts.pod_spec_paths = {"spec.worker.podTemplate"};
+  parseSource(opts, g);
+  ASSERT_TRUE(g.objects[0].pod);
+  EXPECT_EQ(g.objects[0].pod->containers[0].path, "spec.worker.podTemplate.spec.containers[0]");
+}
+
+TEST(Loader, EffectiveSecurityContextInheritsPodFields) {
+  auto f = loadText(R"(apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  securityContext: {runAsUser: 1000, runAsNonRoot: true}
+  containers:
+    - name: a
+      image: x
+      securityContext: {runAsUser: 0, privileged: true}
+    - name: b
+      image: x
+)");
+  const PodSpecView& pod = *f->objects[0].pod;
+  auto a = effectiveField(pod, pod.containers[0], "runAsUser");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->value->asInt(), 0);
+  EXPECT_FALSE(a->from_pod);
+  auto b = effectiveField(pod, pod.containers[1], "runAsUser");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->value->asInt(), 1000);
+  EXPECT_TRUE(b->from_pod);
+  EXPECT_EQ(b->path, "spec.securityContext.runAsUser");
+  // privileged exists only on containers: never inherited.
+  EXPECT_FALSE(effectiveField(pod, pod.containers[1], "privileged"));
+}
+
+TEST(Loader, CollectInputsWalksDirectoriesSortedAndFiltered) {
+  TempDir d;
+  d.write("b.yaml", "x");
+  d.write("a/c.yml", "x");
+  d.write("a/d.json", "x");
+  d.write("a/readme.md", "x");
+  d.write(".git/e.yaml", "x");
+  auto files = collectInputs({d.path()});
+  ASSERT_TRUE(files.ok());
+  std::vector<std::string> rel;
+  for (const auto& f : *files) rel.push_back(std::filesystem::relative(f, d.path()).string());
+  EXPECT_EQ(rel, (std::vector<std::string>{"a/c.yml", "a/d.json", "b.yaml"}));
+  auto missing = collectInputs({d.path() + "/nope"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().describe().find("no such file"), std::string::npos);
+}
+
+TEST(Loader, CorpusLoadsWithoutErrors) {
+  std::filesystem::path corpus = std::filesystem::path(KH_SHARED_DIR) / "corpus" / "bitnami";
+  if (!std::filesystem::exists(corpus)) GTEST_SKIP() << "no corpus at " << corpus;
+  auto files = collectInputs({corpus.string()});
+  ASSERT_TRUE(files.ok());
+  size_t objects = 0;
+  for (const auto& path : *files) {
+    SourceFile f;
+    loadFile(path, LoadOptions{}, f);
+    EXPECT_FALSE(f.error) << f.error->describe();
+    objects += f.objects.size();
+    for (const Object& o : f.objects) EXPECT_FALSE(o.helm_source.empty()) << path << " " << o.displayName();
+  }
+  EXPECT_GT(objects, 2000u);
+}
+
+}  // namespace
+}  // namespace kh::test

@@ -1,0 +1,72 @@
+#include "tests/unit/test_util.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace kh::test {
+
+std::unique_ptr<SourceFile> loadText(const std::string& text, const std::string& path) {
+  auto f = std::make_unique<SourceFile>();
+  f->path = path;
+  f->buffer = text;
+  parseSource(LoadOptions{}, *f);
+  return f;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<Finding> runAllChecks(const SourceFile& f) {
+  static const Registry registry(makeCatalogue());
+  ScanIndex index;
+  for (const Object& o : f.objects) index.add(&o);
+  CheckContext ctx{&index};
+  VectorSink sink;
+  for (const Object& o : f.objects) registry.dispatch(o, ctx, sink);
+  registry.finish(ctx, sink);
+  return sink.findings;
+}
+
+CmdResult runCli(const std::string& args, const std::string& cwd, const std::string& stdin_text) {
+  TempDir io;
+  std::string in = io.write("stdin", stdin_text);
+  std::string out = io.path() + "/stdout", err = io.path() + "/stderr";
+  std::string cmd = "NO_COLOR=1 KUBEHARDEN_TODAY=2026-06-15 ";
+  if (!cwd.empty()) cmd += "cd '" + cwd + "' && ";
+  cmd += std::string(KH_BINARY) + " " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
+  int status = std::system(cmd.c_str());
+  CmdResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = readFile(out);
+  r.err = readFile(err);
+  return r;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "kh-test-XXXXXX").string();
+  if (char* p = mkdtemp(tmpl.data())) path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+  std::filesystem::path p = std::filesystem::path(path_) / name;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << content;
+  return p.string();
+}
+
+}  // namespace kh::test
