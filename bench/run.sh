@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make bench`: engine micro-benchmarks, then whole-program figures on the reference corpus.
+set -euo pipefail
+build=${1:-build-bench}
+corpus="$(cd "$(dirname "$0")/.." && pwd)/../shared/corpus/bitnami"
+if [ ! -d "$corpus" ]; then
+  echo "bench: reference corpus not found at $corpus" >&2
+  exit 1
+fi
+echo "== engine micro-benchmarks (one thread)"
+"$build/kh_bench" --benchmark_counters_tabular=true
+echo
+echo "== whole program"
+"$build/kh_corpus_run" "$build/kubeharden" "$corpus" "${BENCH_RUNS:-15}"
