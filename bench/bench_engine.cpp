@@ -49,7 +49,8 @@ void BM_LoadCorpus(benchmark::State& state) {
     }
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * corpusBytes()));
-  state.counters["objects/s"] = benchmark::Counter(static_cast<double>(objects), benchmark::Counter::kIsRate);
+  state.counters["objects/s"] =
+      benchmark::Counter(static_cast<double>(objects), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LoadCorpus)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
@@ -77,7 +78,8 @@ void BM_LoadAndCheckCorpus(benchmark::State& state) {
     findings += sink.findings.size();
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * corpusBytes()));
-  state.counters["objects/s"] = benchmark::Counter(static_cast<double>(objects), benchmark::Counter::kIsRate);
+  state.counters["objects/s"] =
+      benchmark::Counter(static_cast<double>(objects), benchmark::Counter::kIsRate);
   state.counters["findings"] = static_cast<double>(findings / state.iterations());
 }
 BENCHMARK(BM_LoadAndCheckCorpus)->Unit(benchmark::kMillisecond)->MinTime(2.0);

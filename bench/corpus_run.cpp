@@ -3,6 +3,7 @@
 // Runs each command N times and reports the median and the minimum; prints the goals beside.
 //
 //   kh_corpus_run BINARY CORPUS_DIR [RUNS]
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +14,6 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace {
 
@@ -85,20 +84,29 @@ int main(int argc, char** argv) {
     }
   double mb = static_cast<double>(bytes) / 1e6;
 
-  Stats scan = measure({bin, "scan", corpus, "--format", "json", "--output", "/dev/null", "--fail-on", "none"}, runs);
-  Stats one = measure({bin, "scan", corpus, "-j", "1", "--format", "json", "--output", "/dev/null", "--fail-on", "none"}, runs);
+  Stats scan = measure(
+      {bin, "scan", corpus, "--format", "json", "--output", "/dev/null", "--fail-on", "none"},
+      runs);
+  Stats one = measure({bin, "scan", corpus, "-j", "1", "--format", "json", "--output", "/dev/null",
+                       "--fail-on", "none"},
+                      runs);
   Stats ver = measure({bin, "--version"}, runs * 3);
   double rss_mb = static_cast<double>(scan.rss) / 1024.0;
   double rss_goal = 3 * mb + 30;
 
   auto verdict = [](bool ok) { return ok ? "met" : "MISSED"; };
-  fmt::print("corpus: {} ({} files, {:.1f} MB); {} runs each, median (min)\n", corpus, files, mb, runs);
+  fmt::print("corpus: {} ({} files, {:.1f} MB); {} runs each, median (min)\n", corpus, files, mb,
+             runs);
   fmt::print("{:<44} {:>16} {:>14}  {}\n", "measure", "value", "goal", "");
-  fmt::print("{:<44} {:>9.3f} s ({:.3f}) {:>14}  {}\n", "full scan, all checks, JSON, 2 threads", scan.median, scan.min, "< 0.150 s", verdict(scan.median < 0.150));
+  fmt::print("{:<44} {:>9.3f} s ({:.3f}) {:>14}  {}\n", "full scan, all checks, JSON, 2 threads",
+             scan.median, scan.min, "< 0.150 s", verdict(scan.median < 0.150));
   fmt::print("{:<44} {:>9.3f} s ({:.3f}) {:>14}\n", "full scan, 1 thread", one.median, one.min, "");
-  fmt::print("{:<44} {:>11.1f} MB/s {:>14}  {}\n", "end-to-end throughput per core (1 thread)", mb / one.median, ">= 40 MB/s", verdict(mb / one.median >= 40));
-  fmt::print("{:<44} {:>13.1f} MB {:>11.1f} MB  {}\n", "peak resident memory (2 threads)", rss_mb, rss_goal, verdict(rss_mb < rss_goal));
-  fmt::print("{:<44} {:>11.2f} ms ({:.2f}) {:>10}  {}\n", "kubeharden --version", ver.median * 1e3, ver.min * 1e3, "< 10 ms", verdict(ver.median < 0.010));
+  fmt::print("{:<44} {:>11.1f} MB/s {:>14}  {}\n", "end-to-end throughput per core (1 thread)",
+             mb / one.median, ">= 40 MB/s", verdict(mb / one.median >= 40));
+  fmt::print("{:<44} {:>13.1f} MB {:>11.1f} MB  {}\n", "peak resident memory (2 threads)", rss_mb,
+             rss_goal, verdict(rss_mb < rss_goal));
+  fmt::print("{:<44} {:>11.2f} ms ({:.2f}) {:>10}  {}\n", "kubeharden --version", ver.median * 1e3,
+             ver.min * 1e3, "< 10 ms", verdict(ver.median < 0.010));
   fmt::print("exit code of the scan: {} (0 expected with --fail-on none)\n", scan.exit_code);
   return scan.exit_code == 0 ? 0 : 1;
 }

@@ -1,6 +1,6 @@
-#include "base/result.h"
-
 #include <fmt/format.h>
+
+#include "base/result.h"
 
 namespace kh {
 

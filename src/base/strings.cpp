@@ -1,11 +1,11 @@
 #include "base/strings.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace kh {
 

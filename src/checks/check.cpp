@@ -6,18 +6,23 @@ namespace kh {
 
 std::string_view severityName(Severity s) {
   switch (s) {
-    case Severity::kInfo: return "info";
-    case Severity::kLow: return "low";
-    case Severity::kMedium: return "medium";
-    case Severity::kHigh: return "high";
-    case Severity::kCritical: return "critical";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kLow:
+      return "low";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kCritical:
+      return "critical";
   }
   return "medium";
 }
 
 std::optional<Severity> parseSeverity(std::string_view s) {
-  for (Severity v : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh,
-                     Severity::kCritical})
+  for (Severity v :
+       {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical})
     if (severityName(v) == s) return v;
   return std::nullopt;
 }

@@ -23,13 +23,13 @@ std::optional<Severity> parseSeverity(std::string_view s);
 
 // Equivalent controls and IDs in standards and other scanners (comma-separated where several).
 struct CheckRefs {
-  std::string_view cis;         // CIS Kubernetes Benchmark
-  std::string_view nsa;         // NSA/CISA Kubernetes Hardening Guide
-  std::string_view pss;         // Pod Security Standards level:check
-  std::string_view mitre;       // MITRE ATT&CK technique
+  std::string_view cis;    // CIS Kubernetes Benchmark
+  std::string_view nsa;    // NSA/CISA Kubernetes Hardening Guide
+  std::string_view pss;    // Pod Security Standards level:check
+  std::string_view mitre;  // MITRE ATT&CK technique
   std::string_view kube_linter;
-  std::string_view trivy;       // AVD-KSV-xxxx
-  std::string_view kubescape;   // C-xxxx
+  std::string_view trivy;      // AVD-KSV-xxxx
+  std::string_view kubescape;  // C-xxxx
   std::string_view polaris;
   std::string_view checkov;
 };
@@ -62,7 +62,7 @@ struct Finding {
   std::string_view remediation;
   // Set by the engine after the checks ran.
   bool suppressed = false;
-  std::string suppression_kind;    // "annotation" or "config"
+  std::string suppression_kind;  // "annotation" or "config"
   std::string suppression_reason;
   std::string fingerprint;
 };

@@ -1,9 +1,8 @@
+#include <fmt/format.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 
 #include "checks/registry.h"
 #include "cli/commands.h"
@@ -15,9 +14,10 @@ namespace {
 
 void refsText(std::string& out, const CheckRefs& r) {
   std::pair<std::string_view, std::string_view> items[] = {
-      {"CIS", r.cis},          {"PSS", r.pss},           {"MITRE", r.mitre},
-      {"kube-linter", r.kube_linter}, {"Trivy", r.trivy}, {"Kubescape", r.kubescape},
-      {"Polaris", r.polaris},  {"Checkov", r.checkov},
+      {"CIS", r.cis},         {"PSS", r.pss},
+      {"MITRE", r.mitre},     {"kube-linter", r.kube_linter},
+      {"Trivy", r.trivy},     {"Kubescape", r.kubescape},
+      {"Polaris", r.polaris}, {"Checkov", r.checkov},
   };
   bool first = true;
   for (auto [k, v] : items) {
@@ -50,7 +50,8 @@ std::string renderChecksJson(const std::vector<std::unique_ptr<Check>>& checks) 
     w.Key("appliesTo");
     w.StartArray();
     if (m.scope == Scope::kPodSpec) w.String("pod specs (every workload and pod template)");
-    for (std::string_view k : m.kinds) w.String(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    for (std::string_view k : m.kinds)
+      w.String(k.data(), static_cast<rapidjson::SizeType>(k.size()));
     w.EndArray();
     str("remediation", m.remediation);
     w.Key("refs");
@@ -86,8 +87,7 @@ Runner addChecksCommand(CLI::App& app) {
       for (const auto& c : reg.checks()) {
         const CheckMeta& m = c->meta();
         fmt::format_to(std::back_inserter(out), "{:<28} {:<8} {}{}\n    ", m.id,
-                       severityName(m.severity), m.title,
-                       m.enabled_by_default ? "" : " (opt-in)");
+                       severityName(m.severity), m.title, m.enabled_by_default ? "" : " (opt-in)");
         refsText(out, m.refs);
         out += '\n';
       }
@@ -123,10 +123,14 @@ Runner addExplainCommand(CLI::App& app) {
     std::string out(doc);
     out += "\n## References\n";
     std::pair<std::string_view, std::string_view> items[] = {
-        {"CIS Kubernetes Benchmark", r.cis}, {"NSA/CISA Kubernetes Hardening Guide", r.nsa},
-        {"Pod Security Standards", r.pss},   {"MITRE ATT&CK", r.mitre},
-        {"kube-linter", r.kube_linter},      {"Trivy", r.trivy},
-        {"Kubescape", r.kubescape},          {"Polaris", r.polaris},
+        {"CIS Kubernetes Benchmark", r.cis},
+        {"NSA/CISA Kubernetes Hardening Guide", r.nsa},
+        {"Pod Security Standards", r.pss},
+        {"MITRE ATT&CK", r.mitre},
+        {"kube-linter", r.kube_linter},
+        {"Trivy", r.trivy},
+        {"Kubescape", r.kubescape},
+        {"Polaris", r.polaris},
         {"Checkov", r.checkov},
     };
     for (auto [k, v] : items)

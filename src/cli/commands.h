@@ -3,9 +3,8 @@
 // --fail-on, 2 usage or configuration error, 3 input error; see README "Exit codes").
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace kh {
 

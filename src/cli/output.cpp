@@ -1,5 +1,6 @@
 #include "cli/output.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,8 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace kh {
 
@@ -27,8 +26,8 @@ Result<std::vector<OutputSpec>> pairOutputs(const std::vector<std::string>& form
       if (next_output < outputs.size()) s.file = outputs[next_output++];
     }
     if (std::find(allowed.begin(), allowed.end(), s.format) == allowed.end())
-      return Error{fmt::format("unknown format '{}' (expected {})", s.format,
-                               fmt::join(allowed, ", "))};
+      return Error{
+          fmt::format("unknown format '{}' (expected {})", s.format, fmt::join(allowed, ", "))};
     specs.push_back(std::move(s));
   }
   if (specs.empty()) {

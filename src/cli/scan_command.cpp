@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -52,7 +52,8 @@ int runScanCommand(const ScanArgs& a) {
     if (!cfg) return usageError(cfg.error().describe());
     opts.config = std::move(cfg.value());
   }
-  // Check options are configuration: a bad one is a usage error (2), found before any input is read.
+  // Check options are configuration: a bad one is a usage error (2), found before any input is
+  // read.
   if (auto reg = buildRegistry(opts.config); !reg) return usageError(reg.error().describe());
   if (!a.baseline.empty()) {
     auto base = loadBaseline(a.baseline);
@@ -72,10 +73,14 @@ int runScanCommand(const ScanArgs& a) {
     ReportContext ctx{r, kVersion, !a.no_color && s.format == "text" && useColor(to_stdout),
                       a.docs_url};
     std::string data;
-    if (s.format == "text") data = renderText(ctx);
-    else if (s.format == "json") data = renderJson(ctx);
-    else if (s.format == "sarif") data = renderSarif(ctx);
-    else data = renderJunit(ctx);
+    if (s.format == "text")
+      data = renderText(ctx);
+    else if (s.format == "json")
+      data = renderJson(ctx);
+    else if (s.format == "sarif")
+      data = renderSarif(ctx);
+    else
+      data = renderJunit(ctx);
     if (Status st = writeOutput(s.file, data); !st) return usageError(st.error().describe());
   }
 
@@ -105,7 +110,8 @@ int runScanCommand(const ScanArgs& a) {
 
 Runner addScanCommand(CLI::App& app) {
   auto a = std::make_shared<ScanArgs>();
-  app.add_option("paths", a->paths, "Files, directories (recursive: .yaml .yml .json) or - for stdin")
+  app.add_option("paths", a->paths,
+                 "Files, directories (recursive: .yaml .yml .json) or - for stdin")
       ->type_name("PATH...");
   app.add_option("-f,--format", a->formats,
                  "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to FILE")
@@ -123,8 +129,9 @@ Runner addScanCommand(CLI::App& app) {
                  "An earlier JSON report: report only findings that are not in it");
   app.add_flag("--no-inline-ignores", a->no_inline_ignores,
                "Disregard kubeharden.io/ignore annotations (authors cannot exempt themselves)");
-  app.add_flag("--strict", a->strict, "Treat diagnostics (duplicate keys, skipped documents) as "
-                                      "input errors (exit 3)");
+  app.add_flag("--strict", a->strict,
+               "Treat diagnostics (duplicate keys, skipped documents) as "
+               "input errors (exit 3)");
   app.add_flag("--no-color", a->no_color, "No colours in text output (NO_COLOR also works)");
   app.add_option("-j,--threads", a->threads, "Worker threads (default: one per core)");
   app.add_option("--docs-url", a->docs_url, "Base URL of the check pages (SARIF helpUri)");

@@ -1,12 +1,11 @@
 #include "config/baseline.h"
 
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 
@@ -28,12 +27,15 @@ Result<std::unordered_set<std::string>> loadBaseline(const std::string& path) {
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   if (doc.HasParseError())
-    return Error{fmt::format("the baseline is not valid JSON ({} at byte {})",
-                             rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()),
-                 path, {}};
+    return Error{
+        fmt::format("the baseline is not valid JSON ({} at byte {})",
+                    rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()),
+        path,
+        {}};
   if (!doc.IsObject() || !doc.HasMember("schema") || !doc["schema"].IsString() ||
       std::string_view(doc["schema"].GetString()) != "kubeharden/scan/v1")
-    return Error{"the baseline is not a kubeharden JSON report (schema kubeharden/scan/v1)", path, {}};
+    return Error{
+        "the baseline is not a kubeharden JSON report (schema kubeharden/scan/v1)", path, {}};
   std::unordered_set<std::string> out;
   if (!doc.HasMember("findings") || !doc["findings"].IsArray()) return out;
   for (const auto& f : doc["findings"].GetArray()) {

@@ -19,12 +19,16 @@ class Parser {
     if (!root->isMap()) return err(root->pos, "the config file must be a map");
     for (const MapEntry& e : root->mapEntries()) {
       Status s;
-      if (e.key == "checks") s = parseChecks(e.value);
-      else if (e.key == "exceptions") s = parseExceptions(e.value);
-      else if (e.key == "podSpecPaths") s = strings(e.value, cfg_.pod_spec_paths);
+      if (e.key == "checks")
+        s = parseChecks(e.value);
+      else if (e.key == "exceptions")
+        s = parseExceptions(e.value);
+      else if (e.key == "podSpecPaths")
+        s = strings(e.value, cfg_.pod_spec_paths);
       else
         s = err(e.key_pos, fmt::format("unknown key '{}' (expected checks, exceptions or "
-                                       "podSpecPaths)", e.key));
+                                       "podSpecPaths)",
+                                       e.key));
       if (!s) return s;
     }
     return {};
@@ -71,24 +75,28 @@ class Parser {
         if (!e.value->isMap()) return err(e.value->pos, "checks.severity: expected a map");
         for (const MapEntry& s : e.value->mapEntries()) {
           if (!ids_.count(std::string(s.key)))
-            return err(s.key_pos, fmt::format("unknown check '{}' (see `kubeharden checks`)", s.key));
+            return err(s.key_pos,
+                       fmt::format("unknown check '{}' (see `kubeharden checks`)", s.key));
           auto sev = parseSeverity(s.value->text);
           if (!sev)
             return err(s.value->pos, fmt::format("unknown severity '{}' (expected critical, high, "
-                                                 "medium, low or info)", s.value->text));
+                                                 "medium, low or info)",
+                                                 s.value->text));
           cfg_.severity.emplace(std::string(s.key), *sev);
         }
       } else if (e.key == "options") {
         if (!e.value->isMap()) return err(e.value->pos, "checks.options: expected a map");
         for (const MapEntry& o : e.value->mapEntries()) {
           if (!ids_.count(std::string(o.key)))
-            return err(o.key_pos, fmt::format("unknown check '{}' (see `kubeharden checks`)", o.key));
+            return err(o.key_pos,
+                       fmt::format("unknown check '{}' (see `kubeharden checks`)", o.key));
           if (!o.value->isMap()) return err(o.value->pos, "check options: expected a map");
           cfg_.options.emplace(std::string(o.key), o.value);
         }
       } else {
         return err(e.key_pos, fmt::format("checks: unknown key '{}' (expected disable, enable, "
-                                          "severity or options)", e.key));
+                                          "severity or options)",
+                                          e.key));
       }
     }
     return {};
@@ -108,19 +116,26 @@ class Parser {
             if (Status s = checkId(id, true); !s) return s;
             ex.checks.emplace_back(id->text);
           }
-        } else if (e.key == "kind") ex.kind = text;
-        else if (e.key == "namespace") ex.namespace_ = text;
-        else if (e.key == "name") ex.name = text;
-        else if (e.key == "container") ex.container = text;
-        else if (e.key == "reason") ex.reason = text;
+        } else if (e.key == "kind")
+          ex.kind = text;
+        else if (e.key == "namespace")
+          ex.namespace_ = text;
+        else if (e.key == "name")
+          ex.name = text;
+        else if (e.key == "container")
+          ex.container = text;
+        else if (e.key == "reason")
+          ex.reason = text;
         else if (e.key == "expires") {
           if (!isValidDate(text))
             return err(e.value->pos, fmt::format("exceptions.expires: '{}' is not a date "
-                                                 "(YYYY-MM-DD)", text));
+                                                 "(YYYY-MM-DD)",
+                                                 text));
           ex.expires = text;
         } else {
           return err(e.key_pos, fmt::format("exceptions: unknown key '{}' (expected checks, kind, "
-                                            "namespace, name, container, reason or expires)", e.key));
+                                            "namespace, name, container, reason or expires)",
+                                            e.key));
         }
       }
       if (ex.checks.empty()) return err(item->pos, "exceptions: 'checks' is required");

@@ -19,7 +19,7 @@
 namespace kh {
 
 struct ConfigException {
-  std::vector<std::string> checks;  // check IDs, or "*"
+  std::vector<std::string> checks;                                        // check IDs, or "*"
   std::string kind = "*", namespace_ = "*", name = "*", container = "*";  // globs
   std::string reason;
   std::string expires;  // YYYY-MM-DD or empty

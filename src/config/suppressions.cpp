@@ -1,9 +1,9 @@
 #include "config/suppressions.h"
 
+#include <fmt/format.h>
+
 #include <set>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "checks/registry.h"
@@ -51,10 +51,11 @@ std::vector<InlineRule> inlineRules(const Object& o, const SuppressionOptions& o
                          std::string(o.file), until->key_pos});
         lapsed = true;
       } else if (std::string(d) < opts.today) {
-        diags.push_back({"suppression-expired",
-                         fmt::format("{}: suppression expired on {}; its findings are reported again",
-                                     o.displayName(), d),
-                         std::string(o.file), until->key_pos});
+        diags.push_back(
+            {"suppression-expired",
+             fmt::format("{}: suppression expired on {}; its findings are reported again",
+                         o.displayName(), d),
+             std::string(o.file), until->key_pos});
         lapsed = true;
       }
     }
@@ -71,14 +72,16 @@ std::vector<InlineRule> inlineRules(const Object& o, const SuppressionOptions& o
       r.lapsed = lapsed;
       for (std::string_view id : r.ids) {
         if (id != "*" && id != "all" && !known.count(id))
-          diags.push_back({"unknown-check",
-                           fmt::format("{}: {} names unknown check '{}'", o.displayName(), e.key, id),
-                           std::string(o.file), e.key_pos});
+          diags.push_back(
+              {"unknown-check",
+               fmt::format("{}: {} names unknown check '{}'", o.displayName(), e.key, id),
+               std::string(o.file), e.key_pos});
       }
       if (reason.empty() && !lapsed)
-        diags.push_back({"ignore-without-reason",
-                         fmt::format("{}: {} has no {} annotation", o.displayName(), e.key, kReason),
-                         std::string(o.file), e.key_pos});
+        diags.push_back(
+            {"ignore-without-reason",
+             fmt::format("{}: {} has no {} annotation", o.displayName(), e.key, kReason),
+             std::string(o.file), e.key_pos});
       rules.push_back(std::move(r));
     }
   }
@@ -90,7 +93,8 @@ bool exceptionMatches(const ConfigException& ex, const Finding& f) {
     return false;
   const ObjectRef& r = f.object->ref;
   return globMatch(ex.kind, r.kind) && globMatch(ex.namespace_, r.namespace_) &&
-         globMatch(ex.name, r.name) && (ex.container == "*" || globMatch(ex.container, f.container));
+         globMatch(ex.name, r.name) &&
+         (ex.container == "*" || globMatch(ex.container, f.container));
 }
 
 }  // namespace
@@ -123,7 +127,8 @@ void applySuppressions(std::vector<Finding>& findings, const Config& cfg,
     }
     if (f.suppressed || !opts.inline_ignores) continue;
     auto it = cache.find(f.object);
-    if (it == cache.end()) it = cache.emplace(f.object, inlineRules(*f.object, opts, known, diags)).first;
+    if (it == cache.end())
+      it = cache.emplace(f.object, inlineRules(*f.object, opts, known, diags)).first;
     for (const InlineRule& r : it->second) {
       if (r.lapsed || !listsCheck(r.ids, f.check_id)) continue;
       if (!r.container.empty() && r.container != f.container) continue;

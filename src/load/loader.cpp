@@ -1,6 +1,7 @@
 #include "load/loader.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace kh {
 namespace fs = std::filesystem;
@@ -21,7 +20,9 @@ bool hasManifestExtension(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
-bool isListKind(std::string_view kind) { return kind.size() >= 4 && kind.ends_with("List"); }
+bool isListKind(std::string_view kind) {
+  return kind.size() >= 4 && kind.ends_with("List");
+}
 
 bool readAll(int fd, size_t cap, std::string& out, std::string& err) {
   char chunk[1 << 16];
@@ -87,7 +88,8 @@ Result<std::vector<std::string>> collectInputs(const std::vector<std::string>& p
         if (name.starts_with(".") || e.is_symlink(ec)) it.disable_recursion_pending();
         continue;
       }
-      if (e.is_regular_file(ec) && hasManifestExtension(e.path())) found.push_back(e.path().string());
+      if (e.is_regular_file(ec) && hasManifestExtension(e.path()))
+        found.push_back(e.path().string());
     }
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
@@ -97,11 +99,14 @@ Result<std::vector<std::string>> collectInputs(const std::vector<std::string>& p
 
 void parseSource(const LoadOptions& opts, SourceFile& out) {
   if (out.buffer.size() > opts.limits.max_file_bytes) {
-    out.error = Error{fmt::format("larger than the {} MiB input limit", opts.limits.max_file_bytes >> 20),
-                      out.path, {}};
+    out.error =
+        Error{fmt::format("larger than the {} MiB input limit", opts.limits.max_file_bytes >> 20),
+              out.path,
+              {}};
     return;
   }
-  ParseOutput parsed = parseYamlStream(out.buffer, out.path, out.arena, opts.limits, out.diagnostics);
+  ParseOutput parsed =
+      parseYamlStream(out.buffer, out.path, out.arena, opts.limits, out.diagnostics);
   if (parsed.error) out.error = std::move(parsed.error);
   for (const ParsedDocument& doc : parsed.documents) {
     const Node* root = doc.root;
@@ -123,7 +128,8 @@ void parseSource(const LoadOptions& opts, SourceFile& out) {
         if (isObject(item)) {
           addObject(item, doc, i, opts, out);
         } else if (item && !item->isNull()) {
-          skip(out, item, fmt::format("item {} of the {} has no apiVersion and kind; skipped", i, kind));
+          skip(out, item,
+               fmt::format("item {} of the {} has no apiVersion and kind; skipped", i, kind));
         }
         ++i;
       }

@@ -1,10 +1,10 @@
 #include "load/scalar.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace kh {
 namespace {
@@ -21,28 +21,30 @@ constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 
 // go-yaml v2's resolve table for YAML 1.1.
 constexpr Special kSpecials[] = {
-    {"~", NodeType::kNull, false, 0},       {"null", NodeType::kNull, false, 0},
-    {"Null", NodeType::kNull, false, 0},    {"NULL", NodeType::kNull, false, 0},
-    {"y", NodeType::kBool, true, 0},        {"Y", NodeType::kBool, true, 0},
-    {"yes", NodeType::kBool, true, 0},      {"Yes", NodeType::kBool, true, 0},
-    {"YES", NodeType::kBool, true, 0},      {"true", NodeType::kBool, true, 0},
-    {"True", NodeType::kBool, true, 0},     {"TRUE", NodeType::kBool, true, 0},
-    {"on", NodeType::kBool, true, 0},       {"On", NodeType::kBool, true, 0},
-    {"ON", NodeType::kBool, true, 0},       {"n", NodeType::kBool, false, 0},
-    {"N", NodeType::kBool, false, 0},       {"no", NodeType::kBool, false, 0},
-    {"No", NodeType::kBool, false, 0},      {"NO", NodeType::kBool, false, 0},
-    {"false", NodeType::kBool, false, 0},   {"False", NodeType::kBool, false, 0},
-    {"FALSE", NodeType::kBool, false, 0},   {"off", NodeType::kBool, false, 0},
-    {"Off", NodeType::kBool, false, 0},     {"OFF", NodeType::kBool, false, 0},
-    {".nan", NodeType::kFloat, false, kNan}, {".NaN", NodeType::kFloat, false, kNan},
-    {".NAN", NodeType::kFloat, false, kNan}, {".inf", NodeType::kFloat, false, kInf},
-    {".Inf", NodeType::kFloat, false, kInf}, {".INF", NodeType::kFloat, false, kInf},
-    {"+.inf", NodeType::kFloat, false, kInf}, {"+.Inf", NodeType::kFloat, false, kInf},
-    {"+.INF", NodeType::kFloat, false, kInf}, {"-.inf", NodeType::kFloat, false, -kInf},
+    {"~", NodeType::kNull, false, 0},          {"null", NodeType::kNull, false, 0},
+    {"Null", NodeType::kNull, false, 0},       {"NULL", NodeType::kNull, false, 0},
+    {"y", NodeType::kBool, true, 0},           {"Y", NodeType::kBool, true, 0},
+    {"yes", NodeType::kBool, true, 0},         {"Yes", NodeType::kBool, true, 0},
+    {"YES", NodeType::kBool, true, 0},         {"true", NodeType::kBool, true, 0},
+    {"True", NodeType::kBool, true, 0},        {"TRUE", NodeType::kBool, true, 0},
+    {"on", NodeType::kBool, true, 0},          {"On", NodeType::kBool, true, 0},
+    {"ON", NodeType::kBool, true, 0},          {"n", NodeType::kBool, false, 0},
+    {"N", NodeType::kBool, false, 0},          {"no", NodeType::kBool, false, 0},
+    {"No", NodeType::kBool, false, 0},         {"NO", NodeType::kBool, false, 0},
+    {"false", NodeType::kBool, false, 0},      {"False", NodeType::kBool, false, 0},
+    {"FALSE", NodeType::kBool, false, 0},      {"off", NodeType::kBool, false, 0},
+    {"Off", NodeType::kBool, false, 0},        {"OFF", NodeType::kBool, false, 0},
+    {".nan", NodeType::kFloat, false, kNan},   {".NaN", NodeType::kFloat, false, kNan},
+    {".NAN", NodeType::kFloat, false, kNan},   {".inf", NodeType::kFloat, false, kInf},
+    {".Inf", NodeType::kFloat, false, kInf},   {".INF", NodeType::kFloat, false, kInf},
+    {"+.inf", NodeType::kFloat, false, kInf},  {"+.Inf", NodeType::kFloat, false, kInf},
+    {"+.INF", NodeType::kFloat, false, kInf},  {"-.inf", NodeType::kFloat, false, -kInf},
     {"-.Inf", NodeType::kFloat, false, -kInf}, {"-.INF", NodeType::kFloat, false, -kInf},
 };
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 int digitValue(char c) {
   if (isDigit(c)) return c - '0';
@@ -153,10 +155,14 @@ void resolvePlainScalar(std::string_view in, Node& out) {
   }
   char c = in[0];
   char hint = 0;
-  if (isDigit(c)) hint = 'D';
-  else if (c == '+' || c == '-') hint = 'S';
-  else if (c == '.') hint = '.';
-  else if (std::string_view("yYnNtTfFoO~").find(c) != std::string_view::npos) hint = 'M';
+  if (isDigit(c))
+    hint = 'D';
+  else if (c == '+' || c == '-')
+    hint = 'S';
+  else if (c == '.')
+    hint = '.';
+  else if (std::string_view("yYnNtTfFoO~").find(c) != std::string_view::npos)
+    hint = 'M';
   if (hint == 0) return;
 
   for (const Special& s : kSpecials) {
@@ -204,11 +210,16 @@ void resolvePlainScalar(std::string_view in, Node& out) {
 
 std::string keyString(const Node& key) {
   switch (key.type) {
-    case NodeType::kNull: return "null";
-    case NodeType::kBool: return key.bool_value ? "true" : "false";
-    case NodeType::kInt: return fmt::format("{}", key.int_value);
-    case NodeType::kFloat: return fmt::format("{}", key.float_value);
-    default: return std::string(key.text);
+    case NodeType::kNull:
+      return "null";
+    case NodeType::kBool:
+      return key.bool_value ? "true" : "false";
+    case NodeType::kInt:
+      return fmt::format("{}", key.int_value);
+    case NodeType::kFloat:
+      return fmt::format("{}", key.float_value);
+    default:
+      return std::string(key.text);
   }
 }
 

@@ -1,12 +1,11 @@
 #include "load/yaml_reader.h"
 
+#include <fmt/format.h>
 #include <yaml.h>
 
 #include <cstring>
 #include <string>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "load/scalar.h"
 
@@ -171,7 +170,8 @@ class Reader {
     std::string name(anchorOf(ev.data.alias.anchor));
     auto it = anchors_.find(name);
     if (it == anchors_.end()) {
-      fail(posOf(ev.start_mark), fmt::format("unknown anchor '{}' (or an alias inside the node it names)", name));
+      fail(posOf(ev.start_mark),
+           fmt::format("unknown anchor '{}' (or an alias inside the node it names)", name));
       return;
     }
     add(it->second.first, it->second.second);
@@ -180,7 +180,8 @@ class Reader {
   void onScalar(const yaml_event_t& ev) {
     Node* n = arena_.make<Node>();
     n->pos = posOf(ev.start_mark);
-    std::string_view raw(reinterpret_cast<const char*>(ev.data.scalar.value), ev.data.scalar.length);
+    std::string_view raw(reinterpret_cast<const char*>(ev.data.scalar.value),
+                         ev.data.scalar.length);
     std::string_view text = arena_.copy(raw);
     std::string_view tag = anchorOf(ev.data.scalar.tag);
     bool plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -210,8 +211,7 @@ class Reader {
 
   void onStart(const yaml_event_t& ev) {
     if (frames_.size() >= limits_.max_depth) {
-      fail(posOf(ev.start_mark),
-           fmt::format("nesting deeper than {} levels", limits_.max_depth));
+      fail(posOf(ev.start_mark), fmt::format("nesting deeper than {} levels", limits_.max_depth));
       return;
     }
     Node* n = arena_.make<Node>();
@@ -278,9 +278,8 @@ class Reader {
         fail(k.node->pos, "a map key must be a scalar (Kubernetes objects are JSON)");
         break;
       }
-      std::string_view key = k.node->type == NodeType::kString
-                                 ? k.node->text
-                                 : arena_.copy(keyString(*k.node));
+      std::string_view key =
+          k.node->type == NodeType::kString ? k.node->text : arena_.copy(keyString(*k.node));
       putEntry(entries_, key, k.node->pos, v.node, false);
     }
     for (const Node* m : merges) {
@@ -289,7 +288,8 @@ class Reader {
           fail(src->pos, "a merge key (<<) needs a map or a sequence of maps");
           return;
         }
-        for (const MapEntry& e : src->mapEntries()) putEntry(entries_, e.key, e.key_pos, e.value, true);
+        for (const MapEntry& e : src->mapEntries())
+          putEntry(entries_, e.key, e.key_pos, e.value, true);
       };
       if (m->isSeq()) {
         for (const Node* s : m->seqItems()) mergeMap(s);

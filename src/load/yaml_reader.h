@@ -19,9 +19,9 @@
 namespace kh {
 
 struct LoadLimits {
-  size_t max_file_bytes = 64u << 20;            // per input file
-  uint32_t max_depth = 200;                      // nesting of maps and sequences
-  uint64_t max_expanded_nodes = 2'000'000;       // per document, counting through aliases
+  size_t max_file_bytes = 64u << 20;        // per input file
+  uint32_t max_depth = 200;                 // nesting of maps and sequences
+  uint64_t max_expanded_nodes = 2'000'000;  // per document, counting through aliases
 };
 
 struct ParsedDocument {

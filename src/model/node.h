@@ -74,7 +74,9 @@ struct Node {
 };
 
 // Null-safe helpers for chained lookups: get(get(n, "spec"), "template").
-inline const Node* get(const Node* n, std::string_view key) { return n ? n->get(key) : nullptr; }
+inline const Node* get(const Node* n, std::string_view key) {
+  return n ? n->get(key) : nullptr;
+}
 inline std::string_view getStr(const Node* n, std::string_view key) {
   const Node* v = get(n, key);
   return v ? v->str() : std::string_view();

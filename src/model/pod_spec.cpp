@@ -1,8 +1,8 @@
 #include "model/pod_spec.h"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 #include "base/strings.h"
 
@@ -11,8 +11,8 @@ namespace {
 
 // Fields of SecurityContext that PodSecurityContext also has; container values override.
 constexpr std::array<std::string_view, 7> kInheritedFields = {
-    "runAsUser",      "runAsGroup",       "runAsNonRoot",    "seLinuxOptions",
-    "seccompProfile", "windowsOptions",   "appArmorProfile",
+    "runAsUser",      "runAsGroup",     "runAsNonRoot",    "seLinuxOptions",
+    "seccompProfile", "windowsOptions", "appArmorProfile",
 };
 
 const Node* walk(const Node* n, std::string_view dotted) {
@@ -63,9 +63,12 @@ std::optional<PodSpecView> fromTemplate(const Node* tmpl, std::string_view path,
 
 std::string_view containerListField(ContainerList l) {
   switch (l) {
-    case ContainerList::kInit: return "initContainers";
-    case ContainerList::kRegular: return "containers";
-    case ContainerList::kEphemeral: return "ephemeralContainers";
+    case ContainerList::kInit:
+      return "initContainers";
+    case ContainerList::kRegular:
+      return "containers";
+    case ContainerList::kEphemeral:
+      return "ephemeralContainers";
   }
   return "containers";
 }

@@ -95,7 +95,8 @@ std::string renderJson(const ReportContext& ctx) {
   num(w, "findings", n[0] + n[1] + n[2] + n[3] + n[4]);
   w.Key("bySeverity");
   w.StartObject();
-  for (int s = 4; s >= 0; --s) num(w, severityName(static_cast<Severity>(s)), n[static_cast<size_t>(s)]);
+  for (int s = 4; s >= 0; --s)
+    num(w, severityName(static_cast<Severity>(s)), n[static_cast<size_t>(s)]);
   w.EndObject();
   num(w, "suppressed", r.suppressed);
   num(w, "baselined", r.baselined);

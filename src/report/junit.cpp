@@ -1,8 +1,8 @@
 // JUnit XML: one testsuite per file, one testcase per (object, applicable check), failing where
 // an unsuppressed finding stands and skipped where only suppressed ones do.
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "report/report.h"
 
@@ -14,11 +14,21 @@ std::string xmlEscape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
           out += ' ';  // not allowed in XML 1.0
@@ -54,8 +64,10 @@ std::string renderJunit(const ReportContext& ctx) {
         bool any_suppressed = false;
         if (it != by_case.end())
           for (const Finding* f : it->second) {
-            if (f->suppressed) any_suppressed = true;
-            else open.push_back(f);
+            if (f->suppressed)
+              any_suppressed = true;
+            else
+              open.push_back(f);
           }
         if (open.empty() && !any_suppressed) {
           cases += "/>\n";

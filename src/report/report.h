@@ -12,8 +12,8 @@ namespace kh {
 struct ReportContext {
   const ScanResult& scan;
   std::string_view version;
-  bool color = false;                // ANSI colours in text output
-  std::string docs_url;              // base URL of the check pages, for SARIF helpUri
+  bool color = false;    // ANSI colours in text output
+  std::string docs_url;  // base URL of the check pages, for SARIF helpUri
 };
 
 std::string renderText(const ReportContext& ctx);

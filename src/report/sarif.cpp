@@ -1,13 +1,12 @@
 // SARIF 2.1.0 as GitHub code scanning reads it: rules with help and helpUri, results with
 // physical locations relative to the scan root (%SRCROOT%, the working directory), levels and
 // security-severity from our severities, suppressed findings under `suppressions`.
+#include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <filesystem>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "docs/check_docs.h"
 #include "report/report.h"
@@ -25,20 +24,28 @@ void str(Writer& w, std::string_view key, std::string_view v) {
 std::string_view levelOf(Severity s) {
   switch (s) {
     case Severity::kCritical:
-    case Severity::kHigh: return "error";
-    case Severity::kMedium: return "warning";
-    default: return "note";
+    case Severity::kHigh:
+      return "error";
+    case Severity::kMedium:
+      return "warning";
+    default:
+      return "note";
   }
 }
 
 // GitHub maps >= 9.0 to critical, 7.0-8.9 high, 4.0-6.9 medium, below that low.
 std::string_view securitySeverity(Severity s) {
   switch (s) {
-    case Severity::kCritical: return "9.5";
-    case Severity::kHigh: return "8.0";
-    case Severity::kMedium: return "5.5";
-    case Severity::kLow: return "3.0";
-    case Severity::kInfo: return "1.0";
+    case Severity::kCritical:
+      return "9.5";
+    case Severity::kHigh:
+      return "8.0";
+    case Severity::kMedium:
+      return "5.5";
+    case Severity::kLow:
+      return "3.0";
+    case Severity::kInfo:
+      return "1.0";
   }
   return "5.5";
 }

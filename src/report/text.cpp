@@ -7,11 +7,16 @@ namespace {
 
 std::string_view colorOf(Severity s) {
   switch (s) {
-    case Severity::kCritical: return "\x1b[1;31m";
-    case Severity::kHigh: return "\x1b[31m";
-    case Severity::kMedium: return "\x1b[33m";
-    case Severity::kLow: return "\x1b[36m";
-    case Severity::kInfo: return "\x1b[2m";
+    case Severity::kCritical:
+      return "\x1b[1;31m";
+    case Severity::kHigh:
+      return "\x1b[31m";
+    case Severity::kMedium:
+      return "\x1b[33m";
+    case Severity::kLow:
+      return "\x1b[36m";
+    case Severity::kInfo:
+      return "\x1b[2m";
   }
   return "";
 }
@@ -49,7 +54,8 @@ std::string renderText(const ReportContext& ctx) {
     fmt::format_to(std::back_inserter(out), "warning: {}:{}:{}: {} [{}]\n", d.file, d.pos.line,
                    d.pos.col, d.message, d.code);
   }
-  for (const Error& e : r.errors) fmt::format_to(std::back_inserter(out), "error: {}\n", e.describe());
+  for (const Error& e : r.errors)
+    fmt::format_to(std::back_inserter(out), "error: {}\n", e.describe());
   auto n = countBySeverity(r);
   size_t total = n[0] + n[1] + n[2] + n[3] + n[4];
   fmt::format_to(std::back_inserter(out),

@@ -1,10 +1,10 @@
 #include "scan/scan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "config/baseline.h"
@@ -57,7 +57,8 @@ Result<ScanResult> runScan(ScanOptions opts) {
 
   auto files = collectInputs(opts.inputs);
   if (!files) return files.error();
-  unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
 
   LoadOptions lo;
   lo.limits = opts.limits;
@@ -98,7 +99,8 @@ Result<ScanResult> runScan(ScanOptions opts) {
   }
   if (!opts.baseline.empty()) {
     size_t before = r.findings.size();
-    std::erase_if(r.findings, [&](const Finding& f) { return opts.baseline.count(f.fingerprint) > 0; });
+    std::erase_if(r.findings,
+                  [&](const Finding& f) { return opts.baseline.count(f.fingerprint) > 0; });
     r.baselined = before - r.findings.size();
   }
   SuppressionOptions so{opts.inline_ignores, todayUtc()};
@@ -116,10 +118,11 @@ Result<ScanResult> runScan(ScanOptions opts) {
     if (a.check_id != b.check_id) return a.check_id < b.check_id;
     return a.path < b.path;
   });
-  std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-    if (a.file != b.file) return a.file < b.file;
-    return a.pos.line < b.pos.line;
-  });
+  std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(),
+                   [&](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.file != b.file) return a.file < b.file;
+                     return a.pos.line < b.pos.line;
+                   });
   return r;
 }
 

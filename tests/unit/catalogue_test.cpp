@@ -33,8 +33,10 @@ TEST(Catalogue, EveryCheckHasDocAndFixtures) {
   for (const std::string& id : registeredIds()) {
     fs::path doc = root / "docs" / "checks" / (id + ".md");
     EXPECT_TRUE(fs::exists(doc)) << id << " has no " << doc;
-    EXPECT_GE(yamlCount(root / "tests" / "checks" / id / "pass"), 1u) << id << " has no pass fixture";
-    EXPECT_GE(yamlCount(root / "tests" / "checks" / id / "fail"), 1u) << id << " has no fail fixture";
+    EXPECT_GE(yamlCount(root / "tests" / "checks" / id / "pass"), 1u)
+        << id << " has no pass fixture";
+    EXPECT_GE(yamlCount(root / "tests" / "checks" / id / "fail"), 1u)
+        << id << " has no fail fixture";
     EXPECT_EQ(checkDoc(id), readFile(doc.string())) << id << ": embedded doc is stale";
   }
 }
@@ -64,7 +66,8 @@ TEST(Catalogue, MetadataIsWellFormed) {
 
 TEST(Catalogue, IdsAreUnique) {
   std::set<std::string_view> seen;
-  for (const auto& c : makeCatalogue()) EXPECT_TRUE(seen.insert(c->meta().id).second) << c->meta().id;
+  for (const auto& c : makeCatalogue())
+    EXPECT_TRUE(seen.insert(c->meta().id).second) << c->meta().id;
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 // End-to-end tests of the kubeharden binary: exit codes, formats, suppressions, config,
 // baselines and error reporting, asserting on real output.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "tests/unit/test_util.h"
 
@@ -71,11 +70,16 @@ TEST(Cli, UsageErrorsExit2) {
 TEST(Cli, TextReportOnExamples) {
   auto r = runCli("scan " + kExamples);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.out.find("insecure-deployment.yaml:28:13 critical pod-privileged container \"api\" runs privileged"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("insecure-deployment.yaml:28:13 critical pod-privileged container \"api\" "
+                       "runs privileged"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("critical pod-runtime-socket"), std::string::npos);
   EXPECT_NE(r.out.find("high secrets-env-literal"), std::string::npos);
   EXPECT_EQ(r.out.find("Pr0duct10n"), std::string::npos) << "secret value leaked";
-  EXPECT_EQ(r.out.find("hardened-deployment.yaml"), std::string::npos) << "hardened example has findings:\n" << r.out;
+  EXPECT_EQ(r.out.find("hardened-deployment.yaml"), std::string::npos)
+      << "hardened example has findings:\n"
+      << r.out;
   EXPECT_NE(r.out.find("3 files, 4 objects:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 suppressed"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "colour without a terminal";
@@ -121,7 +125,9 @@ TEST(Cli, JsonReportSchema) {
 TEST(Cli, SeveralFormatsInOneRun) {
   TempDir d;
   std::string f = d.write("p.yaml", kPrivileged);
-  auto r = runCli(fmt::format("scan {} --format sarif={}/r.sarif --format junit -o {}/r.xml --format json", f, d.path(), d.path()));
+  auto r = runCli(
+      fmt::format("scan {} --format sarif={}/r.sarif --format junit -o {}/r.xml --format json", f,
+                  d.path(), d.path()));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   parseJson(r.out);
   auto sarif = parseJson(readFile(d.path() + "/r.sarif"));
@@ -141,9 +147,13 @@ TEST(Cli, SeveralFormatsInOneRun) {
   EXPECT_EQ(std::string(loc["artifactLocation"]["uri"].GetString()).rfind("file://", 0), 0u)
       << "a file outside the working directory gets an absolute URI";
   std::string junit = readFile(d.path() + "/r.xml");
-  EXPECT_NE(junit.find("<testcase classname=\"Pod ns/p\" name=\"pod-privileged\">"), std::string::npos) << junit;
-  EXPECT_NE(junit.find("<failure message=\"container &quot;app&quot; runs privileged"), std::string::npos);
-  EXPECT_NE(junit.find("<testcase classname=\"Pod ns/p\" name=\"pod-host-pid\"/>"), std::string::npos);
+  EXPECT_NE(junit.find("<testcase classname=\"Pod ns/p\" name=\"pod-privileged\">"),
+            std::string::npos)
+      << junit;
+  EXPECT_NE(junit.find("<failure message=\"container &quot;app&quot; runs privileged"),
+            std::string::npos);
+  EXPECT_NE(junit.find("<testcase classname=\"Pod ns/p\" name=\"pod-host-pid\"/>"),
+            std::string::npos);
 }
 
 TEST(Cli, SarifUrisAreRelativeToTheWorkingDirectory) {
@@ -151,7 +161,8 @@ TEST(Cli, SarifUrisAreRelativeToTheWorkingDirectory) {
   d.write("k8s/p.yaml", kPrivileged);
   auto r = runCli("scan --format sarif k8s", d.path());
   auto sarif = parseJson(r.out);
-  const auto& al = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+  const auto& al =
+      sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
   EXPECT_STREQ(al["uri"].GetString(), "k8s/p.yaml");
   EXPECT_STREQ(al["uriBaseId"].GetString(), "%SRCROOT%");
 }
@@ -203,8 +214,9 @@ std::string withAnnotations(const std::string& ann) {
 
 TEST(Cli, InlineSuppressions) {
   TempDir d;
-  std::string f = d.write("p.yaml", withAnnotations(
-      "    kubeharden.io/ignore: pod-privileged\n    kubeharden.io/ignore-reason: \"GPU driver installer\"\n"));
+  std::string f =
+      d.write("p.yaml", withAnnotations("    kubeharden.io/ignore: pod-privileged\n    "
+                                        "kubeharden.io/ignore-reason: \"GPU driver installer\"\n"));
   auto r = runCli("scan --format json " + f);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   auto j = parseJson(r.out);
@@ -218,30 +230,43 @@ TEST(Cli, InlineSuppressions) {
 
 TEST(Cli, ContainerScopedSuppression) {
   TempDir d;
-  std::string other = d.write("o.yaml", withAnnotations("    kubeharden.io/ignore.sidecar: pod-privileged\n    kubeharden.io/ignore-reason: x\n"));
+  std::string other =
+      d.write("o.yaml", withAnnotations("    kubeharden.io/ignore.sidecar: pod-privileged\n    "
+                                        "kubeharden.io/ignore-reason: x\n"));
   EXPECT_EQ(runCli("scan " + other).exit_code, 1);
-  std::string mine = d.write("m.yaml", withAnnotations("    kubeharden.io/ignore.app: pod-privileged\n    kubeharden.io/ignore-reason: x\n"));
+  std::string mine = d.write(
+      "m.yaml",
+      withAnnotations(
+          "    kubeharden.io/ignore.app: pod-privileged\n    kubeharden.io/ignore-reason: x\n"));
   EXPECT_EQ(runCli("scan " + mine).exit_code, 0);
 }
 
 TEST(Cli, ExpiredSuppressionLapsesAndSaysSo) {
   TempDir d;  // runCli pins today to 2026-06-15
-  std::string f = d.write("p.yaml", withAnnotations(
-      "    kubeharden.io/ignore: pod-privileged\n    kubeharden.io/ignore-reason: temporary\n    kubeharden.io/ignore-until: \"2026-06-14\"\n"));
+  std::string f = d.write(
+      "p.yaml",
+      withAnnotations("    kubeharden.io/ignore: pod-privileged\n    kubeharden.io/ignore-reason: "
+                      "temporary\n    kubeharden.io/ignore-until: \"2026-06-14\"\n"));
   auto r = runCli("scan " + f);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("suppression expired on 2026-06-14"), std::string::npos) << r.out;
-  std::string g = d.write("q.yaml", withAnnotations(
-      "    kubeharden.io/ignore: pod-privileged\n    kubeharden.io/ignore-reason: temporary\n    kubeharden.io/ignore-until: \"2026-06-15\"\n"));
+  std::string g = d.write(
+      "q.yaml",
+      withAnnotations("    kubeharden.io/ignore: pod-privileged\n    kubeharden.io/ignore-reason: "
+                      "temporary\n    kubeharden.io/ignore-until: \"2026-06-15\"\n"));
   EXPECT_EQ(runCli("scan " + g).exit_code, 0);
 }
 
 TEST(Cli, UnknownCheckInIgnoreIsDiagnosed) {
   TempDir d;
-  std::string f = d.write("p.yaml", withAnnotations("    kubeharden.io/ignore: pod-privilegd\n    kubeharden.io/ignore-reason: typo\n"));
+  std::string f = d.write(
+      "p.yaml",
+      withAnnotations(
+          "    kubeharden.io/ignore: pod-privilegd\n    kubeharden.io/ignore-reason: typo\n"));
   auto r = runCli("scan " + f);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("names unknown check 'pod-privilegd' [unknown-check]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("names unknown check 'pod-privilegd' [unknown-check]"), std::string::npos)
+      << r.out;
 }
 
 TEST(Cli, ConfigFile) {
@@ -267,12 +292,16 @@ exceptions:
 TEST(Cli, ConfigExceptionSuppressesByGlob) {
   TempDir d;
   d.write("p.yaml", kPrivileged);
-  d.write("c.yaml", "exceptions:\n  - checks: [pod-privileged]\n    kind: Pod\n    name: \"p*\"\n    reason: installer\n    expires: 2027-01-01\n");
+  d.write("c.yaml",
+          "exceptions:\n  - checks: [pod-privileged]\n    kind: Pod\n    name: \"p*\"\n    reason: "
+          "installer\n    expires: 2027-01-01\n");
   auto r = runCli("scan -c c.yaml --format json p.yaml", d.path());
   EXPECT_EQ(r.exit_code, 0);
   auto j = parseJson(r.out);
   EXPECT_STREQ(j["findings"][0]["suppression"]["kind"].GetString(), "config");
-  d.write("old.yaml", "exceptions:\n  - checks: [pod-privileged]\n    reason: installer\n    expires: 2026-01-01\n");
+  d.write("old.yaml",
+          "exceptions:\n  - checks: [pod-privileged]\n    reason: installer\n    expires: "
+          "2026-01-01\n");
   auto old = runCli("scan -c old.yaml p.yaml", d.path());
   EXPECT_EQ(old.exit_code, 1);
   EXPECT_NE(old.out.find("config exception expired on 2026-01-01"), std::string::npos);
@@ -281,13 +310,18 @@ TEST(Cli, ConfigExceptionSuppressesByGlob) {
 TEST(Cli, BadConfigIsAUsageErrorNamingTheLine) {
   TempDir d;
   d.write("p.yaml", kPrivileged);
-  struct Case { const char* config; const char* expect; } cases[] = {
+  struct Case {
+    const char* config;
+    const char* expect;
+  } cases[] = {
       {"checks:\n  disable: [pod-nope]\n", "c.yaml:2:13: unknown check 'pod-nope'"},
       {"checks:\n  severity: {pod-privileged: severe}\n", "c.yaml:2:30: unknown severity 'severe'"},
-      {"exceptions:\n  - checks: [pod-privileged]\n", "c.yaml:2:5: exceptions: 'reason' is required"},
+      {"exceptions:\n  - checks: [pod-privileged]\n",
+       "c.yaml:2:5: exceptions: 'reason' is required"},
       {"bogus: 1\n", "c.yaml:1:1: unknown key 'bogus'"},
       {"checks: [\n", "c.yaml:2:1: YAML syntax error"},
-      {"checks:\n  options:\n    pod-privileged: {x: 1}\n", "c.yaml:3:22: check pod-privileged has no option 'x'"},
+      {"checks:\n  options:\n    pod-privileged: {x: 1}\n",
+       "c.yaml:3:22: check pod-privileged has no option 'x'"},
   };
   for (const auto& c : cases) {
     d.write("c.yaml", c.config);
@@ -300,7 +334,9 @@ TEST(Cli, BadConfigIsAUsageErrorNamingTheLine) {
 
 TEST(Cli, CheckOptionsChangeBehaviour) {
   TempDir d;
-  d.write("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x:1\n    securityContext: {capabilities: {add: [CHOWN, NET_ADMIN]}}\n");
+  d.write("p.yaml",
+          "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    "
+          "image: x:1\n    securityContext: {capabilities: {add: [CHOWN, NET_ADMIN]}}\n");
   auto def = parseJson(runCli("scan --format json p.yaml", d.path()).out);
   auto count = [](const rapidjson::Document& j, const char* id) {
     size_t n = 0;
@@ -308,7 +344,9 @@ TEST(Cli, CheckOptionsChangeBehaviour) {
     return n;
   };
   EXPECT_EQ(count(def, "pod-capabilities-dangerous"), 1u);
-  d.write("c.yaml", "checks:\n  options:\n    pod-capabilities-dangerous:\n      capabilities: [CHOWN, NET_ADMIN]\n");
+  d.write("c.yaml",
+          "checks:\n  options:\n    pod-capabilities-dangerous:\n      capabilities: [CHOWN, "
+          "NET_ADMIN]\n");
   auto opt = parseJson(runCli("scan -c c.yaml --format json p.yaml", d.path()).out);
   EXPECT_EQ(count(opt, "pod-capabilities-dangerous"), 2u);
 }

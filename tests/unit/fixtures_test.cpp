@@ -32,11 +32,14 @@ std::vector<Fixture> allFixtures() {
         out.push_back({dir.path().filename().string(), fail, f.path().string()});
     }
   }
-  std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.file < b.file; });
+  std::sort(out.begin(), out.end(),
+            [](const Fixture& a, const Fixture& b) { return a.file < b.file; });
   return out;
 }
 
-void PrintTo(const Fixture& f, std::ostream* os) { *os << f.file; }
+void PrintTo(const Fixture& f, std::ostream* os) {
+  *os << f.file;
+}
 
 class CheckFixture : public ::testing::TestWithParam<Fixture> {};
 

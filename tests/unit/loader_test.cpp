@@ -72,13 +72,16 @@ TEST(Loader, ListKindsAreExpanded) {
   {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s1"}},
   {"metadata": {"name": "broken"}}
-]})", "list.json");
+]})",
+                    "list.json");
   ASSERT_FALSE(f->error);
   ASSERT_EQ(f->objects.size(), 2u);
   EXPECT_EQ(f->objects[0].ref.name, "p1");
   EXPECT_EQ(f->objects[1].item_index, 1u);
   EXPECT_EQ(f->skipped, 1u);
-  auto g = loadText("apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d}\n");
+  auto g = loadText(
+      "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- apiVersion: apps/v1\n  kind: "
+      "Deployment\n  metadata: {name: d}\n");
   ASSERT_EQ(g->objects.size(), 1u);
   EXPECT_EQ(g->objects[0].ref.kind, "Deployment");
 }
@@ -95,7 +98,8 @@ TEST(Loader, DuplicateKeysLastWinsWithDiagnostic) {
 
 TEST(Loader, Yaml11KeysAreNormalised) {
   // The API server sees the key `on` as "true" (sigs.k8s.io/yaml), not "on".
-  auto f = loadText("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  on: x\n  0x10: y\n");
+  auto f =
+      loadText("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  on: x\n  0x10: y\n");
   const Node* data = f->objects[0].root->get("data");
   EXPECT_TRUE(data->get("true"));
   EXPECT_FALSE(data->get("on"));
@@ -150,7 +154,9 @@ TEST(Loader, DepthIsCapped) {
 }
 
 TEST(Loader, SyntaxErrorNamesLineAndColumnAndKeepsEarlierDocuments) {
-  auto f = loadText("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\n  bad: [\n");
+  auto f = loadText(
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\n  "
+      "bad: [\n");
   ASSERT_TRUE(f->error);
   EXPECT_EQ(f->error->pos.line, 7u);
   EXPECT_GT(f->error->pos.col, 0u);
@@ -170,7 +176,8 @@ TEST(Loader, NonObjectsAreSkippedWithDiagnostics) {
 
 TEST(Loader, JsonInputKeepsQuotedStrings) {
   auto f = loadText(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
-  "spec":{"hostNetwork":"yes","hostPID":true,"containers":[{"name":"c","image":"x"}]}})", "p.json");
+  "spec":{"hostNetwork":"yes","hostPID":true,"containers":[{"name":"c","image":"x"}]}})",
+                    "p.json");
   ASSERT_EQ(f->objects.size(), 1u);
   const Node* spec = f->objects[0].pod->spec;
   EXPECT_EQ(spec->get("hostNetwork")->type, NodeType::kString);
@@ -239,7 +246,9 @@ spec:
 TEST(Loader, ConfiguredPodSpecPaths) {
   SourceFile f;
   f.path = "x.yaml";
-  f.buffer = "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  worker:\n    podTemplate:\n      spec:\n        containers: [{name: a, image: x}]\n";
+  f.buffer =
+      "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  worker:\n    "
+      "podTemplate:\n      spec:\n        containers: [{name: a, image: x}]\n";
   LoadOptions opts;
   parseSource(opts, f);
   EXPECT_FALSE(f.objects[0].pod);
@@ -307,7 +316,8 @@ TEST(Loader, CorpusLoadsWithoutErrors) {
     loadFile(path, LoadOptions{}, f);
     EXPECT_FALSE(f.error) << f.error->describe();
     objects += f.objects.size();
-    for (const Object& o : f.objects) EXPECT_FALSE(o.helm_source.empty()) << path << " " << o.displayName();
+    for (const Object& o : f.objects)
+      EXPECT_FALSE(o.helm_source.empty()) << path << " " << o.displayName();
   }
   EXPECT_GT(objects, 2000u);
 }

@@ -1,7 +1,7 @@
 // Scalars resolve as sigs.k8s.io/yaml (go-yaml v2, YAML 1.1) resolves them for the API server.
-#include <gtest/gtest.h>
-
 #include "load/scalar.h"
+
+#include <gtest/gtest.h>
 
 namespace kh {
 namespace {
@@ -24,7 +24,8 @@ TEST(Scalar, Yaml11Booleans) {
     EXPECT_FALSE(n.bool_value) << f;
   }
   // Not booleans: other spellings stay strings.
-  for (auto s : {"yEs", "oN", "tRUE", "nope", "onion", "Yes!"}) EXPECT_EQ(resolve(s).type, NodeType::kString) << s;
+  for (auto s : {"yEs", "oN", "tRUE", "nope", "onion", "Yes!"})
+    EXPECT_EQ(resolve(s).type, NodeType::kString) << s;
 }
 
 TEST(Scalar, Nulls) {
@@ -33,9 +34,22 @@ TEST(Scalar, Nulls) {
 }
 
 TEST(Scalar, IntegersIncludingOctalHexBinary) {
-  struct Case { const char* in; int64_t v; } cases[] = {
-      {"0", 0}, {"42", 42}, {"-7", -7}, {"+9", 9}, {"0644", 420}, {"0o17", 15}, {"0x1F", 31},
-      {"-0x10", -16}, {"0b101", 5}, {"1_000", 1000}, {"1_", 1}, {"9223372036854775807", INT64_MAX},
+  struct Case {
+    const char* in;
+    int64_t v;
+  } cases[] = {
+      {"0", 0},
+      {"42", 42},
+      {"-7", -7},
+      {"+9", 9},
+      {"0644", 420},
+      {"0o17", 15},
+      {"0x1F", 31},
+      {"-0x10", -16},
+      {"0b101", 5},
+      {"1_000", 1000},
+      {"1_", 1},
+      {"9223372036854775807", INT64_MAX},
       {"-9223372036854775808", INT64_MIN},
   };
   for (const auto& c : cases) {
@@ -47,8 +61,16 @@ TEST(Scalar, IntegersIncludingOctalHexBinary) {
 }
 
 TEST(Scalar, Floats) {
-  struct Case { const char* in; double v; } cases[] = {
-      {"1e3", 1000}, {"1.5", 1.5}, {"-2.5e-1", -0.25}, {".5", 0.5}, {"08", 8}, {"09.5", 9.5},
+  struct Case {
+    const char* in;
+    double v;
+  } cases[] = {
+      {"1e3", 1000},
+      {"1.5", 1.5},
+      {"-2.5e-1", -0.25},
+      {".5", 0.5},
+      {"08", 8},
+      {"09.5", 9.5},
       {"18446744073709551616", 18446744073709551616.0},
   };
   for (const auto& c : cases) {
@@ -65,7 +87,8 @@ TEST(Scalar, Floats) {
 }
 
 TEST(Scalar, StringsThatLookNumeric) {
-  for (auto s : {"1.2.3", "0x", "0xZZ", "1e", "12:30", "2024-01-01", "v1", "-", "+", ".", "0b2", "inf", "nan", "1e999"})
+  for (auto s : {"1.2.3", "0x", "0xZZ", "1e", "12:30", "2024-01-01", "v1", "-", "+", ".", "0b2",
+                 "inf", "nan", "1e999"})
     EXPECT_EQ(resolve(s).type, NodeType::kString) << s;
 }
 

@@ -11,7 +11,8 @@
 
 namespace kh::test {
 
-std::unique_ptr<SourceFile> loadText(const std::string& text, const std::string& path = "test.yaml");
+std::unique_ptr<SourceFile> loadText(const std::string& text,
+                                     const std::string& path = "test.yaml");
 std::string readFile(const std::string& path);
 
 // Runs every check of the catalogue (opt-in ones included) on the file's objects.
@@ -23,7 +24,8 @@ struct CmdResult {
   std::string err;
 };
 // Runs `kubeharden ARGS` through the shell in `cwd` (default: a fresh temp dir is not implied).
-CmdResult runCli(const std::string& args, const std::string& cwd = "", const std::string& stdin_text = "");
+CmdResult runCli(const std::string& args, const std::string& cwd = "",
+                 const std::string& stdin_text = "");
 
 // A fresh temporary directory, removed by the destructor.
 class TempDir {

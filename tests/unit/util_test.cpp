@@ -9,7 +9,10 @@ namespace kh {
 namespace {
 
 TEST(ImageRef, NormalisesAsTheRuntimeDoes) {
-  struct Case { const char* in; const char* norm; } cases[] = {
+  struct Case {
+    const char* in;
+    const char* norm;
+  } cases[] = {
       {"nginx", "docker.io/library/nginx:latest"},
       {"nginx:1.27", "docker.io/library/nginx:1.27"},
       {"bitnami/redis:7", "docker.io/bitnami/redis:7"},

@@ -14,8 +14,9 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Pin the image to a version tag, or better to a digest (image@sha256:...), so "
-                   "every node runs the same, reviewed image.",
+    .remediation =
+        "Pin the image to a version tag, or better to a digest (image@sha256:...), so "
+        "every node runs the same, reviewed image.",
     .refs = {.cis = "",
              .nsa = "Image scanning and provenance",
              .pss = "",
@@ -49,6 +50,8 @@ class ImageLatestTag final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makeImageLatestTag() { return std::make_unique<ImageLatestTag>(); }
+std::unique_ptr<Check> makeImageLatestTag() {
+  return std::make_unique<ImageLatestTag>();
+}
 
 }  // namespace kh

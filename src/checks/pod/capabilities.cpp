@@ -1,12 +1,13 @@
 // pod-capabilities-drop-all and pod-capabilities-dangerous.
+#include "checks/util/capabilities.h"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "checks/pod/pod_checks.h"
-#include "checks/util/capabilities.h"
 
 namespace kh {
 namespace {
@@ -19,8 +20,9 @@ constexpr CheckMeta kDropAll{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set securityContext.capabilities.drop: [ALL] and add back only what the "
-                   "program needs (usually nothing, or NET_BIND_SERVICE).",
+    .remediation =
+        "Set securityContext.capabilities.drop: [ALL] and add back only what the "
+        "program needs (usually nothing, or NET_BIND_SERVICE).",
     .refs = {.cis = "5.2.10",
              .nsa = "Pod security: drop unneeded Linux capabilities",
              .pss = "restricted:capabilities_restricted",
@@ -40,8 +42,9 @@ constexpr CheckMeta kDangerous{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove the capability from securityContext.capabilities.add; most of these "
-                   "amount to root on the node.",
+    .remediation =
+        "Remove the capability from securityContext.capabilities.add; most of these "
+        "amount to root on the node.",
     .refs = {.cis = "5.2.9",
              .nsa = "Pod security: drop unneeded Linux capabilities",
              .pss = "baseline:capabilities_baseline",
@@ -95,10 +98,9 @@ class PodCapabilitiesDangerous final : public Check {
       for (const Node* cap : add->value->seqItems()) {
         std::string name = canonicalCapability(cap->text);
         if (std::find(dangerous_.begin(), dangerous_.end(), name) != dangerous_.end()) {
-          sink.add(finding(o, cap->pos,
-                           fmt::format("{}.securityContext.capabilities.add[{}]", c.path, i),
-                           fmt::format("container \"{}\" adds capability {}", c.name, name),
-                           c.name));
+          sink.add(finding(
+              o, cap->pos, fmt::format("{}.securityContext.capabilities.add[{}]", c.path, i),
+              fmt::format("container \"{}\" adds capability {}", c.name, name), c.name));
         }
         ++i;
       }
@@ -107,9 +109,9 @@ class PodCapabilitiesDangerous final : public Check {
 
  private:
   std::vector<std::string> dangerous_ = {
-      "ALL",      "SYS_ADMIN", "NET_ADMIN", "NET_RAW",   "SYS_MODULE",      "SYS_PTRACE",
-      "SYS_RAWIO", "SYS_BOOT", "SYS_TIME",  "BPF",       "PERFMON",         "MAC_ADMIN",
-      "MAC_OVERRIDE", "DAC_READ_SEARCH", "SYSLOG", "SYS_RESOURCE",
+      "ALL",          "SYS_ADMIN",       "NET_ADMIN", "NET_RAW",      "SYS_MODULE", "SYS_PTRACE",
+      "SYS_RAWIO",    "SYS_BOOT",        "SYS_TIME",  "BPF",          "PERFMON",    "MAC_ADMIN",
+      "MAC_OVERRIDE", "DAC_READ_SEARCH", "SYSLOG",    "SYS_RESOURCE",
   };
 };
 

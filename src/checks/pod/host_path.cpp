@@ -1,9 +1,10 @@
 // pod-hostpath, pod-hostpath-sensitive and pod-runtime-socket. Each hostPath volume belongs to
 // exactly one of them (classifyHostPath), so one volume never yields three findings.
+#include "checks/util/host_path.h"
+
 #include <fmt/format.h>
 
 #include "checks/pod/pod_checks.h"
-#include "checks/util/host_path.h"
 
 namespace kh {
 namespace {
@@ -16,8 +17,9 @@ constexpr CheckMeta kAny{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Replace the hostPath volume with an emptyDir, a ConfigMap, or a "
-                   "PersistentVolumeClaim; if a host path is unavoidable, mount it readOnly.",
+    .remediation =
+        "Replace the hostPath volume with an emptyDir, a ConfigMap, or a "
+        "PersistentVolumeClaim; if a host path is unavoidable, mount it readOnly.",
     .refs = {.cis = "5.2.12",
              .nsa = "Pod security: restrict host filesystem access",
              .pss = "baseline:hostPathVolumes",
@@ -37,8 +39,9 @@ constexpr CheckMeta kSensitive{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Do not mount host system directories (/, /etc, /proc, /sys, /var/lib/kubelet, "
-                   "...); use the Kubernetes API or a narrowly scoped volume instead.",
+    .remediation =
+        "Do not mount host system directories (/, /etc, /proc, /sys, /var/lib/kubelet, "
+        "...); use the Kubernetes API or a narrowly scoped volume instead.",
     .refs = {.cis = "5.2.12",
              .nsa = "Pod security: restrict host filesystem access",
              .pss = "baseline:hostPathVolumes",
@@ -58,9 +61,10 @@ constexpr CheckMeta kSocket{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Never mount docker.sock, containerd.sock or crio.sock (or the directories "
-                   "holding them): whoever reaches the runtime controls every container on the "
-                   "node.",
+    .remediation =
+        "Never mount docker.sock, containerd.sock or crio.sock (or the directories "
+        "holding them): whoever reaches the runtime controls every container on the "
+        "node.",
     .refs = {.cis = "",
              .nsa = "Pod security: restrict host filesystem access",
              .pss = "baseline:hostPathVolumes",

@@ -38,8 +38,7 @@ class PodHostPort final : public Check {
         auto v = hp ? hp->value->asInt() : std::nullopt;
         if (v && *v != 0) {
           sink.add(finding(o, hp->key_pos, fmt::format("{}.ports[{}].hostPort", c.path, i),
-                           fmt::format("container \"{}\" binds host port {}", c.name, *v),
-                           c.name));
+                           fmt::format("container \"{}\" binds host port {}", c.name, *v), c.name));
         }
         ++i;
       }
@@ -49,6 +48,8 @@ class PodHostPort final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makePodHostPort() { return std::make_unique<PodHostPort>(); }
+std::unique_ptr<Check> makePodHostPort() {
+  return std::make_unique<PodHostPort>();
+}
 
 }  // namespace kh

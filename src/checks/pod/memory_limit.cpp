@@ -13,8 +13,9 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set resources.limits.memory so one container cannot exhaust the node's "
-                   "memory (a namespace LimitRange can supply a default).",
+    .remediation =
+        "Set resources.limits.memory so one container cannot exhaust the node's "
+        "memory (a namespace LimitRange can supply a default).",
     .refs = {.cis = "",
              .nsa = "Pod security: resource limits (denial of service)",
              .pss = "",
@@ -43,6 +44,8 @@ class PodMemoryLimit final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makePodMemoryLimit() { return std::make_unique<PodMemoryLimit>(); }
+std::unique_ptr<Check> makePodMemoryLimit() {
+  return std::make_unique<PodMemoryLimit>();
+}
 
 }  // namespace kh

@@ -34,10 +34,9 @@ class PodPrivilegeEscalation final : public Check {
       auto hit = effectiveField(*o.pod, c, "allowPrivilegeEscalation");
       if (hit && hit->value->isFalse()) continue;
       if (hit && hit->value->isTrue()) {
-        Finding f = finding(o, hit->pos, hit->path,
-                            fmt::format("container \"{}\" sets allowPrivilegeEscalation: true",
-                                        c.name),
-                            c.name);
+        Finding f = finding(
+            o, hit->pos, hit->path,
+            fmt::format("container \"{}\" sets allowPrivilegeEscalation: true", c.name), c.name);
         f.severity = Severity::kHigh;
         sink.add(std::move(f));
         continue;

@@ -13,8 +13,9 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove securityContext.privileged or set it to false; grant only the "
-                   "specific capabilities the workload needs.",
+    .remediation =
+        "Remove securityContext.privileged or set it to false; grant only the "
+        "specific capabilities the workload needs.",
     .refs = {.cis = "5.2.2",
              .nsa = "Pod security: avoid privileged containers",
              .pss = "baseline:privileged",
@@ -44,6 +45,8 @@ class PodPrivileged final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makePodPrivileged() { return std::make_unique<PodPrivileged>(); }
+std::unique_ptr<Check> makePodPrivileged() {
+  return std::make_unique<PodPrivileged>();
+}
 
 }  // namespace kh

@@ -13,8 +13,9 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir "
-                   "where the program must write.",
+    .remediation =
+        "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir "
+        "where the program must write.",
     .refs = {.cis = "",
              .nsa = "Pod security: immutable container file systems",
              .pss = "",
@@ -34,7 +35,8 @@ class PodReadonlyRootFs final : public Check {
     for (const ContainerRef& c : o.pod->containers) {
       auto hit = effectiveField(*o.pod, c, "readOnlyRootFilesystem");
       if (hit && hit->value->isTrue()) continue;
-      SourcePos pos = hit ? hit->pos : nearestPos(c.node, {"securityContext", "readOnlyRootFilesystem"});
+      SourcePos pos =
+          hit ? hit->pos : nearestPos(c.node, {"securityContext", "readOnlyRootFilesystem"});
       sink.add(finding(o, pos, c.path + ".securityContext.readOnlyRootFilesystem",
                        fmt::format("container \"{}\" can write to its root filesystem", c.name),
                        c.name));
@@ -44,6 +46,8 @@ class PodReadonlyRootFs final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makePodReadonlyRootFs() { return std::make_unique<PodReadonlyRootFs>(); }
+std::unique_ptr<Check> makePodReadonlyRootFs() {
+  return std::make_unique<PodReadonlyRootFs>();
+}
 
 }  // namespace kh

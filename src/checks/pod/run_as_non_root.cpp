@@ -13,8 +13,9 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set securityContext.runAsNonRoot: true (pod level covers every container) "
-                   "or a non-zero runAsUser, and build the image with a non-root USER.",
+    .remediation =
+        "Set securityContext.runAsNonRoot: true (pod level covers every container) "
+        "or a non-zero runAsUser, and build the image with a non-root USER.",
     .refs = {.cis = "5.2.7",
              .nsa = "Pod security: non-root containers",
              .pss = "restricted:runAsNonRoot",
@@ -36,7 +37,7 @@ class PodRunAsNonRoot final : public Check {
       if (nonroot && nonroot->value->isTrue()) continue;
       auto user = effectiveField(*o.pod, c, "runAsUser");
       auto uid = user ? user->value->asInt() : std::nullopt;
-      if (uid && *uid > 0) continue;  // a non-zero UID cannot be root, whatever the image says
+      if (uid && *uid > 0) continue;   // a non-zero UID cannot be root, whatever the image says
       if (uid && *uid == 0) continue;  // explicit UID 0 is pod-run-as-root-user's finding
       if (nonroot && nonroot->value->isFalse()) {
         sink.add(finding(o, nonroot->pos, nonroot->path,
@@ -57,6 +58,8 @@ class PodRunAsNonRoot final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makePodRunAsNonRoot() { return std::make_unique<PodRunAsNonRoot>(); }
+std::unique_ptr<Check> makePodRunAsNonRoot() {
+  return std::make_unique<PodRunAsNonRoot>();
+}
 
 }  // namespace kh

@@ -1,6 +1,6 @@
-#include <set>
-
 #include <fmt/format.h>
+
+#include <set>
 
 #include "checks/pod/pod_checks.h"
 
@@ -47,6 +47,8 @@ class PodRunAsRootUser final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makePodRunAsRootUser() { return std::make_unique<PodRunAsRootUser>(); }
+std::unique_ptr<Check> makePodRunAsRootUser() {
+  return std::make_unique<PodRunAsRootUser>();
+}
 
 }  // namespace kh

@@ -14,8 +14,9 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set automountServiceAccountToken: false on the pod (or on its ServiceAccount) "
-                   "unless the program calls the Kubernetes API.",
+    .remediation =
+        "Set automountServiceAccountToken: false on the pod (or on its ServiceAccount) "
+        "unless the program calls the Kubernetes API.",
     .refs = {.cis = "5.1.6",
              .nsa = "Protecting Pod service account tokens",
              .pss = "",
@@ -46,16 +47,17 @@ class PodSaTokenAutomount final : public Check {
     std::string_view sa = getStr(pod.spec, "serviceAccountName");
     if (sa.empty()) sa = getStr(pod.spec, "serviceAccount");
     if (sa.empty()) sa = "default";
-    const Object* sa_obj = ctx.index ? ctx.index->find("ServiceAccount", o.ref.namespace_, sa)
-                                     : nullptr;
+    const Object* sa_obj =
+        ctx.index ? ctx.index->find("ServiceAccount", o.ref.namespace_, sa) : nullptr;
     if (sa_obj) {
       const Node* v = sa_obj->root->get("automountServiceAccountToken");
       if (v && v->isFalse()) return;  // the ServiceAccount opts out and the pod does not override
     }
-    sink.add(finding(o, nearestPos(pod.spec, {"automountServiceAccountToken"}), path,
-                     fmt::format("the token of service account \"{}\" is mounted into the pod "
-                                 "(neither the pod nor {} sets automountServiceAccountToken: false)",
-                                 sa, sa_obj ? "the ServiceAccount" : "a ServiceAccount in the input")));
+    sink.add(
+        finding(o, nearestPos(pod.spec, {"automountServiceAccountToken"}), path,
+                fmt::format("the token of service account \"{}\" is mounted into the pod "
+                            "(neither the pod nor {} sets automountServiceAccountToken: false)",
+                            sa, sa_obj ? "the ServiceAccount" : "a ServiceAccount in the input")));
   }
 };
 

@@ -1,7 +1,7 @@
 // pod-seccomp-missing and pod-seccomp-unconfined.
-#include <set>
-
 #include <fmt/format.h>
+
+#include <set>
 
 #include "checks/pod/pod_checks.h"
 
@@ -16,8 +16,9 @@ constexpr CheckMeta kMissing{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set securityContext.seccompProfile.type: RuntimeDefault at pod level (or a "
-                   "Localhost profile).",
+    .remediation =
+        "Set securityContext.seccompProfile.type: RuntimeDefault at pod level (or a "
+        "Localhost profile).",
     .refs = {.cis = "5.7.2",
              .nsa = "Pod security: use seccomp, AppArmor or SELinux",
              .pss = "restricted:seccompProfile_restricted",
@@ -37,8 +38,9 @@ constexpr CheckMeta kUnconfined{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Replace seccompProfile.type: Unconfined with RuntimeDefault (or a Localhost "
-                   "profile that allows the extra system calls).",
+    .remediation =
+        "Replace seccompProfile.type: Unconfined with RuntimeDefault (or a Localhost "
+        "profile that allows the extra system calls).",
     .refs = {.cis = "5.7.2",
              .nsa = "Pod security: use seccomp, AppArmor or SELinux",
              .pss = "baseline:seccompProfile_baseline",
@@ -50,7 +52,9 @@ constexpr CheckMeta kUnconfined{
              .checkov = ""},
 };
 
-std::string_view profileType(const FieldHit& hit) { return getStr(hit.value, "type"); }
+std::string_view profileType(const FieldHit& hit) {
+  return getStr(hit.value, "type");
+}
 
 class PodSeccompMissing final : public Check {
  public:
@@ -82,12 +86,12 @@ class PodSeccompUnconfined final : public Check {
       if (!hit || profileType(*hit) != "Unconfined") continue;
       std::string path = hit->path + ".type";
       if (!seen.insert(path).second) continue;
-      sink.add(finding(o, nearestPos(hit->value, {"type"}), path,
-                       hit->from_pod
-                           ? std::string("pod sets seccompProfile.type: Unconfined")
-                           : fmt::format("container \"{}\" sets seccompProfile.type: Unconfined",
-                                         c.name),
-                       hit->from_pod ? std::string_view() : c.name));
+      sink.add(finding(
+          o, nearestPos(hit->value, {"type"}), path,
+          hit->from_pod
+              ? std::string("pod sets seccompProfile.type: Unconfined")
+              : fmt::format("container \"{}\" sets seccompProfile.type: Unconfined", c.name),
+          hit->from_pod ? std::string_view() : c.name));
     }
     // Legacy annotations (before the field existed); still a statement of intent.
     const Node* ann = get(o.pod->template_meta, "annotations");
@@ -96,8 +100,7 @@ class PodSeccompUnconfined final : public Check {
       bool ctr_key = e.key.starts_with("container.seccomp.security.alpha.kubernetes.io/");
       if ((pod_key || ctr_key) && e.value->str() == "unconfined") {
         std::string path = fmt::format("{}.annotations.{}", o.pod->meta_path, e.key);
-        sink.add(finding(o, e.key_pos, path,
-                         fmt::format("annotation {} disables seccomp", e.key),
+        sink.add(finding(o, e.key_pos, path, fmt::format("annotation {} disables seccomp", e.key),
                          ctr_key ? e.key.substr(e.key.find('/') + 1) : std::string_view()));
       }
     }
@@ -106,7 +109,9 @@ class PodSeccompUnconfined final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makePodSeccompMissing() { return std::make_unique<PodSeccompMissing>(); }
+std::unique_ptr<Check> makePodSeccompMissing() {
+  return std::make_unique<PodSeccompMissing>();
+}
 std::unique_ptr<Check> makePodSeccompUnconfined() {
   return std::make_unique<PodSeccompUnconfined>();
 }

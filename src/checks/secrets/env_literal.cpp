@@ -14,8 +14,9 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Move the value into a Secret (or an external secret store) and reference it "
-                   "with valueFrom.secretKeyRef or a mounted file; rotate the exposed credential.",
+    .remediation =
+        "Move the value into a Secret (or an external secret store) and reference it "
+        "with valueFrom.secretKeyRef or a mounted file; rotate the exposed credential.",
     .refs = {.cis = "5.4.1",
              .nsa = "Secrets: do not store credentials in manifests",
              .pss = "",
@@ -48,10 +49,10 @@ class SecretsEnvLiteral final : public Check {
                               redact(v, false));
           }
           if (!why.empty()) {
-            sink.add(finding(o, value->key_pos, fmt::format("{}.env[{}].value", c.path, i),
-                             fmt::format("container \"{}\": environment variable {} {}", c.name,
-                                         name, why),
-                             c.name));
+            sink.add(finding(
+                o, value->key_pos, fmt::format("{}.env[{}].value", c.path, i),
+                fmt::format("container \"{}\": environment variable {} {}", c.name, name, why),
+                c.name));
           }
         }
         ++i;
@@ -62,6 +63,8 @@ class SecretsEnvLiteral final : public Check {
 
 }  // namespace
 
-std::unique_ptr<Check> makeSecretsEnvLiteral() { return std::make_unique<SecretsEnvLiteral>(); }
+std::unique_ptr<Check> makeSecretsEnvLiteral() {
+  return std::make_unique<SecretsEnvLiteral>();
+}
 
 }  // namespace kh

@@ -1,13 +1,12 @@
 #include "checks/secrets/rules.h"
 
+#include <fmt/format.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
 #include <array>
 #include <memory>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 
@@ -22,14 +21,17 @@ struct RuleDef {
 constexpr std::array<RuleDef, 14> kRules = {{
     {{"aws-access-key-id", "AWS access key ID"}, R"(\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b)"},
     {{"github-token", "GitHub token"}, R"(\bgh[pousr]_[A-Za-z0-9]{36,255}\b)"},
-    {{"github-fine-grained-token", "GitHub fine-grained token"}, R"(\bgithub_pat_[A-Za-z0-9_]{60,255})"},
+    {{"github-fine-grained-token", "GitHub fine-grained token"},
+     R"(\bgithub_pat_[A-Za-z0-9_]{60,255})"},
     {{"gitlab-token", "GitLab personal access token"}, R"(\bglpat-[A-Za-z0-9_-]{20,})"},
     {{"slack-token", "Slack token"}, R"(\bxox[abposr]-[A-Za-z0-9-]{10,})"},
-    {{"slack-webhook", "Slack webhook URL"}, R"(https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+)"},
+    {{"slack-webhook", "Slack webhook URL"},
+     R"(https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+)"},
     {{"stripe-secret-key", "Stripe secret key"}, R"(\b[sr]k_live_[0-9a-zA-Z]{20,})"},
     {{"google-api-key", "Google API key"}, R"(\bAIza[0-9A-Za-z_-]{35}\b)"},
     {{"private-key", "private key"}, R"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----)"},
-    {{"jwt", "JSON Web Token"}, R"(\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"},
+    {{"jwt", "JSON Web Token"},
+     R"(\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"},
     {{"npm-token", "npm access token"}, R"(\bnpm_[A-Za-z0-9]{36}\b)"},
     {{"sendgrid-api-key", "SendGrid API key"}, R"(\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b)"},
     {{"azure-storage-key", "Azure storage account key"}, R"(AccountKey=[A-Za-z0-9+/]{86}==)"},
@@ -40,7 +42,10 @@ constexpr std::array<RuleDef, 14> kRules = {{
 
 // Markers of documentation examples (AWS's AKIAIOSFODNN7EXAMPLE, user:pw@example.com): never real.
 constexpr std::array<std::string_view, 4> kAllowed = {
-    "EXAMPLE", "example.com", "example.org", "example.net",
+    "EXAMPLE",
+    "example.com",
+    "example.org",
+    "example.net",
 };
 
 struct Compiled {
@@ -77,8 +82,8 @@ std::optional<SecretRule> matchSecretValue(std::string_view value) {
 
 bool isCredentialName(std::string_view name) {
   // Names that say "token" but hold identifiers everyone shares, not credentials.
-  static constexpr std::array<std::string_view, 2> kNotSecret = {
-      "ETCD_INITIAL_CLUSTER_TOKEN", "INITIAL_CLUSTER_TOKEN"};
+  static constexpr std::array<std::string_view, 2> kNotSecret = {"ETCD_INITIAL_CLUSTER_TOKEN",
+                                                                 "INITIAL_CLUSTER_TOKEN"};
   for (std::string_view n : kNotSecret)
     if (iequals(name, n)) return false;
   return RE2::PartialMatch(name, *compiled().credential_name);
@@ -91,8 +96,8 @@ bool isPlaceholderValue(std::string_view v) {
       v.starts_with("file://") || v.starts_with("<") || v.starts_with("%"))
     return true;
   static constexpr std::array<std::string_view, 10> kWords = {
-      "true", "false", "null", "none", "changeme", "change-me", "placeholder", "redacted",
-      "xxxxxxxx", "********"};
+      "true",      "false",       "null",     "none",     "changeme",
+      "change-me", "placeholder", "redacted", "xxxxxxxx", "********"};
   for (std::string_view w : kWords)
     if (iequals(v, w)) return true;
   bool same = true;
@@ -102,7 +107,8 @@ bool isPlaceholderValue(std::string_view v) {
   // "jwt,priv-key=/path/key.pem,sign-method=RS256" (a trailing '=' is base64 padding).
   if (v.find_first_of(" \t") != std::string_view::npos) return true;
   size_t eq = v.find('=');
-  bool inner_eq = eq != std::string_view::npos && v.find_first_not_of('=', eq) != std::string_view::npos;
+  bool inner_eq =
+      eq != std::string_view::npos && v.find_first_not_of('=', eq) != std::string_view::npos;
   return inner_eq && v.find(',') != std::string_view::npos;
 }
 

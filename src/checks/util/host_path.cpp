@@ -10,21 +10,42 @@ namespace {
 
 // Container runtime API sockets: whoever reaches one controls every container on the node.
 constexpr std::array<std::string_view, 12> kSockets = {
-    "/var/run/docker.sock",          "/run/docker.sock",
-    "/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock",
-    "/var/run/crio/crio.sock",       "/run/crio/crio.sock",
-    "/var/run/cri-dockerd.sock",     "/run/cri-dockerd.sock",
-    "/var/run/dockershim.sock",      "/run/k3s/containerd/containerd.sock",
-    "/var/run/podman/podman.sock",   "/run/podman/podman.sock",
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/var/run/containerd/containerd.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/crio/crio.sock",
+    "/run/crio/crio.sock",
+    "/var/run/cri-dockerd.sock",
+    "/run/cri-dockerd.sock",
+    "/var/run/dockershim.sock",
+    "/run/k3s/containerd/containerd.sock",
+    "/var/run/podman/podman.sock",
+    "/run/podman/podman.sock",
 };
 
 // Host directories whose exposure gives away the node (credentials, kernel interfaces, binaries).
 constexpr std::array<std::string_view, 20> kSensitive = {
-    "/",          "/boot",           "/dev",             "/etc",
-    "/lib",       "/lib64",          "/proc",            "/sys",
-    "/usr",       "/bin",            "/sbin",            "/root",
-    "/home",      "/var/lib/kubelet", "/var/lib/etcd",   "/var/lib/docker",
-    "/var/lib/containerd", "/var/log", "/etc/kubernetes", "/var/run/secrets",
+    "/",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/sys",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/root",
+    "/home",
+    "/var/lib/kubelet",
+    "/var/lib/etcd",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/log",
+    "/etc/kubernetes",
+    "/var/run/secrets",
 };
 
 bool isUnder(std::string_view p, std::string_view dir) {
@@ -62,7 +83,7 @@ HostPathClass classifyHostPath(std::string_view path) {
     if (in_run && isUnder(s, p)) return HostPathClass::kRuntimeSocket;
   }
   for (std::string_view s : kSensitive) {
-    if (isUnder(p, s)) return HostPathClass::kSensitive;        // the directory or below it
+    if (isUnder(p, s)) return HostPathClass::kSensitive;              // the directory or below it
     if (p != "/" && isUnder(s, p)) return HostPathClass::kSensitive;  // a parent of it (/var)
   }
   return HostPathClass::kOther;

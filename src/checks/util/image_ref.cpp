@@ -26,8 +26,8 @@ std::optional<ImageRef> parseImageRef(std::string_view in) {
       rest = s.substr(slash + 1);
     }
   }
-  if (size_t colon = rest.rfind(':'); colon != std::string_view::npos &&
-                                      rest.find('/', colon) == std::string_view::npos) {
+  if (size_t colon = rest.rfind(':');
+      colon != std::string_view::npos && rest.find('/', colon) == std::string_view::npos) {
     r.tag = std::string(rest.substr(colon + 1));
     rest = rest.substr(0, colon);
     if (r.tag.empty()) return std::nullopt;
