@@ -11,6 +11,18 @@ std::string ScanIndex::key(std::string_view kind, std::string_view ns, std::stri
 void ScanIndex::add(const Object* o) {
   all_.push_back(o);
   by_key_.emplace(key(o->ref.kind, o->ref.namespace_, o->ref.name), o);
+  if (o->ref.kind != "RoleBinding" && o->ref.kind != "ClusterRoleBinding") return;
+  const Node* subjects = o->root->get("subjects");
+  for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
+    if (getStr(s, "kind") != "ServiceAccount") continue;
+    std::string_view ns = getStr(s, "namespace");
+    if (ns.empty()) ns = o->ref.namespace_;
+    bound_service_accounts_.insert(key("ServiceAccount", ns, getStr(s, "name")));
+  }
+}
+
+bool ScanIndex::isBoundServiceAccount(std::string_view ns, std::string_view name) const {
+  return bound_service_accounts_.count(key("ServiceAccount", ns, name)) > 0;
 }
 
 const Object* ScanIndex::find(std::string_view kind, std::string_view ns,

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "model/object.h"
@@ -17,11 +18,15 @@ class ScanIndex {
   void add(const Object* o);
   const Object* find(std::string_view kind, std::string_view ns, std::string_view name) const;
   const std::vector<const Object*>& all() const { return all_; }
+  // Is the ServiceAccount ns/name a subject of some RoleBinding or ClusterRoleBinding in the
+  // scan? (A subject without a namespace defaults to its RoleBinding's namespace.)
+  bool isBoundServiceAccount(std::string_view ns, std::string_view name) const;
 
  private:
   static std::string key(std::string_view kind, std::string_view ns, std::string_view name);
   std::unordered_map<std::string, const Object*> by_key_;
   std::vector<const Object*> all_;
+  std::unordered_set<std::string> bound_service_accounts_;
 };
 
 }  // namespace kh

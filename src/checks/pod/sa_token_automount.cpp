@@ -34,29 +34,37 @@ class PodSaTokenAutomount final : public Check {
   void check(const Object& o, const CheckContext& ctx, FindingSink& sink) const override {
     const PodSpecView& pod = *o.pod;
     std::string path = pod.path + ".automountServiceAccountToken";
+    std::string_view sa = getStr(pod.spec, "serviceAccountName");
+    if (sa.empty()) sa = getStr(pod.spec, "serviceAccount");
+    if (sa.empty()) sa = "default";
+    // A ServiceAccount that the input binds to a role exists to call the API: its token is
+    // meant to be there. How much it can do is a question for the RBAC checks.
+    bool bound = ctx.index && ctx.index->isBoundServiceAccount(o.ref.namespace_, sa);
+
     // The pod's own setting overrides its ServiceAccount's.
     if (const MapEntry* e = pod.spec->entry("automountServiceAccountToken")) {
       if (e->value->isFalse()) return;
       if (e->value->isTrue()) {
+        if (bound) return;
         sink.add(finding(o, e->key_pos, path,
-                         "pod sets automountServiceAccountToken: true, so every container gets "
-                         "an API token"));
+                         fmt::format("pod sets automountServiceAccountToken: true, but no role "
+                                     "binding in the input names service account \"{}\"",
+                                     sa)));
         return;
       }
     }
-    std::string_view sa = getStr(pod.spec, "serviceAccountName");
-    if (sa.empty()) sa = getStr(pod.spec, "serviceAccount");
-    if (sa.empty()) sa = "default";
     const Object* sa_obj =
         ctx.index ? ctx.index->find("ServiceAccount", o.ref.namespace_, sa) : nullptr;
     if (sa_obj) {
       const Node* v = sa_obj->root->get("automountServiceAccountToken");
       if (v && v->isFalse()) return;  // the ServiceAccount opts out and the pod does not override
     }
+    if (bound) return;
     sink.add(
         finding(o, nearestPos(pod.spec, {"automountServiceAccountToken"}), path,
                 fmt::format("the token of service account \"{}\" is mounted into the pod "
-                            "(neither the pod nor {} sets automountServiceAccountToken: false)",
+                            "(neither the pod nor {} sets automountServiceAccountToken: "
+                            "false)",
                             sa, sa_obj ? "the ServiceAccount" : "a ServiceAccount in the input")));
   }
 };
