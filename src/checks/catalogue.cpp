@@ -2,6 +2,7 @@
 // line per check, and the Registry sorts the union by ID.
 #include "checks/image/image_checks.h"
 #include "checks/pod/pod_checks.h"
+#include "checks/pss/pss_checks.h"
 #include "checks/registry.h"
 #include "checks/secrets/secrets_checks.h"
 
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Check>> makeCatalogue() {
   std::vector<std::unique_ptr<Check>> out;
   addImageChecks(out);
   addPodChecks(out);
+  addPssChecks(out);
   addSecretsChecks(out);
   return out;
 }

@@ -53,6 +53,7 @@ struct CheckMeta {
 
 struct Finding {
   std::string_view check_id;
+  std::string_view rule;  // sub-rule of the check, when it has several (a PSA check ID, ...)
   Severity severity = Severity::kMedium;
   const Object* object = nullptr;
   std::string container;  // empty when the finding is not about one container

@@ -20,5 +20,6 @@ using Runner = std::function<int()>;
 Runner addScanCommand(CLI::App& app);
 Runner addChecksCommand(CLI::App& app);
 Runner addExplainCommand(CLI::App& app);
+Runner addPssCommand(CLI::App& app);
 
 }  // namespace kh

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   };
   add("scan", "Scan Kubernetes manifests (files, directories, - for stdin) for misconfigurations",
       kh::addScanCommand);
+  add("pss", "Evaluate the Pod Security Standards exactly as Pod Security Admission does",
+      kh::addPssCommand);
   add("checks", "List every check with its severity and references", kh::addChecksCommand);
   add("explain", "Print the documentation of a check", kh::addExplainCommand);
   try {

@@ -13,9 +13,10 @@ namespace kh {
 
 std::string fingerprintOf(const Finding& f) {
   const ObjectRef& r = f.object->ref;
-  return fingerprintHex(fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", f.check_id,
-                                    r.api_version, r.kind, r.namespace_, r.name, f.container,
-                                    f.path));
+  std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", f.check_id, r.api_version,
+                                r.kind, r.namespace_, r.name, f.container, f.path);
+  if (!f.rule.empty()) fmt::format_to(std::back_inserter(key), "\x1f{}", f.rule);
+  return fingerprintHex(key);
 }
 
 Result<std::unordered_set<std::string>> loadBaseline(const std::string& path) {

@@ -37,6 +37,7 @@ std::string renderJson(const ReportContext& ctx) {
   for (const Finding& f : r.findings) {
     w.StartObject();
     str(w, "check", f.check_id);
+    if (!f.rule.empty()) str(w, "rule", f.rule);
     str(w, "severity", severityName(f.severity));
     w.Key("object");
     w.StartObject();
