@@ -1,13 +1,12 @@
 // `kubeharden pss`: what Pod Security Admission of a given level and version says about every
 // pod and pod template in the input; with --namespaces, what PSA would do at each workload's
 // namespace according to the namespace labels.
+#include <fmt/format.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -88,7 +87,8 @@ Loaded loadAll(const std::vector<std::string>& paths, int& exit_code) {
 }
 
 std::string violationMessage(const pss::Policy& p, const std::vector<pss::Violation>& vs) {
-  return fmt::format("violates PodSecurity \"{}\": {}", pss::policyLabel(p), pss::joinViolations(vs));
+  return fmt::format("violates PodSecurity \"{}\": {}", pss::policyLabel(p),
+                     pss::joinViolations(vs));
 }
 
 int runObjects(const PssArgs& a, const pss::Policy& policy) {
@@ -139,14 +139,17 @@ int runObjects(const PssArgs& a, const pss::Policy& policy) {
   if (a.format == "json") {
     (void)writeOutput("", std::string(buf.GetString(), buf.GetSize()) + "\n");
   } else {
-    fmt::format_to(std::back_inserter(text), "{} pods and pod templates at {} (rules of {}): {} allowed, {} not allowed\n",
+    fmt::format_to(std::back_inserter(text),
+                   "{} pods and pod templates at {} (rules of {}): {} allowed, {} not allowed\n",
                    evaluated, pss::policyLabel(policy), pss::effectiveVersion(policy),
                    evaluated - denied, denied);
     (void)writeOutput("", text);
   }
   if (l.input_error) return kExitInput;
   if (evaluated == 0) {
-    std::fprintf(stderr, "kubeharden pss: no pods or pod templates found in the input; nothing was evaluated\n");
+    std::fprintf(
+        stderr,
+        "kubeharden pss: no pods or pod templates found in the input; nothing was evaluated\n");
     return kExitInput;
   }
   return denied ? kExitFindings : kExitClean;
@@ -173,7 +176,8 @@ int runNamespaces(const PssArgs& a) {
   std::map<std::string, const Object*, std::less<>> declared;
   std::map<std::string, std::vector<const Object*>, std::less<>> workloads;
   for (const Object* o : l.objects) {
-    if (o->ref.kind == "Namespace" && o->ref.api_version == "v1") declared[std::string(o->ref.name)] = o;
+    if (o->ref.kind == "Namespace" && o->ref.api_version == "v1")
+      declared[std::string(o->ref.name)] = o;
   }
   for (const Object* o : l.objects) {
     if (!o->pod) continue;
@@ -181,7 +185,8 @@ int runNamespaces(const PssArgs& a) {
     workloads[ns].push_back(o);
   }
   std::map<std::string, pss::NamespacePolicy, std::less<>> policies;
-  for (const auto& [name, obj] : declared) policies[name] = pss::policyFromLabels(obj ? obj->labels : nullptr);
+  for (const auto& [name, obj] : declared)
+    policies[name] = pss::policyFromLabels(obj ? obj->labels : nullptr);
   for (const auto& [name, objs] : workloads)
     if (!policies.count(name)) policies[name] = pss::policyFromLabels(nullptr);
 
@@ -198,7 +203,9 @@ int runNamespaces(const PssArgs& a) {
     bool is_declared = declared.count(name) > 0;
     std::vector<std::string> flags;
     if (!np.enforce.labelled)
-      flags.push_back("no pod-security.kubernetes.io/enforce label: PSA's default (privileged) admits every pod");
+      flags.push_back(
+          "no pod-security.kubernetes.io/enforce label: PSA's default (privileged) admits every "
+          "pod");
     else if (np.enforce.policy.level == pss::Level::kPrivileged)
       flags.push_back("enforce level is privileged: PSA admits every pod");
     auto label = [](const pss::ModePolicy& m) {
@@ -207,8 +214,10 @@ int runNamespaces(const PssArgs& a) {
     fmt::format_to(std::back_inserter(text), "namespace {}{}: enforce={} audit={} warn={}\n", name,
                    is_declared ? "" : " (not in the input)", label(np.enforce), label(np.audit),
                    label(np.warn));
-    for (const std::string& e : np.errors) fmt::format_to(std::back_inserter(text), "  error: {}\n", e);
-    for (const std::string& f : flags) fmt::format_to(std::back_inserter(text), "  warning: {}\n", f);
+    for (const std::string& e : np.errors)
+      fmt::format_to(std::back_inserter(text), "  error: {}\n", e);
+    for (const std::string& f : flags)
+      fmt::format_to(std::back_inserter(text), "  warning: {}\n", f);
     w.StartObject();
     str(w, "name", name);
     w.Key("declared");
@@ -241,12 +250,15 @@ int runNamespaces(const PssArgs& a) {
       for (ModeResult& r : results) {
         std::string msg = violationMessage(r.policy->policy, r.violations);
         if (r.mode == "enforce") {
-          if (!rejected) r.outcome = is_pod ? "admitted" : "its pods will be admitted";
+          if (!rejected)
+            r.outcome = is_pod ? "admitted" : "its pods will be admitted";
           else if (is_pod)
             r.outcome = fmt::format("rejected: pods \"{}\" is forbidden: {}", o->ref.name, msg);
           else
-            r.outcome = fmt::format("its pods will be rejected when created (PSA enforces on pods, "
-                                    "not on {}s): {}", o->ref.kind, msg);
+            r.outcome = fmt::format(
+                "its pods will be rejected when created (PSA enforces on pods, "
+                "not on {}s): {}",
+                o->ref.kind, msg);
         } else if (r.violations.empty()) {
           r.outcome = "no " + std::string(r.mode == "warn" ? "warning" : "audit annotation");
         } else if (r.mode == "warn") {
@@ -279,20 +291,23 @@ int runNamespaces(const PssArgs& a) {
   }
   w.EndArray();
   w.EndObject();
-  (void)writeOutput("", a.format == "json" ? std::string(buf.GetString(), buf.GetSize()) + "\n" : text);
+  (void)writeOutput("",
+                    a.format == "json" ? std::string(buf.GetString(), buf.GetSize()) + "\n" : text);
   if (l.input_error) return kExitInput;
   return any_rejected ? kExitFindings : kExitClean;
 }
 
 int runPssCommand(const PssArgs& a) {
   if (a.format != "text" && a.format != "json") {
-    std::fprintf(stderr, "kubeharden pss: unknown format '%s' (expected text or json)\n", a.format.c_str());
+    std::fprintf(stderr, "kubeharden pss: unknown format '%s' (expected text or json)\n",
+                 a.format.c_str());
     return kExitUsage;
   }
   if (a.namespaces) return runNamespaces(a);
   auto level = pss::parseLevel(a.level);
   if (!level || *level == pss::Level::kPrivileged) {
-    std::fprintf(stderr, "kubeharden pss: --level must be baseline or restricted, not '%s'\n", a.level.c_str());
+    std::fprintf(stderr, "kubeharden pss: --level must be baseline or restricted, not '%s'\n",
+                 a.level.c_str());
     return kExitUsage;
   }
   auto policy = pss::parseVersion(a.version, *level);
@@ -310,7 +325,8 @@ Runner addPssCommand(CLI::App& app) {
   auto a = std::make_shared<PssArgs>();
   app.add_option("paths", a->paths, "Files, directories or - for stdin")->type_name("PATH...");
   app.add_option("-l,--level", a->level, "baseline or restricted")->capture_default_str();
-  app.add_option("-V,--version", a->version, "Policy version: latest or v1.0 ... v1.37")->capture_default_str();
+  app.add_option("-V,--version", a->version, "Policy version: latest or v1.0 ... v1.37")
+      ->capture_default_str();
   app.add_option("-f,--format", a->format, "text or json")->capture_default_str();
   app.add_flag("--namespaces", a->namespaces,
                "Judge each workload by its namespace's pod-security.kubernetes.io labels");

@@ -32,9 +32,9 @@ void readMode(const Node* labels, std::string_view mode, bool fail_closed, ModeP
       out.policy.minor = v->minor;
       out.policy.latest = v->latest;
     } else {
-      errors.push_back(fmt::format(
-          "label {}: {} is invalid (must be \"latest\" or \"v1.x\"); PSA uses latest", version_key,
-          version->text));
+      errors.push_back(
+          fmt::format("label {}: {} is invalid (must be \"latest\" or \"v1.x\"); PSA uses latest",
+                      version_key, version->text));
     }
   }
 }

@@ -1,10 +1,10 @@
 #include "pss/pss.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
-
-#include <fmt/format.h>
 
 namespace kh::pss {
 
@@ -25,14 +25,20 @@ struct ContainerFacts {
 };
 
 Scratch::Scratch() : containers(new std::vector<ContainerFacts>()) {}
-Scratch::~Scratch() { delete containers; }
+Scratch::~Scratch() {
+  delete containers;
+}
 
 namespace {
 
 // --- small helpers mirroring PSA's formatting --------------------------------------------
 
-bool present(const Node* n) { return n && !n->isNull(); }
-bool isTrue(const Node* n) { return n && n->isTrue(); }
+bool present(const Node* n) {
+  return n && !n->isNull();
+}
+bool isTrue(const Node* n) {
+  return n && n->isTrue();
+}
 
 std::string_view pluralize(std::string_view one, std::string_view many, size_t n) {
   return n == 1 ? one : many;
@@ -55,11 +61,21 @@ std::string goQuote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += fmt::format("\\x{:02x}", c);
@@ -120,16 +136,26 @@ struct PodFacts {
 void readSecurityContext(const Node* sc, ContainerFacts& c) {
   for (const MapEntry& e : sc->mapEntries()) {
     std::string_view k = e.key;
-    if (k == "privileged") c.privileged = e.value;
-    else if (k == "allowPrivilegeEscalation") c.ape = e.value;
-    else if (k == "runAsNonRoot") c.run_as_non_root = e.value;
-    else if (k == "runAsUser") c.run_as_user = e.value;
-    else if (k == "procMount") c.proc_mount = e.value;
-    else if (k == "seccompProfile") c.seccomp = e.value;
-    else if (k == "seLinuxOptions") c.selinux = e.value;
-    else if (k == "windowsOptions") c.host_process = get(e.value, "hostProcess");
-    else if (k == "appArmorProfile") c.apparmor = e.value;
-    else if (k == "capabilities") c.capabilities = e.value;
+    if (k == "privileged")
+      c.privileged = e.value;
+    else if (k == "allowPrivilegeEscalation")
+      c.ape = e.value;
+    else if (k == "runAsNonRoot")
+      c.run_as_non_root = e.value;
+    else if (k == "runAsUser")
+      c.run_as_user = e.value;
+    else if (k == "procMount")
+      c.proc_mount = e.value;
+    else if (k == "seccompProfile")
+      c.seccomp = e.value;
+    else if (k == "seLinuxOptions")
+      c.selinux = e.value;
+    else if (k == "windowsOptions")
+      c.host_process = get(e.value, "hostProcess");
+    else if (k == "appArmorProfile")
+      c.apparmor = e.value;
+    else if (k == "capabilities")
+      c.capabilities = e.value;
   }
 }
 
@@ -142,27 +168,44 @@ PodFacts gather(const Node* meta, const Node* spec, std::vector<ContainerFacts>&
   const Node* lists[3] = {nullptr, nullptr, nullptr};
   for (const MapEntry& e : spec->mapEntries()) {
     std::string_view k = e.key;
-    if (k == "securityContext") p.sc = e.value->isMap() ? e.value : nullptr;
-    else if (k == "hostNetwork") p.host_network = e.value->isTrue();
-    else if (k == "hostPID") p.host_pid = e.value->isTrue();
-    else if (k == "hostIPC") p.host_ipc = e.value->isTrue();
-    else if (k == "hostUsers") p.host_users_false = e.value->isFalse();
-    else if (k == "os") p.windows = getStr(e.value, "name") == "windows";
-    else if (k == "volumes") p.volumes = e.value;
-    else if (k == "initContainers") lists[0] = e.value;
-    else if (k == "containers") lists[1] = e.value;
-    else if (k == "ephemeralContainers") lists[2] = e.value;
+    if (k == "securityContext")
+      p.sc = e.value->isMap() ? e.value : nullptr;
+    else if (k == "hostNetwork")
+      p.host_network = e.value->isTrue();
+    else if (k == "hostPID")
+      p.host_pid = e.value->isTrue();
+    else if (k == "hostIPC")
+      p.host_ipc = e.value->isTrue();
+    else if (k == "hostUsers")
+      p.host_users_false = e.value->isFalse();
+    else if (k == "os")
+      p.windows = getStr(e.value, "name") == "windows";
+    else if (k == "volumes")
+      p.volumes = e.value;
+    else if (k == "initContainers")
+      lists[0] = e.value;
+    else if (k == "containers")
+      lists[1] = e.value;
+    else if (k == "ephemeralContainers")
+      lists[2] = e.value;
   }
   if (p.sc) {
     for (const MapEntry& e : p.sc->mapEntries()) {
       std::string_view k = e.key;
-      if (k == "runAsNonRoot") p.run_as_non_root = e.value;
-      else if (k == "runAsUser") p.run_as_user = e.value;
-      else if (k == "seccompProfile") p.seccomp = e.value;
-      else if (k == "seLinuxOptions") p.selinux = e.value;
-      else if (k == "windowsOptions") p.host_process = get(e.value, "hostProcess");
-      else if (k == "appArmorProfile") p.apparmor = e.value;
-      else if (k == "sysctls") p.sysctls = e.value;
+      if (k == "runAsNonRoot")
+        p.run_as_non_root = e.value;
+      else if (k == "runAsUser")
+        p.run_as_user = e.value;
+      else if (k == "seccompProfile")
+        p.seccomp = e.value;
+      else if (k == "seLinuxOptions")
+        p.selinux = e.value;
+      else if (k == "windowsOptions")
+        p.host_process = get(e.value, "hostProcess");
+      else if (k == "appArmorProfile")
+        p.apparmor = e.value;
+      else if (k == "sysctls")
+        p.sysctls = e.value;
     }
   }
   for (const Node* list : lists) {
@@ -227,7 +270,8 @@ bool appArmorProfile(const PodFacts& p, int, Violation& v) {
   }
   std::vector<std::string> annotations;
   constexpr std::string_view kPrefix = "container.apparmor.security.beta.kubernetes.io/";
-  for (const MapEntry& e : p.annotations ? p.annotations->mapEntries() : std::span<const MapEntry>()) {
+  for (const MapEntry& e :
+       p.annotations ? p.annotations->mapEntries() : std::span<const MapEntry>()) {
     if (e.key.starts_with(kPrefix) && !allowedAppArmorAnnotation(e.value->text))
       annotations.push_back(fmt::format("{}={}", e.key, goQuote(e.value->text)));
   }
@@ -240,14 +284,15 @@ bool appArmorProfile(const PodFacts& p, int, Violation& v) {
     if (!who.empty()) who += " and ";
     who += pluralize("annotation", "annotations", annotations.size());
   }
-  v.reason = std::string(pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", list.size()));
+  v.reason = std::string(
+      pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", list.size()));
   v.detail = fmt::format("{} must not set AppArmor profile type to {}", who, joinQuote(list));
   return false;
 }
 
 constexpr std::array<std::string_view, 13> kBaselineCapabilities = {
-    "AUDIT_WRITE", "CHOWN",  "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",       "MKNOD",
-    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"};
+    "AUDIT_WRITE",      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",      "MKNOD",
+    "NET_BIND_SERVICE", "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT"};
 
 const Node* capsList(const ContainerFacts& c, std::string_view which) {
   return present(c.capabilities) ? get(c.capabilities, which) : nullptr;
@@ -351,8 +396,9 @@ bool hostPorts(const PodFacts& p, int, Violation& v) {
   std::sort(ports.begin(), ports.end());  // Go sorts the set of port strings as strings
   ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
   v.reason = "hostPort";
-  v.detail = fmt::format("{} {} {} {}", containersPhrase(bad), pluralize("uses", "use", bad.size()),
-                         pluralize("hostPort", "hostPorts", ports.size()), joinStrings(ports, ", "));
+  v.detail =
+      fmt::format("{} {} {} {}", containersPhrase(bad), pluralize("uses", "use", bad.size()),
+                  pluralize("hostPort", "hostPorts", ports.size()), joinStrings(ports, ", "));
   return false;
 }
 
@@ -378,9 +424,10 @@ bool hostProbesAndHostLifecycle(const PodFacts& p, int, Violation& v) {
   bad = sortedSet(bad);
   hosts = sortedSet(hosts);
   v.reason = "probe or lifecycle host";
-  v.detail = fmt::format("{} {} {} {}", containersPhrase(bad), pluralize("uses", "use", bad.size()),
-                         pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.size()),
-                         joinQuote(hosts));
+  v.detail =
+      fmt::format("{} {} {} {}", containersPhrase(bad), pluralize("uses", "use", bad.size()),
+                  pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.size()),
+                  joinQuote(hosts));
   return false;
 }
 
@@ -415,7 +462,9 @@ bool procMount(const PodFacts& p, int minor, Violation& v) {
   return procMountStrict(p, v);
 }
 
-bool procMountRestricted(const PodFacts& p, int, Violation& v) { return procMountStrict(p, v); }
+bool procMountRestricted(const PodFacts& p, int, Violation& v) {
+  return procMountStrict(p, v);
+}
 
 bool seLinuxOptions(const PodFacts& p, int minor, Violation& v) {
   std::vector<std::string_view> types;
@@ -452,12 +501,14 @@ bool seLinuxOptions(const PodFacts& p, int minor, Violation& v) {
   if (set_user) data.emplace_back("user may not be set");
   if (set_role) data.emplace_back("role may not be set");
   v.reason = "seLinuxOptions";
-  v.detail = fmt::format("{} set forbidden securityContext.seLinuxOptions: {}", setters(pod_bad, bad),
-                         joinStrings(data, "; "));
+  v.detail = fmt::format("{} set forbidden securityContext.seLinuxOptions: {}",
+                         setters(pod_bad, bad), joinStrings(data, "; "));
   return false;
 }
 
-bool validSeccompType(std::string_view t) { return t == "RuntimeDefault" || t == "Localhost"; }
+bool validSeccompType(std::string_view t) {
+  return t == "RuntimeDefault" || t == "Localhost";
+}
 
 bool validSeccompAnnotation(std::string_view v) {
   return v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/");
@@ -479,8 +530,9 @@ bool seccompProfileBaseline(const PodFacts& p, int minor, Violation& v) {
     std::sort(forbidden.begin(), forbidden.end());
     forbidden.erase(std::unique(forbidden.begin(), forbidden.end()), forbidden.end());
     v.reason = "seccompProfile";
-    v.detail = fmt::format("forbidden {} {}", pluralize("annotation", "annotations", forbidden.size()),
-                           joinStrings(forbidden, ", "));
+    v.detail =
+        fmt::format("forbidden {} {}", pluralize("annotation", "annotations", forbidden.size()),
+                    joinStrings(forbidden, ", "));
     return false;
   }
   std::vector<std::string_view> values, bad;
@@ -586,14 +638,29 @@ bool windowsHostProcess(const PodFacts& p, int, Violation& v) {
 // The allowed inline volume sources of the restricted level, and the restricted ones in the
 // order PSA names them (the first present decides a volume's type).
 constexpr std::array<std::string_view, 9> kAllowedVolumes = {
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
-    "persistentVolumeClaim", "projected", "secret"};
-constexpr std::array<std::string_view, 21> kRestrictedVolumes = {
-    "hostPath",  "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "nfs",
-    "iscsi",     "glusterfs",         "rbd",                  "flexVolume", "cinder",
-    "cephfs",    "flocker",           "fc",                   "azureFile",  "vsphereVolume",
-    "quobyte",   "azureDisk",         "photonPersistentDisk", "portworxVolume", "scaleIO",
-    "storageos"};
+    "configMap", "csi",   "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim",
+    "projected", "secret"};
+constexpr std::array<std::string_view, 21> kRestrictedVolumes = {"hostPath",
+                                                                 "gcePersistentDisk",
+                                                                 "awsElasticBlockStore",
+                                                                 "gitRepo",
+                                                                 "nfs",
+                                                                 "iscsi",
+                                                                 "glusterfs",
+                                                                 "rbd",
+                                                                 "flexVolume",
+                                                                 "cinder",
+                                                                 "cephfs",
+                                                                 "flocker",
+                                                                 "fc",
+                                                                 "azureFile",
+                                                                 "vsphereVolume",
+                                                                 "quobyte",
+                                                                 "azureDisk",
+                                                                 "photonPersistentDisk",
+                                                                 "portworxVolume",
+                                                                 "scaleIO",
+                                                                 "storageos"};
 
 bool restrictedVolumes(const PodFacts& p, int, Violation& v) {
   std::vector<std::string_view> bad, types;
@@ -614,10 +681,11 @@ bool restrictedVolumes(const PodFacts& p, int, Violation& v) {
   if (bad.empty()) return true;
   types = sortedSet(types);
   v.reason = "restricted volume types";
-  v.detail = fmt::format("{} {} {} {} {}", pluralize("volume", "volumes", bad.size()), joinQuote(bad),
-                         pluralize("uses", "use", bad.size()),
-                         pluralize("restricted volume type", "restricted volume types", types.size()),
-                         joinQuote(types));
+  v.detail =
+      fmt::format("{} {} {} {} {}", pluralize("volume", "volumes", bad.size()), joinQuote(bad),
+                  pluralize("uses", "use", bad.size()),
+                  pluralize("restricted volume type", "restricted volume types", types.size()),
+                  joinQuote(types));
   return false;
 }
 
@@ -625,8 +693,10 @@ bool runAsNonRoot(const PodFacts& p, int minor, Violation& v) {
   if (minor >= 35 && p.host_users_false) return true;
   bool pod_bad = false, pod_true = false;
   if (present(p.run_as_non_root)) {
-    if (p.run_as_non_root->isTrue()) pod_true = true;
-    else pod_bad = true;
+    if (p.run_as_non_root->isTrue())
+      pod_true = true;
+    else
+      pod_bad = true;
   }
   std::vector<std::string_view> explicit_bad, implicit_bad;
   for (const ContainerFacts& c : *p.containers) {
@@ -672,8 +742,8 @@ bool runAsUser(const PodFacts& p, int minor, Violation& v) {
 struct CheckDef {
   std::string_view id;
   Level level;
-  int since;                    // MinimumVersion minor of the first revision
-  std::string_view overrides;   // the baseline check a restricted one replaces, if any
+  int since;                   // MinimumVersion minor of the first revision
+  std::string_view overrides;  // the baseline check a restricted one replaces, if any
   CheckFn fn;
 };
 
@@ -692,12 +762,14 @@ constexpr std::array<CheckDef, 19> kChecks = {{
     {"sysctls", Level::kBaseline, 0, "", sysctls},
     {"windowsHostProcess", Level::kBaseline, 0, "", windowsHostProcess},
     {"allowPrivilegeEscalation", Level::kRestricted, 8, "", allowPrivilegeEscalation},
-    {"capabilities_restricted", Level::kRestricted, 22, "capabilities_baseline", capabilitiesRestricted},
+    {"capabilities_restricted", Level::kRestricted, 22, "capabilities_baseline",
+     capabilitiesRestricted},
     {"procMount_restricted", Level::kRestricted, 35, "procMount", procMountRestricted},
     {"restrictedVolumes", Level::kRestricted, 0, "hostPathVolumes", restrictedVolumes},
     {"runAsNonRoot", Level::kRestricted, 0, "", runAsNonRoot},
     {"runAsUser", Level::kRestricted, 23, "", runAsUser},
-    {"seccompProfile_restricted", Level::kRestricted, 19, "seccompProfile_baseline", seccompProfileRestricted},
+    {"seccompProfile_restricted", Level::kRestricted, 19, "seccompProfile_baseline",
+     seccompProfileRestricted},
 }};
 
 bool active(const CheckDef& c, Level level, int minor) {
@@ -720,9 +792,12 @@ std::optional<Level> parseLevel(std::string_view s) {
 
 std::string_view levelName(Level l) {
   switch (l) {
-    case Level::kPrivileged: return "privileged";
-    case Level::kBaseline: return "baseline";
-    case Level::kRestricted: return "restricted";
+    case Level::kPrivileged:
+      return "privileged";
+    case Level::kBaseline:
+      return "baseline";
+    case Level::kRestricted:
+      return "restricted";
   }
   return "privileged";
 }
@@ -747,7 +822,9 @@ std::string policyLabel(const Policy& p) {
                   : fmt::format("{}:v1.{}", levelName(p.level), p.minor);
 }
 
-std::string effectiveVersion(const Policy& p) { return fmt::format("v1.{}", p.effectiveMinor()); }
+std::string effectiveVersion(const Policy& p) {
+  return fmt::format("v1.{}", p.effectiveMinor());
+}
 
 void evaluate(const Policy& policy, const Node* meta, const Node* spec, Scratch& scratch,
               std::vector<Violation>& out) {

@@ -41,7 +41,7 @@ std::string effectiveVersion(const Policy& p);
 struct Violation {
   std::string_view check;  // PSA check ID, e.g. "runAsNonRoot"
   std::string reason;      // e.g. "runAsNonRoot != true"
-  std::string detail;      // e.g. `pod or container "app" must set securityContext.runAsNonRoot=true`
+  std::string detail;  // e.g. `pod or container "app" must set securityContext.runAsNonRoot=true`
 };
 
 struct ContainerFacts;

@@ -51,12 +51,13 @@ TEST_P(CheckFixture, ProducesExactlyTheExpectedFindings) {
   ASSERT_FALSE(file->objects.empty()) << "fixture holds no Kubernetes object";
 
   std::vector<std::string> expected;
-  static const RE2 kExpect(R"(#\s*expect:\s*(\S+)\s+at\s+(\S+))");
+  // `# expect: <id> at <path>`, or `... at <path> [<rule>]` for checks with sub-rules.
+  static const RE2 kExpect(R"(#[ \t]*expect:[ \t]*(\S+)[ \t]+at[ \t]+(\S+)(?:[ \t]+\[(\S+)\])?)");
   re2::StringPiece input(text);
-  std::string id, path;
-  while (RE2::FindAndConsume(&input, kExpect, &id, &path)) {
+  std::string id, path, rule;
+  while (RE2::FindAndConsume(&input, kExpect, &id, &path, &rule)) {
     ASSERT_EQ(id, fx.check) << "an expect line names another check";
-    expected.push_back(path);
+    expected.push_back(rule.empty() ? path : path + " [" + rule + "]");
   }
   if (fx.fail) {
     ASSERT_FALSE(expected.empty()) << "a fail fixture needs # expect: lines";
@@ -67,7 +68,7 @@ TEST_P(CheckFixture, ProducesExactlyTheExpectedFindings) {
   std::vector<std::string> actual;
   for (const Finding& f : runAllChecks(*file)) {
     if (f.check_id != fx.check) continue;
-    actual.push_back(f.path);
+    actual.push_back(f.rule.empty() ? f.path : f.path + " [" + std::string(f.rule) + "]");
     EXPECT_GT(f.pos.line, 0u) << "finding without a position: " << f.path;
     EXPECT_FALSE(f.message.empty());
   }

@@ -15,8 +15,9 @@ constexpr CheckMeta kBaseline{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Change the pod spec until `kubeharden pss --level baseline` allows it; the "
-                   "message names each PSA check and the fields to change.",
+    .remediation =
+        "Change the pod spec until `kubeharden pss --level baseline` allows it; the "
+        "message names each PSA check and the fields to change.",
     .refs = {.cis = "5.2",
              .nsa = "Pod security: Pod Security Admission",
              .pss = "baseline",
@@ -36,8 +37,9 @@ constexpr CheckMeta kRestricted{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Change the pod spec until `kubeharden pss --level restricted` allows it; the "
-                   "message names each PSA check and the fields to change.",
+    .remediation =
+        "Change the pod spec until `kubeharden pss --level restricted` allows it; the "
+        "message names each PSA check and the fields to change.",
     .refs = {.cis = "5.2",
              .nsa = "Pod security: Pod Security Admission",
              .pss = "restricted",
@@ -57,8 +59,9 @@ class PssLevelCheck final : public Check {
   Status configure(const Node* options) override {
     for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
       if (e.key != "version")
-        return Error{fmt::format("check {} has no option '{}' (expected 'version')", meta_.id, e.key),
-                     "", e.key_pos};
+        return Error{
+            fmt::format("check {} has no option '{}' (expected 'version')", meta_.id, e.key), "",
+            e.key_pos};
       auto v = pss::parseVersion(e.value->text, policy_.level);
       if (!v)
         return Error{fmt::format("check {}: version '{}' must be \"latest\" or \"v1.x\"", meta_.id,
@@ -75,8 +78,9 @@ class PssLevelCheck final : public Check {
     violations.clear();
     pss::evaluate(policy_, o.pod->template_meta, o.pod->spec, scratch, violations);
     for (pss::Violation& v : violations) {
-      Finding f = finding(o, o.pod->spec->pos, o.pod->path,
-                          fmt::format("{}: {} ({})", pss::policyLabel(policy_), v.reason, v.detail));
+      Finding f =
+          finding(o, o.pod->spec->pos, o.pod->path,
+                  fmt::format("{}: {} ({})", pss::policyLabel(policy_), v.reason, v.detail));
       f.rule = v.check;
       sink.add(std::move(f));
     }
