@@ -86,9 +86,12 @@ Loaded loadAll(const std::vector<std::string>& paths, int& exit_code) {
   return l;
 }
 
-std::string violationMessage(const pss::Policy& p, const std::vector<pss::Violation>& vs) {
-  return fmt::format("violates PodSecurity \"{}\": {}", pss::policyLabel(p),
-                     pss::joinViolations(vs));
+// PSA's wording: "violates PodSecurity ..." for enforce, "would violate PodSecurity ..." for
+// warnings and audit annotations.
+std::string violationMessage(const pss::Policy& p, const std::vector<pss::Violation>& vs,
+                             bool would = false) {
+  return fmt::format("{} PodSecurity \"{}\": {}", would ? "would violate" : "violates",
+                     pss::policyLabel(p), pss::joinViolations(vs));
 }
 
 int runObjects(const PssArgs& a, const pss::Policy& policy) {
@@ -248,7 +251,7 @@ int runNamespaces(const PssArgs& a) {
       bool rejected = !results[0].violations.empty();
       any_rejected |= rejected;
       for (ModeResult& r : results) {
-        std::string msg = violationMessage(r.policy->policy, r.violations);
+        std::string msg = violationMessage(r.policy->policy, r.violations, r.mode != "enforce");
         if (r.mode == "enforce") {
           if (!rejected)
             r.outcome = is_pod ? "admitted" : "its pods will be admitted";
@@ -262,10 +265,10 @@ int runNamespaces(const PssArgs& a) {
         } else if (r.violations.empty()) {
           r.outcome = "no " + std::string(r.mode == "warn" ? "warning" : "audit annotation");
         } else if (r.mode == "warn") {
-          r.outcome = (is_pod && rejected) ? "no warning (the request is rejected)"
-                                           : "warning: would " + msg;
+          r.outcome =
+              (is_pod && rejected) ? "no warning (the request is rejected)" : "warning: " + msg;
         } else {
-          r.outcome = "audit annotation: would " + msg;
+          r.outcome = "audit annotation: " + msg;
         }
       }
       fmt::format_to(std::back_inserter(text), "  {}:{}:{} {}\n", o->file, o->root->pos.line,

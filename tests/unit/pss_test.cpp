@@ -1,15 +1,15 @@
 // The PSS evaluator against PSA's behaviour: reasons and details as PSA's own tests state them,
 // both sides of every version boundary, and a property (restricted-allowed implies baseline-
 // allowed) on random pod specs.
+#include "pss/pss.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include "pss/namespaces.h"
-#include "pss/pss.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -44,7 +44,8 @@ Eval eval(std::string_view level, std::string_view version, const std::string& p
   return e;
 }
 
-void expectViolation(const Eval& e, std::string_view id, std::string_view reason, std::string_view detail) {
+void expectViolation(const Eval& e, std::string_view id, std::string_view reason,
+                     std::string_view detail) {
   const pss::Violation* v = e.find(id);
   ASSERT_TRUE(v) << "no " << id << " violation; got: " << pss::joinViolations(e.violations);
   EXPECT_EQ(v->reason, reason);
@@ -61,7 +62,8 @@ spec:
   - {name: d, securityContext: {privileged: true}}
   - {name: e, securityContext: {privileged: true}}
 )");
-  expectViolation(e, "privileged", "privileged", R"(containers "d", "e" must not set securityContext.privileged=true)");
+  expectViolation(e, "privileged", "privileged",
+                  R"(containers "d", "e" must not set securityContext.privileged=true)");
 }
 
 TEST(Pss, CapabilitiesRestrictedDetail) {
@@ -72,8 +74,9 @@ spec:
   - {name: b, securityContext: {capabilities: {add: [BAR, BAZ]}}}
   - {name: c, securityContext: {capabilities: {add: [NET_BIND_SERVICE, CHOWN], drop: [ALL, FOO]}}}
 )");
-  expectViolation(e, "capabilities_restricted", "unrestricted capabilities",
-                  R"(containers "a", "b" must set securityContext.capabilities.drop=["ALL"]; containers "a", "b", "c" must not include "BAR", "BAZ", "CHOWN", "FOO" in securityContext.capabilities.add)");
+  expectViolation(
+      e, "capabilities_restricted", "unrestricted capabilities",
+      R"(containers "a", "b" must set securityContext.capabilities.drop=["ALL"]; containers "a", "b", "c" must not include "BAR", "BAZ", "CHOWN", "FOO" in securityContext.capabilities.add)");
   EXPECT_FALSE(e.find("capabilities_baseline")) << "overridden at restricted from v1.22";
 }
 
@@ -83,8 +86,9 @@ spec:
   containers:
   - {name: a, securityContext: {capabilities: {add: [NET_ADMIN, CHOWN, cap_sys_admin]}}}
 )");
-  expectViolation(e, "capabilities_baseline", "non-default capabilities",
-                  R"(container "a" must not include "NET_ADMIN", "cap_sys_admin" in securityContext.capabilities.add)");
+  expectViolation(
+      e, "capabilities_baseline", "non-default capabilities",
+      R"(container "a" must not include "NET_ADMIN", "cap_sys_admin" in securityContext.capabilities.add)");
 }
 
 TEST(Pss, AllowPrivilegeEscalationDetail) {
@@ -96,12 +100,15 @@ spec:
   - {name: c, securityContext: {allowPrivilegeEscalation: true}}
   - {name: d, securityContext: {allowPrivilegeEscalation: false}}
 )");
-  expectViolation(e, "allowPrivilegeEscalation", "allowPrivilegeEscalation != false",
-                  R"(containers "a", "b", "c" must set securityContext.allowPrivilegeEscalation=false)");
+  expectViolation(
+      e, "allowPrivilegeEscalation", "allowPrivilegeEscalation != false",
+      R"(containers "a", "b", "c" must set securityContext.allowPrivilegeEscalation=false)");
 }
 
 TEST(Pss, RunAsUserDetails) {
-  expectViolation(eval("restricted", "latest", "metadata: {name: p}\nspec:\n  securityContext: {runAsUser: 0}\n  containers: [{name: a}]\n"),
+  expectViolation(eval("restricted", "latest",
+                       "metadata: {name: p}\nspec:\n  securityContext: {runAsUser: 0}\n  "
+                       "containers: [{name: a}]\n"),
                   "runAsUser", "runAsUser=0", "pod must not set runAsUser=0");
   auto e = eval("restricted", "latest", R"(metadata: {name: p}
 spec:
@@ -114,25 +121,38 @@ spec:
   - {name: e, securityContext: {runAsUser: 1}}
 )");
   expectViolation(e, "runAsUser", "runAsUser=0", R"(containers "c", "d" must not set runAsUser=0)");
-  auto both = eval("restricted", "latest", "metadata: {name: p}\nspec:\n  securityContext: {runAsUser: 0}\n  containers: [{name: a, securityContext: {runAsUser: 0}}]\n");
-  expectViolation(both, "runAsUser", "runAsUser=0", R"(pod and container "a" must not set runAsUser=0)");
+  auto both = eval("restricted", "latest",
+                   "metadata: {name: p}\nspec:\n  securityContext: {runAsUser: 0}\n  containers: "
+                   "[{name: a, securityContext: {runAsUser: 0}}]\n");
+  expectViolation(both, "runAsUser", "runAsUser=0",
+                  R"(pod and container "a" must not set runAsUser=0)");
 }
 
 TEST(Pss, RunAsNonRootDetails) {
-  expectViolation(eval("restricted", "latest", "metadata: {name: p}\nspec:\n  containers: [{name: a}, {name: b}]\n"),
+  expectViolation(eval("restricted", "latest",
+                       "metadata: {name: p}\nspec:\n  containers: [{name: a}, {name: b}]\n"),
                   "runAsNonRoot", "runAsNonRoot != true",
                   R"(pod or containers "a", "b" must set securityContext.runAsNonRoot=true)");
-  expectViolation(eval("restricted", "latest", "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: false}\n  containers: [{name: a, securityContext: {runAsNonRoot: false}}, {name: b}]\n"),
-                  "runAsNonRoot", "runAsNonRoot != true",
-                  R"(pod and container "a" must not set securityContext.runAsNonRoot=false)");
-  EXPECT_FALSE(eval("restricted", "latest", "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: a}]\n").find("runAsNonRoot"));
+  expectViolation(
+      eval("restricted", "latest",
+           "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: false}\n  containers: "
+           "[{name: a, securityContext: {runAsNonRoot: false}}, {name: b}]\n"),
+      "runAsNonRoot", "runAsNonRoot != true",
+      R"(pod and container "a" must not set securityContext.runAsNonRoot=false)");
+  EXPECT_FALSE(eval("restricted", "latest",
+                    "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  "
+                    "containers: [{name: a}]\n")
+                   .find("runAsNonRoot"));
 }
 
 TEST(Pss, SeccompRestrictedDetails) {
-  expectViolation(eval("restricted", "latest", "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n"),
-                  "seccompProfile_restricted", "seccompProfile",
-                  R"(pod or container "a" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")");
-  expectViolation(eval("restricted", "latest", "metadata: {name: p}\nspec:\n  securityContext: {seccompProfile: {type: Unconfined}}\n  containers: [{name: a}]\n"),
+  expectViolation(
+      eval("restricted", "latest", "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n"),
+      "seccompProfile_restricted", "seccompProfile",
+      R"(pod or container "a" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")");
+  expectViolation(eval("restricted", "latest",
+                       "metadata: {name: p}\nspec:\n  securityContext: {seccompProfile: {type: "
+                       "Unconfined}}\n  containers: [{name: a}]\n"),
                   "seccompProfile_restricted", "seccompProfile",
                   R"(pod must not set securityContext.seccompProfile.type to "Unconfined")");
   auto e = eval("restricted", "latest", R"(metadata: {name: p}
@@ -145,16 +165,19 @@ spec:
   - {name: d, securityContext: {seccompProfile: {type: Unconfined}}}
   - {name: e, securityContext: {seccompProfile: {type: RuntimeDefault}}}
 )");
-  expectViolation(e, "seccompProfile_restricted", "seccompProfile",
-                  R"(containers "c", "d" must not set securityContext.seccompProfile.type to "Unconfined")");
-  expectViolation(eval("restricted", "latest", R"(metadata: {name: p}
+  expectViolation(
+      e, "seccompProfile_restricted", "seccompProfile",
+      R"(containers "c", "d" must not set securityContext.seccompProfile.type to "Unconfined")");
+  expectViolation(
+      eval("restricted", "latest", R"(metadata: {name: p}
 spec:
   containers:
   - {name: a}
   - {name: b, securityContext: {}}
   - {name: d, securityContext: {seccompProfile: {type: RuntimeDefault}}}
-)"), "seccompProfile_restricted", "seccompProfile",
-                  R"(pod or containers "a", "b" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")");
+)"),
+      "seccompProfile_restricted", "seccompProfile",
+      R"(pod or containers "a", "b" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")");
 }
 
 TEST(Pss, SeccompBaselineAnnotationsBefore119AndFieldsAfter) {
@@ -168,9 +191,12 @@ spec:
   securityContext: {seccompProfile: {type: Unconfined}}
   containers: [{name: a}, {name: b}, {name: c}]
 )");
-  expectViolation(ann, "seccompProfile_baseline", "seccompProfile",
-                  R"(forbidden annotations container.seccomp.security.alpha.kubernetes.io/a="unconfined", container.seccomp.security.alpha.kubernetes.io/b="unknown", seccomp.security.alpha.kubernetes.io/pod="unconfined")");
-  auto one = eval("baseline", "v1.18", "metadata:\n  name: p\n  annotations: {seccomp.security.alpha.kubernetes.io/pod: unconfined}\nspec:\n  containers: [{name: a}]\n");
+  expectViolation(
+      ann, "seccompProfile_baseline", "seccompProfile",
+      R"(forbidden annotations container.seccomp.security.alpha.kubernetes.io/a="unconfined", container.seccomp.security.alpha.kubernetes.io/b="unknown", seccomp.security.alpha.kubernetes.io/pod="unconfined")");
+  auto one = eval("baseline", "v1.18",
+                  "metadata:\n  name: p\n  annotations: {seccomp.security.alpha.kubernetes.io/pod: "
+                  "unconfined}\nspec:\n  containers: [{name: a}]\n");
   expectViolation(one, "seccompProfile_baseline", "seccompProfile",
                   R"(forbidden annotation seccomp.security.alpha.kubernetes.io/pod="unconfined")");
   // From 1.19 the field decides and the annotations are ignored.
@@ -184,10 +210,18 @@ spec:
   - {name: c, securityContext: {seccompProfile: {type: Unconfined}}}
   - {name: d, securityContext: {seccompProfile: {type: Unconfined}}}
 )");
-  expectViolation(field, "seccompProfile_baseline", "seccompProfile",
-                  R"(pod and containers "c", "d" must not set securityContext.seccompProfile.type to "Unconfined")");
-  EXPECT_TRUE(eval("baseline", "v1.19", "metadata:\n  name: p\n  annotations: {seccomp.security.alpha.kubernetes.io/pod: unconfined}\nspec:\n  containers: [{name: a}]\n").violations.empty());
-  EXPECT_TRUE(eval("baseline", "v1.18", "metadata: {name: p}\nspec:\n  securityContext: {seccompProfile: {type: Unconfined}}\n  containers: [{name: a}]\n").violations.empty());
+  expectViolation(
+      field, "seccompProfile_baseline", "seccompProfile",
+      R"(pod and containers "c", "d" must not set securityContext.seccompProfile.type to "Unconfined")");
+  EXPECT_TRUE(
+      eval("baseline", "v1.19",
+           "metadata:\n  name: p\n  annotations: {seccomp.security.alpha.kubernetes.io/pod: "
+           "unconfined}\nspec:\n  containers: [{name: a}]\n")
+          .violations.empty());
+  EXPECT_TRUE(eval("baseline", "v1.18",
+                   "metadata: {name: p}\nspec:\n  securityContext: {seccompProfile: {type: "
+                   "Unconfined}}\n  containers: [{name: a}]\n")
+                  .violations.empty());
 }
 
 TEST(Pss, SeLinuxDetails) {
@@ -201,15 +235,20 @@ spec:
   - {name: f, securityContext: {seLinuxOptions: {user: bar}}}
   - {name: g, securityContext: {seLinuxOptions: {role: baz}}}
 )");
-  expectViolation(e, "seLinuxOptions", "seLinuxOptions",
-                  R"(pod and containers "e", "f", "g" set forbidden securityContext.seLinuxOptions: types "bar", "foo"; user may not be set; role may not be set)");
-  expectViolation(eval("baseline", "latest", "metadata: {name: p}\nspec:\n  securityContext: {seLinuxOptions: {user: bad}}\n  containers: [{name: a}]\n"),
-                  "seLinuxOptions", "seLinuxOptions", "pod set forbidden securityContext.seLinuxOptions: user may not be set");
+  expectViolation(
+      e, "seLinuxOptions", "seLinuxOptions",
+      R"(pod and containers "e", "f", "g" set forbidden securityContext.seLinuxOptions: types "bar", "foo"; user may not be set; role may not be set)");
+  expectViolation(eval("baseline", "latest",
+                       "metadata: {name: p}\nspec:\n  securityContext: {seLinuxOptions: {user: "
+                       "bad}}\n  containers: [{name: a}]\n"),
+                  "seLinuxOptions", "seLinuxOptions",
+                  "pod set forbidden securityContext.seLinuxOptions: user may not be set");
 }
 
 TEST(Pss, ProcMountDetail) {
   for (const char* users : {"true", "false"}) {
-    auto e = eval("restricted", "latest", fmt::format(R"(metadata: {{name: p}}
+    auto e = eval("restricted", "latest",
+                  fmt::format(R"(metadata: {{name: p}}
 spec:
   hostUsers: {}
   containers:
@@ -218,27 +257,52 @@ spec:
   - {{name: c, securityContext: {{procMount: Default}}}}
   - {{name: d, securityContext: {{procMount: Unmasked}}}}
   - {{name: e, securityContext: {{procMount: other}}}}
-)", users));
-    expectViolation(e, "procMount_restricted", "procMount",
-                    R"(containers "d", "e" must not set securityContext.procMount to "Unmasked", "other")");
+)",
+                              users));
+    expectViolation(
+        e, "procMount_restricted", "procMount",
+        R"(containers "d", "e" must not set securityContext.procMount to "Unmasked", "other")");
   }
 }
 
 TEST(Pss, RestrictedVolumesDetail) {
   std::string vols;
-  const char* allowed[] = {"emptyDir: {}", "secret: {}", "persistentVolumeClaim: {}", "downwardAPI: {}", "configMap: {}",
-                           "projected: {}", "csi: {}", "ephemeral: {}", "image: {}"};
+  const char* allowed[] = {"emptyDir: {}",    "secret: {}",    "persistentVolumeClaim: {}",
+                           "downwardAPI: {}", "configMap: {}", "projected: {}",
+                           "csi: {}",         "ephemeral: {}", "image: {}"};
   for (int i = 0; i < 9; ++i) vols += fmt::format("  - {{name: a{}, {}}}\n", i + 1, allowed[i]);
-  const char* restricted[] = {"hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "nfs", "iscsi", "glusterfs",
-                              "rbd", "flexVolume", "cinder", "cephfs", "flocker", "fc", "azureFile", "vsphereVolume", "quobyte",
-                              "azureDisk", "photonPersistentDisk", "portworxVolume", "scaleIO", "storageos"};
-  for (int i = 0; i < 21; ++i) vols += fmt::format("  - {{name: b{}, {}: {{}}}}\n", i + 1, restricted[i]);
+  const char* restricted[] = {"hostPath",
+                              "gcePersistentDisk",
+                              "awsElasticBlockStore",
+                              "gitRepo",
+                              "nfs",
+                              "iscsi",
+                              "glusterfs",
+                              "rbd",
+                              "flexVolume",
+                              "cinder",
+                              "cephfs",
+                              "flocker",
+                              "fc",
+                              "azureFile",
+                              "vsphereVolume",
+                              "quobyte",
+                              "azureDisk",
+                              "photonPersistentDisk",
+                              "portworxVolume",
+                              "scaleIO",
+                              "storageos"};
+  for (int i = 0; i < 21; ++i)
+    vols += fmt::format("  - {{name: b{}, {}: {{}}}}\n", i + 1, restricted[i]);
   vols += "  - {name: c1}\n";
-  auto e = eval("restricted", "latest", "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n  volumes:\n" + vols);
-  expectViolation(e, "restrictedVolumes", "restricted volume types",
-                  R"(volumes "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18", "b19", "b20", "b21", "c1" use restricted volume types "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath", "iscsi", "nfs", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "unknown", "vsphereVolume")");
+  auto e = eval("restricted", "latest",
+                "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n  volumes:\n" + vols);
+  expectViolation(
+      e, "restrictedVolumes", "restricted volume types",
+      R"(volumes "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18", "b19", "b20", "b21", "c1" use restricted volume types "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath", "iscsi", "nfs", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "unknown", "vsphereVolume")");
   EXPECT_FALSE(e.find("hostPathVolumes")) << "overridden by restrictedVolumes at restricted";
-  auto b = eval("baseline", "latest", "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n  volumes:\n" + vols);
+  auto b = eval("baseline", "latest",
+                "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n  volumes:\n" + vols);
   expectViolation(b, "hostPathVolumes", "hostPath volumes", R"(volume "b1")");
 }
 
@@ -256,17 +320,25 @@ spec:
     ports: [{containerPort: 90, hostPort: 10000}]
     lifecycle: {preStop: {tcpSocket: {host: 10.0.0.1, port: 1}}}
 )");
-  expectViolation(e, "hostNamespaces", "host namespaces", "hostNetwork=true, hostPID=true, hostIPC=true");
-  expectViolation(e, "hostPorts", "hostPort", R"(containers "a", "b" use hostPorts 10000, 443, 8080)");
+  expectViolation(e, "hostNamespaces", "host namespaces",
+                  "hostNetwork=true, hostPID=true, hostIPC=true");
+  expectViolation(e, "hostPorts", "hostPort",
+                  R"(containers "a", "b" use hostPorts 10000, 443, 8080)");
   expectViolation(e, "hostProbesAndHostLifecycle", "probe or lifecycle host",
                   R"(containers "a", "b" use probe or lifecycle hosts "10.0.0.1", "evil.example")");
 }
 
 TEST(Pss, AppArmorDetails) {
-  expectViolation(eval("baseline", "latest", "metadata: {name: p}\nspec:\n  securityContext: {appArmorProfile: {type: Unconfined}}\n  containers: [{name: a}]\n"),
-                  "appArmorProfile", "forbidden AppArmor profile", R"(pod must not set AppArmor profile type to "Unconfined")");
-  expectViolation(eval("baseline", "latest", "metadata: {name: p}\nspec:\n  containers: [{name: foo}]\n  initContainers: [{name: bar, securityContext: {appArmorProfile: {type: Unconfined}}}]\n"),
-                  "appArmorProfile", "forbidden AppArmor profile", R"(container "bar" must not set AppArmor profile type to "Unconfined")");
+  expectViolation(eval("baseline", "latest",
+                       "metadata: {name: p}\nspec:\n  securityContext: {appArmorProfile: {type: "
+                       "Unconfined}}\n  containers: [{name: a}]\n"),
+                  "appArmorProfile", "forbidden AppArmor profile",
+                  R"(pod must not set AppArmor profile type to "Unconfined")");
+  expectViolation(eval("baseline", "latest",
+                       "metadata: {name: p}\nspec:\n  containers: [{name: foo}]\n  initContainers: "
+                       "[{name: bar, securityContext: {appArmorProfile: {type: Unconfined}}}]\n"),
+                  "appArmorProfile", "forbidden AppArmor profile",
+                  R"(container "bar" must not set AppArmor profile type to "Unconfined")");
   auto ann = eval("baseline", "latest", R"(metadata:
   name: p
   annotations:
@@ -280,8 +352,9 @@ TEST(Pss, AppArmorDetails) {
 spec:
   containers: [{name: a}]
 )");
-  expectViolation(ann, "appArmorProfile", "forbidden AppArmor profiles",
-                  R"(annotations must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/="bogus"", "container.apparmor.security.beta.kubernetes.io/e="unconfined"", "container.apparmor.security.beta.kubernetes.io/f="unknown"")");
+  expectViolation(
+      ann, "appArmorProfile", "forbidden AppArmor profiles",
+      R"(annotations must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/="bogus"", "container.apparmor.security.beta.kubernetes.io/e="unconfined"", "container.apparmor.security.beta.kubernetes.io/f="unknown"")");
 }
 
 TEST(Pss, WindowsHostProcessAndSysctls) {
@@ -293,8 +366,9 @@ spec:
   containers:
   - {name: a, securityContext: {windowsOptions: {hostProcess: true}}}
 )");
-  expectViolation(e, "windowsHostProcess", "hostProcess",
-                  R"(pod and container "a" must not set securityContext.windowsOptions.hostProcess=true)");
+  expectViolation(
+      e, "windowsHostProcess", "hostProcess",
+      R"(pod and container "a" must not set securityContext.windowsOptions.hostProcess=true)");
   expectViolation(e, "sysctls", "forbidden sysctls", "kernel.msgmax, a.b");
 }
 
@@ -305,11 +379,18 @@ bool allowed(std::string_view level, std::string_view version, const std::string
 }
 
 std::string sysctlPod(std::string_view name) {
-  return fmt::format("metadata: {{name: p}}\nspec:\n  securityContext: {{sysctls: [{{name: {}, value: '1'}}]}}\n  containers: [{{name: a}}]\n", name);
+  return fmt::format(
+      "metadata: {{name: p}}\nspec:\n  securityContext: {{sysctls: [{{name: {}, value: '1'}}]}}\n  "
+      "containers: [{{name: a}}]\n",
+      name);
 }
 
 TEST(PssVersions, SafeSysctlsGrowAt127_129_132_137) {
-  struct B { const char* name; const char* before; const char* at; } bs[] = {
+  struct B {
+    const char* name;
+    const char* before;
+    const char* at;
+  } bs[] = {
       {"net.ipv4.ip_local_reserved_ports", "v1.26", "v1.27"},
       {"net.ipv4.tcp_keepalive_time", "v1.28", "v1.29"},
       {"net.ipv4.tcp_fin_timeout", "v1.28", "v1.29"},
@@ -330,18 +411,23 @@ TEST(PssVersions, SafeSysctlsGrowAt127_129_132_137) {
 }
 
 TEST(PssVersions, SeLinuxContainerEngineFrom131) {
-  std::string pod = "metadata: {name: p}\nspec:\n  securityContext: {seLinuxOptions: {type: container_engine_t}}\n  containers: [{name: a}]\n";
+  std::string pod =
+      "metadata: {name: p}\nspec:\n  securityContext: {seLinuxOptions: {type: "
+      "container_engine_t}}\n  containers: [{name: a}]\n";
   EXPECT_FALSE(allowed("baseline", "v1.30", pod));
   EXPECT_TRUE(allowed("baseline", "v1.31", pod));
 }
 
 TEST(PssVersions, HostProbesFrom134) {
-  std::string pod = "metadata: {name: p}\nspec:\n  containers: [{name: a, readinessProbe: {tcpSocket: {host: 1.2.3.4, port: 80}}}]\n";
+  std::string pod =
+      "metadata: {name: p}\nspec:\n  containers: [{name: a, readinessProbe: {tcpSocket: {host: "
+      "1.2.3.4, port: 80}}}]\n";
   EXPECT_TRUE(allowed("baseline", "v1.33", pod));
   EXPECT_FALSE(allowed("baseline", "v1.34", pod));
 }
 
-const char* kRestrictedOk = R"(  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+const char* kRestrictedOk =
+    R"(  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
   containers:
   - name: a
     securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}%s}
@@ -354,16 +440,23 @@ std::string restrictedPod(std::string_view spec_extra, std::string_view containe
 }
 
 TEST(PssVersions, UserNamespaceRelaxationsAt135) {
-  std::string pod = "metadata: {name: p}\nspec:\n  hostUsers: false\n  securityContext: {runAsUser: 0, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - {name: a, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}\n";
+  std::string pod =
+      "metadata: {name: p}\nspec:\n  hostUsers: false\n  securityContext: {runAsUser: 0, "
+      "seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - {name: a, securityContext: "
+      "{allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}\n";
   auto before = eval("restricted", "v1.34", pod);
   EXPECT_EQ(before.ids(), (std::vector<std::string>{"runAsNonRoot", "runAsUser"}));
   EXPECT_TRUE(allowed("restricted", "v1.35", pod));
-  std::string pm = "metadata: {name: p}\nspec:\n  hostUsers: false\n  containers: [{name: a, securityContext: {procMount: Unmasked}}]\n";
+  std::string pm =
+      "metadata: {name: p}\nspec:\n  hostUsers: false\n  containers: [{name: a, securityContext: "
+      "{procMount: Unmasked}}]\n";
   EXPECT_FALSE(allowed("baseline", "v1.34", pm));
   EXPECT_TRUE(allowed("baseline", "v1.35", pm));
-  auto r = eval("restricted", "v1.35", restrictedPod("  hostUsers: false\n", ", procMount: Unmasked"));
+  auto r =
+      eval("restricted", "v1.35", restrictedPod("  hostUsers: false\n", ", procMount: Unmasked"));
   EXPECT_EQ(r.ids(), std::vector<std::string>{"procMount_restricted"});
-  auto r34 = eval("restricted", "v1.34", restrictedPod("  hostUsers: false\n", ", procMount: Unmasked"));
+  auto r34 =
+      eval("restricted", "v1.34", restrictedPod("  hostUsers: false\n", ", procMount: Unmasked"));
   EXPECT_EQ(r34.ids(), std::vector<std::string>{"procMount"});
 }
 
@@ -374,36 +467,55 @@ TEST(PssVersions, RunAsUserFrom123) {
 }
 
 TEST(PssVersions, SeccompRestrictedFrom119) {
-  std::string pod = "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: a, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}]\n";
+  std::string pod =
+      "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: "
+      "a, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}]\n";
   EXPECT_TRUE(allowed("restricted", "v1.18", pod));
-  EXPECT_EQ(eval("restricted", "v1.19", pod).ids(), std::vector<std::string>{"seccompProfile_restricted"});
+  EXPECT_EQ(eval("restricted", "v1.19", pod).ids(),
+            std::vector<std::string>{"seccompProfile_restricted"});
 }
 
 TEST(PssVersions, CapabilitiesRestrictedFrom122) {
-  std::string pod = "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers: [{name: a, securityContext: {allowPrivilegeEscalation: false, capabilities: {add: [SYS_ADMIN]}}}]\n";
-  EXPECT_EQ(eval("restricted", "v1.21", pod).ids(), std::vector<std::string>{"capabilities_baseline"});
-  EXPECT_EQ(eval("restricted", "v1.22", pod).ids(), std::vector<std::string>{"capabilities_restricted"});
+  std::string pod =
+      "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: "
+      "RuntimeDefault}}\n  containers: [{name: a, securityContext: {allowPrivilegeEscalation: "
+      "false, capabilities: {add: [SYS_ADMIN]}}}]\n";
+  EXPECT_EQ(eval("restricted", "v1.21", pod).ids(),
+            std::vector<std::string>{"capabilities_baseline"});
+  EXPECT_EQ(eval("restricted", "v1.22", pod).ids(),
+            std::vector<std::string>{"capabilities_restricted"});
 }
 
 TEST(PssVersions, AllowPrivilegeEscalationFrom18AndWindowsFrom125) {
-  std::string pod = "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: a}]\n";
+  std::string pod =
+      "metadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: "
+      "a}]\n";
   EXPECT_TRUE(allowed("restricted", "v1.7", pod));
-  EXPECT_EQ(eval("restricted", "v1.8", pod).ids(), std::vector<std::string>{"allowPrivilegeEscalation"});
-  std::string win = "metadata: {name: p}\nspec:\n  os: {name: windows}\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: a}]\n";
+  EXPECT_EQ(eval("restricted", "v1.8", pod).ids(),
+            std::vector<std::string>{"allowPrivilegeEscalation"});
+  std::string win =
+      "metadata: {name: p}\nspec:\n  os: {name: windows}\n  securityContext: {runAsNonRoot: "
+      "true}\n  containers: [{name: a}]\n";
   EXPECT_EQ(eval("restricted", "v1.24", win).ids(),
-            (std::vector<std::string>{"allowPrivilegeEscalation", "capabilities_restricted", "seccompProfile_restricted"}));
+            (std::vector<std::string>{"allowPrivilegeEscalation", "capabilities_restricted",
+                                      "seccompProfile_restricted"}));
   EXPECT_TRUE(allowed("restricted", "v1.25", win));
 }
 
 TEST(PssVersions, NewerThanKnownBehavesAsLatestAndOrderIsPsas) {
-  std::string pod = "metadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: [{name: a, securityContext: {privileged: true}}]\n";
+  std::string pod =
+      "metadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: [{name: a, securityContext: "
+      "{privileged: true}}]\n";
   auto latest = eval("restricted", "latest", pod);
   auto future = eval("restricted", "v1.99", pod);
   EXPECT_EQ(pss::joinViolations(latest.violations), pss::joinViolations(future.violations));
-  EXPECT_EQ(latest.ids(), (std::vector<std::string>{"hostNamespaces", "privileged", "allowPrivilegeEscalation",
-                                                    "capabilities_restricted", "runAsNonRoot", "seccompProfile_restricted"}));
-  EXPECT_EQ(pss::joinViolations(eval("baseline", "latest", pod).violations),
-            R"(host namespaces (hostNetwork=true), privileged (container "a" must not set securityContext.privileged=true))");
+  EXPECT_EQ(latest.ids(),
+            (std::vector<std::string>{"hostNamespaces", "privileged", "allowPrivilegeEscalation",
+                                      "capabilities_restricted", "runAsNonRoot",
+                                      "seccompProfile_restricted"}));
+  EXPECT_EQ(
+      pss::joinViolations(eval("baseline", "latest", pod).violations),
+      R"(host namespaces (hostNetwork=true), privileged (container "a" must not set securityContext.privileged=true))");
 }
 
 TEST(PssVersions, ParseVersionLikePsa) {
@@ -433,8 +545,11 @@ metadata:
   EXPECT_EQ(pss::policyLabel(p.warn.policy), "privileged:latest");  // invalid warn fails open
   EXPECT_EQ(pss::policyLabel(p.audit.policy), "privileged:latest");
   EXPECT_EQ(p.errors.size(), 2u);
-  auto bad = loadText("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  labels: {pod-security.kubernetes.io/enforce: Restricted}\n");
-  EXPECT_EQ(pss::policyFromLabels(bad->objects[0].labels).enforce.policy.level, pss::Level::kRestricted)
+  auto bad = loadText(
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  labels: "
+      "{pod-security.kubernetes.io/enforce: Restricted}\n");
+  EXPECT_EQ(pss::policyFromLabels(bad->objects[0].labels).enforce.policy.level,
+            pss::Level::kRestricted)
       << "an invalid enforce level fails closed";
   EXPECT_EQ(pss::policyFromLabels(nullptr).enforce.policy.level, pss::Level::kPrivileged);
 }
@@ -465,10 +580,12 @@ std::string randomPod(std::mt19937& rng) {
     spec += fmt::format("  securityContext: {{{}}}\n", fmt::join(parts, ", "));
   } else {
     spec += pick({"", "  hostUsers: false\n"});
-    spec += fmt::format("  securityContext: {{{}{}{}}}\n", pick({"runAsNonRoot: true, ", "", "runAsNonRoot: false, "}),
-                        pick({"", "runAsUser: 0, ", "runAsUser: 1000, "}),
-                        pick({"seccompProfile: {type: RuntimeDefault}", "", "seccompProfile: {type: Unconfined}",
-                              "sysctls: [{name: kernel.msgmax, value: '1'}]"}));
+    spec += fmt::format(
+        "  securityContext: {{{}{}{}}}\n",
+        pick({"runAsNonRoot: true, ", "", "runAsNonRoot: false, "}),
+        pick({"", "runAsUser: 0, ", "runAsUser: 1000, "}),
+        pick({"seccompProfile: {type: RuntimeDefault}", "", "seccompProfile: {type: Unconfined}",
+              "sysctls: [{name: kernel.msgmax, value: '1'}]"}));
   }
   spec += "  containers:\n";
   std::uniform_int_distribution<int> n(1, 3);
@@ -478,24 +595,30 @@ std::string randomPod(std::mt19937& rng) {
       spec += fmt::format("  - name: c{}\n    securityContext: {{{}}}\n", i,
                           pick({"", "runAsNonRoot: true", "windowsOptions: {hostProcess: true}"}));
     } else {
-      spec += fmt::format("  - name: c{}\n    securityContext: {{{}{}{}{}}}\n", i,
-                          pick({"", "privileged: true, ", "privileged: false, "}),
-                          pick({"allowPrivilegeEscalation: false, ", "", "allowPrivilegeEscalation: true, "}),
-                          pick({"capabilities: {drop: [ALL]}, ", "", "capabilities: {add: [NET_ADMIN], drop: [ALL]}, ",
-                                "capabilities: {add: [CHOWN]}, ", "capabilities: {add: [NET_BIND_SERVICE], drop: [ALL]}, "}),
-                          pick({"", "procMount: Unmasked", "runAsNonRoot: true", "seccompProfile: {type: Localhost}",
-                                "seLinuxOptions: {type: spc_t}", "appArmorProfile: {type: Unconfined}"}));
+      spec += fmt::format(
+          "  - name: c{}\n    securityContext: {{{}{}{}{}}}\n", i,
+          pick({"", "privileged: true, ", "privileged: false, "}),
+          pick({"allowPrivilegeEscalation: false, ", "", "allowPrivilegeEscalation: true, "}),
+          pick({"capabilities: {drop: [ALL]}, ", "",
+                "capabilities: {add: [NET_ADMIN], drop: [ALL]}, ", "capabilities: {add: [CHOWN]}, ",
+                "capabilities: {add: [NET_BIND_SERVICE], drop: [ALL]}, "}),
+          pick({"", "procMount: Unmasked", "runAsNonRoot: true",
+                "seccompProfile: {type: Localhost}", "seLinuxOptions: {type: spc_t}",
+                "appArmorProfile: {type: Unconfined}"}));
     }
-    spec += pick({"", "    ports: [{containerPort: 80, hostPort: 80}]\n", "    livenessProbe: {httpGet: {host: h, port: 1}}\n"});
+    spec += pick({"", "    ports: [{containerPort: 80, hostPort: 80}]\n",
+                  "    livenessProbe: {httpGet: {host: h, port: 1}}\n"});
   }
-  spec += pick({"", "  volumes: [{name: v, hostPath: {path: /}}]\n", "  volumes: [{name: v, nfs: {server: s, path: /}}]\n",
+  spec += pick({"", "  volumes: [{name: v, hostPath: {path: /}}]\n",
+                "  volumes: [{name: v, nfs: {server: s, path: /}}]\n",
                 "  volumes: [{name: v, emptyDir: {}}]\n"});
   return "metadata: {name: p}\nspec:\n" + spec;
 }
 
 TEST(PssProperty, RestrictedAllowedImpliesBaselineAllowed) {
   std::mt19937 rng(20261123);
-  const char* versions[] = {"v1.0", "v1.18", "v1.19", "v1.22", "v1.25", "v1.31", "v1.34", "v1.35", "latest"};
+  const char* versions[] = {"v1.0",  "v1.18", "v1.19", "v1.22", "v1.25",
+                            "v1.31", "v1.34", "v1.35", "latest"};
   int restricted_allowed = 0;
   for (int i = 0; i < 1500; ++i) {
     std::string pod = randomPod(rng);
