@@ -9,6 +9,7 @@
 #include "checks/registry.h"
 #include "checks/scan_index.h"
 #include "load/loader.h"
+#include "pss/pss.h"
 
 namespace {
 
@@ -83,6 +84,73 @@ void BM_LoadAndCheckCorpus(benchmark::State& state) {
   state.counters["findings"] = static_cast<double>(findings / state.iterations());
 }
 BENCHMARK(BM_LoadAndCheckCorpus)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// A typical two-container pod template (app and sidecar) that restricted allows, so the
+// evaluator walks every check without an early exit. Parsing is outside the timed loop.
+constexpr const char* kTypicalPod = R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web, version: v1}
+      annotations: {prometheus.io/scrape: "true", prometheus.io/port: "9090"}
+    spec:
+      serviceAccountName: web
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        fsGroup: 10001
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+        - name: web
+          image: ghcr.io/example/web:1.8.0
+          ports: [{name: http, containerPort: 8080}]
+          env: [{name: LOG_LEVEL, value: info}, {name: PORT, value: "8080"}]
+          resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 256Mi}}
+          readinessProbe: {httpGet: {path: /ready, port: http}}
+          livenessProbe: {httpGet: {path: /live, port: http}}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL]}
+          volumeMounts: [{name: tmp, mountPath: /tmp}]
+        - name: proxy
+          image: ghcr.io/example/proxy:2.1.0
+          ports: [{name: metrics, containerPort: 9090}]
+          resources: {limits: {memory: 64Mi}}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL]}
+      volumes:
+        - {name: tmp, emptyDir: {}}
+        - {name: config, configMap: {name: web}}
+)";
+
+void BM_PssRestrictedTypicalPod(benchmark::State& state) {
+  SourceFile f;
+  f.path = "pod.yaml";
+  f.buffer = kTypicalPod;
+  parseSource(LoadOptions{}, f);
+  if (f.objects.empty() || !f.objects[0].pod) state.SkipWithError("fixture did not load");
+  const PodSpecView& pod = *f.objects[0].pod;
+  pss::Policy policy;  // restricted:latest
+  pss::Scratch scratch;
+  std::vector<pss::Violation> out;
+  for (auto _ : state) {
+    out.clear();
+    pss::evaluate(policy, pod.template_meta, pod.spec, scratch, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (!out.empty()) state.SkipWithError("the typical pod should be allowed");
+  state.counters["evals/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_PssRestrictedTypicalPod)->MinTime(2.0);
 
 }  // namespace
 

@@ -22,6 +22,11 @@ struct ContainerFacts {
   const Node* host_process = nullptr;
   const Node* apparmor = nullptr;
   const Node* capabilities = nullptr;
+  const Node* ports = nullptr;
+  const Node* liveness = nullptr;
+  const Node* readiness = nullptr;
+  const Node* startup = nullptr;
+  const Node* lifecycle = nullptr;
 };
 
 Scratch::Scratch() : containers(new std::vector<ContainerFacts>()) {}
@@ -213,12 +218,24 @@ PodFacts gather(const Node* meta, const Node* spec, std::vector<ContainerFacts>&
       if (!c->isMap()) continue;
       ContainerFacts f;
       f.node = c;
-      f.name = getStr(c, "name");
-      const Node* sc = c->get("securityContext");
-      if (sc && sc->isMap()) {
-        f.sc = sc;
-        readSecurityContext(sc, f);
+      for (const MapEntry& e : c->mapEntries()) {
+        std::string_view k = e.key;
+        if (k == "name")
+          f.name = e.value->str();
+        else if (k == "securityContext" && e.value->isMap())
+          f.sc = e.value;
+        else if (k == "ports")
+          f.ports = e.value;
+        else if (k == "livenessProbe")
+          f.liveness = e.value;
+        else if (k == "readinessProbe")
+          f.readiness = e.value;
+        else if (k == "startupProbe")
+          f.startup = e.value;
+        else if (k == "lifecycle")
+          f.lifecycle = e.value;
       }
+      if (f.sc) readSecurityContext(f.sc, f);
       containers.push_back(f);
     }
   }
@@ -382,7 +399,7 @@ bool hostPorts(const PodFacts& p, int, Violation& v) {
   std::vector<std::string> ports;
   for (const ContainerFacts& c : *p.containers) {
     bool valid = true;
-    const Node* list = c.node->get("ports");
+    const Node* list = c.ports;
     for (const Node* port : list ? list->seqItems() : std::span<const Node* const>()) {
       auto hp = get(port, "hostPort") ? get(port, "hostPort")->asInt() : std::nullopt;
       if (hp && *hp != 0) {
@@ -413,11 +430,11 @@ bool hostProbesAndHostLifecycle(const PodFacts& p, int, Violation& v) {
   std::vector<std::string_view> bad, hosts;
   for (const ContainerFacts& c : *p.containers) {
     size_t before = hosts.size();
-    for (std::string_view probe : {"livenessProbe", "readinessProbe", "startupProbe"})
-      forbiddenHosts(c.node->get(probe), hosts);
-    const Node* lifecycle = c.node->get("lifecycle");
-    forbiddenHosts(get(lifecycle, "postStart"), hosts);
-    forbiddenHosts(get(lifecycle, "preStop"), hosts);
+    for (const Node* probe : {c.liveness, c.readiness, c.startup}) forbiddenHosts(probe, hosts);
+    if (c.lifecycle) {
+      forbiddenHosts(get(c.lifecycle, "postStart"), hosts);
+      forbiddenHosts(get(c.lifecycle, "preStop"), hosts);
+    }
     if (hosts.size() > before) bad.push_back(c.name);
   }
   if (bad.empty()) return true;
@@ -781,6 +798,28 @@ bool active(const CheckDef& c, Level level, int minor) {
   return true;
 }
 
+// The active checks of every (level, version), computed once: evaluate() must not re-derive
+// overrides on every call.
+struct CheckTable {
+  std::array<std::array<std::vector<const CheckDef*>, kLatestMinor + 1>, 2> lists;
+  CheckTable() {
+    for (int l = 0; l < 2; ++l) {
+      Level level = l == 0 ? Level::kBaseline : Level::kRestricted;
+      for (int minor = 0; minor <= kLatestMinor; ++minor)
+        for (const CheckDef& c : kChecks)
+          if (active(c, level, minor)) lists[l][minor].push_back(&c);
+    }
+  }
+  const std::vector<const CheckDef*>& of(Level level, int minor) const {
+    return lists[level == Level::kRestricted ? 1 : 0][minor];
+  }
+};
+
+const CheckTable& table() {
+  static const CheckTable t;
+  return t;
+}
+
 }  // namespace
 
 std::optional<Level> parseLevel(std::string_view s) {
@@ -832,10 +871,9 @@ void evaluate(const Policy& policy, const Node* meta, const Node* spec, Scratch&
   int minor = policy.effectiveMinor();
   PodFacts facts = gather(meta, spec, *scratch.containers);
   Violation v;
-  for (const CheckDef& c : kChecks) {
-    if (!active(c, policy.level, minor)) continue;
-    if (!c.fn(facts, minor, v)) {
-      v.check = c.id;
+  for (const CheckDef* c : table().of(policy.level, minor)) {
+    if (!c->fn(facts, minor, v)) {
+      v.check = c->id;
       out.push_back(std::move(v));
       v = Violation{};
     }
@@ -859,8 +897,7 @@ std::string joinViolations(const std::vector<Violation>& violations) {
 std::vector<std::string_view> checkIds(const Policy& policy) {
   std::vector<std::string_view> ids;
   if (policy.level == Level::kPrivileged) return ids;
-  for (const CheckDef& c : kChecks)
-    if (active(c, policy.level, policy.effectiveMinor())) ids.push_back(c.id);
+  for (const CheckDef* c : table().of(policy.level, policy.effectiveMinor())) ids.push_back(c->id);
   return ids;
 }
 

@@ -19,11 +19,18 @@ rapidjson::Document json(const std::string& s) {
 TEST(CliPss, ExamplesAtRestrictedLatest) {
   auto r = runCli("pss " + kExamples);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.out.find("hardened-deployment.yaml:9:1 Deployment shop/web: allowed"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(R"(Deployment shop/legacy-api: violates PodSecurity "restricted:latest": host namespaces (hostNetwork=true), hostPort (container "api" uses hostPort 8080), privileged (container "api" must not set securityContext.privileged=true), allowPrivilegeEscalation != false)"),
-            std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("3 pods and pod templates at restricted:latest (rules of v1.37): 1 allowed, 2 not allowed"),
-            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hardened-deployment.yaml:9:1 Deployment shop/web: allowed"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(
+      r.out.find(
+          R"(Deployment shop/legacy-api: violates PodSecurity "restricted:latest": host namespaces (hostNetwork=true), hostPort (container "api" uses hostPort 8080), privileged (container "api" must not set securityContext.privileged=true), allowPrivilegeEscalation != false)"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("3 pods and pod templates at restricted:latest (rules of v1.37): 1 allowed, "
+                       "2 not allowed"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(CliPss, JsonSchema) {
@@ -47,7 +54,9 @@ TEST(CliPss, JsonSchema) {
 
 TEST(CliPss, ExitCodes) {
   TempDir d;
-  std::string ok = d.write("ok.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n");
+  std::string ok = d.write("ok.yaml",
+                           "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: "
+                           "[{name: a, image: x}]\n");
   EXPECT_EQ(runCli("pss --level baseline " + ok).exit_code, 0);
   EXPECT_EQ(runCli("pss --level restricted " + ok).exit_code, 1);
   EXPECT_EQ(runCli("pss --level privileged " + ok).exit_code, 2);
@@ -110,16 +119,31 @@ TEST(CliPss, NamespacesText) {
   std::string f = d.write("cluster.yaml", kCluster);
   auto r = runCli("pss --namespaces " + f);
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("namespace legacy: enforce=privileged:latest (default)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("namespace legacy: enforce=privileged:latest (default)"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("warning: no pod-security.kubernetes.io/enforce label"), std::string::npos);
-  EXPECT_NE(r.out.find("namespace shop: enforce=baseline:latest audit=privileged:latest warn=restricted:v1.29"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("error: label pod-security.kubernetes.io/audit: Strict is invalid"), std::string::npos);
-  EXPECT_NE(r.out.find(R"(enforce: its pods will be rejected when created (PSA enforces on pods, not on Deployments): violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true))"),
-            std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(R"(enforce: rejected: pods "debug" is forbidden: violates PodSecurity "baseline:latest")"), std::string::npos);
+  EXPECT_NE(
+      r.out.find(
+          "namespace shop: enforce=baseline:latest audit=privileged:latest warn=restricted:v1.29"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("error: label pod-security.kubernetes.io/audit: Strict is invalid"),
+            std::string::npos);
+  EXPECT_NE(
+      r.out.find(
+          R"(enforce: its pods will be rejected when created (PSA enforces on pods, not on Deployments): violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true))"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(
+      r.out.find(
+          R"(enforce: rejected: pods "debug" is forbidden: violates PodSecurity "baseline:latest")"),
+      std::string::npos);
   EXPECT_NE(r.out.find("warn: no warning (the request is rejected)"), std::string::npos);
-  EXPECT_NE(r.out.find(R"(warn: warning: would violate PodSecurity "restricted:v1.29": allowPrivilegeEscalation != false (container "c")"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(
+          R"(warn: warning: would violate PodSecurity "restricted:v1.29": allowPrivilegeEscalation != false (container "c")"),
+      std::string::npos)
+      << r.out;
 }
 
 TEST(CliPss, NamespacesJsonAndCleanExit) {
@@ -137,16 +161,24 @@ TEST(CliPss, NamespacesJsonAndCleanExit) {
   EXPECT_STREQ(shop["workloads"][0]["enforce"]["violations"][0]["check"].GetString(), "privileged");
   EXPECT_TRUE(shop["workloads"][2]["enforce"]["allowed"].GetBool());
   // Nothing rejected at enforce: exit 0 even though warnings exist.
-  std::string ok = d.write("ok.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {pod-security.kubernetes.io/enforce: baseline}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers: [{name: c, image: x}]\n");
+  std::string ok = d.write(
+      "ok.yaml",
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: "
+      "{pod-security.kubernetes.io/enforce: baseline}\n---\napiVersion: v1\nkind: Pod\nmetadata: "
+      "{name: p, namespace: a}\nspec:\n  containers: [{name: c, image: x}]\n");
   EXPECT_EQ(runCli("pss --namespaces " + ok).exit_code, 0);
 }
 
 TEST(CliPss, ScanChecksAreOptInAndCarryTheRule) {
   TempDir d;
-  d.write("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: 'x:1', securityContext: {privileged: true}}]\n");
+  d.write("p.yaml",
+          "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: "
+          "'x:1', securityContext: {privileged: true}}]\n");
   auto off = json(runCli("scan --format json --fail-on none p.yaml", d.path()).out);
-  for (const auto& f : off["findings"].GetArray()) EXPECT_STRNE(f["check"].GetString(), "pss-baseline");
-  d.write("c.yaml", "checks:\n  enable: [pss-baseline]\n  options:\n    pss-baseline: {version: v1.25}\n");
+  for (const auto& f : off["findings"].GetArray())
+    EXPECT_STRNE(f["check"].GetString(), "pss-baseline");
+  d.write("c.yaml",
+          "checks:\n  enable: [pss-baseline]\n  options:\n    pss-baseline: {version: v1.25}\n");
   auto on = json(runCli("scan -c c.yaml --format json --fail-on none p.yaml", d.path()).out);
   bool found = false;
   for (const auto& f : on["findings"].GetArray()) {
@@ -154,10 +186,13 @@ TEST(CliPss, ScanChecksAreOptInAndCarryTheRule) {
     found = true;
     EXPECT_STREQ(f["rule"].GetString(), "privileged");
     EXPECT_STREQ(f["path"].GetString(), "spec");
-    EXPECT_EQ(std::string(f["message"].GetString()).rfind("baseline:v1.25: privileged (container \"a\"", 0), 0u);
+    EXPECT_EQ(std::string(f["message"].GetString())
+                  .rfind("baseline:v1.25: privileged (container \"a\"", 0),
+              0u);
   }
   EXPECT_TRUE(found);
-  d.write("bad.yaml", "checks:\n  enable: [pss-baseline]\n  options:\n    pss-baseline: {version: '1.25'}\n");
+  d.write("bad.yaml",
+          "checks:\n  enable: [pss-baseline]\n  options:\n    pss-baseline: {version: '1.25'}\n");
   EXPECT_EQ(runCli("scan -c bad.yaml p.yaml", d.path()).exit_code, 2);
 }
 
