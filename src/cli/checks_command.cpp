@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "docs/check_docs.h"
+#include "report/json_writer.h"
 
 namespace kh {
 namespace {
@@ -30,10 +31,7 @@ void refsText(std::string& out, const CheckRefs& r) {
 std::string renderChecksJson(const std::vector<std::unique_ptr<Check>>& checks) {
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-  auto str = [&](std::string_view k, std::string_view v) {
-    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  };
+  auto str = [&](std::string_view k, std::string_view v) { json::str(w, k, v); };
   w.StartObject();
   str("schema", "kubeharden/checks/v1");
   w.Key("checks");

@@ -13,6 +13,7 @@
 #include "load/loader.h"
 #include "pss/namespaces.h"
 #include "pss/pss.h"
+#include "report/json_writer.h"
 
 namespace kh {
 namespace {
@@ -26,11 +27,7 @@ struct PssArgs {
 };
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-void str(Writer& w, std::string_view k, std::string_view v) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
+using json::str;
 
 void objectJson(Writer& w, const Object& o) {
   w.Key("object");

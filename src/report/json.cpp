@@ -1,21 +1,15 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "report/json_writer.h"
 #include "report/report.h"
 
 namespace kh {
 namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void str(Writer& w, std::string_view key, std::string_view v) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
-void num(Writer& w, std::string_view key, uint64_t v) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.Uint64(v);
-}
+using json::num;
+using json::str;
 
 }  // namespace
 

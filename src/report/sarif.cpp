@@ -9,17 +9,14 @@
 #include <map>
 
 #include "docs/check_docs.h"
+#include "report/json_writer.h"
 #include "report/report.h"
 
 namespace kh {
 namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void str(Writer& w, std::string_view key, std::string_view v) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
+using json::str;
 
 std::string_view levelOf(Severity s) {
   switch (s) {

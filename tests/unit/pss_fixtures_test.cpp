@@ -14,7 +14,8 @@ namespace {
 
 std::vector<std::string> fixtureFiles() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(KH_SOURCE_DIR) + "/tests/pss"))
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(KH_SOURCE_DIR) + "/tests/pss"))
     if (e.path().extension() == ".yaml") out.push_back(e.path().string());
   std::sort(out.begin(), out.end());
   return out;
