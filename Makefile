@@ -20,6 +20,8 @@ demo: build
 	@./build/kubeharden scan examples/; rc=$$?; \
 	  if [ $$rc -gt 1 ]; then exit $$rc; fi; \
 	  echo "== exit code $$rc: findings at or above --fail-on high (see README, Exit codes)"
+	@echo; echo "== kubeharden pss examples/ --level baseline   (what Pod Security Admission would say)"
+	@./build/kubeharden pss examples/ --level baseline; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
 
 test: build
 	@cd build && ctest -j $(JOBS) --output-on-failure

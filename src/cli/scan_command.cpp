@@ -45,7 +45,8 @@ int runScanCommand(const ScanArgs& a) {
   opts.inline_ignores = !a.no_inline_ignores;
   opts.threads = a.threads;
   std::string config_path = a.config;
-  if (config_path.empty() && std::filesystem::exists(".kubeharden.yaml"))
+  std::error_code ec;  // the non-throwing overload: an unreadable directory is not a crash
+  if (config_path.empty() && std::filesystem::exists(".kubeharden.yaml", ec))
     config_path = ".kubeharden.yaml";
   if (!config_path.empty()) {
     auto cfg = loadConfig(config_path);
