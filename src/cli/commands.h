@@ -21,5 +21,6 @@ Runner addScanCommand(CLI::App& app);
 Runner addChecksCommand(CLI::App& app);
 Runner addExplainCommand(CLI::App& app);
 Runner addPssCommand(CLI::App& app);
+Runner addNetpolCommand(CLI::App& app);
 
 }  // namespace kh

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
       kh::addScanCommand);
   add("pss", "Evaluate the Pod Security Standards exactly as Pod Security Admission does",
       kh::addPssCommand);
+  add("netpol",
+      "Analyse NetworkPolicies: allowed connections (connlist) and single questions (eval)",
+      kh::addNetpolCommand);
   add("checks", "List every check with its severity and references", kh::addChecksCommand);
   add("explain", "Print the documentation of a check", kh::addExplainCommand);
   try {

@@ -1,0 +1,247 @@
+// `kubeharden netpol`: NetworkPolicy analysis from manifests. `connlist` lists every allowed
+// connection; `eval` answers one question (is src -> dst:port allowed?) and explains it.
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "load/loader.h"
+#include "netpol/analyzer.h"
+#include "report/json_writer.h"
+
+namespace kh {
+namespace {
+
+using netpol::Analyzer;
+using netpol::ConnSet;
+using netpol::Endpoint;
+
+struct Inputs {
+  std::vector<std::unique_ptr<SourceFile>> files;
+  std::vector<const Object*> objects;
+  int error = kExitClean;
+};
+
+Inputs load(const std::vector<std::string>& paths) {
+  Inputs in;
+  auto files = collectInputs(paths.empty() ? std::vector<std::string>{"."} : paths);
+  if (!files) {
+    std::fprintf(stderr, "kubeharden netpol: %s\n", files.error().describe().c_str());
+    in.error = kExitInput;
+    return in;
+  }
+  for (const std::string& f : *files) {
+    auto sf = std::make_unique<SourceFile>();
+    loadFile(f, LoadOptions{}, *sf);
+    if (sf->error) {
+      std::fprintf(stderr, "error: %s\n", sf->error->describe().c_str());
+      in.error = kExitInput;
+    }
+    for (const Object& o : sf->objects) in.objects.push_back(&o);
+    in.files.push_back(std::move(sf));
+  }
+  if (in.objects.empty() && in.error == kExitClean) {
+    std::fprintf(stderr, "kubeharden netpol: no Kubernetes objects found in the input\n");
+    in.error = kExitInput;
+  }
+  return in;
+}
+
+void printWarnings(const netpol::Model& m) {
+  for (const std::string& w : m.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+}
+
+std::string csvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string dotId(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\\\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string renderConnlist(const std::vector<netpol::Connection>& conns, const netpol::Model& m,
+                           const std::string& format) {
+  std::string out;
+  if (format == "txt") {
+    for (const auto& c : conns) fmt::format_to(std::back_inserter(out), "{} => {} : {}\n", c.src, c.dst, c.conns.toString());
+  } else if (format == "csv") {
+    out = "src,dst,conn\n";
+    for (const auto& c : conns)
+      fmt::format_to(std::back_inserter(out), "{},{},{}\n", csvField(c.src), csvField(c.dst), csvField(c.conns.toString()));
+  } else if (format == "md") {
+    out = "| src | dst | conn |\n|-----|-----|------|\n";
+    for (const auto& c : conns) fmt::format_to(std::back_inserter(out), "| {} | {} | {} |\n", c.src, c.dst, c.conns.toString());
+  } else if (format == "json") {
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    json::str(w, "schema", "kubeharden/netpol-connlist/v1");
+    json::key(w, "connections");
+    w.StartArray();
+    for (const auto& c : conns) {
+      w.StartObject();
+      json::str(w, "src", c.src);
+      json::str(w, "dst", c.dst);
+      json::str(w, "conn", c.conns.toString());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    out = std::string(buf.GetString(), buf.GetSize()) + "\n";
+  } else {  // dot: workloads grouped by namespace, external ranges as their own nodes
+    out = "digraph {\n  rankdir=LR;\n  node [shape=box];\n";
+    std::map<std::string, std::vector<std::string>> by_ns;
+    for (const auto& w : m.workloads) by_ns[w.ns].push_back(w.display);
+    size_t i = 0;
+    for (const auto& [ns, ws] : by_ns) {
+      fmt::format_to(std::back_inserter(out), "  subgraph cluster_{} {{\n    label={};\n", i++, dotId(ns));
+      for (const auto& d : ws) fmt::format_to(std::back_inserter(out), "    {} [label={}];\n", dotId(d), dotId(d.substr(d.find('/') + 1)));
+      out += "  }\n";
+    }
+    std::set<std::string> externals;
+    for (const auto& c : conns) {
+      for (const std::string* e : {&c.src, &c.dst})
+        if (e->ends_with("[External]")) externals.insert(*e);
+    }
+    for (const auto& e : externals) fmt::format_to(std::back_inserter(out), "  {} [shape=ellipse, color=red];\n", dotId(e));
+    for (const auto& c : conns)
+      fmt::format_to(std::back_inserter(out), "  {} -> {} [label={}];\n", dotId(c.src), dotId(c.dst), dotId(c.conns.toString()));
+    out += "}\n";
+  }
+  return out;
+}
+
+// A workload reference or an IP address.
+std::optional<Endpoint> resolve(const netpol::Model& m, const std::string& ref, std::string& err) {
+  if (const netpol::Workload* w = m.findWorkload(ref)) return Endpoint{static_cast<size_t>(w - m.workloads.data()), {}};
+  if (auto ip = netpol::parseCidr(ref); ip && ref.find('/') == std::string::npos) return Endpoint{std::nullopt, *ip};
+  err = fmt::format("'{}' is neither a workload in the input (NS/NAME or NS/NAME[Kind]) nor an IP address", ref);
+  return std::nullopt;
+}
+
+std::string endpointName(const netpol::Model& m, const Endpoint& e) {
+  return e.workload ? m.workloads[*e.workload].display : netpol::formatAddress(e.ip.v6, e.ip.lo) + "[External]";
+}
+
+std::string explainSide(std::string_view what, const netpol::SideExplanation& s, bool external) {
+  std::string out;
+  if (external) return fmt::format("  {}: not evaluated (an external address has no policy)\n", what);
+  if (!s.isolated) return fmt::format("  {}: allowed: no NetworkPolicy selects the pod for this direction\n", what);
+  std::vector<std::string> names;
+  for (const netpol::Policy* p : s.policies) names.push_back(p->display());
+  fmt::format_to(std::back_inserter(out), "  {}: isolated by {}\n", what, fmt::join(names, ", "));
+  if (s.allows.empty()) out += "    no rule of these policies admits this peer\n";
+  for (const auto& a : s.allows)
+    fmt::format_to(std::back_inserter(out), "    rule {} of {} allows {}\n", a.rule, a.policy->display(), a.conns.toString());
+  return out;
+}
+
+struct EvalArgs {
+  std::vector<std::string> paths;
+  std::string src, dst, port;
+};
+
+int runEval(const EvalArgs& a) {
+  uint16_t port = 0;
+  netpol::Protocol proto = netpol::Protocol::kTCP;
+  {
+    std::string_view p = a.port;
+    if (size_t slash = p.find('/'); slash != std::string_view::npos) {
+      auto pr = netpol::parseProtocol(p.substr(slash + 1));
+      if (!pr) {
+        std::fprintf(stderr, "kubeharden netpol eval: --port protocol must be TCP, UDP or SCTP\n");
+        return kExitUsage;
+      }
+      proto = *pr;
+      p = p.substr(0, slash);
+    }
+    int n = 0;
+    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+    if (ec != std::errc() || ptr != p.data() + p.size() || n < 1 || n > 65535) {
+      std::fprintf(stderr, "kubeharden netpol eval: --port must be 1-65535, optionally /TCP, /UDP or /SCTP\n");
+      return kExitUsage;
+    }
+    port = static_cast<uint16_t>(n);
+  }
+  Inputs in = load(a.paths);
+  if (in.error) return in.error;
+  netpol::Model m = netpol::buildModel(in.objects);
+  printWarnings(m);
+  std::string err;
+  auto src = resolve(m, a.src, err);
+  auto dst = src ? resolve(m, a.dst, err) : std::nullopt;
+  if (!src || !dst) {
+    std::fprintf(stderr, "kubeharden netpol eval: %s\n", err.c_str());
+    return kExitUsage;
+  }
+  if (!src->workload && !dst->workload) {
+    std::fprintf(stderr, "kubeharden netpol eval: at least one of --src and --dst must be a workload\n");
+    return kExitUsage;
+  }
+  Analyzer an(m);
+  auto eg = an.egress(*src, *dst);
+  auto ig = an.ingress(*src, *dst);
+  bool ok = eg.allowed.allows(proto, port) && ig.allowed.allows(proto, port);
+  std::string out = fmt::format("{} => {} : {} {}: {}\n", endpointName(m, *src), endpointName(m, *dst),
+                                netpol::protocolName(proto), port, ok ? "allowed" : "denied");
+  out += explainSide("egress of the source", eg, !src->workload);
+  out += explainSide("ingress of the destination", ig, !dst->workload);
+  (void)writeOutput("", out);
+  return ok ? kExitClean : kExitFindings;
+}
+
+struct ConnlistArgs {
+  std::vector<std::string> paths;
+  std::string format = "txt";
+};
+
+int runConnlist(const ConnlistArgs& a) {
+  static const std::set<std::string> kFormats = {"txt", "json", "csv", "md", "dot"};
+  if (!kFormats.count(a.format)) {
+    std::fprintf(stderr, "kubeharden netpol connlist: unknown format '%s' (expected txt, json, csv, md or dot)\n",
+                 a.format.c_str());
+    return kExitUsage;
+  }
+  Inputs in = load(a.paths);
+  if (in.error == kExitInput && in.objects.empty()) return in.error;
+  netpol::Model m = netpol::buildModel(in.objects);
+  printWarnings(m);
+  Analyzer an(m);
+  (void)writeOutput("", renderConnlist(netpol::connectionList(an), m, a.format));
+  return in.error;
+}
+
+}  // namespace
+
+Runner addNetpolCommand(CLI::App& app) {
+  app.require_subcommand(1);
+  auto c = std::make_shared<ConnlistArgs>();
+  CLI::App* connlist = app.add_subcommand("connlist", "List every allowed connection between workloads and external ranges");
+  connlist->add_option("paths", c->paths, "Files, directories or - for stdin")->type_name("PATH...");
+  connlist->add_option("-f,--format", c->format, "txt, json, csv, md or dot")->capture_default_str();
+  auto e = std::make_shared<EvalArgs>();
+  CLI::App* eval = app.add_subcommand("eval", "Is a connection allowed, and which policies and rules decide it");
+  eval->add_option("paths", e->paths, "Files, directories or - for stdin")->type_name("PATH...");
+  eval->add_option("--src", e->src, "Source: NS/NAME, NS/NAME[Kind] or an IP address")->required();
+  eval->add_option("--dst", e->dst, "Destination: NS/NAME, NS/NAME[Kind] or an IP address")->required();
+  eval->add_option("--port", e->port, "Destination port, e.g. 443 or 53/UDP")->required();
+  return [c, e, connlist, eval] {
+    if (connlist->parsed()) return runConnlist(*c);
+    if (eval->parsed()) return runEval(*e);
+    return kExitUsage;
+  };
+}
+
+}  // namespace kh

@@ -1,0 +1,260 @@
+#include "netpol/model.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace kh::netpol {
+namespace {
+
+constexpr std::string_view kNameLabel = "kubernetes.io/metadata.name";
+
+std::string_view nsOf(const Object& o) {
+  return o.ref.namespace_.empty() ? std::string_view("default") : o.ref.namespace_;
+}
+
+Labels labelsOf(const Node* labels) {
+  Labels out;
+  for (const MapEntry& e : labels && labels->isMap() ? labels->mapEntries() : std::span<const MapEntry>())
+    out.emplace_back(e.key, e.value->text);
+  return out;
+}
+
+const Node* labelsNode(const Object& o) {
+  if (o.ref.kind == "Pod" || !o.pod) return o.labels;
+  return get(o.pod->template_meta, "labels");
+}
+
+std::optional<LabelSelector> parseSelector(const Node* n, std::vector<std::string>& warnings,
+                                           std::string_view where) {
+  if (!n || n->isNull()) return std::nullopt;
+  LabelSelector s;
+  for (const MapEntry& e : get(n, "matchLabels") ? get(n, "matchLabels")->mapEntries() : std::span<const MapEntry>())
+    s.match_labels.emplace_back(e.key, e.value->text);
+  const Node* exprs = get(n, "matchExpressions");
+  for (const Node* x : exprs ? exprs->seqItems() : std::span<const Node* const>()) {
+    LabelSelector::Expr ex;
+    ex.key = getStr(x, "key");
+    std::string_view op = getStr(x, "operator");
+    using Op = LabelSelector::Expr::Op;
+    ex.op = op == "In" ? Op::kIn : op == "NotIn" ? Op::kNotIn : op == "Exists" ? Op::kExists
+            : op == "DoesNotExist" ? Op::kDoesNotExist : Op::kInvalid;
+    if (ex.op == Op::kInvalid)
+      warnings.push_back(fmt::format("{}: unknown selector operator '{}'; the selector matches nothing", where, op));
+    const Node* vals = get(x, "values");
+    for (const Node* v : vals ? vals->seqItems() : std::span<const Node* const>()) ex.values.push_back(v->text);
+    s.exprs.push_back(std::move(ex));
+  }
+  return s;
+}
+
+std::vector<PortEntry> parsePorts(const Node* ports) {
+  std::vector<PortEntry> out;
+  for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>()) {
+    PortEntry e;
+    std::string_view proto = getStr(p, "protocol");
+    if (!proto.empty()) e.protocol = parseProtocol(proto).value_or(Protocol::kTCP);
+    const Node* port = get(p, "port");
+    if (port && !port->isNull()) {
+      if (auto num = port->asInt()) {
+        e.kind = PortEntry::Kind::kNumbers;
+        e.lo = e.hi = static_cast<uint16_t>(std::clamp<int64_t>(*num, 1, 65535));
+        if (auto end = get(p, "endPort") ? get(p, "endPort")->asInt() : std::nullopt)
+          e.hi = static_cast<uint16_t>(std::clamp<int64_t>(*end, e.lo, 65535));
+      } else {
+        e.kind = PortEntry::Kind::kNamed;
+        e.name = port->text;
+      }
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<Rule> parseRules(const Node* rules, std::string_view peers_key, Model& m,
+                             const std::string& where) {
+  std::vector<Rule> out;
+  for (const Node* r : rules ? rules->seqItems() : std::span<const Node* const>()) {
+    Rule rule;
+    const Node* peers = get(r, peers_key);
+    rule.all_peers = !peers || peers->seqItems().empty();
+    for (const Node* p : peers ? peers->seqItems() : std::span<const Node* const>()) {
+      Peer peer;
+      if (const Node* ip = get(p, "ipBlock")) {
+        peer.kind = Peer::Kind::kIpBlock;
+        auto cidr = parseCidr(getStr(ip, "cidr"));
+        if (!cidr) {
+          m.warnings.push_back(fmt::format("{}: ipBlock cidr '{}' is not a CIDR; the peer matches nothing", where,
+                                           getStr(ip, "cidr")));
+          continue;
+        }
+        peer.cidr = *cidr;
+        m.has_v6 |= cidr->v6;
+        const Node* ex = get(ip, "except");
+        for (const Node* e : ex ? ex->seqItems() : std::span<const Node* const>())
+          if (auto x = parseCidr(e->text)) peer.except.push_back(*x);
+      } else {
+        peer.pods = parseSelector(get(p, "podSelector"), m.warnings, where);
+        peer.namespaces = parseSelector(get(p, "namespaceSelector"), m.warnings, where);
+        if (!peer.pods && !peer.namespaces) {
+          m.warnings.push_back(fmt::format("{}: a peer with no selector and no ipBlock (the API rejects it); "
+                                           "it matches nothing", where));
+          continue;
+        }
+      }
+      rule.peers.push_back(std::move(peer));
+    }
+    const Node* ports = get(r, "ports");
+    rule.ports = parsePorts(ports);
+    rule.all_ports = rule.ports.empty();
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool LabelSelector::matches(const Labels& labels) const {
+  auto find = [&](std::string_view key) -> const std::string_view* {
+    for (const auto& [k, v] : labels)
+      if (k == key) return &v;
+    return nullptr;
+  };
+  for (const auto& [k, v] : match_labels) {
+    const std::string_view* have = find(k);
+    if (!have || *have != v) return false;
+  }
+  using Op = Expr::Op;
+  for (const Expr& e : exprs) {
+    const std::string_view* have = find(e.key);
+    bool in = have && std::find(e.values.begin(), e.values.end(), *have) != e.values.end();
+    switch (e.op) {
+      case Op::kIn: if (!in) return false; break;
+      case Op::kNotIn: if (in) return false; break;
+      case Op::kExists: if (!have) return false; break;
+      case Op::kDoesNotExist: if (have) return false; break;
+      case Op::kInvalid: return false;
+    }
+  }
+  return true;
+}
+
+bool Peer::matchesIp(const IpRange& r) const {
+  if (kind != Kind::kIpBlock || !cidr.contains(r)) return false;
+  for (const IpRange& e : except)
+    if (e.overlaps(r)) return false;
+  return true;
+}
+
+std::string Policy::display() const { return fmt::format("{}/{}", ns, name); }
+
+const Namespace* Model::findNamespace(std::string_view name) const {
+  auto it = namespaces.find(name);
+  return it == namespaces.end() ? nullptr : &it->second;
+}
+
+const Workload* Model::findWorkload(std::string_view ref) const {
+  for (const Workload& w : workloads)
+    if (w.display == ref) return &w;
+  std::string_view ns = "default", name = ref;
+  if (size_t slash = ref.find('/'); slash != std::string_view::npos) {
+    ns = ref.substr(0, slash);
+    name = ref.substr(slash + 1);
+  }
+  const Workload* found = nullptr;
+  for (const Workload& w : workloads) {
+    if (w.ns != ns || w.name != name) continue;
+    if (found) return nullptr;  // ambiguous: several kinds share the name
+    found = &w;
+  }
+  return found;
+}
+
+Model buildModel(const std::vector<const Object*>& objects) {
+  Model m;
+  auto touchNamespace = [&](std::string_view name) -> Namespace& {
+    auto it = m.namespaces.find(name);
+    if (it == m.namespaces.end()) {
+      Namespace ns;
+      ns.name = std::string(name);
+      it = m.namespaces.emplace(ns.name, std::move(ns)).first;
+      it->second.labels.emplace_back(kNameLabel, it->first);
+    }
+    return it->second;
+  };
+  std::map<std::string, size_t> by_display;
+  for (const Object* o : objects) {
+    std::string_view kind = o->ref.kind;
+    if (kind == "Namespace" && o->ref.api_version == "v1") {
+      Namespace& ns = touchNamespace(o->ref.name);
+      ns.declared = true;
+      ns.labels = labelsOf(o->labels);
+      std::erase_if(ns.labels, [](const auto& kv) { return kv.first == kNameLabel; });
+      ns.labels.emplace_back(kNameLabel, m.namespaces.find(o->ref.name)->first);
+      continue;
+    }
+    if (kind == "NetworkPolicy" && o->ref.api_version == "networking.k8s.io/v1") {
+      Policy p;
+      p.object = o;
+      p.ns = nsOf(*o);
+      p.name = o->ref.name;
+      touchNamespace(p.ns);
+      const Node* spec = get(o->root, "spec");
+      std::string where = fmt::format("NetworkPolicy {}/{}", p.ns, p.name);
+      p.pod_selector = parseSelector(get(spec, "podSelector"), m.warnings, where).value_or(LabelSelector{});
+      const Node* egress = get(spec, "egress");
+      if (const Node* types = get(spec, "policyTypes")) {
+        for (const Node* t : types->seqItems()) {
+          p.ingress |= t->text == "Ingress";
+          p.egress |= t->text == "Egress";
+        }
+      } else {
+        p.ingress = true;  // defaulting: Ingress always, Egress when egress rules exist
+        p.egress = egress && !egress->seqItems().empty();
+      }
+      p.ingress_rules = parseRules(get(spec, "ingress"), "from", m, where);
+      p.egress_rules = parseRules(egress, "to", m, where);
+      m.policies.push_back(std::move(p));
+      continue;
+    }
+    if (!o->pod) continue;  // every workload kind, and custom resources with a pod template
+    Workload w;
+    w.ns = std::string(nsOf(*o));
+    w.name = std::string(o->ref.name);
+    w.kind = std::string(kind);
+    // A pod created by a controller is represented by that controller (its pods are one peer).
+    const Node* owners = get(o->metadata, "ownerReferences");
+    for (const Node* ref : kind == "Pod" && owners ? owners->seqItems() : std::span<const Node* const>()) {
+      if (getTrue(ref, "controller")) {
+        w.name = std::string(getStr(ref, "name"));
+        w.kind = std::string(getStr(ref, "kind"));
+      }
+    }
+    w.display = fmt::format("{}/{}[{}]", w.ns, w.name, w.kind);
+    if (by_display.count(w.display)) continue;
+    w.labels = labelsOf(labelsNode(*o));
+    w.object = o;
+    for (const ContainerRef& c : o->pod->containers) {
+      if (c.list == ContainerList::kEphemeral) continue;
+      const Node* ports = c.node->get("ports");
+      for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>()) {
+        auto num = get(p, "containerPort") ? get(p, "containerPort")->asInt() : std::nullopt;
+        if (!num || *num < 1 || *num > 65535) continue;
+        std::string_view proto = getStr(p, "protocol");
+        w.ports.push_back({getStr(p, "name"), static_cast<uint16_t>(*num),
+                           proto.empty() ? Protocol::kTCP : parseProtocol(proto).value_or(Protocol::kTCP)});
+      }
+    }
+    touchNamespace(w.ns);
+    by_display[w.display] = m.workloads.size();
+    m.workloads.push_back(std::move(w));
+  }
+  std::sort(m.workloads.begin(), m.workloads.end(),
+            [](const Workload& a, const Workload& b) { return a.display < b.display; });
+  std::sort(m.policies.begin(), m.policies.end(), [](const Policy& a, const Policy& b) {
+    return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
+  });
+  return m;
+}
+
+}  // namespace kh::netpol
