@@ -1,5 +1,6 @@
 // `kubeharden netpol`: NetworkPolicy analysis from manifests. `connlist` lists every allowed
 // connection; `eval` answers one question (is src -> dst:port allowed?) and explains it.
+#include <fmt/format.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
@@ -7,8 +8,6 @@
 #include <cstdio>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -75,14 +74,18 @@ std::string renderConnlist(const std::vector<netpol::Connection>& conns, const n
                            const std::string& format) {
   std::string out;
   if (format == "txt") {
-    for (const auto& c : conns) fmt::format_to(std::back_inserter(out), "{} => {} : {}\n", c.src, c.dst, c.conns.toString());
+    for (const auto& c : conns)
+      fmt::format_to(std::back_inserter(out), "{} => {} : {}\n", c.src, c.dst, c.conns.toString());
   } else if (format == "csv") {
     out = "src,dst,conn\n";
     for (const auto& c : conns)
-      fmt::format_to(std::back_inserter(out), "{},{},{}\n", csvField(c.src), csvField(c.dst), csvField(c.conns.toString()));
+      fmt::format_to(std::back_inserter(out), "{},{},{}\n", csvField(c.src), csvField(c.dst),
+                     csvField(c.conns.toString()));
   } else if (format == "md") {
     out = "| src | dst | conn |\n|-----|-----|------|\n";
-    for (const auto& c : conns) fmt::format_to(std::back_inserter(out), "| {} | {} | {} |\n", c.src, c.dst, c.conns.toString());
+    for (const auto& c : conns)
+      fmt::format_to(std::back_inserter(out), "| {} | {} | {} |\n", c.src, c.dst,
+                     c.conns.toString());
   } else if (format == "json") {
     rapidjson::StringBuffer buf;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
@@ -106,8 +109,11 @@ std::string renderConnlist(const std::vector<netpol::Connection>& conns, const n
     for (const auto& w : m.workloads) by_ns[w.ns].push_back(w.display);
     size_t i = 0;
     for (const auto& [ns, ws] : by_ns) {
-      fmt::format_to(std::back_inserter(out), "  subgraph cluster_{} {{\n    label={};\n", i++, dotId(ns));
-      for (const auto& d : ws) fmt::format_to(std::back_inserter(out), "    {} [label={}];\n", dotId(d), dotId(d.substr(d.find('/') + 1)));
+      fmt::format_to(std::back_inserter(out), "  subgraph cluster_{} {{\n    label={};\n", i++,
+                     dotId(ns));
+      for (const auto& d : ws)
+        fmt::format_to(std::back_inserter(out), "    {} [label={}];\n", dotId(d),
+                       dotId(d.substr(d.find('/') + 1)));
       out += "  }\n";
     }
     std::set<std::string> externals;
@@ -115,9 +121,11 @@ std::string renderConnlist(const std::vector<netpol::Connection>& conns, const n
       for (const std::string* e : {&c.src, &c.dst})
         if (e->ends_with("[External]")) externals.insert(*e);
     }
-    for (const auto& e : externals) fmt::format_to(std::back_inserter(out), "  {} [shape=ellipse, color=red];\n", dotId(e));
+    for (const auto& e : externals)
+      fmt::format_to(std::back_inserter(out), "  {} [shape=ellipse, color=red];\n", dotId(e));
     for (const auto& c : conns)
-      fmt::format_to(std::back_inserter(out), "  {} -> {} [label={}];\n", dotId(c.src), dotId(c.dst), dotId(c.conns.toString()));
+      fmt::format_to(std::back_inserter(out), "  {} -> {} [label={}];\n", dotId(c.src),
+                     dotId(c.dst), dotId(c.conns.toString()));
     out += "}\n";
   }
   return out;
@@ -125,26 +133,34 @@ std::string renderConnlist(const std::vector<netpol::Connection>& conns, const n
 
 // A workload reference or an IP address.
 std::optional<Endpoint> resolve(const netpol::Model& m, const std::string& ref, std::string& err) {
-  if (const netpol::Workload* w = m.findWorkload(ref)) return Endpoint{static_cast<size_t>(w - m.workloads.data()), {}};
-  if (auto ip = netpol::parseCidr(ref); ip && ref.find('/') == std::string::npos) return Endpoint{std::nullopt, *ip};
-  err = fmt::format("'{}' is neither a workload in the input (NS/NAME or NS/NAME[Kind]) nor an IP address", ref);
+  if (const netpol::Workload* w = m.findWorkload(ref))
+    return Endpoint{static_cast<size_t>(w - m.workloads.data()), {}};
+  if (auto ip = netpol::parseCidr(ref); ip && ref.find('/') == std::string::npos)
+    return Endpoint{std::nullopt, *ip};
+  err = fmt::format(
+      "'{}' is neither a workload in the input (NS/NAME or NS/NAME[Kind]) nor an IP address", ref);
   return std::nullopt;
 }
 
 std::string endpointName(const netpol::Model& m, const Endpoint& e) {
-  return e.workload ? m.workloads[*e.workload].display : netpol::formatAddress(e.ip.v6, e.ip.lo) + "[External]";
+  return e.workload ? m.workloads[*e.workload].display
+                    : netpol::formatAddress(e.ip.v6, e.ip.lo) + "[External]";
 }
 
 std::string explainSide(std::string_view what, const netpol::SideExplanation& s, bool external) {
   std::string out;
-  if (external) return fmt::format("  {}: not evaluated (an external address has no policy)\n", what);
-  if (!s.isolated) return fmt::format("  {}: allowed: no NetworkPolicy selects the pod for this direction\n", what);
+  if (external)
+    return fmt::format("  {}: not evaluated (an external address has no policy)\n", what);
+  if (!s.isolated)
+    return fmt::format("  {}: allowed: no NetworkPolicy selects the pod for this direction\n",
+                       what);
   std::vector<std::string> names;
   for (const netpol::Policy* p : s.policies) names.push_back(p->display());
   fmt::format_to(std::back_inserter(out), "  {}: isolated by {}\n", what, fmt::join(names, ", "));
   if (s.allows.empty()) out += "    no rule of these policies admits this peer\n";
   for (const auto& a : s.allows)
-    fmt::format_to(std::back_inserter(out), "    rule {} of {} allows {}\n", a.rule, a.policy->display(), a.conns.toString());
+    fmt::format_to(std::back_inserter(out), "    rule {} of {} allows {}\n", a.rule,
+                   a.policy->display(), a.conns.toString());
   return out;
 }
 
@@ -170,7 +186,9 @@ int runEval(const EvalArgs& a) {
     int n = 0;
     auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
     if (ec != std::errc() || ptr != p.data() + p.size() || n < 1 || n > 65535) {
-      std::fprintf(stderr, "kubeharden netpol eval: --port must be 1-65535, optionally /TCP, /UDP or /SCTP\n");
+      std::fprintf(
+          stderr,
+          "kubeharden netpol eval: --port must be 1-65535, optionally /TCP, /UDP or /SCTP\n");
       return kExitUsage;
     }
     port = static_cast<uint16_t>(n);
@@ -187,15 +205,17 @@ int runEval(const EvalArgs& a) {
     return kExitUsage;
   }
   if (!src->workload && !dst->workload) {
-    std::fprintf(stderr, "kubeharden netpol eval: at least one of --src and --dst must be a workload\n");
+    std::fprintf(stderr,
+                 "kubeharden netpol eval: at least one of --src and --dst must be a workload\n");
     return kExitUsage;
   }
   Analyzer an(m);
   auto eg = an.egress(*src, *dst);
   auto ig = an.ingress(*src, *dst);
   bool ok = eg.allowed.allows(proto, port) && ig.allowed.allows(proto, port);
-  std::string out = fmt::format("{} => {} : {} {}: {}\n", endpointName(m, *src), endpointName(m, *dst),
-                                netpol::protocolName(proto), port, ok ? "allowed" : "denied");
+  std::string out =
+      fmt::format("{} => {} : {} {}: {}\n", endpointName(m, *src), endpointName(m, *dst),
+                  netpol::protocolName(proto), port, ok ? "allowed" : "denied");
   out += explainSide("egress of the source", eg, !src->workload);
   out += explainSide("ingress of the destination", ig, !dst->workload);
   (void)writeOutput("", out);
@@ -210,8 +230,10 @@ struct ConnlistArgs {
 int runConnlist(const ConnlistArgs& a) {
   static const std::set<std::string> kFormats = {"txt", "json", "csv", "md", "dot"};
   if (!kFormats.count(a.format)) {
-    std::fprintf(stderr, "kubeharden netpol connlist: unknown format '%s' (expected txt, json, csv, md or dot)\n",
-                 a.format.c_str());
+    std::fprintf(
+        stderr,
+        "kubeharden netpol connlist: unknown format '%s' (expected txt, json, csv, md or dot)\n",
+        a.format.c_str());
     return kExitUsage;
   }
   Inputs in = load(a.paths);
@@ -228,14 +250,19 @@ int runConnlist(const ConnlistArgs& a) {
 Runner addNetpolCommand(CLI::App& app) {
   app.require_subcommand(1);
   auto c = std::make_shared<ConnlistArgs>();
-  CLI::App* connlist = app.add_subcommand("connlist", "List every allowed connection between workloads and external ranges");
-  connlist->add_option("paths", c->paths, "Files, directories or - for stdin")->type_name("PATH...");
-  connlist->add_option("-f,--format", c->format, "txt, json, csv, md or dot")->capture_default_str();
+  CLI::App* connlist = app.add_subcommand(
+      "connlist", "List every allowed connection between workloads and external ranges");
+  connlist->add_option("paths", c->paths, "Files, directories or - for stdin")
+      ->type_name("PATH...");
+  connlist->add_option("-f,--format", c->format, "txt, json, csv, md or dot")
+      ->capture_default_str();
   auto e = std::make_shared<EvalArgs>();
-  CLI::App* eval = app.add_subcommand("eval", "Is a connection allowed, and which policies and rules decide it");
+  CLI::App* eval =
+      app.add_subcommand("eval", "Is a connection allowed, and which policies and rules decide it");
   eval->add_option("paths", e->paths, "Files, directories or - for stdin")->type_name("PATH...");
   eval->add_option("--src", e->src, "Source: NS/NAME, NS/NAME[Kind] or an IP address")->required();
-  eval->add_option("--dst", e->dst, "Destination: NS/NAME, NS/NAME[Kind] or an IP address")->required();
+  eval->add_option("--dst", e->dst, "Destination: NS/NAME, NS/NAME[Kind] or an IP address")
+      ->required();
   eval->add_option("--port", e->port, "Destination port, e.g. 443 or 53/UDP")->required();
   return [c, e, connlist, eval] {
     if (connlist->parsed()) return runConnlist(*c);

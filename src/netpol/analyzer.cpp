@@ -87,19 +87,25 @@ ConnSet Analyzer::portsFor(const Rule& r, const Endpoint& dst) const {
   ConnSet c;
   for (const PortEntry& e : r.ports) {
     switch (e.kind) {
-      case PortEntry::Kind::kAll: c.add(e.protocol, PortSet::all()); break;
-      case PortEntry::Kind::kNumbers: c.add(e.protocol, PortSet::range(e.lo, e.hi)); break;
+      case PortEntry::Kind::kAll:
+        c.add(e.protocol, PortSet::all());
+        break;
+      case PortEntry::Kind::kNumbers:
+        c.add(e.protocol, PortSet::range(e.lo, e.hi));
+        break;
       case PortEntry::Kind::kNamed:
         if (!dst.workload) break;  // named ports never match ipBlock destinations
         for (const NamedPort& np : m_.workloads[*dst.workload].ports)
-          if (np.name == e.name && np.protocol == e.protocol) c.add(e.protocol, PortSet::range(np.port, np.port));
+          if (np.name == e.name && np.protocol == e.protocol)
+            c.add(e.protocol, PortSet::range(np.port, np.port));
         break;
     }
   }
   return c;
 }
 
-bool Analyzer::ruleMatches(const Policy&, const Rule& r, const RuleIndex& idx, const Endpoint& other) const {
+bool Analyzer::ruleMatches(const Policy&, const Rule& r, const RuleIndex& idx,
+                           const Endpoint& other) const {
   if (r.all_peers) return true;
   if (other.workload) return idx.matched[*other.workload];
   for (const Peer& peer : r.peers)
@@ -176,8 +182,10 @@ std::vector<Connection> connectionList(const Analyzer& a) {
     auto flush = [&] {
       if (!run || run_conns.empty()) return;
       std::string ext = formatRange(*run) + "[External]";
-      if (outbound) out.push_back({m.workloads[w].display, ext, run_conns});
-      else out.push_back({ext, m.workloads[w].display, run_conns});
+      if (outbound)
+        out.push_back({m.workloads[w].display, ext, run_conns});
+      else
+        out.push_back({ext, m.workloads[w].display, run_conns});
     };
     for (const IpRange& r : a.externalRanges()) {
       Endpoint e{std::nullopt, r}, self{w, {}};

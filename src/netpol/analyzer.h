@@ -59,7 +59,8 @@ class Analyzer {
   };
   SideExplanation side(const Endpoint& self, const Endpoint& other, bool ingress) const;
   ConnSet portsFor(const Rule& r, const Endpoint& dst) const;
-  bool ruleMatches(const Policy& p, const Rule& r, const RuleIndex& idx, const Endpoint& other) const;
+  bool ruleMatches(const Policy& p, const Rule& r, const RuleIndex& idx,
+                   const Endpoint& other) const;
 
   const Model& m_;
   std::vector<std::vector<const Policy*>> ingress_of_, egress_of_;

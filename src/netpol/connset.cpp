@@ -1,16 +1,19 @@
 #include "netpol/connset.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace kh::netpol {
 
 std::string_view protocolName(Protocol p) {
   switch (p) {
-    case Protocol::kTCP: return "TCP";
-    case Protocol::kUDP: return "UDP";
-    case Protocol::kSCTP: return "SCTP";
+    case Protocol::kTCP:
+      return "TCP";
+    case Protocol::kUDP:
+      return "UDP";
+    case Protocol::kSCTP:
+      return "SCTP";
   }
   return "TCP";
 }
@@ -32,10 +35,12 @@ void PortSet::add(const PortSet& other) {
   if (other.ranges_.empty()) return;
   std::vector<PortRange> all = ranges_;
   all.insert(all.end(), other.ranges_.begin(), other.ranges_.end());
-  std::sort(all.begin(), all.end(), [](const PortRange& a, const PortRange& b) { return a.lo < b.lo; });
+  std::sort(all.begin(), all.end(),
+            [](const PortRange& a, const PortRange& b) { return a.lo < b.lo; });
   std::vector<PortRange> merged;
   for (const PortRange& r : all) {
-    if (!merged.empty() && static_cast<uint32_t>(r.lo) <= static_cast<uint32_t>(merged.back().hi) + 1) {
+    if (!merged.empty() &&
+        static_cast<uint32_t>(r.lo) <= static_cast<uint32_t>(merged.back().hi) + 1) {
       merged.back().hi = std::max(merged.back().hi, r.hi);
     } else {
       merged.push_back(r);
@@ -51,8 +56,10 @@ PortSet PortSet::intersect(const PortSet& other) const {
     uint16_t lo = std::max(ranges_[i].lo, other.ranges_[j].lo);
     uint16_t hi = std::min(ranges_[i].hi, other.ranges_[j].hi);
     if (lo <= hi) out.push_back({lo, hi});
-    if (ranges_[i].hi < other.ranges_[j].hi) ++i;
-    else ++j;
+    if (ranges_[i].hi < other.ranges_[j].hi)
+      ++i;
+    else
+      ++j;
   }
   return PortSet(std::move(out));
 }
@@ -61,8 +68,10 @@ std::string PortSet::toString() const {
   std::string s;
   for (const PortRange& r : ranges_) {
     if (!s.empty()) s += ',';
-    if (r.lo == r.hi) s += std::to_string(r.lo);
-    else s += fmt::format("{}-{}", r.lo, r.hi);
+    if (r.lo == r.hi)
+      s += std::to_string(r.lo);
+    else
+      s += fmt::format("{}-{}", r.lo, r.hi);
   }
   return s;
 }

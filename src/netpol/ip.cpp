@@ -1,11 +1,10 @@
 #include "netpol/ip.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace kh::netpol {
 

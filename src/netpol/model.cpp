@@ -1,8 +1,8 @@
 #include "netpol/model.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace kh::netpol {
 namespace {
@@ -15,7 +15,8 @@ std::string_view nsOf(const Object& o) {
 
 Labels labelsOf(const Node* labels) {
   Labels out;
-  for (const MapEntry& e : labels && labels->isMap() ? labels->mapEntries() : std::span<const MapEntry>())
+  for (const MapEntry& e :
+       labels && labels->isMap() ? labels->mapEntries() : std::span<const MapEntry>())
     out.emplace_back(e.key, e.value->text);
   return out;
 }
@@ -29,7 +30,8 @@ std::optional<LabelSelector> parseSelector(const Node* n, std::vector<std::strin
                                            std::string_view where) {
   if (!n || n->isNull()) return std::nullopt;
   LabelSelector s;
-  for (const MapEntry& e : get(n, "matchLabels") ? get(n, "matchLabels")->mapEntries() : std::span<const MapEntry>())
+  for (const MapEntry& e :
+       get(n, "matchLabels") ? get(n, "matchLabels")->mapEntries() : std::span<const MapEntry>())
     s.match_labels.emplace_back(e.key, e.value->text);
   const Node* exprs = get(n, "matchExpressions");
   for (const Node* x : exprs ? exprs->seqItems() : std::span<const Node* const>()) {
@@ -37,12 +39,17 @@ std::optional<LabelSelector> parseSelector(const Node* n, std::vector<std::strin
     ex.key = getStr(x, "key");
     std::string_view op = getStr(x, "operator");
     using Op = LabelSelector::Expr::Op;
-    ex.op = op == "In" ? Op::kIn : op == "NotIn" ? Op::kNotIn : op == "Exists" ? Op::kExists
-            : op == "DoesNotExist" ? Op::kDoesNotExist : Op::kInvalid;
+    ex.op = op == "In"             ? Op::kIn
+            : op == "NotIn"        ? Op::kNotIn
+            : op == "Exists"       ? Op::kExists
+            : op == "DoesNotExist" ? Op::kDoesNotExist
+                                   : Op::kInvalid;
     if (ex.op == Op::kInvalid)
-      warnings.push_back(fmt::format("{}: unknown selector operator '{}'; the selector matches nothing", where, op));
+      warnings.push_back(fmt::format(
+          "{}: unknown selector operator '{}'; the selector matches nothing", where, op));
     const Node* vals = get(x, "values");
-    for (const Node* v : vals ? vals->seqItems() : std::span<const Node* const>()) ex.values.push_back(v->text);
+    for (const Node* v : vals ? vals->seqItems() : std::span<const Node* const>())
+      ex.values.push_back(v->text);
     s.exprs.push_back(std::move(ex));
   }
   return s;
@@ -84,8 +91,9 @@ std::vector<Rule> parseRules(const Node* rules, std::string_view peers_key, Mode
         peer.kind = Peer::Kind::kIpBlock;
         auto cidr = parseCidr(getStr(ip, "cidr"));
         if (!cidr) {
-          m.warnings.push_back(fmt::format("{}: ipBlock cidr '{}' is not a CIDR; the peer matches nothing", where,
-                                           getStr(ip, "cidr")));
+          m.warnings.push_back(
+              fmt::format("{}: ipBlock cidr '{}' is not a CIDR; the peer matches nothing", where,
+                          getStr(ip, "cidr")));
           continue;
         }
         peer.cidr = *cidr;
@@ -97,8 +105,10 @@ std::vector<Rule> parseRules(const Node* rules, std::string_view peers_key, Mode
         peer.pods = parseSelector(get(p, "podSelector"), m.warnings, where);
         peer.namespaces = parseSelector(get(p, "namespaceSelector"), m.warnings, where);
         if (!peer.pods && !peer.namespaces) {
-          m.warnings.push_back(fmt::format("{}: a peer with no selector and no ipBlock (the API rejects it); "
-                                           "it matches nothing", where));
+          m.warnings.push_back(
+              fmt::format("{}: a peer with no selector and no ipBlock (the API rejects it); "
+                          "it matches nothing",
+                          where));
           continue;
         }
       }
@@ -129,11 +139,20 @@ bool LabelSelector::matches(const Labels& labels) const {
     const std::string_view* have = find(e.key);
     bool in = have && std::find(e.values.begin(), e.values.end(), *have) != e.values.end();
     switch (e.op) {
-      case Op::kIn: if (!in) return false; break;
-      case Op::kNotIn: if (in) return false; break;
-      case Op::kExists: if (!have) return false; break;
-      case Op::kDoesNotExist: if (have) return false; break;
-      case Op::kInvalid: return false;
+      case Op::kIn:
+        if (!in) return false;
+        break;
+      case Op::kNotIn:
+        if (in) return false;
+        break;
+      case Op::kExists:
+        if (!have) return false;
+        break;
+      case Op::kDoesNotExist:
+        if (have) return false;
+        break;
+      case Op::kInvalid:
+        return false;
     }
   }
   return true;
@@ -146,7 +165,9 @@ bool Peer::matchesIp(const IpRange& r) const {
   return true;
 }
 
-std::string Policy::display() const { return fmt::format("{}/{}", ns, name); }
+std::string Policy::display() const {
+  return fmt::format("{}/{}", ns, name);
+}
 
 const Namespace* Model::findNamespace(std::string_view name) const {
   auto it = namespaces.find(name);
@@ -201,7 +222,8 @@ Model buildModel(const std::vector<const Object*>& objects) {
       touchNamespace(p.ns);
       const Node* spec = get(o->root, "spec");
       std::string where = fmt::format("NetworkPolicy {}/{}", p.ns, p.name);
-      p.pod_selector = parseSelector(get(spec, "podSelector"), m.warnings, where).value_or(LabelSelector{});
+      p.pod_selector =
+          parseSelector(get(spec, "podSelector"), m.warnings, where).value_or(LabelSelector{});
       const Node* egress = get(spec, "egress");
       if (const Node* types = get(spec, "policyTypes")) {
         for (const Node* t : types->seqItems()) {
@@ -224,7 +246,8 @@ Model buildModel(const std::vector<const Object*>& objects) {
     w.kind = std::string(kind);
     // A pod created by a controller is represented by that controller (its pods are one peer).
     const Node* owners = get(o->metadata, "ownerReferences");
-    for (const Node* ref : kind == "Pod" && owners ? owners->seqItems() : std::span<const Node* const>()) {
+    for (const Node* ref :
+         kind == "Pod" && owners ? owners->seqItems() : std::span<const Node* const>()) {
       if (getTrue(ref, "controller")) {
         w.name = std::string(getStr(ref, "name"));
         w.kind = std::string(getStr(ref, "kind"));
@@ -241,8 +264,9 @@ Model buildModel(const std::vector<const Object*>& objects) {
         auto num = get(p, "containerPort") ? get(p, "containerPort")->asInt() : std::nullopt;
         if (!num || *num < 1 || *num > 65535) continue;
         std::string_view proto = getStr(p, "protocol");
-        w.ports.push_back({getStr(p, "name"), static_cast<uint16_t>(*num),
-                           proto.empty() ? Protocol::kTCP : parseProtocol(proto).value_or(Protocol::kTCP)});
+        w.ports.push_back(
+            {getStr(p, "name"), static_cast<uint16_t>(*num),
+             proto.empty() ? Protocol::kTCP : parseProtocol(proto).value_or(Protocol::kTCP)});
       }
     }
     touchNamespace(w.ns);

@@ -85,7 +85,7 @@ struct Namespace {
 };
 
 struct Model {
-  std::vector<Workload> workloads;    // sorted by display
+  std::vector<Workload> workloads;  // sorted by display
   std::map<std::string, Namespace, std::less<>> namespaces;
   std::vector<Policy> policies;       // sorted by ns/name
   std::vector<std::string> warnings;  // e.g. malformed selectors, bad CIDRs
