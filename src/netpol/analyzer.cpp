@@ -20,11 +20,11 @@ Analyzer::Analyzer(const Model& m) : m_(m) {
     std::vector<RuleIndex> out;
     for (const Rule& r : rules) {
       RuleIndex idx;
-      idx.matched.assign(n, false);
+      idx.matched.assign((n + 63) / 64, 0);
       for (size_t w = 0; w < n; ++w) {
         bool match = false;
         for (const Peer& peer : r.peers) match = match || peerMatches(p, peer, w);
-        idx.matched[w] = match;
+        if (match) idx.matched[w / 64] |= uint64_t(1) << (w % 64);
       }
       out.push_back(std::move(idx));
     }
@@ -107,7 +107,7 @@ ConnSet Analyzer::portsFor(const Rule& r, const Endpoint& dst) const {
 bool Analyzer::ruleMatches(const Policy&, const Rule& r, const RuleIndex& idx,
                            const Endpoint& other) const {
   if (r.all_peers) return true;
-  if (other.workload) return idx.matched[*other.workload];
+  if (other.workload) return idx.has(*other.workload);
   for (const Peer& peer : r.peers)
     if (peer.matchesIp(other.ip)) return true;
   return false;
@@ -138,6 +138,45 @@ SideExplanation Analyzer::side(const Endpoint& self, const Endpoint& other, bool
   return s;
 }
 
+ConnSet Analyzer::sideAllowed(const Endpoint& self, const Endpoint& other, bool ingress) const {
+  size_t w = *self.workload;
+  const Endpoint& dst = ingress ? self : other;
+  ConnSet allowed;
+  for (const Policy* p : selecting(w, ingress)) {
+    size_t pi = static_cast<size_t>(p - m_.policies.data());
+    const auto& rules = ingress ? p->ingress_rules : p->egress_rules;
+    const auto& idx = ingress ? ingress_rules_[pi] : egress_rules_[pi];
+    for (size_t i = 0; i < rules.size(); ++i)
+      if (ruleMatches(*p, rules[i], idx[i], other)) allowed.add(portsFor(rules[i], dst));
+  }
+  return allowed;
+}
+
+std::vector<uint64_t> Analyzer::egressCandidates(size_t src) const {
+  size_t n = m_.workloads.size();
+  std::vector<uint64_t> bits((n + 63) / 64, 0);
+  auto all = [&] {
+    std::fill(bits.begin(), bits.end(), ~uint64_t(0));
+    if (n % 64) bits.back() = (uint64_t(1) << (n % 64)) - 1;
+  };
+  if (!egressIsolated(src)) {
+    all();
+    return bits;
+  }
+  for (const Policy* p : egress_of_[src]) {
+    size_t pi = static_cast<size_t>(p - m_.policies.data());
+    for (size_t i = 0; i < p->egress_rules.size(); ++i) {
+      if (p->egress_rules[i].all_peers) {
+        all();
+        return bits;
+      }
+      const auto& m = egress_rules_[pi][i].matched;
+      for (size_t k = 0; k < bits.size(); ++k) bits[k] |= m[k];
+    }
+  }
+  return bits;
+}
+
 SideExplanation Analyzer::egress(const Endpoint& src, const Endpoint& dst) const {
   if (!src.workload) {  // external sources: only the pod side is evaluated
     SideExplanation s;
@@ -160,21 +199,29 @@ ConnSet Analyzer::connections(const Endpoint& src, const Endpoint& dst) const {
   bool e_iso = src.workload && egressIsolated(*src.workload);
   bool i_iso = dst.workload && ingressIsolated(*dst.workload);
   if (!e_iso && !i_iso) return ConnSet::all();
-  if (!e_iso) return ingress(src, dst).allowed;
-  if (!i_iso) return egress(src, dst).allowed;
-  return egress(src, dst).allowed.intersect(ingress(src, dst).allowed);
+  if (!e_iso) return sideAllowed(dst, src, true);
+  ConnSet out = sideAllowed(src, dst, false);
+  if (!i_iso || out.empty()) return out;
+  return out.intersect(sideAllowed(dst, src, true));
 }
 
 std::vector<Connection> connectionList(const Analyzer& a) {
   const Model& m = a.model();
   std::vector<Connection> out;
   size_t n = m.workloads.size();
-  for (size_t s = 0; s < n; ++s)
-    for (size_t d = 0; d < n; ++d) {
-      if (s == d) continue;
-      ConnSet c = a.connections({s, {}}, {d, {}});
-      if (!c.empty()) out.push_back({m.workloads[s].display, m.workloads[d].display, std::move(c)});
+  for (size_t s = 0; s < n; ++s) {
+    // Only destinations that some egress rule of s can reach at all.
+    std::vector<uint64_t> candidates = a.egressCandidates(s);
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      for (uint64_t word = candidates[k]; word; word &= word - 1) {
+        size_t d = k * 64 + static_cast<size_t>(__builtin_ctzll(word));
+        if (d == s) continue;
+        ConnSet c = a.connections({s, {}}, {d, {}});
+        if (!c.empty())
+          out.push_back({m.workloads[s].display, m.workloads[d].display, std::move(c)});
+      }
     }
+  }
   // External peers, merging adjacent ranges that have the same connections.
   auto external = [&](size_t w, bool outbound) {
     std::optional<IpRange> run;

@@ -55,9 +55,19 @@ class Analyzer {
 
  private:
   struct RuleIndex {
-    std::vector<bool> matched;  // workloads matched by the rule's peers
+    std::vector<uint64_t> matched;  // bitset: workloads matched by the rule's peers
+    bool has(size_t w) const { return (matched[w / 64] >> (w % 64)) & 1; }
   };
   SideExplanation side(const Endpoint& self, const Endpoint& other, bool ingress) const;
+  // What one side lets through, without the explanation (the connlist hot path).
+  ConnSet sideAllowed(const Endpoint& self, const Endpoint& other, bool ingress) const;
+
+ public:
+  // Destinations src's egress rules can reach at all (every workload when not isolated or when a
+  // rule has no peers), as a bitset over model.workloads.
+  std::vector<uint64_t> egressCandidates(size_t src) const;
+
+ private:
   ConnSet portsFor(const Rule& r, const Endpoint& dst) const;
   bool ruleMatches(const Policy& p, const Rule& r, const RuleIndex& idx,
                    const Endpoint& other) const;

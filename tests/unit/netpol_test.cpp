@@ -36,7 +36,8 @@ TEST(IpRanges, ParseAndFormat) {
   ASSERT_TRUE(r);
   EXPECT_EQ(formatRange(*r), "10.1.0.0-10.1.255.255");
   EXPECT_EQ(formatRange(*parseCidr("0.0.0.0/0")), "0.0.0.0-255.255.255.255");
-  EXPECT_EQ(formatRange(*parseCidr("2001:db8::/32")), "2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+  EXPECT_EQ(formatRange(*parseCidr("2001:db8::/32")),
+            "2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
   EXPECT_EQ(formatRange(*parseCidr("192.168.1.7")), "192.168.1.7-192.168.1.7");
   EXPECT_FALSE(parseCidr("10.0.0.0/33"));
   EXPECT_FALSE(parseCidr("not-an-ip"));
@@ -51,7 +52,8 @@ std::string connlistText(const std::string& yaml) {
   Model m = buildModel(objs);
   Analyzer a(m);
   std::string out;
-  for (const Connection& c : connectionList(a)) out += c.src + " => " + c.dst + " : " + c.conns.toString() + "\n";
+  for (const Connection& c : connectionList(a))
+    out += c.src + " => " + c.dst + " : " + c.conns.toString() + "\n";
   return out;
 }
 
@@ -70,18 +72,20 @@ TEST_P(NetpolScenario, ConnlistMatchesExpected) {
 
 std::vector<std::string> scenarios() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(KH_SOURCE_DIR) + "/tests/netpol"))
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(KH_SOURCE_DIR) + "/tests/netpol"))
     if (e.path().extension() == ".yaml") out.push_back(e.path().stem().string());
   std::sort(out.begin(), out.end());
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, NetpolScenario, ::testing::ValuesIn(scenarios()), [](const auto& info) {
-  std::string n = info.param;
-  for (char& c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return n;
-});
+INSTANTIATE_TEST_SUITE_P(Scenarios, NetpolScenario, ::testing::ValuesIn(scenarios()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
 
 TEST(Netpol, SelectorOperators) {
   std::string yaml = R"(apiVersion: v1
@@ -146,8 +150,11 @@ TEST(NetpolCli, EvalAllowedDeniedAndExplained) {
   std::string f = d.write("app.yaml", kApp);
   auto ok = runCli("netpol eval --src frontend/web --dst backend/api --port 8080 " + f);
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-  EXPECT_NE(ok.out.find("frontend/web[Deployment] => backend/api[Deployment] : TCP 8080: allowed"), std::string::npos) << ok.out;
-  EXPECT_NE(ok.out.find("egress of the source: allowed: no NetworkPolicy selects the pod"), std::string::npos);
+  EXPECT_NE(ok.out.find("frontend/web[Deployment] => backend/api[Deployment] : TCP 8080: allowed"),
+            std::string::npos)
+      << ok.out;
+  EXPECT_NE(ok.out.find("egress of the source: allowed: no NetworkPolicy selects the pod"),
+            std::string::npos);
   EXPECT_NE(ok.out.find("rule 0 of backend/api-in allows TCP 8080"), std::string::npos);
   auto udp = runCli("netpol eval --src frontend/web --dst backend/api --port 8080/UDP " + f);
   EXPECT_EQ(udp.exit_code, 1);
@@ -155,9 +162,12 @@ TEST(NetpolCli, EvalAllowedDeniedAndExplained) {
   auto ip = runCli("netpol eval --src 203.0.113.9 --dst backend/api --port 8080 " + f);
   EXPECT_EQ(ip.exit_code, 1);
   EXPECT_NE(ip.out.find("no rule of these policies admits this peer"), std::string::npos) << ip.out;
-  EXPECT_EQ(runCli("netpol eval --src frontend/web --dst backend/nope --port 80 " + f).exit_code, 2);
-  EXPECT_EQ(runCli("netpol eval --src frontend/web --dst backend/api --port 70000 " + f).exit_code, 2);
-  EXPECT_EQ(runCli("netpol eval --src frontend/web --dst backend/api --port 80/ICMP " + f).exit_code, 2);
+  EXPECT_EQ(runCli("netpol eval --src frontend/web --dst backend/nope --port 80 " + f).exit_code,
+            2);
+  EXPECT_EQ(runCli("netpol eval --src frontend/web --dst backend/api --port 70000 " + f).exit_code,
+            2);
+  EXPECT_EQ(
+      runCli("netpol eval --src frontend/web --dst backend/api --port 80/ICMP " + f).exit_code, 2);
 }
 
 TEST(NetpolCli, Formats) {
@@ -170,20 +180,27 @@ TEST(NetpolCli, Formats) {
   EXPECT_STREQ(doc["schema"].GetString(), "kubeharden/netpol-connlist/v1");
   bool found = false;
   for (const auto& c : doc["connections"].GetArray())
-    if (std::string(c["src"].GetString()) == "frontend/web[Deployment]" && std::string(c["dst"].GetString()) == "backend/api[Deployment]") {
+    if (std::string(c["src"].GetString()) == "frontend/web[Deployment]" &&
+        std::string(c["dst"].GetString()) == "backend/api[Deployment]") {
       found = true;
       EXPECT_STREQ(c["conn"].GetString(), "TCP 8080");
     }
   EXPECT_TRUE(found);
   auto csv = runCli("netpol connlist --format csv " + f);
   EXPECT_EQ(csv.out.rfind("src,dst,conn\n", 0), 0u);
-  EXPECT_NE(csv.out.find("frontend/web[Deployment],backend/api[Deployment],TCP 8080\n"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("frontend/web[Deployment],backend/api[Deployment],TCP 8080\n"),
+            std::string::npos)
+      << csv.out;
   auto md = runCli("netpol connlist --format md " + f);
-  EXPECT_NE(md.out.find("| frontend/web[Deployment] | backend/api[Deployment] | TCP 8080 |"), std::string::npos);
+  EXPECT_NE(md.out.find("| frontend/web[Deployment] | backend/api[Deployment] | TCP 8080 |"),
+            std::string::npos);
   auto dot = runCli("netpol connlist --format dot " + f);
   EXPECT_EQ(dot.out.rfind("digraph {", 0), 0u);
   EXPECT_NE(dot.out.find("label=\"backend\""), std::string::npos);
-  EXPECT_NE(dot.out.find("\"frontend/web[Deployment]\" -> \"backend/api[Deployment]\" [label=\"TCP 8080\"]"), std::string::npos) << dot.out;
+  EXPECT_NE(dot.out.find(
+                "\"frontend/web[Deployment]\" -> \"backend/api[Deployment]\" [label=\"TCP 8080\"]"),
+            std::string::npos)
+      << dot.out;
   EXPECT_EQ(runCli("netpol connlist --format svg " + f).exit_code, 2);
   TempDir empty;
   EXPECT_EQ(runCli("netpol connlist " + empty.path()).exit_code, 3);
