@@ -1,6 +1,7 @@
 // The one list of every check kubeharden ships: each area's module adds its checks, one sorted
 // line per check, and the Registry sorts the union by ID.
 #include "checks/image/image_checks.h"
+#include "checks/network/network_checks.h"
 #include "checks/pod/pod_checks.h"
 #include "checks/pss/pss_checks.h"
 #include "checks/registry.h"
@@ -11,6 +12,7 @@ namespace kh {
 std::vector<std::unique_ptr<Check>> makeCatalogue() {
   std::vector<std::unique_ptr<Check>> out;
   addImageChecks(out);
+  addNetworkChecks(out);
   addPodChecks(out);
   addPssChecks(out);
   addSecretsChecks(out);

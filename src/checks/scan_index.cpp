@@ -32,3 +32,16 @@ const Object* ScanIndex::find(std::string_view kind, std::string_view ns,
 }
 
 }  // namespace kh
+
+namespace kh {
+
+const std::vector<netpol::LintFinding>& ScanIndex::netpolLints() const {
+  std::call_once(netpol_->once, [this] {
+    netpol_->model = std::make_unique<netpol::Model>(netpol::buildModel(all_));
+    netpol::Analyzer analyzer(*netpol_->model);
+    netpol_->lints = netpol::lint(analyzer);
+  });
+  return netpol_->lints;
+}
+
+}  // namespace kh

@@ -3,6 +3,8 @@
 // Immutable after build(); thread-safe to read.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "model/object.h"
+#include "netpol/lint.h"
 
 namespace kh {
 
@@ -21,12 +24,20 @@ class ScanIndex {
   // Is the ServiceAccount ns/name a subject of some RoleBinding or ClusterRoleBinding in the
   // scan? (A subject without a namespace defaults to its RoleBinding's namespace.)
   bool isBoundServiceAccount(std::string_view ns, std::string_view name) const;
+  // The NetworkPolicy lints of the whole scan, computed once on first use (thread-safe).
+  const std::vector<netpol::LintFinding>& netpolLints() const;
 
  private:
   static std::string key(std::string_view kind, std::string_view ns, std::string_view name);
   std::unordered_map<std::string, const Object*> by_key_;
   std::vector<const Object*> all_;
   std::unordered_set<std::string> bound_service_accounts_;
+  struct NetpolCache {
+    std::once_flag once;
+    std::unique_ptr<netpol::Model> model;
+    std::vector<netpol::LintFinding> lints;
+  };
+  mutable std::unique_ptr<NetpolCache> netpol_ = std::make_unique<NetpolCache>();
 };
 
 }  // namespace kh

@@ -209,6 +209,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
     if (kind == "Namespace" && o->ref.api_version == "v1") {
       Namespace& ns = touchNamespace(o->ref.name);
       ns.declared = true;
+      ns.object = o;
       ns.labels = labelsOf(o->labels);
       std::erase_if(ns.labels, [](const auto& kv) { return kv.first == kNameLabel; });
       ns.labels.emplace_back(kNameLabel, m.namespaces.find(o->ref.name)->first);

@@ -82,6 +82,7 @@ struct Namespace {
   std::string name;
   Labels labels;
   bool declared = false;
+  const Object* object = nullptr;  // the Namespace object, when declared
 };
 
 struct Model {
