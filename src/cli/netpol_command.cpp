@@ -14,6 +14,8 @@
 #include "load/loader.h"
 #include "netpol/analyzer.h"
 #include "report/json_writer.h"
+#include "report/report.h"
+#include "scan/scan.h"
 
 namespace kh {
 namespace {
@@ -245,6 +247,53 @@ int runConnlist(const ConnlistArgs& a) {
   return in.error;
 }
 
+struct LintArgs {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  std::string fail_on = "low";
+};
+
+// The network-* checks of `scan`, all of them (the opt-in one too), over the same pipeline.
+int runLint(const LintArgs& a) {
+  if (a.format != "text" && a.format != "json") {
+    std::fprintf(stderr, "kubeharden netpol lint: unknown format '%s' (expected text or json)\n",
+                 a.format.c_str());
+    return kExitUsage;
+  }
+  std::optional<Severity> fail_on;
+  if (a.fail_on != "none") {
+    fail_on = parseSeverity(a.fail_on);
+    if (!fail_on) {
+      std::fprintf(stderr, "kubeharden netpol lint: --fail-on: unknown severity '%s'\n",
+                   a.fail_on.c_str());
+      return kExitUsage;
+    }
+  }
+  ScanOptions opts;
+  opts.inputs = a.paths.empty() ? std::vector<std::string>{"."} : a.paths;
+  for (const auto& c : makeCatalogue()) {
+    std::string id(c->meta().id);
+    if (id.starts_with("network-"))
+      opts.config.enabled.insert(id);
+    else
+      opts.config.disabled.insert(id);
+  }
+  auto result = runScan(std::move(opts));
+  if (!result) {
+    std::fprintf(stderr, "kubeharden netpol lint: %s\n", result.error().describe().c_str());
+    return kExitInput;
+  }
+  ScanResult& r = result.value();
+  ReportContext ctx{r, kVersion, false, ""};
+  (void)writeOutput("", a.format == "json" ? renderJson(ctx) : renderText(ctx));
+  for (const Error& e : r.errors) std::fprintf(stderr, "error: %s\n", e.describe().c_str());
+  if (r.objects == 0 || !r.errors.empty()) return kExitInput;
+  if (fail_on)
+    for (const Finding& f : r.findings)
+      if (!f.suppressed && f.severity >= *fail_on) return kExitFindings;
+  return kExitClean;
+}
+
 }  // namespace
 
 Runner addNetpolCommand(CLI::App& app) {
@@ -264,9 +313,18 @@ Runner addNetpolCommand(CLI::App& app) {
   eval->add_option("--dst", e->dst, "Destination: NS/NAME, NS/NAME[Kind] or an IP address")
       ->required();
   eval->add_option("--port", e->port, "Destination port, e.g. 443 or 53/UDP")->required();
-  return [c, e, connlist, eval] {
+  auto l = std::make_shared<LintArgs>();
+  CLI::App* lint = app.add_subcommand(
+      "lint", "NetworkPolicy lints: default deny, isolation, dangling selectors, DNS, allow-all");
+  lint->add_option("paths", l->paths, "Files, directories or - for stdin")->type_name("PATH...");
+  lint->add_option("-f,--format", l->format, "text or json")->capture_default_str();
+  lint->add_option("--fail-on", l->fail_on,
+                   "Exit 1 at or above: critical, high, medium, low, info, none")
+      ->capture_default_str();
+  return [c, e, l, connlist, eval, lint] {
     if (connlist->parsed()) return runConnlist(*c);
     if (eval->parsed()) return runEval(*e);
+    if (lint->parsed()) return runLint(*l);
     return kExitUsage;
   };
 }

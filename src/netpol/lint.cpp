@@ -29,7 +29,9 @@ SourcePos posAt(const Object* o, std::initializer_list<Step> steps) {
   return pos;
 }
 
-std::string_view dirName(bool ingress) { return ingress ? "ingress" : "egress"; }
+std::string_view dirName(bool ingress) {
+  return ingress ? "ingress" : "egress";
+}
 
 bool allowsUdp53(const Rule& r) {
   if (r.all_ports) return true;
@@ -37,12 +39,15 @@ bool allowsUdp53(const Rule& r) {
     if (e.protocol != Protocol::kUDP) continue;
     if (e.kind == PortEntry::Kind::kAll) return true;
     if (e.kind == PortEntry::Kind::kNumbers && e.lo <= 53 && 53 <= e.hi) return true;
-    if (e.kind == PortEntry::Kind::kNamed) return true;  // resolved per destination; give the benefit
+    if (e.kind == PortEntry::Kind::kNamed)
+      return true;  // resolved per destination; give the benefit
   }
   return false;
 }
 
-bool isEverywhere(const IpRange& r) { return r.lo == 0 && r == fullSpace(r.v6); }
+bool isEverywhere(const IpRange& r) {
+  return r.lo == 0 && r == fullSpace(r.v6);
+}
 
 }  // namespace
 
@@ -58,15 +63,17 @@ std::vector<LintFinding> lint(const Analyzer& a) {
     for (bool ingress : {true, false}) {
       bool has = false;
       for (const Policy& p : m.policies)
-        has |= p.ns == ns_name && p.pod_selector.matchesEverything() && (ingress ? p.ingress : p.egress);
+        has |= p.ns == ns_name && p.pod_selector.matchesEverything() &&
+               (ingress ? p.ingress : p.egress);
       if (has) continue;
-      out.push_back({"network-no-default-deny", dirName(ingress), ns.object, "metadata.name",
-                     posAt(ns.object, {{"metadata"}, {"name"}}),
-                     fmt::format("namespace {} has no default-deny {} NetworkPolicy (podSelector: {{}} "
-                                 "with policyTypes [{}]): pods without a policy of their own accept {} "
-                                 "traffic",
-                                 ns_name, dirName(ingress), ingress ? "Ingress" : "Egress",
-                                 ingress ? "all incoming" : "all outgoing")});
+      out.push_back(
+          {"network-no-default-deny", dirName(ingress), ns.object, "metadata.name",
+           posAt(ns.object, {{"metadata"}, {"name"}}),
+           fmt::format("namespace {} has no default-deny {} NetworkPolicy (podSelector: {{}} "
+                       "with policyTypes [{}]): pods without a policy of their own accept {} "
+                       "traffic",
+                       ns_name, dirName(ingress), ingress ? "Ingress" : "Egress",
+                       ingress ? "all incoming" : "all outgoing")});
     }
   }
 
@@ -75,10 +82,11 @@ std::vector<LintFinding> lint(const Analyzer& a) {
     for (bool ingress : {true, false}) {
       if (ingress ? a.ingressIsolated(w) : a.egressIsolated(w)) continue;
       const Workload& wl = m.workloads[w];
-      out.push_back({"network-workload-not-isolated", dirName(ingress), wl.object,
-                     wl.object->pod ? wl.object->pod->path : "spec", posAt(wl.object, {{"metadata"}}),
-                     fmt::format("{} is not selected by any NetworkPolicy for {}: all {} traffic is allowed",
-                                 wl.display, dirName(ingress), dirName(ingress))});
+      out.push_back(
+          {"network-workload-not-isolated", dirName(ingress), wl.object,
+           wl.object->pod ? wl.object->pod->path : "spec", posAt(wl.object, {{"metadata"}}),
+           fmt::format("{} is not selected by any NetworkPolicy for {}: all {} traffic is allowed",
+                       wl.display, dirName(ingress), dirName(ingress))});
     }
   }
 
@@ -87,9 +95,10 @@ std::vector<LintFinding> lint(const Analyzer& a) {
     bool selects_any = false;
     for (size_t w = 0; w < n && !selects_any; ++w) selects_any = a.selects(p, w);
     if (!selects_any)
-      out.push_back({"network-policy-selects-nothing", "", o, "spec.podSelector",
-                     posAt(o, {{"spec"}, {"podSelector"}}),
-                     fmt::format("NetworkPolicy {} selects no workload in the input", p.display())});
+      out.push_back(
+          {"network-policy-selects-nothing", "", o, "spec.podSelector",
+           posAt(o, {{"spec"}, {"podSelector"}}),
+           fmt::format("NetworkPolicy {} selects no workload in the input", p.display())});
 
     for (bool ingress : {true, false}) {
       const auto& rules = ingress ? p.ingress_rules : p.egress_rules;
@@ -101,9 +110,10 @@ std::vector<LintFinding> lint(const Analyzer& a) {
         std::string rule_path = fmt::format("spec.{}[{}]", rules_key, i);
         // Allow-all rules and 0.0.0.0/0.
         if (r.all_peers && r.all_ports) {
-          out.push_back({"network-allow-all", "", o, rule_path, posAt(o, {{"spec"}, {rules_key}, {"", ri}}),
-                         fmt::format("NetworkPolicy {}: {} rule {} allows every {} on every port",
-                                     p.display(), rules_key, i, ingress ? "source" : "destination")});
+          out.push_back(
+              {"network-allow-all", "", o, rule_path, posAt(o, {{"spec"}, {rules_key}, {"", ri}}),
+               fmt::format("NetworkPolicy {}: {} rule {} allows every {} on every port",
+                           p.display(), rules_key, i, ingress ? "source" : "destination")});
         }
         for (size_t j = 0; j < r.peers.size(); ++j) {
           const Peer& peer = r.peers[j];
@@ -113,16 +123,18 @@ std::vector<LintFinding> lint(const Analyzer& a) {
           if (peer.kind == Peer::Kind::kIpBlock) {
             if (isEverywhere(peer.cidr) && peer.except.empty())
               out.push_back({"network-allow-all", "", o, peer_path + ".ipBlock", peer_pos,
-                             fmt::format("NetworkPolicy {}: ipBlock {} admits every address", p.display(),
-                                         peer.cidr.v6 ? "::/0" : "0.0.0.0/0")});
+                             fmt::format("NetworkPolicy {}: ipBlock {} admits every address",
+                                         p.display(), peer.cidr.v6 ? "::/0" : "0.0.0.0/0")});
             continue;
           }
           bool any = false;
           for (size_t w = 0; w < n && !any; ++w) any = a.peerMatches(p, peer, w);
           if (!any)
-            out.push_back({"network-peer-matches-nothing", "", o, peer_path, peer_pos,
-                           fmt::format("NetworkPolicy {}: {} rule {} peer {} matches no workload in the input",
-                                       p.display(), rules_key, i, j)});
+            out.push_back(
+                {"network-peer-matches-nothing", "", o, peer_path, peer_pos,
+                 fmt::format(
+                     "NetworkPolicy {}: {} rule {} peer {} matches no workload in the input",
+                     p.display(), rules_key, i, j)});
         }
         // Named ports that no relevant pod defines (with that protocol).
         for (size_t k = 0; k < r.ports.size(); ++k) {
@@ -136,15 +148,24 @@ std::vector<LintFinding> lint(const Analyzer& a) {
               return false;
             }();
             if (!relevant) continue;
-            for (const NamedPort& np : m.workloads[w].ports) resolved |= np.name == e.name && np.protocol == e.protocol;
+            for (const NamedPort& np : m.workloads[w].ports)
+              resolved |= np.name == e.name && np.protocol == e.protocol;
           }
           if (!resolved)
-            out.push_back({"network-named-port-unresolved", "", o, fmt::format("{}.ports[{}].port", rule_path, k),
-                           posAt(o, {{"spec"}, {rules_key}, {"", ri}, {"ports"}, {"", static_cast<int>(k)}, {"port"}}),
-                           fmt::format("NetworkPolicy {}: named port \"{}\" ({}) is not defined on any {} pod, so "
-                                       "the entry matches nothing",
-                                       p.display(), e.name, protocolName(e.protocol),
-                                       ingress ? "selected" : "destination")});
+            out.push_back(
+                {"network-named-port-unresolved", "", o,
+                 fmt::format("{}.ports[{}].port", rule_path, k),
+                 posAt(o, {{"spec"},
+                           {rules_key},
+                           {"", ri},
+                           {"ports"},
+                           {"", static_cast<int>(k)},
+                           {"port"}}),
+                 fmt::format(
+                     "NetworkPolicy {}: named port \"{}\" ({}) is not defined on any {} pod, so "
+                     "the entry matches nothing",
+                     p.display(), e.name, protocolName(e.protocol),
+                     ingress ? "selected" : "destination")});
         }
       }
     }
@@ -158,8 +179,8 @@ std::vector<LintFinding> lint(const Analyzer& a) {
       for (const Rule& r : p->egress_rules) dns |= allowsUdp53(r);
     if (dns) continue;
     const Workload& wl = m.workloads[w];
-    out.push_back({"network-egress-blocks-dns", "", wl.object, wl.object->pod ? wl.object->pod->path : "spec",
-                   posAt(wl.object, {{"metadata"}}),
+    out.push_back({"network-egress-blocks-dns", "", wl.object,
+                   wl.object->pod ? wl.object->pod->path : "spec", posAt(wl.object, {{"metadata"}}),
                    fmt::format("{} is egress-isolated and no egress rule allows UDP port 53: name "
                                "resolution will fail",
                                wl.display)});

@@ -206,5 +206,29 @@ TEST(NetpolCli, Formats) {
   EXPECT_EQ(runCli("netpol connlist " + empty.path()).exit_code, 3);
 }
 
+TEST(NetpolCli, LintRunsEveryNetworkCheck) {
+  TempDir d;
+  std::string f = d.write(
+      "app.yaml",
+      std::string("apiVersion: v1\nkind: Namespace\nmetadata: {name: backend}\n---\n") + kApp);
+  auto r = runCli("netpol lint " + f);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(
+      r.out.find("medium network-no-default-deny namespace backend has no default-deny ingress"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("low network-workload-not-isolated frontend/web[Deployment] is not selected "
+                       "by any NetworkPolicy for ingress"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("pod-privileged"), std::string::npos) << "only network checks";
+  EXPECT_EQ(runCli("netpol lint --fail-on high " + f).exit_code, 0);
+  auto j = runCli("netpol lint --format json " + f);
+  rapidjson::Document doc;
+  doc.Parse(j.out.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_STREQ(doc["findings"][0]["rule"].GetString(), "ingress");
+}
+
 }  // namespace
 }  // namespace kh::test
