@@ -12,25 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "model/label_selector.h"
 #include "model/object.h"
 #include "netpol/connset.h"
 #include "netpol/ip.h"
 
 namespace kh::netpol {
 
-using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
-
-struct LabelSelector {
-  struct Expr {
-    enum class Op { kIn, kNotIn, kExists, kDoesNotExist, kInvalid } op;
-    std::string_view key;
-    std::vector<std::string_view> values;
-  };
-  std::vector<std::pair<std::string_view, std::string_view>> match_labels;
-  std::vector<Expr> exprs;
-  bool matchesEverything() const { return match_labels.empty() && exprs.empty(); }
-  bool matches(const Labels& labels) const;
-};
+using kh::Labels;
+using kh::LabelSelector;
 
 struct Peer {
   enum class Kind { kPods, kIpBlock } kind = Kind::kPods;
