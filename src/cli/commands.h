@@ -22,5 +22,6 @@ Runner addChecksCommand(CLI::App& app);
 Runner addExplainCommand(CLI::App& app);
 Runner addPssCommand(CLI::App& app);
 Runner addNetpolCommand(CLI::App& app);
+Runner addRbacCommand(CLI::App& app);
 
 }  // namespace kh

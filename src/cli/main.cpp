@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   add("netpol",
       "Analyse NetworkPolicies: allowed connections (connlist) and single questions (eval)",
       kh::addNetpolCommand);
+  add("rbac", "RBAC from manifests: who-can and can, as the API server's authorizer decides",
+      kh::addRbacCommand);
   add("checks", "List every check with its severity and references", kh::addChecksCommand);
   add("explain", "Print the documentation of a check", kh::addExplainCommand);
   try {

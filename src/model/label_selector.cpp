@@ -1,8 +1,8 @@
 #include "model/label_selector.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace kh {
 

@@ -1,0 +1,240 @@
+// `kubeharden rbac`: RBAC questions answered from manifests, as the API server's authorizer
+// would answer them. `who-can` lists every subject allowed, with the chains that grant it;
+// `can` answers yes or no for one subject (exit 0 / 1, like `kubectl auth can-i`).
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "load/loader.h"
+#include "rbac/rbac.h"
+#include "report/json_writer.h"
+
+namespace kh {
+namespace {
+
+struct RbacArgs {
+  std::vector<std::string> args;  // VERB [RESOURCE] [PATH...]  (can: SUBJECT first)
+  std::string api_group;
+  bool api_group_set = false;
+  std::string name, ns, url, format = "text";
+};
+
+int usage(const std::string& msg) {
+  std::fprintf(stderr, "kubeharden rbac: %s\n", msg.c_str());
+  return kExitUsage;
+}
+
+struct Loaded {
+  std::vector<std::unique_ptr<SourceFile>> files;
+  std::vector<const Object*> objects;
+  int error = kExitClean;
+};
+
+Loaded load(const std::vector<std::string>& paths) {
+  Loaded l;
+  auto files = collectInputs(paths.empty() ? std::vector<std::string>{"."} : paths);
+  if (!files) {
+    std::fprintf(stderr, "kubeharden rbac: %s\n", files.error().describe().c_str());
+    l.error = kExitInput;
+    return l;
+  }
+  for (const std::string& f : *files) {
+    auto sf = std::make_unique<SourceFile>();
+    loadFile(f, LoadOptions{}, *sf);
+    if (sf->error) {
+      std::fprintf(stderr, "error: %s\n", sf->error->describe().c_str());
+      l.error = kExitInput;
+    }
+    for (const Object& o : sf->objects) l.objects.push_back(&o);
+    l.files.push_back(std::move(sf));
+  }
+  if (l.objects.empty() && !l.error) {
+    std::fprintf(stderr, "kubeharden rbac: no Kubernetes objects found in the input\n");
+    l.error = kExitInput;
+  }
+  return l;
+}
+
+// Builds the request from VERB and RESOURCE[/SUB] (or --url); returns the index of the first path.
+std::optional<rbac::Request> makeRequest(const RbacArgs& a, size_t first, size_t& paths_from, std::string& err) {
+  rbac::Request req;
+  if (a.args.size() <= first) {
+    err = "missing VERB";
+    return std::nullopt;
+  }
+  req.verb = a.args[first];
+  req.name = a.name;
+  req.ns = a.ns;
+  if (!a.url.empty()) {
+    req.non_resource = true;
+    req.path = a.url;
+    paths_from = first + 1;
+    return req;
+  }
+  if (a.args.size() <= first + 1) {
+    err = "missing RESOURCE (or --url /PATH)";
+    return std::nullopt;
+  }
+  std::string res = a.args[first + 1];
+  if (size_t slash = res.find('/'); slash != std::string::npos) {
+    req.subresource = res.substr(slash + 1);
+    res = res.substr(0, slash);
+  }
+  // kubectl's RESOURCE.GROUP shorthand, e.g. deployments.apps.
+  if (size_t dot = res.find('.'); dot != std::string::npos) {
+    req.api_group = res.substr(dot + 1);
+    res = res.substr(0, dot);
+  } else {
+    req.api_group = a.api_group_set ? a.api_group : std::string(rbac::defaultGroup(res));
+  }
+  req.resource = res;
+  paths_from = first + 2;
+  return req;
+}
+
+std::string describeRequest(const rbac::Request& r) {
+  if (r.non_resource) return fmt::format("{} {}", r.verb, r.path);
+  std::string res = r.subresource.empty() ? r.resource : r.resource + "/" + r.subresource;
+  if (!r.api_group.empty()) res += "." + r.api_group;
+  std::string out = fmt::format("{} {}", r.verb, res);
+  if (!r.name.empty()) out += fmt::format(" named {}", r.name);
+  out += r.ns.empty() ? " cluster-wide" : fmt::format(" in namespace {}", r.ns);
+  return out;
+}
+
+std::string chain(const rbac::Grant& g) {
+  const rbac::Binding& b = *g.binding;
+  return fmt::format("{} {}{} -> {} {}{} rule {}", b.cluster ? "ClusterRoleBinding" : "RoleBinding",
+                     b.cluster ? "" : std::string(b.ns) + "/", b.name, g.role->cluster ? "ClusterRole" : "Role",
+                     g.role->cluster ? "" : std::string(g.role->ns) + "/", g.role->name, g.rule);
+}
+
+int runWhoCan(const RbacArgs& a) {
+  std::string err;
+  size_t paths_from = 0;
+  auto req = makeRequest(a, 0, paths_from, err);
+  if (!req) return usage(err);
+  Loaded l = load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
+  if (l.error && l.objects.empty()) return l.error;
+  rbac::Model m = rbac::buildModel(l.objects);
+  for (const std::string& w : m.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  auto who = rbac::whoCan(m, *req);
+  if (a.format == "json") {
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    json::str(w, "schema", "kubeharden/rbac-who-can/v1");
+    json::str(w, "request", describeRequest(*req));
+    json::key(w, "subjects");
+    w.StartArray();
+    auto ref = [&](std::string_view k, std::string_view kind, std::string_view ns, std::string_view name) {
+      json::key(w, k);
+      w.StartObject();
+      json::str(w, "kind", kind);
+      json::str(w, "namespace", ns);
+      json::str(w, "name", name);
+      w.EndObject();
+    };
+    for (const auto& s : who) {
+      w.StartObject();
+      json::str(w, "kind", rbac::kindName(s.subject.kind));
+      json::str(w, "namespace", s.subject.ns);
+      json::str(w, "name", s.subject.name);
+      json::key(w, "via");
+      w.StartArray();
+      for (const auto& g : s.via) {
+        w.StartObject();
+        ref("binding", g.binding->cluster ? "ClusterRoleBinding" : "RoleBinding", g.binding->ns, g.binding->name);
+        ref("role", g.role->cluster ? "ClusterRole" : "Role", g.role->ns, g.role->name);
+        json::num(w, "rule", g.rule);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    json::key(w, "superusers");
+    w.StartArray();
+    w.String("Group system:masters");
+    w.EndArray();
+    w.EndObject();
+    (void)writeOutput("", std::string(buf.GetString(), buf.GetSize()) + "\n");
+  } else {
+    std::string out = fmt::format("who can {}:\n", describeRequest(*req));
+    for (const auto& s : who) {
+      std::string name = s.subject.kind == rbac::Subject::Kind::kServiceAccount
+                             ? fmt::format("{}/{}", s.subject.ns, s.subject.name)
+                             : std::string(s.subject.name);
+      fmt::format_to(std::back_inserter(out), "  {} {}\n", rbac::kindName(s.subject.kind), name);
+      for (const auto& g : s.via) fmt::format_to(std::back_inserter(out), "    via {}\n", chain(g));
+    }
+    out += "  Group system:masters (superuser: allowed without any binding)\n";
+    (void)writeOutput("", out);
+  }
+  return l.error;
+}
+
+int runCan(const RbacArgs& a) {
+  if (a.args.empty()) return usage("missing SUBJECT (user:NAME, group:NAME or sa:NAMESPACE/NAME)");
+  auto id = rbac::Identity::parse(a.args[0]);
+  if (!id) return usage(fmt::format("'{}' is not a subject (user:NAME, group:NAME or sa:NAMESPACE/NAME)", a.args[0]));
+  std::string err;
+  size_t paths_from = 0;
+  auto req = makeRequest(a, 1, paths_from, err);
+  if (!req) return usage(err);
+  Loaded l = load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
+  if (l.error && l.objects.empty()) return l.error;
+  rbac::Model m = rbac::buildModel(l.objects);
+  std::string out;
+  bool yes = id->superuser();
+  if (yes) {
+    out = fmt::format("yes: {} may {}: system:masters is not subject to RBAC\n", a.args[0], describeRequest(*req));
+  } else {
+    auto grants = rbac::grantsFor(m, *id, *req);
+    yes = !grants.empty();
+    if (yes) {
+      out = fmt::format("yes: {} may {}\n", a.args[0], describeRequest(*req));
+      for (const auto& g : grants) fmt::format_to(std::back_inserter(out), "  via {}\n", chain(g));
+    } else {
+      out = fmt::format("no: no binding in the input grants {} to {}\n", describeRequest(*req), a.args[0]);
+    }
+  }
+  (void)writeOutput("", out);
+  if (l.error) return l.error;
+  return yes ? kExitClean : kExitFindings;
+}
+
+void common(CLI::App* sub, RbacArgs& a) {
+  sub->add_option("--api-group", a.api_group, "API group of the resource (default: the resource's usual group, core otherwise)")
+      ->each([&a](const std::string&) { a.api_group_set = true; });
+  sub->add_option("--name", a.name, "Resource name (resourceNames)");
+  sub->add_option("-n,--namespace", a.ns, "Namespace of the request (default: cluster-wide)");
+  sub->add_option("--url", a.url, "A non-resource URL instead of a resource, e.g. /metrics");
+}
+
+}  // namespace
+
+Runner addRbacCommand(CLI::App& app) {
+  app.require_subcommand(1);
+  auto w = std::make_shared<RbacArgs>();
+  CLI::App* who = app.add_subcommand("who-can", "Every subject allowed to do something, with the chains that grant it");
+  who->add_option("args", w->args, "VERB RESOURCE[/SUBRESOURCE] [PATH...]")->required();
+  who->add_option("-f,--format", w->format, "text or json")->capture_default_str();
+  common(who, *w);
+  auto c = std::make_shared<RbacArgs>();
+  CLI::App* can = app.add_subcommand("can", "Can SUBJECT do it? yes (exit 0) or no (exit 1), with the reason");
+  can->add_option("args", c->args, "SUBJECT VERB RESOURCE[/SUBRESOURCE] [PATH...]")->required();
+  common(can, *c);
+  return [w, c, who, can] {
+    if (who->parsed()) return w->format == "text" || w->format == "json" ? runWhoCan(*w) : usage("--format must be text or json");
+    if (can->parsed()) return runCan(*c);
+    return kExitUsage;
+  };
+}
+
+}  // namespace kh

@@ -1,0 +1,119 @@
+// RBAC: the scenario files of tests/rbac (each `# expect:` line a question and the authorizer's
+// answer), and the rbac CLI (who-can text and JSON, can exit codes, errors).
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <re2/re2.h>
+
+#include <filesystem>
+
+#include "base/strings.h"
+#include "rbac/rbac.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::test {
+namespace {
+
+class RbacScenario : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RbacScenario, AnswersMatch) {
+  std::string text = readFile(GetParam());
+  auto file = loadText(text, GetParam());
+  ASSERT_FALSE(file->error) << file->error->describe();
+  std::vector<const Object*> objs;
+  for (const Object& o : file->objects) objs.push_back(&o);
+  rbac::Model m = rbac::buildModel(objs);
+  static const RE2 kExpect(R"(#[ \t]*expect:[ \t]*([^\n]*?)[ \t]*=>[ \t]*(yes|no))");
+  re2::StringPiece in(text);
+  std::string question, answer;
+  int n = 0;
+  while (RE2::FindAndConsume(&in, kExpect, &question, &answer)) {
+    ++n;
+    std::vector<std::string_view> words = splitTrimmed(question, ' ');
+    ASSERT_GE(words.size(), 3u) << question;
+    auto id = rbac::Identity::parse(words[0]);
+    ASSERT_TRUE(id) << question;
+    rbac::Request req;
+    req.verb = std::string(words[1]);
+    bool group_set = false;
+    for (size_t i = 2; i < words.size(); ++i) {
+      std::string_view w = words[i];
+      if (w.starts_with("ns=")) req.ns = std::string(w.substr(3));
+      else if (w.starts_with("name=")) req.name = std::string(w.substr(5));
+      else if (w.starts_with("group=")) req.api_group = std::string(w.substr(6)), group_set = true;
+      else if (w.starts_with("url=")) req.non_resource = true, req.path = std::string(w.substr(4));
+      else {
+        std::string res(w);
+        if (size_t s = res.find('/'); s != std::string::npos) {
+          req.subresource = res.substr(s + 1);
+          res = res.substr(0, s);
+        }
+        req.resource = res;
+      }
+    }
+    if (!group_set) req.api_group = std::string(rbac::defaultGroup(req.resource));
+    bool allowed = id->superuser() || !rbac::grantsFor(m, *id, req).empty();
+    EXPECT_EQ(allowed ? "yes" : "no", answer) << question;
+  }
+  EXPECT_GT(n, 0);
+}
+
+std::vector<std::string> scenarios() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(KH_SOURCE_DIR) + "/tests/rbac"))
+    if (e.path().extension() == ".yaml") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Rbac, RbacScenario, ::testing::ValuesIn(scenarios()), [](const auto& info) {
+  std::string n = std::filesystem::path(info.param).stem().string();
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+});
+
+TEST(Rbac, AggregationReplacesOwnRules) {
+  auto f = loadText(readFile(std::string(KH_SOURCE_DIR) + "/tests/rbac/rules-and-aggregation.yaml"));
+  std::vector<const Object*> objs;
+  for (const Object& o : f->objects) objs.push_back(&o);
+  rbac::Model m = rbac::buildModel(objs);
+  const rbac::Role* top = m.role(true, "", "top");
+  ASSERT_TRUE(top);
+  ASSERT_EQ(top->rules.size(), 3u);  // leaf's two via middle, then extra-events; not its own
+  EXPECT_EQ(top->rules[0].resources[0], "events");  // extra-events sorts before middle
+  EXPECT_EQ(top->rules[1].resources[0], "secrets");
+}
+
+TEST(RbacCli, WhoCanAndCan) {
+  std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/bindings-and-scope.yaml";
+  auto who = runCli("rbac who-can delete secrets -n dev " + f);
+  EXPECT_EQ(who.exit_code, 0) << who.err;
+  EXPECT_NE(who.out.find("who can delete secrets in namespace dev:\n  User alice\n    via ClusterRoleBinding alice-secrets -> ClusterRole secret-admin rule 0"),
+            std::string::npos) << who.out;
+  auto j = runCli("rbac who-can get pods -n dev --format json " + f);
+  rapidjson::Document d;
+  d.Parse(j.out.c_str());
+  ASSERT_FALSE(d.HasParseError());
+  EXPECT_STREQ(d["schema"].GetString(), "kubeharden/rbac-who-can/v1");
+  ASSERT_EQ(d["subjects"].Size(), 1u);
+  EXPECT_STREQ(d["subjects"][0]["kind"].GetString(), "ServiceAccount");
+  EXPECT_STREQ(d["subjects"][0]["namespace"].GetString(), "dev");
+  EXPECT_STREQ(d["subjects"][0]["via"][0]["role"]["kind"].GetString(), "ClusterRole");
+  EXPECT_EQ(d["subjects"][0]["via"][0]["rule"].GetUint(), 0u);
+  auto yes = runCli("rbac can sa:dev/ci get pods -n dev " + f);
+  EXPECT_EQ(yes.exit_code, 0);
+  EXPECT_NE(yes.out.find("yes: sa:dev/ci may get pods in namespace dev"), std::string::npos);
+  auto no = runCli("rbac can sa:dev/ci get pods -n prod " + f);
+  EXPECT_EQ(no.exit_code, 1);
+  EXPECT_NE(no.out.find("no: no binding"), std::string::npos);
+  auto url = runCli("rbac who-can get --url /healthz/ready " + std::string(KH_SOURCE_DIR) + "/tests/rbac/rules-and-aggregation.yaml");
+  EXPECT_NE(url.out.find("User u3"), std::string::npos) << url.out;
+  EXPECT_EQ(url.out.find("User u4"), std::string::npos) << "a RoleBinding never grants URLs";
+  EXPECT_EQ(runCli("rbac can bob get pods " + f).exit_code, 2);
+  EXPECT_EQ(runCli("rbac can sa:dev get pods " + f).exit_code, 2);
+  TempDir empty;  // the file is taken as the RESOURCE; the input defaults to "." (empty here)
+  EXPECT_EQ(runCli("rbac who-can get " + f, empty.path()).exit_code, 3);
+}
+
+}  // namespace
+}  // namespace kh::test
