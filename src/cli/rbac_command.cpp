@@ -1,12 +1,11 @@
 // `kubeharden rbac`: RBAC questions answered from manifests, as the API server's authorizer
 // would answer them. `who-can` lists every subject allowed, with the chains that grant it;
 // `can` answers yes or no for one subject (exit 0 / 1, like `kubectl auth can-i`).
+#include <fmt/format.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -61,7 +60,8 @@ Loaded load(const std::vector<std::string>& paths) {
 }
 
 // Builds the request from VERB and RESOURCE[/SUB] (or --url); returns the index of the first path.
-std::optional<rbac::Request> makeRequest(const RbacArgs& a, size_t first, size_t& paths_from, std::string& err) {
+std::optional<rbac::Request> makeRequest(const RbacArgs& a, size_t first, size_t& paths_from,
+                                         std::string& err) {
   rbac::Request req;
   if (a.args.size() <= first) {
     err = "missing VERB";
@@ -110,7 +110,8 @@ std::string describeRequest(const rbac::Request& r) {
 std::string chain(const rbac::Grant& g) {
   const rbac::Binding& b = *g.binding;
   return fmt::format("{} {}{} -> {} {}{} rule {}", b.cluster ? "ClusterRoleBinding" : "RoleBinding",
-                     b.cluster ? "" : std::string(b.ns) + "/", b.name, g.role->cluster ? "ClusterRole" : "Role",
+                     b.cluster ? "" : std::string(b.ns) + "/", b.name,
+                     g.role->cluster ? "ClusterRole" : "Role",
                      g.role->cluster ? "" : std::string(g.role->ns) + "/", g.role->name, g.rule);
 }
 
@@ -119,7 +120,8 @@ int runWhoCan(const RbacArgs& a) {
   size_t paths_from = 0;
   auto req = makeRequest(a, 0, paths_from, err);
   if (!req) return usage(err);
-  Loaded l = load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
+  Loaded l =
+      load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
   if (l.error && l.objects.empty()) return l.error;
   rbac::Model m = rbac::buildModel(l.objects);
   for (const std::string& w : m.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -132,7 +134,8 @@ int runWhoCan(const RbacArgs& a) {
     json::str(w, "request", describeRequest(*req));
     json::key(w, "subjects");
     w.StartArray();
-    auto ref = [&](std::string_view k, std::string_view kind, std::string_view ns, std::string_view name) {
+    auto ref = [&](std::string_view k, std::string_view kind, std::string_view ns,
+                   std::string_view name) {
       json::key(w, k);
       w.StartObject();
       json::str(w, "kind", kind);
@@ -149,7 +152,8 @@ int runWhoCan(const RbacArgs& a) {
       w.StartArray();
       for (const auto& g : s.via) {
         w.StartObject();
-        ref("binding", g.binding->cluster ? "ClusterRoleBinding" : "RoleBinding", g.binding->ns, g.binding->name);
+        ref("binding", g.binding->cluster ? "ClusterRoleBinding" : "RoleBinding", g.binding->ns,
+            g.binding->name);
         ref("role", g.role->cluster ? "ClusterRole" : "Role", g.role->ns, g.role->name);
         json::num(w, "rule", g.rule);
         w.EndObject();
@@ -182,18 +186,22 @@ int runWhoCan(const RbacArgs& a) {
 int runCan(const RbacArgs& a) {
   if (a.args.empty()) return usage("missing SUBJECT (user:NAME, group:NAME or sa:NAMESPACE/NAME)");
   auto id = rbac::Identity::parse(a.args[0]);
-  if (!id) return usage(fmt::format("'{}' is not a subject (user:NAME, group:NAME or sa:NAMESPACE/NAME)", a.args[0]));
+  if (!id)
+    return usage(fmt::format("'{}' is not a subject (user:NAME, group:NAME or sa:NAMESPACE/NAME)",
+                             a.args[0]));
   std::string err;
   size_t paths_from = 0;
   auto req = makeRequest(a, 1, paths_from, err);
   if (!req) return usage(err);
-  Loaded l = load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
+  Loaded l =
+      load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
   if (l.error && l.objects.empty()) return l.error;
   rbac::Model m = rbac::buildModel(l.objects);
   std::string out;
   bool yes = id->superuser();
   if (yes) {
-    out = fmt::format("yes: {} may {}: system:masters is not subject to RBAC\n", a.args[0], describeRequest(*req));
+    out = fmt::format("yes: {} may {}: system:masters is not subject to RBAC\n", a.args[0],
+                      describeRequest(*req));
   } else {
     auto grants = rbac::grantsFor(m, *id, *req);
     yes = !grants.empty();
@@ -201,7 +209,8 @@ int runCan(const RbacArgs& a) {
       out = fmt::format("yes: {} may {}\n", a.args[0], describeRequest(*req));
       for (const auto& g : grants) fmt::format_to(std::back_inserter(out), "  via {}\n", chain(g));
     } else {
-      out = fmt::format("no: no binding in the input grants {} to {}\n", describeRequest(*req), a.args[0]);
+      out = fmt::format("no: no binding in the input grants {} to {}\n", describeRequest(*req),
+                        a.args[0]);
     }
   }
   (void)writeOutput("", out);
@@ -210,7 +219,8 @@ int runCan(const RbacArgs& a) {
 }
 
 void common(CLI::App* sub, RbacArgs& a) {
-  sub->add_option("--api-group", a.api_group, "API group of the resource (default: the resource's usual group, core otherwise)")
+  sub->add_option("--api-group", a.api_group,
+                  "API group of the resource (default: the resource's usual group, core otherwise)")
       ->each([&a](const std::string&) { a.api_group_set = true; });
   sub->add_option("--name", a.name, "Resource name (resourceNames)");
   sub->add_option("-n,--namespace", a.ns, "Namespace of the request (default: cluster-wide)");
@@ -222,16 +232,20 @@ void common(CLI::App* sub, RbacArgs& a) {
 Runner addRbacCommand(CLI::App& app) {
   app.require_subcommand(1);
   auto w = std::make_shared<RbacArgs>();
-  CLI::App* who = app.add_subcommand("who-can", "Every subject allowed to do something, with the chains that grant it");
+  CLI::App* who = app.add_subcommand(
+      "who-can", "Every subject allowed to do something, with the chains that grant it");
   who->add_option("args", w->args, "VERB RESOURCE[/SUBRESOURCE] [PATH...]")->required();
   who->add_option("-f,--format", w->format, "text or json")->capture_default_str();
   common(who, *w);
   auto c = std::make_shared<RbacArgs>();
-  CLI::App* can = app.add_subcommand("can", "Can SUBJECT do it? yes (exit 0) or no (exit 1), with the reason");
+  CLI::App* can =
+      app.add_subcommand("can", "Can SUBJECT do it? yes (exit 0) or no (exit 1), with the reason");
   can->add_option("args", c->args, "SUBJECT VERB RESOURCE[/SUBRESOURCE] [PATH...]")->required();
   common(can, *c);
   return [w, c, who, can] {
-    if (who->parsed()) return w->format == "text" || w->format == "json" ? runWhoCan(*w) : usage("--format must be text or json");
+    if (who->parsed())
+      return w->format == "text" || w->format == "json" ? runWhoCan(*w)
+                                                        : usage("--format must be text or json");
     if (can->parsed()) return runCan(*c);
     return kExitUsage;
   };

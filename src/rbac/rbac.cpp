@@ -1,10 +1,10 @@
 #include "rbac/rbac.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
-
-#include <fmt/format.h>
 
 namespace kh::rbac {
 namespace {
@@ -30,17 +30,25 @@ bool sameRule(const Rule& a, const Rule& b) {
 
 std::string_view kindName(Subject::Kind k) {
   switch (k) {
-    case Subject::Kind::kUser: return "User";
-    case Subject::Kind::kGroup: return "Group";
-    case Subject::Kind::kServiceAccount: return "ServiceAccount";
+    case Subject::Kind::kUser:
+      return "User";
+    case Subject::Kind::kGroup:
+      return "Group";
+    case Subject::Kind::kServiceAccount:
+      return "ServiceAccount";
   }
   return "User";
 }
 
+namespace {
+std::string roleKey(bool cluster, std::string_view ns, std::string_view name) {
+  return cluster ? fmt::format("C\x1f{}", name) : fmt::format("R\x1f{}\x1f{}", ns, name);
+}
+}  // namespace
+
 const Role* Model::role(bool cluster, std::string_view ns, std::string_view name) const {
-  for (const Role& r : roles)
-    if (r.cluster == cluster && r.name == name && (cluster || r.ns == ns)) return &r;
-  return nullptr;
+  auto it = role_index.find(roleKey(cluster, ns, name));
+  return it == role_index.end() ? nullptr : &roles[it->second];
 }
 
 const Role* Model::roleOf(const Binding& b) const {
@@ -58,13 +66,15 @@ Model buildModel(const std::vector<const Object*>& objects) {
       Role r;
       r.object = o;
       r.cluster = kind == "ClusterRole";
-      r.ns = r.cluster ? std::string_view() : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);
+      r.ns = r.cluster ? std::string_view()
+                       : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);
       r.name = o->ref.name;
       r.labels = labelsOf(o->labels);
       const Node* rules = get(o->root, "rules");
       for (const Node* n : rules ? rules->seqItems() : std::span<const Node* const>()) {
-        r.rules.push_back({strings(get(n, "verbs")), strings(get(n, "apiGroups")), strings(get(n, "resources")),
-                           strings(get(n, "resourceNames")), strings(get(n, "nonResourceURLs"))});
+        r.rules.push_back({strings(get(n, "verbs")), strings(get(n, "apiGroups")),
+                           strings(get(n, "resources")), strings(get(n, "resourceNames")),
+                           strings(get(n, "nonResourceURLs"))});
       }
       if (const Node* agg = get(o->root, "aggregationRule"); r.cluster && agg) {
         r.aggregating = true;
@@ -78,7 +88,8 @@ Model buildModel(const std::vector<const Object*>& objects) {
       Binding b;
       b.object = o;
       b.cluster = kind == "ClusterRoleBinding";
-      b.ns = b.cluster ? std::string_view() : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);
+      b.ns = b.cluster ? std::string_view()
+                       : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);
       b.name = o->ref.name;
       const Node* ref = get(o->root, "roleRef");
       b.role_kind = getStr(ref, "kind");
@@ -87,27 +98,33 @@ Model buildModel(const std::vector<const Object*>& objects) {
       for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
         std::string_view k = getStr(s, "kind");
         Subject sub{Subject::Kind::kUser, getStr(s, "name"), getStr(s, "namespace")};
-        if (k == "Group") sub.kind = Subject::Kind::kGroup;
-        else if (k == "ServiceAccount") sub.kind = Subject::Kind::kServiceAccount;
+        if (k == "Group")
+          sub.kind = Subject::Kind::kGroup;
+        else if (k == "ServiceAccount")
+          sub.kind = Subject::Kind::kServiceAccount;
         else if (k != "User") {
           m.warnings.push_back(fmt::format("{} {}: unknown subject kind '{}'", kind, b.name, k));
           continue;
         }
         // A ServiceAccount subject without a namespace defaults to the RoleBinding's; in a
         // ClusterRoleBinding it stays empty and never matches.
-        if (sub.kind == Subject::Kind::kServiceAccount && sub.ns.empty() && !b.cluster) sub.ns = b.ns;
+        if (sub.kind == Subject::Kind::kServiceAccount && sub.ns.empty() && !b.cluster)
+          sub.ns = b.ns;
         b.subjects.push_back(sub);
       }
       m.bindings.push_back(std::move(b));
     }
   }
+  for (size_t i = 0; i < m.roles.size(); ++i)
+    m.role_index.emplace(roleKey(m.roles[i].cluster, m.roles[i].ns, m.roles[i].name), i);
   // Aggregation as the controller does it, to a fixpoint: an aggregating ClusterRole's rules are
   // the ordered, de-duplicated union of the rules of every other ClusterRole that one of its
   // selectors matches (taken in name order); its own rules are replaced.
   std::vector<size_t> order;
   for (size_t i = 0; i < m.roles.size(); ++i)
     if (m.roles[i].cluster) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return m.roles[a].name < m.roles[b].name; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return m.roles[a].name < m.roles[b].name; });
   for (size_t round = 0; round < order.size() + 1; ++round) {
     bool changed = false;
     for (size_t i : order) {
@@ -143,16 +160,20 @@ bool ruleAllows(const Rule& r, const Request& req) {
   if (req.non_resource) {
     for (std::string_view u : r.urls) {
       if (u == "*" || u == req.path) return true;
-      if (u.ends_with("*") && std::string_view(req.path).starts_with(u.substr(0, u.size() - 1))) return true;
+      if (u.ends_with("*") && std::string_view(req.path).starts_with(u.substr(0, u.size() - 1)))
+        return true;
     }
     return false;
   }
   if (!contains(r.api_groups, "*") && !contains(r.api_groups, req.api_group)) return false;
-  std::string combined = req.subresource.empty() ? req.resource : req.resource + "/" + req.subresource;
+  std::string combined =
+      req.subresource.empty() ? req.resource : req.resource + "/" + req.subresource;
   bool res = false;
   for (std::string_view x : r.resources) {
-    if (x == "*" || x == combined) res = true;
-    else if (!req.subresource.empty() && x.starts_with("*/") && x.substr(2) == req.subresource) res = true;
+    if (x == "*" || x == combined)
+      res = true;
+    else if (!req.subresource.empty() && x.starts_with("*/") && x.substr(2) == req.subresource)
+      res = true;
   }
   if (!res) return false;
   if (r.resource_names.empty()) return true;
@@ -163,8 +184,10 @@ std::optional<Identity> Identity::parse(std::string_view s) {
   Identity id;
   if (s.starts_with("user:") && s.size() > 5) {
     id.user = std::string(s.substr(5));
-    if (id.user == "system:anonymous") id.groups = {"system:unauthenticated"};
-    else id.groups = {"system:authenticated"};
+    if (id.user == "system:anonymous")
+      id.groups = {"system:unauthenticated"};
+    else
+      id.groups = {"system:authenticated"};
     return id;
   }
   if (s.starts_with("group:") && s.size() > 6) {
@@ -176,7 +199,8 @@ std::optional<Identity> Identity::parse(std::string_view s) {
   if (s.starts_with("sa:")) {
     std::string_view rest = s.substr(3);
     size_t slash = rest.find('/');
-    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) return std::nullopt;
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size())
+      return std::nullopt;
     std::string ns(rest.substr(0, slash)), name(rest.substr(slash + 1));
     id.user = fmt::format("system:serviceaccount:{}:{}", ns, name);
     id.groups = {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"};
@@ -191,7 +215,8 @@ bool Identity::superuser() const {
 
 bool appliesTo(const Binding& b, const Subject& s, const Identity& id) {
   switch (s.kind) {
-    case Subject::Kind::kUser: return s.name == id.user;
+    case Subject::Kind::kUser:
+      return s.name == id.user;
     case Subject::Kind::kGroup:
       return std::find(id.groups.begin(), id.groups.end(), s.name) != id.groups.end();
     case Subject::Kind::kServiceAccount:
@@ -232,7 +257,9 @@ std::vector<Grant> grantsFor(const Model& m, const Identity& id, const Request& 
 
 std::vector<WhoCan> whoCan(const Model& m, const Request& req) {
   std::vector<WhoCan> out;
-  auto key = [](const Subject& s) { return fmt::format("{}\x1f{}\x1f{}", kindName(s.kind), s.ns, s.name); };
+  auto key = [](const Subject& s) {
+    return fmt::format("{}\x1f{}\x1f{}", kindName(s.kind), s.ns, s.name);
+  };
   std::map<std::string, size_t> index;
   visitGrants(m, req, [&](const Binding& b, const Role& r, size_t i) {
     for (const Subject& s : b.subjects) {
@@ -251,21 +278,35 @@ std::vector<WhoCan> whoCan(const Model& m, const Request& req) {
 
 std::string_view defaultGroup(std::string_view resource) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 30> kGroups = {{
-      {"deployments", "apps"}, {"daemonsets", "apps"}, {"statefulsets", "apps"}, {"replicasets", "apps"},
-      {"controllerrevisions", "apps"}, {"jobs", "batch"}, {"cronjobs", "batch"},
-      {"roles", "rbac.authorization.k8s.io"}, {"rolebindings", "rbac.authorization.k8s.io"},
-      {"clusterroles", "rbac.authorization.k8s.io"}, {"clusterrolebindings", "rbac.authorization.k8s.io"},
-      {"networkpolicies", "networking.k8s.io"}, {"ingresses", "networking.k8s.io"},
-      {"ingressclasses", "networking.k8s.io"}, {"customresourcedefinitions", "apiextensions.k8s.io"},
+      {"deployments", "apps"},
+      {"daemonsets", "apps"},
+      {"statefulsets", "apps"},
+      {"replicasets", "apps"},
+      {"controllerrevisions", "apps"},
+      {"jobs", "batch"},
+      {"cronjobs", "batch"},
+      {"roles", "rbac.authorization.k8s.io"},
+      {"rolebindings", "rbac.authorization.k8s.io"},
+      {"clusterroles", "rbac.authorization.k8s.io"},
+      {"clusterrolebindings", "rbac.authorization.k8s.io"},
+      {"networkpolicies", "networking.k8s.io"},
+      {"ingresses", "networking.k8s.io"},
+      {"ingressclasses", "networking.k8s.io"},
+      {"customresourcedefinitions", "apiextensions.k8s.io"},
       {"validatingwebhookconfigurations", "admissionregistration.k8s.io"},
       {"mutatingwebhookconfigurations", "admissionregistration.k8s.io"},
       {"validatingadmissionpolicies", "admissionregistration.k8s.io"},
       {"validatingadmissionpolicybindings", "admissionregistration.k8s.io"},
-      {"certificatesigningrequests", "certificates.k8s.io"}, {"poddisruptionbudgets", "policy"},
-      {"storageclasses", "storage.k8s.io"}, {"volumeattachments", "storage.k8s.io"},
-      {"csidrivers", "storage.k8s.io"}, {"horizontalpodautoscalers", "autoscaling"},
-      {"leases", "coordination.k8s.io"}, {"priorityclasses", "scheduling.k8s.io"},
-      {"tokenreviews", "authentication.k8s.io"}, {"subjectaccessreviews", "authorization.k8s.io"},
+      {"certificatesigningrequests", "certificates.k8s.io"},
+      {"poddisruptionbudgets", "policy"},
+      {"storageclasses", "storage.k8s.io"},
+      {"volumeattachments", "storage.k8s.io"},
+      {"csidrivers", "storage.k8s.io"},
+      {"horizontalpodautoscalers", "autoscaling"},
+      {"leases", "coordination.k8s.io"},
+      {"priorityclasses", "scheduling.k8s.io"},
+      {"tokenreviews", "authentication.k8s.io"},
+      {"subjectaccessreviews", "authorization.k8s.io"},
       {"signers", "certificates.k8s.io"},
   }};
   for (const auto& [r, g] : kGroups)

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "model/label_selector.h"
@@ -25,8 +26,8 @@ struct Role {
   bool cluster = false;  // ClusterRole
   std::string_view ns, name;
   Labels labels;
-  std::vector<Rule> rules;                  // after aggregation for aggregating ClusterRoles
-  std::vector<LabelSelector> aggregation;   // clusterRoleSelectors; empty: not aggregating
+  std::vector<Rule> rules;                 // after aggregation for aggregating ClusterRoles
+  std::vector<LabelSelector> aggregation;  // clusterRoleSelectors; empty: not aggregating
   bool aggregating = false;
 };
 
@@ -49,6 +50,7 @@ struct Model {
   std::vector<Role> roles;
   std::vector<Binding> bindings;
   std::vector<std::string> warnings;
+  std::unordered_map<std::string, size_t> role_index;  // "C\x1fname" or "R\x1fns\x1fname"
   const Role* role(bool cluster, std::string_view ns, std::string_view name) const;
   const Role* roleOf(const Binding& b) const;  // nullptr when the roleRef names nothing
 };

@@ -1,5 +1,7 @@
 // RBAC: the scenario files of tests/rbac (each `# expect:` line a question and the authorizer's
 // answer), and the rbac CLI (who-can text and JSON, can exit codes, errors).
+#include "rbac/rbac.h"
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <re2/re2.h>
@@ -7,7 +9,6 @@
 #include <filesystem>
 
 #include "base/strings.h"
-#include "rbac/rbac.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -37,10 +38,14 @@ TEST_P(RbacScenario, AnswersMatch) {
     bool group_set = false;
     for (size_t i = 2; i < words.size(); ++i) {
       std::string_view w = words[i];
-      if (w.starts_with("ns=")) req.ns = std::string(w.substr(3));
-      else if (w.starts_with("name=")) req.name = std::string(w.substr(5));
-      else if (w.starts_with("group=")) req.api_group = std::string(w.substr(6)), group_set = true;
-      else if (w.starts_with("url=")) req.non_resource = true, req.path = std::string(w.substr(4));
+      if (w.starts_with("ns="))
+        req.ns = std::string(w.substr(3));
+      else if (w.starts_with("name="))
+        req.name = std::string(w.substr(5));
+      else if (w.starts_with("group="))
+        req.api_group = std::string(w.substr(6)), group_set = true;
+      else if (w.starts_with("url="))
+        req.non_resource = true, req.path = std::string(w.substr(4));
       else {
         std::string res(w);
         if (size_t s = res.find('/'); s != std::string::npos) {
@@ -59,21 +64,24 @@ TEST_P(RbacScenario, AnswersMatch) {
 
 std::vector<std::string> scenarios() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(KH_SOURCE_DIR) + "/tests/rbac"))
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(KH_SOURCE_DIR) + "/tests/rbac"))
     if (e.path().extension() == ".yaml") out.push_back(e.path().string());
   std::sort(out.begin(), out.end());
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Rbac, RbacScenario, ::testing::ValuesIn(scenarios()), [](const auto& info) {
-  std::string n = std::filesystem::path(info.param).stem().string();
-  for (char& c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return n;
-});
+INSTANTIATE_TEST_SUITE_P(Rbac, RbacScenario, ::testing::ValuesIn(scenarios()),
+                         [](const auto& info) {
+                           std::string n = std::filesystem::path(info.param).stem().string();
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
 
 TEST(Rbac, AggregationReplacesOwnRules) {
-  auto f = loadText(readFile(std::string(KH_SOURCE_DIR) + "/tests/rbac/rules-and-aggregation.yaml"));
+  auto f =
+      loadText(readFile(std::string(KH_SOURCE_DIR) + "/tests/rbac/rules-and-aggregation.yaml"));
   std::vector<const Object*> objs;
   for (const Object& o : f->objects) objs.push_back(&o);
   rbac::Model m = rbac::buildModel(objs);
@@ -88,8 +96,10 @@ TEST(RbacCli, WhoCanAndCan) {
   std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/bindings-and-scope.yaml";
   auto who = runCli("rbac who-can delete secrets -n dev " + f);
   EXPECT_EQ(who.exit_code, 0) << who.err;
-  EXPECT_NE(who.out.find("who can delete secrets in namespace dev:\n  User alice\n    via ClusterRoleBinding alice-secrets -> ClusterRole secret-admin rule 0"),
-            std::string::npos) << who.out;
+  EXPECT_NE(who.out.find("who can delete secrets in namespace dev:\n  User alice\n    via "
+                         "ClusterRoleBinding alice-secrets -> ClusterRole secret-admin rule 0"),
+            std::string::npos)
+      << who.out;
   auto j = runCli("rbac who-can get pods -n dev --format json " + f);
   rapidjson::Document d;
   d.Parse(j.out.c_str());
@@ -106,7 +116,8 @@ TEST(RbacCli, WhoCanAndCan) {
   auto no = runCli("rbac can sa:dev/ci get pods -n prod " + f);
   EXPECT_EQ(no.exit_code, 1);
   EXPECT_NE(no.out.find("no: no binding"), std::string::npos);
-  auto url = runCli("rbac who-can get --url /healthz/ready " + std::string(KH_SOURCE_DIR) + "/tests/rbac/rules-and-aggregation.yaml");
+  auto url = runCli("rbac who-can get --url /healthz/ready " + std::string(KH_SOURCE_DIR) +
+                    "/tests/rbac/rules-and-aggregation.yaml");
   EXPECT_NE(url.out.find("User u3"), std::string::npos) << url.out;
   EXPECT_EQ(url.out.find("User u4"), std::string::npos) << "a RoleBinding never grants URLs";
   EXPECT_EQ(runCli("rbac can bob get pods " + f).exit_code, 2);
