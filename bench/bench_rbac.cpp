@@ -2,7 +2,6 @@
 // some aggregating) and 100,000 bindings, generated deterministically. Times loading (parse and
 // index) and a who-can query, one thread.
 #include <benchmark/benchmark.h>
-
 #include <fmt/format.h>
 
 #include "load/loader.h"
@@ -20,39 +19,49 @@ std::string generateRbac() {
   for (int c = 0; c < 10000; ++c) {
     const char* group = c % 6 == 4 ? "apps" : c % 6 == 5 ? "batch" : "";
     fmt::format_to(std::back_inserter(y),
-                   "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: cr{}, labels: {{agg: g{}}}}}\n"
+                   "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: "
+                   "{{name: cr{}, labels: {{agg: g{}}}}}\n"
                    "rules:\n- {{apiGroups: [\"{}\"], resources: [{}], verbs: [{}, {}]}}\n",
                    c, c % 50, group, resources[c % 6], verbs[c % 6], verbs[(c + 1) % 6]);
   }
   for (int a = 0; a < 50; ++a)
-    fmt::format_to(std::back_inserter(y),
-                   "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: agg{}}}\n"
-                   "aggregationRule: {{clusterRoleSelectors: [{{matchLabels: {{agg: g{}}}}}]}}\nrules: []\n",
-                   a, a);
+    fmt::format_to(
+        std::back_inserter(y),
+        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: "
+        "agg{}}}\n"
+        "aggregationRule: {{clusterRoleSelectors: [{{matchLabels: {{agg: g{}}}}}]}}\nrules: []\n",
+        a, a);
   for (int r = 0; r < 40000; ++r) {
     int ns = r % 10000;
-    fmt::format_to(std::back_inserter(y),
-                   "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: r{}, namespace: ns{}}}\n"
-                   "rules:\n- {{apiGroups: [\"\"], resources: [{}], verbs: [{}], resourceNames: [n{}]}}\n",
-                   r, ns, resources[r % 4], verbs[r % 6], r % 7);
+    fmt::format_to(
+        std::back_inserter(y),
+        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: r{}, "
+        "namespace: ns{}}}\n"
+        "rules:\n- {{apiGroups: [\"\"], resources: [{}], verbs: [{}], resourceNames: [n{}]}}\n",
+        r, ns, resources[r % 4], verbs[r % 6], r % 7);
   }
   for (int b = 0; b < 100000; ++b) {
     int ns = b % 10000;
     if (b % 4 == 0)
-      fmt::format_to(std::back_inserter(y),
-                     "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: rb{}, namespace: ns{}}}\n"
-                     "roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agg{}}}\n"
-                     "subjects: [{{kind: ServiceAccount, name: sa{}}}]\n",
-                     b, ns, b % 50, b % 13);
+      fmt::format_to(
+          std::back_inserter(y),
+          "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: "
+          "rb{}, namespace: ns{}}}\n"
+          "roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agg{}}}\n"
+          "subjects: [{{kind: ServiceAccount, name: sa{}}}]\n",
+          b, ns, b % 50, b % 13);
     else if (b % 4 == 1)
-      fmt::format_to(std::back_inserter(y),
-                     "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: crb{}}}\n"
-                     "roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr{}}}\n"
-                     "subjects: [{{kind: User, name: user{}}}, {{kind: Group, name: team{}}}]\n",
-                     b, b % 10000, b % 997, b % 31);
+      fmt::format_to(
+          std::back_inserter(y),
+          "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: "
+          "{{name: crb{}}}\n"
+          "roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr{}}}\n"
+          "subjects: [{{kind: User, name: user{}}}, {{kind: Group, name: team{}}}]\n",
+          b, b % 10000, b % 997, b % 31);
     else
       fmt::format_to(std::back_inserter(y),
-                     "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: rb{}, namespace: ns{}}}\n"
+                     "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: "
+                     "{{name: rb{}, namespace: ns{}}}\n"
                      "roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: r{}}}\n"
                      "subjects: [{{kind: ServiceAccount, name: sa{}, namespace: ns{}}}]\n",
                      b, ns, (b / 4) % 40000, b % 17, ns);

@@ -218,6 +218,33 @@ int runCan(const RbacArgs& a) {
   return yes ? kExitClean : kExitFindings;
 }
 
+int runPermissions(const RbacArgs& a) {
+  if (a.args.empty()) return usage("missing SUBJECT (user:NAME, group:NAME or sa:NAMESPACE/NAME)");
+  auto id = rbac::Identity::parse(a.args[0]);
+  if (!id)
+    return usage(fmt::format("'{}' is not a subject (user:NAME, group:NAME or sa:NAMESPACE/NAME)",
+                             a.args[0]));
+  Loaded l = load(std::vector<std::string>(a.args.begin() + 1, a.args.end()));
+  if (l.error && l.objects.empty()) return l.error;
+  rbac::Model m = rbac::buildModel(l.objects);
+  auto p = rbac::permissionsOf(m, *id, a.ns);
+  std::string out;
+  if (id->superuser())
+    out += "superuser: system:masters is allowed everything, with or without the rules below\n";
+  auto section = [&](std::string_view title, const std::vector<rbac::Permissions::Entry>& entries) {
+    fmt::format_to(std::back_inserter(out), "{}:\n", title);
+    if (entries.empty()) out += "  (nothing)\n";
+    for (const auto& e : entries)
+      fmt::format_to(
+          std::back_inserter(out), "  {}    [via {}]\n", rbac::describeRule(*e.rule),
+          chain({e.binding, e.role, static_cast<size_t>(e.rule - e.role->rules.data())}));
+  };
+  section("cluster-wide", p.cluster);
+  for (const auto& [ns, entries] : p.namespaced) section(fmt::format("namespace {}", ns), entries);
+  (void)writeOutput("", out);
+  return l.error;
+}
+
 void common(CLI::App* sub, RbacArgs& a) {
   sub->add_option("--api-group", a.api_group,
                   "API group of the resource (default: the resource's usual group, core otherwise)")
@@ -242,11 +269,17 @@ Runner addRbacCommand(CLI::App& app) {
       app.add_subcommand("can", "Can SUBJECT do it? yes (exit 0) or no (exit 1), with the reason");
   can->add_option("args", c->args, "SUBJECT VERB RESOURCE[/SUBRESOURCE] [PATH...]")->required();
   common(can, *c);
-  return [w, c, who, can] {
+  auto p = std::make_shared<RbacArgs>();
+  CLI::App* perms = app.add_subcommand(
+      "permissions", "A subject's effective rules, cluster-wide and per namespace");
+  perms->add_option("args", p->args, "SUBJECT [PATH...]")->required();
+  perms->add_option("-n,--namespace", p->ns, "Only this namespace (and cluster-wide)");
+  return [w, c, p, who, can, perms] {
     if (who->parsed())
       return w->format == "text" || w->format == "json" ? runWhoCan(*w)
                                                         : usage("--format must be text or json");
     if (can->parsed()) return runCan(*c);
+    if (perms->parsed()) return runPermissions(*p);
     return kExitUsage;
   };
 }

@@ -276,6 +276,44 @@ std::vector<WhoCan> whoCan(const Model& m, const Request& req) {
   return out;
 }
 
+Permissions permissionsOf(const Model& m, const Identity& id, std::string_view ns) {
+  Permissions p;
+  auto add = [](std::vector<Permissions::Entry>& list, const Permissions::Entry& e) {
+    for (const auto& have : list)
+      if (sameRule(*have.rule, *e.rule)) return;
+    list.push_back(e);
+  };
+  for (const Binding& b : m.bindings) {
+    if (!b.cluster && !ns.empty() && b.ns != ns) continue;
+    bool applies = false;
+    for (const Subject& s : b.subjects) applies = applies || appliesTo(b, s, id);
+    if (!applies) continue;
+    const Role* role = m.roleOf(b);
+    if (!role) continue;
+    for (const Rule& r : role->rules)
+      add(b.cluster ? p.cluster : p.namespaced[b.ns], {&r, &b, role});
+  }
+  return p;
+}
+
+std::string describeRule(const Rule& r) {
+  auto join = [](const std::vector<std::string_view>& v) {
+    std::string out;
+    for (std::string_view s : v) {
+      if (!out.empty()) out += ", ";
+      out += s.empty() ? std::string_view("\"\"") : s;
+    }
+    return out;
+  };
+  if (!r.urls.empty()) return fmt::format("{} on URLs {}", join(r.verbs), join(r.urls));
+  std::vector<std::string_view> groups;
+  for (std::string_view g : r.api_groups)
+    groups.push_back(g.empty() ? std::string_view("core") : g);
+  std::string out = fmt::format("{} on {} ({})", join(r.verbs), join(r.resources), join(groups));
+  if (!r.resource_names.empty()) out += " named " + join(r.resource_names);
+  return out;
+}
+
 std::string_view defaultGroup(std::string_view resource) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 30> kGroups = {{
       {"deployments", "apps"},

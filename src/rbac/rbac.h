@@ -6,6 +6,7 @@
 // system:masters superuser. Facts: ../shared/reference/rbac.md; docs/rbac.md. No I/O.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +100,20 @@ struct WhoCan {
   std::vector<Grant> via;
 };
 std::vector<WhoCan> whoCan(const Model& m, const Request& req);
+
+// A subject's effective rules: cluster-wide (from ClusterRoleBindings) and per namespace (from
+// RoleBindings), de-duplicated, in binding order. `ns` limits the namespaces (empty: all).
+struct Permissions {
+  struct Entry {
+    const Rule* rule;
+    const Binding* binding;
+    const Role* role;
+  };
+  std::vector<Entry> cluster;
+  std::map<std::string_view, std::vector<Entry>> namespaced;
+};
+Permissions permissionsOf(const Model& m, const Identity& id, std::string_view ns = {});
+std::string describeRule(const Rule& r);  // "get, list on pods, pods/log (core) named a, b"
 
 // Group for a well-known resource when the user gives none (deployments -> apps, ...).
 std::string_view defaultGroup(std::string_view resource);

@@ -126,5 +126,21 @@ TEST(RbacCli, WhoCanAndCan) {
   EXPECT_EQ(runCli("rbac who-can get " + f, empty.path()).exit_code, 3);
 }
 
+TEST(RbacCli, Permissions) {
+  std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/rules-and-aggregation.yaml";
+  auto r = runCli("rbac permissions user:agg " + f);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cluster-wide:\n  (nothing)\nnamespace a:\n  watch on events (core)    [via "
+                       "RoleBinding a/agg -> ClusterRole top rule 0]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("get on secrets (core)"), std::string::npos);
+  auto u3 = runCli("rbac permissions user:u3 " + f);
+  EXPECT_NE(u3.out.find("cluster-wide:\n  get on URLs /metrics, /healthz/*"), std::string::npos)
+      << u3.out;
+  auto masters = runCli("rbac permissions group:system:masters " + f);
+  EXPECT_NE(masters.out.find("superuser"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kh::test
