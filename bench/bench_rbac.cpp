@@ -6,6 +6,7 @@
 
 #include "load/loader.h"
 #include "rbac/rbac.h"
+#include "rbac/risks.h"
 
 namespace {
 
@@ -119,5 +120,23 @@ void BM_RbacWhoCan(benchmark::State& state) {
   state.counters["subjects"] = static_cast<double>(subjects);
 }
 BENCHMARK(BM_RbacWhoCan)->Unit(benchmark::kMillisecond);
+
+void BM_RbacRisks(benchmark::State& state) {
+  SourceFile f;
+  f.path = "rbac.yaml";
+  f.buffer = text();
+  parseSource(LoadOptions{}, f);
+  std::vector<const Object*> objs;
+  for (const Object& o : f.objects) objs.push_back(&o);
+  const rbac::Model m = rbac::buildModel(objs);
+  size_t risks = 0;
+  for (auto _ : state) {
+    auto r = rbac::analyzeRisks(m);
+    risks = r.size();
+    benchmark::DoNotOptimize(r.data());
+  }
+  state.counters["risks"] = static_cast<double>(risks);
+}
+BENCHMARK(BM_RbacRisks)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "cli/output.h"
 #include "load/loader.h"
 #include "rbac/rbac.h"
+#include "rbac/risks.h"
 #include "report/json_writer.h"
 
 namespace kh {
@@ -21,6 +22,7 @@ struct RbacArgs {
   std::string api_group;
   bool api_group_set = false;
   std::string name, ns, url, format = "text";
+  std::string fail_on = "high";
 };
 
 int usage(const std::string& msg) {
@@ -109,6 +111,10 @@ std::string describeRequest(const rbac::Request& r) {
 
 std::string chain(const rbac::Grant& g) {
   const rbac::Binding& b = *g.binding;
+  if (!g.role)
+    return fmt::format("{} {}{} -> {} {} (not in the input)",
+                       b.cluster ? "ClusterRoleBinding" : "RoleBinding",
+                       b.cluster ? "" : std::string(b.ns) + "/", b.name, b.role_kind, b.role_name);
   return fmt::format("{} {}{} -> {} {}{} rule {}", b.cluster ? "ClusterRoleBinding" : "RoleBinding",
                      b.cluster ? "" : std::string(b.ns) + "/", b.name,
                      g.role->cluster ? "ClusterRole" : "Role",
@@ -245,6 +251,64 @@ int runPermissions(const RbacArgs& a) {
   return l.error;
 }
 
+int severityRank(std::string_view s) {
+  return s == "critical" ? 4 : s == "high" ? 3 : s == "medium" ? 2 : s == "low" ? 1 : 0;
+}
+
+int runRisks(const RbacArgs& a) {
+  int fail_rank = a.fail_on == "none" ? 99 : severityRank(a.fail_on);
+  if (fail_rank == 0) return usage(fmt::format("--fail-on: unknown severity '{}'", a.fail_on));
+  Loaded l = load(a.args);
+  if (l.error && l.objects.empty()) return l.error;
+  rbac::Model m = rbac::buildModel(l.objects);
+  auto risks = rbac::analyzeRisks(m);
+  std::stable_sort(risks.begin(), risks.end(), [](const rbac::Risk& x, const rbac::Risk& y) {
+    return severityRank(x.severity) > severityRank(y.severity);
+  });
+  bool failing = false;
+  for (const auto& r : risks) failing |= severityRank(r.severity) >= fail_rank;
+  if (a.format == "json") {
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    json::str(w, "schema", "kubeharden/rbac-risks/v1");
+    json::key(w, "risks");
+    w.StartArray();
+    for (const auto& r : risks) {
+      w.StartObject();
+      json::str(w, "id", r.id);
+      json::str(w, "title", r.title);
+      json::str(w, "severity", r.severity);
+      json::key(w, "subject");
+      w.StartObject();
+      json::str(w, "kind", rbac::kindName(r.subject.kind));
+      json::str(w, "namespace", r.subject.ns);
+      json::str(w, "name", r.subject.name);
+      w.EndObject();
+      json::str(w, "scope", r.scope);
+      json::str(w, "message", r.message);
+      json::key(w, "via");
+      w.StartArray();
+      for (const auto& g : r.via) w.String(chain(g).c_str());
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    (void)writeOutput("", std::string(buf.GetString(), buf.GetSize()) + "\n");
+  } else {
+    std::string out;
+    for (const auto& r : risks) {
+      fmt::format_to(std::back_inserter(out), "{} {}: {}\n", r.severity, r.id, r.message);
+      for (const auto& g : r.via) fmt::format_to(std::back_inserter(out), "    via {}\n", chain(g));
+    }
+    fmt::format_to(std::back_inserter(out), "{} risks\n", risks.size());
+    (void)writeOutput("", out);
+  }
+  if (l.error) return l.error;
+  return failing ? kExitFindings : kExitClean;
+}
+
 void common(CLI::App* sub, RbacArgs& a) {
   sub->add_option("--api-group", a.api_group,
                   "API group of the resource (default: the resource's usual group, core otherwise)")
@@ -274,12 +338,21 @@ Runner addRbacCommand(CLI::App& app) {
       "permissions", "A subject's effective rules, cluster-wide and per namespace");
   perms->add_option("args", p->args, "SUBJECT [PATH...]")->required();
   perms->add_option("-n,--namespace", p->ns, "Only this namespace (and cluster-wide)");
-  return [w, c, p, who, can, perms] {
+  auto k = std::make_shared<RbacArgs>();
+  CLI::App* risks = app.add_subcommand(
+      "risks", "Risky permissions of every subject, with the chains that grant them");
+  risks->add_option("paths", k->args, "Files, directories or - for stdin")->type_name("PATH...");
+  risks->add_option("-f,--format", k->format, "text or json")->capture_default_str();
+  risks
+      ->add_option("--fail-on", k->fail_on, "Exit 1 at or above: critical, high, medium, low, none")
+      ->capture_default_str();
+  return [w, c, p, k, who, can, perms, risks] {
     if (who->parsed())
       return w->format == "text" || w->format == "json" ? runWhoCan(*w)
                                                         : usage("--format must be text or json");
     if (can->parsed()) return runCan(*c);
     if (perms->parsed()) return runPermissions(*p);
+    if (risks->parsed()) return runRisks(*k);
     return kExitUsage;
   };
 }

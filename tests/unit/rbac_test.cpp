@@ -2,13 +2,16 @@
 // answer), and the rbac CLI (who-can text and JSON, can exit codes, errors).
 #include "rbac/rbac.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <re2/re2.h>
 
 #include <filesystem>
+#include <set>
 
 #include "base/strings.h"
+#include "rbac/risks.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -140,6 +143,56 @@ TEST(RbacCli, Permissions) {
       << u3.out;
   auto masters = runCli("rbac permissions group:system:masters " + f);
   EXPECT_NE(masters.out.find("superuser"), std::string::npos);
+}
+
+TEST(RbacRisks, JudgedOnEffectivePermissions) {
+  auto f = loadText(readFile(std::string(KH_SOURCE_DIR) + "/tests/rbac/risks/catalogue.yaml"));
+  std::vector<const Object*> objs;
+  for (const Object& o : f->objects) objs.push_back(&o);
+  rbac::Model m = rbac::buildModel(objs);
+  std::set<std::string> got;
+  for (const rbac::Risk& r : rbac::analyzeRisks(m))
+    got.insert(fmt::format("{} {}:{}/{} {}", r.id, rbac::kindName(r.subject.kind), r.subject.ns,
+                           r.subject.name, r.scope));
+  std::set<std::string> want = {
+      "csr-approve ServiceAccount:ops/pki cluster-wide",  // two permissions, two roles
+      "workload-create ServiceAccount:app/deployer namespace app",
+      "nodes-proxy ServiceAccount:mon/prometheus cluster-wide",
+      "nodes-proxy Group:/system:unauthenticated cluster-wide",
+      "nodes-proxy Group:/system:authenticated cluster-wide",
+      "anonymous-binding Group:/system:unauthenticated cluster-wide",
+      "authenticated-binding Group:/system:authenticated cluster-wide",
+  };
+  // `*` through a RoleBinding is full control of that namespace and every namespaced risk, but
+  // nothing cluster-scoped (nodes/proxy, CSRs, webhook configurations, PersistentVolumes).
+  for (const char* id : {"namespace-admin", "impersonate", "escalate-or-bind", "secrets-read",
+                         "pods-exec", "rbac-write", "workload-create", "token-create",
+                         "ephemeral-containers", "services-status-write"})
+    want.insert(fmt::format("{} Group:/team-leads namespace team", id));
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got.count("secrets-read ServiceAccount:app/deployer namespace app"), 0u)
+      << "a resourceNames-limited get is not a secret reader";
+}
+
+TEST(RbacCli, Risks) {
+  auto r = runCli("rbac risks " + std::string(KH_SOURCE_DIR) + "/tests/rbac/risks/catalogue.yaml");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("critical ", 0), 0u) << "sorted by severity:\n" << r.out;
+  EXPECT_NE(r.out.find("high csr-approve: ServiceAccount ops/pki can issue client certificates"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("via ClusterRoleBinding pki-approve -> ClusterRole csr-approver rule 0"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("via ClusterRoleBinding pki-create -> ClusterRole csr-creator rule 0"),
+            std::string::npos);
+  auto j = runCli("rbac risks --format json --fail-on none " + std::string(KH_SOURCE_DIR) +
+                  "/tests/rbac/risks/catalogue.yaml");
+  EXPECT_EQ(j.exit_code, 0);
+  rapidjson::Document d;
+  d.Parse(j.out.c_str());
+  ASSERT_FALSE(d.HasParseError());
+  EXPECT_STREQ(d["schema"].GetString(), "kubeharden/rbac-risks/v1");
+  EXPECT_GT(d["risks"].Size(), 10u);
 }
 
 }  // namespace
