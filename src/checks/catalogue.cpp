@@ -4,6 +4,7 @@
 #include "checks/network/network_checks.h"
 #include "checks/pod/pod_checks.h"
 #include "checks/pss/pss_checks.h"
+#include "checks/rbac/rbac_checks.h"
 #include "checks/registry.h"
 #include "checks/secrets/secrets_checks.h"
 
@@ -15,6 +16,7 @@ std::vector<std::unique_ptr<Check>> makeCatalogue() {
   addNetworkChecks(out);
   addPodChecks(out);
   addPssChecks(out);
+  addRbacChecks(out);
   addSecretsChecks(out);
   return out;
 }

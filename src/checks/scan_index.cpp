@@ -45,3 +45,24 @@ const std::vector<netpol::LintFinding>& ScanIndex::netpolLints() const {
 }
 
 }  // namespace kh
+
+namespace kh {
+
+void ScanIndex::buildRbac() const {
+  std::call_once(rbac_->once, [this] {
+    rbac_->model = std::make_unique<rbac::Model>(rbac::buildModel(all_));
+    rbac_->risks = rbac::analyzeRisks(*rbac_->model);
+  });
+}
+
+const rbac::Model& ScanIndex::rbacModel() const {
+  buildRbac();
+  return *rbac_->model;
+}
+
+const std::vector<rbac::Risk>& ScanIndex::rbacRisks() const {
+  buildRbac();
+  return rbac_->risks;
+}
+
+}  // namespace kh

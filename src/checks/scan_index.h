@@ -13,6 +13,7 @@
 
 #include "model/object.h"
 #include "netpol/lint.h"
+#include "rbac/risks.h"
 
 namespace kh {
 
@@ -26,6 +27,9 @@ class ScanIndex {
   bool isBoundServiceAccount(std::string_view ns, std::string_view name) const;
   // The NetworkPolicy lints of the whole scan, computed once on first use (thread-safe).
   const std::vector<netpol::LintFinding>& netpolLints() const;
+  // The RBAC model and its risks for the whole scan, computed once on first use (thread-safe).
+  const rbac::Model& rbacModel() const;
+  const std::vector<rbac::Risk>& rbacRisks() const;
 
  private:
   static std::string key(std::string_view kind, std::string_view ns, std::string_view name);
@@ -38,6 +42,13 @@ class ScanIndex {
     std::vector<netpol::LintFinding> lints;
   };
   mutable std::unique_ptr<NetpolCache> netpol_ = std::make_unique<NetpolCache>();
+  struct RbacCache {
+    std::once_flag once;
+    std::unique_ptr<rbac::Model> model;
+    std::vector<rbac::Risk> risks;
+  };
+  mutable std::unique_ptr<RbacCache> rbac_ = std::make_unique<RbacCache>();
+  void buildRbac() const;
 };
 
 }  // namespace kh

@@ -1,10 +1,10 @@
 #include "rbac/risks.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace kh::rbac {
 namespace {
@@ -15,9 +15,16 @@ struct Probe {
 
 // Resources a RoleBinding can never grant (they have no namespace).
 bool clusterScoped(std::string_view resource) {
-  static constexpr std::string_view kCluster[] = {
-      "nodes", "persistentvolumes", "certificatesigningrequests", "mutatingwebhookconfigurations",
-      "validatingwebhookconfigurations", "clusterroles", "clusterrolebindings", "users", "groups", "*"};
+  static constexpr std::string_view kCluster[] = {"nodes",
+                                                  "persistentvolumes",
+                                                  "certificatesigningrequests",
+                                                  "mutatingwebhookconfigurations",
+                                                  "validatingwebhookconfigurations",
+                                                  "clusterroles",
+                                                  "clusterrolebindings",
+                                                  "users",
+                                                  "groups",
+                                                  "*"};
   for (std::string_view c : kCluster)
     if (c == resource) return true;
   return false;
@@ -32,16 +39,29 @@ struct RiskDef {
 
 const std::vector<RiskDef>& catalogue() {
   static const std::vector<RiskDef> defs = {
-      {"cluster-admin", "Full control (every verb on every resource)", "critical",
-       {{{"*", "*", "*", ""}}}, "can do anything the API allows in this scope"},
-      {"impersonate", "Impersonation of users, groups or service accounts", "critical",
-       {{{"impersonate", "", "users", ""}, {"impersonate", "", "groups", ""}, {"impersonate", "", "serviceaccounts", ""}}},
+      {"cluster-admin",
+       "Full control (every verb on every resource)",
+       "critical",
+       {{{"*", "*", "*", ""}}},
+       "can do anything the API allows in this scope"},
+      {"impersonate",
+       "Impersonation of users, groups or service accounts",
+       "critical",
+       {{{"impersonate", "", "users", ""},
+         {"impersonate", "", "groups", ""},
+         {"impersonate", "", "serviceaccounts", ""}}},
        "can act as another identity, e.g. the group system:masters"},
-      {"escalate-or-bind", "Role escalation or binding without holding the permissions", "critical",
-       {{{"escalate", "rbac.authorization.k8s.io", "roles", ""}, {"escalate", "rbac.authorization.k8s.io", "clusterroles", ""},
-         {"bind", "rbac.authorization.k8s.io", "roles", ""}, {"bind", "rbac.authorization.k8s.io", "clusterroles", ""}}},
+      {"escalate-or-bind",
+       "Role escalation or binding without holding the permissions",
+       "critical",
+       {{{"escalate", "rbac.authorization.k8s.io", "roles", ""},
+         {"escalate", "rbac.authorization.k8s.io", "clusterroles", ""},
+         {"bind", "rbac.authorization.k8s.io", "roles", ""},
+         {"bind", "rbac.authorization.k8s.io", "clusterroles", ""}}},
        "can write or bind roles with permissions it does not hold"},
-      {"webhook-config-write", "Write access to admission webhook configurations", "critical",
+      {"webhook-config-write",
+       "Write access to admission webhook configurations",
+       "critical",
        {{{"create", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", ""},
          {"update", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", ""},
          {"patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", ""},
@@ -49,36 +69,69 @@ const std::vector<RiskDef>& catalogue() {
          {"update", "admissionregistration.k8s.io", "validatingwebhookconfigurations", ""},
          {"patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations", ""}}},
        "can read or rewrite every object the API server admits"},
-      {"nodes-proxy", "Kubelet API through nodes/proxy", "high",
+      {"nodes-proxy",
+       "Kubelet API through nodes/proxy",
+       "high",
        {{{"get", "", "nodes", "proxy"}, {"create", "", "nodes", "proxy"}}},
        "can run commands in any pod on a node, bypassing admission and audit"},
-      {"csr-approve", "Approval of certificate signing requests", "high",
+      {"csr-approve",
+       "Approval of certificate signing requests",
+       "high",
        {{{"update", "certificates.k8s.io", "certificatesigningrequests", "approval"},
          {"patch", "certificates.k8s.io", "certificatesigningrequests", "approval"}},
         {{"create", "certificates.k8s.io", "certificatesigningrequests", ""}}},
        "can issue client certificates for any user or group"},
-      {"secrets-read", "Read access to secrets", "high",
+      {"secrets-read",
+       "Read access to secrets",
+       "high",
        {{{"get", "", "secrets", ""}, {"list", "", "secrets", ""}, {"watch", "", "secrets", ""}}},
        "can read credentials, including service account tokens stored as secrets"},
-      {"pods-exec", "Exec or attach into pods", "high",
-       {{{"create", "", "pods", "exec"}, {"get", "", "pods", "exec"}, {"create", "", "pods", "attach"}, {"get", "", "pods", "attach"}}},
+      {"pods-exec",
+       "Exec or attach into pods",
+       "high",
+       {{{"create", "", "pods", "exec"},
+         {"get", "", "pods", "exec"},
+         {"create", "", "pods", "attach"},
+         {"get", "", "pods", "attach"}}},
        "can run commands in running pods and take their tokens and secrets"},
-      {"rbac-write", "Create role bindings", "high",
-       {{{"create", "rbac.authorization.k8s.io", "rolebindings", ""}, {"create", "rbac.authorization.k8s.io", "clusterrolebindings", ""}}},
+      {"rbac-write",
+       "Create role bindings",
+       "high",
+       {{{"create", "rbac.authorization.k8s.io", "rolebindings", ""},
+         {"create", "rbac.authorization.k8s.io", "clusterrolebindings", ""}}},
        "can grant roles (within anti-escalation limits; critical together with bind)"},
-      {"workload-create", "Create pods or pod controllers", "medium",
-       {{{"create", "", "pods", ""}, {"create", "apps", "deployments", ""}, {"create", "apps", "daemonsets", ""},
-         {"create", "apps", "statefulsets", ""}, {"create", "apps", "replicasets", ""}, {"create", "batch", "jobs", ""},
-         {"create", "batch", "cronjobs", ""}, {"create", "", "replicationcontrollers", ""}}},
-       "can run a pod with any service account of the namespace, and mount host paths where admission allows"},
-      {"token-create", "Mint service account tokens", "medium",
-       {{{"create", "", "serviceaccounts", "token"}}}, "can obtain a token for any service account in scope"},
-      {"ephemeral-containers", "Add ephemeral containers to pods", "medium",
-       {{{"update", "", "pods", "ephemeralcontainers"}, {"patch", "", "pods", "ephemeralcontainers"}}},
+      {"workload-create",
+       "Create pods or pod controllers",
+       "medium",
+       {{{"create", "", "pods", ""},
+         {"create", "apps", "deployments", ""},
+         {"create", "apps", "daemonsets", ""},
+         {"create", "apps", "statefulsets", ""},
+         {"create", "apps", "replicasets", ""},
+         {"create", "batch", "jobs", ""},
+         {"create", "batch", "cronjobs", ""},
+         {"create", "", "replicationcontrollers", ""}}},
+       "can run a pod with any service account of the namespace, and mount host paths where "
+       "admission allows"},
+      {"token-create",
+       "Mint service account tokens",
+       "medium",
+       {{{"create", "", "serviceaccounts", "token"}}},
+       "can obtain a token for any service account in scope"},
+      {"ephemeral-containers",
+       "Add ephemeral containers to pods",
+       "medium",
+       {{{"update", "", "pods", "ephemeralcontainers"},
+         {"patch", "", "pods", "ephemeralcontainers"}}},
        "can inject a debug container into any pod in scope"},
-      {"persistentvolume-create", "Create PersistentVolumes", "medium",
-       {{{"create", "", "persistentvolumes", ""}}}, "can create a hostPath PersistentVolume and mount the node"},
-      {"services-status-write", "Write services/status", "medium",
+      {"persistentvolume-create",
+       "Create PersistentVolumes",
+       "medium",
+       {{{"create", "", "persistentvolumes", ""}}},
+       "can create a hostPath PersistentVolume and mount the node"},
+      {"services-status-write",
+       "Write services/status",
+       "medium",
        {{{"update", "", "services", "status"}, {"patch", "", "services", "status"}}},
        "can set a load balancer IP and intercept traffic (CVE-2020-8554)"},
   };
@@ -98,15 +151,18 @@ Request toRequest(const Probe& p, std::string_view ns) {
 // The probe "*" on "*" only holds for a rule that is all wildcards.
 bool allowsProbe(const Rule& rule, const Probe& p, std::string_view ns) {
   if (p.verb == "*") {
-    auto has = [](const std::vector<std::string_view>& v) { return std::find(v.begin(), v.end(), "*") != v.end(); };
+    auto has = [](const std::vector<std::string_view>& v) {
+      return std::find(v.begin(), v.end(), "*") != v.end();
+    };
     return has(rule.verbs) && has(rule.api_groups) && has(rule.resources);
   }
   return ruleAllows(rule, toRequest(p, ns));
 }
 
 std::string subjectName(const Subject& s) {
-  return s.kind == Subject::Kind::kServiceAccount ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
-                                                   : fmt::format("{} {}", kindName(s.kind), s.name);
+  return s.kind == Subject::Kind::kServiceAccount
+             ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
+             : fmt::format("{} {}", kindName(s.kind), s.name);
 }
 
 }  // namespace
@@ -162,14 +218,14 @@ std::vector<Risk> analyzeRisks(const Model& m) {
         if (!scope.empty())
           for (const Risk& r : out)
             cluster_has |= r.id == d.id && r.scope == "cluster-wide" &&
-                           kindName(r.subject.kind) == kindName(sc.subject.kind) && r.subject.ns == sc.subject.ns &&
-                           r.subject.name == sc.subject.name;
+                           kindName(r.subject.kind) == kindName(sc.subject.kind) &&
+                           r.subject.ns == sc.subject.ns && r.subject.name == sc.subject.name;
         if (cluster_has) continue;
         std::string scope_text = scope.empty() ? "cluster-wide" : "namespace " + scope;
         if (d.id == "cluster-admin" && !scope.empty()) {
           // Every verb on every resource through a RoleBinding is full control of one namespace.
-          out.push_back({"namespace-admin", "Full control of a namespace", "high", sc.subject, scope_text,
-                         std::move(via),
+          out.push_back({"namespace-admin", "Full control of a namespace", "high", sc.subject,
+                         scope_text, std::move(via),
                          fmt::format("{} can do anything in {} (but nothing cluster-scoped)",
                                      subjectName(sc.subject), scope_text)});
           continue;
@@ -182,16 +238,21 @@ std::vector<Risk> analyzeRisks(const Model& m) {
   // Bindings that give power to everyone.
   for (const Binding& b : m.bindings) {
     for (const Subject& s : b.subjects) {
-      if (s.kind != Subject::Kind::kGroup && !(s.kind == Subject::Kind::kUser && s.name == "system:anonymous")) continue;
+      if (s.kind != Subject::Kind::kGroup &&
+          !(s.kind == Subject::Kind::kUser && s.name == "system:anonymous"))
+        continue;
       bool anonymous = s.name == "system:anonymous" || s.name == "system:unauthenticated";
       if (!anonymous && s.name != "system:authenticated") continue;
       const Role* role = m.roleOf(b);
-      out.push_back({anonymous ? "anonymous-binding" : "authenticated-binding",
-                     anonymous ? "Binding to unauthenticated users" : "Binding to every authenticated user",
-                     anonymous ? "critical" : "high", s, b.cluster ? "cluster-wide" : "namespace " + std::string(b.ns),
-                     {{&b, role, 0}},
-                     fmt::format("{} {} binds {} to {}", b.cluster ? "ClusterRoleBinding" : "RoleBinding", b.name,
-                                 b.role_name, s.name)});
+      out.push_back(
+          {anonymous ? "anonymous-binding" : "authenticated-binding",
+           anonymous ? "Binding to unauthenticated users" : "Binding to every authenticated user",
+           anonymous ? "critical" : "high",
+           s,
+           b.cluster ? "cluster-wide" : "namespace " + std::string(b.ns),
+           {{&b, role, 0}},
+           fmt::format("{} {} binds {} to {}", b.cluster ? "ClusterRoleBinding" : "RoleBinding",
+                       b.name, b.role_name, s.name)});
     }
   }
   return out;

@@ -13,7 +13,7 @@
 namespace kh::rbac {
 
 struct Risk {
-  std::string_view id;     // e.g. "secrets-read"
+  std::string_view id;  // e.g. "secrets-read"
   std::string_view title;
   std::string_view severity;  // critical, high, medium, low
   Subject subject;
