@@ -6,10 +6,12 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "load/loader.h"
+#include "rbac/escalation.h"
 #include "rbac/rbac.h"
 #include "rbac/risks.h"
 #include "report/json_writer.h"
@@ -309,6 +311,79 @@ int runRisks(const RbacArgs& a) {
   return failing ? kExitFindings : kExitClean;
 }
 
+int runEscalation(const RbacArgs& a) {
+  if (a.format != "text" && a.format != "json" && a.format != "dot")
+    return usage("--format must be text, json or dot");
+  Loaded l = load(a.args);
+  if (l.error && l.objects.empty()) return l.error;
+  rbac::Model m = rbac::buildModel(l.objects);
+  auto risks = rbac::analyzeRisks(m);
+  std::vector<std::pair<std::string, std::string>> accounts;
+  for (const Object* o : l.objects) {
+    if (!o->pod) continue;
+    std::string_view sa = getStr(o->pod->spec, "serviceAccountName");
+    if (sa.empty()) sa = getStr(o->pod->spec, "serviceAccount");
+    accounts.emplace_back(o->ref.namespace_.empty() ? "default" : std::string(o->ref.namespace_),
+                          sa.empty() ? "default" : std::string(sa));
+  }
+  auto paths = rbac::escalationPaths(m, risks, accounts);
+  std::string out;
+  if (a.format == "json") {
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    json::str(w, "schema", "kubeharden/rbac-escalation/v1");
+    json::key(w, "paths");
+    w.StartArray();
+    for (const auto& p : paths) {
+      w.StartObject();
+      json::str(w, "start", p.start);
+      json::key(w, "steps");
+      w.StartArray();
+      for (const auto& s : p.steps) {
+        w.StartObject();
+        json::str(w, "from", s.from);
+        json::str(w, "to", s.to);
+        json::str(w, "how", s.how);
+        json::key(w, "via");
+        w.StartArray();
+        for (const auto& g : s.via) w.String(chain(g).c_str());
+        w.EndArray();
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    out = std::string(buf.GetString(), buf.GetSize()) + "\n";
+  } else if (a.format == "dot") {
+    out =
+        "digraph escalation {\n  rankdir=LR;\n  \"cluster-admin\" [shape=doubleoctagon, "
+        "color=red];\n";
+    std::set<std::string> edges;
+    for (const auto& p : paths)
+      for (const auto& s : p.steps)
+        edges.insert(fmt::format("  \"{}\" -> \"{}\" [label=\"{}\"];\n", s.from, s.to, s.how));
+    for (const auto& e : edges) out += e;
+    out += "}\n";
+  } else {
+    for (const auto& p : paths) {
+      fmt::format_to(std::back_inserter(out), "{} reaches cluster-admin in {} {}:\n", p.start,
+                     p.steps.size(), p.steps.size() == 1 ? "step" : "steps");
+      for (const auto& s : p.steps) {
+        fmt::format_to(std::back_inserter(out), "  -> {}: {}\n", s.to, s.how);
+        if (!s.via.empty())
+          fmt::format_to(std::back_inserter(out), "       via {}\n", chain(s.via.front()));
+      }
+    }
+    fmt::format_to(std::back_inserter(out), "{} subjects can reach cluster-admin\n", paths.size());
+  }
+  (void)writeOutput("", out);
+  if (l.error) return l.error;
+  return paths.empty() ? kExitClean : kExitFindings;
+}
+
 void common(CLI::App* sub, RbacArgs& a) {
   sub->add_option("--api-group", a.api_group,
                   "API group of the resource (default: the resource's usual group, core otherwise)")
@@ -346,13 +421,19 @@ Runner addRbacCommand(CLI::App& app) {
   risks
       ->add_option("--fail-on", k->fail_on, "Exit 1 at or above: critical, high, medium, low, none")
       ->capture_default_str();
-  return [w, c, p, k, who, can, perms, risks] {
+  auto e = std::make_shared<RbacArgs>();
+  CLI::App* esc = app.add_subcommand(
+      "escalation", "Paths from subjects to cluster-admin-equivalent power, shortest first");
+  esc->add_option("paths", e->args, "Files, directories or - for stdin")->type_name("PATH...");
+  esc->add_option("-f,--format", e->format, "text, json or dot")->capture_default_str();
+  return [w, c, p, k, e, who, can, perms, risks, esc] {
     if (who->parsed())
       return w->format == "text" || w->format == "json" ? runWhoCan(*w)
                                                         : usage("--format must be text or json");
     if (can->parsed()) return runCan(*c);
     if (perms->parsed()) return runPermissions(*p);
     if (risks->parsed()) return runRisks(*k);
+    if (esc->parsed()) return runEscalation(*e);
     return kExitUsage;
   };
 }

@@ -8,9 +8,11 @@
 #include <re2/re2.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "base/strings.h"
+#include "rbac/escalation.h"
 #include "rbac/risks.h"
 #include "tests/unit/test_util.h"
 
@@ -193,6 +195,51 @@ TEST(RbacCli, Risks) {
   ASSERT_FALSE(d.HasParseError());
   EXPECT_STREQ(d["schema"].GetString(), "kubeharden/rbac-risks/v1");
   EXPECT_GT(d["risks"].Size(), 10u);
+}
+
+TEST(RbacEscalation, ShortestPaths) {
+  auto f = loadText(readFile(std::string(KH_SOURCE_DIR) + "/tests/rbac/escalation/chain.yaml"));
+  std::vector<const Object*> objs;
+  std::vector<std::pair<std::string, std::string>> accounts;
+  for (const Object& o : f->objects) {
+    objs.push_back(&o);
+    if (o.pod)
+      accounts.emplace_back(std::string(o.ref.namespace_),
+                            std::string(getStr(o.pod->spec, "serviceAccountName")));
+  }
+  rbac::Model m = rbac::buildModel(objs);
+  auto paths = rbac::escalationPaths(m, rbac::analyzeRisks(m), accounts);
+  std::map<std::string, std::vector<std::string>> got;
+  for (const auto& p : paths)
+    for (const auto& s : p.steps) got[p.start].push_back(s.to);
+  std::map<std::string, std::vector<std::string>> want = {
+      {"ServiceAccount build/deployer", {"cluster-admin"}},
+      {"User approver", {"cluster-admin"}},
+      {"ServiceAccount ci/ci", {"ServiceAccount build/deployer", "cluster-admin"}},
+      {"User debug", {"ServiceAccount build/deployer", "cluster-admin"}},
+      {"User debug2", {"ServiceAccount build/deployer", "cluster-admin"}},
+  };
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(paths.front().steps.size(), 1u) << "shortest first";
+}
+
+TEST(RbacCli, Escalation) {
+  std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/escalation/chain.yaml";
+  auto t = runCli("rbac escalation " + f);
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.out.find("ServiceAccount ci/ci reaches cluster-admin in 2 steps:\n  -> "
+                       "ServiceAccount build/deployer: create pods in namespace build"),
+            std::string::npos)
+      << t.out;
+  EXPECT_EQ(t.out.find("User viewer"), std::string::npos);
+  auto d = runCli("rbac escalation --format dot " + f);
+  EXPECT_NE(d.out.find("\"User approver\" -> \"cluster-admin\""), std::string::npos) << d.out;
+  auto j = runCli("rbac escalation --format json " + f);
+  rapidjson::Document doc;
+  doc.Parse(j.out.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_STREQ(doc["schema"].GetString(), "kubeharden/rbac-escalation/v1");
+  EXPECT_EQ(doc["paths"].Size(), 5u);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // rbac-risky-permission (one finding per risk and granting rule, at that rule) and
 // rbac-workload-risky-token (workloads whose mounted token carries a risk).
-#include <set>
-
 #include <fmt/format.h>
+
+#include <set>
 
 #include "checks/rbac/rbac_checks.h"
 #include "checks/scan_index.h"
@@ -10,7 +10,8 @@
 namespace kh {
 namespace {
 
-constexpr std::string_view kRoleKinds[] = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"};
+constexpr std::string_view kRoleKinds[] = {"Role", "ClusterRole", "RoleBinding",
+                                           "ClusterRoleBinding"};
 
 constexpr CheckMeta kRisky{
     .id = "rbac-risky-permission",
@@ -20,8 +21,9 @@ constexpr CheckMeta kRisky{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kRoleKinds,
-    .remediation = "Narrow the role to the verbs, resources and names the subject needs, or bind it "
-                   "in a namespace instead of cluster-wide; `kubeharden rbac risks` lists every chain.",
+    .remediation =
+        "Narrow the role to the verbs, resources and names the subject needs, or bind it "
+        "in a namespace instead of cluster-wide; `kubeharden rbac risks` lists every chain.",
     .refs = {.cis = "5.1.1,5.1.2,5.1.3,5.1.8",
              .nsa = "Authentication and authorization: least privilege",
              .mitre = "T1078,T1098",
@@ -40,8 +42,9 @@ constexpr CheckMeta kToken{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set automountServiceAccountToken: false if the program does not call the API, "
-                   "or give its ServiceAccount a narrower role.",
+    .remediation =
+        "Set automountServiceAccountToken: false if the program does not call the API, "
+        "or give its ServiceAccount a narrower role.",
     .refs = {.cis = "5.1.6",
              .nsa = "Protecting Pod service account tokens",
              .mitre = "T1528",
@@ -49,13 +52,16 @@ constexpr CheckMeta kToken{
 };
 
 Severity severityOf(std::string_view s) {
-  return s == "critical" ? Severity::kCritical : s == "high" ? Severity::kHigh
-                                                : s == "medium" ? Severity::kMedium : Severity::kLow;
+  return s == "critical" ? Severity::kCritical
+         : s == "high"   ? Severity::kHigh
+         : s == "medium" ? Severity::kMedium
+                         : Severity::kLow;
 }
 
 std::string subjectName(const rbac::Subject& s) {
-  return s.kind == rbac::Subject::Kind::kServiceAccount ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
-                                                         : fmt::format("{} {}", rbac::kindName(s.kind), s.name);
+  return s.kind == rbac::Subject::Kind::kServiceAccount
+             ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
+             : fmt::format("{} {}", rbac::kindName(s.kind), s.name);
 }
 
 class RiskyPermission final : public Check {
@@ -75,14 +81,17 @@ class RiskyPermission final : public Check {
         SourcePos pos = where->root->pos;
         if (at_binding) {
           if (const MapEntry* e = where->root->entry("subjects")) pos = e->key_pos;
-        } else if (const Node* rules = where->root->get("rules"); rules && rules->isSeq() && g.rule < rules->size) {
+        } else if (const Node* rules = where->root->get("rules");
+                   rules && rules->isSeq() && g.rule < rules->size) {
           pos = rules->items[g.rule]->pos;
         }
-        std::string key = fmt::format("{}|{}|{}|{}", r.id, subjectName(r.subject), r.scope, path + where->displayName());
+        std::string key = fmt::format("{}|{}|{}|{}", r.id, subjectName(r.subject), r.scope,
+                                      path + where->displayName());
         if (!seen.insert(key).second) continue;
         Finding f = finding(*where, pos, path,
                             fmt::format("{}: {} [via {} {}]", r.id, r.message,
-                                        g.binding->cluster ? "ClusterRoleBinding" : "RoleBinding", g.binding->name));
+                                        g.binding->cluster ? "ClusterRoleBinding" : "RoleBinding",
+                                        g.binding->name));
         f.rule = r.id;
         f.severity = severityOf(r.severity);
         sink.add(std::move(f));
@@ -106,21 +115,26 @@ class WorkloadRiskyToken final : public Check {
     if (automount && automount->isFalse()) return;
     if (!automount || automount->isNull()) {
       const Object* sa_obj = ctx.index->find("ServiceAccount", o.ref.namespace_, sa);
-      const Node* sa_automount = sa_obj ? get(sa_obj->root, "automountServiceAccountToken") : nullptr;
+      const Node* sa_automount =
+          sa_obj ? get(sa_obj->root, "automountServiceAccountToken") : nullptr;
       if (sa_automount && sa_automount->isFalse()) return;
     }
     std::set<std::string_view> ids;
     for (const rbac::Risk& r : ctx.index->rbacRisks()) {
-      if (r.subject.kind != rbac::Subject::Kind::kServiceAccount || r.subject.ns != ns || r.subject.name != sa) continue;
+      if (r.subject.kind != rbac::Subject::Kind::kServiceAccount || r.subject.ns != ns ||
+          r.subject.name != sa)
+        continue;
       if (r.scope != "cluster-wide" && r.scope != fmt::format("namespace {}", ns)) continue;
       ids.insert(r.id);
     }
     if (ids.empty()) return;
     std::string list;
     for (std::string_view id : ids) list += (list.empty() ? "" : ", ") + std::string(id);
-    sink.add(finding(o, nearestPos(pod.spec, {"serviceAccountName"}), pod.path + ".serviceAccountName",
-                     fmt::format("the pod mounts the token of service account {}/{}, which holds risky permissions: {}",
-                                 ns, sa, list)));
+    sink.add(finding(
+        o, nearestPos(pod.spec, {"serviceAccountName"}), pod.path + ".serviceAccountName",
+        fmt::format(
+            "the pod mounts the token of service account {}/{}, which holds risky permissions: {}",
+            ns, sa, list)));
   }
 };
 
