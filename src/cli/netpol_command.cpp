@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/inputs.h"
 #include "cli/output.h"
 #include "load/loader.h"
 #include "netpol/analyzer.h"
@@ -23,37 +24,6 @@ namespace {
 using netpol::Analyzer;
 using netpol::ConnSet;
 using netpol::Endpoint;
-
-struct Inputs {
-  std::vector<std::unique_ptr<SourceFile>> files;
-  std::vector<const Object*> objects;
-  int error = kExitClean;
-};
-
-Inputs load(const std::vector<std::string>& paths) {
-  Inputs in;
-  auto files = collectInputs(paths.empty() ? std::vector<std::string>{"."} : paths);
-  if (!files) {
-    std::fprintf(stderr, "kubeharden netpol: %s\n", files.error().describe().c_str());
-    in.error = kExitInput;
-    return in;
-  }
-  for (const std::string& f : *files) {
-    auto sf = std::make_unique<SourceFile>();
-    loadFile(f, LoadOptions{}, *sf);
-    if (sf->error) {
-      std::fprintf(stderr, "error: %s\n", sf->error->describe().c_str());
-      in.error = kExitInput;
-    }
-    for (const Object& o : sf->objects) in.objects.push_back(&o);
-    in.files.push_back(std::move(sf));
-  }
-  if (in.objects.empty() && in.error == kExitClean) {
-    std::fprintf(stderr, "kubeharden netpol: no Kubernetes objects found in the input\n");
-    in.error = kExitInput;
-  }
-  return in;
-}
 
 void printWarnings(const netpol::Model& m) {
   for (const std::string& w : m.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -195,7 +165,7 @@ int runEval(const EvalArgs& a) {
     }
     port = static_cast<uint16_t>(n);
   }
-  Inputs in = load(a.paths);
+  LoadedInputs in = loadInputs(a.paths, "netpol");
   if (in.error) return in.error;
   netpol::Model m = netpol::buildModel(in.objects);
   printWarnings(m);
@@ -238,7 +208,7 @@ int runConnlist(const ConnlistArgs& a) {
         a.format.c_str());
     return kExitUsage;
   }
-  Inputs in = load(a.paths);
+  LoadedInputs in = loadInputs(a.paths, "netpol");
   if (in.error == kExitInput && in.objects.empty()) return in.error;
   netpol::Model m = netpol::buildModel(in.objects);
   printWarnings(m);

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/inputs.h"
 #include "cli/output.h"
 #include "load/loader.h"
 #include "pss/namespaces.h"
@@ -56,33 +57,6 @@ void violationsJson(Writer& w, const std::vector<pss::Violation>& vs) {
   w.EndArray();
 }
 
-struct Loaded {
-  std::vector<std::unique_ptr<SourceFile>> files;
-  std::vector<const Object*> objects;
-  bool input_error = false;
-};
-
-Loaded loadAll(const std::vector<std::string>& paths, int& exit_code) {
-  Loaded l;
-  auto files = collectInputs(paths.empty() ? std::vector<std::string>{"."} : paths);
-  if (!files) {
-    std::fprintf(stderr, "kubeharden pss: %s\n", files.error().describe().c_str());
-    exit_code = kExitInput;
-    return l;
-  }
-  for (const std::string& f : *files) {
-    auto sf = std::make_unique<SourceFile>();
-    loadFile(f, LoadOptions{}, *sf);
-    if (sf->error) {
-      std::fprintf(stderr, "error: %s\n", sf->error->describe().c_str());
-      l.input_error = true;
-    }
-    for (const Object& o : sf->objects) l.objects.push_back(&o);
-    l.files.push_back(std::move(sf));
-  }
-  return l;
-}
-
 // PSA's wording: "violates PodSecurity ..." for enforce, "would violate PodSecurity ..." for
 // warnings and audit annotations.
 std::string violationMessage(const pss::Policy& p, const std::vector<pss::Violation>& vs,
@@ -92,9 +66,8 @@ std::string violationMessage(const pss::Policy& p, const std::vector<pss::Violat
 }
 
 int runObjects(const PssArgs& a, const pss::Policy& policy) {
-  int code = kExitClean;
-  Loaded l = loadAll(a.paths, code);
-  if (code) return code;
+  LoadedInputs l = loadInputs(a.paths, "pss");
+  if (l.error && l.objects.empty()) return l.error;
   pss::Scratch scratch;
   size_t evaluated = 0, denied = 0;
   std::string text;
@@ -145,7 +118,7 @@ int runObjects(const PssArgs& a, const pss::Policy& policy) {
                    evaluated - denied, denied);
     (void)writeOutput("", text);
   }
-  if (l.input_error) return kExitInput;
+  if (l.error) return kExitInput;
   if (evaluated == 0) {
     std::fprintf(
         stderr,
@@ -165,13 +138,8 @@ struct ModeResult {
 };
 
 int runNamespaces(const PssArgs& a) {
-  int code = kExitClean;
-  Loaded l = loadAll(a.paths, code);
-  if (code) return code;
-  if (l.objects.empty()) {
-    std::fprintf(stderr, "kubeharden pss: no Kubernetes objects found in the input\n");
-    return kExitInput;
-  }
+  LoadedInputs l = loadInputs(a.paths, "pss");
+  if (l.error && l.objects.empty()) return l.error;
   // Declared namespaces, and every namespace an object lives in (unset means "default").
   std::map<std::string, const Object*, std::less<>> declared;
   std::map<std::string, std::vector<const Object*>, std::less<>> workloads;
@@ -293,7 +261,7 @@ int runNamespaces(const PssArgs& a) {
   w.EndObject();
   (void)writeOutput("",
                     a.format == "json" ? std::string(buf.GetString(), buf.GetSize()) + "\n" : text);
-  if (l.input_error) return kExitInput;
+  if (l.error) return kExitInput;
   return any_rejected ? kExitFindings : kExitClean;
 }
 

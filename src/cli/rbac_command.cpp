@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/inputs.h"
 #include "cli/output.h"
 #include "load/loader.h"
 #include "rbac/escalation.h"
@@ -30,37 +31,6 @@ struct RbacArgs {
 int usage(const std::string& msg) {
   std::fprintf(stderr, "kubeharden rbac: %s\n", msg.c_str());
   return kExitUsage;
-}
-
-struct Loaded {
-  std::vector<std::unique_ptr<SourceFile>> files;
-  std::vector<const Object*> objects;
-  int error = kExitClean;
-};
-
-Loaded load(const std::vector<std::string>& paths) {
-  Loaded l;
-  auto files = collectInputs(paths.empty() ? std::vector<std::string>{"."} : paths);
-  if (!files) {
-    std::fprintf(stderr, "kubeharden rbac: %s\n", files.error().describe().c_str());
-    l.error = kExitInput;
-    return l;
-  }
-  for (const std::string& f : *files) {
-    auto sf = std::make_unique<SourceFile>();
-    loadFile(f, LoadOptions{}, *sf);
-    if (sf->error) {
-      std::fprintf(stderr, "error: %s\n", sf->error->describe().c_str());
-      l.error = kExitInput;
-    }
-    for (const Object& o : sf->objects) l.objects.push_back(&o);
-    l.files.push_back(std::move(sf));
-  }
-  if (l.objects.empty() && !l.error) {
-    std::fprintf(stderr, "kubeharden rbac: no Kubernetes objects found in the input\n");
-    l.error = kExitInput;
-  }
-  return l;
 }
 
 // Builds the request from VERB and RESOURCE[/SUB] (or --url); returns the index of the first path.
@@ -128,8 +98,9 @@ int runWhoCan(const RbacArgs& a) {
   size_t paths_from = 0;
   auto req = makeRequest(a, 0, paths_from, err);
   if (!req) return usage(err);
-  Loaded l =
-      load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
+  LoadedInputs l = loadInputs(
+      std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()),
+      "rbac");
   if (l.error && l.objects.empty()) return l.error;
   rbac::Model m = rbac::buildModel(l.objects);
   for (const std::string& w : m.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -201,8 +172,9 @@ int runCan(const RbacArgs& a) {
   size_t paths_from = 0;
   auto req = makeRequest(a, 1, paths_from, err);
   if (!req) return usage(err);
-  Loaded l =
-      load(std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()));
+  LoadedInputs l = loadInputs(
+      std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()),
+      "rbac");
   if (l.error && l.objects.empty()) return l.error;
   rbac::Model m = rbac::buildModel(l.objects);
   std::string out;
@@ -232,7 +204,7 @@ int runPermissions(const RbacArgs& a) {
   if (!id)
     return usage(fmt::format("'{}' is not a subject (user:NAME, group:NAME or sa:NAMESPACE/NAME)",
                              a.args[0]));
-  Loaded l = load(std::vector<std::string>(a.args.begin() + 1, a.args.end()));
+  LoadedInputs l = loadInputs(std::vector<std::string>(a.args.begin() + 1, a.args.end()), "rbac");
   if (l.error && l.objects.empty()) return l.error;
   rbac::Model m = rbac::buildModel(l.objects);
   auto p = rbac::permissionsOf(m, *id, a.ns);
@@ -260,7 +232,7 @@ int severityRank(std::string_view s) {
 int runRisks(const RbacArgs& a) {
   int fail_rank = a.fail_on == "none" ? 99 : severityRank(a.fail_on);
   if (fail_rank == 0) return usage(fmt::format("--fail-on: unknown severity '{}'", a.fail_on));
-  Loaded l = load(a.args);
+  LoadedInputs l = loadInputs(a.args, "rbac");
   if (l.error && l.objects.empty()) return l.error;
   rbac::Model m = rbac::buildModel(l.objects);
   auto risks = rbac::analyzeRisks(m);
@@ -314,7 +286,7 @@ int runRisks(const RbacArgs& a) {
 int runEscalation(const RbacArgs& a) {
   if (a.format != "text" && a.format != "json" && a.format != "dot")
     return usage("--format must be text, json or dot");
-  Loaded l = load(a.args);
+  LoadedInputs l = loadInputs(a.args, "rbac");
   if (l.error && l.objects.empty()) return l.error;
   rbac::Model m = rbac::buildModel(l.objects);
   auto risks = rbac::analyzeRisks(m);

@@ -1,11 +1,11 @@
 #include "rbac/escalation.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace kh::rbac {
 namespace {
@@ -13,8 +13,9 @@ namespace {
 constexpr std::string_view kAdmin = "cluster-admin";
 
 std::string nodeName(const Subject& s) {
-  return s.kind == Subject::Kind::kServiceAccount ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
-                                                   : fmt::format("{} {}", kindName(s.kind), s.name);
+  return s.kind == Subject::Kind::kServiceAccount
+             ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
+             : fmt::format("{} {}", kindName(s.kind), s.name);
 }
 
 std::string_view scopeNs(const Risk& r) {
@@ -42,7 +43,8 @@ std::vector<EscalationPath> escalationPaths(
     accounts[ns].insert(n);
     running[ns].insert(n);
   }
-  auto accountsIn = [&](std::string_view ns, const std::map<std::string, std::set<std::string>>& from) {
+  auto accountsIn = [&](std::string_view ns,
+                        const std::map<std::string, std::set<std::string>>& from) {
     std::set<std::string> out;
     for (const auto& [n, set] : from)
       if (ns.empty() || n == ns) out.insert(set.begin(), set.end());
@@ -50,12 +52,13 @@ std::vector<EscalationPath> escalationPaths(
   };
   // Outgoing steps of a node, including its implicit groups' risks for service accounts.
   auto steps = [&](const std::string& node) {
-    std::vector<const Risk*> held = by_holder.count(node) ? by_holder[node] : std::vector<const Risk*>{};
+    std::vector<const Risk*> held =
+        by_holder.count(node) ? by_holder[node] : std::vector<const Risk*>{};
     if (node.starts_with("ServiceAccount ")) {
       std::string ns = node.substr(15, node.find('/') - 15);
       for (const std::string& g : std::vector<std::string>{"Group system:serviceaccounts",
-                                                            "Group system:serviceaccounts:" + ns,
-                                                            "Group system:authenticated"})
+                                                           "Group system:serviceaccounts:" + ns,
+                                                           "Group system:authenticated"})
         if (by_holder.count(g)) held.insert(held.end(), by_holder[g].begin(), by_holder[g].end());
     }
     std::vector<Step> out;
@@ -64,32 +67,39 @@ std::vector<EscalationPath> escalationPaths(
     for (const Risk* r : held) {
       bool cluster = r->scope == "cluster-wide";
       std::string_view id = r->id;
-      if (cluster && (id == "cluster-admin" || id == "impersonate" || id == "webhook-config-write" ||
-                      id == "csr-approve" || id == "nodes-proxy")) {
-        out.push_back({node, std::string(kAdmin), fmt::format("{} ({})", r->title, r->scope), r->via});
+      if (cluster && (id == "cluster-admin" || id == "impersonate" ||
+                      id == "webhook-config-write" || id == "csr-approve" || id == "nodes-proxy")) {
+        out.push_back(
+            {node, std::string(kAdmin), fmt::format("{} ({})", r->title, r->scope), r->via});
       } else if (cluster && (id == "escalate-or-bind" || id == "rbac-write")) {
         (id == "escalate-or-bind" ? bind : write) = true;
         bind_via.insert(bind_via.end(), r->via.begin(), r->via.end());
       }
       std::string_view ns = scopeNs(*r);
       std::string where = ns.empty() ? "every namespace" : fmt::format("namespace {}", ns);
-      if (id == "workload-create" || id == "token-create" || id == "secrets-read" || id == "namespace-admin" ||
-          id == "cluster-admin") {
-        std::string how = id == "workload-create" ? fmt::format("create pods in {} and run as its service accounts", where)
-                          : id == "token-create" ? fmt::format("mint tokens for the service accounts of {}", where)
-                          : id == "secrets-read" ? fmt::format("read the token secrets of {}", where)
-                                                 : fmt::format("full control of {}", where);
+      if (id == "workload-create" || id == "token-create" || id == "secrets-read" ||
+          id == "namespace-admin" || id == "cluster-admin") {
+        std::string how =
+            id == "workload-create"
+                ? fmt::format("create pods in {} and run as its service accounts", where)
+            : id == "token-create"
+                ? fmt::format("mint tokens for the service accounts of {}", where)
+            : id == "secrets-read" ? fmt::format("read the token secrets of {}", where)
+                                   : fmt::format("full control of {}", where);
         for (const std::string& to : accountsIn(ns, accounts))
           if (to != node) out.push_back({node, to, how, r->via});
       }
       if (id == "pods-exec" || id == "ephemeral-containers") {
-        std::string how = fmt::format("{} the running pods of {}", id == "pods-exec" ? "exec into" : "inject containers into", where);
+        std::string how =
+            fmt::format("{} the running pods of {}",
+                        id == "pods-exec" ? "exec into" : "inject containers into", where);
         for (const std::string& to : accountsIn(ns, running))
           if (to != node) out.push_back({node, to, how, r->via});
       }
     }
     if (bind && write)
-      out.push_back({node, std::string(kAdmin), "bind any ClusterRole (bind or escalate) with new ClusterRoleBindings",
+      out.push_back({node, std::string(kAdmin),
+                     "bind any ClusterRole (bind or escalate) with new ClusterRoleBindings",
                      bind_via});
     return out;
   };
@@ -125,9 +135,10 @@ std::vector<EscalationPath> escalationPaths(
     std::reverse(p.steps.begin(), p.steps.end());
     paths.push_back(std::move(p));
   }
-  std::stable_sort(paths.begin(), paths.end(), [](const EscalationPath& a, const EscalationPath& b) {
-    return a.steps.size() < b.steps.size();
-  });
+  std::stable_sort(paths.begin(), paths.end(),
+                   [](const EscalationPath& a, const EscalationPath& b) {
+                     return a.steps.size() < b.steps.size();
+                   });
   return paths;
 }
 

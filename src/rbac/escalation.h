@@ -14,8 +14,9 @@
 namespace kh::rbac {
 
 struct Step {
-  std::string from, to;  // node names: "ServiceAccount ns/name", "User u", "Group g", "cluster-admin"
-  std::string how;       // e.g. "create pods in namespace ops (runs as any ServiceAccount there)"
+  std::string from,
+      to;           // node names: "ServiceAccount ns/name", "User u", "Group g", "cluster-admin"
+  std::string how;  // e.g. "create pods in namespace ops (runs as any ServiceAccount there)"
   std::vector<Grant> via;
 };
 
