@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/parallel.h"
 #include "cli/commands.h"
 
 namespace kh {
@@ -15,15 +16,17 @@ LoadedInputs loadInputs(const std::vector<std::string>& paths, std::string_view 
     in.error = kExitInput;
     return in;
   }
-  for (const std::string& f : *files) {
-    auto sf = std::make_unique<SourceFile>();
-    loadFile(f, LoadOptions{}, *sf);
+  in.files.resize(files->size());
+  parallelFor(files->size(), 0, [&](size_t i) {
+    in.files[i] = std::make_unique<SourceFile>();
+    loadFile((*files)[i], LoadOptions{}, *in.files[i]);
+  });
+  for (const auto& sf : in.files) {  // in input order, whatever the threads did
     if (sf->error) {
       std::fprintf(stderr, "error: %s\n", sf->error->describe().c_str());
       in.error = kExitInput;
     }
     for (const Object& o : sf->objects) in.objects.push_back(&o);
-    in.files.push_back(std::move(sf));
   }
   if (in.objects.empty() && !in.error) {
     std::fprintf(stderr, "kubeharden %.*s: no Kubernetes objects found in the input\n",

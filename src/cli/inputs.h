@@ -1,6 +1,7 @@
 // Loading the inputs of the analysis subcommands (pss, netpol, rbac): paths as in `scan`
 // (files, directories, "-"), errors reported on stderr with file:line:col, and an exit code
-// (3) when a file could not be read or parsed or no Kubernetes object was found.
+// (3) when a file could not be read or parsed or no Kubernetes object was found. Files load in
+// parallel; objects come out in input order.
 #pragma once
 
 #include <memory>

@@ -6,31 +6,12 @@
 #include <atomic>
 #include <thread>
 
+#include "base/parallel.h"
 #include "base/strings.h"
 #include "config/baseline.h"
 #include "config/suppressions.h"
 
 namespace kh {
-namespace {
-
-// Runs fn(i) for i in [0, n) on up to `threads` threads.
-template <typename Fn>
-void parallelFor(size_t n, unsigned threads, Fn fn) {
-  unsigned t = std::min<size_t>(threads, n);
-  if (t <= 1) {
-    for (size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (unsigned k = 0; k < t; ++k)
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) fn(i);
-    });
-  for (auto& th : pool) th.join();
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg) {
   std::vector<std::unique_ptr<Check>> enabled;
