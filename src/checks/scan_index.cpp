@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "rbac/defaults.h"
+
 namespace kh {
 
 std::string ScanIndex::key(std::string_view kind, std::string_view ns, std::string_view name) {
@@ -50,7 +52,7 @@ namespace kh {
 
 void ScanIndex::buildRbac() const {
   std::call_once(rbac_->once, [this] {
-    rbac_->model = std::make_unique<rbac::Model>(rbac::buildModel(all_));
+    rbac_->model = std::make_unique<rbac::Model>(rbac::buildModel(rbac::withDefaults(all_)));
     rbac_->risks = rbac::analyzeRisks(*rbac_->model);
   });
 }

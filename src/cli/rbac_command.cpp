@@ -12,6 +12,7 @@
 #include "cli/inputs.h"
 #include "cli/output.h"
 #include "load/loader.h"
+#include "rbac/defaults.h"
 #include "rbac/escalation.h"
 #include "rbac/rbac.h"
 #include "rbac/risks.h"
@@ -26,7 +27,12 @@ struct RbacArgs {
   bool api_group_set = false;
   std::string name, ns, url, format = "text";
   std::string fail_on = "high";
+  bool no_defaults = false;  // leave out the cluster's built-in roles and bindings
 };
+
+rbac::Model modelOf(const RbacArgs& a, const LoadedInputs& l) {
+  return rbac::buildModel(a.no_defaults ? l.objects : rbac::withDefaults(l.objects));
+}
 
 int usage(const std::string& msg) {
   std::fprintf(stderr, "kubeharden rbac: %s\n", msg.c_str());
@@ -102,7 +108,7 @@ int runWhoCan(const RbacArgs& a) {
       std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()),
       "rbac");
   if (l.error && l.objects.empty()) return l.error;
-  rbac::Model m = rbac::buildModel(l.objects);
+  rbac::Model m = modelOf(a, l);
   for (const std::string& w : m.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   auto who = rbac::whoCan(m, *req);
   if (a.format == "json") {
@@ -176,7 +182,7 @@ int runCan(const RbacArgs& a) {
       std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()),
       "rbac");
   if (l.error && l.objects.empty()) return l.error;
-  rbac::Model m = rbac::buildModel(l.objects);
+  rbac::Model m = modelOf(a, l);
   std::string out;
   bool yes = id->superuser();
   if (yes) {
@@ -206,7 +212,7 @@ int runPermissions(const RbacArgs& a) {
                              a.args[0]));
   LoadedInputs l = loadInputs(std::vector<std::string>(a.args.begin() + 1, a.args.end()), "rbac");
   if (l.error && l.objects.empty()) return l.error;
-  rbac::Model m = rbac::buildModel(l.objects);
+  rbac::Model m = modelOf(a, l);
   auto p = rbac::permissionsOf(m, *id, a.ns);
   std::string out;
   if (id->superuser())
@@ -234,7 +240,7 @@ int runRisks(const RbacArgs& a) {
   if (fail_rank == 0) return usage(fmt::format("--fail-on: unknown severity '{}'", a.fail_on));
   LoadedInputs l = loadInputs(a.args, "rbac");
   if (l.error && l.objects.empty()) return l.error;
-  rbac::Model m = rbac::buildModel(l.objects);
+  rbac::Model m = modelOf(a, l);
   auto risks = rbac::analyzeRisks(m);
   std::stable_sort(risks.begin(), risks.end(), [](const rbac::Risk& x, const rbac::Risk& y) {
     return severityRank(x.severity) > severityRank(y.severity);
@@ -288,7 +294,7 @@ int runEscalation(const RbacArgs& a) {
     return usage("--format must be text, json or dot");
   LoadedInputs l = loadInputs(a.args, "rbac");
   if (l.error && l.objects.empty()) return l.error;
-  rbac::Model m = rbac::buildModel(l.objects);
+  rbac::Model m = modelOf(a, l);
   auto risks = rbac::analyzeRisks(m);
   std::vector<std::pair<std::string, std::string>> accounts;
   for (const Object* o : l.objects) {
@@ -356,6 +362,13 @@ int runEscalation(const RbacArgs& a) {
   return paths.empty() ? kExitClean : kExitFindings;
 }
 
+void noDefaults(CLI::App* sub, RbacArgs& a) {
+  sub->add_flag("--no-defaults", a.no_defaults,
+                fmt::format("Leave out the built-in roles and bindings of a Kubernetes {} cluster "
+                            "(cluster-admin, admin, edit, view, system:*)",
+                            rbac::kDefaultsVersion));
+}
+
 void common(CLI::App* sub, RbacArgs& a) {
   sub->add_option("--api-group", a.api_group,
                   "API group of the resource (default: the resource's usual group, core otherwise)")
@@ -363,6 +376,7 @@ void common(CLI::App* sub, RbacArgs& a) {
   sub->add_option("--name", a.name, "Resource name (resourceNames)");
   sub->add_option("-n,--namespace", a.ns, "Namespace of the request (default: cluster-wide)");
   sub->add_option("--url", a.url, "A non-resource URL instead of a resource, e.g. /metrics");
+  noDefaults(sub, a);
 }
 
 }  // namespace
@@ -385,6 +399,7 @@ Runner addRbacCommand(CLI::App& app) {
       "permissions", "A subject's effective rules, cluster-wide and per namespace");
   perms->add_option("args", p->args, "SUBJECT [PATH...]")->required();
   perms->add_option("-n,--namespace", p->ns, "Only this namespace (and cluster-wide)");
+  noDefaults(perms, *p);
   auto k = std::make_shared<RbacArgs>();
   CLI::App* risks = app.add_subcommand(
       "risks", "Risky permissions of every subject, with the chains that grant them");
@@ -393,11 +408,13 @@ Runner addRbacCommand(CLI::App& app) {
   risks
       ->add_option("--fail-on", k->fail_on, "Exit 1 at or above: critical, high, medium, low, none")
       ->capture_default_str();
+  noDefaults(risks, *k);
   auto e = std::make_shared<RbacArgs>();
   CLI::App* esc = app.add_subcommand(
       "escalation", "Paths from subjects to cluster-admin-equivalent power, shortest first");
   esc->add_option("paths", e->args, "Files, directories or - for stdin")->type_name("PATH...");
   esc->add_option("-f,--format", e->format, "text, json or dot")->capture_default_str();
+  noDefaults(esc, *e);
   return [w, c, p, k, e, who, can, perms, risks, esc] {
     if (who->parsed())
       return w->format == "text" || w->format == "json" ? runWhoCan(*w)

@@ -6,6 +6,8 @@
 #include <array>
 #include <map>
 
+#include "rbac/defaults.h"
+
 namespace kh::rbac {
 namespace {
 
@@ -65,6 +67,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
     if (kind == "Role" || kind == "ClusterRole") {
       Role r;
       r.object = o;
+      r.builtin = isDefault(o);
       r.cluster = kind == "ClusterRole";
       r.ns = r.cluster ? std::string_view()
                        : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);
@@ -87,6 +90,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
     } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
       Binding b;
       b.object = o;
+      b.builtin = isDefault(o);
       b.cluster = kind == "ClusterRoleBinding";
       b.ns = b.cluster ? std::string_view()
                        : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);

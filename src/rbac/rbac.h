@@ -30,6 +30,7 @@ struct Role {
   std::vector<Rule> rules;                 // after aggregation for aggregating ClusterRoles
   std::vector<LabelSelector> aggregation;  // clusterRoleSelectors; empty: not aggregating
   bool aggregating = false;
+  bool builtin = false;  // one of the cluster's default roles (rbac/defaults.h)
 };
 
 struct Subject {
@@ -45,6 +46,7 @@ struct Binding {
   std::string_view ns, name;
   std::string_view role_kind, role_name;
   std::vector<Subject> subjects;
+  bool builtin = false;  // one of the cluster's default bindings (rbac/defaults.h)
 };
 
 struct Model {

@@ -50,7 +50,8 @@ const std::vector<RiskDef>& catalogue() {
        {{{"impersonate", "", "users", ""},
          {"impersonate", "", "groups", ""},
          {"impersonate", "", "serviceaccounts", ""}}},
-       "can act as another identity, e.g. the group system:masters"},
+       "can act as another identity it names (a user or group such as system:masters, or a service "
+       "account) and so hold its permissions"},
       {"escalate-or-bind",
        "Role escalation or binding without holding the permissions",
        "critical",
@@ -174,7 +175,10 @@ std::vector<Risk> analyzeRisks(const Model& m) {
     std::map<std::string, std::vector<const Binding*>> scopes;  // "" = cluster-wide
   };
   std::map<std::string, Scoped> subjects;
+  // The cluster's own default bindings are not findings: nobody can remove them. Bindings in the
+  // input to default roles are judged like any other.
   for (const Binding& b : m.bindings) {
+    if (b.builtin) continue;
     for (const Subject& s : b.subjects) {
       if (s.kind == Subject::Kind::kServiceAccount && s.ns.empty()) continue;
       std::string key = fmt::format("{}\x1f{}\x1f{}", kindName(s.kind), s.ns, s.name);
@@ -237,6 +241,7 @@ std::vector<Risk> analyzeRisks(const Model& m) {
   }
   // Bindings that give power to everyone.
   for (const Binding& b : m.bindings) {
+    if (b.builtin) continue;
     for (const Subject& s : b.subjects) {
       if (s.kind != Subject::Kind::kGroup &&
           !(s.kind == Subject::Kind::kUser && s.name == "system:anonymous"))

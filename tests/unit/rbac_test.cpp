@@ -99,13 +99,13 @@ TEST(Rbac, AggregationReplacesOwnRules) {
 
 TEST(RbacCli, WhoCanAndCan) {
   std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/bindings-and-scope.yaml";
-  auto who = runCli("rbac who-can delete secrets -n dev " + f);
+  auto who = runCli("rbac who-can delete secrets -n dev --no-defaults " + f);
   EXPECT_EQ(who.exit_code, 0) << who.err;
   EXPECT_NE(who.out.find("who can delete secrets in namespace dev:\n  User alice\n    via "
                          "ClusterRoleBinding alice-secrets -> ClusterRole secret-admin rule 0"),
             std::string::npos)
       << who.out;
-  auto j = runCli("rbac who-can get pods -n dev --format json " + f);
+  auto j = runCli("rbac who-can get pods -n dev --format json --no-defaults " + f);
   rapidjson::Document d;
   d.Parse(j.out.c_str());
   ASSERT_FALSE(d.HasParseError());
@@ -133,7 +133,7 @@ TEST(RbacCli, WhoCanAndCan) {
 
 TEST(RbacCli, Permissions) {
   std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/rules-and-aggregation.yaml";
-  auto r = runCli("rbac permissions user:agg " + f);
+  auto r = runCli("rbac permissions user:agg --no-defaults " + f);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("cluster-wide:\n  (nothing)\nnamespace a:\n  watch on events (core)    [via "
                        "RoleBinding a/agg -> ClusterRole top rule 0]"),
@@ -240,6 +240,90 @@ TEST(RbacCli, Escalation) {
   ASSERT_FALSE(doc.HasParseError());
   EXPECT_STREQ(doc["schema"].GetString(), "kubeharden/rbac-escalation/v1");
   EXPECT_EQ(doc["paths"].Size(), 5u);
+}
+
+// The built-in roles and bindings (src/rbac/defaults.cpp) are part of the model unless
+// --no-defaults: bindings to edit/view resolve, aggregation reaches into them, the default
+// bindings answer for everyone, and none of them is reported as a risk.
+TEST(RbacDefaults, BindingsToBuiltinRolesResolve) {
+  std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/defaults/cluster.yaml";
+  auto edit = runCli("rbac can sa:dev/deployer get secrets -n dev " + f);
+  EXPECT_EQ(edit.exit_code, 0) << edit.out << edit.err;
+  EXPECT_NE(edit.out.find("via RoleBinding dev/deployer-edit -> ClusterRole edit rule"),
+            std::string::npos)
+      << edit.out;
+  EXPECT_EQ(runCli("rbac can sa:dev/deployer get secrets -n dev --no-defaults " + f).exit_code, 1);
+  EXPECT_EQ(runCli("rbac can sa:dev/deployer get secrets -n prod " + f).exit_code, 1);
+  EXPECT_EQ(runCli("rbac can sa:dev/deployer create pods/exec -n dev " + f).exit_code, 0);
+  EXPECT_EQ(runCli("rbac can sa:dev/deployer create rolebindings -n dev " + f).exit_code, 1)
+      << "edit does not include the admin-only RBAC rules";
+  // view: no secrets, but the input's widget-viewer is aggregated into it, and through view
+  // into edit (a fixpoint over two levels).
+  EXPECT_EQ(runCli("rbac can user:carol get pods -n dev " + f).exit_code, 0);
+  EXPECT_EQ(runCli("rbac can user:carol get secrets -n dev " + f).exit_code, 1);
+  EXPECT_EQ(
+      runCli("rbac can user:carol list widgets --api-group example.com -n dev " + f).exit_code, 0);
+  EXPECT_EQ(
+      runCli("rbac can sa:dev/deployer list widgets --api-group example.com -n dev " + f).exit_code,
+      0);
+  EXPECT_EQ(
+      runCli("rbac can user:carol delete widgets --api-group example.com -n dev " + f).exit_code,
+      1);
+  // The default bindings: discovery for every authenticated user, public info for anonymous.
+  EXPECT_EQ(runCli("rbac can user:dave get --url /apis/apps " + f).exit_code, 0);
+  EXPECT_EQ(runCli("rbac can user:system:anonymous get --url /apis/apps " + f).exit_code, 1);
+  EXPECT_EQ(runCli("rbac can user:system:anonymous get --url /version " + f).exit_code, 0);
+  EXPECT_EQ(
+      runCli("rbac can user:system:anonymous get --url /version --no-defaults " + f).exit_code, 1);
+  auto who = runCli("rbac who-can delete nodes " + f);
+  EXPECT_NE(who.out.find("Group system:masters\n    via ClusterRoleBinding cluster-admin -> "
+                         "ClusterRole cluster-admin rule 0"),
+            std::string::npos)
+      << who.out;
+}
+
+TEST(RbacDefaults, InputWins) {
+  std::string dir = std::string(KH_SOURCE_DIR) + "/tests/rbac/defaults/";
+  // With the input's own `view` (configmaps only), carol can no longer read pods or widgets.
+  std::string both = dir + "cluster.yaml " + dir + "shadow.yaml";
+  EXPECT_EQ(runCli("rbac can user:carol get configmaps -n dev " + both).exit_code, 0);
+  EXPECT_EQ(runCli("rbac can user:carol get pods -n dev " + both).exit_code, 1);
+  EXPECT_EQ(
+      runCli("rbac can user:carol list widgets --api-group example.com -n dev " + both).exit_code,
+      1);
+  EXPECT_EQ(runCli("rbac can user:carol get pods -n dev " + dir + "cluster.yaml").exit_code, 0);
+}
+
+TEST(RbacDefaults, RisksOnlyFromTheInput) {
+  std::string f = std::string(KH_SOURCE_DIR) + "/tests/rbac/defaults/cluster.yaml";
+  auto r = runCli("rbac risks --format json " + f);
+  rapidjson::Document d;
+  d.Parse(r.out.c_str());
+  ASSERT_FALSE(d.HasParseError()) << r.out;
+  std::set<std::string> seen;
+  for (const auto& risk : d["risks"].GetArray()) {
+    std::string subject = risk["subject"]["name"].GetString();
+    seen.insert(std::string(risk["id"].GetString()) + " " + subject);
+  }
+  EXPECT_TRUE(seen.count("secrets-read deployer")) << r.out;
+  EXPECT_TRUE(seen.count("pods-exec deployer")) << r.out;
+  for (const std::string& s : seen) {
+    EXPECT_EQ(s.find("system:"), std::string::npos) << "a default binding reported: " << s;
+    EXPECT_EQ(s.find("carol"), std::string::npos) << "view holds nothing risky: " << s;
+  }
+  auto none = runCli("rbac risks --format json --no-defaults " + f);
+  rapidjson::Document n;
+  n.Parse(none.out.c_str());
+  ASSERT_FALSE(n.HasParseError()) << none.out;
+  EXPECT_EQ(n["risks"].Size(), 0u) << none.out;
+  // In `scan`, a risk granted by a built-in role sits at the binding's roleRef.
+  auto scan = runCli("scan --format json " + f);
+  EXPECT_NE(scan.out.find("\"path\":\"roleRef\",\"file\":\"" + f + "\",\"line\":6,"),
+            std::string::npos)
+      << scan.out;
+  EXPECT_NE(scan.out.find("[via RoleBinding deployer-edit to the built-in ClusterRole edit]"),
+            std::string::npos)
+      << scan.out;
 }
 
 }  // namespace

@@ -75,12 +75,18 @@ class RiskyPermission final : public Check {
       for (const rbac::Grant& g : r.via) {
         // At the granting rule in the role; risks of the binding itself (anonymous or every
         // authenticated user as subject) at the binding's subjects.
-        bool at_binding = !g.role || r.id == "anonymous-binding" || r.id == "authenticated-binding";
+        // A built-in role (edit, cluster-admin, ...) is not in the input: at the binding's roleRef.
+        bool to_builtin = g.role && g.role->builtin;
+        bool at_binding =
+            !g.role || to_builtin || r.id == "anonymous-binding" || r.id == "authenticated-binding";
         const Object* where = at_binding ? g.binding->object : g.role->object;
-        std::string path = at_binding ? "subjects" : fmt::format("rules[{}]", g.rule);
+        std::string path = to_builtin   ? "roleRef"
+                           : at_binding ? "subjects"
+                                        : fmt::format("rules[{}]", g.rule);
         SourcePos pos = where->root->pos;
         if (at_binding) {
-          if (const MapEntry* e = where->root->entry("subjects")) pos = e->key_pos;
+          if (const MapEntry* e = where->root->entry(to_builtin ? "roleRef" : "subjects"))
+            pos = e->key_pos;
         } else if (const Node* rules = where->root->get("rules");
                    rules && rules->isSeq() && g.rule < rules->size) {
           pos = rules->items[g.rule]->pos;
@@ -88,10 +94,12 @@ class RiskyPermission final : public Check {
         std::string key = fmt::format("{}|{}|{}|{}", r.id, subjectName(r.subject), r.scope,
                                       path + where->displayName());
         if (!seen.insert(key).second) continue;
-        Finding f = finding(*where, pos, path,
-                            fmt::format("{}: {} [via {} {}]", r.id, r.message,
-                                        g.binding->cluster ? "ClusterRoleBinding" : "RoleBinding",
-                                        g.binding->name));
+        Finding f = finding(
+            *where, pos, path,
+            fmt::format("{}: {} [via {} {}{}]", r.id, r.message,
+                        g.binding->cluster ? "ClusterRoleBinding" : "RoleBinding", g.binding->name,
+                        to_builtin ? fmt::format(" to the built-in ClusterRole {}", g.role->name)
+                                   : std::string()));
         f.rule = r.id;
         f.severity = severityOf(r.severity);
         sink.add(std::move(f));
