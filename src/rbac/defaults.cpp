@@ -332,7 +332,9 @@ const Defaults& defaults() {
 
 }  // namespace
 
-const std::vector<const Object*>& defaultObjects() { return defaults().objects; }
+const std::vector<const Object*>& defaultObjects() {
+  return defaults().objects;
+}
 
 std::vector<const Object*> withDefaults(const std::vector<const Object*>& objects) {
   std::set<std::pair<std::string_view, std::string_view>> present;

@@ -22,6 +22,8 @@ const std::vector<const Object*>& defaultObjects();
 // `objects` followed by every default that none of them shadows (same kind and name).
 std::vector<const Object*> withDefaults(const std::vector<const Object*>& objects);
 
-inline bool isDefault(const Object* o) { return o && o->file == kDefaultsFile; }
+inline bool isDefault(const Object* o) {
+  return o && o->file == kDefaultsFile;
+}
 
 }  // namespace kh::rbac

@@ -70,8 +70,23 @@ class RiskyPermission final : public Check {
   void check(const Object&, const CheckContext&, FindingSink&) const override {}
   void finish(const CheckContext& ctx, FindingSink& sink) const override {
     if (!ctx.index) return;
+    // Quiet: a subject that can do everything (cluster-wide, or in a namespace) gets that one
+    // finding; the catalogue's other risks are implied by it and left out for that scope.
+    // `kubeharden rbac risks` still lists them all.
+    std::set<std::string> full;  // "subject|scope"
+    for (const rbac::Risk& r : ctx.index->rbacRisks())
+      if (r.id == "cluster-admin" || r.id == "namespace-admin")
+        full.insert(subjectName(r.subject) + "|" + r.scope);
+    auto implied = [&](const rbac::Risk& r) {
+      if (r.id == "cluster-admin" || r.id == "namespace-admin" || r.id == "anonymous-binding" ||
+          r.id == "authenticated-binding")
+        return false;
+      std::string who = subjectName(r.subject) + "|";
+      return full.count(who + "cluster-wide") > 0 || full.count(who + r.scope) > 0;
+    };
     std::set<std::string> seen;
     for (const rbac::Risk& r : ctx.index->rbacRisks()) {
+      if (implied(r)) continue;
       for (const rbac::Grant& g : r.via) {
         // At the granting rule in the role; risks of the binding itself (anonymous or every
         // authenticated user as subject) at the binding's subjects.
