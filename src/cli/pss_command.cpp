@@ -149,7 +149,7 @@ int runNamespaces(const PssArgs& a) {
   }
   for (const Object* o : l.objects) {
     if (!o->pod) continue;
-    std::string ns = o->ref.namespace_.empty() ? "default" : std::string(o->ref.namespace_);
+    std::string ns(o->namespaceOrDefault());
     workloads[ns].push_back(o);
   }
   std::map<std::string, pss::NamespacePolicy, std::less<>> policies;

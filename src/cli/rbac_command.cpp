@@ -156,10 +156,7 @@ int runWhoCan(const RbacArgs& a) {
   } else {
     std::string out = fmt::format("who can {}:\n", describeRequest(*req));
     for (const auto& s : who) {
-      std::string name = s.subject.kind == rbac::Subject::Kind::kServiceAccount
-                             ? fmt::format("{}/{}", s.subject.ns, s.subject.name)
-                             : std::string(s.subject.name);
-      fmt::format_to(std::back_inserter(out), "  {} {}\n", rbac::kindName(s.subject.kind), name);
+      fmt::format_to(std::back_inserter(out), "  {}\n", rbac::subjectName(s.subject));
       for (const auto& g : s.via) fmt::format_to(std::back_inserter(out), "    via {}\n", chain(g));
     }
     out += "  Group system:masters (superuser: allowed without any binding)\n";
@@ -299,10 +296,7 @@ int runEscalation(const RbacArgs& a) {
   std::vector<std::pair<std::string, std::string>> accounts;
   for (const Object* o : l.objects) {
     if (!o->pod) continue;
-    std::string_view sa = getStr(o->pod->spec, "serviceAccountName");
-    if (sa.empty()) sa = getStr(o->pod->spec, "serviceAccount");
-    accounts.emplace_back(o->ref.namespace_.empty() ? "default" : std::string(o->ref.namespace_),
-                          sa.empty() ? "default" : std::string(sa));
+    accounts.emplace_back(o->namespaceOrDefault(), o->pod->serviceAccount());
   }
   auto paths = rbac::escalationPaths(m, risks, accounts);
   std::string out;

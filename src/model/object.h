@@ -34,6 +34,11 @@ struct Object {
   std::string_view annotation(std::string_view key) const {
     return annotations ? getStr(annotations, key) : std::string_view();
   }
+  // The namespace a namespaced object lands in: its own, or "default" when the manifest has none
+  // (as kubectl applies it without -n).
+  std::string_view namespaceOrDefault() const {
+    return ref.namespace_.empty() ? std::string_view("default") : ref.namespace_;
+  }
   // "Kind namespace/name" or "Kind name" for messages.
   std::string displayName() const;
 };

@@ -35,6 +35,13 @@ struct PodSpecView {
   std::vector<ContainerRef> containers;
 
   const Node* podSecurityContext() const { return get(spec, "securityContext"); }
+  // The pod's ServiceAccount: serviceAccountName, else the deprecated serviceAccount, else
+  // "default", as the API server's ServiceAccount admission fills it in.
+  std::string_view serviceAccount() const {
+    std::string_view sa = getStr(spec, "serviceAccountName");
+    if (sa.empty()) sa = getStr(spec, "serviceAccount");
+    return sa.empty() ? std::string_view("default") : sa;
+  }
 };
 
 // A field found in the input: its value, where its key is, and its path.

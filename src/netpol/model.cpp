@@ -9,10 +9,6 @@ namespace {
 
 constexpr std::string_view kNameLabel = "kubernetes.io/metadata.name";
 
-std::string_view nsOf(const Object& o) {
-  return o.ref.namespace_.empty() ? std::string_view("default") : o.ref.namespace_;
-}
-
 const Node* labelsNode(const Object& o) {
   if (o.ref.kind == "Pod" || !o.pod) return o.labels;
   return get(o.pod->template_meta, "labels");
@@ -147,7 +143,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
     if (kind == "NetworkPolicy" && o->ref.api_version == "networking.k8s.io/v1") {
       Policy p;
       p.object = o;
-      p.ns = nsOf(*o);
+      p.ns = o->namespaceOrDefault();
       p.name = o->ref.name;
       touchNamespace(p.ns);
       const Node* spec = get(o->root, "spec");
@@ -171,7 +167,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
     }
     if (!o->pod) continue;  // every workload kind, and custom resources with a pod template
     Workload w;
-    w.ns = std::string(nsOf(*o));
+    w.ns = std::string(o->namespaceOrDefault());
     w.name = std::string(o->ref.name);
     w.kind = std::string(kind);
     // A pod created by a controller is represented by that controller (its pods are one peer).

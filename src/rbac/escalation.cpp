@@ -12,12 +12,6 @@ namespace {
 
 constexpr std::string_view kAdmin = "cluster-admin";
 
-std::string nodeName(const Subject& s) {
-  return s.kind == Subject::Kind::kServiceAccount
-             ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
-             : fmt::format("{} {}", kindName(s.kind), s.name);
-}
-
 std::string_view scopeNs(const Risk& r) {
   return r.scope == "cluster-wide" ? std::string_view() : std::string_view(r.scope).substr(10);
 }
@@ -34,9 +28,9 @@ std::vector<EscalationPath> escalationPaths(
   std::map<std::string, std::set<std::string>> accounts;  // ns -> node names
   std::map<std::string, std::set<std::string>> running;   // ns -> accounts of running pods
   for (const Risk& r : risks) {
-    by_holder[nodeName(r.subject)].push_back(&r);
+    by_holder[subjectName(r.subject)].push_back(&r);
     if (r.subject.kind == Subject::Kind::kServiceAccount)
-      accounts[std::string(r.subject.ns)].insert(nodeName(r.subject));
+      accounts[std::string(r.subject.ns)].insert(subjectName(r.subject));
   }
   for (const auto& [ns, sa] : workload_accounts) {
     std::string n = fmt::format("ServiceAccount {}/{}", ns, sa);

@@ -69,8 +69,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
       r.object = o;
       r.builtin = isDefault(o);
       r.cluster = kind == "ClusterRole";
-      r.ns = r.cluster ? std::string_view()
-                       : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);
+      r.ns = r.cluster ? std::string_view() : o->namespaceOrDefault();
       r.name = o->ref.name;
       r.labels = labelsOf(o->labels);
       const Node* rules = get(o->root, "rules");
@@ -92,8 +91,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
       b.object = o;
       b.builtin = isDefault(o);
       b.cluster = kind == "ClusterRoleBinding";
-      b.ns = b.cluster ? std::string_view()
-                       : (o->ref.namespace_.empty() ? "default" : o->ref.namespace_);
+      b.ns = b.cluster ? std::string_view() : o->namespaceOrDefault();
       b.name = o->ref.name;
       const Node* ref = get(o->root, "roleRef");
       b.role_kind = getStr(ref, "kind");
@@ -211,6 +209,12 @@ std::optional<Identity> Identity::parse(std::string_view s) {
     return id;
   }
   return std::nullopt;
+}
+
+std::string subjectName(const Subject& s) {
+  return s.kind == Subject::Kind::kServiceAccount
+             ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
+             : fmt::format("{} {}", kindName(s.kind), s.name);
 }
 
 bool Identity::superuser() const {

@@ -39,6 +39,8 @@ struct Subject {
   std::string_view ns;  // ServiceAccounts: defaulted to the RoleBinding's namespace
 };
 std::string_view kindName(Subject::Kind k);
+// "ServiceAccount ns/name", "User name", "Group name": how every report names a subject.
+std::string subjectName(const Subject& s);
 
 struct Binding {
   const Object* object = nullptr;

@@ -160,12 +160,6 @@ bool allowsProbe(const Rule& rule, const Probe& p, std::string_view ns) {
   return ruleAllows(rule, toRequest(p, ns));
 }
 
-std::string subjectName(const Subject& s) {
-  return s.kind == Subject::Kind::kServiceAccount
-             ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
-             : fmt::format("{} {}", kindName(s.kind), s.name);
-}
-
 }  // namespace
 
 std::vector<Risk> analyzeRisks(const Model& m) {
@@ -188,6 +182,7 @@ std::vector<Risk> analyzeRisks(const Model& m) {
   }
   std::vector<Risk> out;
   for (const auto& [key, sc] : subjects) {
+    const size_t first = out.size();  // this subject's risks start here ("" scope comes first)
     const auto cluster_it = sc.scopes.find("");
     for (const auto& [scope, bindings] : sc.scopes) {
       // Effective permissions in a namespace include the cluster-wide ones.
@@ -220,10 +215,8 @@ std::vector<Risk> analyzeRisks(const Model& m) {
         // A namespace scope adds nothing when the same risk already holds cluster-wide.
         bool cluster_has = false;
         if (!scope.empty())
-          for (const Risk& r : out)
-            cluster_has |= r.id == d.id && r.scope == "cluster-wide" &&
-                           kindName(r.subject.kind) == kindName(sc.subject.kind) &&
-                           r.subject.ns == sc.subject.ns && r.subject.name == sc.subject.name;
+          for (size_t i = first; i < out.size(); ++i)
+            cluster_has |= out[i].id == d.id && out[i].scope == "cluster-wide";
         if (cluster_has) continue;
         std::string scope_text = scope.empty() ? "cluster-wide" : "namespace " + scope;
         if (d.id == "cluster-admin" && !scope.empty()) {

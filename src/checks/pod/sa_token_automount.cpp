@@ -34,9 +34,7 @@ class PodSaTokenAutomount final : public Check {
   void check(const Object& o, const CheckContext& ctx, FindingSink& sink) const override {
     const PodSpecView& pod = *o.pod;
     std::string path = pod.path + ".automountServiceAccountToken";
-    std::string_view sa = getStr(pod.spec, "serviceAccountName");
-    if (sa.empty()) sa = getStr(pod.spec, "serviceAccount");
-    if (sa.empty()) sa = "default";
+    std::string_view sa = pod.serviceAccount();
     // A ServiceAccount that the input binds to a role exists to call the API: its token is
     // meant to be there. How much it can do is a question for the RBAC checks.
     bool bound = ctx.index && ctx.index->isBoundServiceAccount(o.ref.namespace_, sa);

@@ -58,12 +58,6 @@ Severity severityOf(std::string_view s) {
                          : Severity::kLow;
 }
 
-std::string subjectName(const rbac::Subject& s) {
-  return s.kind == rbac::Subject::Kind::kServiceAccount
-             ? fmt::format("ServiceAccount {}/{}", s.ns, s.name)
-             : fmt::format("{} {}", rbac::kindName(s.kind), s.name);
-}
-
 class RiskyPermission final : public Check {
  public:
   const CheckMeta& meta() const override { return kRisky; }
@@ -76,12 +70,12 @@ class RiskyPermission final : public Check {
     std::set<std::string> full;  // "subject|scope"
     for (const rbac::Risk& r : ctx.index->rbacRisks())
       if (r.id == "cluster-admin" || r.id == "namespace-admin")
-        full.insert(subjectName(r.subject) + "|" + r.scope);
+        full.insert(rbac::subjectName(r.subject) + "|" + r.scope);
     auto implied = [&](const rbac::Risk& r) {
       if (r.id == "cluster-admin" || r.id == "namespace-admin" || r.id == "anonymous-binding" ||
           r.id == "authenticated-binding")
         return false;
-      std::string who = subjectName(r.subject) + "|";
+      std::string who = rbac::subjectName(r.subject) + "|";
       return full.count(who + "cluster-wide") > 0 || full.count(who + r.scope) > 0;
     };
     std::set<std::string> seen;
@@ -106,7 +100,7 @@ class RiskyPermission final : public Check {
                    rules && rules->isSeq() && g.rule < rules->size) {
           pos = rules->items[g.rule]->pos;
         }
-        std::string key = fmt::format("{}|{}|{}|{}", r.id, subjectName(r.subject), r.scope,
+        std::string key = fmt::format("{}|{}|{}|{}", r.id, rbac::subjectName(r.subject), r.scope,
                                       path + where->displayName());
         if (!seen.insert(key).second) continue;
         Finding f = finding(
@@ -130,10 +124,8 @@ class WorkloadRiskyToken final : public Check {
     if (!o.pod || !ctx.index) return;
     const PodSpecView& pod = *o.pod;
     const Node* automount = pod.spec->get("automountServiceAccountToken");
-    std::string_view sa = getStr(pod.spec, "serviceAccountName");
-    if (sa.empty()) sa = getStr(pod.spec, "serviceAccount");
-    if (sa.empty()) sa = "default";
-    std::string_view ns = o.ref.namespace_.empty() ? std::string_view("default") : o.ref.namespace_;
+    std::string_view sa = pod.serviceAccount();
+    std::string_view ns = o.namespaceOrDefault();
     // The pod's own setting wins; when it has none, its ServiceAccount's.
     if (automount && automount->isFalse()) return;
     if (!automount || automount->isNull()) {
