@@ -102,4 +102,28 @@ class Check {
                   std::string_view container = {}) const;
 };
 
+// A check whose logic is one stateless function (most checks: no options, no state). The
+// function receives the check itself for finding().
+class FnCheck final : public Check {
+ public:
+  using Fn = void (*)(const FnCheck& self, const Object& obj, const CheckContext& ctx,
+                      FindingSink& sink);
+  using FinishFn = void (*)(const FnCheck& self, const CheckContext& ctx, FindingSink& sink);
+  FnCheck(const CheckMeta& meta, Fn fn, FinishFn fin = nullptr)
+      : meta_(meta), fn_(fn), fin_(fin) {}
+  const CheckMeta& meta() const override { return meta_; }
+  void check(const Object& obj, const CheckContext& ctx, FindingSink& sink) const override {
+    if (fn_) fn_(*this, obj, ctx, sink);
+  }
+  void finish(const CheckContext& ctx, FindingSink& sink) const override {
+    if (fin_) fin_(*this, ctx, sink);
+  }
+  using Check::finding;
+
+ private:
+  const CheckMeta& meta_;
+  Fn fn_;
+  FinishFn fin_;
+};
+
 }  // namespace kh

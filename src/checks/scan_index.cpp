@@ -13,6 +13,11 @@ std::string ScanIndex::key(std::string_view kind, std::string_view ns, std::stri
 void ScanIndex::add(const Object* o) {
   all_.push_back(o);
   by_key_.emplace(key(o->ref.kind, o->ref.namespace_, o->ref.name), o);
+  by_kind_[o->ref.kind].push_back(o);
+  if (o->ref.kind == "Namespace")
+    namespaces_.emplace(o->ref.name, o);
+  else if (!o->ref.namespace_.empty() || !isClusterScopedKind(o->ref.kind))
+    namespaces_.emplace(o->namespaceOrDefault(), o);
   if (o->ref.kind != "RoleBinding" && o->ref.kind != "ClusterRoleBinding") return;
   const Node* subjects = o->root->get("subjects");
   for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
@@ -21,6 +26,12 @@ void ScanIndex::add(const Object* o) {
     if (ns.empty()) ns = o->ref.namespace_;
     bound_service_accounts_.insert(key("ServiceAccount", ns, getStr(s, "name")));
   }
+}
+
+const std::vector<const Object*>& ScanIndex::ofKind(std::string_view kind) const {
+  static const std::vector<const Object*> kNone;
+  auto it = by_kind_.find(kind);
+  return it == by_kind_.end() ? kNone : it->second;
 }
 
 bool ScanIndex::isBoundServiceAccount(std::string_view ns, std::string_view name) const {

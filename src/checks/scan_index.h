@@ -3,6 +3,7 @@
 // Immutable after build(); thread-safe to read.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,11 @@ class ScanIndex {
   void add(const Object* o);
   const Object* find(std::string_view kind, std::string_view ns, std::string_view name) const;
   const std::vector<const Object*>& all() const { return all_; }
+  // Every object of `kind`, in input order (empty when none).
+  const std::vector<const Object*>& ofKind(std::string_view kind) const;
+  // Every namespace the input mentions: Namespace objects and the namespaces of namespaced
+  // objects ("default" for those without one), sorted, each with the first object naming it.
+  const std::map<std::string_view, const Object*>& namespaces() const { return namespaces_; }
   // Is the ServiceAccount ns/name a subject of some RoleBinding or ClusterRoleBinding in the
   // scan? (A subject without a namespace defaults to its RoleBinding's namespace.)
   bool isBoundServiceAccount(std::string_view ns, std::string_view name) const;
@@ -35,6 +41,8 @@ class ScanIndex {
   static std::string key(std::string_view kind, std::string_view ns, std::string_view name);
   std::unordered_map<std::string, const Object*> by_key_;
   std::vector<const Object*> all_;
+  std::unordered_map<std::string_view, std::vector<const Object*>> by_kind_;
+  std::map<std::string_view, const Object*> namespaces_;
   std::unordered_set<std::string> bound_service_accounts_;
   struct NetpolCache {
     std::once_flag once;

@@ -2,7 +2,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
+#include "base/strings.h"
+#include "checks/registry.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/baseline.h"
@@ -19,6 +22,7 @@ struct ScanArgs {
   std::string fail_on = "high";
   std::string config;
   std::string baseline;
+  std::vector<std::string> enable, disable;
   bool no_inline_ignores = false;
   bool strict = false;
   bool no_color = false;
@@ -52,6 +56,22 @@ int runScanCommand(const ScanArgs& a) {
     auto cfg = loadConfig(config_path);
     if (!cfg) return usageError(cfg.error().describe());
     opts.config = std::move(cfg.value());
+  }
+  // --enable/--disable come after the config file and override what it says about the same name.
+  std::set<std::string, std::less<>> ids;
+  for (const auto& c : makeCatalogue()) ids.emplace(c->meta().id);
+  for (bool on : {false, true}) {
+    for (const std::string& list : on ? a.enable : a.disable) {
+      for (std::string_view item : splitTrimmed(list, ',')) {
+        std::string name(item);
+        if (!isCheckSelector(name) && !ids.count(name))
+          return usageError(fmt::format("--{}: unknown check or group '{}' (see `kubeharden "
+                                        "checks`)",
+                                        on ? "enable" : "disable", name));
+        (on ? opts.config.disabled : opts.config.enabled).erase(name);
+        (on ? opts.config.enabled : opts.config.disabled).insert(name);
+      }
+    }
   }
   // Check options are configuration: a bad one is a usage error (2), found before any input is
   // read.
@@ -126,6 +146,12 @@ Runner addScanCommand(CLI::App& app) {
                  "low, info, none")
       ->capture_default_str();
   app.add_option("-c,--config", a->config, "Config file (default: ./.kubeharden.yaml if present)");
+  app.add_option("--enable", a->enable,
+                 "Turn checks on: IDs, a group (security, reliability) or all; comma-separated, "
+                 "repeatable")
+      ->type_name("LIST");
+  app.add_option("--disable", a->disable, "Turn checks off (same forms as --enable)")
+      ->type_name("LIST");
   app.add_option("--baseline", a->baseline,
                  "An earlier JSON report: report only findings that are not in it");
   app.add_flag("--no-inline-ignores", a->no_inline_ignores,

@@ -56,8 +56,12 @@ class Parser {
   }
 
   Status idSet(const Node* n, std::set<std::string, std::less<>>& out) const {
-    if (!n->isSeq()) return err(n->pos, "expected a list of check IDs");
+    if (!n->isSeq()) return err(n->pos, "expected a list of check IDs, groups or all");
     for (const Node* item : n->seqItems()) {
+      if (item->isString() && isCheckSelector(item->text)) {
+        out.emplace(item->text);
+        continue;
+      }
       if (Status s = checkId(item); !s) return s;
       out.emplace(item->text);
     }
@@ -152,6 +156,19 @@ class Parser {
 };
 
 }  // namespace
+
+bool isCheckSelector(std::string_view s) {
+  return s == "all" || s == "security" || s == "reliability";
+}
+
+bool checkEnabled(const Config& cfg, const CheckMeta& meta) {
+  auto level = [&](const std::set<std::string, std::less<>>& set) {
+    return set.count(meta.id) ? 3 : set.count(meta.group) ? 2 : set.count("all") ? 1 : 0;
+  };
+  int on = level(cfg.enabled), off = level(cfg.disabled);
+  if (on == 0 && off == 0) return meta.enabled_by_default;
+  return on >= off;
+}
 
 Result<Config> loadConfig(const std::string& path) {
   Config cfg;

@@ -40,4 +40,11 @@ struct Config {
 // Reads and validates a config file against the check catalogue.
 Result<Config> loadConfig(const std::string& path);
 
+// Besides check IDs, `enable` and `disable` take a group ("security", "reliability") or "all".
+bool isCheckSelector(std::string_view s);
+// Is the check on, given the config's enable/disable sets? The most specific mention wins (its
+// ID over its group over "all"); at equal specificity enable wins; unmentioned checks keep
+// their default.
+bool checkEnabled(const Config& cfg, const CheckMeta& meta);
+
 }  // namespace kh

@@ -77,6 +77,9 @@ struct Node {
 inline const Node* get(const Node* n, std::string_view key) {
   return n ? n->get(key) : nullptr;
 }
+inline const MapEntry* getEntry(const Node* n, std::string_view key) {
+  return n ? n->entry(key) : nullptr;
+}
 inline std::string_view getStr(const Node* n, std::string_view key) {
   const Node* v = get(n, key);
   return v ? v->str() : std::string_view();

@@ -21,6 +21,43 @@ Object makeObject(const Node* root, std::span<const std::string> extra_pod_paths
   return o;
 }
 
+bool isClusterScopedKind(std::string_view kind) {
+  static constexpr std::string_view kCluster[] = {
+      "APIService",
+      "CSIDriver",
+      "CSINode",
+      "CertificateSigningRequest",
+      "ClusterIssuer",
+      "ClusterPolicy",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "ComponentStatus",
+      "CustomResourceDefinition",
+      "FlowSchema",
+      "IngressClass",
+      "MutatingAdmissionPolicy",
+      "MutatingAdmissionPolicyBinding",
+      "MutatingWebhookConfiguration",
+      "Namespace",
+      "Node",
+      "PersistentVolume",
+      "PodSecurityPolicy",
+      "PriorityClass",
+      "PriorityLevelConfiguration",
+      "RuntimeClass",
+      "SecurityContextConstraints",
+      "StorageClass",
+      "ValidatingAdmissionPolicy",
+      "ValidatingAdmissionPolicyBinding",
+      "ValidatingWebhookConfiguration",
+      "VolumeAttachment",
+      "VolumeSnapshotClass",
+  };
+  for (std::string_view k : kCluster)
+    if (k == kind) return true;
+  return kind.starts_with("Cluster") || kind.ends_with("List");
+}
+
 std::string Object::displayName() const {
   if (ref.namespace_.empty()) return fmt::format("{} {}", ref.kind, ref.name);
   return fmt::format("{} {}/{}", ref.kind, ref.namespace_, ref.name);

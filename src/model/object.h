@@ -43,6 +43,10 @@ struct Object {
   std::string displayName() const;
 };
 
+// Is `kind` a cluster-scoped kind (Namespace, ClusterRole, StorageClass, ..., and custom kinds
+// named Cluster*)? Everything else is taken as namespaced.
+bool isClusterScopedKind(std::string_view kind);
+
 // Builds the view of `root` (a map with apiVersion and kind) and discovers its pod spec.
 // `extra_pod_paths` are dotted paths to a pod template (a map with `spec`) for custom kinds.
 Object makeObject(const Node* root, std::span<const std::string> extra_pod_paths);

@@ -489,9 +489,7 @@ bool seLinuxOptions(const PodFacts& p, int minor, Violation& v) {
   auto valid = [&](const Node* o) {
     bool ok = true;
     std::string_view t = getStr(o, "type");
-    bool allowed = t.empty() || t == "container_t" || t == "container_init_t" ||
-                   t == "container_kvm_t" || (minor >= 31 && t == "container_engine_t");
-    if (!allowed) {
+    if (!allowedSeLinuxType(t, minor)) {
       ok = false;
       types.push_back(t);
     }
@@ -626,13 +624,26 @@ constexpr std::array<Sysctl, 14> kSafeSysctls = {{
     {"net.ipv4.tcp_notsent_lowat", 37},
 }};
 
+}  // namespace
+
+bool safeSysctl(std::string_view name, int minor) {
+  for (const Sysctl& k : kSafeSysctls)
+    if (k.name == name && minor >= k.since) return true;
+  return false;
+}
+
+bool allowedSeLinuxType(std::string_view t, int minor) {
+  return t.empty() || t == "container_t" || t == "container_init_t" || t == "container_kvm_t" ||
+         (minor >= 31 && t == "container_engine_t");
+}
+
+namespace {
+
 bool sysctls(const PodFacts& p, int minor, Violation& v) {
   std::vector<std::string> bad;
   for (const Node* s : p.sysctls ? p.sysctls->seqItems() : std::span<const Node* const>()) {
     std::string_view name = getStr(s, "name");
-    bool safe = false;
-    for (const Sysctl& k : kSafeSysctls) safe |= (k.name == name && minor >= k.since);
-    if (!safe) bad.emplace_back(name);
+    if (!safeSysctl(name, minor)) bad.emplace_back(name);
   }
   if (bad.empty()) return true;
   v.reason = "forbidden sysctls";

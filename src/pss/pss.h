@@ -62,6 +62,11 @@ void evaluate(const Policy& policy, const Node* meta, const Node* spec, Scratch&
 // PSA's joined form: `reason (detail), reason (detail)`.
 std::string joinViolations(const std::vector<Violation>& v);
 
+// Facts of single rules, shared with the scan checks: is the sysctl in the safe set of policy
+// v1.<minor>, and is the SELinux type one the baseline level allows at that version?
+bool safeSysctl(std::string_view name, int minor);
+bool allowedSeLinuxType(std::string_view type, int minor);
+
 // The check IDs of a level at a version, in PSA's order (for docs, tests and `--list`).
 std::vector<std::string_view> checkIds(const Policy& policy);
 

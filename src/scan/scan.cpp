@@ -17,8 +17,7 @@ Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg) {
   std::vector<std::unique_ptr<Check>> enabled;
   for (auto& c : makeCatalogue()) {
     std::string_view id = c->meta().id;
-    bool on = c->meta().enabled_by_default ? !cfg.disabled.count(id) : cfg.enabled.count(id) > 0;
-    if (!on) continue;
+    if (!checkEnabled(cfg, c->meta())) continue;
     auto opt = cfg.options.find(id);
     if (Status s = c->configure(opt == cfg.options.end() ? nullptr : opt->second); !s) {
       Error e = s.error();

@@ -108,11 +108,8 @@ class PodCapabilitiesDangerous final : public Check {
   }
 
  private:
-  std::vector<std::string> dangerous_ = {
-      "ALL",          "SYS_ADMIN",       "NET_ADMIN", "NET_RAW",      "SYS_MODULE", "SYS_PTRACE",
-      "SYS_RAWIO",    "SYS_BOOT",        "SYS_TIME",  "BPF",          "PERFMON",    "MAC_ADMIN",
-      "MAC_OVERRIDE", "DAC_READ_SEARCH", "SYSLOG",    "SYS_RESOURCE",
-  };
+  std::vector<std::string> dangerous_{defaultDangerousCapabilities().begin(),
+                                      defaultDangerousCapabilities().end()};
 };
 
 }  // namespace

@@ -11,7 +11,6 @@ void addPodChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(makePodHostPort());
   out.push_back(makePodHostpath());
   out.push_back(makePodHostpathSensitive());
-  out.push_back(makePodMemoryLimit());
   out.push_back(makePodPrivilegeEscalation());
   out.push_back(makePodPrivileged());
   out.push_back(makePodReadonlyRootFs());
@@ -21,6 +20,11 @@ void addPodChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(makePodSaTokenAutomount());
   out.push_back(makePodSeccompMissing());
   out.push_back(makePodSeccompUnconfined());
+  addPodHostExtraChecks(out);
+  addPodIdentityChecks(out);
+  addPodKernelChecks(out);
+  addPodResourceChecks(out);
+  addPodVolumeChecks(out);
 }
 
 }  // namespace kh

@@ -17,7 +17,6 @@ std::unique_ptr<Check> makePodHostPid();
 std::unique_ptr<Check> makePodHostPort();
 std::unique_ptr<Check> makePodHostpath();
 std::unique_ptr<Check> makePodHostpathSensitive();
-std::unique_ptr<Check> makePodMemoryLimit();
 std::unique_ptr<Check> makePodPrivilegeEscalation();
 std::unique_ptr<Check> makePodPrivileged();
 std::unique_ptr<Check> makePodReadonlyRootFs();
@@ -27,6 +26,13 @@ std::unique_ptr<Check> makePodRuntimeSocket();
 std::unique_ptr<Check> makePodSaTokenAutomount();
 std::unique_ptr<Check> makePodSeccompMissing();
 std::unique_ptr<Check> makePodSeccompUnconfined();
+
+// Files holding several small checks add them all.
+void addPodHostExtraChecks(std::vector<std::unique_ptr<Check>>& out);
+void addPodIdentityChecks(std::vector<std::unique_ptr<Check>>& out);
+void addPodKernelChecks(std::vector<std::unique_ptr<Check>>& out);
+void addPodResourceChecks(std::vector<std::unique_ptr<Check>>& out);
+void addPodVolumeChecks(std::vector<std::unique_ptr<Check>>& out);
 
 void addPodChecks(std::vector<std::unique_ptr<Check>>& out);
 

@@ -18,4 +18,22 @@ bool dropsAll(const Node* container) {
   return false;
 }
 
+std::span<const std::string_view> defaultDangerousCapabilities() {
+  static constexpr std::string_view kList[] = {
+      "ALL",          "SYS_ADMIN",       "NET_ADMIN", "NET_RAW",      "SYS_MODULE", "SYS_PTRACE",
+      "SYS_RAWIO",    "SYS_BOOT",        "SYS_TIME",  "BPF",          "PERFMON",    "MAC_ADMIN",
+      "MAC_OVERRIDE", "DAC_READ_SEARCH", "SYSLOG",    "SYS_RESOURCE",
+  };
+  return kList;
+}
+
+bool baselineCapability(std::string_view canonical) {
+  static constexpr std::string_view kBaseline[] = {
+      "AUDIT_WRITE", "CHOWN",  "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",       "MKNOD",
+      "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"};
+  for (std::string_view c : kBaseline)
+    if (c == canonical) return true;
+  return false;
+}
+
 }  // namespace kh
