@@ -24,7 +24,7 @@ spec:
   containers:
     - name: app
       image: nginx:1.27
-      resources: {limits: {memory: 64Mi}}
+      resources: {limits: {memory: 64Mi}, requests: {cpu: 10m}}
       securityContext:
         privileged: true
         allowPrivilegeEscalation: false

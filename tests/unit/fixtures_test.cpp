@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "load/yaml_reader.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -65,8 +66,22 @@ TEST_P(CheckFixture, ProducesExactlyTheExpectedFindings) {
     ASSERT_TRUE(expected.empty()) << "a pass fixture must not carry # expect: lines";
   }
 
+  // `# options: {flow map}` configures the check under test as the config file's
+  // checks.options.<id> would.
+  static const RE2 kOptions(R"(#[ \t]*options:[ \t]*(\{.*\}))");
+  std::string options_text;
+  Arena arena;
+  const Node* options = nullptr;
+  if (RE2::PartialMatch(text, kOptions, &options_text)) {
+    std::vector<Diagnostic> diags;
+    ParseOutput out = parseYamlStream(options_text, fx.file, arena, LoadLimits{}, diags);
+    ASSERT_FALSE(out.error) << out.error->describe();
+    ASSERT_EQ(out.documents.size(), 1u);
+    options = out.documents[0].root;
+  }
   std::vector<std::string> actual;
-  for (const Finding& f : runAllChecks(*file)) {
+  for (const Finding& f :
+       options ? runAllChecks(*file, fx.check, options) : runAllChecks(*file)) {
     if (f.check_id != fx.check) continue;
     actual.push_back(f.rule.empty() ? f.path : f.path + " [" + std::string(f.rule) + "]");
     EXPECT_GT(f.pos.line, 0u) << "finding without a position: " << f.path;

@@ -1,5 +1,7 @@
 #include "tests/unit/test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,8 +28,9 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
-std::vector<Finding> runAllChecks(const SourceFile& f) {
-  static const Registry registry(makeCatalogue());
+namespace {
+
+std::vector<Finding> runWith(const Registry& registry, const SourceFile& f) {
   ScanIndex index;
   for (const Object& o : f.objects) index.add(&o);
   CheckContext ctx{&index};
@@ -35,6 +38,25 @@ std::vector<Finding> runAllChecks(const SourceFile& f) {
   for (const Object& o : f.objects) registry.dispatch(o, ctx, sink);
   registry.finish(ctx, sink);
   return sink.findings;
+}
+
+}  // namespace
+
+std::vector<Finding> runAllChecks(const SourceFile& f) {
+  static const Registry registry(makeCatalogue());
+  return runWith(registry, f);
+}
+
+std::vector<Finding> runAllChecks(const SourceFile& f, std::string_view check_id,
+                                  const Node* options) {
+  auto checks = makeCatalogue();
+  for (auto& c : checks) {
+    if (c->meta().id != check_id) continue;
+    Status s = c->configure(options);
+    EXPECT_TRUE(s) << (s ? "" : s.error().describe());
+  }
+  Registry registry(std::move(checks));
+  return runWith(registry, f);
 }
 
 CmdResult runCli(const std::string& args, const std::string& cwd, const std::string& stdin_text) {

@@ -17,6 +17,9 @@ std::string readFile(const std::string& path);
 
 // Runs every check of the catalogue (opt-in ones included) on the file's objects.
 std::vector<Finding> runAllChecks(const SourceFile& f);
+// The same with one check configured with `options` (a map node).
+std::vector<Finding> runAllChecks(const SourceFile& f, std::string_view check_id,
+                                  const Node* options);
 
 struct CmdResult {
   int exit_code = -1;
