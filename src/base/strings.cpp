@@ -45,6 +45,12 @@ std::string toUpper(std::string_view s) {
   return out;
 }
 
+std::string toLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 bool globMatch(std::string_view p, std::string_view t) {
   // Iterative matcher with single backtrack point: linear in practice, no recursion.
   size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;

@@ -12,6 +12,19 @@ std::string_view trim(std::string_view s);
 std::vector<std::string_view> splitTrimmed(std::string_view s, char sep);  // empty items dropped
 bool iequals(std::string_view a, std::string_view b);
 std::string toUpper(std::string_view s);
+std::string toLower(std::string_view s);
+// The items (anything convertible to std::string_view) joined with `sep`.
+template <typename Range>
+std::string join(const Range& items, std::string_view sep) {
+  std::string out;
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += sep;
+    out += std::string_view(item);
+    first = false;
+  }
+  return out;
+}
 // Shell-style glob with '*' and '?' only (used for exceptions by kind/namespace/name).
 bool globMatch(std::string_view pattern, std::string_view text);
 // Is `date` (YYYY-MM-DD) strictly before `today` (YYYY-MM-DD)? Both must be valid dates.

@@ -37,6 +37,7 @@ struct CheckRefs {
 enum class Scope : uint8_t {
   kPodSpec,  // every object that carries a pod spec (any workload or CRD template)
   kKinds,    // the object kinds listed in `kinds`
+  kAll,      // every object, whatever its kind
 };
 
 struct CheckMeta {

@@ -10,6 +10,8 @@ Registry::Registry(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
   for (const auto& c : checks_) {
     if (c->meta().scope == Scope::kPodSpec) {
       pod_checks_.push_back(c.get());
+    } else if (c->meta().scope == Scope::kAll) {
+      all_checks_.push_back(c.get());
     } else {
       for (std::string_view k : c->meta().kinds) by_kind_[k].push_back(c.get());
     }
@@ -19,6 +21,7 @@ Registry::Registry(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
 void Registry::dispatch(const Object& obj, const CheckContext& ctx, FindingSink& sink) const {
   if (obj.pod)
     for (const Check* c : pod_checks_) c->check(obj, ctx, sink);
+  for (const Check* c : all_checks_) c->check(obj, ctx, sink);
   if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
     for (const Check* c : it->second) c->check(obj, ctx, sink);
 }
@@ -30,6 +33,7 @@ void Registry::finish(const CheckContext& ctx, FindingSink& sink) const {
 std::vector<const Check*> Registry::applicable(const Object& obj) const {
   std::vector<const Check*> out;
   if (obj.pod) out = pod_checks_;
+  out.insert(out.end(), all_checks_.begin(), all_checks_.end());
   if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
     out.insert(out.end(), it->second.begin(), it->second.end());
   return out;

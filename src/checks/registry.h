@@ -29,6 +29,7 @@ class Registry {
  private:
   std::vector<std::unique_ptr<Check>> checks_;
   std::vector<const Check*> pod_checks_;
+  std::vector<const Check*> all_checks_;  // Scope::kAll
   std::unordered_map<std::string_view, std::vector<const Check*>> by_kind_;
 };
 

@@ -48,6 +48,7 @@ std::string renderChecksJson(const std::vector<std::unique_ptr<Check>>& checks) 
     w.Key("appliesTo");
     w.StartArray();
     if (m.scope == Scope::kPodSpec) w.String("pod specs (every workload and pod template)");
+    if (m.scope == Scope::kAll) w.String("every object");
     for (std::string_view k : m.kinds)
       w.String(k.data(), static_cast<rapidjson::SizeType>(k.size()));
     w.EndArray();

@@ -6,6 +6,8 @@
 #include <array>
 #include <charconv>
 
+#include "base/strings.h"
+
 namespace kh::pss {
 
 struct ContainerFacts {
@@ -98,15 +100,6 @@ std::vector<std::string_view> sortedSet(std::vector<std::string_view> v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
   return v;
-}
-
-std::string joinStrings(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
 }
 
 // "container \"a\"" / "containers \"a\", \"b\"".
@@ -252,7 +245,7 @@ std::string setters(bool pod, const std::vector<std::string_view>& containers) {
   std::vector<std::string> parts;
   if (pod) parts.emplace_back("pod");
   if (!containers.empty()) parts.push_back(containersPhrase(containers));
-  return joinStrings(parts, " and ");
+  return join(parts, " and ");
 }
 
 bool allowPrivilegeEscalation(const PodFacts& p, int minor, Violation& v) {
@@ -369,7 +362,7 @@ bool capabilitiesRestricted(const PodFacts& p, int minor, Violation& v) {
                                   containersPhrase(adding), joinQuote(sortedSet(caps))));
   if (details.empty()) return true;
   v.reason = "unrestricted capabilities";
-  v.detail = joinStrings(details, "; ");
+  v.detail = join(details, "; ");
   return false;
 }
 
@@ -380,7 +373,7 @@ bool hostNamespaces(const PodFacts& p, int, Violation& v) {
   if (p.host_ipc) set.emplace_back("hostIPC=true");
   if (set.empty()) return true;
   v.reason = "host namespaces";
-  v.detail = joinStrings(set, ", ");
+  v.detail = join(set, ", ");
   return false;
 }
 
@@ -415,7 +408,7 @@ bool hostPorts(const PodFacts& p, int, Violation& v) {
   v.reason = "hostPort";
   v.detail =
       fmt::format("{} {} {} {}", containersPhrase(bad), pluralize("uses", "use", bad.size()),
-                  pluralize("hostPort", "hostPorts", ports.size()), joinStrings(ports, ", "));
+                  pluralize("hostPort", "hostPorts", ports.size()), join(ports, ", "));
   return false;
 }
 
@@ -517,7 +510,7 @@ bool seLinuxOptions(const PodFacts& p, int minor, Violation& v) {
   if (set_role) data.emplace_back("role may not be set");
   v.reason = "seLinuxOptions";
   v.detail = fmt::format("{} set forbidden securityContext.seLinuxOptions: {}",
-                         setters(pod_bad, bad), joinStrings(data, "; "));
+                         setters(pod_bad, bad), join(data, "; "));
   return false;
 }
 
@@ -547,7 +540,7 @@ bool seccompProfileBaseline(const PodFacts& p, int minor, Violation& v) {
     v.reason = "seccompProfile";
     v.detail =
         fmt::format("forbidden {} {}", pluralize("annotation", "annotations", forbidden.size()),
-                    joinStrings(forbidden, ", "));
+                    join(forbidden, ", "));
     return false;
   }
   std::vector<std::string_view> values, bad;
@@ -647,7 +640,7 @@ bool sysctls(const PodFacts& p, int minor, Violation& v) {
   }
   if (bad.empty()) return true;
   v.reason = "forbidden sysctls";
-  v.detail = joinStrings(bad, ", ");  // in spec order, as PSA lists them
+  v.detail = join(bad, ", ");  // in spec order, as PSA lists them
   return false;
 }
 

@@ -76,5 +76,58 @@ TEST(Secrets, RulesAndRedaction) {
   EXPECT_EQ(redact("hunter2hunter2", false).find("hunt"), std::string::npos);
 }
 
+// Vendor formats, each built from its documented shape (not a real credential), with a near miss.
+TEST(Secrets, VendorFormats) {
+  auto id = [](const std::string& v) {
+    auto r = matchSecretValue(v);
+    return r ? std::string(r->id) : std::string("none");
+  };
+  std::string hex32(32, 'a'), hex64(64, 'b');
+  hex32[3] = '7';
+  hex64[9] = '4';
+  EXPECT_EQ(id("glrt-" + std::string(20, 'x')), "gitlab-token");
+  EXPECT_EQ(id("dop_v1_" + hex64), "digitalocean-token");
+  EXPECT_EQ(id("dop_v1_" + hex32), "none");
+  EXPECT_EQ(id("hf_" + std::string(34, 'Q')), "huggingface-token");
+  EXPECT_EQ(id("hf_" + std::string(33, 'Q')), "none");
+  EXPECT_EQ(id("shpat_" + hex32), "shopify-token");
+  EXPECT_EQ(id("dckr_pat_" + std::string(27, 'z')), "dockerhub-token");
+  EXPECT_EQ(id("sk-ant-api03-" + std::string(90, 'k')), "anthropic-api-key");
+  EXPECT_EQ(id("sk-proj-" + std::string(48, 'p')), "openai-api-key");
+  EXPECT_EQ(id("sk-short"), "none");
+  EXPECT_EQ(id("hvs." + std::string(30, 'v')), "vault-token");
+  EXPECT_EQ(id("LTAI" + std::string(20, 'm')), "alibaba-access-key-id");
+  EXPECT_EQ(id("https://discord.com/api/webhooks/123456/" + std::string(40, 'w')),
+            "discord-webhook");
+  EXPECT_EQ(id("AGE-SECRET-KEY-1" + std::string(58, 'Q')), "age-secret-key");
+}
+
+TEST(Secrets, LiteralsAndConfigText) {
+  EXPECT_TRUE(looksLikeSecretLiteral("s3cR3t-Pa55w0rd!"));
+  EXPECT_FALSE(looksLikeSecretLiteral("$MONGODB_ROOT_PASSWORD"));
+  EXPECT_FALSE(looksLikeSecretLiteral("cert-manager/webhook-ca"));  // an object reference
+  EXPECT_FALSE(looksLikeSecretLiteral("1.2.3"));
+  EXPECT_FALSE(looksLikeSecretLiteral("changeme"));
+  EXPECT_FALSE(isCredentialName("checksum/secret"));
+  EXPECT_FALSE(isCredentialName("PASSWORD_HASH"));
+  EXPECT_GT(shannonEntropy("aZ3$kP9!qW"), shannonEntropy("aaaaabbbbb"));
+
+  std::vector<std::string> hits;
+  scanConfigText("# password: notreal9X\n"
+                 "[db]\n"
+                 "user = app\n"
+                 "password = Xk9#mQ2vLp\n"
+                 "password_file = /run/secrets/db\n"
+                 "export API_TOKEN=\"$TOKEN\"\n"
+                 "  \"clientSecret\": \"f8Kq2Lz9Wm3X\",\n"
+                 "url: mysql://root:Sup3rS3cret@db:3306/x\n",
+                 [&](const ConfigSecret& s) {
+                   hits.push_back(std::to_string(s.line) + ":" + s.rule_id + ":" + s.key);
+                 });
+  EXPECT_EQ(hits, (std::vector<std::string>{"4:credential-assignment:password",
+                                            "7:credential-assignment:clientSecret",
+                                            "8:url-with-password:"}));
+}
+
 }  // namespace
 }  // namespace kh

@@ -4,6 +4,7 @@ namespace kh {
 
 void addSecretsChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(makeSecretsEnvLiteral());
+  addSecretsObjectChecks(out);
 }
 
 }  // namespace kh

@@ -4,7 +4,9 @@
 #include <re2/re2.h>
 #include <re2/set.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -18,27 +20,53 @@ struct RuleDef {
   std::string_view pattern;
 };
 
-constexpr std::array<RuleDef, 14> kRules = {{
+constexpr RuleDef kRules[] = {
     {{"aws-access-key-id", "AWS access key ID"}, R"(\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b)"},
     {{"github-token", "GitHub token"}, R"(\bgh[pousr]_[A-Za-z0-9]{36,255}\b)"},
     {{"github-fine-grained-token", "GitHub fine-grained token"},
      R"(\bgithub_pat_[A-Za-z0-9_]{60,255})"},
-    {{"gitlab-token", "GitLab personal access token"}, R"(\bglpat-[A-Za-z0-9_-]{20,})"},
+    {{"gitlab-token", "GitLab token"}, R"(\bgl(?:pat|rt|dt|ptt|cbt|oas|ft)-[A-Za-z0-9_-]{20,})"},
     {{"slack-token", "Slack token"}, R"(\bxox[abposr]-[A-Za-z0-9-]{10,})"},
     {{"slack-webhook", "Slack webhook URL"},
      R"(https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+)"},
+    {{"discord-webhook", "Discord webhook URL"},
+     R"(https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]{20,})"},
     {{"stripe-secret-key", "Stripe secret key"}, R"(\b[sr]k_live_[0-9a-zA-Z]{20,})"},
+    {{"stripe-webhook-secret", "Stripe webhook signing secret"}, R"(\bwhsec_[A-Za-z0-9]{32,})"},
     {{"google-api-key", "Google API key"}, R"(\bAIza[0-9A-Za-z_-]{35}\b)"},
     {{"private-key", "private key"}, R"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----)"},
+    {{"age-secret-key", "age secret key"}, R"(\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b)"},
     {{"jwt", "JSON Web Token"},
      R"(\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"},
     {{"npm-token", "npm access token"}, R"(\bnpm_[A-Za-z0-9]{36}\b)"},
+    {{"pypi-token", "PyPI upload token"}, R"(\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})"},
+    {{"dockerhub-token", "Docker Hub access token"}, R"(\bdckr_pat_[A-Za-z0-9_-]{27,})"},
     {{"sendgrid-api-key", "SendGrid API key"}, R"(\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b)"},
+    {{"twilio-api-key", "Twilio API key"}, R"(\bSK[0-9a-fA-F]{32}\b)"},
+    {{"mailgun-api-key", "Mailgun API key"}, R"(\bkey-[0-9a-zA-Z]{32}\b)"},
     {{"azure-storage-key", "Azure storage account key"}, R"(AccountKey=[A-Za-z0-9+/]{86}==)"},
+    {{"azure-client-secret", "Azure AD client secret"},
+     R"((?:^|[^A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}(?:$|[^A-Za-z0-9_~.-]))"},
+    {{"alibaba-access-key-id", "Alibaba Cloud access key ID"}, R"(\bLTAI[A-Za-z0-9]{20}\b)"},
+    {{"digitalocean-token", "DigitalOcean token"}, R"(\bdo[por]_v1_[a-f0-9]{64}\b)"},
+    {{"openai-api-key", "OpenAI API key"},
+     R"(\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}))"},
+    {{"anthropic-api-key", "Anthropic API key"}, R"(\bsk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,})"},
+    {{"huggingface-token", "Hugging Face token"}, R"(\bhf_[A-Za-z]{34}\b)"},
+    {{"shopify-token", "Shopify access token"}, R"(\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b)"},
+    {{"square-token", "Square access token"}, R"(\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}\b)"},
+    {{"databricks-token", "Databricks access token"}, R"(\bdapi[a-f0-9]{32}(?:-[0-9])?\b)"},
+    {{"grafana-token", "Grafana token"},
+     R"(\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}))"},
+    {{"vault-token", "HashiCorp Vault token"}, R"(\bhv[sb]\.[A-Za-z0-9_-]{24,})"},
+    {{"atlassian-api-token", "Atlassian API token"}, R"(\bATATT3[A-Za-z0-9_=-]{180,})"},
+    {{"newrelic-api-key", "New Relic user API key"}, R"(\bNRAK-[A-Z0-9]{27}\b)"},
+    {{"telegram-bot-token", "Telegram bot token"}, R"(\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}\b)"},
+    {{"linear-api-key", "Linear API key"}, R"(\blin_api_[A-Za-z0-9]{40}\b)"},
     // scheme://user:password@host, where the password is a literal, not $(VAR) or ${VAR}.
     {{"url-with-password", "connection string with a password"},
      R"([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/@\s]+:([^@/\s$]{3,})@[^\s]+)"},
-}};
+};
 
 // Markers of documentation examples (AWS's AKIAIOSFODNN7EXAMPLE, user:pw@example.com): never real.
 constexpr std::array<std::string_view, 4> kAllowed = {
@@ -51,7 +79,11 @@ constexpr std::array<std::string_view, 4> kAllowed = {
 struct Compiled {
   RE2::Set set{RE2::Options(), RE2::UNANCHORED};
   std::unique_ptr<RE2> credential_name;
+  std::unique_ptr<RE2> assignment;
   Compiled() {
+    // key: value, key = value, "key": "value", export KEY=value (one line of a config file).
+    assignment = std::make_unique<RE2>(
+        R"re(^(?:export\s+)?["']?([A-Za-z0-9_.-]{2,64})["']?\s*[:=]\s*["']?([^"'\s,;]+)["']?\s*[,;]?(?:\s+#.*)?$)re");
     for (const RuleDef& r : kRules) set.Add(r.pattern, nullptr);
     set.Compile();
     RE2::Options opts;
@@ -80,7 +112,15 @@ std::optional<SecretRule> matchSecretValue(std::string_view value) {
   return kRules[static_cast<size_t>(first)].rule;
 }
 
+bool namesDigest(std::string_view name) {
+  std::string lower = toLower(name);
+  for (std::string_view w : {"checksum", "hash", "digest", "sha1", "sha256", "fingerprint"})
+    if (lower.find(w) != std::string::npos) return true;
+  return false;
+}
+
 bool isCredentialName(std::string_view name) {
+  if (namesDigest(name)) return false;
   // Names that say "token" but hold identifiers everyone shares, not credentials.
   static constexpr std::array<std::string_view, 2> kNotSecret = {"ETCD_INITIAL_CLUSTER_TOKEN",
                                                                  "INITIAL_CLUSTER_TOKEN"};
@@ -92,7 +132,9 @@ bool isCredentialName(std::string_view name) {
 bool isPlaceholderValue(std::string_view v) {
   v = trim(v);
   if (v.size() < 4) return true;
-  if (v.starts_with("$(") || v.starts_with("${") || v.starts_with("{{") || v.starts_with("/") ||
+  // $VAR, $(cmd), ${VAR}: a reference resolved at run time.
+  if ((v[0] == '$' && (std::isalpha(static_cast<unsigned char>(v[1])) || v[1] == '_')) ||
+      v.starts_with("$(") || v.starts_with("${") || v.starts_with("{{") || v.starts_with("/") ||
       v.starts_with("file://") || v.starts_with("<") || v.starts_with("%"))
     return true;
   static constexpr std::array<std::string_view, 10> kWords = {
@@ -110,6 +152,58 @@ bool isPlaceholderValue(std::string_view v) {
   bool inner_eq =
       eq != std::string_view::npos && v.find_first_not_of('=', eq) != std::string_view::npos;
   return inner_eq && v.find(',') != std::string_view::npos;
+}
+
+double shannonEntropy(std::string_view v) {
+  if (v.empty()) return 0;
+  std::array<uint32_t, 256> counts{};
+  for (unsigned char c : v) ++counts[c];
+  double h = 0, n = static_cast<double>(v.size());
+  for (uint32_t c : counts) {
+    if (c == 0) continue;
+    double p = c / n;
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+bool looksLikeSecretLiteral(std::string_view v) {
+  v = trim(v);
+  if (isPlaceholderValue(v) || v.size() < 8) return false;
+  // A Kubernetes object reference (name, or namespace/name: lower case, digits, '-' and '.')
+  // names where a secret lives; it is not one.
+  static const RE2 kObjectRef(R"([a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?)");
+  if (v.find_first_of("-/") != std::string_view::npos && RE2::FullMatch(v, kObjectRef))
+    return false;
+  // Version strings, numbers, hosts and plain words are configuration, not credentials.
+  bool digit = false, alpha = false;
+  for (char c : v) {
+    digit |= std::isdigit(static_cast<unsigned char>(c)) != 0;
+    alpha |= std::isalpha(static_cast<unsigned char>(c)) != 0;
+  }
+  if (!digit || !alpha) return shannonEntropy(v) >= 3.5 && v.size() >= 16;
+  return shannonEntropy(v) >= 3.0;
+}
+
+void scanConfigText(std::string_view text,
+                    const std::function<void(const ConfigSecret&)>& on_secret) {
+  uint32_t line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    std::string_view t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';' || t.starts_with("//")) continue;
+    if (auto rule = matchSecretValue(t)) {
+      on_secret({line_no, std::string(rule->id), std::string(rule->title), {}, t});
+      continue;
+    }
+    std::string key, value;
+    if (!RE2::PartialMatch(t, *compiled().assignment, &key, &value)) continue;
+    if (!isCredentialName(key) || !looksLikeSecretLiteral(value)) continue;
+    on_secret({line_no, "credential-assignment", "credential", key, value});
+  }
 }
 
 std::string redact(std::string_view value, bool keep_prefix) {

@@ -10,6 +10,7 @@ namespace kh {
 
 std::unique_ptr<Check> makeSecretsEnvLiteral();
 
+void addSecretsObjectChecks(std::vector<std::unique_ptr<Check>>& out);
 void addSecretsChecks(std::vector<std::unique_ptr<Check>>& out);
 
 }  // namespace kh
