@@ -2,6 +2,7 @@
 // line per check, and the Registry sorts the union by ID.
 #include "checks/image/image_checks.h"
 #include "checks/network/network_checks.h"
+#include "checks/ns/ns_checks.h"
 #include "checks/pod/pod_checks.h"
 #include "checks/pss/pss_checks.h"
 #include "checks/rbac/rbac_checks.h"
@@ -14,6 +15,7 @@ std::vector<std::unique_ptr<Check>> makeCatalogue() {
   std::vector<std::unique_ptr<Check>> out;
   addImageChecks(out);
   addNetworkChecks(out);
+  addNsChecks(out);
   addPodChecks(out);
   addPssChecks(out);
   addRbacChecks(out);
