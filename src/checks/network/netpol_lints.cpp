@@ -87,6 +87,7 @@ class NetpolLintCheck final : public Check {
 
 void addNetworkChecks(std::vector<std::unique_ptr<Check>>& out) {
   for (const CheckMeta& m : kMetas) out.push_back(std::make_unique<NetpolLintCheck>(m));
+  addNetworkExposureChecks(out);
 }
 
 }  // namespace kh

@@ -9,6 +9,7 @@
 
 namespace kh {
 
+void addNetworkExposureChecks(std::vector<std::unique_ptr<Check>>& out);
 void addNetworkChecks(std::vector<std::unique_ptr<Check>>& out);
 
 }  // namespace kh
