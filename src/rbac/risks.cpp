@@ -11,6 +11,7 @@ namespace {
 
 struct Probe {
   std::string_view verb, group, resource, sub;
+  std::string_view name = {};  // a named object (resourceNames-limited rules grant it too)
 };
 
 // Resources a RoleBinding can never grant (they have no namespace).
@@ -31,10 +32,15 @@ bool clusterScoped(std::string_view resource) {
 }
 
 // A risk holds when, in one scope, every probe group has at least one allowed probe.
+// Where a risk counts: in any scope, only cluster-wide, or cluster-wide and in kube-system
+// (where the cluster's own configuration lives).
+enum class Where { kAny, kCluster, kClusterOrKubeSystem };
+
 struct RiskDef {
   std::string_view id, title, severity;
   std::vector<std::vector<Probe>> all_of;  // AND of ORs
   std::string_view why;
+  Where where = Where::kAny;
 };
 
 const std::vector<RiskDef>& catalogue() {
@@ -135,6 +141,42 @@ const std::vector<RiskDef>& catalogue() {
        "medium",
        {{{"update", "", "services", "status"}, {"patch", "", "services", "status"}}},
        "can set a load balancer IP and intercept traffic (CVE-2020-8554)"},
+      {"configmap-write",
+       "Write access to ConfigMaps of the cluster's components",
+       "high",
+       {{{"create", "", "configmaps", ""},
+         {"update", "", "configmaps", ""},
+         {"patch", "", "configmaps", ""}}},
+       "can rewrite configuration read by cluster components in kube-system: CoreDNS (redirect "
+       "traffic), kube-proxy, and on EKS aws-auth (map any IAM identity to system:masters)",
+       Where::kClusterOrKubeSystem},
+      {"networking-write",
+       "Write access to networking objects in every namespace",
+       "high",
+       {{{"create", "networking.k8s.io", "networkpolicies", ""},
+         {"update", "networking.k8s.io", "networkpolicies", ""},
+         {"patch", "networking.k8s.io", "networkpolicies", ""},
+         {"delete", "networking.k8s.io", "networkpolicies", ""},
+         {"update", "", "services", ""},
+         {"patch", "", "services", ""},
+         {"create", "", "endpoints", ""},
+         {"update", "", "endpoints", ""},
+         {"create", "discovery.k8s.io", "endpointslices", ""},
+         {"update", "discovery.k8s.io", "endpointslices", ""}}},
+       "can remove network isolation or redirect Service traffic in every namespace",
+       Where::kCluster},
+      {"delete-rights",
+       "Deletion of workloads, namespaces or events in every namespace",
+       "medium",
+       {{{"delete", "", "namespaces", ""},
+         {"delete", "apps", "deployments", ""},
+         {"delete", "apps", "daemonsets", ""},
+         {"delete", "apps", "statefulsets", ""},
+         {"deletecollection", "", "pods", ""},
+         {"delete", "", "events", ""},
+         {"deletecollection", "", "events", ""}}},
+       "can take workloads down cluster-wide or erase the events that record an attack",
+       Where::kCluster},
   };
   return defs;
 }
@@ -145,6 +187,7 @@ Request toRequest(const Probe& p, std::string_view ns) {
   r.api_group = std::string(p.group);
   r.resource = std::string(p.resource);
   r.subresource = std::string(p.sub);
+  r.name = std::string(p.name);
   r.ns = std::string(ns);
   return r;
 }
@@ -190,6 +233,9 @@ std::vector<Risk> analyzeRisks(const Model& m) {
       if (!scope.empty() && cluster_it != sc.scopes.end())
         all.insert(all.end(), cluster_it->second.begin(), cluster_it->second.end());
       for (const RiskDef& d : catalogue()) {
+        if (d.where == Where::kCluster && !scope.empty()) continue;
+        if (d.where == Where::kClusterOrKubeSystem && !scope.empty() && scope != "kube-system")
+          continue;
         std::vector<Grant> via;
         bool holds = true;
         for (const auto& any_of : d.all_of) {

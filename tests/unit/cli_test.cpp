@@ -18,6 +18,7 @@ kind: Pod
 metadata:
   name: p
   namespace: ns
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: p-7d4b9, uid: 1, controller: true}]
 spec:
   automountServiceAccountToken: false
   securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
@@ -115,7 +116,7 @@ TEST(Cli, JsonReportSchema) {
   EXPECT_STREQ(x["object"]["namespace"].GetString(), "ns");
   EXPECT_STREQ(x["container"].GetString(), "app");
   EXPECT_STREQ(x["path"].GetString(), "spec.containers[0].securityContext.privileged");
-  EXPECT_EQ(x["line"].GetUint(), 14u);
+  EXPECT_EQ(x["line"].GetUint(), 15u);
   EXPECT_EQ(x["column"].GetUint(), 9u);
   EXPECT_FALSE(x["suppressed"].GetBool());
   EXPECT_EQ(std::string(x["fingerprint"].GetString()).size(), 16u);
@@ -143,7 +144,7 @@ TEST(Cli, SeveralFormatsInOneRun) {
   EXPECT_STREQ(res["ruleId"].GetString(), "pod-privileged");
   EXPECT_STREQ(res["level"].GetString(), "error");
   const auto& loc = res["locations"][0]["physicalLocation"];
-  EXPECT_EQ(loc["region"]["startLine"].GetUint(), 14u);
+  EXPECT_EQ(loc["region"]["startLine"].GetUint(), 15u);
   EXPECT_EQ(std::string(loc["artifactLocation"]["uri"].GetString()).rfind("file://", 0), 0u)
       << "a file outside the working directory gets an absolute URI";
   std::string junit = readFile(d.path() + "/r.xml");

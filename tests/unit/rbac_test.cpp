@@ -176,6 +176,23 @@ TEST(RbacRisks, JudgedOnEffectivePermissions) {
       << "a resourceNames-limited get is not a secret reader";
 }
 
+TEST(RbacRisks, ScopedRisksCountOnlyWhereTheyMatter) {
+  auto f = loadText(readFile(std::string(KH_SOURCE_DIR) + "/tests/rbac/risks/scoped.yaml"));
+  std::vector<const Object*> objs;
+  for (const Object& o : f->objects) objs.push_back(&o);
+  rbac::Model m = rbac::buildModel(objs);
+  std::set<std::string> got;
+  for (const rbac::Risk& r : rbac::analyzeRisks(m))
+    got.insert(fmt::format("{} {}/{} {}", r.id, r.subject.ns, r.subject.name, r.scope));
+  std::set<std::string> want = {
+      "configmap-write ops/dns-admin namespace kube-system",
+      "configmap-write ops/netadmin cluster-wide",
+      "networking-write ops/netadmin cluster-wide",
+      "delete-rights ops/netadmin cluster-wide",
+  };
+  EXPECT_EQ(got, want) << "app/deployer's rights in its own namespace are not risks";
+}
+
 TEST(RbacCli, Risks) {
   auto r = runCli("rbac risks " + std::string(KH_SOURCE_DIR) + "/tests/rbac/risks/catalogue.yaml");
   EXPECT_EQ(r.exit_code, 1);

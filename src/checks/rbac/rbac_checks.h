@@ -9,6 +9,7 @@
 
 namespace kh {
 
+void addRbacObjectChecks(std::vector<std::unique_ptr<Check>>& out);
 void addRbacChecks(std::vector<std::unique_ptr<Check>>& out);
 
 }  // namespace kh

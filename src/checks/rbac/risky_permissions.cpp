@@ -28,8 +28,10 @@ constexpr CheckMeta kRisky{
              .nsa = "Authentication and authorization: least privilege",
              .mitre = "T1078,T1098",
              .kube_linter = "access-to-secrets,access-to-create-pods,wildcard-in-rules",
-             .trivy = "KSV-0041,KSV-0043,KSV-0044,KSV-0047,KSV-0048,KSV-0050,KSV-0053,KSV-0114",
-             .kubescape = "C-0015,C-0035,C-0065,C-0188,C-0191",
+             .trivy = "KSV-0041,KSV-0042,KSV-0043,KSV-0044,KSV-0047,KSV-0048,KSV-0049,KSV-0050,"
+                      "KSV-0053,KSV-0056,KSV-0111,KSV-0113,KSV-0114,KSV-0115,KSV-0122,KSV-01011",
+             .kubescape = "C-0002,C-0007,C-0015,C-0035,C-0037,C-0063,C-0065,C-0186,C-0188,"
+                          "C-0191,C-0262,C-0278,C-0279,C-0280,C-0281,C-0282",
              .polaris = "clusterrolebindingClusterAdmin,clusterrolePodExecAttach",
              .checkov = "CKV_K8S_49,CKV_K8S_155,CKV_K8S_156,CKV_K8S_157,CKV_K8S_158"},
 };
@@ -158,6 +160,7 @@ class WorkloadRiskyToken final : public Check {
 void addRbacChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(std::make_unique<RiskyPermission>());
   out.push_back(std::make_unique<WorkloadRiskyToken>());
+  addRbacObjectChecks(out);
 }
 
 }  // namespace kh

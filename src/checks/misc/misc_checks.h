@@ -1,0 +1,14 @@
+// The misc-area checks: API versions, bare Pods, policy objects of other engines (Gatekeeper,
+// OpenShift SCCs, PodSecurityPolicies) and legacy components.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "checks/check.h"
+
+namespace kh {
+
+void addMiscChecks(std::vector<std::unique_ptr<Check>>& out);
+
+}  // namespace kh
