@@ -1,5 +1,6 @@
 // The one list of every check kubeharden ships: each area's module adds its checks, one sorted
 // line per check, and the Registry sorts the union by ID.
+#include "checks/cp/cp_checks.h"
 #include "checks/image/image_checks.h"
 #include "checks/misc/misc_checks.h"
 #include "checks/network/network_checks.h"
@@ -14,6 +15,7 @@ namespace kh {
 
 std::vector<std::unique_ptr<Check>> makeCatalogue() {
   std::vector<std::unique_ptr<Check>> out;
+  addCpChecks(out);
   addImageChecks(out);
   addMiscChecks(out);
   addNetworkChecks(out);

@@ -59,6 +59,7 @@ bool isClusterScopedKind(std::string_view kind) {
 }
 
 std::string Object::displayName() const {
+  if (ref.name.empty()) return std::string(ref.kind);  // e.g. a KubeletConfiguration file
   if (ref.namespace_.empty()) return fmt::format("{} {}", ref.kind, ref.name);
   return fmt::format("{} {}/{}", ref.kind, ref.namespace_, ref.name);
 }

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "base/strings.h"
+#include "checks/cp/flags.h"
 #include "checks/secrets/rules.h"
 #include "checks/util/host_path.h"
 #include "checks/util/image_ref.h"
+#include "tests/unit/test_util.h"
 
 namespace kh {
 namespace {
@@ -127,6 +129,41 @@ TEST(Secrets, LiteralsAndConfigText) {
   EXPECT_EQ(hits, (std::vector<std::string>{"4:credential-assignment:password",
                                             "7:credential-assignment:clientSecret",
                                             "8:url-with-password:"}));
+}
+
+}  // namespace
+}  // namespace kh
+
+namespace kh {
+namespace {
+
+TEST(ControlPlaneFlags, ParsedAsPflagReadsThem) {
+  auto f = test::loadText(R"(apiVersion: v1
+kind: Pod
+metadata: {name: x}
+spec:
+  containers:
+    - name: c
+      image: registry.k8s.io/kube-apiserver:v1.29.4@sha256:00
+      command: [/usr/local/bin/kube-apiserver, --profiling, --v=2, -a, b, --x, --y=1]
+      args: ["--feature-gates=A=true,B=false", --feature-gates, C=true, --y=2, positional]
+)");
+  ASSERT_FALSE(f->error);
+  const Object& o = f->objects[0];
+  constexpr std::string_view kBool[] = {"profiling"};
+  FlagSet fs = FlagSet::parse(o.pod->containers[0], kBool);
+  EXPECT_EQ(fs.binary(), "kube-apiserver");
+  ASSERT_TRUE(fs.last("profiling"));
+  EXPECT_EQ(fs.last("profiling")->value, "true");
+  EXPECT_EQ(fs.last("a")->value, "b");
+  EXPECT_EQ(fs.last("x")->value, "");  // followed by another flag: no value
+  EXPECT_EQ(fs.last("y")->value, "2");  // the last occurrence wins
+  EXPECT_EQ(fs.last("y")->path, "spec.containers[0].args[3]");
+  EXPECT_EQ(fs.list("feature-gates"), (std::vector<std::string>{"A=true", "B=false", "C=true"}));
+  EXPECT_FALSE(fs.has("positional"));
+  EXPECT_EQ(kubernetesMinorFromImage("registry.k8s.io/kube-apiserver:v1.29.4@sha256:00"), 29);
+  EXPECT_EQ(kubernetesMinorFromImage("localhost:5000/kube-apiserver"), std::nullopt);
+  EXPECT_EQ(kubernetesMinorFromImage("etcd:3.5.15-0"), std::nullopt);
 }
 
 }  // namespace
