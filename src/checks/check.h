@@ -96,6 +96,10 @@ class Check {
   // none. Errors name the offending option.
   virtual Status configure(const Node* options);
   virtual void check(const Object& obj, const CheckContext& ctx, FindingSink& sink) const = 0;
+  // Is the object one this check judges at all (for JUnit test cases and compliance counts)?
+  // Scope and kinds decide by default; a check may narrow it (cp-apiserver: pods that run
+  // kube-apiserver).
+  virtual bool appliesTo(const Object& /*obj*/) const { return true; }
   virtual void finish(const CheckContext& /*ctx*/, FindingSink& /*sink*/) const {}
 
  protected:

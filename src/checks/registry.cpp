@@ -36,6 +36,7 @@ std::vector<const Check*> Registry::applicable(const Object& obj) const {
   out.insert(out.end(), all_checks_.begin(), all_checks_.end());
   if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
     out.insert(out.end(), it->second.begin(), it->second.end());
+  std::erase_if(out, [&](const Check* c) { return !c->appliesTo(obj); });
   return out;
 }
 

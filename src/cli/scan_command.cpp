@@ -1,10 +1,12 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <set>
 
 #include "base/strings.h"
+#include "checks/frameworks.h"
 #include "checks/registry.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -23,6 +25,7 @@ struct ScanArgs {
   std::string config;
   std::string baseline;
   std::vector<std::string> enable, disable;
+  std::vector<std::string> frameworks;
   bool no_inline_ignores = false;
   bool strict = false;
   bool no_color = false;
@@ -71,6 +74,27 @@ int runScanCommand(const ScanArgs& a) {
         (on ? opts.config.disabled : opts.config.enabled).erase(name);
         (on ? opts.config.enabled : opts.config.disabled).insert(name);
       }
+    }
+  }
+  // --framework: a compliance report per framework. The Pod Security Standards frameworks turn
+  // on their level's check (pss-baseline, pss-restricted) unless the config or --disable turned
+  // it off by name; other opt-in checks stay off (noisy by design): --enable adds them.
+  for (const std::string& list : a.frameworks) {
+    for (std::string_view item : splitTrimmed(list, ',')) {
+      const Framework* fw = findFramework(item);
+      if (!fw) {
+        std::vector<std::string_view> names;
+        for (const Framework& f : frameworks()) names.push_back(f.id);
+        return usageError(fmt::format("--framework: unknown framework '{}' (expected {})", item,
+                                      join(names, ", ")));
+      }
+      if (std::find(opts.frameworks.begin(), opts.frameworks.end(), fw) != opts.frameworks.end())
+        continue;
+      opts.frameworks.push_back(fw);
+      for (std::string_view id : {"pss-baseline", "pss-restricted"})
+        if (fw->id.starts_with("pss-") && id.ends_with(fw->id.substr(4)) &&
+            !opts.config.disabled.count(id))
+          opts.config.enabled.emplace(id);
     }
   }
   // Check options are configuration: a bad one is a usage error (2), found before any input is
@@ -149,9 +173,19 @@ Runner addScanCommand(CLI::App& app) {
   app.add_option("--enable", a->enable,
                  "Turn checks on: IDs, a group (security, reliability) or all; comma-separated, "
                  "repeatable")
-      ->type_name("LIST");
+      ->type_name("LIST")
+      ->expected(1)
+      ->allow_extra_args(false);
   app.add_option("--disable", a->disable, "Turn checks off (same forms as --enable)")
-      ->type_name("LIST");
+      ->type_name("LIST")
+      ->expected(1)
+      ->allow_extra_args(false);
+  app.add_option("--framework", a->frameworks,
+                 "Add a compliance report: nsa, cis, pss-baseline, pss-restricted, mitre "
+                 "(comma-separated, repeatable)")
+      ->type_name("NAME")
+      ->expected(1)
+      ->allow_extra_args(false);
   app.add_option("--baseline", a->baseline,
                  "An earlier JSON report: report only findings that are not in it");
   app.add_flag("--no-inline-ignores", a->no_inline_ignores,

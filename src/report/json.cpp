@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -84,6 +86,50 @@ std::string renderJson(const ReportContext& ctx) {
     w.EndObject();
   }
   w.EndArray();
+  if (!r.compliance.empty()) {
+    w.Key("compliance");
+    w.StartArray();
+    for (const ComplianceResult& c : r.compliance) {
+      w.StartObject();
+      str(w, "framework", c.framework->id);
+      str(w, "title", c.framework->title);
+      w.Key("score");
+      w.Double(std::round(c.score * 10) / 10);
+      num(w, "passed", c.passed);
+      num(w, "failed", c.failed);
+      num(w, "notApplicable", c.not_applicable);
+      num(w, "notEvaluated", c.not_evaluated);
+      w.Key("controls");
+      w.StartArray();
+      for (const ControlResult& cr : c.controls) {
+        w.StartObject();
+        str(w, "id", cr.control->id);
+        str(w, "title", cr.control->title);
+        str(w, "status", cr.status);
+        num(w, "checked", cr.checked);
+        num(w, "failing", cr.failing.size());
+        w.Key("checks");
+        w.StartArray();
+        for (std::string_view id : cr.checks) w.String(id.data(), static_cast<unsigned>(id.size()));
+        w.EndArray();
+        w.Key("failingObjects");
+        w.StartArray();
+        for (const Object* o : cr.failing) {
+          w.StartObject();
+          str(w, "kind", o->ref.kind);
+          str(w, "namespace", o->ref.namespace_);
+          str(w, "name", o->ref.name);
+          str(w, "file", o->file);
+          w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   auto n = countBySeverity(r);
   w.Key("summary");
   w.StartObject();

@@ -30,6 +30,39 @@ std::array<size_t, 5> countBySeverity(const ScanResult& r) {
   return n;
 }
 
+// One table per framework: control, status, objects failing of objects checked, and the first
+// failing objects.
+void renderCompliance(const ComplianceResult& c, std::string& out) {
+  fmt::format_to(std::back_inserter(out),
+                 "\n{}: score {:.1f}% ({} controls pass, {} fail, {} not applicable, {} not "
+                 "evaluated)\n",
+                 c.framework->title, c.score, c.passed, c.failed, c.not_applicable,
+                 c.not_evaluated);
+  size_t id_width = 2, title_width = 0;
+  for (const ControlResult& cr : c.controls) {
+    id_width = std::max(id_width, cr.control->id.size());
+    if (cr.control->title != cr.control->id)
+      title_width = std::max(title_width, std::min<size_t>(cr.control->title.size(), 60));
+  }
+  for (const ControlResult& cr : c.controls) {
+    // PSS controls are named by their PSA check ID alone.
+    std::string title = cr.control->title == cr.control->id ? std::string()
+                        : cr.control->title.size() > 60     ? cr.control->title.substr(0, 57) + "..."
+                                                            : cr.control->title;
+    fmt::format_to(std::back_inserter(out), "  {:<{}}  {:<{}}  {:<14}", cr.control->id, id_width,
+                   title, title_width, cr.status);
+    if (cr.status == "pass" || cr.status == "fail")
+      fmt::format_to(std::back_inserter(out), "  {} of {} objects failing", cr.failing.size(),
+                     cr.checked);
+    for (size_t i = 0; i < cr.failing.size() && i < 3; ++i)
+      fmt::format_to(std::back_inserter(out), "{}{}", i ? ", " : ": ",
+                     cr.failing[i]->displayName());
+    if (cr.failing.size() > 3)
+      fmt::format_to(std::back_inserter(out), ", and {} more", cr.failing.size() - 3);
+    out += '\n';
+  }
+}
+
 std::string renderText(const ReportContext& ctx) {
   const ScanResult& r = ctx.scan;
   std::string out;
@@ -68,6 +101,7 @@ std::string renderText(const ReportContext& ctx) {
   if (!r.errors.empty())
     fmt::format_to(std::back_inserter(out), ", {} files with errors", r.errors.size());
   out += '\n';
+  for (const ComplianceResult& c : r.compliance) renderCompliance(c, out);
   return out;
 }
 

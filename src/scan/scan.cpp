@@ -103,6 +103,7 @@ Result<ScanResult> runScan(ScanOptions opts) {
                      if (a.file != b.file) return a.file < b.file;
                      return a.pos.line < b.pos.line;
                    });
+  for (const Framework* fw : opts.frameworks) r.compliance.push_back(assessCompliance(*fw, r));
   return r;
 }
 

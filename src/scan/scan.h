@@ -15,6 +15,7 @@
 #include "checks/scan_index.h"
 #include "config/config.h"
 #include "load/loader.h"
+#include "scan/compliance.h"
 
 namespace kh {
 
@@ -24,6 +25,7 @@ struct ScanOptions {
   bool inline_ignores = true;
   std::unordered_set<std::string> baseline;  // fingerprints to leave out
   unsigned threads = 0;                      // 0: one per core
+  std::vector<const Framework*> frameworks;  // compliance reports to compute
   LoadLimits limits;
 };
 
@@ -39,6 +41,7 @@ struct ScanResult {
   size_t suppressed = 0;
   size_t baselined = 0;
   size_t bytes = 0;
+  std::vector<ComplianceResult> compliance;  // one per requested framework
 };
 
 // Builds the enabled, configured checks of a run (Error for bad check options).

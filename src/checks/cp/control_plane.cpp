@@ -373,6 +373,13 @@ class ComponentCheck final : public Check {
       : meta_(meta), binary_(binary), rules_(rules) {}
   const CheckMeta& meta() const override { return meta_; }
 
+  bool appliesTo(const Object& o) const override {
+    if (!o.pod) return false;
+    for (const ContainerRef& c : o.pod->containers)
+      if (FlagSet::parse(c, kBoolFlags).binary() == binary_) return true;
+    return false;
+  }
+
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     for (const ContainerRef& c : o.pod->containers) {
       FlagSet flags = FlagSet::parse(c, kBoolFlags);

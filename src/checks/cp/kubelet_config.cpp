@@ -25,7 +25,7 @@ constexpr CheckMeta kMeta{
     .remediation = "Set the field in the kubelet's configuration file as the finding says and "
                    "restart the kubelet.",
     .refs = {.cis = "4.2",
-             .nsa = "Control plane hardening: kubelet",
+             .nsa = "Control plane hardening",
              .mitre = "T1609",
              .trivy = "KCV-0079,KCV-0092",
              .kubescape = "C-0069,C-0070",

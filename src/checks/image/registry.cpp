@@ -21,7 +21,7 @@ constexpr CheckMeta kRegistry{
     .kinds = {},
     .remediation = "Pull the image from an allowed registry (mirror it there after review), or "
                    "add the registry to the allow list if it is trusted.",
-    .refs = {.nsa = "Image scanning and provenance: use trusted repositories",
+    .refs = {.nsa = "Image scanning and provenance",
              .mitre = "T1525,T1195",
              .trivy = "KSV-0125,KSV-0032,KSV-0033,KSV-0034,KSV-0035",
              .kubescape = "C-0001,C-0078"},

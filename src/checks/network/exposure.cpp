@@ -57,7 +57,7 @@ constexpr CheckMeta kNoTls{
     .kinds = kIngress,
     .remediation = "Add a spec.tls entry (with a certificate Secret, e.g. from cert-manager) "
                    "that covers every host of the rules.",
-    .refs = {.nsa = "Network separation: encrypt traffic",
+    .refs = {.nsa = "Network separation",
              .mitre = "T1040",
              .kubescape = "C-0263",
              .polaris = "tlsSettingsMissing"},
@@ -103,7 +103,7 @@ constexpr CheckMeta kPrivPort{
     .kinds = {},
     .remediation = "Listen on a port of 1024 or above and map the Service port to it; ports "
                    "below 1024 need root or NET_BIND_SERVICE.",
-    .refs = {.nsa = "Pod security: non-root containers",
+    .refs = {.nsa = "Non-root containers",
              .kube_linter = "privileged-ports",
              .trivy = "KSV-0117"},
 };

@@ -40,7 +40,7 @@ constexpr std::array<CheckMeta, 7> kMetas = {{
          "allow what "
          "each workload needs.",
          {.cis = "5.3.2",
-          .nsa = "Network separation: default deny",
+          .nsa = "Network separation",
           .mitre = "T1021",
           .kube_linter = "non-isolated-pod",
           .kubescape = "C-0260",

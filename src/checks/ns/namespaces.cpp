@@ -53,7 +53,7 @@ constexpr CheckMeta kPsa{
     .remediation = "Label the namespace pod-security.kubernetes.io/enforce=restricted (or "
                    "baseline) so the API server rejects pods that break the level.",
     .refs = {.cis = "5.2.1",
-             .nsa = "Pod security enforcement",
+             .nsa = "Pod Security enforcement",
              .pss = "admission",
              .kubescape = "C-0192"},
 };

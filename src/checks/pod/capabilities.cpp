@@ -24,7 +24,7 @@ constexpr CheckMeta kDropAll{
         "Set securityContext.capabilities.drop: [ALL] and add back only what the "
         "program needs (usually nothing, or NET_BIND_SERVICE).",
     .refs = {.cis = "5.2.10",
-             .nsa = "Pod security: drop unneeded Linux capabilities",
+             .nsa = "Linux capabilities",
              .pss = "restricted:capabilities_restricted",
              .mitre = "T1611",
              .kube_linter = "",
@@ -46,7 +46,7 @@ constexpr CheckMeta kDangerous{
         "Remove the capability from securityContext.capabilities.add; most of these "
         "amount to root on the node.",
     .refs = {.cis = "5.2.9",
-             .nsa = "Pod security: drop unneeded Linux capabilities",
+             .nsa = "Linux capabilities",
              .pss = "baseline:capabilities_baseline",
              .mitre = "T1611",
              .kube_linter = "privilege-escalation-container",

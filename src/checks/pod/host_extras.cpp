@@ -17,8 +17,8 @@ constexpr CheckMeta kHostProcess{
     .kinds = {},
     .remediation = "Remove windowsOptions.hostProcess (or set it to false); a HostProcess "
                    "container is a process on the Windows node with the node's privileges.",
-    .refs = {.cis = "5.2.4",
-             .nsa = "Pod security: host namespaces",
+    .refs = {.cis = "5.2.11",
+             .nsa = "Host namespaces and host access",
              .pss = "baseline:windowsHostProcess",
              .mitre = "T1611",
              .trivy = "KSV-0103",
@@ -62,7 +62,7 @@ constexpr CheckMeta kUsers{
     .kinds = {},
     .remediation = "Set spec.hostUsers: false (Kubernetes 1.33+ with a supporting runtime) so "
                    "root in the container maps to an unprivileged user on the node.",
-    .refs = {.nsa = "Pod security: non-root containers", .mitre = "T1611"},
+    .refs = {.nsa = "Non-root containers", .mitre = "T1611"},
 };
 
 void hostProcess(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {

@@ -21,7 +21,7 @@ constexpr CheckMeta kAny{
         "Replace the hostPath volume with an emptyDir, a ConfigMap, or a "
         "PersistentVolumeClaim; if a host path is unavoidable, mount it readOnly.",
     .refs = {.cis = "5.2.12",
-             .nsa = "Pod security: restrict host filesystem access",
+             .nsa = "Host namespaces and host access",
              .pss = "baseline:hostPathVolumes",
              .mitre = "T1611",
              .kube_linter = "host-mounts",
@@ -43,7 +43,7 @@ constexpr CheckMeta kSensitive{
         "Do not mount host system directories (/, /etc, /proc, /sys, /var/lib/kubelet, "
         "...); use the Kubernetes API or a narrowly scoped volume instead.",
     .refs = {.cis = "5.2.12",
-             .nsa = "Pod security: restrict host filesystem access",
+             .nsa = "Host namespaces and host access",
              .pss = "baseline:hostPathVolumes",
              .mitre = "T1611",
              .kube_linter = "sensitive-host-mounts",
@@ -66,7 +66,7 @@ constexpr CheckMeta kSocket{
         "holding them): whoever reaches the runtime controls every container on the "
         "node.",
     .refs = {.cis = "",
-             .nsa = "Pod security: restrict host filesystem access",
+             .nsa = "Host namespaces and host access",
              .pss = "baseline:hostPathVolumes",
              .mitre = "T1610,T1611",
              .kube_linter = "docker-sock",

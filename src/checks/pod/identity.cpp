@@ -20,7 +20,7 @@ constexpr CheckMeta kLowUid{
     .kinds = {},
     .remediation = "Run as a UID above 10000 (securityContext.runAsUser) so that a process that "
                    "escapes the container does not share a UID with a user of the node.",
-    .refs = {.nsa = "Pod security: non-root containers",
+    .refs = {.nsa = "Non-root containers",
              .mitre = "T1611",
              .trivy = "KSV-0020",
              .checkov = "CKV_K8S_40"},
@@ -35,7 +35,7 @@ constexpr CheckMeta kLowGid{
     .scope = Scope::kPodSpec,
     .kinds = {},
     .remediation = "Run with a GID above 10000 (securityContext.runAsGroup).",
-    .refs = {.nsa = "Pod security: non-root containers", .mitre = "T1611", .trivy = "KSV-0021"},
+    .refs = {.nsa = "Non-root containers", .mitre = "T1611", .trivy = "KSV-0021"},
 };
 
 constexpr CheckMeta kRootGroup{
@@ -48,7 +48,7 @@ constexpr CheckMeta kRootGroup{
     .kinds = {},
     .remediation = "Use a non-zero runAsGroup and fsGroup, and remove 0 from "
                    "supplementalGroups; files owned by group root are then out of reach.",
-    .refs = {.nsa = "Pod security: non-root containers",
+    .refs = {.nsa = "Non-root containers",
              .mitre = "T1611",
              .kube_linter = "run-as-non-root",
              .trivy = "KSV-0116"},
@@ -65,7 +65,7 @@ constexpr CheckMeta kNoContext{
     .remediation = "Give the pod or the container a securityContext (runAsNonRoot, "
                    "allowPrivilegeEscalation: false, capabilities.drop [ALL], seccompProfile).",
     .refs = {.cis = "5.7.3",
-             .nsa = "Pod security",
+             .nsa = "Hardening container environments",
              .trivy = "KSV-0118",
              .kubescape = "C-0211",
              .checkov = "CKV_K8S_29,CKV_K8S_30"},
@@ -95,7 +95,7 @@ constexpr CheckMeta kAdded{
     .remediation = "Remove the capability from securityContext.capabilities.add; the restricted "
                    "level allows only NET_BIND_SERVICE.",
     .refs = {.cis = "5.2.9",
-             .nsa = "Pod security: drop unneeded Linux capabilities",
+             .nsa = "Linux capabilities",
              .pss = "baseline:capabilities_baseline,restricted:capabilities_restricted",
              .mitre = "T1611",
              .trivy = "KSV-0022,KSV-0106",

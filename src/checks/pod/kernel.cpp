@@ -20,7 +20,7 @@ constexpr CheckMeta kAppArmor{
     .remediation = "Use appArmorProfile.type: RuntimeDefault (or Localhost with a reviewed "
                    "profile), or drop the annotation that unconfines the container.",
     .refs = {.cis = "5.7.2",
-             .nsa = "Pod security: AppArmor, SELinux and seccomp",
+             .nsa = "Hardening container environments",
              .pss = "baseline:appArmorProfile",
              .mitre = "T1611",
              .trivy = "KSV-0002"},
@@ -37,7 +37,7 @@ constexpr CheckMeta kSeLinux{
     .remediation = "Remove seLinuxOptions, or keep only `level` and a container type "
                    "(container_t, container_init_t, container_kvm_t, container_engine_t).",
     .refs = {.cis = "5.7.2",
-             .nsa = "Pod security: AppArmor, SELinux and seccomp",
+             .nsa = "Hardening container environments",
              .pss = "baseline:seLinuxOptions",
              .mitre = "T1611",
              .trivy = "KSV-0025"},
@@ -53,7 +53,7 @@ constexpr CheckMeta kProcMount{
     .kinds = {},
     .remediation = "Remove securityContext.procMount (the Default masks kernel interfaces "
                    "under /proc and /sys).",
-    .refs = {.nsa = "Pod security",
+    .refs = {.nsa = "Hardening container environments",
              .pss = "baseline:procMount,restricted:procMount_restricted",
              .mitre = "T1611",
              .kube_linter = "unsafe-proc-mount",
@@ -71,7 +71,7 @@ constexpr CheckMeta kSysctls{
     .kinds = {},
     .remediation = "Remove the sysctl, or set it on the node: unsafe sysctls are not isolated "
                    "per pod and affect every workload on the node.",
-    .refs = {.nsa = "Pod security",
+    .refs = {.nsa = "Hardening container environments",
              .pss = "baseline:sysctls",
              .mitre = "T1611",
              .kube_linter = "unsafe-sysctls",
@@ -88,7 +88,7 @@ constexpr CheckMeta kHardening{
     .kinds = {},
     .remediation = "Apply at least one of seccomp (RuntimeDefault), AppArmor, SELinux options "
                    "or a capability drop list.",
-    .refs = {.nsa = "Pod security: AppArmor, SELinux and seccomp",
+    .refs = {.nsa = "Hardening container environments",
              .mitre = "T1611",
              .kubescape = "C-0055",
              .polaris = "linuxHardening"},

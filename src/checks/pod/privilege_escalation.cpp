@@ -15,7 +15,7 @@ constexpr CheckMeta kMeta{
     .kinds = {},
     .remediation = "Set securityContext.allowPrivilegeEscalation: false on every container.",
     .refs = {.cis = "5.2.6",
-             .nsa = "Pod security: prevent privilege escalation",
+             .nsa = "Privileged containers and privilege escalation",
              .pss = "restricted:allowPrivilegeEscalation",
              .mitre = "T1068",
              .kube_linter = "privilege-escalation-container",

@@ -17,7 +17,7 @@ constexpr CheckMeta kMeta{
         "Remove securityContext.privileged or set it to false; grant only the "
         "specific capabilities the workload needs.",
     .refs = {.cis = "5.2.2",
-             .nsa = "Pod security: avoid privileged containers",
+             .nsa = "Privileged containers and privilege escalation",
              .pss = "baseline:privileged",
              .mitre = "T1611",
              .kube_linter = "privileged-container",

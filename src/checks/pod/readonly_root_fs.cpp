@@ -17,7 +17,7 @@ constexpr CheckMeta kMeta{
         "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir "
         "where the program must write.",
     .refs = {.cis = "",
-             .nsa = "Pod security: immutable container file systems",
+             .nsa = "Immutable container file systems",
              .pss = "",
              .mitre = "T1525",
              .kube_linter = "no-read-only-root-fs",

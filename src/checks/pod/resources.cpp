@@ -22,7 +22,7 @@ constexpr CheckMeta kMemLimit{
     .remediation = "Set resources.limits.memory so one container cannot exhaust the node's "
                    "memory (a namespace LimitRange can supply a default).",
     .refs = {.cis = "",
-             .nsa = "Pod security: resource limits (denial of service)",
+             .nsa = "Resource policies",
              .pss = "",
              .mitre = "T1496",
              .kube_linter = "unset-memory-requirements",
@@ -42,7 +42,7 @@ constexpr CheckMeta kMemRequest{
     .kinds = {},
     .remediation = "Set resources.requests.memory so the scheduler places the pod where the "
                    "memory exists and the kubelet evicts it last.",
-    .refs = {.nsa = "Pod security: resource limits (denial of service)",
+    .refs = {.nsa = "Resource policies",
              .mitre = "T1496",
              .kube_linter = "unset-memory-requirements",
              .trivy = "KSV-0016",
@@ -61,7 +61,7 @@ constexpr CheckMeta kCpuRequest{
     .kinds = {},
     .remediation = "Set resources.requests.cpu so the container gets its share of CPU under "
                    "contention.",
-    .refs = {.nsa = "Pod security: resource limits (denial of service)",
+    .refs = {.nsa = "Resource policies",
              .mitre = "T1496",
              .kube_linter = "unset-cpu-requirements",
              .trivy = "KSV-0015",
@@ -80,7 +80,7 @@ constexpr CheckMeta kCpuLimit{
     .kinds = {},
     .remediation = "Set resources.limits.cpu where a runaway container must not take a node's "
                    "spare CPU (a CPU request already guarantees each container its share).",
-    .refs = {.nsa = "Pod security: resource limits (denial of service)",
+    .refs = {.nsa = "Resource policies",
              .mitre = "T1496",
              .kube_linter = "unset-cpu-requirements",
              .trivy = "KSV-0011",

@@ -17,7 +17,7 @@ constexpr CheckMeta kMeta{
         "Set securityContext.runAsNonRoot: true (pod level covers every container) "
         "or a non-zero runAsUser, and build the image with a non-root USER.",
     .refs = {.cis = "5.2.7",
-             .nsa = "Pod security: non-root containers",
+             .nsa = "Non-root containers",
              .pss = "restricted:runAsNonRoot",
              .mitre = "T1611",
              .kube_linter = "run-as-non-root",

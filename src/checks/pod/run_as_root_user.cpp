@@ -17,7 +17,7 @@ constexpr CheckMeta kMeta{
     .kinds = {},
     .remediation = "Set runAsUser to a non-zero UID (above 10000 avoids host UID collisions).",
     .refs = {.cis = "5.2.7",
-             .nsa = "Pod security: non-root containers",
+             .nsa = "Non-root containers",
              .pss = "restricted:runAsUser",
              .mitre = "T1611",
              .kube_linter = "run-as-non-root",

@@ -20,7 +20,7 @@ constexpr CheckMeta kMissing{
         "Set securityContext.seccompProfile.type: RuntimeDefault at pod level (or a "
         "Localhost profile).",
     .refs = {.cis = "5.7.2",
-             .nsa = "Pod security: use seccomp, AppArmor or SELinux",
+             .nsa = "Hardening container environments",
              .pss = "restricted:seccompProfile_restricted",
              .mitre = "T1611",
              .kube_linter = "",
@@ -42,7 +42,7 @@ constexpr CheckMeta kUnconfined{
         "Replace seccompProfile.type: Unconfined with RuntimeDefault (or a Localhost "
         "profile that allows the extra system calls).",
     .refs = {.cis = "5.7.2",
-             .nsa = "Pod security: use seccomp, AppArmor or SELinux",
+             .nsa = "Hardening container environments",
              .pss = "baseline:seccompProfile_baseline",
              .mitre = "T1611",
              .kube_linter = "",

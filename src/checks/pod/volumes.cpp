@@ -19,7 +19,7 @@ constexpr CheckMeta kWritable{
     .kinds = {},
     .remediation = "Mount the hostPath volume with readOnly: true, or replace it with an "
                    "emptyDir, a ConfigMap or a PersistentVolumeClaim.",
-    .refs = {.nsa = "Pod security: immutable container file systems",
+    .refs = {.nsa = "Immutable container file systems",
              .pss = "baseline:hostPathVolumes",
              .mitre = "T1611",
              .kube_linter = "writable-host-mount",
@@ -37,7 +37,7 @@ constexpr CheckMeta kType{
     .remediation = "Use a PersistentVolumeClaim (or csi, ephemeral, configMap, secret, "
                    "projected, downwardAPI, emptyDir, image); inline volume plugins bypass "
                    "the storage class and its access controls.",
-    .refs = {.nsa = "Pod security",
+    .refs = {.nsa = "Hardening container environments",
              .pss = "restricted:restrictedVolumes",
              .mitre = "T1611",
              .trivy = "KSV-0028"},

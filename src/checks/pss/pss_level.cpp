@@ -19,7 +19,7 @@ constexpr CheckMeta kBaseline{
         "Change the pod spec until `kubeharden pss --level baseline` allows it; the "
         "message names each PSA check and the fields to change.",
     .refs = {.cis = "5.2",
-             .nsa = "Pod security: Pod Security Admission",
+             .nsa = "Pod Security enforcement",
              .pss = "baseline",
              .mitre = "T1611",
              .kube_linter = "",
@@ -41,7 +41,7 @@ constexpr CheckMeta kRestricted{
         "Change the pod spec until `kubeharden pss --level restricted` allows it; the "
         "message names each PSA check and the fields to change.",
     .refs = {.cis = "5.2",
-             .nsa = "Pod security: Pod Security Admission",
+             .nsa = "Pod Security enforcement",
              .pss = "restricted",
              .mitre = "T1611",
              .kube_linter = "",

@@ -25,7 +25,7 @@ constexpr CheckMeta kRisky{
         "Narrow the role to the verbs, resources and names the subject needs, or bind it "
         "in a namespace instead of cluster-wide; `kubeharden rbac risks` lists every chain.",
     .refs = {.cis = "5.1.1,5.1.2,5.1.3,5.1.8",
-             .nsa = "Authentication and authorization: least privilege",
+             .nsa = "Authentication and authorization",
              .mitre = "T1078,T1098",
              .kube_linter = "access-to-secrets,access-to-create-pods,wildcard-in-rules",
              .trivy = "KSV-0041,KSV-0042,KSV-0043,KSV-0044,KSV-0047,KSV-0048,KSV-0049,KSV-0050,"

@@ -18,7 +18,7 @@ constexpr CheckMeta kMeta{
         "Move the value into a Secret (or an external secret store) and reference it "
         "with valueFrom.secretKeyRef or a mounted file; rotate the exposed credential.",
     .refs = {.cis = "5.4.1",
-             .nsa = "Secrets: do not store credentials in manifests",
+             .nsa = "Secrets",
              .pss = "",
              .mitre = "T1552",
              .kube_linter = "env-var-secret",

@@ -27,7 +27,7 @@ constexpr CheckMeta kConfigMapSecrets{
                    "it from the configuration, and rotate it: ConfigMaps are readable by "
                    "everyone who can read the namespace's configuration.",
     .refs = {.cis = "5.4.1",
-             .nsa = "Secrets: do not store credentials in manifests",
+             .nsa = "Secrets",
              .mitre = "T1552",
              .trivy = "KSV-0109",
              .kubescape = "C-0012",
@@ -58,7 +58,7 @@ constexpr CheckMeta kSecretObject{
     .remediation = "Keep secret values out of the repository: create the Secret from a secret "
                    "store (External Secrets, Sealed Secrets, SOPS, Vault) or at deploy time.",
     .refs = {.cis = "5.4.2",
-             .nsa = "Secrets: do not store credentials in manifests",
+             .nsa = "Secrets",
              .mitre = "T1552"},
 };
 
@@ -73,7 +73,7 @@ constexpr CheckMeta kAnnotation{
     .remediation = "Remove the credential from metadata (annotations are readable by anyone who "
                    "can list the object) and rotate it. For Secrets, apply them server-side "
                    "(kubectl apply --server-side) so no copy lands in an annotation.",
-    .refs = {.nsa = "Secrets: do not store credentials in manifests", .mitre = "T1552"},
+    .refs = {.nsa = "Secrets", .mitre = "T1552"},
 };
 
 constexpr CheckMeta kEnvRef{
