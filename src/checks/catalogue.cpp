@@ -9,6 +9,7 @@
 #include "checks/pss/pss_checks.h"
 #include "checks/rbac/rbac_checks.h"
 #include "checks/registry.h"
+#include "checks/rel/rel_checks.h"
 #include "checks/secrets/secrets_checks.h"
 
 namespace kh {
@@ -23,6 +24,7 @@ std::vector<std::unique_ptr<Check>> makeCatalogue() {
   addPodChecks(out);
   addPssChecks(out);
   addRbacChecks(out);
+  addRelChecks(out);
   addSecretsChecks(out);
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "checks/frameworks.h"
 #include "checks/registry.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -64,6 +65,17 @@ std::string renderChecksJson(const std::vector<std::unique_ptr<Check>>& checks) 
     str("kubescape", m.refs.kubescape);
     str("polaris", m.refs.polaris);
     str("checkov", m.refs.checkov);
+    w.EndObject();
+    // The controls of each framework the check serves (as `scan --framework` counts them).
+    w.Key("controls");
+    w.StartObject();
+    for (const Framework& fw : frameworks()) {
+      w.Key(fw.id.data(), static_cast<rapidjson::SizeType>(fw.id.size()));
+      w.StartArray();
+      for (std::string_view id : controlsOf(fw, m))
+        w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+      w.EndArray();
+    }
     w.EndObject();
     w.EndObject();
   }

@@ -51,13 +51,18 @@ TEST(Catalogue, NoOrphanDocsOrFixtures) {
 }
 
 TEST(Catalogue, MetadataIsWellFormed) {
-  static const RE2 kId("^(pod|image|secrets|pss|rbac|network|misc|ns|cp)-[a-z0-9]+(-[a-z0-9]+)*$");
+  static const RE2 kId("^(pod|image|secrets|pss|rbac|network|misc|ns|cp|rel)-[a-z0-9]+(-[a-z0-9]+)*$");
   for (const auto& c : makeCatalogue()) {
     const CheckMeta& m = c->meta();
     EXPECT_TRUE(RE2::FullMatch(m.id, kId)) << m.id;
     EXPECT_FALSE(m.title.empty()) << m.id;
     EXPECT_FALSE(m.remediation.empty()) << m.id;
     EXPECT_TRUE(m.group == "security" || m.group == "reliability") << m.id;
+    // The reliability group is opt-in as a whole, and only it.
+    EXPECT_EQ(m.group == "reliability", m.id.starts_with("rel-")) << m.id;
+    if (m.group == "reliability") {
+      EXPECT_FALSE(m.enabled_by_default) << m.id;
+    }
     EXPECT_TRUE(m.scope != Scope::kKinds || !m.kinds.empty()) << m.id << " applies to nothing";
     std::string doc(checkDoc(m.id));
     EXPECT_NE(doc.find("# " + std::string(m.id)), std::string::npos) << m.id << " doc has no title";

@@ -24,7 +24,7 @@ constexpr CheckMeta kRisky{
     .remediation =
         "Narrow the role to the verbs, resources and names the subject needs, or bind it "
         "in a namespace instead of cluster-wide; `kubeharden rbac risks` lists every chain.",
-    .refs = {.cis = "5.1.1,5.1.2,5.1.3,5.1.8",
+    .refs = {.cis = "5.1.1,5.1.2,5.1.4,5.1.8,5.1.9,5.1.10,5.1.11,5.1.12,5.1.13",
              .nsa = "Authentication and authorization",
              .mitre = "T1078,T1098",
              .kube_linter = "access-to-secrets,access-to-create-pods,wildcard-in-rules",
