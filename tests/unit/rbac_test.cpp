@@ -189,8 +189,12 @@ TEST(RbacRisks, ScopedRisksCountOnlyWhereTheyMatter) {
       "configmap-write ops/netadmin cluster-wide",
       "networking-write ops/netadmin cluster-wide",
       "delete-rights ops/netadmin cluster-wide",
+      "pods-portforward ops/netadmin cluster-wide",
+      "workload-create web/labeller namespace web",
   };
-  EXPECT_EQ(got, want) << "app/deployer's rights in its own namespace are not risks";
+  // app/deployer may delete deployments and write its namespace's config and network policies:
+  // normal for an application's deployer, not a risk.
+  EXPECT_EQ(got, want);
 }
 
 TEST(RbacCli, Risks) {

@@ -26,7 +26,7 @@ constexpr std::array<CheckMeta, 7> kMetas = {{
     meta("network-allow-all", "NetworkPolicy rule allows everything", Severity::kLow, true,
          "Name the peers and ports the workload needs; replace 0.0.0.0/0 with the ranges it talks "
          "to.",
-         {.nsa = "Network separation", .kubescape = "C-0260"}),
+         {.nsa = "Network separation", .trivy = "KSV-0038", .kubescape = "C-0260"}),
     meta("network-egress-blocks-dns", "Egress isolation blocks DNS", Severity::kMedium, true,
          "Add an egress rule allowing UDP (and TCP) port 53 to the cluster DNS (kube-system, "
          "k8s-app: kube-dns).",

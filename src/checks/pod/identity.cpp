@@ -51,7 +51,7 @@ constexpr CheckMeta kRootGroup{
     .refs = {.nsa = "Non-root containers",
              .mitre = "T1611",
              .kube_linter = "run-as-non-root",
-             .trivy = "KSV-0116"},
+             .trivy = "KSV-0116,KSV-0021"},
 };
 
 constexpr CheckMeta kNoContext{

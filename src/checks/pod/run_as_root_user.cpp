@@ -21,7 +21,7 @@ constexpr CheckMeta kMeta{
              .pss = "restricted:runAsUser",
              .mitre = "T1611",
              .kube_linter = "run-as-non-root",
-             .trivy = "KSV-0105",
+             .trivy = "KSV-0105,KSV-0012,KSV-0020",
              .kubescape = "C-0013",
              .polaris = "",
              .checkov = "CKV_K8S_23"},

@@ -24,7 +24,7 @@ constexpr CheckMeta kMissing{
              .pss = "restricted:seccompProfile_restricted",
              .mitre = "T1611",
              .kube_linter = "",
-             .trivy = "KSV-0030",
+             .trivy = "KSV-0030,KSV-0104",
              .kubescape = "C-0210",
              .polaris = "linuxHardening",
              .checkov = "CKV_K8S_31"},
