@@ -69,6 +69,13 @@ TEST(Catalogue, MetadataIsWellFormed) {
   }
 }
 
+TEST(Catalogue, OverviewListsEveryCheck) {
+  std::string overview = readFile(std::string(KH_SOURCE_DIR) + "/docs/catalogue.md");
+  for (const std::string& id : registeredIds())
+    EXPECT_NE(overview.find("[`" + id + "`](checks/" + id + ".md)"), std::string::npos)
+        << id << " is missing from docs/catalogue.md";
+}
+
 TEST(Catalogue, IdsAreUnique) {
   std::set<std::string_view> seen;
   for (const auto& c : makeCatalogue())
