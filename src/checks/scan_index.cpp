@@ -14,6 +14,7 @@ void ScanIndex::add(const Object* o) {
   all_.push_back(o);
   by_key_.emplace(key(o->ref.kind, o->ref.namespace_, o->ref.name), o);
   by_kind_[o->ref.kind].push_back(o);
+  if (o->pod) workloads_by_ns_[o->namespaceOrDefault()].push_back(o);
   if (o->ref.kind == "Namespace")
     namespaces_.emplace(o->ref.name, o);
   else if (!o->ref.namespace_.empty() || !isClusterScopedKind(o->ref.kind))
@@ -32,6 +33,12 @@ const std::vector<const Object*>& ScanIndex::ofKind(std::string_view kind) const
   static const std::vector<const Object*> kNone;
   auto it = by_kind_.find(kind);
   return it == by_kind_.end() ? kNone : it->second;
+}
+
+const std::vector<const Object*>& ScanIndex::workloadsIn(std::string_view ns) const {
+  static const std::vector<const Object*> kNone;
+  auto it = workloads_by_ns_.find(ns);
+  return it == workloads_by_ns_.end() ? kNone : it->second;
 }
 
 bool ScanIndex::isBoundServiceAccount(std::string_view ns, std::string_view name) const {

@@ -25,6 +25,8 @@ class ScanIndex {
   const std::vector<const Object*>& all() const { return all_; }
   // Every object of `kind`, in input order (empty when none).
   const std::vector<const Object*>& ofKind(std::string_view kind) const;
+  // The objects with a pod spec placed in namespace `ns` ("default" for those without one).
+  const std::vector<const Object*>& workloadsIn(std::string_view ns) const;
   // Every namespace the input mentions: Namespace objects and the namespaces of namespaced
   // objects ("default" for those without one), sorted, each with the first object naming it.
   const std::map<std::string_view, const Object*>& namespaces() const { return namespaces_; }
@@ -43,6 +45,7 @@ class ScanIndex {
   std::vector<const Object*> all_;
   std::unordered_map<std::string_view, std::vector<const Object*>> by_kind_;
   std::map<std::string_view, const Object*> namespaces_;
+  std::unordered_map<std::string_view, std::vector<const Object*>> workloads_by_ns_;
   std::unordered_set<std::string> bound_service_accounts_;
   struct NetpolCache {
     std::once_flag once;

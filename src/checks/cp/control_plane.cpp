@@ -367,6 +367,17 @@ constexpr CheckMeta kEtcd{
              .checkov = "CKV_K8S_116,CKV_K8S_121"},
 };
 
+// Could the container run `binary`? A cheap look at the first word of its command, so the flag
+// parser runs only for candidates; a shell wrapper (`sh -c ...`) is always a candidate.
+bool mayRun(const ContainerRef& c, std::string_view binary) {
+  const Node* cmd = get(c.node, "command");
+  if (!cmd || cmd->seqItems().empty()) cmd = get(c.node, "args");
+  if (!cmd || cmd->seqItems().empty()) return false;
+  std::string_view first = cmd->seqItems()[0]->str();
+  std::string_view base = first.substr(first.rfind('/') + 1);
+  return base == binary || base.ends_with("sh");
+}
+
 class ComponentCheck final : public Check {
  public:
   ComponentCheck(const CheckMeta& meta, std::string_view binary, const std::vector<Rule>& rules)
@@ -376,12 +387,13 @@ class ComponentCheck final : public Check {
   bool appliesTo(const Object& o) const override {
     if (!o.pod) return false;
     for (const ContainerRef& c : o.pod->containers)
-      if (FlagSet::parse(c, kBoolFlags).binary() == binary_) return true;
+      if (mayRun(c, binary_) && FlagSet::parse(c, kBoolFlags).binary() == binary_) return true;
     return false;
   }
 
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     for (const ContainerRef& c : o.pod->containers) {
+      if (!mayRun(c, binary_)) continue;
       FlagSet flags = FlagSet::parse(c, kBoolFlags);
       if (flags.binary() != binary_) continue;
       // etcd reads every flag from ETCD_<NAME> too (flags win).

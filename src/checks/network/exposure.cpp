@@ -175,8 +175,7 @@ std::vector<const Object*> selected(const Object& svc, const CheckContext& ctx) 
   std::vector<const Object*> out;
   const Node* sel = get(get(svc.root, "spec"), "selector");
   if (!ctx.index || !sel || !sel->isMap() || sel->size == 0) return out;
-  for (const Object* o : ctx.index->all()) {
-    if (!o->pod || o->namespaceOrDefault() != svc.namespaceOrDefault()) continue;
+  for (const Object* o : ctx.index->workloadsIn(svc.namespaceOrDefault())) {
     const Node* labels = get(o->pod->template_meta, "labels");
     bool all = true;
     for (const MapEntry& e : sel->mapEntries()) {
