@@ -391,7 +391,7 @@ TEST(Cli, ChecksAndExplain) {
   EXPECT_NE(e.out.find("KSV-0006"), std::string::npos);
   auto bad = runCli("explain pod-runtime");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("did you mean: pod-runtime-socket"), std::string::npos);
+  EXPECT_NE(bad.err.find("did you mean: pod-runtime-class pod-runtime-socket"), std::string::npos);
 }
 
 TEST(Cli, OutputIsDeterministicAcrossThreadCounts) {

@@ -328,9 +328,13 @@ void selectsNothing(const FnCheck& self, const Object& o, const CheckContext& ct
 
 void targetPort(const FnCheck& self, const Object& o, const CheckContext& ctx,
                 FindingSink& sink) {
+  const Node* ports = get(get(o.root, "spec"), "ports");
+  bool named = false;  // only named target ports need the selected workloads
+  for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>())
+    if (const Node* tp = get(p, "targetPort"); tp && tp->isString() && !tp->asInt()) named = true;
+  if (!named) return;
   auto pods = selected(o, ctx);
   if (pods.empty()) return;  // network-service-selects-nothing says so
-  const Node* ports = get(get(o.root, "spec"), "ports");
   uint32_t i = 0;
   for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>()) {
     uint32_t idx = i++;

@@ -23,6 +23,7 @@ void addPodChecks(std::vector<std::unique_ptr<Check>>& out) {
   addPodHostExtraChecks(out);
   addPodIdentityChecks(out);
   addPodKernelChecks(out);
+  addPodPolicyChecks(out);
   addPodReferenceChecks(out);
   addPodResourceChecks(out);
   addPodVolumeChecks(out);

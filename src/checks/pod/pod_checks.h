@@ -31,6 +31,7 @@ std::unique_ptr<Check> makePodSeccompUnconfined();
 void addPodHostExtraChecks(std::vector<std::unique_ptr<Check>>& out);
 void addPodIdentityChecks(std::vector<std::unique_ptr<Check>>& out);
 void addPodKernelChecks(std::vector<std::unique_ptr<Check>>& out);
+void addPodPolicyChecks(std::vector<std::unique_ptr<Check>>& out);
 void addPodReferenceChecks(std::vector<std::unique_ptr<Check>>& out);
 void addPodResourceChecks(std::vector<std::unique_ptr<Check>>& out);
 void addPodVolumeChecks(std::vector<std::unique_ptr<Check>>& out);

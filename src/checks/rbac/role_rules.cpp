@@ -46,6 +46,19 @@ constexpr CheckMeta kMasters{
              .kubescape = "C-0246"},
 };
 
+constexpr CheckMeta kDashboard{
+    .id = "rbac-dashboard-access",
+    .title = "Binding grants the Kubernetes dashboard's role to other subjects",
+    .severity = Severity::kLow,
+    .group = "security",
+    .enabled_by_default = true,
+    .scope = Scope::kKinds,
+    .kinds = kBindings,
+    .remediation = "Bind the dashboard's role to the dashboard's own ServiceAccount only; give "
+                   "people their own, narrower roles.",
+    .refs = {.nsa = "Authentication and authorization", .mitre = "T1078", .kubescape = "C-0014"},
+};
+
 bool hasStar(const Node* list) {
   for (const Node* n : list ? list->seqItems() : std::span<const Node* const>())
     if (n->str() == "*") return true;
@@ -89,11 +102,28 @@ void masters(const FnCheck& self, const Object& o, const CheckContext&, FindingS
   }
 }
 
+void dashboard(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  std::string_view role = getStr(get(o.root, "roleRef"), "name");
+  if (role.find("kubernetes-dashboard") == std::string_view::npos) return;
+  const Node* subjects = get(o.root, "subjects");
+  uint32_t i = 0;
+  for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
+    uint32_t idx = i++;
+    if (getStr(s, "kind") == "ServiceAccount" &&
+        getStr(s, "name").find("kubernetes-dashboard") != std::string_view::npos)
+      continue;
+    sink.add(self.finding(o, s->pos, fmt::format("subjects[{}]", idx),
+                          fmt::format("{} {} grants {} {} the dashboard's role {}", o.ref.kind,
+                                      o.ref.name, getStr(s, "kind"), getStr(s, "name"), role)));
+  }
+}
+
 }  // namespace
 
 void addRbacObjectChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(std::make_unique<FnCheck>(kWildcard, wildcard));
   out.push_back(std::make_unique<FnCheck>(kMasters, masters));
+  out.push_back(std::make_unique<FnCheck>(kDashboard, dashboard));
 }
 
 }  // namespace kh

@@ -204,6 +204,15 @@ void scanConfigText(std::string_view text,
       on_secret({line_no, std::string(rule->id), std::string(rule->title), {}, t});
       continue;
     }
+    // Cheap look at the would-be key first: most lines assign nothing credential-like.
+    std::string_view k = t;
+    if (k.starts_with("export ")) k = trim(k.substr(7));
+    if (!k.empty() && (k[0] == '"' || k[0] == '\'')) k.remove_prefix(1);
+    size_t end = 0;
+    while (end < k.size() && (std::isalnum(static_cast<unsigned char>(k[end])) || k[end] == '_' ||
+                              k[end] == '.' || k[end] == '-'))
+      ++end;
+    if (end < 2 || !isCredentialName(k.substr(0, end))) continue;
     std::string key, value;
     if (!RE2::PartialMatch(t, *compiled().assignment, &key, &value)) continue;
     if (!isCredentialName(key) || !looksLikeSecretLiteral(value)) continue;
