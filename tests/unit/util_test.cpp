@@ -5,6 +5,7 @@
 #include "checks/secrets/rules.h"
 #include "checks/util/host_path.h"
 #include "checks/util/image_ref.h"
+#include "model/quantity.h"
 #include "tests/unit/test_util.h"
 
 namespace kh {
@@ -164,6 +165,29 @@ spec:
   EXPECT_EQ(kubernetesMinorFromImage("registry.k8s.io/kube-apiserver:v1.29.4@sha256:00"), 29);
   EXPECT_EQ(kubernetesMinorFromImage("localhost:5000/kube-apiserver"), std::nullopt);
   EXPECT_EQ(kubernetesMinorFromImage("etcd:3.5.15-0"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace kh
+
+namespace kh {
+namespace {
+
+TEST(Quantity, ParsedAsKubernetesReadsThem) {
+  EXPECT_DOUBLE_EQ(*parseQuantity("100m"), 0.1);
+  EXPECT_DOUBLE_EQ(*parseQuantity("2"), 2.0);
+  EXPECT_DOUBLE_EQ(*parseQuantity("0.5"), 0.5);
+  EXPECT_DOUBLE_EQ(*parseQuantity("1Gi"), 1073741824.0);
+  EXPECT_DOUBLE_EQ(*parseQuantity("128Mi"), 134217728.0);
+  EXPECT_DOUBLE_EQ(*parseQuantity("1G"), 1e9);
+  EXPECT_DOUBLE_EQ(*parseQuantity("1e3"), 1000.0);
+  EXPECT_DOUBLE_EQ(*parseQuantity("1.5E-2"), 0.015);
+  EXPECT_DOUBLE_EQ(*parseQuantity("250u"), 0.00025);
+  EXPECT_FALSE(parseQuantity(""));
+  EXPECT_FALSE(parseQuantity("Gi"));
+  EXPECT_FALSE(parseQuantity("1GB"));
+  EXPECT_FALSE(parseQuantity("1 Gi"));
+  EXPECT_FALSE(parseQuantity("abc"));
 }
 
 }  // namespace
