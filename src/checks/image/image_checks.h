@@ -10,6 +10,7 @@ namespace kh {
 
 std::unique_ptr<Check> makeImageLatestTag();
 
+void addImageKnownVulnerableChecks(std::vector<std::unique_ptr<Check>>& out);
 void addImageRegistryChecks(std::vector<std::unique_ptr<Check>>& out);
 void addImageChecks(std::vector<std::unique_ptr<Check>>& out);
 

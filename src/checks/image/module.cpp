@@ -4,6 +4,7 @@ namespace kh {
 
 void addImageChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(makeImageLatestTag());
+  addImageKnownVulnerableChecks(out);
   addImageRegistryChecks(out);
 }
 

@@ -139,7 +139,7 @@ constexpr CheckMeta kBackend{
     .title = "Ingress routes to a Service that is not in the input",
     .severity = Severity::kLow,
     .group = "security",
-    .enabled_by_default = false,
+    .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kIngress,
     .remediation = "Fix the backend's service name, or add the Service.",
