@@ -73,6 +73,22 @@ std::string_view containerListField(ContainerList l) {
   return "containers";
 }
 
+bool builtinApiGroup(std::string_view api_version) {
+  size_t slash = api_version.find('/');
+  if (slash == std::string_view::npos) return true;  // "v1": the core group
+  std::string_view group = api_version.substr(0, slash);
+  static constexpr std::string_view kGroups[] = {
+      "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+      "apps", "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch",
+      "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
+      "extensions", "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io",
+      "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
+      "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io"};
+  for (std::string_view g : kGroups)
+    if (g == group) return true;
+  return false;
+}
+
 std::optional<PodSpecView> discoverPodSpec(const Node* root, std::string_view kind,
                                            std::span<const std::string> extra_paths) {
   if (kind == "Pod") {
@@ -87,6 +103,9 @@ std::optional<PodSpecView> discoverPodSpec(const Node* root, std::string_view ki
   bool known = kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" ||
                kind == "DaemonSet" || kind == "Job" || kind == "ReplicationController" ||
                kind == "DeploymentConfig";
+  // Every kind of the built-in API groups is known: the workloads here, and none other carries a
+  // pod template (a ConfigMap with a `spec.template` is just data).
+  if (!known && builtinApiGroup(getStr(root, "apiVersion"))) return std::nullopt;
   if (auto v = fromTemplate(walk(root, "spec.template"), "spec.template", !known)) return v;
   if (known) return std::nullopt;
   // Any other kind (CRDs such as Argo Rollouts, Knative Services, KEDA ScaledJobs) that embeds a

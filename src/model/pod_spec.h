@@ -68,4 +68,7 @@ std::optional<PodSpecView> discoverPodSpec(const Node* root, std::string_view ki
 
 std::string_view containerListField(ContainerList l);
 
+// Is the apiVersion's group one of Kubernetes' built-in API groups ("v1", "apps/v1", ...)?
+bool builtinApiGroup(std::string_view api_version);
+
 }  // namespace kh

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <filesystem>
+#include <set>
 
 #include "tests/unit/test_util.h"
 
@@ -288,6 +289,43 @@ exceptions:
   d.write("off.yaml", "checks:\n  disable: [pod-privileged]\n");
   auto off = runCli("scan --config off.yaml --format json p.yaml", d.path());
   EXPECT_EQ(parseJson(off.out)["findings"].Size(), 0u);
+}
+
+// Checks on and off by ID, group or "all"; the most specific mention wins; the command line
+// overrides the config file about the same name; unknown names are usage errors.
+TEST(Cli, EnableAndDisableByIdGroupAndAll) {
+  TempDir d;
+  d.write("p.yaml", kPrivileged);
+  auto ids = [&](const std::string& args) {
+    auto r = runCli("scan --fail-on none --format json " + args + " p.yaml", d.path());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::set<std::string> out;
+    for (const std::string& c : checksIn(parseJson(r.out))) out.insert(c);
+    return out;
+  };
+  EXPECT_EQ(ids("--disable all --enable pod-privileged"), std::set<std::string>{"pod-privileged"});
+  auto rel = ids("--disable all --enable reliability");
+  EXPECT_TRUE(rel.count("rel-liveness-probe")) << "the group turns its checks on";
+  EXPECT_FALSE(rel.count("pod-privileged")) << "security checks stay off";
+  for (const std::string& id : rel) EXPECT_TRUE(id.starts_with("rel-")) << id;
+  auto most = ids("--enable all --disable rel-sorted-keys,misc-naked-pod");
+  EXPECT_TRUE(most.count("rel-dnsconfig"));      // opt-in, turned on by all
+  EXPECT_FALSE(most.count("rel-sorted-keys"));   // the ID beats "all"
+  EXPECT_TRUE(most.count("pod-privileged"));
+  d.write("cfg.yaml", "checks:\n  disable: [pod-privileged]\n  enable: [reliability]\n");
+  auto cfg = ids("-c cfg.yaml");
+  EXPECT_FALSE(cfg.count("pod-privileged"));
+  EXPECT_TRUE(cfg.count("rel-liveness-probe"));
+  auto cli = ids("-c cfg.yaml --enable pod-privileged --disable reliability");
+  EXPECT_TRUE(cli.count("pod-privileged")) << "the command line overrides the config file";
+  EXPECT_FALSE(cli.count("rel-liveness-probe"));
+  auto bad = runCli("scan --enable pod-privilegd p.yaml", d.path());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown check or group 'pod-privilegd'"), std::string::npos) << bad.err;
+  d.write("badcfg.yaml", "checks:\n  enable: [realiability]\n");
+  auto badcfg = runCli("scan -c badcfg.yaml p.yaml", d.path());
+  EXPECT_EQ(badcfg.exit_code, 2);
+  EXPECT_NE(badcfg.err.find("badcfg.yaml:2"), std::string::npos) << badcfg.err;
 }
 
 TEST(Cli, ConfigExceptionSuppressesByGlob) {

@@ -220,6 +220,10 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: cm}
 data: {spec: "template"}
+spec:                     # not a field of ConfigMap: data, never a pod template
+  template:
+    spec:
+      containers: [{image: x, securityContext: {privileged: true}}]
 ---
 apiVersion: v1
 kind: Pod
@@ -235,7 +239,7 @@ spec:
   EXPECT_EQ(f->objects[1].pod->path, "template.spec");
   EXPECT_EQ(f->objects[2].pod->path, "spec.template.spec");  // a CRD (Knative Service)
   EXPECT_FALSE(f->objects[3].pod);                           // core Service: no pod spec
-  EXPECT_FALSE(f->objects[4].pod);
+  EXPECT_FALSE(f->objects[4].pod) << "a ConfigMap never carries a pod spec";
   const PodSpecView& w = *f->objects[5].pod;
   EXPECT_TRUE(w.windows);
   ASSERT_EQ(w.containers.size(), 3u);
