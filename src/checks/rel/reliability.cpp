@@ -180,6 +180,7 @@ void replicas(const FnCheck& self, const Object& o, const CheckContext& ctx, Fin
 }
 
 void spread(const FnCheck& self, const Object& o, const CheckContext& ctx, FindingSink& sink) {
+  if (!o.pod) return;  // a Deployment without a usable template
   if (replicasOf(o) < 2 && !hpaFor(o, ctx)) return;
   const Node* spec = o.pod->spec;
   const Node* tsc = get(spec, "topologySpreadConstraints");
