@@ -21,7 +21,7 @@ void ScanIndex::add(const Object* o) {
     namespaces_.emplace(o->namespaceOrDefault(), o);
   if (o->ref.kind != "RoleBinding" && o->ref.kind != "ClusterRoleBinding") return;
   const Node* subjects = o->root->get("subjects");
-  for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
+  for (const Node* s : seqOf(subjects)) {
     if (getStr(s, "kind") != "ServiceAccount") continue;
     std::string_view ns = getStr(s, "namespace");
     if (ns.empty()) ns = o->ref.namespace_;

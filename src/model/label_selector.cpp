@@ -19,10 +19,10 @@ std::optional<LabelSelector> parseSelector(const Node* n, std::vector<std::strin
   if (!n || n->isNull()) return std::nullopt;
   LabelSelector s;
   for (const MapEntry& e :
-       get(n, "matchLabels") ? get(n, "matchLabels")->mapEntries() : std::span<const MapEntry>())
+       mapOf(get(n, "matchLabels")))
     s.match_labels.emplace_back(e.key, e.value->text);
   const Node* exprs = get(n, "matchExpressions");
-  for (const Node* x : exprs ? exprs->seqItems() : std::span<const Node* const>()) {
+  for (const Node* x : seqOf(exprs)) {
     LabelSelector::Expr ex;
     ex.key = getStr(x, "key");
     std::string_view op = getStr(x, "operator");
@@ -36,7 +36,7 @@ std::optional<LabelSelector> parseSelector(const Node* n, std::vector<std::strin
       warnings.push_back(fmt::format(
           "{}: unknown selector operator '{}'; the selector matches nothing", where, op));
     const Node* vals = get(x, "values");
-    for (const Node* v : vals ? vals->seqItems() : std::span<const Node* const>())
+    for (const Node* v : seqOf(vals))
       ex.values.push_back(v->text);
     s.exprs.push_back(std::move(ex));
   }

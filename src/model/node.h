@@ -77,6 +77,14 @@ struct Node {
 inline const Node* get(const Node* n, std::string_view key) {
   return n ? n->get(key) : nullptr;
 }
+// Null-safe iteration: the items of a sequence (none for null or any other type), the entries of
+// a map.
+inline std::span<const Node* const> seqOf(const Node* n) {
+  return n ? n->seqItems() : std::span<const Node* const>();
+}
+inline std::span<const MapEntry> mapOf(const Node* n) {
+  return n ? n->mapEntries() : std::span<const MapEntry>();
+}
 inline const MapEntry* getEntry(const Node* n, std::string_view key) {
   return n ? n->entry(key) : nullptr;
 }

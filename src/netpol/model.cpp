@@ -16,7 +16,7 @@ const Node* labelsNode(const Object& o) {
 
 std::vector<PortEntry> parsePorts(const Node* ports) {
   std::vector<PortEntry> out;
-  for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>()) {
+  for (const Node* p : seqOf(ports)) {
     PortEntry e;
     std::string_view proto = getStr(p, "protocol");
     if (!proto.empty()) e.protocol = parseProtocol(proto).value_or(Protocol::kTCP);
@@ -40,11 +40,11 @@ std::vector<PortEntry> parsePorts(const Node* ports) {
 std::vector<Rule> parseRules(const Node* rules, std::string_view peers_key, Model& m,
                              const std::string& where) {
   std::vector<Rule> out;
-  for (const Node* r : rules ? rules->seqItems() : std::span<const Node* const>()) {
+  for (const Node* r : seqOf(rules)) {
     Rule rule;
     const Node* peers = get(r, peers_key);
     rule.all_peers = !peers || peers->seqItems().empty();
-    for (const Node* p : peers ? peers->seqItems() : std::span<const Node* const>()) {
+    for (const Node* p : seqOf(peers)) {
       Peer peer;
       if (const Node* ip = get(p, "ipBlock")) {
         peer.kind = Peer::Kind::kIpBlock;
@@ -58,7 +58,7 @@ std::vector<Rule> parseRules(const Node* rules, std::string_view peers_key, Mode
         peer.cidr = *cidr;
         m.has_v6 |= cidr->v6;
         const Node* ex = get(ip, "except");
-        for (const Node* e : ex ? ex->seqItems() : std::span<const Node* const>())
+        for (const Node* e : seqOf(ex))
           if (auto x = parseCidr(e->text)) peer.except.push_back(*x);
       } else {
         peer.pods = parseSelector(get(p, "podSelector"), m.warnings, where);
@@ -172,8 +172,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
     w.kind = std::string(kind);
     // A pod created by a controller is represented by that controller (its pods are one peer).
     const Node* owners = get(o->metadata, "ownerReferences");
-    for (const Node* ref :
-         kind == "Pod" && owners ? owners->seqItems() : std::span<const Node* const>()) {
+    for (const Node* ref : kind == "Pod" ? seqOf(owners) : seqOf(nullptr)) {
       if (getTrue(ref, "controller")) {
         w.name = std::string(getStr(ref, "name"));
         w.kind = std::string(getStr(ref, "kind"));
@@ -186,7 +185,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
     for (const ContainerRef& c : o->pod->containers) {
       if (c.list == ContainerList::kEphemeral) continue;
       const Node* ports = c.node->get("ports");
-      for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>()) {
+      for (const Node* p : seqOf(ports)) {
         auto num = get(p, "containerPort") ? get(p, "containerPort")->asInt() : std::nullopt;
         if (!num || *num < 1 || *num > 65535) continue;
         std::string_view proto = getStr(p, "protocol");

@@ -207,7 +207,7 @@ PodFacts gather(const Node* meta, const Node* spec, std::vector<ContainerFacts>&
     }
   }
   for (const Node* list : lists) {
-    for (const Node* c : list ? list->seqItems() : std::span<const Node* const>()) {
+    for (const Node* c : seqOf(list)) {
       if (!c->isMap()) continue;
       ContainerFacts f;
       f.node = c;
@@ -281,7 +281,7 @@ bool appArmorProfile(const PodFacts& p, int, Violation& v) {
   std::vector<std::string> annotations;
   constexpr std::string_view kPrefix = "container.apparmor.security.beta.kubernetes.io/";
   for (const MapEntry& e :
-       p.annotations ? p.annotations->mapEntries() : std::span<const MapEntry>()) {
+       mapOf(p.annotations)) {
     if (e.key.starts_with(kPrefix) && !allowedAppArmorAnnotation(e.value->text))
       annotations.push_back(fmt::format("{}={}", e.key, goQuote(e.value->text)));
   }
@@ -314,7 +314,7 @@ bool capabilitiesBaseline(const PodFacts& p, int, Violation& v) {
     if (!c.sc || !present(c.capabilities)) continue;
     bool valid = true;
     const Node* add = capsList(c, "add");
-    for (const Node* cap : add ? add->seqItems() : std::span<const Node* const>()) {
+    for (const Node* cap : seqOf(add)) {
       if (std::find(kBaselineCapabilities.begin(), kBaselineCapabilities.end(), cap->text) ==
           kBaselineCapabilities.end()) {
         valid = false;
@@ -340,12 +340,12 @@ bool capabilitiesRestricted(const PodFacts& p, int minor, Violation& v) {
     }
     bool dropped_all = false;
     const Node* drop = capsList(c, "drop");
-    for (const Node* d : drop ? drop->seqItems() : std::span<const Node* const>())
+    for (const Node* d : seqOf(drop))
       dropped_all |= d->text == "ALL";
     if (!dropped_all) missing_drop.push_back(c.name);
     bool forbidden = false;
     const Node* add = capsList(c, "add");
-    for (const Node* a : add ? add->seqItems() : std::span<const Node* const>()) {
+    for (const Node* a : seqOf(add)) {
       if (a->text != "NET_BIND_SERVICE") {
         forbidden = true;
         caps.push_back(a->text);
@@ -379,7 +379,7 @@ bool hostNamespaces(const PodFacts& p, int, Violation& v) {
 
 bool hostPathVolumes(const PodFacts& p, int, Violation& v) {
   std::vector<std::string_view> bad;
-  for (const Node* vol : p.volumes ? p.volumes->seqItems() : std::span<const Node* const>())
+  for (const Node* vol : seqOf(p.volumes))
     if (present(get(vol, "hostPath"))) bad.push_back(getStr(vol, "name"));
   if (bad.empty()) return true;
   v.reason = "hostPath volumes";
@@ -393,7 +393,7 @@ bool hostPorts(const PodFacts& p, int, Violation& v) {
   for (const ContainerFacts& c : *p.containers) {
     bool valid = true;
     const Node* list = c.ports;
-    for (const Node* port : list ? list->seqItems() : std::span<const Node* const>()) {
+    for (const Node* port : seqOf(list)) {
       auto hp = get(port, "hostPort") ? get(port, "hostPort")->asInt() : std::nullopt;
       if (hp && *hp != 0) {
         valid = false;
@@ -634,7 +634,7 @@ namespace {
 
 bool sysctls(const PodFacts& p, int minor, Violation& v) {
   std::vector<std::string> bad;
-  for (const Node* s : p.sysctls ? p.sysctls->seqItems() : std::span<const Node* const>()) {
+  for (const Node* s : seqOf(p.sysctls)) {
     std::string_view name = getStr(s, "name");
     if (!safeSysctl(name, minor)) bad.emplace_back(name);
   }
@@ -685,7 +685,7 @@ constexpr std::array<std::string_view, 21> kRestrictedVolumes = {"hostPath",
 
 bool restrictedVolumes(const PodFacts& p, int, Violation& v) {
   std::vector<std::string_view> bad, types;
-  for (const Node* vol : p.volumes ? p.volumes->seqItems() : std::span<const Node* const>()) {
+  for (const Node* vol : seqOf(p.volumes)) {
     bool allowed = false;
     for (std::string_view k : kAllowedVolumes) allowed |= present(get(vol, k));
     if (allowed) continue;

@@ -15,7 +15,7 @@ constexpr std::string_view kRbacGroup = "rbac.authorization.k8s.io/v1";
 
 std::vector<std::string_view> strings(const Node* n) {
   std::vector<std::string_view> out;
-  for (const Node* i : n ? n->seqItems() : std::span<const Node* const>()) out.push_back(i->text);
+  for (const Node* i : seqOf(n)) out.push_back(i->text);
   return out;
 }
 
@@ -73,7 +73,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
       r.name = o->ref.name;
       r.labels = labelsOf(o->labels);
       const Node* rules = get(o->root, "rules");
-      for (const Node* n : rules ? rules->seqItems() : std::span<const Node* const>()) {
+      for (const Node* n : seqOf(rules)) {
         r.rules.push_back({strings(get(n, "verbs")), strings(get(n, "apiGroups")),
                            strings(get(n, "resources")), strings(get(n, "resourceNames")),
                            strings(get(n, "nonResourceURLs"))});
@@ -81,7 +81,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
       if (const Node* agg = get(o->root, "aggregationRule"); r.cluster && agg) {
         r.aggregating = true;
         const Node* sels = get(agg, "clusterRoleSelectors");
-        for (const Node* s : sels ? sels->seqItems() : std::span<const Node* const>())
+        for (const Node* s : seqOf(sels))
           if (auto sel = parseSelector(s, m.warnings, fmt::format("ClusterRole {}", r.name)))
             r.aggregation.push_back(std::move(*sel));
       }
@@ -97,7 +97,7 @@ Model buildModel(const std::vector<const Object*>& objects) {
       b.role_kind = getStr(ref, "kind");
       b.role_name = getStr(ref, "name");
       const Node* subjects = get(o->root, "subjects");
-      for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
+      for (const Node* s : seqOf(subjects)) {
         std::string_view k = getStr(s, "kind");
         Subject sub{Subject::Kind::kUser, getStr(s, "name"), getStr(s, "namespace")};
         if (k == "Group")

@@ -157,20 +157,6 @@ Eval bindLocal(std::string_view dflt) {
   };
 }
 
-// CIS 1.2.29 and 4.2.12: only AEAD suites with forward secrecy.
-constexpr std::string_view kStrongCiphers[] = {
-    "TLS_AES_128_GCM_SHA256",
-    "TLS_AES_256_GCM_SHA384",
-    "TLS_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-};
 std::optional<Problem> weakCiphers(const std::vector<std::string>& suites, bool set,
                                    std::string_view flag) {
   if (!set)
@@ -179,9 +165,7 @@ std::optional<Problem> weakCiphers(const std::vector<std::string>& suites, bool 
                                    flag));
   std::vector<std::string> weak;
   for (const std::string& s : suites)
-    if (std::find(std::begin(kStrongCiphers), std::end(kStrongCiphers), s) ==
-        std::end(kStrongCiphers))
-      weak.push_back(s);
+    if (!strongCipherSuite(s)) weak.push_back(s);
   if (weak.empty()) return std::nullopt;
   return problem(flag, fmt::format("weak cipher suites allowed: {}", join(weak, ", ")));
 }

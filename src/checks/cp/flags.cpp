@@ -112,7 +112,7 @@ FlagSet FlagSet::parse(const ContainerRef& c, std::span<const std::string_view> 
 void FlagSet::addEnvironment(const ContainerRef& c, std::string_view prefix) {
   const Node* env = get(c.node, "env");
   uint32_t i = 0;
-  for (const Node* e : env ? env->seqItems() : std::span<const Node* const>()) {
+  for (const Node* e : seqOf(env)) {
     uint32_t idx = i++;
     std::string_view name = getStr(e, "name");
     const MapEntry* v = e->entry("value");
@@ -137,6 +137,23 @@ std::vector<std::string> FlagSet::list(std::string_view name) const {
   for (const FlagValue& v : it->second)
     for (std::string_view item : splitTrimmed(v.value, ',')) out.emplace_back(item);
   return out;
+}
+
+bool strongCipherSuite(std::string_view name) {
+  static constexpr std::string_view kStrong[] = {
+      "TLS_AES_128_GCM_SHA256",
+      "TLS_AES_256_GCM_SHA384",
+      "TLS_CHACHA20_POLY1305_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+      "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+      "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+      "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+  };
+  return std::find(std::begin(kStrong), std::end(kStrong), name) != std::end(kStrong);
 }
 
 std::optional<int> kubernetesMinorFromImage(std::string_view image) {

@@ -49,6 +49,10 @@ class FlagSet {
   std::string missing_path_;
 };
 
+// Is the TLS cipher suite one CIS accepts as strong (AEAD with forward secrecy, CIS 1.2.29 and
+// 4.2.12)?
+bool strongCipherSuite(std::string_view name);
+
 // "1.31" from an image reference such as registry.k8s.io/kube-apiserver:v1.31.2; nothing when
 // the tag is not a version.
 std::optional<int> kubernetesMinorFromImage(std::string_view image);

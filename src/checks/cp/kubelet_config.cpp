@@ -8,6 +8,7 @@
 
 #include "base/strings.h"
 #include "checks/cp/cp_checks.h"
+#include "checks/cp/flags.h"
 
 namespace kh {
 namespace {
@@ -44,20 +45,6 @@ const Node* at(const Node* root, std::string_view dotted) {
   for (std::string_view part : splitTrimmed(dotted, '.')) n = get(n, part);
   return n;
 }
-
-constexpr std::string_view kStrong[] = {
-    "TLS_AES_128_GCM_SHA256",
-    "TLS_AES_256_GCM_SHA384",
-    "TLS_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-};
 
 std::vector<Item> evaluate(const Node* r) {
   std::vector<Item> out;
@@ -109,8 +96,7 @@ std::vector<Item> evaluate(const Node* r) {
   } else {
     std::vector<std::string_view> weak;
     for (const Node* s : suites->seqItems())
-      if (std::find(std::begin(kStrong), std::end(kStrong), s->text) == std::end(kStrong))
-        weak.push_back(s->text);
+      if (!strongCipherSuite(s->text)) weak.push_back(s->text);
     if (!weak.empty())
       out.push_back({"4.2.12", Severity::kLow, "tlsCipherSuites",
                      fmt::format("weak cipher suites allowed: {}", join(weak, ", "))});

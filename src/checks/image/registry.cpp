@@ -111,7 +111,7 @@ class RegistryNotAllowed final : public Check {
   const CheckMeta& meta() const override { return kRegistry; }
 
   Status configure(const Node* options) override {
-    for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(options)) {
       std::vector<std::string>* list = e.key == "allow"  ? &allow_
                                        : e.key == "deny" ? &deny_
                                                          : nullptr;

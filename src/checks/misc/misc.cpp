@@ -194,7 +194,7 @@ void cron(const FnCheck& self, const Object& o, const CheckContext&, FindingSink
 void openPrefix(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* repos = get(get(get(o.root, "spec"), "parameters"), "repos");
   uint32_t i = 0;
-  for (const Node* r : repos ? repos->seqItems() : std::span<const Node* const>()) {
+  for (const Node* r : seqOf(repos)) {
     uint32_t idx = i++;
     std::string_view v = r->str();
     if (v.empty() || v.ends_with('/') || v.find('@') != std::string_view::npos) continue;
@@ -237,7 +237,7 @@ void psp(const FnCheck& self, const Object& o, const CheckContext&, FindingSink&
   for (std::string_view f : {"allowedCapabilities", "volumes"}) {
     const MapEntry* e = getEntry(spec, f);
     const Node* list = e ? e->value : nullptr;
-    for (const Node* n : list ? list->seqItems() : std::span<const Node* const>())
+    for (const Node* n : seqOf(list))
       if (n->str() == "*") {
         report(e, fmt::format("spec.{}", f), fmt::format("allows every entry of {}", f));
         break;

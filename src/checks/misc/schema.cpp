@@ -73,7 +73,7 @@ size_t distance(std::string_view a, std::string_view b) {
 void unknown(const FnCheck& self, const Object& o, const Node* map, const std::string& path,
              std::span<const std::string_view> known, std::string_view what,
              std::string_view container, FindingSink& sink) {
-  for (const MapEntry& e : map ? map->mapEntries() : std::span<const MapEntry>()) {
+  for (const MapEntry& e : mapOf(map)) {
     if (std::binary_search(known.begin(), known.end(), e.key)) continue;
     std::string_view best;
     size_t best_d = 4;  // suggest only close names

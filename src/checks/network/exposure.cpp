@@ -219,10 +219,10 @@ void noTls(const FnCheck& self, const Object& o, const CheckContext&, FindingSin
   const Node* tls = get(spec, "tls");
   std::vector<std::string_view> covered;
   bool any_tls = false;
-  for (const Node* t : tls ? tls->seqItems() : std::span<const Node* const>()) {
+  for (const Node* t : seqOf(tls)) {
     any_tls = true;
     const Node* hosts = get(t, "hosts");
-    for (const Node* h : hosts ? hosts->seqItems() : std::span<const Node* const>())
+    for (const Node* h : seqOf(hosts))
       covered.push_back(h->str());
   }
   if (!any_tls) {
@@ -233,7 +233,7 @@ void noTls(const FnCheck& self, const Object& o, const CheckContext&, FindingSin
   }
   const Node* rules = get(spec, "rules");
   uint32_t i = 0;
-  for (const Node* r : rules ? rules->seqItems() : std::span<const Node* const>()) {
+  for (const Node* r : seqOf(rules)) {
     uint32_t idx = i++;
     const MapEntry* host = r->entry("host");
     if (!host || host->value->str().empty()) continue;
@@ -282,7 +282,7 @@ void eachContainerPort(const Object& o, Fn fn) {
   for (const ContainerRef& c : o.pod->containers) {
     const Node* ports = get(c.node, "ports");
     uint32_t i = 0;
-    for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>()) {
+    for (const Node* p : seqOf(ports)) {
       uint32_t idx = i++;
       const MapEntry* cp = p->entry("containerPort");
       auto n = cp ? cp->value->asInt() : std::nullopt;
@@ -330,13 +330,13 @@ void targetPort(const FnCheck& self, const Object& o, const CheckContext& ctx,
                 FindingSink& sink) {
   const Node* ports = get(get(o.root, "spec"), "ports");
   bool named = false;  // only named target ports need the selected workloads
-  for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>())
+  for (const Node* p : seqOf(ports))
     if (const Node* tp = get(p, "targetPort"); tp && tp->isString() && !tp->asInt()) named = true;
   if (!named) return;
   auto pods = selected(o, ctx);
   if (pods.empty()) return;  // network-service-selects-nothing says so
   uint32_t i = 0;
-  for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>()) {
+  for (const Node* p : seqOf(ports)) {
     uint32_t idx = i++;
     const MapEntry* tp = p->entry("targetPort");
     if (!tp || !tp->value->isString() || tp->value->asInt()) continue;
@@ -347,7 +347,7 @@ void targetPort(const FnCheck& self, const Object& o, const CheckContext& ctx,
     for (const Object* w : pods)
       for (const ContainerRef& c : w->pod->containers) {
         const Node* cps = get(c.node, "ports");
-        for (const Node* cp : cps ? cps->seqItems() : std::span<const Node* const>()) {
+        for (const Node* cp : seqOf(cps)) {
           std::string_view cproto = getStr(cp, "protocol");
           if (cproto.empty()) cproto = "TCP";
           found |= getStr(cp, "name") == name && cproto == proto;
@@ -376,10 +376,10 @@ void backend(const FnCheck& self, const Object& o, const CheckContext& ctx, Find
   if (const Node* d = get(spec, "defaultBackend")) check(d, "spec.defaultBackend");
   const Node* rules = get(spec, "rules");
   uint32_t i = 0;
-  for (const Node* r : rules ? rules->seqItems() : std::span<const Node* const>()) {
+  for (const Node* r : seqOf(rules)) {
     const Node* paths = get(get(r, "http"), "paths");
     uint32_t j = 0;
-    for (const Node* p : paths ? paths->seqItems() : std::span<const Node* const>())
+    for (const Node* p : seqOf(paths))
       check(get(p, "backend"), fmt::format("spec.rules[{}].http.paths[{}].backend", i, j++));
     ++i;
   }

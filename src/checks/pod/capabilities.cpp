@@ -76,7 +76,7 @@ class PodCapabilitiesDangerous final : public Check {
   const CheckMeta& meta() const override { return kDangerous; }
 
   Status configure(const Node* options) override {
-    for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(options)) {
       if (e.key != "capabilities" || !e.value->isSeq())
         return Error{fmt::format("check {}: unknown option '{}' (expected 'capabilities: [...]')",
                                  kDangerous.id, e.key),

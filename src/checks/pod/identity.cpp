@@ -198,7 +198,7 @@ void sudo(const FnCheck& self, const Object& o, const CheckContext&, FindingSink
     for (std::string_view field : {"command", "args"}) {
       const Node* list = get(c.node, field);
       uint32_t i = 0;
-      for (const Node* arg : list ? list->seqItems() : std::span<const Node* const>()) {
+      for (const Node* arg : seqOf(list)) {
         if (arg->isString() && mentionsSudo(arg->text)) {
           sink.add(self.finding(o, arg->pos, fmt::format("{}.{}[{}]", c.path, field, i),
                                 fmt::format("container \"{}\" runs sudo in its {}", c.name, field),
@@ -220,7 +220,7 @@ void added(const FnCheck& self, const Object& o, const CheckContext&, FindingSin
   for (const ContainerRef& c : o.pod->containers) {
     const Node* add = get(get(get(c.node, "securityContext"), "capabilities"), "add");
     uint32_t i = 0;
-    for (const Node* cap : add ? add->seqItems() : std::span<const Node* const>()) {
+    for (const Node* cap : seqOf(add)) {
       std::string name = canonicalCapability(cap->text);
       std::string path = fmt::format("{}.securityContext.capabilities.add[{}]", c.path, i++);
       // The dangerous ones are pod-capabilities-dangerous's (high) findings.

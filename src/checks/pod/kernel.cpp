@@ -117,7 +117,7 @@ void appArmor(const FnCheck& self, const Object& o, const CheckContext&, Finding
   for (const ContainerRef& c : pod.containers)
     field(get(c.node, "securityContext"), c.path + ".securityContext", c.name);
   const Node* ann = get(pod.template_meta, "annotations");
-  for (const MapEntry& e : ann ? ann->mapEntries() : std::span<const MapEntry>()) {
+  for (const MapEntry& e : mapOf(ann)) {
     if (!e.key.starts_with(kAppArmorPrefix) || confinedAnnotation(e.value->str())) continue;
     std::string_view container = e.key.substr(kAppArmorPrefix.size());
     sink.add(self.finding(o, e.key_pos, fmt::format("{}.annotations.{}", pod.meta_path, e.key),
@@ -167,7 +167,7 @@ void procMount(const FnCheck& self, const Object& o, const CheckContext&, Findin
 void sysctls(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* list = get(o.pod->podSecurityContext(), "sysctls");
   uint32_t i = 0;
-  for (const Node* s : list ? list->seqItems() : std::span<const Node* const>()) {
+  for (const Node* s : seqOf(list)) {
     std::string_view name = getStr(s, "name");
     if (!name.empty() && !pss::safeSysctl(name, pss::kLatestMinor)) {
       const MapEntry* e = s->entry("name");

@@ -81,7 +81,7 @@ class ResourceBounds final : public Check {
  public:
   const CheckMeta& meta() const override { return kBounds; }
   Status configure(const Node* options) override {
-    for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(options)) {
       Bound* b = e.key == "cpu" ? &cpu_ : e.key == "memory" ? &memory_ : nullptr;
       if (!b || !e.value->isMap())
         return Error{fmt::format("check {}: unknown option '{}' (expected cpu or memory, each "
@@ -134,7 +134,7 @@ class RuntimeClass final : public Check {
  public:
   const CheckMeta& meta() const override { return kRuntime; }
   Status configure(const Node* options) override {
-    for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(options)) {
       if (e.key != "allowed" || !e.value->isSeq())
         return Error{fmt::format("check {}: unknown option '{}' (expected 'allowed: [...]')",
                                  kRuntime.id, e.key),
@@ -167,7 +167,7 @@ void gitSync(const FnCheck& self, const Object& o, const CheckContext&, FindingS
     for (std::string_view field : {"command", "args"}) {
       const Node* list = get(c.node, field);
       uint32_t i = 0;
-      for (const Node* a : list ? list->seqItems() : std::span<const Node* const>()) {
+      for (const Node* a : seqOf(list)) {
         uint32_t idx = i++;
         std::string_view t = a->str();
         if (t.starts_with("--")) t.remove_prefix(2);
@@ -186,7 +186,7 @@ void gitSync(const FnCheck& self, const Object& o, const CheckContext&, FindingS
     }
     const Node* env = get(c.node, "env");
     uint32_t i = 0;
-    for (const Node* e : env ? env->seqItems() : std::span<const Node* const>()) {
+    for (const Node* e : seqOf(env)) {
       uint32_t idx = i++;
       std::string_view n = getStr(e, "name");
       for (std::string_view f : kFlags) {
@@ -204,7 +204,7 @@ void gitSync(const FnCheck& self, const Object& o, const CheckContext&, FindingS
 void mounts(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* volumes = get(o.pod->spec, "volumes");
   uint32_t i = 0;
-  for (const Node* v : volumes ? volumes->seqItems() : std::span<const Node* const>()) {
+  for (const Node* v : seqOf(volumes)) {
     uint32_t idx = i++;
     std::string what;
     if (const Node* s = get(v, "secret")) what = fmt::format("Secret {}", getStr(s, "secretName"));

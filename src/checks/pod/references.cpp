@@ -87,7 +87,7 @@ void duplicateEnv(const FnCheck& self, const Object& o, const CheckContext&, Fin
     const Node* env = get(c.node, "env");
     std::set<std::string_view> seen;
     uint32_t i = 0;
-    for (const Node* e : env ? env->seqItems() : std::span<const Node* const>()) {
+    for (const Node* e : seqOf(env)) {
       uint32_t idx = i++;
       const MapEntry* name = e->entry("name");
       if (!name || name->value->str().empty()) continue;
@@ -157,7 +157,7 @@ std::vector<Reference> references(const PodSpecView& pod) {
   for (const ContainerRef& c : pod.containers) {
     const Node* env = get(c.node, "env");
     uint32_t i = 0;
-    for (const Node* e : env ? env->seqItems() : std::span<const Node* const>()) {
+    for (const Node* e : seqOf(env)) {
       const Node* from = get(e, "valueFrom");
       std::string base = fmt::format("{}.env[{}].valueFrom", c.path, i++);
       add("Secret", getEntry(from, "secretKeyRef"), "name", base + ".secretKeyRef");
@@ -165,7 +165,7 @@ std::vector<Reference> references(const PodSpecView& pod) {
     }
     const Node* env_from = get(c.node, "envFrom");
     i = 0;
-    for (const Node* e : env_from ? env_from->seqItems() : std::span<const Node* const>()) {
+    for (const Node* e : seqOf(env_from)) {
       std::string base = fmt::format("{}.envFrom[{}]", c.path, i++);
       add("Secret", e->entry("secretRef"), "name", base + ".secretRef");
       add("ConfigMap", e->entry("configMapRef"), "name", base + ".configMapRef");
@@ -173,13 +173,13 @@ std::vector<Reference> references(const PodSpecView& pod) {
   }
   const Node* volumes = get(pod.spec, "volumes");
   uint32_t i = 0;
-  for (const Node* v : volumes ? volumes->seqItems() : std::span<const Node* const>()) {
+  for (const Node* v : seqOf(volumes)) {
     std::string base = fmt::format("{}.volumes[{}]", pod.path, i++);
     add("Secret", v->entry("secret"), "secretName", base + ".secret");
     add("ConfigMap", v->entry("configMap"), "name", base + ".configMap");
     const Node* sources = get(get(v, "projected"), "sources");
     uint32_t j = 0;
-    for (const Node* s : sources ? sources->seqItems() : std::span<const Node* const>()) {
+    for (const Node* s : seqOf(sources)) {
       std::string sb = fmt::format("{}.projected.sources[{}]", base, j++);
       add("Secret", s->entry("secret"), "name", sb + ".secret");
       add("ConfigMap", s->entry("configMap"), "name", sb + ".configMap");
@@ -192,7 +192,7 @@ class MissingReference final : public Check {
  public:
   const CheckMeta& meta() const override { return kMissingRef; }
   Status configure(const Node* options) override {
-    for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(options)) {
       if (e.key != "secrets" || (!e.value->isTrue() && !e.value->isFalse()))
         return Error{fmt::format("check {}: unknown option '{}' (expected 'secrets: true' or "
                                  "'secrets: false')",

@@ -101,7 +101,7 @@ bool limitRangeDefault(const CheckContext& ctx, std::string_view ns, std::string
   for (const Object* lr : ctx.index->ofKind("LimitRange")) {
     if (lr->namespaceOrDefault() != ns) continue;
     const Node* limits = get(get(lr->root, "spec"), "limits");
-    for (const Node* item : limits ? limits->seqItems() : std::span<const Node* const>()) {
+    for (const Node* item : seqOf(limits)) {
       if (getStr(item, "type") != "Container") continue;
       if (hasValue(get(item, "default"), resource) || hasValue(get(item, "max"), resource))
         return true;

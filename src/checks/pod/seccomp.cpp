@@ -95,7 +95,7 @@ class PodSeccompUnconfined final : public Check {
     }
     // Legacy annotations (before the field existed); still a statement of intent.
     const Node* ann = get(o.pod->template_meta, "annotations");
-    for (const MapEntry& e : ann ? ann->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(ann)) {
       bool pod_key = e.key == "seccomp.security.alpha.kubernetes.io/pod";
       bool ctr_key = e.key.starts_with("container.seccomp.security.alpha.kubernetes.io/");
       if ((pod_key || ctr_key) && e.value->str() == "unconfined") {

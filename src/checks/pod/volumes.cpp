@@ -85,13 +85,13 @@ bool coreVolumeKey(std::string_view k) {
 void writable(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* volumes = get(o.pod->spec, "volumes");
   std::vector<std::string_view> host;
-  for (const Node* v : volumes ? volumes->seqItems() : std::span<const Node* const>())
+  for (const Node* v : seqOf(volumes))
     if (get(v, "hostPath")) host.push_back(getStr(v, "name"));
   if (host.empty()) return;
   for (const ContainerRef& c : o.pod->containers) {
     const Node* mounts = get(c.node, "volumeMounts");
     uint32_t i = 0;
-    for (const Node* m : mounts ? mounts->seqItems() : std::span<const Node* const>()) {
+    for (const Node* m : seqOf(mounts)) {
       std::string_view name = getStr(m, "name");
       uint32_t idx = i++;
       if (std::find(host.begin(), host.end(), name) == host.end() || getTrue(m, "readOnly"))
@@ -108,7 +108,7 @@ void writable(const FnCheck& self, const Object& o, const CheckContext&, Finding
 void type(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* volumes = get(o.pod->spec, "volumes");
   uint32_t i = 0;
-  for (const Node* v : volumes ? volumes->seqItems() : std::span<const Node* const>()) {
+  for (const Node* v : seqOf(volumes)) {
     uint32_t idx = i++;
     for (const MapEntry& e : v->mapEntries()) {
       // hostPath and gitRepo have checks of their own.
@@ -124,7 +124,7 @@ void type(const FnCheck& self, const Object& o, const CheckContext&, FindingSink
 void gitRepo(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* volumes = get(o.pod->spec, "volumes");
   uint32_t i = 0;
-  for (const Node* v : volumes ? volumes->seqItems() : std::span<const Node* const>()) {
+  for (const Node* v : seqOf(volumes)) {
     uint32_t idx = i++;
     const MapEntry* e = v->entry("gitRepo");
     if (!e || e->value->isNull()) continue;
@@ -137,12 +137,12 @@ void gitRepo(const FnCheck& self, const Object& o, const CheckContext&, FindingS
 void claims(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* list = get(get(o.root, "spec"), "volumeClaimTemplates");
   uint32_t i = 0;
-  for (const Node* t : list ? list->seqItems() : std::span<const Node* const>()) {
+  for (const Node* t : seqOf(list)) {
     std::string path = fmt::format("spec.volumeClaimTemplates[{}]", i++);
     const Node* spec = get(t, "spec");
     const Node* modes = get(spec, "accessModes");
     bool single = false;
-    for (const Node* m : modes ? modes->seqItems() : std::span<const Node* const>())
+    for (const Node* m : seqOf(modes))
       single |= m->str() == "ReadWriteOnce" || m->str() == "ReadWriteOncePod";
     std::string_view name = getStr(get(t, "metadata"), "name");
     if (!single)

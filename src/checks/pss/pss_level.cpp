@@ -57,7 +57,7 @@ class PssLevelCheck final : public Check {
   const CheckMeta& meta() const override { return meta_; }
 
   Status configure(const Node* options) override {
-    for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(options)) {
       if (e.key != "version")
         return Error{
             fmt::format("check {} has no option '{}' (expected 'version')", meta_.id, e.key), "",

@@ -60,7 +60,7 @@ constexpr CheckMeta kDashboard{
 };
 
 bool hasStar(const Node* list) {
-  for (const Node* n : list ? list->seqItems() : std::span<const Node* const>())
+  for (const Node* n : seqOf(list))
     if (n->str() == "*") return true;
   return false;
 }
@@ -68,7 +68,7 @@ bool hasStar(const Node* list) {
 void wildcard(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* rules = get(o.root, "rules");
   uint32_t i = 0;
-  for (const Node* r : rules ? rules->seqItems() : std::span<const Node* const>()) {
+  for (const Node* r : seqOf(rules)) {
     uint32_t idx = i++;
     bool verbs = hasStar(get(r, "verbs")), resources = hasStar(get(r, "resources"));
     if (!verbs && !resources) continue;
@@ -91,7 +91,7 @@ void wildcard(const FnCheck& self, const Object& o, const CheckContext&, Finding
 void masters(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* subjects = get(o.root, "subjects");
   uint32_t i = 0;
-  for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
+  for (const Node* s : seqOf(subjects)) {
     uint32_t idx = i++;
     if (getStr(s, "kind") != "Group" || getStr(s, "name") != "system:masters") continue;
     sink.add(self.finding(o, s->pos, fmt::format("subjects[{}]", idx),
@@ -107,7 +107,7 @@ void dashboard(const FnCheck& self, const Object& o, const CheckContext&, Findin
   if (role.find("kubernetes-dashboard") == std::string_view::npos) return;
   const Node* subjects = get(o.root, "subjects");
   uint32_t i = 0;
-  for (const Node* s : subjects ? subjects->seqItems() : std::span<const Node* const>()) {
+  for (const Node* s : seqOf(subjects)) {
     uint32_t idx = i++;
     if (getStr(s, "kind") == "ServiceAccount" &&
         getStr(s, "name").find("kubernetes-dashboard") != std::string_view::npos)

@@ -136,7 +136,7 @@ void probePort(const FnCheck& self, const Object& o, const CheckContext&, Findin
   for (const ContainerRef& c : o.pod->containers) {
     std::vector<std::string_view> names;
     const Node* ports = get(c.node, "ports");
-    for (const Node* p : ports ? ports->seqItems() : std::span<const Node* const>())
+    for (const Node* p : seqOf(ports))
       names.push_back(getStr(p, "name"));
     for (std::string_view pr : {"livenessProbe", "readinessProbe", "startupProbe"}) {
       for (std::string_view h : {"httpGet", "tcpSocket", "grpc"}) {
@@ -324,7 +324,7 @@ void restart(const FnCheck& self, const Object& o, const CheckContext&, FindingS
 
 void dns(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Node* options = get(get(o.pod->spec, "dnsConfig"), "options");
-  for (const Node* opt : options ? options->seqItems() : std::span<const Node* const>())
+  for (const Node* opt : seqOf(options))
     if (getStr(opt, "name") == "ndots") return;
   sink.add(self.finding(o, o.pod->spec->pos, o.pod->path + ".dnsConfig",
                         fmt::format("{} keeps the default ndots:5", o.displayName())));
@@ -338,7 +338,7 @@ void monitor(const FnCheck& self, const Object& o, const CheckContext& ctx, Find
   bool any_ns = getTrue(ns_sel, "any");
   std::vector<std::string_view> names;
   const Node* match = get(ns_sel, "matchNames");
-  for (const Node* n : match ? match->seqItems() : std::span<const Node* const>())
+  for (const Node* n : seqOf(match))
     names.push_back(n->str());
   for (const Object* s : ctx.index->ofKind("Service")) {
     bool ns_ok = any_ns ||
@@ -357,7 +357,7 @@ class RequiredLabels final : public Check {
  public:
   const CheckMeta& meta() const override { return kLabels; }
   Status configure(const Node* options) override {
-    for (const MapEntry& e : options ? options->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(options)) {
       if (e.key != "required" || !e.value->isSeq())
         return Error{fmt::format("check {}: unknown option '{}' (expected 'required: [...]')",
                                  kLabels.id, e.key),

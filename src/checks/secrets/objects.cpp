@@ -122,7 +122,7 @@ void scanDataValue(std::string_view key, std::string_view value,
 void configMapSecrets(const FnCheck& self, const Object& o, const CheckContext&,
                       FindingSink& sink) {
   const Node* data = get(o.root, "data");
-  for (const MapEntry& e : data ? data->mapEntries() : std::span<const MapEntry>()) {
+  for (const MapEntry& e : mapOf(data)) {
     if (!e.value->isString()) continue;
     bool reported = false;  // one finding per key: the first thing found
     scanDataValue(e.key, e.value->text, [&](std::string, std::string what) {
@@ -151,7 +151,7 @@ bool personalAddress(std::string_view addr) {
 void configMapPii(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   static const RE2 kEmail(R"(([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}))");
   const Node* data = get(o.root, "data");
-  for (const MapEntry& e : data ? data->mapEntries() : std::span<const MapEntry>()) {
+  for (const MapEntry& e : mapOf(data)) {
     if (!e.value->isString()) continue;
     re2::StringPiece in(e.value->text.data(), e.value->text.size());
     std::string addr;
@@ -192,7 +192,7 @@ constexpr std::string_view kLastApplied = "kubectl.kubernetes.io/last-applied-co
 void annotationSecrets(const FnCheck& self, const Object& o, const CheckContext&,
                        FindingSink& sink) {
   auto scan = [&](const Node* ann, const std::string& base) {
-    for (const MapEntry& e : ann ? ann->mapEntries() : std::span<const MapEntry>()) {
+    for (const MapEntry& e : mapOf(ann)) {
       if (!e.value->isString()) continue;
       std::string_view v = e.value->text;
       std::string path = fmt::format("{}.annotations.{}", base, e.key);
@@ -230,7 +230,7 @@ void envSecretRef(const FnCheck& self, const Object& o, const CheckContext&, Fin
   for (const ContainerRef& c : o.pod->containers) {
     const Node* env = get(c.node, "env");
     uint32_t i = 0;
-    for (const Node* e : env ? env->seqItems() : std::span<const Node* const>()) {
+    for (const Node* e : seqOf(env)) {
       uint32_t idx = i++;
       const MapEntry* ref = getEntry(get(e, "valueFrom"), "secretKeyRef");
       if (!ref) continue;
@@ -243,7 +243,7 @@ void envSecretRef(const FnCheck& self, const Object& o, const CheckContext&, Fin
     }
     const Node* from = get(c.node, "envFrom");
     i = 0;
-    for (const Node* e : from ? from->seqItems() : std::span<const Node* const>()) {
+    for (const Node* e : seqOf(from)) {
       uint32_t idx = i++;
       const MapEntry* ref = e->entry("secretRef");
       if (!ref) continue;
