@@ -114,8 +114,7 @@ class FnCheck final : public Check {
   using Fn = void (*)(const FnCheck& self, const Object& obj, const CheckContext& ctx,
                       FindingSink& sink);
   using FinishFn = void (*)(const FnCheck& self, const CheckContext& ctx, FindingSink& sink);
-  FnCheck(const CheckMeta& meta, Fn fn, FinishFn fin = nullptr)
-      : meta_(meta), fn_(fn), fin_(fin) {}
+  FnCheck(const CheckMeta& meta, Fn fn, FinishFn fin = nullptr) : meta_(meta), fn_(fn), fin_(fin) {}
   const CheckMeta& meta() const override { return meta_; }
   void check(const Object& obj, const CheckContext& ctx, FindingSink& sink) const override {
     if (fn_) fn_(*this, obj, ctx, sink);

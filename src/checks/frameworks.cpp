@@ -254,8 +254,7 @@ std::vector<std::string_view> controlsOf(const Framework& fw, const CheckMeta& m
       if (auto it = by_rule.find(key); it != by_rule.end()) return it->second;
       // A check whose sub-rules are mapped one by one: an unmapped rule bears on no control.
       auto next = by_rule.lower_bound(std::string(meta.id) + "/");
-      if (next != by_rule.end() && next->first.starts_with(std::string(meta.id) + "/"))
-        return out;
+      if (next != by_rule.end() && next->first.starts_with(std::string(meta.id) + "/")) return out;
       if (pss_check) {
         if (auto it = by_rule.find(rule); it != by_rule.end()) return it->second;
         return out;  // restrictedVolumes, sysctls, ...: no CIS recommendation of its own

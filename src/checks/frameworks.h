@@ -15,13 +15,13 @@
 namespace kh {
 
 struct Control {
-  std::string id;     // e.g. "NSA-1", "5.2.2", "hostNamespaces", "T1611"
+  std::string id;  // e.g. "NSA-1", "5.2.2", "hostNamespaces", "T1611"
   std::string title;
 };
 
 struct Framework {
-  std::string_view id;     // nsa, cis, pss-baseline, pss-restricted, mitre
-  std::string_view title;  // e.g. "CIS Kubernetes Benchmark v1.12"
+  std::string_view id;            // nsa, cis, pss-baseline, pss-restricted, mitre
+  std::string_view title;         // e.g. "CIS Kubernetes Benchmark v1.12"
   std::vector<Control> controls;  // every control kubeharden evaluates, in document order
 };
 

@@ -68,9 +68,10 @@ int runScanCommand(const ScanArgs& a) {
       for (std::string_view item : splitTrimmed(list, ',')) {
         std::string name(item);
         if (!isCheckSelector(name) && !ids.count(name))
-          return usageError(fmt::format("--{}: unknown check or group '{}' (see `kubeharden "
-                                        "checks`)",
-                                        on ? "enable" : "disable", name));
+          return usageError(
+              fmt::format("--{}: unknown check or group '{}' (see `kubeharden "
+                          "checks`)",
+                          on ? "enable" : "disable", name));
         (on ? opts.config.disabled : opts.config.enabled).erase(name);
         (on ? opts.config.enabled : opts.config.disabled).insert(name);
       }

@@ -18,8 +18,7 @@ std::optional<LabelSelector> parseSelector(const Node* n, std::vector<std::strin
                                            std::string_view where) {
   if (!n || n->isNull()) return std::nullopt;
   LabelSelector s;
-  for (const MapEntry& e :
-       mapOf(get(n, "matchLabels")))
+  for (const MapEntry& e : mapOf(get(n, "matchLabels")))
     s.match_labels.emplace_back(e.key, e.value->text);
   const Node* exprs = get(n, "matchExpressions");
   for (const Node* x : seqOf(exprs)) {
@@ -36,8 +35,7 @@ std::optional<LabelSelector> parseSelector(const Node* n, std::vector<std::strin
       warnings.push_back(fmt::format(
           "{}: unknown selector operator '{}'; the selector matches nothing", where, op));
     const Node* vals = get(x, "values");
-    for (const Node* v : seqOf(vals))
-      ex.values.push_back(v->text);
+    for (const Node* v : seqOf(vals)) ex.values.push_back(v->text);
     s.exprs.push_back(std::move(ex));
   }
   return s;

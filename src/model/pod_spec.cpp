@@ -77,13 +77,29 @@ bool builtinApiGroup(std::string_view api_version) {
   size_t slash = api_version.find('/');
   if (slash == std::string_view::npos) return true;  // "v1": the core group
   std::string_view group = api_version.substr(0, slash);
-  static constexpr std::string_view kGroups[] = {
-      "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
-      "apps", "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch",
-      "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
-      "extensions", "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io",
-      "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
-      "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io"};
+  static constexpr std::string_view kGroups[] = {"admissionregistration.k8s.io",
+                                                 "apiextensions.k8s.io",
+                                                 "apiregistration.k8s.io",
+                                                 "apps",
+                                                 "authentication.k8s.io",
+                                                 "authorization.k8s.io",
+                                                 "autoscaling",
+                                                 "batch",
+                                                 "certificates.k8s.io",
+                                                 "coordination.k8s.io",
+                                                 "discovery.k8s.io",
+                                                 "events.k8s.io",
+                                                 "extensions",
+                                                 "flowcontrol.apiserver.k8s.io",
+                                                 "internal.apiserver.k8s.io",
+                                                 "networking.k8s.io",
+                                                 "node.k8s.io",
+                                                 "policy",
+                                                 "rbac.authorization.k8s.io",
+                                                 "resource.k8s.io",
+                                                 "scheduling.k8s.io",
+                                                 "storage.k8s.io",
+                                                 "storagemigration.k8s.io"};
   for (std::string_view g : kGroups)
     if (g == group) return true;
   return false;

@@ -280,8 +280,7 @@ bool appArmorProfile(const PodFacts& p, int, Violation& v) {
   }
   std::vector<std::string> annotations;
   constexpr std::string_view kPrefix = "container.apparmor.security.beta.kubernetes.io/";
-  for (const MapEntry& e :
-       mapOf(p.annotations)) {
+  for (const MapEntry& e : mapOf(p.annotations)) {
     if (e.key.starts_with(kPrefix) && !allowedAppArmorAnnotation(e.value->text))
       annotations.push_back(fmt::format("{}={}", e.key, goQuote(e.value->text)));
   }
@@ -340,8 +339,7 @@ bool capabilitiesRestricted(const PodFacts& p, int minor, Violation& v) {
     }
     bool dropped_all = false;
     const Node* drop = capsList(c, "drop");
-    for (const Node* d : seqOf(drop))
-      dropped_all |= d->text == "ALL";
+    for (const Node* d : seqOf(drop)) dropped_all |= d->text == "ALL";
     if (!dropped_all) missing_drop.push_back(c.name);
     bool forbidden = false;
     const Node* add = capsList(c, "add");
@@ -406,9 +404,8 @@ bool hostPorts(const PodFacts& p, int, Violation& v) {
   std::sort(ports.begin(), ports.end());  // Go sorts the set of port strings as strings
   ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
   v.reason = "hostPort";
-  v.detail =
-      fmt::format("{} {} {} {}", containersPhrase(bad), pluralize("uses", "use", bad.size()),
-                  pluralize("hostPort", "hostPorts", ports.size()), join(ports, ", "));
+  v.detail = fmt::format("{} {} {} {}", containersPhrase(bad), pluralize("uses", "use", bad.size()),
+                         pluralize("hostPort", "hostPorts", ports.size()), join(ports, ", "));
   return false;
 }
 

@@ -1,7 +1,7 @@
-#include <cmath>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <cmath>
 
 #include "report/json_writer.h"
 #include "report/report.h"

@@ -47,8 +47,8 @@ void renderCompliance(const ComplianceResult& c, std::string& out) {
   for (const ControlResult& cr : c.controls) {
     // PSS controls are named by their PSA check ID alone.
     std::string title = cr.control->title == cr.control->id ? std::string()
-                        : cr.control->title.size() > 60     ? cr.control->title.substr(0, 57) + "..."
-                                                            : cr.control->title;
+                        : cr.control->title.size() > 60 ? cr.control->title.substr(0, 57) + "..."
+                                                        : cr.control->title;
     fmt::format_to(std::back_inserter(out), "  {:<{}}  {:<{}}  {:<14}", cr.control->id, id_width,
                    title, title_width, cr.status);
     if (cr.status == "pass" || cr.status == "fail")

@@ -17,15 +17,15 @@ struct ControlResult {
   // pass, fail, not-applicable (no object in the input for its checks) or not-evaluated (none
   // of its checks is enabled in this run)
   std::string_view status;
-  size_t checked = 0;                         // objects its checks judged
-  std::vector<const Object*> failing;         // objects with an unsuppressed finding, in order
-  std::vector<std::string_view> checks;       // enabled checks that serve it
+  size_t checked = 0;                    // objects its checks judged
+  std::vector<const Object*> failing;    // objects with an unsuppressed finding, in order
+  std::vector<std::string_view> checks;  // enabled checks that serve it
 };
 
 struct ComplianceResult {
   const Framework* framework = nullptr;
   std::vector<ControlResult> controls;  // in the framework's order
-  double score = 100.0;                 // mean of (checked - failing) / checked over judged controls
+  double score = 100.0;  // mean of (checked - failing) / checked over judged controls
   size_t passed = 0, failed = 0, not_applicable = 0, not_evaluated = 0;
 };
 

@@ -309,8 +309,8 @@ TEST(Cli, EnableAndDisableByIdGroupAndAll) {
   EXPECT_FALSE(rel.count("pod-privileged")) << "security checks stay off";
   for (const std::string& id : rel) EXPECT_TRUE(id.starts_with("rel-")) << id;
   auto most = ids("--enable all --disable rel-sorted-keys,misc-naked-pod");
-  EXPECT_TRUE(most.count("rel-dnsconfig"));      // opt-in, turned on by all
-  EXPECT_FALSE(most.count("rel-sorted-keys"));   // the ID beats "all"
+  EXPECT_TRUE(most.count("rel-dnsconfig"));     // opt-in, turned on by all
+  EXPECT_FALSE(most.count("rel-sorted-keys"));  // the ID beats "all"
   EXPECT_TRUE(most.count("pod-privileged"));
   d.write("cfg.yaml", "checks:\n  disable: [pod-privileged]\n  enable: [reliability]\n");
   auto cfg = ids("-c cfg.yaml");

@@ -80,8 +80,7 @@ TEST_P(CheckFixture, ProducesExactlyTheExpectedFindings) {
     options = out.documents[0].root;
   }
   std::vector<std::string> actual;
-  for (const Finding& f :
-       options ? runAllChecks(*file, fx.check, options) : runAllChecks(*file)) {
+  for (const Finding& f : options ? runAllChecks(*file, fx.check, options) : runAllChecks(*file)) {
     if (f.check_id != fx.check) continue;
     actual.push_back(f.rule.empty() ? f.path : f.path + " [" + std::string(f.rule) + "]");
     EXPECT_GT(f.pos.line, 0u) << "finding without a position: " << f.path;

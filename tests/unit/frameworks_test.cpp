@@ -1,5 +1,7 @@
 // Compliance frameworks: every check's refs name controls that exist, sub-rules map to the
 // narrow control they serve, and `scan --framework` reports statuses, counts and a score.
+#include "checks/frameworks.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -7,7 +9,6 @@
 #include <map>
 
 #include "base/strings.h"
-#include "checks/frameworks.h"
 #include "checks/registry.h"
 #include "pss/pss.h"
 #include "tests/unit/test_util.h"
@@ -139,10 +140,12 @@ TEST(Frameworks, ScanReportsControlsAndScore) {
   for (const auto& [id, c] : pss) {
     std::string st = (*c)["status"].GetString();
     if (st != "pass" && st != "fail") continue;
-    sum += double((*c)["checked"].GetUint() - (*c)["failing"].GetUint()) / (*c)["checked"].GetUint();
+    sum +=
+        double((*c)["checked"].GetUint() - (*c)["failing"].GetUint()) / (*c)["checked"].GetUint();
     ++judged;
   }
-  EXPECT_NEAR(j["compliance"][1]["score"].GetDouble(), std::round(1000.0 * sum / judged) / 10, 1e-9);
+  EXPECT_NEAR(j["compliance"][1]["score"].GetDouble(), std::round(1000.0 * sum / judged) / 10,
+              1e-9);
 
   auto text = runCli("scan --fail-on none --framework pss-baseline " + f);
   EXPECT_NE(text.out.find("Pod Security Standards: baseline (latest): score"), std::string::npos)

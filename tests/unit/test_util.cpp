@@ -1,7 +1,6 @@
 #include "tests/unit/test_util.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 

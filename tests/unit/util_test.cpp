@@ -116,17 +116,18 @@ TEST(Secrets, LiteralsAndConfigText) {
   EXPECT_GT(shannonEntropy("aZ3$kP9!qW"), shannonEntropy("aaaaabbbbb"));
 
   std::vector<std::string> hits;
-  scanConfigText("# password: notreal9X\n"
-                 "[db]\n"
-                 "user = app\n"
-                 "password = Xk9#mQ2vLp\n"
-                 "password_file = /run/secrets/db\n"
-                 "export API_TOKEN=\"$TOKEN\"\n"
-                 "  \"clientSecret\": \"f8Kq2Lz9Wm3X\",\n"
-                 "url: mysql://root:Sup3rS3cret@db:3306/x\n",
-                 [&](const ConfigSecret& s) {
-                   hits.push_back(std::to_string(s.line) + ":" + s.rule_id + ":" + s.key);
-                 });
+  scanConfigText(
+      "# password: notreal9X\n"
+      "[db]\n"
+      "user = app\n"
+      "password = Xk9#mQ2vLp\n"
+      "password_file = /run/secrets/db\n"
+      "export API_TOKEN=\"$TOKEN\"\n"
+      "  \"clientSecret\": \"f8Kq2Lz9Wm3X\",\n"
+      "url: mysql://root:Sup3rS3cret@db:3306/x\n",
+      [&](const ConfigSecret& s) {
+        hits.push_back(std::to_string(s.line) + ":" + s.rule_id + ":" + s.key);
+      });
   EXPECT_EQ(hits, (std::vector<std::string>{"4:credential-assignment:password",
                                             "7:credential-assignment:clientSecret",
                                             "8:url-with-password:"}));
@@ -157,7 +158,7 @@ spec:
   ASSERT_TRUE(fs.last("profiling"));
   EXPECT_EQ(fs.last("profiling")->value, "true");
   EXPECT_EQ(fs.last("a")->value, "b");
-  EXPECT_EQ(fs.last("x")->value, "");  // followed by another flag: no value
+  EXPECT_EQ(fs.last("x")->value, "");   // followed by another flag: no value
   EXPECT_EQ(fs.last("y")->value, "2");  // the last occurrence wins
   EXPECT_EQ(fs.last("y")->path, "spec.containers[0].args[3]");
   EXPECT_EQ(fs.list("feature-gates"), (std::vector<std::string>{"A=true", "B=false", "C=true"}));

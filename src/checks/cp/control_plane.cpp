@@ -71,7 +71,8 @@ Eval mustBeSet(std::initializer_list<std::string_view> flags_in) {
   return [flags](const Ctx& c) -> std::optional<Problem> {
     std::vector<std::string> missing;
     for (std::string_view f : flags)
-      if (!c.flags.last(f) || c.flags.last(f)->value.empty()) missing.push_back("--" + std::string(f));
+      if (!c.flags.last(f) || c.flags.last(f)->value.empty())
+        missing.push_back("--" + std::string(f));
     if (missing.empty()) return std::nullopt;
     return problem("", fmt::format("{} {} not set", join(missing, " and "),
                                    missing.size() == 1 ? "is" : "are"));
@@ -129,9 +130,8 @@ Eval authzMustHave(std::string_view mode) {
   return [=](const Ctx& c) -> std::optional<Problem> {
     auto modes = authzModes(c);
     if (!modes || contains(*modes, mode)) return std::nullopt;
-    return problem("authorization-mode",
-                   fmt::format("--authorization-mode={} does not include {}", join(*modes, ","),
-                               mode));
+    return problem("authorization-mode", fmt::format("--authorization-mode={} does not include {}",
+                                                     join(*modes, ","), mode));
   };
 }
 Eval featureNotFalse(std::string_view gate) {
@@ -244,8 +244,9 @@ const std::vector<Rule>& controllerManagerRules() {
       {"1.3.1", Severity::kLow,
        [](const Ctx& c) -> std::optional<Problem> {
          if (c.flags.has("terminated-pod-gc-threshold")) return std::nullopt;
-         return problem("", "--terminated-pod-gc-threshold is not set (default 12500 terminated "
-                            "pods are kept)");
+         return problem("",
+                        "--terminated-pod-gc-threshold is not set (default 12500 terminated "
+                        "pods are kept)");
        }},
       {"1.3.2", Severity::kLow, mustEqual("profiling", "true", "false")},
       {"1.3.3", Severity::kMedium, mustEqual("use-service-account-credentials", "false", "true")},
@@ -279,18 +280,32 @@ const std::vector<Rule>& etcdRules() {
 }
 
 constexpr std::string_view kBoolFlags[] = {
-    "anonymous-auth",       "profiling",       "service-account-lookup",
-    "client-cert-auth",     "auto-tls",        "peer-client-cert-auth",
-    "peer-auto-tls",        "use-service-account-credentials",
+    "anonymous-auth",
+    "profiling",
+    "service-account-lookup",
+    "client-cert-auth",
+    "auto-tls",
+    "peer-client-cert-auth",
+    "peer-auto-tls",
+    "use-service-account-credentials",
     "service-account-extend-token-expiration",
 };
 
-constexpr CheckRefs kApiRefs{.cis = "1.2",
-                             .nsa = "Control plane hardening",
-                             .mitre = "T1078",
-                             .trivy = "KCV-0001,KCV-0030",
-                             .kubescape = "C-0005",
-                             .checkov = "CKV_K8S_68,CKV_K8S_105"};
+constexpr CheckRefs kApiRefs{
+    .cis = "1.2",
+    .nsa = "Control plane hardening",
+    .mitre = "T1078",
+    .trivy =
+        "KCV-0001,KCV-0002,KCV-0003,KCV-0004,KCV-0005,KCV-0006,KCV-0007,KCV-0008,KCV-0009,KCV-0010,"
+        "KCV-0011,KCV-0012,KCV-0013,KCV-0014,KCV-0015,KCV-0016,KCV-0017,KCV-0018,KCV-0019,KCV-0020,"
+        "KCV-0021,KCV-0022,KCV-0023,KCV-0024,KCV-0025,KCV-0026,KCV-0027,KCV-0028,KCV-0029,KCV-0030",
+    .kubescape = "C-0005",
+    .checkov =
+        "CKV_K8S_68,CKV_K8S_69,CKV_K8S_70,CKV_K8S_71,CKV_K8S_72,CKV_K8S_73,CKV_K8S_74,CKV_K8S_75,"
+        "CKV_K8S_76,CKV_K8S_77,CKV_K8S_78,CKV_K8S_79,CKV_K8S_80,CKV_K8S_81,CKV_K8S_82,CKV_K8S_83,"
+        "CKV_K8S_84,CKV_K8S_85,CKV_K8S_86,CKV_K8S_87,CKV_K8S_88,CKV_K8S_89,CKV_K8S_90,CKV_K8S_91,"
+        "CKV_K8S_92,CKV_K8S_93,CKV_K8S_94,CKV_K8S_95,CKV_K8S_96,CKV_K8S_97,CKV_K8S_98,CKV_K8S_99,"
+        "CKV_K8S_100,CKV_K8S_101,CKV_K8S_102,CKV_K8S_103,CKV_K8S_104,CKV_K8S_105"};
 
 constexpr CheckMeta kApiserver{
     .id = "cp-apiserver",
@@ -300,8 +315,9 @@ constexpr CheckMeta kApiserver{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set the flag in the static-pod manifest as the finding says; the kubelet "
-                   "restarts the component when the file changes.",
+    .remediation =
+        "Set the flag in the static-pod manifest as the finding says; the kubelet "
+        "restarts the component when the file changes.",
     .refs = kApiRefs,
 };
 
@@ -316,8 +332,9 @@ constexpr CheckMeta kControllerManager{
     .remediation = "Set the flag in the static-pod manifest as the finding says.",
     .refs = {.cis = "1.3",
              .nsa = "Control plane hardening",
-             .trivy = "KCV-0033,KCV-0039",
-             .checkov = "CKV_K8S_106,CKV_K8S_113"},
+             .trivy = "KCV-0033,KCV-0034,KCV-0035,KCV-0036,KCV-0037,KCV-0038,KCV-0039",
+             .checkov = "CKV_K8S_106,CKV_K8S_107,CKV_K8S_108,CKV_K8S_109,CKV_K8S_110,CKV_K8S_111,"
+                        "CKV_K8S_112,CKV_K8S_113"},
 };
 
 constexpr CheckMeta kScheduler{
@@ -343,12 +360,13 @@ constexpr CheckMeta kEtcd{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set the flag (or the ETCD_* environment variable) as the finding says; etcd "
-                   "holds every Secret of the cluster.",
+    .remediation =
+        "Set the flag (or the ETCD_* environment variable) as the finding says; etcd "
+        "holds every Secret of the cluster.",
     .refs = {.cis = "2",
              .nsa = "Control plane hardening",
-             .trivy = "KCV-0042,KCV-0047",
-             .checkov = "CKV_K8S_116,CKV_K8S_121"},
+             .trivy = "KCV-0042,KCV-0043,KCV-0044,KCV-0045,KCV-0046,KCV-0047",
+             .checkov = "CKV_K8S_116,CKV_K8S_117,CKV_K8S_118,CKV_K8S_119,CKV_K8S_120,CKV_K8S_121"},
 };
 
 // Could the container run `binary`? A cheap look at the first word of its command, so the flag
@@ -389,14 +407,14 @@ class ComponentCheck final : public Check {
         auto p = r.eval(ctx);
         if (!p) continue;
         const FlagValue* at = p->flag.empty() ? nullptr : flags.last(p->flag);
-        Finding f = finding(o, at ? at->pos : flags.missingPos(),
-                            at ? at->path : flags.missingPath(),
-                            fmt::format("{} ({}): {}", binary_,
-                                        r.cis[0] >= '0' && r.cis[0] <= '9'
-                                            ? fmt::format("CIS {}", r.cis)
-                                            : std::string("CIS v1.6 1.2.19, before 1.24"),
-                                        p->message),
-                            c.name);
+        Finding f =
+            finding(o, at ? at->pos : flags.missingPos(), at ? at->path : flags.missingPath(),
+                    fmt::format("{} ({}): {}", binary_,
+                                r.cis[0] >= '0' && r.cis[0] <= '9'
+                                    ? fmt::format("CIS {}", r.cis)
+                                    : std::string("CIS v1.6 1.2.19, before 1.24"),
+                                p->message),
+                    c.name);
         f.rule = r.cis;
         f.severity = r.severity;
         sink.add(std::move(f));

@@ -62,7 +62,8 @@ FlagSet FlagSet::parse(const ContainerRef& c, std::span<const std::string_view> 
     }
     uint32_t i = 0;
     for (const Node* n : e->value->seqItems())
-      tokens.push_back({std::string(n->text), n->pos, fmt::format("{}.{}[{}]", c.path, field, i++)});
+      tokens.push_back(
+          {std::string(n->text), n->pos, fmt::format("{}.{}[{}]", c.path, field, i++)});
   }
   if (fs.missing_path_.empty()) {
     fs.missing_pos_ = c.node->pos;
@@ -74,8 +75,8 @@ FlagSet FlagSet::parse(const ContainerRef& c, std::span<const std::string_view> 
     std::vector<Token> words;
     for (std::string& w : shellWords(script.text)) {
       // `exec kube-apiserver ...` and `VAR=x kube-apiserver ...` run the same binary.
-      bool prefix = words.empty() && (w == "exec" || (w.find('=') != std::string::npos &&
-                                                      !w.starts_with("-")));
+      bool prefix = words.empty() &&
+                    (w == "exec" || (w.find('=') != std::string::npos && !w.starts_with("-")));
       if (!prefix) words.push_back({w, script.pos, script.path});
     }
     tokens = std::move(words);
@@ -120,8 +121,8 @@ void FlagSet::addEnvironment(const ContainerRef& c, std::string_view prefix) {
     std::string flag = toLower(name.substr(prefix.size()));
     std::replace(flag.begin(), flag.end(), '_', '-');
     if (flags_.count(flag)) continue;
-    flags_[flag].push_back({std::string(v->value->text), v->key_pos,
-                            fmt::format("{}.env[{}].value", c.path, idx)});
+    flags_[flag].push_back(
+        {std::string(v->value->text), v->key_pos, fmt::format("{}.env[{}].value", c.path, idx)});
   }
 }
 

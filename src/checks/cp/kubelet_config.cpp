@@ -23,14 +23,19 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kKinds,
-    .remediation = "Set the field in the kubelet's configuration file as the finding says and "
-                   "restart the kubelet.",
-    .refs = {.cis = "4.2",
-             .nsa = "Control plane hardening",
-             .mitre = "T1609",
-             .trivy = "KCV-0079,KCV-0092",
-             .kubescape = "C-0069,C-0070",
-             .checkov = "CKV_K8S_138,CKV_K8S_151"},
+    .remediation =
+        "Set the field in the kubelet's configuration file as the finding says and "
+        "restart the kubelet.",
+    .refs =
+        {.cis = "4.2",
+         .nsa = "Control plane hardening",
+         .mitre = "T1609",
+         .trivy = "KCV-0079,KCV-0080,KCV-0081,KCV-0082,KCV-0083,KCV-0084,KCV-0085,KCV-0086,KCV-"
+                  "0087,KCV-0088,KCV-0089,KCV-0090,KCV-0091,KCV-0092",
+         .kubescape = "C-0069,C-0070",
+         .checkov =
+             "CKV_K8S_138,CKV_K8S_139,CKV_K8S_140,CKV_K8S_141,CKV_K8S_142,CKV_K8S_143,CKV_K8S_144,"
+             "CKV_K8S_145,CKV_K8S_146,CKV_K8S_147,CKV_K8S_148,CKV_K8S_149,CKV_K8S_150,CKV_K8S_151"},
 };
 
 struct Item {
@@ -66,16 +71,16 @@ std::vector<Item> evaluate(const Node* r) {
                    "authentication.x509.clientCAFile is not set: client certificates are not "
                    "verified"});
   if (const Node* p = at(r, "readOnlyPort"); p && p->asInt() && *p->asInt() != 0)
-    out.push_back({"4.2.4", Severity::kMedium, "readOnlyPort",
-                   fmt::format("readOnlyPort is {}: an unauthenticated read-only API is open",
-                               *p->asInt())});
+    out.push_back(
+        {"4.2.4", Severity::kMedium, "readOnlyPort",
+         fmt::format("readOnlyPort is {}: an unauthenticated read-only API is open", *p->asInt())});
   if (std::string_view t = str("streamingConnectionIdleTimeout"); t == "0" || t == "0s")
     out.push_back({"4.2.5", Severity::kLow, "streamingConnectionIdleTimeout",
                    "streamingConnectionIdleTimeout is 0: exec and port-forward sessions never "
                    "time out"});
   if (is_false("makeIPTablesUtilChains"))
-    out.push_back({"4.2.6", Severity::kLow, "makeIPTablesUtilChains",
-                   "makeIPTablesUtilChains is false"});
+    out.push_back(
+        {"4.2.6", Severity::kLow, "makeIPTablesUtilChains", "makeIPTablesUtilChains is false"});
   if (!is_true("serverTLSBootstrap") &&
       (str("tlsCertFile").empty() || str("tlsPrivateKeyFile").empty()))
     out.push_back({"4.2.9", Severity::kLow, "tlsCertFile",

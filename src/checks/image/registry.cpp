@@ -19,8 +19,9 @@ constexpr CheckMeta kRegistry{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Pull the image from an allowed registry (mirror it there after review), or "
-                   "add the registry to the allow list if it is trusted.",
+    .remediation =
+        "Pull the image from an allowed registry (mirror it there after review), or "
+        "add the registry to the allow list if it is trusted.",
     .refs = {.nsa = "Image scanning and provenance",
              .mitre = "T1525,T1195",
              .trivy = "KSV-0125,KSV-0032,KSV-0033,KSV-0034,KSV-0035",
@@ -35,8 +36,9 @@ constexpr CheckMeta kDeprecated{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Move to the registry that replaced it (registry.k8s.io for k8s.gcr.io, "
-                   "ghcr.io for docker.pkg.github.com); frozen registries get no security fixes.",
+    .remediation =
+        "Move to the registry that replaced it (registry.k8s.io for k8s.gcr.io, "
+        "ghcr.io for docker.pkg.github.com); frozen registries get no security fixes.",
     .refs = {.nsa = "Image scanning and provenance", .mitre = "T1525", .kubescape = "C-0253"},
 };
 
@@ -48,8 +50,9 @@ constexpr CheckMeta kDigest{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Refer to the image by digest (name:tag@sha256:...), so the bytes that run "
-                   "are the bytes that were reviewed and scanned.",
+    .remediation =
+        "Refer to the image by digest (name:tag@sha256:...), so the bytes that run "
+        "are the bytes that were reviewed and scanned.",
     .refs = {.nsa = "Image scanning and provenance",
              .mitre = "T1525,T1195",
              .kubescape = "C-0306",
@@ -64,8 +67,9 @@ constexpr CheckMeta kPull{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Pin the image by digest, or set imagePullPolicy: Always so the registry "
-                   "checks the pull credentials and the current image every time.",
+    .remediation =
+        "Pin the image by digest, or set imagePullPolicy: Always so the registry "
+        "checks the pull credentials and the current image every time.",
     .refs = {.nsa = "Image scanning and provenance",
              .mitre = "T1525",
              .kubescape = "C-0075",
@@ -187,8 +191,8 @@ void digest(const FnCheck& self, const Object& o, const CheckContext&, FindingSi
   eachImage(o, [&](const ContainerRef& c, const Image& img) {
     if (!img.ref.digest.empty()) return;
     sink.add(self.finding(o, img.entry->key_pos, c.path + ".image",
-                          fmt::format("container \"{}\" image {} is not pinned by digest",
-                                      c.name, img.entry->value->text),
+                          fmt::format("container \"{}\" image {} is not pinned by digest", c.name,
+                                      img.entry->value->text),
                           c.name));
   });
 }
@@ -199,15 +203,15 @@ void pullPolicy(const FnCheck& self, const Object& o, const CheckContext&, Findi
     const MapEntry* p = c.node->entry("imagePullPolicy");
     std::string_view policy = p ? p->value->str() : std::string_view();
     // The API server's default: Always for :latest or no tag, IfNotPresent otherwise.
-    if (policy.empty()) policy = img.ref.tag.empty() || img.ref.tag == "latest" ? "Always"
-                                                                                : "IfNotPresent";
+    if (policy.empty())
+      policy = img.ref.tag.empty() || img.ref.tag == "latest" ? "Always" : "IfNotPresent";
     if (policy == "Always") return;
-    sink.add(self.finding(o, p ? p->key_pos : img.entry->key_pos, c.path + ".imagePullPolicy",
-                          fmt::format("container \"{}\" uses mutable tag {} with pull policy "
-                                      "{}{}",
-                                      c.name, img.entry->value->text, policy,
-                                      p ? "" : " (the default for a tag)"),
-                          c.name));
+    sink.add(self.finding(
+        o, p ? p->key_pos : img.entry->key_pos, c.path + ".imagePullPolicy",
+        fmt::format("container \"{}\" uses mutable tag {} with pull policy "
+                    "{}{}",
+                    c.name, img.entry->value->text, policy, p ? "" : " (the default for a tag)"),
+        c.name));
   });
 }
 

@@ -23,8 +23,9 @@ constexpr CheckMeta kDeprecatedApi{
     .enabled_by_default = true,
     .scope = Scope::kAll,
     .kinds = {},
-    .remediation = "Move the manifest to the replacement API version (kubectl convert, or "
-                   "pluto, shows the changes); clusters that removed the version reject it.",
+    .remediation =
+        "Move the manifest to the replacement API version (kubectl convert, or "
+        "pluto, shows the changes); clusters that removed the version reject it.",
     .refs = {.nsa = "Upgrading and application security practices",
              .kube_linter = "no-extensions-v1beta",
              .trivy = "KSV-0107",
@@ -39,8 +40,9 @@ constexpr CheckMeta kNaked{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kPod,
-    .remediation = "Run the pod from a Deployment, StatefulSet, DaemonSet or Job, so it is "
-                   "recreated, rolled out and replaced with reviewed changes.",
+    .remediation =
+        "Run the pod from a Deployment, StatefulSet, DaemonSet or Job, so it is "
+        "recreated, rolled out and replaced with reviewed changes.",
     .refs = {.kubescape = "C-0073"},
 };
 
@@ -52,8 +54,9 @@ constexpr CheckMeta kCron{
     .enabled_by_default = false,
     .scope = Scope::kKinds,
     .kinds = kCronJob,
-    .remediation = "Review that each scheduled job is expected: CronJobs are a common way to "
-                   "persist in a cluster.",
+    .remediation =
+        "Review that each scheduled job is expected: CronJobs are a common way to "
+        "persist in a cluster.",
     .refs = {.mitre = "T1053.007", .kubescape = "C-0026"},
 };
 
@@ -65,9 +68,10 @@ constexpr CheckMeta kOpenPrefix{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kAllowedRepos,
-    .remediation = "End each repository prefix with \"/\" (\"registry.example.com/\"): the "
-                   "template compares strings, so \"registry.example.com\" also allows "
-                   "\"registry.example.com.evil.io/\".",
+    .remediation =
+        "End each repository prefix with \"/\" (\"registry.example.com/\"): the "
+        "template compares strings, so \"registry.example.com\" also allows "
+        "\"registry.example.com.evil.io/\".",
     .refs = {.mitre = "T1525", .trivy = "KSV-0124"},
 };
 
@@ -79,8 +83,9 @@ constexpr CheckMeta kSccPrivileged{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kScc,
-    .remediation = "Grant such SCCs only to the service accounts of node agents; use "
-                   "restricted-v2 for everything else.",
+    .remediation =
+        "Grant such SCCs only to the service accounts of node agents; use "
+        "restricted-v2 for everything else.",
     .refs = {.mitre = "T1611", .kube_linter = "scc-deny-privileged-container"},
 };
 
@@ -92,9 +97,10 @@ constexpr CheckMeta kPspPermissive{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kPsp,
-    .remediation = "PodSecurityPolicy was removed in Kubernetes 1.25: replace it with Pod "
-                   "Security Admission labels (pod-security.kubernetes.io/enforce) or a policy "
-                   "engine.",
+    .remediation =
+        "PodSecurityPolicy was removed in Kubernetes 1.25: replace it with Pod "
+        "Security Admission labels (pod-security.kubernetes.io/enforce) or a policy "
+        "engine.",
     .refs = {.pss = "admission",
              .kubescape = "C-0068",
              .checkov = "CKV_K8S_1,CKV_K8S_2,CKV_K8S_3,CKV_K8S_4,CKV_K8S_5,CKV_K8S_6,CKV_K8S_7"},
@@ -108,8 +114,9 @@ constexpr CheckMeta kLegacy{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove Tiller (Helm 3 needs no in-cluster component). Run the dashboard "
-                   "only with a read-only account, behind authentication, or not at all.",
+    .remediation =
+        "Remove Tiller (Helm 3 needs no in-cluster component). Run the dashboard "
+        "only with a read-only account, behind authentication, or not at all.",
     .refs = {.mitre = "T1133",
              .trivy = "KSV-0102",
              .kubescape = "C-0014",
@@ -162,8 +169,7 @@ void deprecatedApi(const FnCheck& self, const Object& o, const CheckContext&, Fi
     const MapEntry* e = o.root->entry("apiVersion");
     sink.add(self.finding(o, e ? e->key_pos : o.root->pos, "apiVersion",
                           fmt::format("{} {} is no longer served since Kubernetes {}; use {}",
-                                      o.ref.api_version, o.ref.kind, r.removed_in,
-                                      r.replacement)));
+                                      o.ref.api_version, o.ref.kind, r.removed_in, r.replacement)));
     return;
   }
 }
@@ -210,9 +216,9 @@ void scc(const FnCheck& self, const Object& o, const CheckContext&, FindingSink&
                              "allowHostIPC", "allowHostDirVolumePlugin", "allowHostPorts"}) {
     const MapEntry* e = o.root->entry(f);
     if (!e || !e->value->isTrue()) continue;
-    Finding fi = self.finding(o, e->key_pos, std::string(f),
-                              fmt::format("SecurityContextConstraints {} sets {}: true", o.ref.name,
-                                          f));
+    Finding fi =
+        self.finding(o, e->key_pos, std::string(f),
+                     fmt::format("SecurityContextConstraints {} sets {}: true", o.ref.name, f));
     fi.rule = f;
     if (f == "allowHostPorts") fi.severity = Severity::kMedium;
     sink.add(std::move(fi));

@@ -18,39 +18,103 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Fix the field name (the finding suggests the closest known one); the API "
-                   "server drops unknown fields, so the setting never takes effect.",
+    .remediation =
+        "Fix the field name (the finding suggests the closest known one); the API "
+        "server drops unknown fields, so the setting never takes effect.",
     .refs = {.kube_linter = "schema-validation"},
 };
 
 // Field names of the core/v1 types (Kubernetes 1.34), sorted.
 constexpr std::string_view kPodSpec[] = {
-    "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers",
-    "dnsConfig", "dnsPolicy", "enableServiceLinks", "ephemeralContainers", "hostAliases",
-    "hostIPC", "hostNetwork", "hostPID", "hostUsers", "hostname", "hostnameOverride",
-    "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os", "overhead",
-    "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims",
-    "resources", "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates",
-    "securityContext", "serviceAccount", "serviceAccountName", "setHostnameAsFQDN",
-    "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds", "tolerations",
-    "topologySpreadConstraints", "volumes",
+    "activeDeadlineSeconds",
+    "affinity",
+    "automountServiceAccountToken",
+    "containers",
+    "dnsConfig",
+    "dnsPolicy",
+    "enableServiceLinks",
+    "ephemeralContainers",
+    "hostAliases",
+    "hostIPC",
+    "hostNetwork",
+    "hostPID",
+    "hostUsers",
+    "hostname",
+    "hostnameOverride",
+    "imagePullSecrets",
+    "initContainers",
+    "nodeName",
+    "nodeSelector",
+    "os",
+    "overhead",
+    "preemptionPolicy",
+    "priority",
+    "priorityClassName",
+    "readinessGates",
+    "resourceClaims",
+    "resources",
+    "restartPolicy",
+    "runtimeClassName",
+    "schedulerName",
+    "schedulingGates",
+    "securityContext",
+    "serviceAccount",
+    "serviceAccountName",
+    "setHostnameAsFQDN",
+    "shareProcessNamespace",
+    "subdomain",
+    "terminationGracePeriodSeconds",
+    "tolerations",
+    "topologySpreadConstraints",
+    "volumes",
 };
 constexpr std::string_view kContainer[] = {
-    "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle",
-    "livenessProbe", "name", "ports", "readinessProbe", "resizePolicy", "resources",
-    "restartPolicy", "restartPolicyRules", "securityContext", "startupProbe", "stdin",
-    "stdinOnce", "targetContainerName", "terminationMessagePath", "terminationMessagePolicy",
-    "tty", "volumeDevices", "volumeMounts", "workingDir",
+    "args",
+    "command",
+    "env",
+    "envFrom",
+    "image",
+    "imagePullPolicy",
+    "lifecycle",
+    "livenessProbe",
+    "name",
+    "ports",
+    "readinessProbe",
+    "resizePolicy",
+    "resources",
+    "restartPolicy",
+    "restartPolicyRules",
+    "securityContext",
+    "startupProbe",
+    "stdin",
+    "stdinOnce",
+    "targetContainerName",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "tty",
+    "volumeDevices",
+    "volumeMounts",
+    "workingDir",
 };
 constexpr std::string_view kSecurityContext[] = {
     "allowPrivilegeEscalation", "appArmorProfile", "capabilities", "privileged", "procMount",
-    "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxOptions",
-    "seccompProfile", "windowsOptions",
+    "readOnlyRootFilesystem",   "runAsGroup",      "runAsNonRoot", "runAsUser",  "seLinuxOptions",
+    "seccompProfile",           "windowsOptions",
 };
 constexpr std::string_view kPodSecurityContext[] = {
-    "appArmorProfile", "fsGroup", "fsGroupChangePolicy", "runAsGroup", "runAsNonRoot",
-    "runAsUser", "seLinuxChangePolicy", "seLinuxOptions", "seccompProfile", "supplementalGroups",
-    "supplementalGroupsPolicy", "sysctls", "windowsOptions",
+    "appArmorProfile",
+    "fsGroup",
+    "fsGroupChangePolicy",
+    "runAsGroup",
+    "runAsNonRoot",
+    "runAsUser",
+    "seLinuxChangePolicy",
+    "seLinuxOptions",
+    "seccompProfile",
+    "supplementalGroups",
+    "supplementalGroupsPolicy",
+    "sysctls",
+    "windowsOptions",
 };
 constexpr std::string_view kCapabilities[] = {"add", "drop"};
 
@@ -79,13 +143,13 @@ void unknown(const FnCheck& self, const Object& o, const Node* map, const std::s
     size_t best_d = 4;  // suggest only close names
     for (std::string_view k : known)
       if (size_t d = distance(e.key, k); d < best_d) best_d = d, best = k;
-    sink.add(self.finding(o, e.key_pos, fmt::format("{}.{}", path, e.key),
-                          best.empty() ? fmt::format("{} has no field {}; the API server drops it",
-                                                     what, e.key)
-                                       : fmt::format("{} has no field {} (did you mean {}?); "
-                                                     "the API server drops it",
-                                                     what, e.key, best),
-                          container));
+    sink.add(self.finding(
+        o, e.key_pos, fmt::format("{}.{}", path, e.key),
+        best.empty() ? fmt::format("{} has no field {}; the API server drops it", what, e.key)
+                     : fmt::format("{} has no field {} (did you mean {}?); "
+                                   "the API server drops it",
+                                   what, e.key, best),
+        container));
   }
 }
 

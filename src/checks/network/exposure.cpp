@@ -24,11 +24,10 @@ constexpr CheckMeta kExternalIps{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kService,
-    .remediation = "Remove spec.externalIPs and use a LoadBalancer Service; enable the "
-                   "DenyServiceExternalIPs admission plugin (CVE-2020-8554).",
-    .refs = {.nsa = "Network separation",
-             .mitre = "T1557",
-             .trivy = "KSV-0108"},
+    .remediation =
+        "Remove spec.externalIPs and use a LoadBalancer Service; enable the "
+        "DenyServiceExternalIPs admission plugin (CVE-2020-8554).",
+    .refs = {.nsa = "Network separation", .mitre = "T1557", .trivy = "KSV-0108"},
 };
 
 constexpr CheckMeta kExposed{
@@ -39,8 +38,9 @@ constexpr CheckMeta kExposed{
     .enabled_by_default = false,
     .scope = Scope::kKinds,
     .kinds = kService,
-    .remediation = "Use a ClusterIP Service behind an Ingress or Gateway with TLS and "
-                   "authentication, unless the service is meant to be reached directly.",
+    .remediation =
+        "Use a ClusterIP Service behind an Ingress or Gateway with TLS and "
+        "authentication, unless the service is meant to be reached directly.",
     .refs = {.nsa = "Network separation",
              .mitre = "T1133",
              .kube_linter = "exposed-services",
@@ -55,8 +55,9 @@ constexpr CheckMeta kNoTls{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kIngress,
-    .remediation = "Add a spec.tls entry (with a certificate Secret, e.g. from cert-manager) "
-                   "that covers every host of the rules.",
+    .remediation =
+        "Add a spec.tls entry (with a certificate Secret, e.g. from cert-manager) "
+        "that covers every host of the rules.",
     .refs = {.nsa = "Network separation",
              .mitre = "T1040",
              .kubescape = "C-0263",
@@ -71,9 +72,10 @@ constexpr CheckMeta kNginx{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kIngress,
-    .remediation = "Remove the snippet annotation (and keep allow-snippet-annotations off in the "
-                   "controller); values of auth-url, auth-tls-match-cn and mirror-* must be "
-                   "plain URLs or names.",
+    .remediation =
+        "Remove the snippet annotation (and keep allow-snippet-annotations off in the "
+        "controller); values of auth-url, auth-tls-match-cn and mirror-* must be "
+        "plain URLs or names.",
     .refs = {.mitre = "T1190",
              .trivy = "KCV-0093",
              .kubescape = "C-0059",
@@ -88,8 +90,9 @@ constexpr CheckMeta kSsh{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Do not run an SSH server in a container: use kubectl exec (audited, "
-                   "RBAC-controlled) or an ephemeral debug container.",
+    .remediation =
+        "Do not run an SSH server in a container: use kubectl exec (audited, "
+        "RBAC-controlled) or an ephemeral debug container.",
     .refs = {.mitre = "T1021", .kube_linter = "ssh-port", .kubescape = "C-0042"},
 };
 
@@ -101,11 +104,10 @@ constexpr CheckMeta kPrivPort{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Listen on a port of 1024 or above and map the Service port to it; ports "
-                   "below 1024 need root or NET_BIND_SERVICE.",
-    .refs = {.nsa = "Non-root containers",
-             .kube_linter = "privileged-ports",
-             .trivy = "KSV-0117"},
+    .remediation =
+        "Listen on a port of 1024 or above and map the Service port to it; ports "
+        "below 1024 need root or NET_BIND_SERVICE.",
+    .refs = {.nsa = "Non-root containers", .kube_linter = "privileged-ports", .trivy = "KSV-0117"},
 };
 
 constexpr CheckMeta kSelectsNothing{
@@ -116,8 +118,9 @@ constexpr CheckMeta kSelectsNothing{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kService,
-    .remediation = "Fix spec.selector to match the labels of the intended pod template; a "
-                   "dangling Service can later capture any pod that happens to get the labels.",
+    .remediation =
+        "Fix spec.selector to match the labels of the intended pod template; a "
+        "dangling Service can later capture any pod that happens to get the labels.",
     .refs = {.kube_linter = "dangling-service", .kubescape = "C-0293"},
 };
 
@@ -129,8 +132,9 @@ constexpr CheckMeta kTargetPort{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kService,
-    .remediation = "Use the name of a containerPort of the selected pods (same protocol), or a "
-                   "number.",
+    .remediation =
+        "Use the name of a containerPort of the selected pods (same protocol), or a "
+        "number.",
     .refs = {.kube_linter = "invalid-target-ports"},
 };
 
@@ -154,8 +158,9 @@ constexpr CheckMeta kSensitive{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kService,
-    .remediation = "Keep administrative UIs on ClusterIP and reach them through kubectl "
-                   "port-forward or an authenticating proxy.",
+    .remediation =
+        "Keep administrative UIs on ClusterIP and reach them through kubectl "
+        "port-forward or an authenticating proxy.",
     .refs = {.nsa = "Network separation",
              .mitre = "T1133",
              .kubescape = "C-0021",
@@ -222,13 +227,12 @@ void noTls(const FnCheck& self, const Object& o, const CheckContext&, FindingSin
   for (const Node* t : seqOf(tls)) {
     any_tls = true;
     const Node* hosts = get(t, "hosts");
-    for (const Node* h : seqOf(hosts))
-      covered.push_back(h->str());
+    for (const Node* h : seqOf(hosts)) covered.push_back(h->str());
   }
   if (!any_tls) {
-    sink.add(self.finding(o, spec ? spec->pos : o.root->pos, "spec.tls",
-                          fmt::format("Ingress {} has no tls section: it serves plain HTTP",
-                                      o.ref.name)));
+    sink.add(self.finding(
+        o, spec ? spec->pos : o.root->pos, "spec.tls",
+        fmt::format("Ingress {} has no tls section: it serves plain HTTP", o.ref.name)));
     return;
   }
   const Node* rules = get(spec, "rules");
@@ -249,8 +253,8 @@ void noTls(const FnCheck& self, const Object& o, const CheckContext&, FindingSin
 constexpr std::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/";
 
 void nginx(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  for (const MapEntry& e : o.annotations ? o.annotations->mapEntries()
-                                         : std::span<const MapEntry>()) {
+  for (const MapEntry& e :
+       o.annotations ? o.annotations->mapEntries() : std::span<const MapEntry>()) {
     if (!e.key.starts_with(kNginxPrefix)) continue;
     std::string_view name = e.key.substr(kNginxPrefix.size());
     std::string path = fmt::format("metadata.annotations.{}", e.key);
@@ -292,24 +296,23 @@ void eachContainerPort(const Object& o, Fn fn) {
 }
 
 void ssh(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachContainerPort(o, [&](const ContainerRef& c, const MapEntry* e, int64_t port,
-                           std::string path) {
-    if (port != 22 && port != 2222) return;
-    sink.add(self.finding(o, e->key_pos, std::move(path),
-                          fmt::format("container \"{}\" exposes port {} (SSH)", c.name, port),
-                          c.name));
-  });
+  eachContainerPort(
+      o, [&](const ContainerRef& c, const MapEntry* e, int64_t port, std::string path) {
+        if (port != 22 && port != 2222) return;
+        sink.add(self.finding(o, e->key_pos, std::move(path),
+                              fmt::format("container \"{}\" exposes port {} (SSH)", c.name, port),
+                              c.name));
+      });
 }
 
 void privPort(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachContainerPort(o, [&](const ContainerRef& c, const MapEntry* e, int64_t port,
-                           std::string path) {
-    if (port <= 0 || port >= 1024 || port == 22) return;  // 22 is network-ssh-port's
-    sink.add(self.finding(o, e->key_pos, std::move(path),
-                          fmt::format("container \"{}\" listens on privileged port {}", c.name,
-                                      port),
-                          c.name));
-  });
+  eachContainerPort(
+      o, [&](const ContainerRef& c, const MapEntry* e, int64_t port, std::string path) {
+        if (port <= 0 || port >= 1024 || port == 22) return;  // 22 is network-ssh-port's
+        sink.add(self.finding(
+            o, e->key_pos, std::move(path),
+            fmt::format("container \"{}\" listens on privileged port {}", c.name, port), c.name));
+      });
 }
 
 void selectsNothing(const FnCheck& self, const Object& o, const CheckContext& ctx,
@@ -326,8 +329,7 @@ void selectsNothing(const FnCheck& self, const Object& o, const CheckContext& ct
                                     o.ref.name, fmt::join(pairs, ","))));
 }
 
-void targetPort(const FnCheck& self, const Object& o, const CheckContext& ctx,
-                FindingSink& sink) {
+void targetPort(const FnCheck& self, const Object& o, const CheckContext& ctx, FindingSink& sink) {
   const Node* ports = get(get(o.root, "spec"), "ports");
   bool named = false;  // only named target ports need the selected workloads
   for (const Node* p : seqOf(ports))
@@ -368,9 +370,9 @@ void backend(const FnCheck& self, const Object& o, const CheckContext& ctx, Find
     if (!svc) svc = getEntry(b, "serviceName");  // networking.k8s.io/v1beta1
     if (!svc || svc->value->str().empty()) return;
     if (ctx.index->find("Service", o.ref.namespace_, svc->value->str())) return;
-    sink.add(self.finding(o, svc->key_pos, path,
-                          fmt::format("backend Service {} is not in the input",
-                                      svc->value->str())));
+    sink.add(
+        self.finding(o, svc->key_pos, path,
+                     fmt::format("backend Service {} is not in the input", svc->value->str())));
   };
   const Node* spec = get(o.root, "spec");
   if (const Node* d = get(spec, "defaultBackend")) check(d, "spec.defaultBackend");
@@ -387,8 +389,9 @@ void backend(const FnCheck& self, const Object& o, const CheckContext& ctx, Find
 
 // Image name fragments of administrative UIs that should not face the outside world.
 constexpr std::string_view kAdminImages[] = {
-    "kubernetesui/dashboard", "kubernetes-dashboard", "argoproj/argocd", "argoproj/argocli",
-    "jenkins/jenkins",        "kubeflow",             "weaveworks/scope", "rayproject/ray",
+    "kubernetesui/dashboard", "kubernetes-dashboard", "argoproj/argocd",
+    "argoproj/argocli",       "jenkins/jenkins",      "kubeflow",
+    "weaveworks/scope",       "rayproject/ray",
 };
 
 void sensitive(const FnCheck& self, const Object& o, const CheckContext& ctx, FindingSink& sink) {

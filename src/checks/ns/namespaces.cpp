@@ -18,8 +18,9 @@ constexpr CheckMeta kDefault{
     .enabled_by_default = true,
     .scope = Scope::kAll,
     .kinds = {},
-    .remediation = "Give each application its own namespace, so RBAC, NetworkPolicies, quotas "
-                   "and Pod Security levels can be set for it alone.",
+    .remediation =
+        "Give each application its own namespace, so RBAC, NetworkPolicies, quotas "
+        "and Pod Security levels can be set for it alone.",
     .refs = {.cis = "5.7.4",
              .nsa = "Namespaces",
              .kube_linter = "use-namespace",
@@ -36,9 +37,10 @@ constexpr CheckMeta kKubeSystem{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Run applications in their own namespace; kube-system holds the cluster's "
-                   "own components and is usually exempt from Pod Security and policy "
-                   "engines.",
+    .remediation =
+        "Run applications in their own namespace; kube-system holds the cluster's "
+        "own components and is usually exempt from Pod Security and policy "
+        "engines.",
     .refs = {.cis = "5.7.1", .nsa = "Namespaces", .mitre = "T1036", .trivy = "KSV-0037"},
 };
 
@@ -50,8 +52,9 @@ constexpr CheckMeta kPsa{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kNamespaceKind,
-    .remediation = "Label the namespace pod-security.kubernetes.io/enforce=restricted (or "
-                   "baseline) so the API server rejects pods that break the level.",
+    .remediation =
+        "Label the namespace pod-security.kubernetes.io/enforce=restricted (or "
+        "baseline) so the API server rejects pods that break the level.",
     .refs = {.cis = "5.2.1",
              .nsa = "Pod Security enforcement",
              .pss = "admission",
@@ -66,8 +69,9 @@ constexpr CheckMeta kLimitRange{
     .enabled_by_default = false,
     .scope = Scope::kKinds,
     .kinds = kNamespaceKind,
-    .remediation = "Add a LimitRange with default requests and limits for containers to the "
-                   "namespace.",
+    .remediation =
+        "Add a LimitRange with default requests and limits for containers to the "
+        "namespace.",
     .refs = {.nsa = "Resource policies", .mitre = "T1496", .trivy = "KSV-0039"},
 };
 
@@ -79,8 +83,9 @@ constexpr CheckMeta kQuota{
     .enabled_by_default = false,
     .scope = Scope::kKinds,
     .kinds = kNamespaceKind,
-    .remediation = "Add a ResourceQuota to the namespace to cap its total CPU, memory and "
-                   "object counts.",
+    .remediation =
+        "Add a ResourceQuota to the namespace to cap its total CPU, memory and "
+        "object counts.",
     .refs = {.nsa = "Resource policies", .mitre = "T1496", .trivy = "KSV-0040"},
 };
 
@@ -102,10 +107,13 @@ void kubeSystem(const FnCheck& self, const Object& o, const CheckContext&, Findi
 
 void psa(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   if (!getStr(o.labels, "pod-security.kubernetes.io/enforce").empty()) return;
-  sink.add(self.finding(o, o.labels ? o.labels->pos : o.metadata ? o.metadata->pos : o.root->pos,
-                        "metadata.labels.pod-security.kubernetes.io/enforce",
-                        fmt::format("namespace {} has no pod-security.kubernetes.io/enforce label",
-                                    o.ref.name)));
+  sink.add(self.finding(
+      o,
+      o.labels     ? o.labels->pos
+      : o.metadata ? o.metadata->pos
+                   : o.root->pos,
+      "metadata.labels.pod-security.kubernetes.io/enforce",
+      fmt::format("namespace {} has no pod-security.kubernetes.io/enforce label", o.ref.name)));
 }
 
 // For each namespace of the input that runs workloads and holds no object of `kind`: one

@@ -15,8 +15,9 @@ constexpr CheckMeta kHostProcess{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove windowsOptions.hostProcess (or set it to false); a HostProcess "
-                   "container is a process on the Windows node with the node's privileges.",
+    .remediation =
+        "Remove windowsOptions.hostProcess (or set it to false); a HostProcess "
+        "container is a process on the Windows node with the node's privileges.",
     .refs = {.cis = "5.2.11",
              .nsa = "Host namespaces and host access",
              .pss = "baseline:windowsHostProcess",
@@ -34,8 +35,9 @@ constexpr CheckMeta kProbe{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove `host` from the probe or lifecycle handler: the kubelet then "
-                   "connects to the pod's own IP.",
+    .remediation =
+        "Remove `host` from the probe or lifecycle handler: the kubelet then "
+        "connects to the pod's own IP.",
     .refs = {.pss = "baseline:hostProbesAndHostLifecycle", .mitre = "T1090"},
 };
 
@@ -47,8 +49,9 @@ constexpr CheckMeta kAliases{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Resolve names through DNS (a Service, or an ExternalName Service) instead "
-                   "of spec.hostAliases.",
+    .remediation =
+        "Resolve names through DNS (a Service, or an ExternalName Service) instead "
+        "of spec.hostAliases.",
     .refs = {.mitre = "T1565", .trivy = "KSV-0007"},
 };
 
@@ -60,8 +63,9 @@ constexpr CheckMeta kUsers{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set spec.hostUsers: false (Kubernetes 1.33+ with a supporting runtime) so "
-                   "root in the container maps to an unprivileged user on the node.",
+    .remediation =
+        "Set spec.hostUsers: false (Kubernetes 1.33+ with a supporting runtime) so "
+        "root in the container maps to an unprivileged user on the node.",
     .refs = {.nsa = "Non-root containers", .mitre = "T1611"},
 };
 
@@ -70,11 +74,10 @@ void hostProcess(const FnCheck& self, const Object& o, const CheckContext&, Find
   auto report = [&](const Node* sc, const std::string& sc_path, std::string_view container) {
     const MapEntry* e = getEntry(get(sc, "windowsOptions"), "hostProcess");
     if (!e || !e->value->isTrue()) return;
-    std::string who = container.empty() ? std::string("pod")
-                                        : fmt::format("container \"{}\"", container);
+    std::string who =
+        container.empty() ? std::string("pod") : fmt::format("container \"{}\"", container);
     sink.add(self.finding(o, e->key_pos, sc_path + ".windowsOptions.hostProcess",
-                          fmt::format("{} sets windowsOptions.hostProcess: true", who),
-                          container));
+                          fmt::format("{} sets windowsOptions.hostProcess: true", who), container));
   };
   report(pod.podSecurityContext(), pod.path + ".securityContext", {});
   for (const ContainerRef& c : pod.containers)
@@ -104,10 +107,10 @@ void hostProbe(const FnCheck& self, const Object& o, const CheckContext&, Findin
 void hostAliases(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const MapEntry* e = o.pod->spec->entry("hostAliases");
   if (!e || !e->value->isSeq() || e->value->seqItems().empty()) return;
-  sink.add(self.finding(o, e->key_pos, o.pod->path + ".hostAliases",
-                        fmt::format("pod adds {} entr{} to /etc/hosts with hostAliases",
-                                    e->value->seqItems().size(),
-                                    e->value->seqItems().size() == 1 ? "y" : "ies")));
+  sink.add(self.finding(
+      o, e->key_pos, o.pod->path + ".hostAliases",
+      fmt::format("pod adds {} entr{} to /etc/hosts with hostAliases", e->value->seqItems().size(),
+                  e->value->seqItems().size() == 1 ? "y" : "ies")));
 }
 
 void hostUsers(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {

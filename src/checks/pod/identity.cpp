@@ -18,8 +18,9 @@ constexpr CheckMeta kLowUid{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Run as a UID above 10000 (securityContext.runAsUser) so that a process that "
-                   "escapes the container does not share a UID with a user of the node.",
+    .remediation =
+        "Run as a UID above 10000 (securityContext.runAsUser) so that a process that "
+        "escapes the container does not share a UID with a user of the node.",
     .refs = {.nsa = "Non-root containers",
              .mitre = "T1611",
              .trivy = "KSV-0020",
@@ -46,8 +47,9 @@ constexpr CheckMeta kRootGroup{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Use a non-zero runAsGroup and fsGroup, and remove 0 from "
-                   "supplementalGroups; files owned by group root are then out of reach.",
+    .remediation =
+        "Use a non-zero runAsGroup and fsGroup, and remove 0 from "
+        "supplementalGroups; files owned by group root are then out of reach.",
     .refs = {.nsa = "Non-root containers",
              .mitre = "T1611",
              .kube_linter = "run-as-non-root",
@@ -62,8 +64,9 @@ constexpr CheckMeta kNoContext{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Give the pod or the container a securityContext (runAsNonRoot, "
-                   "allowPrivilegeEscalation: false, capabilities.drop [ALL], seccompProfile).",
+    .remediation =
+        "Give the pod or the container a securityContext (runAsNonRoot, "
+        "allowPrivilegeEscalation: false, capabilities.drop [ALL], seccompProfile).",
     .refs = {.cis = "5.7.3",
              .nsa = "Hardening container environments",
              .trivy = "KSV-0118",
@@ -79,8 +82,9 @@ constexpr CheckMeta kSudo{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Do not rely on sudo in a container: run the program as the user it needs, "
-                   "and grant the single capability it needs if any.",
+    .remediation =
+        "Do not rely on sudo in a container: run the program as the user it needs, "
+        "and grant the single capability it needs if any.",
     .refs = {.mitre = "T1548", .kubescape = "C-0062"},
 };
 
@@ -92,8 +96,9 @@ constexpr CheckMeta kAdded{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove the capability from securityContext.capabilities.add; the restricted "
-                   "level allows only NET_BIND_SERVICE.",
+    .remediation =
+        "Remove the capability from securityContext.capabilities.add; the restricted "
+        "level allows only NET_BIND_SERVICE.",
     .refs = {.cis = "5.2.9",
              .nsa = "Linux capabilities",
              .pss = "baseline:capabilities_baseline,restricted:capabilities_restricted",
@@ -122,12 +127,14 @@ void effectiveInt(const FnCheck& self, const Object& o, std::string_view field, 
 
 void lowUid(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   // UID 0 is pod-run-as-root-user's finding.
-  effectiveInt(self, o, "runAsUser", [](int64_t v) { return v > 0 && v <= 10000; }, "UID", sink);
+  effectiveInt(
+      self, o, "runAsUser", [](int64_t v) { return v > 0 && v <= 10000; }, "UID", sink);
 }
 
 void lowGid(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   // GID 0 is pod-root-group's finding.
-  effectiveInt(self, o, "runAsGroup", [](int64_t v) { return v > 0 && v <= 10000; }, "GID", sink);
+  effectiveInt(
+      self, o, "runAsGroup", [](int64_t v) { return v > 0 && v <= 10000; }, "GID", sink);
 }
 
 void rootGroup(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
@@ -155,10 +162,9 @@ void rootGroup(const FnCheck& self, const Object& o, const CheckContext&, Findin
   for (const ContainerRef& c : pod.containers) {
     const MapEntry* e = getEntry(get(c.node, "securityContext"), "runAsGroup");
     if (e && zero(e->value))
-      sink.add(self.finding(o, e->key_pos, c.path + ".securityContext.runAsGroup",
-                            fmt::format("container \"{}\" sets runAsGroup: 0 (the root group)",
-                                        c.name),
-                            c.name));
+      sink.add(self.finding(
+          o, e->key_pos, c.path + ".securityContext.runAsGroup",
+          fmt::format("container \"{}\" sets runAsGroup: 0 (the root group)", c.name), c.name));
   }
 }
 

@@ -17,8 +17,9 @@ constexpr CheckMeta kAppArmor{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Use appArmorProfile.type: RuntimeDefault (or Localhost with a reviewed "
-                   "profile), or drop the annotation that unconfines the container.",
+    .remediation =
+        "Use appArmorProfile.type: RuntimeDefault (or Localhost with a reviewed "
+        "profile), or drop the annotation that unconfines the container.",
     .refs = {.cis = "5.7.2",
              .nsa = "Hardening container environments",
              .pss = "baseline:appArmorProfile",
@@ -34,8 +35,9 @@ constexpr CheckMeta kSeLinux{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove seLinuxOptions, or keep only `level` and a container type "
-                   "(container_t, container_init_t, container_kvm_t, container_engine_t).",
+    .remediation =
+        "Remove seLinuxOptions, or keep only `level` and a container type "
+        "(container_t, container_init_t, container_kvm_t, container_engine_t).",
     .refs = {.cis = "5.7.2",
              .nsa = "Hardening container environments",
              .pss = "baseline:seLinuxOptions",
@@ -51,8 +53,9 @@ constexpr CheckMeta kProcMount{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove securityContext.procMount (the Default masks kernel interfaces "
-                   "under /proc and /sys).",
+    .remediation =
+        "Remove securityContext.procMount (the Default masks kernel interfaces "
+        "under /proc and /sys).",
     .refs = {.nsa = "Hardening container environments",
              .pss = "baseline:procMount,restricted:procMount_restricted",
              .mitre = "T1611",
@@ -69,8 +72,9 @@ constexpr CheckMeta kSysctls{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove the sysctl, or set it on the node: unsafe sysctls are not isolated "
-                   "per pod and affect every workload on the node.",
+    .remediation =
+        "Remove the sysctl, or set it on the node: unsafe sysctls are not isolated "
+        "per pod and affect every workload on the node.",
     .refs = {.nsa = "Hardening container environments",
              .pss = "baseline:sysctls",
              .mitre = "T1611",
@@ -86,8 +90,9 @@ constexpr CheckMeta kHardening{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Apply at least one of seccomp (RuntimeDefault), AppArmor, SELinux options "
-                   "or a capability drop list.",
+    .remediation =
+        "Apply at least one of seccomp (RuntimeDefault), AppArmor, SELinux options "
+        "or a capability drop list.",
     .refs = {.nsa = "Hardening container environments",
              .mitre = "T1611",
              .kubescape = "C-0055",
@@ -108,8 +113,8 @@ void appArmor(const FnCheck& self, const Object& o, const CheckContext&, Finding
     if (!e || !e->value->isString()) return;
     std::string_view t = e->value->text;
     if (t == "RuntimeDefault" || t == "Localhost") return;
-    std::string who = container.empty() ? std::string("pod")
-                                        : fmt::format("container \"{}\"", container);
+    std::string who =
+        container.empty() ? std::string("pod") : fmt::format("container \"{}\"", container);
     sink.add(self.finding(o, e->key_pos, path + ".appArmorProfile.type",
                           fmt::format("{} sets appArmorProfile.type: {}", who, t), container));
   };
@@ -133,8 +138,8 @@ void seLinux(const FnCheck& self, const Object& o, const CheckContext&, FindingS
   auto opts = [&](const Node* sc, const std::string& path, std::string_view container) {
     const Node* se = get(sc, "seLinuxOptions");
     if (!se) return;
-    std::string who = container.empty() ? std::string("pod")
-                                        : fmt::format("container \"{}\"", container);
+    std::string who =
+        container.empty() ? std::string("pod") : fmt::format("container \"{}\"", container);
     if (const MapEntry* t = se->entry("type");
         t && !pss::allowedSeLinuxType(t->value->str(), pss::kLatestMinor))
       sink.add(self.finding(o, t->key_pos, path + ".seLinuxOptions.type",
@@ -157,10 +162,9 @@ void procMount(const FnCheck& self, const Object& o, const CheckContext&, Findin
   for (const ContainerRef& c : o.pod->containers) {
     const MapEntry* e = getEntry(get(c.node, "securityContext"), "procMount");
     if (!e || e->value->isNull() || e->value->str() == "Default") continue;
-    sink.add(self.finding(o, e->key_pos, c.path + ".securityContext.procMount",
-                          fmt::format("container \"{}\" sets procMount: {}", c.name,
-                                      e->value->text),
-                          c.name));
+    sink.add(self.finding(
+        o, e->key_pos, c.path + ".securityContext.procMount",
+        fmt::format("container \"{}\" sets procMount: {}", c.name, e->value->text), c.name));
   }
 }
 
@@ -171,10 +175,9 @@ void sysctls(const FnCheck& self, const Object& o, const CheckContext&, FindingS
     std::string_view name = getStr(s, "name");
     if (!name.empty() && !pss::safeSysctl(name, pss::kLatestMinor)) {
       const MapEntry* e = s->entry("name");
-      sink.add(self.finding(o, e->key_pos,
-                            fmt::format("{}.securityContext.sysctls[{}].name", o.pod->path, i),
-                            fmt::format("pod sets sysctl {}, which is not namespaced safely",
-                                        name)));
+      sink.add(self.finding(
+          o, e->key_pos, fmt::format("{}.securityContext.sysctls[{}].name", o.pod->path, i),
+          fmt::format("pod sets sysctl {}, which is not namespaced safely", name)));
     }
     ++i;
   }

@@ -22,8 +22,9 @@ constexpr CheckMeta kBounds{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Bring the request or limit within the bounds your platform allows (or agree "
-                   "an exception with a reason).",
+    .remediation =
+        "Bring the request or limit within the bounds your platform allows (or agree "
+        "an exception with a reason).",
     .refs = {.nsa = "Resource policies",
              .mitre = "T1496",
              .kubescape = "C-0009",
@@ -38,8 +39,9 @@ constexpr CheckMeta kRuntime{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set spec.runtimeClassName to a sandboxed runtime (gVisor, Kata) for "
-                   "workloads that run untrusted code.",
+    .remediation =
+        "Set spec.runtimeClassName to a sandboxed runtime (gVisor, Kata) for "
+        "workloads that run untrusted code.",
     .refs = {.nsa = "Hardening container environments", .mitre = "T1611", .kubescape = "C-0297"},
 };
 
@@ -51,9 +53,10 @@ constexpr CheckMeta kGitSync{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Remove --git-config, --exechook-command and --askpass-url (and their "
-                   "GITSYNC_/GIT_SYNC_ variables) unless reviewed: they make git-sync run "
-                   "commands or fetch credentials chosen by whoever edits the pod.",
+    .remediation =
+        "Remove --git-config, --exechook-command and --askpass-url (and their "
+        "GITSYNC_/GIT_SYNC_ variables) unless reviewed: they make git-sync run "
+        "commands or fetch credentials chosen by whoever edits the pod.",
     .refs = {.mitre = "T1609", .checkov = "CKV_K8S_159"},
 };
 
@@ -65,8 +68,9 @@ constexpr CheckMeta kMounts{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Review that each mounted Secret and claim is needed: a compromise of this "
-                   "workload exposes them.",
+    .remediation =
+        "Review that each mounted Secret and claim is needed: a compromise of this "
+        "workload exposes them.",
     .refs = {.mitre = "T1552", .kubescape = "C-0255,C-0257,C-0258"},
 };
 
@@ -170,9 +174,12 @@ void gitSync(const FnCheck& self, const Object& o, const CheckContext&, FindingS
       for (const Node* a : seqOf(list)) {
         uint32_t idx = i++;
         std::string_view t = a->str();
-        if (t.starts_with("--")) t.remove_prefix(2);
-        else if (t.starts_with("-")) t.remove_prefix(1);
-        else continue;
+        if (t.starts_with("--"))
+          t.remove_prefix(2);
+        else if (t.starts_with("-"))
+          t.remove_prefix(1);
+        else
+          continue;
         std::string_view name = t.substr(0, t.find('='));
         for (std::string_view f : kFlags) {
           std::string under(f);
@@ -191,8 +198,9 @@ void gitSync(const FnCheck& self, const Object& o, const CheckContext&, FindingS
       std::string_view n = getStr(e, "name");
       for (std::string_view f : kFlags) {
         std::string var(f);
-        std::transform(var.begin(), var.end(), var.begin(),
-                       [](char ch) { return ch == '-' ? '_' : static_cast<char>(std::toupper(ch)); });
+        std::transform(var.begin(), var.end(), var.begin(), [](char ch) {
+          return ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
+        });
         if (n != "GITSYNC_" + var && n != "GIT_SYNC_" + var) continue;
         sink.add(self.finding(o, e->pos, fmt::format("{}.env[{}]", c.path, idx),
                               fmt::format("git-sync container \"{}\" sets {}", c.name, n), c.name));
@@ -207,7 +215,8 @@ void mounts(const FnCheck& self, const Object& o, const CheckContext&, FindingSi
   for (const Node* v : seqOf(volumes)) {
     uint32_t idx = i++;
     std::string what;
-    if (const Node* s = get(v, "secret")) what = fmt::format("Secret {}", getStr(s, "secretName"));
+    if (const Node* s = get(v, "secret"))
+      what = fmt::format("Secret {}", getStr(s, "secretName"));
     else if (const Node* p = get(v, "persistentVolumeClaim"))
       what = fmt::format("PersistentVolumeClaim {}", getStr(p, "claimName"));
     if (what.empty()) continue;

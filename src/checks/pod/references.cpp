@@ -19,8 +19,9 @@ constexpr CheckMeta kDuplicateEnv{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Keep one entry per name: the last one silently wins, so a reviewed value "
-                   "can be overridden further down the list.",
+    .remediation =
+        "Keep one entry per name: the last one silently wins, so a reviewed value "
+        "can be overridden further down the list.",
     .refs = {.kube_linter = "duplicate-env-var", .kubescape = "C-0295"},
 };
 
@@ -32,8 +33,9 @@ constexpr CheckMeta kDeprecatedSa{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Use spec.serviceAccountName; tools that read only the current field see a "
-                   "different identity than the one the pod runs with.",
+    .remediation =
+        "Use spec.serviceAccountName; tools that read only the current field see a "
+        "different identity than the one the pod runs with.",
     .refs = {.kube_linter = "deprecated-service-account-field", .kubescape = "C-0294"},
 };
 
@@ -45,9 +47,10 @@ constexpr CheckMeta kDefaultSa{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Give the workload its own ServiceAccount and bind roles to that one: every "
-                   "pod of the namespace that names no account runs as default and gets its "
-                   "permissions.",
+    .remediation =
+        "Give the workload its own ServiceAccount and bind roles to that one: every "
+        "pod of the namespace that names no account runs as default and gets its "
+        "permissions.",
     .refs = {.cis = "5.1.5",
              .nsa = "Protecting Pod service account tokens",
              .mitre = "T1078",
@@ -64,8 +67,9 @@ constexpr CheckMeta kMissingSa{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Add the ServiceAccount to the manifests, or fix the name; if it is managed "
-                   "elsewhere, suppress this hint for the workload.",
+    .remediation =
+        "Add the ServiceAccount to the manifests, or fix the name; if it is managed "
+        "elsewhere, suppress this hint for the workload.",
     .refs = {.kube_linter = "non-existent-service-account", .kubescape = "C-0307"},
 };
 
@@ -77,8 +81,9 @@ constexpr CheckMeta kMissingRef{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Add the object to the manifests, mark the reference optional: true, or fix "
-                   "the name; a missing required reference keeps the pod from starting.",
+    .remediation =
+        "Add the object to the manifests, mark the reference optional: true, or fix "
+        "the name; a missing required reference keeps the pod from starting.",
     .refs = {.kube_linter = "env-value-from"},
 };
 

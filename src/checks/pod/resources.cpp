@@ -19,8 +19,9 @@ constexpr CheckMeta kMemLimit{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set resources.limits.memory so one container cannot exhaust the node's "
-                   "memory (a namespace LimitRange can supply a default).",
+    .remediation =
+        "Set resources.limits.memory so one container cannot exhaust the node's "
+        "memory (a namespace LimitRange can supply a default).",
     .refs = {.cis = "",
              .nsa = "Resource policies",
              .pss = "",
@@ -40,8 +41,9 @@ constexpr CheckMeta kMemRequest{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set resources.requests.memory so the scheduler places the pod where the "
-                   "memory exists and the kubelet evicts it last.",
+    .remediation =
+        "Set resources.requests.memory so the scheduler places the pod where the "
+        "memory exists and the kubelet evicts it last.",
     .refs = {.nsa = "Resource policies",
              .mitre = "T1496",
              .kube_linter = "unset-memory-requirements",
@@ -59,8 +61,9 @@ constexpr CheckMeta kCpuRequest{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set resources.requests.cpu so the container gets its share of CPU under "
-                   "contention.",
+    .remediation =
+        "Set resources.requests.cpu so the container gets its share of CPU under "
+        "contention.",
     .refs = {.nsa = "Resource policies",
              .mitre = "T1496",
              .kube_linter = "unset-cpu-requirements",
@@ -78,8 +81,9 @@ constexpr CheckMeta kCpuLimit{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Set resources.limits.cpu where a runaway container must not take a node's "
-                   "spare CPU (a CPU request already guarantees each container its share).",
+    .remediation =
+        "Set resources.limits.cpu where a runaway container must not take a node's "
+        "spare CPU (a CPU request already guarantees each container its share).",
     .refs = {.nsa = "Resource policies",
              .mitre = "T1496",
              .kube_linter = "unset-cpu-requirements",
@@ -105,8 +109,8 @@ bool limitRangeDefault(const CheckContext& ctx, std::string_view ns, std::string
       if (getStr(item, "type") != "Container") continue;
       if (hasValue(get(item, "default"), resource) || hasValue(get(item, "max"), resource))
         return true;
-      if (request && (hasValue(get(item, "defaultRequest"), resource) ||
-                      hasValue(get(item, "min"), resource)))
+      if (request &&
+          (hasValue(get(item, "defaultRequest"), resource) || hasValue(get(item, "min"), resource)))
         return true;
     }
   }
@@ -128,12 +132,12 @@ void missing(const FnCheck& self, const Object& o, const CheckContext& ctx, Find
       looked = true;
     }
     if (defaulted) return;
-    sink.add(self.finding(o, nearestPos(c.node, {"resources", field}),
-                          fmt::format("{}.resources.{}.{}", c.path, field, resource),
-                          fmt::format("container \"{}\" has no {} {}", c.name,
-                                      resource == "cpu" ? "CPU" : resource,
-                                      kRequest ? "request" : "limit"),
-                          c.name));
+    sink.add(self.finding(
+        o, nearestPos(c.node, {"resources", field}),
+        fmt::format("{}.resources.{}.{}", c.path, field, resource),
+        fmt::format("container \"{}\" has no {} {}", c.name, resource == "cpu" ? "CPU" : resource,
+                    kRequest ? "request" : "limit"),
+        c.name));
   }
 }
 

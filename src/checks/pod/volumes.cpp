@@ -17,8 +17,9 @@ constexpr CheckMeta kWritable{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Mount the hostPath volume with readOnly: true, or replace it with an "
-                   "emptyDir, a ConfigMap or a PersistentVolumeClaim.",
+    .remediation =
+        "Mount the hostPath volume with readOnly: true, or replace it with an "
+        "emptyDir, a ConfigMap or a PersistentVolumeClaim.",
     .refs = {.nsa = "Immutable container file systems",
              .pss = "baseline:hostPathVolumes",
              .mitre = "T1611",
@@ -34,9 +35,10 @@ constexpr CheckMeta kType{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Use a PersistentVolumeClaim (or csi, ephemeral, configMap, secret, "
-                   "projected, downwardAPI, emptyDir, image); inline volume plugins bypass "
-                   "the storage class and its access controls.",
+    .remediation =
+        "Use a PersistentVolumeClaim (or csi, ephemeral, configMap, secret, "
+        "projected, downwardAPI, emptyDir, image); inline volume plugins bypass "
+        "the storage class and its access controls.",
     .refs = {.nsa = "Hardening container environments",
              .pss = "restricted:restrictedVolumes",
              .mitre = "T1611",
@@ -51,8 +53,9 @@ constexpr CheckMeta kGitRepo{
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Clone the repository in an init container into an emptyDir; the kubelet "
-                   "runs git on the node for gitRepo volumes (CVE-2018-11235, CVE-2024-10220).",
+    .remediation =
+        "Clone the repository in an init container into an emptyDir; the kubelet "
+        "runs git on the node for gitRepo volumes (CVE-2018-11235, CVE-2024-10220).",
     .refs = {.pss = "restricted:restrictedVolumes",
              .mitre = "T1611",
              .trivy = "KSV-0028",
@@ -69,8 +72,9 @@ constexpr CheckMeta kClaims{
     .enabled_by_default = false,
     .scope = Scope::kKinds,
     .kinds = kStsKinds,
-    .remediation = "Give each volumeClaimTemplate accessModes: [ReadWriteOnce] (or "
-                   "ReadWriteOncePod) and resources.requests.storage.",
+    .remediation =
+        "Give each volumeClaimTemplate accessModes: [ReadWriteOnce] (or "
+        "ReadWriteOncePod) and resources.requests.storage.",
     .refs = {},
 };
 
@@ -96,11 +100,11 @@ void writable(const FnCheck& self, const Object& o, const CheckContext&, Finding
       uint32_t idx = i++;
       if (std::find(host.begin(), host.end(), name) == host.end() || getTrue(m, "readOnly"))
         continue;
-      sink.add(self.finding(
-          o, m->pos, fmt::format("{}.volumeMounts[{}]", c.path, idx),
-          fmt::format("container \"{}\" mounts host path volume \"{}\" at {} writable", c.name,
-                      name, getStr(m, "mountPath")),
-          c.name));
+      sink.add(
+          self.finding(o, m->pos, fmt::format("{}.volumeMounts[{}]", c.path, idx),
+                       fmt::format("container \"{}\" mounts host path volume \"{}\" at {} writable",
+                                   c.name, name, getStr(m, "mountPath")),
+                       c.name));
     }
   }
 }

@@ -19,9 +19,10 @@ constexpr CheckMeta kWildcard{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kRoles,
-    .remediation = "List the verbs and resources the subject needs; a wildcard also grants every "
-                   "verb and resource added to the API later (subresources such as pods/exec "
-                   "included).",
+    .remediation =
+        "List the verbs and resources the subject needs; a wildcard also grants every "
+        "verb and resource added to the API later (subresources such as pods/exec "
+        "included).",
     .refs = {.cis = "5.1.3",
              .nsa = "Authentication and authorization",
              .mitre = "T1078",
@@ -39,10 +40,13 @@ constexpr CheckMeta kMasters{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kBindings,
-    .remediation = "Remove the subject. Members of system:masters bypass RBAC entirely (no "
-                   "binding adds to or limits them); issue credentials for a group bound to "
-                   "the role it needs instead.",
-    .refs = {.cis = "5.1.7", .nsa = "Authentication and authorization", .trivy = "KSV-0123",
+    .remediation =
+        "Remove the subject. Members of system:masters bypass RBAC entirely (no "
+        "binding adds to or limits them); issue credentials for a group bound to "
+        "the role it needs instead.",
+    .refs = {.cis = "5.1.7",
+             .nsa = "Authentication and authorization",
+             .trivy = "KSV-0123",
              .kubescape = "C-0246"},
 };
 
@@ -54,8 +58,9 @@ constexpr CheckMeta kDashboard{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kBindings,
-    .remediation = "Bind the dashboard's role to the dashboard's own ServiceAccount only; give "
-                   "people their own, narrower roles.",
+    .remediation =
+        "Bind the dashboard's role to the dashboard's own ServiceAccount only; give "
+        "people their own, narrower roles.",
     .refs = {.nsa = "Authentication and authorization", .mitre = "T1078", .kubescape = "C-0014"},
 };
 
@@ -77,11 +82,12 @@ void wildcard(const FnCheck& self, const Object& o, const CheckContext&, Finding
     if (names && !names->seqItems().empty()) continue;
     std::vector<std::string_view> what;
     if (verbs) what.push_back("every verb");
-    if (resources) what.push_back(hasStar(get(r, "apiGroups")) ? "every resource of every group"
-                                                               : "every resource of its groups");
-    Finding f = self.finding(o, r->pos, fmt::format("rules[{}]", idx),
-                             fmt::format("{} {} rule {} grants {}", o.ref.kind, o.ref.name, idx,
-                                         join(what, " on ")));
+    if (resources)
+      what.push_back(hasStar(get(r, "apiGroups")) ? "every resource of every group"
+                                                  : "every resource of its groups");
+    Finding f = self.finding(
+        o, r->pos, fmt::format("rules[{}]", idx),
+        fmt::format("{} {} rule {} grants {}", o.ref.kind, o.ref.name, idx, join(what, " on ")));
     if (verbs && resources) f.severity = Severity::kCritical;
     f.rule = verbs && resources ? "verbs-and-resources" : verbs ? "verbs" : "resources";
     sink.add(std::move(f));
@@ -94,11 +100,11 @@ void masters(const FnCheck& self, const Object& o, const CheckContext&, FindingS
   for (const Node* s : seqOf(subjects)) {
     uint32_t idx = i++;
     if (getStr(s, "kind") != "Group" || getStr(s, "name") != "system:masters") continue;
-    sink.add(self.finding(o, s->pos, fmt::format("subjects[{}]", idx),
-                          fmt::format("{} {} binds {} to system:masters, whose members are "
-                                      "superusers whatever the bindings say",
-                                      o.ref.kind, o.ref.name, getStr(get(o.root, "roleRef"),
-                                                                     "name"))));
+    sink.add(
+        self.finding(o, s->pos, fmt::format("subjects[{}]", idx),
+                     fmt::format("{} {} binds {} to system:masters, whose members are "
+                                 "superusers whatever the bindings say",
+                                 o.ref.kind, o.ref.name, getStr(get(o.root, "roleRef"), "name"))));
   }
 }
 

@@ -39,13 +39,17 @@ constexpr CheckMeta kLiveness =
     rel("rel-liveness-probe", "Long-running container has no liveness probe", Scope::kPodSpec, {},
         "Add a livenessProbe that fails when the process is stuck (not when a dependency is "
         "down).",
-        {.kube_linter = "no-liveness-probe", .kubescape = "C-0056", .polaris = "livenessProbeMissing",
+        {.kube_linter = "no-liveness-probe",
+         .kubescape = "C-0056",
+         .polaris = "livenessProbeMissing",
          .checkov = "CKV_K8S_8"});
 constexpr CheckMeta kReadiness =
-    rel("rel-readiness-probe", "Long-running container has no readiness probe", Scope::kPodSpec,
-        {}, "Add a readinessProbe so traffic reaches the pod only when it can serve.",
-        {.kube_linter = "no-readiness-probe", .kubescape = "C-0018",
-         .polaris = "readinessProbeMissing", .checkov = "CKV_K8S_9"});
+    rel("rel-readiness-probe", "Long-running container has no readiness probe", Scope::kPodSpec, {},
+        "Add a readinessProbe so traffic reaches the pod only when it can serve.",
+        {.kube_linter = "no-readiness-probe",
+         .kubescape = "C-0018",
+         .polaris = "readinessProbeMissing",
+         .checkov = "CKV_K8S_9"});
 constexpr CheckMeta kProbePort =
     rel("rel-probe-port", "Probe targets a port name the container does not define",
         Scope::kPodSpec, {}, "Use the name of one of the container's ports, or a number.",
@@ -70,7 +74,8 @@ constexpr CheckMeta kHpaMeta =
     rel("rel-hpa", "HorizontalPodAutoscaler is ineffective", Scope::kKinds, kHpa,
         "Set minReplicas of at least 2, maxReplicas above it, and a scaleTargetRef that exists.",
         {.kube_linter = "hpa-minimum-three-replicas,dangling-horizontalpodautoscaler",
-         .kubescape = "C-0300", .polaris = "hpaMinAvailability,hpaMaxAvailability"});
+         .kubescape = "C-0300",
+         .polaris = "hpaMinAvailability,hpaMaxAvailability"});
 constexpr CheckMeta kPriority =
     rel("rel-priority-class", "Pod has no priority class", Scope::kPodSpec, {},
         "Set priorityClassName so the scheduler knows what to preempt first under pressure.",
@@ -80,8 +85,8 @@ constexpr CheckMeta kStrategy =
         "Use the RollingUpdate strategy (the default) so updates replace pods gradually.",
         {.kube_linter = "no-rolling-update-strategy", .kubescape = "C-0305"});
 constexpr CheckMeta kSelector =
-    rel("rel-selector-mismatch", "Selector does not match the pod template's labels",
-        Scope::kKinds, kSelectorKinds,
+    rel("rel-selector-mismatch", "Selector does not match the pod template's labels", Scope::kKinds,
+        kSelectorKinds,
         "Make spec.selector match spec.template.metadata.labels (the API server rejects it "
         "otherwise).",
         {.kube_linter = "mismatching-selector", .kubescape = "C-0296"}, Severity::kMedium);
@@ -107,7 +112,8 @@ constexpr CheckMeta kLabels =
     rel("rel-labels", "Workload lacks required labels", Scope::kPodSpec, {},
         "Add the labels your organisation requires (by default app.kubernetes.io/name) to the "
         "object.",
-        {.kube_linter = "required-label-owner", .kubescape = "C-0076,C-0077",
+        {.kube_linter = "required-label-owner",
+         .kubescape = "C-0076,C-0077",
          .polaris = "metadataAndInstanceMismatched"},
         Severity::kInfo);
 constexpr CheckMeta kSorted =
@@ -136,8 +142,7 @@ void probePort(const FnCheck& self, const Object& o, const CheckContext&, Findin
   for (const ContainerRef& c : o.pod->containers) {
     std::vector<std::string_view> names;
     const Node* ports = get(c.node, "ports");
-    for (const Node* p : seqOf(ports))
-      names.push_back(getStr(p, "name"));
+    for (const Node* p : seqOf(ports)) names.push_back(getStr(p, "name"));
     for (std::string_view pr : {"livenessProbe", "readinessProbe", "startupProbe"}) {
       for (std::string_view h : {"httpGet", "tcpSocket", "grpc"}) {
         const MapEntry* port = getEntry(get(get(c.node, pr), h), "port");
@@ -246,8 +251,8 @@ void hpa(const FnCheck& self, const Object& o, const CheckContext& ctx, FindingS
         "min-replicas");
   if (max && hi <= lo)
     add(max->key_pos, "spec.maxReplicas",
-        fmt::format("maxReplicas {} is not above minReplicas {}: the autoscaler cannot scale",
-                    hi, lo),
+        fmt::format("maxReplicas {} is not above minReplicas {}: the autoscaler cannot scale", hi,
+                    lo),
         "no-range");
   const MapEntry* ref = getEntry(spec, "scaleTargetRef");
   if (ref && ctx.index) {
@@ -271,11 +276,11 @@ void strategy(const FnCheck& self, const Object& o, const CheckContext&, Finding
   std::string_view field = o.ref.kind == "Deployment" ? "strategy" : "updateStrategy";
   const MapEntry* t = getEntry(get(get(o.root, "spec"), field), "type");
   if (!t || t->value->str().empty() || t->value->str() == "RollingUpdate") return;
-  sink.add(self.finding(o, t->key_pos, fmt::format("spec.{}.type", field),
-                        fmt::format("{} updates with {}: {}", o.displayName(), t->value->text,
-                                    t->value->str() == "Recreate"
-                                        ? "every pod stops before new ones start"
-                                        : "pods change only when deleted by hand")));
+  sink.add(self.finding(
+      o, t->key_pos, fmt::format("spec.{}.type", field),
+      fmt::format("{} updates with {}: {}", o.displayName(), t->value->text,
+                  t->value->str() == "Recreate" ? "every pod stops before new ones start"
+                                                : "pods change only when deleted by hand")));
 }
 
 void selector(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
@@ -284,9 +289,9 @@ void selector(const FnCheck& self, const Object& o, const CheckContext&, Finding
   auto sel = selectorOf(e->value);
   if (!sel || sel->matchesEverything()) return;
   if (sel->matches(labelsOf(get(o.pod->template_meta, "labels")))) return;
-  sink.add(self.finding(o, e->key_pos, "spec.selector",
-                        fmt::format("the selector of {} does not match its pod template's labels",
-                                    o.displayName())));
+  sink.add(self.finding(
+      o, e->key_pos, "spec.selector",
+      fmt::format("the selector of {} does not match its pod template's labels", o.displayName())));
 }
 
 void jobTtl(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
@@ -294,9 +299,9 @@ void jobTtl(const FnCheck& self, const Object& o, const CheckContext&, FindingSi
     const Node* owners = get(o.metadata, "ownerReferences");
     if (owners && !owners->seqItems().empty()) return;  // created by a CronJob or operator
     if (get(get(o.root, "spec"), "ttlSecondsAfterFinished")) return;
-    Finding f = self.finding(o, o.root->pos, "spec.ttlSecondsAfterFinished",
-                             fmt::format("Job {} is never cleaned up after it finishes",
-                                         o.ref.name));
+    Finding f =
+        self.finding(o, o.root->pos, "spec.ttlSecondsAfterFinished",
+                     fmt::format("Job {} is never cleaned up after it finishes", o.ref.name));
     f.rule = "missing";
     sink.add(std::move(f));
     return;
@@ -317,9 +322,9 @@ void restart(const FnCheck& self, const Object& o, const CheckContext&, FindingS
   if (!e || e->value->str() != "Never") return;
   const Node* owners = get(o.metadata, "ownerReferences");
   if (owners && !owners->seqItems().empty()) return;
-  sink.add(self.finding(o, e->key_pos, "spec.restartPolicy",
-                        fmt::format("bare Pod {} has restartPolicy Never: a crash ends it",
-                                    o.ref.name)));
+  sink.add(self.finding(
+      o, e->key_pos, "spec.restartPolicy",
+      fmt::format("bare Pod {} has restartPolicy Never: a crash ends it", o.ref.name)));
 }
 
 void dns(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
@@ -338,19 +343,17 @@ void monitor(const FnCheck& self, const Object& o, const CheckContext& ctx, Find
   bool any_ns = getTrue(ns_sel, "any");
   std::vector<std::string_view> names;
   const Node* match = get(ns_sel, "matchNames");
-  for (const Node* n : seqOf(match))
-    names.push_back(n->str());
+  for (const Node* n : seqOf(match)) names.push_back(n->str());
   for (const Object* s : ctx.index->ofKind("Service")) {
-    bool ns_ok = any_ns ||
-                 (names.empty() ? s->namespaceOrDefault() == o.namespaceOrDefault()
-                                : std::find(names.begin(), names.end(),
-                                            s->namespaceOrDefault()) != names.end());
+    bool ns_ok = any_ns || (names.empty() ? s->namespaceOrDefault() == o.namespaceOrDefault()
+                                          : std::find(names.begin(), names.end(),
+                                                      s->namespaceOrDefault()) != names.end());
     if (ns_ok && sel && sel->matches(labelsOf(s->labels))) return;
   }
   const MapEntry* e = getEntry(spec, "selector");
-  sink.add(self.finding(o, e ? e->key_pos : o.root->pos, "spec.selector",
-                        fmt::format("ServiceMonitor {} selects no Service in the input",
-                                    o.ref.name)));
+  sink.add(
+      self.finding(o, e ? e->key_pos : o.root->pos, "spec.selector",
+                   fmt::format("ServiceMonitor {} selects no Service in the input", o.ref.name)));
 }
 
 class RequiredLabels final : public Check {
@@ -388,7 +391,8 @@ const MapEntry* firstUnsorted(const Node* n, std::string& path, const std::strin
     auto entries = n->mapEntries();
     for (size_t i = 1; i < entries.size(); ++i)
       if (entries[i].key < entries[i - 1].key) {
-        path = base.empty() ? std::string(entries[i].key) : base + "." + std::string(entries[i].key);
+        path =
+            base.empty() ? std::string(entries[i].key) : base + "." + std::string(entries[i].key);
         return &entries[i];
       }
     for (const MapEntry& e : entries)
@@ -398,8 +402,7 @@ const MapEntry* firstUnsorted(const Node* n, std::string& path, const std::strin
   } else if (n->isSeq()) {
     uint32_t i = 0;
     for (const Node* item : n->seqItems())
-      if (const MapEntry* u = firstUnsorted(item, path, fmt::format("{}[{}]", base, i++)))
-        return u;
+      if (const MapEntry* u = firstUnsorted(item, path, fmt::format("{}[{}]", base, i++))) return u;
   }
   return nullptr;
 }

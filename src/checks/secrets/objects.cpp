@@ -23,9 +23,10 @@ constexpr CheckMeta kConfigMapSecrets{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kConfigMap,
-    .remediation = "Move the credential into a Secret (or an external secret store), reference "
-                   "it from the configuration, and rotate it: ConfigMaps are readable by "
-                   "everyone who can read the namespace's configuration.",
+    .remediation =
+        "Move the credential into a Secret (or an external secret store), reference "
+        "it from the configuration, and rotate it: ConfigMaps are readable by "
+        "everyone who can read the namespace's configuration.",
     .refs = {.cis = "5.4.1",
              .nsa = "Secrets",
              .mitre = "T1552",
@@ -42,8 +43,9 @@ constexpr CheckMeta kPii{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kConfigMap,
-    .remediation = "Keep personal data out of ConfigMaps (a Secret, or the application's own "
-                   "store); role addresses are better than personal ones.",
+    .remediation =
+        "Keep personal data out of ConfigMaps (a Secret, or the application's own "
+        "store); role addresses are better than personal ones.",
     .refs = {.mitre = "T1552", .trivy = "KSV-01010"},
 };
 
@@ -55,11 +57,10 @@ constexpr CheckMeta kSecretObject{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kSecret,
-    .remediation = "Keep secret values out of the repository: create the Secret from a secret "
-                   "store (External Secrets, Sealed Secrets, SOPS, Vault) or at deploy time.",
-    .refs = {.cis = "5.4.2",
-             .nsa = "Secrets",
-             .mitre = "T1552"},
+    .remediation =
+        "Keep secret values out of the repository: create the Secret from a secret "
+        "store (External Secrets, Sealed Secrets, SOPS, Vault) or at deploy time.",
+    .refs = {.cis = "5.4.2", .nsa = "Secrets", .mitre = "T1552"},
 };
 
 constexpr CheckMeta kAnnotation{
@@ -70,9 +71,10 @@ constexpr CheckMeta kAnnotation{
     .enabled_by_default = true,
     .scope = Scope::kAll,
     .kinds = {},
-    .remediation = "Remove the credential from metadata (annotations are readable by anyone who "
-                   "can list the object) and rotate it. For Secrets, apply them server-side "
-                   "(kubectl apply --server-side) so no copy lands in an annotation.",
+    .remediation =
+        "Remove the credential from metadata (annotations are readable by anyone who "
+        "can list the object) and rotate it. For Secrets, apply them server-side "
+        "(kubectl apply --server-side) so no copy lands in an annotation.",
     .refs = {.nsa = "Secrets", .mitre = "T1552"},
 };
 
@@ -84,8 +86,9 @@ constexpr CheckMeta kEnvRef{
     .enabled_by_default = false,
     .scope = Scope::kPodSpec,
     .kinds = {},
-    .remediation = "Mount the Secret as a file (a secret volume) instead: environment variables "
-                   "leak into child processes, crash dumps and logs.",
+    .remediation =
+        "Mount the Secret as a file (a secret volume) instead: environment variables "
+        "leak into child processes, crash dumps and logs.",
     .refs = {.cis = "5.4.1",
              .nsa = "Secrets",
              .mitre = "T1552",
@@ -101,8 +104,8 @@ void scanDataValue(std::string_view key, std::string_view value,
   bool file = value.find('\n') != std::string_view::npos || key.find('.') != std::string_view::npos;
   if (!file) {
     if (auto rule = matchSecretValue(value))
-      report(std::string(rule->id), fmt::format("holds a {} ({})", rule->title,
-                                                redact(value, true)));
+      report(std::string(rule->id),
+             fmt::format("holds a {} ({})", rule->title, redact(value, true)));
     else if (isCredentialName(key) && looksLikeSecretLiteral(value))
       report("credential-assignment",
              fmt::format("is named like a credential and holds a literal value ({})",
@@ -111,8 +114,8 @@ void scanDataValue(std::string_view key, std::string_view value,
   }
   scanConfigText(value, [&](const ConfigSecret& s) {
     if (s.key.empty())
-      report(s.rule_id, fmt::format("holds a {} on line {} ({})", s.title, s.line,
-                                    redact(s.value, true)));
+      report(s.rule_id,
+             fmt::format("holds a {} on line {} ({})", s.title, s.line, redact(s.value, true)));
     else
       report(s.rule_id, fmt::format("assigns a literal to {} on line {} ({})", s.key, s.line,
                                     redact(s.value, false)));

@@ -35,11 +35,11 @@ bool looksLikeSecretLiteral(std::string_view v);
 
 // One secret found in a multi-line text (a config file held in a ConfigMap, a file of an image).
 struct ConfigSecret {
-  uint32_t line = 0;      // 1-based line within the text
-  std::string rule_id;    // a known-format rule, or "credential-assignment"
-  std::string title;      // e.g. "GitHub token", or "credential"
-  std::string key;        // the assigned name, for credential assignments
-  std::string_view value; // the matched line or value (redact before printing)
+  uint32_t line = 0;       // 1-based line within the text
+  std::string rule_id;     // a known-format rule, or "credential-assignment"
+  std::string title;       // e.g. "GitHub token", or "credential"
+  std::string key;         // the assigned name, for credential assignments
+  std::string_view value;  // the matched line or value (redact before printing)
 };
 // Scans `text` line by line for known token formats and for `name: value` / `name=value`
 // assignments of literal secrets to credential-like names. Comment lines are skipped.

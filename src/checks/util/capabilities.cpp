@@ -29,8 +29,8 @@ std::span<const std::string_view> defaultDangerousCapabilities() {
 
 bool baselineCapability(std::string_view canonical) {
   static constexpr std::string_view kBaseline[] = {
-      "AUDIT_WRITE", "CHOWN",  "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",       "MKNOD",
-      "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"};
+      "AUDIT_WRITE",      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",      "MKNOD",
+      "NET_BIND_SERVICE", "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT"};
   for (std::string_view c : kBaseline)
     if (c == canonical) return true;
   return false;
