@@ -124,11 +124,12 @@ std::optional<PodSpecView> discoverPodSpec(const Node* root, std::string_view ki
   if (!known && builtinApiGroup(getStr(root, "apiVersion"))) return std::nullopt;
   if (auto v = fromTemplate(walk(root, "spec.template"), "spec.template", !known)) return v;
   if (known) return std::nullopt;
-  // Any other kind (CRDs such as Argo Rollouts, Knative Services, KEDA ScaledJobs) that embeds a
-  // pod template with containers at a well-known or configured place.
+  // Any other kind (CRDs such as Argo Rollouts, Knative Services, KEDA ScaledJobs, Agent
+  // Sandboxes) that embeds a pod template with containers at a well-known or configured place.
   if (auto v = fromTemplate(walk(root, "spec.jobTemplate.spec.template"),
                             "spec.jobTemplate.spec.template", true))
     return v;
+  if (auto v = fromTemplate(walk(root, "spec.podTemplate"), "spec.podTemplate", true)) return v;
   for (const std::string& p : extra_paths)
     if (auto v = fromTemplate(walk(root, p), p, true)) return v;
   return std::nullopt;

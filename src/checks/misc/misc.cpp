@@ -280,6 +280,7 @@ void addMiscChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(std::make_unique<FnCheck>(kPspPermissive, psp));
   out.push_back(std::make_unique<FnCheck>(kLegacy, legacy));
   addMiscSchemaChecks(out);
+  addMiscAgentSandboxChecks(out);
 }
 
 }  // namespace kh

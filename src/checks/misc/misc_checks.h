@@ -9,6 +9,7 @@
 
 namespace kh {
 
+void addMiscAgentSandboxChecks(std::vector<std::unique_ptr<Check>>& out);
 void addMiscSchemaChecks(std::vector<std::unique_ptr<Check>>& out);
 void addMiscChecks(std::vector<std::unique_ptr<Check>>& out);
 
