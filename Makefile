@@ -42,10 +42,13 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target loader_fuzzer
+	@cmake --build build-fuzz -j $(JOBS) --target loader_fuzzer admission_fuzzer
 	@mkdir -p build-fuzz/corpus-loader
 	@./build-fuzz/loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  build-fuzz/corpus-loader fuzz/corpus/loader
+	@mkdir -p build-fuzz/corpus-admission
+	@./build-fuzz/admission_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  build-fuzz/corpus-admission fuzz/corpus/admission
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'fuzz/*.cpp' 'fuzz/*.h')

@@ -11,11 +11,12 @@ Policy privilegedLatest() {
   return p;
 }
 
-void readMode(const Node* labels, std::string_view mode, bool fail_closed, ModePolicy& out,
+void readMode(const Node* labels, std::string_view prefix, std::string_view mode,
+              const Policy& dflt, bool fail_closed, ModePolicy& out,
               std::vector<std::string>& errors) {
-  std::string level_key = fmt::format("pod-security.kubernetes.io/{}", mode);
+  std::string level_key = fmt::format("{}/{}", prefix, mode);
   std::string version_key = level_key + "-version";
-  out.policy = privilegedLatest();
+  out.policy = dflt;
   if (const Node* level = get(labels, level_key)) {
     out.labelled = true;
     if (auto l = parseLevel(level->text)) {
@@ -42,10 +43,16 @@ void readMode(const Node* labels, std::string_view mode, bool fail_closed, ModeP
 }  // namespace
 
 NamespacePolicy policyFromLabels(const Node* labels) {
+  return policyFromLabels(labels, "pod-security.kubernetes.io",
+                          {privilegedLatest(), privilegedLatest(), privilegedLatest()});
+}
+
+NamespacePolicy policyFromLabels(const Node* labels, std::string_view prefix,
+                                 const DefaultPolicies& defaults) {
   NamespacePolicy p;
-  readMode(labels, "enforce", true, p.enforce, p.errors);
-  readMode(labels, "audit", false, p.audit, p.errors);
-  readMode(labels, "warn", false, p.warn, p.errors);
+  readMode(labels, prefix, "enforce", defaults.enforce, true, p.enforce, p.errors);
+  readMode(labels, prefix, "audit", defaults.audit, false, p.audit, p.errors);
+  readMode(labels, prefix, "warn", defaults.warn, false, p.warn, p.errors);
   return p;
 }
 

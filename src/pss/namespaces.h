@@ -26,4 +26,13 @@ struct NamespacePolicy {
 // `labels` is the namespace's metadata.labels map (may be null: every mode is the default).
 NamespacePolicy policyFromLabels(const Node* labels);
 
+// The same for another label prefix (kubeharden.io for the admission webhook) with other
+// defaults for unlabelled modes. An invalid version label falls back to the mode's default
+// version.
+struct DefaultPolicies {
+  Policy enforce, audit, warn;
+};
+NamespacePolicy policyFromLabels(const Node* labels, std::string_view prefix,
+                                 const DefaultPolicies& defaults);
+
 }  // namespace kh::pss

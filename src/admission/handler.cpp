@@ -1,0 +1,206 @@
+#include "admission/handler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/strings.h"
+#include "checks/scan_index.h"
+#include "model/object.h"
+#include "pss/pss.h"
+
+namespace kh::admission {
+namespace {
+
+constexpr std::string_view kAnnotationPrefix = "kubeharden.io/";
+
+// Pod subresources PSA lets through without evaluation (ephemeralcontainers is evaluated).
+bool ignoredSubresource(std::string_view sub) {
+  return !sub.empty() && sub != "ephemeralcontainers";
+}
+
+bool sameNode(const Node* a, const Node* b) {
+  if (!a || !b) return a == b;
+  if (a->isMap() != b->isMap() || a->isSeq() != b->isSeq()) return false;
+  if (a->isMap()) {
+    if (a->size != b->size) return false;
+    for (const MapEntry& e : a->mapEntries())
+      if (!sameNode(e.value, b->get(e.key))) return false;
+    return true;
+  }
+  if (a->isSeq()) {
+    if (a->size != b->size) return false;
+    for (uint32_t i = 0; i < a->size; ++i)
+      if (!sameNode(a->items[i], b->items[i])) return false;
+    return true;
+  }
+  return a->type == b->type && a->text == b->text;
+}
+
+size_t utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string truncateRunes(std::string_view s, size_t max_runes) {
+  if (utf8Length(s) <= max_runes) return std::string(s);
+  std::string out;
+  size_t runes = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) != 0x80) {
+      if (runes == max_runes - 1) break;
+      ++runes;
+    }
+    out += s[i];
+  }
+  return out + "\u2026";
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+pss::DefaultPolicies Policy::defaultModes() {
+  pss::DefaultPolicies d;
+  d.enforce.level = pss::Level::kBaseline;
+  d.warn.level = pss::Level::kRestricted;
+  d.audit.level = pss::Level::kRestricted;
+  return d;
+}
+
+std::vector<std::string> budgetWarnings(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  size_t total = 0;
+  for (const std::string& w : in) {
+    std::string t = truncateRunes(w, 120);
+    if (!seen.insert(t).second) continue;
+    size_t len = utf8Length(t);
+    if (total + len > 4096) break;
+    total += len;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
+                         const Node* namespace_labels) {
+  AdmissionResponse resp;
+  resp.uid = std::string(req.uid);
+  // Nothing to judge: deletions, connections, and subresources other than ephemeral containers.
+  if (req.operation == "DELETE" || req.operation == "CONNECT" || !req.object) return resp;
+  if (ignoredSubresource(req.sub_resource)) return resp;
+  // An update that leaves the spec as it was (labels, annotations, finalizers) changes nothing
+  // the policy judges: allow it, as PSA does, so existing objects stay manageable.
+  if (req.operation == "UPDATE" && req.old_object && req.sub_resource.empty() &&
+      sameNode(get(req.object, "spec"), get(req.old_object, "spec")))
+    return resp;
+
+  const std::string_view kind = req.kind.kind;
+  // Exemptions, recorded as PSA records them.
+  std::string_view exempt;
+  if (contains(policy.exempt_namespaces, req.namespace_)) exempt = "namespace";
+  if (exempt.empty() && contains(policy.exempt_usernames, req.username)) exempt = "user";
+  for (std::string_view g : req.groups)
+    if (exempt.empty() && contains(policy.exempt_groups, g)) exempt = "group";
+  Object obj = makeObject(req.object, {});
+  if (obj.ref.namespace_.empty()) obj.ref.namespace_ = req.namespace_;
+  if (exempt.empty() && obj.pod &&
+      contains(policy.exempt_runtime_classes, getStr(obj.pod->spec, "runtimeClassName")))
+    exempt = "runtimeClass";
+  if (!exempt.empty()) {
+    resp.audit_annotations[fmt::format("{}exempt", kAnnotationPrefix)] = std::string(exempt);
+    return resp;
+  }
+
+  // The namespace's modes: kubeharden.io labels over the configured defaults. A Namespace
+  // request is judged on its own labels (as PSA does), and invalid values are refused.
+  const Node* labels = namespace_labels;
+  if (kind == "Namespace" && req.sub_resource.empty()) {
+    auto ns = pss::policyFromLabels(get(get(req.object, "metadata"), "labels"), "kubeharden.io",
+                                    policy.defaults);
+    if (!ns.errors.empty()) {
+      resp.allowed = false;
+      resp.code = 422;
+      resp.reason = "Invalid";
+      resp.message = join(ns.errors, "; ");
+    }
+    return resp;
+  }
+  pss::NamespacePolicy modes = pss::policyFromLabels(labels, "kubeharden.io", policy.defaults);
+
+  std::vector<std::string> warnings;
+  std::vector<std::string> denials;
+  // Pod Security Standards, as PSA applies them.
+  if (obj.pod) {
+    // Enforce on Pods; on controllers (and custom kinds with pod templates) only when asked.
+    const bool enforce = kind == "Pod" || policy.enforce_on_controllers;
+    thread_local pss::Scratch scratch;
+    std::vector<pss::Violation> v;
+    auto evaluate = [&](const pss::Policy& p) {
+      v.clear();
+      pss::evaluate(p, obj.pod->template_meta, obj.pod->spec, scratch, v);
+      return !v.empty();
+    };
+    if (enforce && modes.enforce.policy.level != pss::Level::kPrivileged &&
+        evaluate(modes.enforce.policy))
+      denials.push_back(fmt::format("violates PodSecurity \"{}\": {}",
+                                    pss::policyLabel(modes.enforce.policy),
+                                    pss::joinViolations(v)));
+    if (modes.warn.policy.level != pss::Level::kPrivileged && evaluate(modes.warn.policy))
+      for (const pss::Violation& x : v)
+        warnings.push_back(fmt::format("would violate PodSecurity \"{}\": {} ({})",
+                                       pss::policyLabel(modes.warn.policy), x.reason, x.detail));
+    if (modes.audit.policy.level != pss::Level::kPrivileged) {
+      resp.audit_annotations[fmt::format("{}enforce-policy", kAnnotationPrefix)] =
+          pss::policyLabel(modes.enforce.policy);
+      if (evaluate(modes.audit.policy))
+        resp.audit_annotations[fmt::format("{}audit-violations", kAnnotationPrefix)] =
+            fmt::format("would violate PodSecurity \"{}\": {}",
+                        pss::policyLabel(modes.audit.policy), pss::joinViolations(v));
+    }
+  }
+
+  // The scan catalogue on the object alone (cross-object checks see just this object; RBAC
+  // risks of a binding are judged with the built-in roles).
+  if (policy.registry) {
+    ScanIndex index;
+    index.add(&obj);
+    CheckContext ctx{&index};
+    VectorSink sink;
+    policy.registry->dispatch(obj, ctx, sink);
+    policy.registry->finish(ctx, sink);
+    std::vector<std::string> ids;
+    for (const Finding& f : sink.findings) {
+      if (f.check_id.starts_with("pss-")) continue;  // the modes above decide PSS
+      std::string id = f.rule.empty() ? std::string(f.check_id)
+                                      : fmt::format("{}/{}", f.check_id, f.rule);
+      bool deny = contains(policy.deny_rules, id) || contains(policy.deny_rules, f.check_id) ||
+                  (policy.deny_at && f.severity >= *policy.deny_at);
+      std::string text = fmt::format("{}: {}", f.check_id, f.message);
+      if (deny && modes.enforce.policy.level != pss::Level::kPrivileged)
+        denials.push_back(text);
+      else
+        warnings.push_back(text);
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    if (!ids.empty())
+      resp.audit_annotations[fmt::format("{}violations", kAnnotationPrefix)] = join(ids, ",");
+  }
+
+  if (!denials.empty()) {
+    resp.allowed = false;
+    resp.code = 403;
+    resp.reason = "Forbidden";
+    resp.message = join(denials, "; ");
+  }
+  resp.warnings = budgetWarnings(warnings);
+  return resp;
+}
+
+}  // namespace kh::admission

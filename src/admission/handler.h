@@ -1,0 +1,42 @@
+// The admission decision: a pure function from a decoded AdmissionRequest, the webhook's policy
+// and the labels of the request's namespace to the AdmissionResponse. No I/O, no clock, no
+// globals: the server (and the tests) supply everything. The same engine as `scan` and `pss`:
+// the Pod Security Standards evaluator for the enforce/warn/audit modes, mirroring Pod Security
+// Admission, and the scan catalogue for everything else.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "admission/review.h"
+#include "checks/check.h"
+#include "checks/registry.h"
+#include "pss/namespaces.h"
+
+namespace kh::admission {
+
+struct Policy {
+  // Modes for namespaces without kubeharden.io/{enforce,warn,audit} labels.
+  pss::DefaultPolicies defaults = defaultModes();
+  // Enforce the PSS level on workload controllers' templates too (PSA only warns and audits).
+  bool enforce_on_controllers = false;
+  // Catalogue findings at or above this severity deny in enforce mode (none by default: they
+  // warn and audit), and these check/rule pairs always deny there.
+  std::optional<Severity> deny_at;
+  std::vector<std::string> deny_rules = {"rbac-risky-permission/anonymous-binding"};
+  // Exemptions: requests from these are allowed without evaluation (audited).
+  std::vector<std::string> exempt_namespaces, exempt_usernames, exempt_groups,
+      exempt_runtime_classes;
+  const Registry* registry = nullptr;  // the enabled, configured scan checks (may be null)
+
+  static pss::DefaultPolicies defaultModes();
+};
+
+AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
+                         const Node* namespace_labels);
+
+// PSA's warning budget: each warning cut to 120 characters (UTF-8 aware), duplicates dropped,
+// and no more warnings once their total would pass 4,096 characters.
+std::vector<std::string> budgetWarnings(const std::vector<std::string>& in);
+
+}  // namespace kh::admission

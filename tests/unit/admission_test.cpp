@@ -1,0 +1,256 @@
+// The admission codec and decision: protocol shapes, PSA-form messages, modes per namespace,
+// exemptions, warnings budget and the catalogue on single objects.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "admission/handler.h"
+#include "admission/review.h"
+
+namespace kh::admission {
+namespace {
+
+std::string review(std::string_view operation, std::string_view object,
+                   std::string_view extra = "", std::string_view kind = "Pod",
+                   std::string_view ns = "shop") {
+  return fmt::format(
+      R"({{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{
+        "uid":"705ab4f5-6393-11e8-b7cc-42010a800002",
+        "kind":{{"group":"","version":"v1","kind":"{}"}},
+        "resource":{{"group":"","version":"v1","resource":"pods"}},
+        "namespace":"{}","operation":"{}",
+        "userInfo":{{"username":"alice","groups":["devs","system:authenticated"]}},
+        "object":{}{}}}}})",
+      kind, ns, operation, object, extra);
+}
+
+constexpr std::string_view kPrivilegedPod =
+    R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
+        {"name":"app","image":"app:1","securityContext":{"privileged":true}}]}})";
+constexpr std::string_view kPlainPod =
+    R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
+        {"name":"app","image":"app:1"}]}})";
+
+struct Decided {
+  Arena arena;
+  AdmissionRequest req;
+  AdmissionResponse resp;
+};
+
+std::unique_ptr<Decided> run(const std::string& body, const Policy& policy = {},
+                             const Node* labels = nullptr) {
+  auto d = std::make_unique<Decided>();
+  auto r = decodeRequest(body, d->arena);
+  EXPECT_TRUE(r) << (r ? "" : r.error().describe());
+  if (!r) return d;
+  d->req = r.value();
+  d->resp = decide(d->req, policy, labels);
+  return d;
+}
+
+const Node* labelsOf(Arena& arena, std::string_view json) {
+  auto r = parseJson(json, arena);
+  EXPECT_TRUE(r);
+  return r ? r.value() : nullptr;
+}
+
+TEST(AdmissionCodec, DecodesAndRejectsBadReviews) {
+  Arena arena;
+  auto ok = decodeRequest(review("CREATE", kPlainPod, R"(,"dryRun":true,"name":"")"), arena);
+  ASSERT_TRUE(ok) << ok.error().describe();
+  EXPECT_EQ(ok.value().uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
+  EXPECT_EQ(ok.value().kind.kind, "Pod");
+  EXPECT_EQ(ok.value().request_kind.kind, "Pod");  // no requestKind: the same as kind
+  EXPECT_EQ(ok.value().resource, "pods");
+  EXPECT_TRUE(ok.value().dry_run);
+  EXPECT_EQ(ok.value().groups.size(), 2u);
+  EXPECT_TRUE(ok.value().object);
+  for (std::string bad :
+       {std::string("not json"), std::string(R"({"apiVersion":"v1","kind":"AdmissionReview"})"),
+        std::string(R"({"apiVersion":"admission.k8s.io/v1","kind":"Pod","request":{}})"),
+        std::string(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})"),
+        std::string(
+            R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}})"),
+        review("PATCH", kPlainPod)})
+    EXPECT_FALSE(decodeRequest(bad, arena)) << bad;
+}
+
+TEST(AdmissionCodec, EncodesTheResponseTheApiServerExpects) {
+  AdmissionResponse r;
+  r.uid = "u-1";
+  r.allowed = false;
+  r.message = "violates PodSecurity \"baseline:latest\": privileged";
+  r.warnings = {"w1"};
+  r.audit_annotations["kubeharden.io/violations"] = "pod-privileged";
+  r.patch = R"([{"op":"add","path":"/x","value":1}])";
+  rapidjson::Document v;
+  v.Parse(encodeResponse("admission.k8s.io/v1", r, false).c_str());
+  ASSERT_FALSE(v.HasParseError());
+  EXPECT_STREQ(v["apiVersion"].GetString(), "admission.k8s.io/v1");
+  EXPECT_STREQ(v["kind"].GetString(), "AdmissionReview");
+  const auto& resp = v["response"];
+  EXPECT_STREQ(resp["uid"].GetString(), "u-1");
+  EXPECT_FALSE(resp["allowed"].GetBool());
+  EXPECT_EQ(resp["status"]["code"].GetInt(), 403);
+  EXPECT_STREQ(resp["status"]["reason"].GetString(), "Forbidden");
+  EXPECT_FALSE(resp.HasMember("patch")) << "a validating answer never carries a patch";
+  EXPECT_FALSE(resp.HasMember("patchType"));
+  rapidjson::Document m;
+  m.Parse(encodeResponse("admission.k8s.io/v1beta1", r, true).c_str());
+  EXPECT_STREQ(m["apiVersion"].GetString(), "admission.k8s.io/v1beta1");
+  EXPECT_STREQ(m["response"]["patchType"].GetString(), "JSONPatch");
+  EXPECT_EQ(std::string(m["response"]["patch"].GetString()), base64(r.patch));
+  AdmissionResponse ok;
+  ok.uid = "u-2";
+  rapidjson::Document a;
+  a.Parse(encodeResponse("admission.k8s.io/v1", ok, true).c_str());
+  EXPECT_TRUE(a["response"]["allowed"].GetBool());
+  EXPECT_FALSE(a["response"].HasMember("status"));
+  EXPECT_FALSE(a["response"].HasMember("patch"));
+}
+
+TEST(AdmissionCodec, Base64IsRfc4648) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64(std::string("\xff\xfe", 2)), "//4=");
+}
+
+TEST(AdmissionDecision, DefaultsEnforceBaselineAndWarnRestricted) {
+  auto d = run(review("CREATE", kPrivilegedPod));
+  EXPECT_FALSE(d->resp.allowed);
+  EXPECT_EQ(d->resp.code, 403);
+  EXPECT_EQ(d->resp.message,
+            "violates PodSecurity \"baseline:latest\": privileged (container \"app\" must not set "
+            "securityContext.privileged=true)");
+  EXPECT_EQ(d->resp.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
+
+  auto plain = run(review("CREATE", kPlainPod));
+  EXPECT_TRUE(plain->resp.allowed) << plain->resp.message;
+  ASSERT_FALSE(plain->resp.warnings.empty()) << "restricted is warned";
+  for (const std::string& w : plain->resp.warnings) {
+    EXPECT_TRUE(w.starts_with("would violate PodSecurity \"restricted:latest\": ")) << w;
+    EXPECT_LE(w.size(), 122u) << w;  // 120 characters (the ellipsis is 3 bytes, 1 character)
+  }
+  EXPECT_EQ(plain->resp.audit_annotations.at("kubeharden.io/enforce-policy"), "baseline:latest");
+  EXPECT_TRUE(plain->resp.audit_annotations.at("kubeharden.io/audit-violations")
+                  .starts_with("would violate PodSecurity \"restricted:latest\": "));
+}
+
+TEST(AdmissionDecision, NamespaceLabelsSetTheModes) {
+  Arena arena;
+  auto priv = run(review("CREATE", kPrivilegedPod), {},
+                  labelsOf(arena, R"({"kubeharden.io/enforce":"privileged",
+                                      "kubeharden.io/warn":"privileged",
+                                      "kubeharden.io/audit":"privileged"})"));
+  EXPECT_TRUE(priv->resp.allowed);
+  EXPECT_TRUE(priv->resp.warnings.empty());
+  auto strict = run(review("CREATE", kPlainPod), {},
+                    labelsOf(arena, R"({"kubeharden.io/enforce":"restricted",
+                                        "kubeharden.io/enforce-version":"v1.30"})"));
+  EXPECT_FALSE(strict->resp.allowed);
+  EXPECT_TRUE(strict->resp.message.starts_with("violates PodSecurity \"restricted:v1.30\": "))
+      << strict->resp.message;
+}
+
+TEST(AdmissionDecision, ControllersAreWarnedUnlessEnforcementIsAsked) {
+  std::string deploy =
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{
+          "template":{"spec":{"containers":[{"name":"app","image":"app:1",
+          "securityContext":{"privileged":true}}]}}}})";
+  auto warned = run(review("CREATE", deploy, "", "Deployment"));
+  EXPECT_TRUE(warned->resp.allowed);
+  bool baseline_warning = false;
+  for (const std::string& w : warned->resp.warnings) baseline_warning |= w.find("privileged") != std::string::npos;
+  EXPECT_TRUE(baseline_warning);
+  Policy strict;
+  strict.enforce_on_controllers = true;
+  EXPECT_FALSE(run(review("CREATE", deploy, "", "Deployment"), strict)->resp.allowed);
+}
+
+TEST(AdmissionDecision, RequestShapesThatAreNotJudged) {
+  EXPECT_TRUE(run(review("DELETE", "null"))->resp.allowed);
+  EXPECT_TRUE(run(review("CREATE", kPrivilegedPod, R"(,"subResource":"status")"))->resp.allowed);
+  EXPECT_FALSE(
+      run(review("CREATE", kPrivilegedPod, R"(,"subResource":"ephemeralcontainers")"))
+          ->resp.allowed);
+  // An update that changes only metadata of an existing (non-compliant) pod stays possible.
+  std::string update = review("UPDATE", kPrivilegedPod,
+                              fmt::format(R"(,"oldObject":{})", kPrivilegedPod));
+  EXPECT_TRUE(run(update)->resp.allowed);
+  std::string changed =
+      review("UPDATE", kPrivilegedPod, fmt::format(R"(,"oldObject":{})", kPlainPod));
+  EXPECT_FALSE(run(changed)->resp.allowed);
+}
+
+TEST(AdmissionDecision, ExemptionsAreAudited) {
+  Policy p;
+  p.exempt_usernames = {"alice"};
+  auto d = run(review("CREATE", kPrivilegedPod), p);
+  EXPECT_TRUE(d->resp.allowed);
+  EXPECT_EQ(d->resp.audit_annotations.at("kubeharden.io/exempt"), "user");
+  Policy n;
+  n.exempt_namespaces = {"shop"};
+  EXPECT_EQ(run(review("CREATE", kPrivilegedPod), n)->resp.audit_annotations.at(
+                "kubeharden.io/exempt"),
+            "namespace");
+}
+
+TEST(AdmissionDecision, InvalidNamespaceLabelsAreRefused) {
+  std::string ns = R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop",
+                       "labels":{"kubeharden.io/enforce":"strict"}}})";
+  auto d = run(review("CREATE", ns, "", "Namespace", ""));
+  EXPECT_FALSE(d->resp.allowed);
+  EXPECT_EQ(d->resp.code, 422);
+  EXPECT_NE(d->resp.message.find("kubeharden.io/enforce"), std::string::npos) << d->resp.message;
+}
+
+TEST(AdmissionDecision, CatalogueWarnsAndRbacAnonymousBindingsAreRefused) {
+  Registry registry(makeCatalogue());
+  Policy p;
+  p.registry = &registry;
+  std::string binding =
+      R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding",
+          "metadata":{"name":"open"},
+          "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+          "subjects":[{"kind":"User","name":"system:anonymous"}]})";
+  auto d = run(review("CREATE", binding, "", "ClusterRoleBinding", ""), p);
+  EXPECT_FALSE(d->resp.allowed);
+  EXPECT_TRUE(d->resp.message.starts_with("rbac-risky-permission: anonymous-binding")) << d->resp.message;
+  auto pod = run(review("CREATE", kPlainPod), p);
+  EXPECT_TRUE(pod->resp.allowed);
+  bool catalogue_warning = false;
+  for (const std::string& w : pod->resp.warnings) catalogue_warning |= w.starts_with("pod-");
+  EXPECT_TRUE(catalogue_warning);
+  EXPECT_NE(pod->resp.audit_annotations.at("kubeharden.io/violations").find("image-"),
+            std::string::npos);
+}
+
+TEST(AdmissionDecision, WarningsStayWithinTheApiServerBudget) {
+  std::vector<std::string> in;
+  // 50 distinct long warnings, each twice: cut to 120 characters, duplicates dropped.
+  for (int i = 0; i < 100; ++i) in.push_back(fmt::format("{} {}", i % 50, std::string(200, 'x')));
+  auto out = budgetWarnings(in);
+  size_t total = 0;
+  for (const std::string& w : out) {
+    size_t runes = 0;
+    for (unsigned char c : w) runes += (c & 0xC0) != 0x80;
+    EXPECT_LE(runes, 120u);
+    total += runes;
+  }
+  EXPECT_LE(total, 4096u);
+  EXPECT_EQ(out.size(), 34u);  // 34 × 120 = 4080; the 35th would pass 4,096
+  auto dedup = budgetWarnings({"same", "same", "other"});
+  EXPECT_EQ(dedup, (std::vector<std::string>{"same", "other"}));
+  // Cut by characters, not bytes: 121 characters (123 bytes) become 119 and an ellipsis.
+  auto cut = budgetWarnings({std::string(119, 'a') + "\u00e9\u00e9"});
+  ASSERT_EQ(cut.size(), 1u);
+  EXPECT_EQ(cut[0], std::string(119, 'a') + "\u2026");
+}
+
+}  // namespace
+}  // namespace kh::admission
