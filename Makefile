@@ -44,10 +44,10 @@ fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target loader_fuzzer admission_fuzzer
 	@mkdir -p build-fuzz/corpus-loader
-	@./build-fuzz/loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  build-fuzz/corpus-loader fuzz/corpus/loader
 	@mkdir -p build-fuzz/corpus-admission
-	@./build-fuzz/admission_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/admission_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  build-fuzz/corpus-admission fuzz/corpus/admission
 
 format:

@@ -157,11 +157,16 @@ Result<const Node*> parseJson(std::string_view text, Arena& arena, const JsonLim
   if (text.size() > limits.max_bytes)
     return Error{fmt::format("JSON body of {} bytes is over the {} byte limit", text.size(),
                              limits.max_bytes)};
-  // RapidJSON reads up to a NUL: copy into a terminated buffer (a NUL inside is an error).
-  std::string buf(text);
-  if (buf.find('\0') != std::string::npos) return Error{"JSON body contains a NUL byte"};
+  // RapidJSON reads up to a NUL: copy into a terminated buffer (a NUL inside is an error). Its
+  // UTF-8 validation reads the continuation bytes of a multi-byte sequence without stopping at
+  // the terminator, so a body cut inside a sequence would read past it: pad with NULs.
+  if (text.find('\0') != std::string_view::npos) return Error{"JSON body contains a NUL byte"};
+  std::string buf;
+  buf.reserve(text.size() + 8);
+  buf.assign(text);
+  buf.append(8, '\0');
   rapidjson::StringStream stream(buf.c_str());
-  Cursor cursor(buf);
+  Cursor cursor(text);
   Builder builder(arena, limits, stream, cursor);
   rapidjson::Reader reader;
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag |
@@ -169,7 +174,7 @@ Result<const Node*> parseJson(std::string_view text, Arena& arena, const JsonLim
                               rapidjson::kParseIterativeFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);
   if (!ok) {
-    SourcePos pos = Cursor(buf).pos(ok.Offset());
+    SourcePos pos = Cursor(text).pos(ok.Offset());
     std::string why = builder.tooDeep()
                           ? fmt::format("nesting deeper than {} levels", limits.max_depth)
                           : rapidjson::GetParseError_En(ok.Code());
