@@ -134,7 +134,7 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
   }
   pss::NamespacePolicy modes = pss::policyFromLabels(labels, "kubeharden.io", policy.defaults);
 
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings, pss_warnings;
   std::vector<std::string> denials;
   // Pod Security Standards, as PSA applies them.
   if (obj.pod) {
@@ -154,7 +154,7 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
                                     pss::joinViolations(v)));
     if (modes.warn.policy.level != pss::Level::kPrivileged && evaluate(modes.warn.policy))
       for (const pss::Violation& x : v)
-        warnings.push_back(fmt::format("would violate PodSecurity \"{}\": {} ({})",
+        pss_warnings.push_back(fmt::format("would violate PodSecurity \"{}\": {} ({})",
                                        pss::policyLabel(modes.warn.policy), x.reason, x.detail));
     if (modes.audit.policy.level != pss::Level::kPrivileged) {
       resp.audit_annotations[fmt::format("{}enforce-policy", kAnnotationPrefix)] =
@@ -193,6 +193,8 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
       resp.audit_annotations[fmt::format("{}violations", kAnnotationPrefix)] = join(ids, ",");
   }
 
+  // As PSA: the warn level's warnings are left out when the request is denied anyway.
+  if (denials.empty()) warnings.insert(warnings.begin(), pss_warnings.begin(), pss_warnings.end());
   if (!denials.empty()) {
     resp.allowed = false;
     resp.code = 403;

@@ -23,5 +23,6 @@ Runner addExplainCommand(CLI::App& app);
 Runner addPssCommand(CLI::App& app);
 Runner addNetpolCommand(CLI::App& app);
 Runner addRbacCommand(CLI::App& app);
+Runner addReviewCommand(CLI::App& app);
 
 }  // namespace kh

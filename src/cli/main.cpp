@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
       kh::addNetpolCommand);
   add("rbac", "RBAC from manifests: who-can and can, as the API server's authorizer decides",
       kh::addRbacCommand);
+  add("review",
+      "Decide one AdmissionReview as the admission webhook would (offline), and print the answer",
+      kh::addReviewCommand);
   add("checks", "List every check with its severity and references", kh::addChecksCommand);
   add("explain", "Print the documentation of a check", kh::addExplainCommand);
   try {

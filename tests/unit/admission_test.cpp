@@ -128,6 +128,7 @@ TEST(AdmissionDecision, DefaultsEnforceBaselineAndWarnRestricted) {
             "violates PodSecurity \"baseline:latest\": privileged (container \"app\" must not set "
             "securityContext.privileged=true)");
   EXPECT_EQ(d->resp.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
+  EXPECT_TRUE(d->resp.warnings.empty()) << "PSA leaves warn-level warnings out of a denial";
 
   auto plain = run(review("CREATE", kPlainPod));
   EXPECT_TRUE(plain->resp.allowed) << plain->resp.message;

@@ -446,3 +446,33 @@ TEST(Cli, OutputIsDeterministicAcrossThreadCounts) {
 
 }  // namespace
 }  // namespace kh::test
+
+namespace kh::test {
+namespace {
+
+TEST(Cli, ReviewDecidesOneAdmissionReview) {
+  std::string dir = std::string(KH_SOURCE_DIR) + "/fuzz/corpus/admission/";
+  auto denied = runCli("review " + dir + "pod.json");
+  EXPECT_EQ(denied.exit_code, 1) << denied.err;
+  auto j = parseJson(denied.out);
+  EXPECT_STREQ(j["kind"].GetString(), "AdmissionReview");
+  EXPECT_STREQ(j["response"]["uid"].GetString(), "u-1");
+  EXPECT_FALSE(j["response"]["allowed"].GetBool());
+  EXPECT_TRUE(std::string(j["response"]["status"]["message"].GetString())
+                  .starts_with("violates PodSecurity \"baseline:latest\": "));
+  auto privileged = runCli("review --namespace-label kubeharden.io/enforce=privileged " + dir +
+                           "pod.json");
+  EXPECT_EQ(privileged.exit_code, 0) << privileged.out;
+  auto mutate = runCli("review --mutate --namespace-label kubeharden.io/mutate=true " + dir +
+                       "deployment.json");
+  EXPECT_EQ(mutate.exit_code, 0);
+  auto m = parseJson(mutate.out);
+  EXPECT_STREQ(m["response"]["patchType"].GetString(), "JSONPatch");
+  auto bad = runCli("review -", "", "{\"apiVersion\":\"v1\"}");
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("admission.k8s.io/v1"), std::string::npos) << bad.err;
+  EXPECT_EQ(runCli("review --namespace-label nolabel " + dir + "pod.json").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace kh::test
