@@ -7,6 +7,7 @@
 
 #include "base/strings.h"
 #include "checks/scan_index.h"
+#include "config/suppressions.h"
 #include "model/object.h"
 #include "pss/pss.h"
 
@@ -71,6 +72,29 @@ pss::DefaultPolicies Policy::defaultModes() {
   d.warn.level = pss::Level::kRestricted;
   d.audit.level = pss::Level::kRestricted;
   return d;
+}
+
+Policy policyFromConfig(const Config& cfg, const Registry* registry, std::string today) {
+  Policy p;
+  const AdmissionConfig& a = cfg.admission;
+  auto mode = [](const std::string& level, const std::string& version) {
+    pss::Level l = pss::parseLevel(level).value_or(pss::Level::kRestricted);
+    return pss::parseVersion(version, l).value_or(pss::Policy{.level = l});
+  };
+  p.defaults.enforce = mode(a.enforce, a.enforce_version);
+  p.defaults.warn = mode(a.warn, a.warn_version);
+  p.defaults.audit = mode(a.audit, a.audit_version);
+  p.enforce_on_controllers = a.enforce_on_controllers;
+  p.deny_at = a.deny_severity;
+  p.deny_rules = a.deny_checks;
+  p.exempt_namespaces = a.exempt_namespaces;
+  p.exempt_usernames = a.exempt_usernames;
+  p.exempt_groups = a.exempt_groups;
+  p.exempt_runtime_classes = a.exempt_runtime_classes;
+  p.registry = registry;
+  p.config = &cfg;
+  p.today = std::move(today);
+  return p;
 }
 
 std::vector<std::string> budgetWarnings(const std::vector<std::string>& in) {
@@ -175,9 +199,20 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     VectorSink sink;
     policy.registry->dispatch(obj, ctx, sink);
     policy.registry->finish(ctx, sink);
-    std::vector<std::string> ids;
+    if (policy.config) {
+      std::vector<Diagnostic> diags;
+      applySuppressions(sink.findings, *policy.config, {.inline_ignores = false,
+                                                        .today = policy.today},
+                        diags);
+    }
+    std::vector<std::string> ids, excepted;
     for (const Finding& f : sink.findings) {
       if (f.check_id.starts_with("pss-")) continue;  // the modes above decide PSS
+      if (f.suppressed) {
+        if (std::find(excepted.begin(), excepted.end(), f.check_id) == excepted.end())
+          excepted.emplace_back(f.check_id);
+        continue;
+      }
       std::string id = f.rule.empty() ? std::string(f.check_id)
                                       : fmt::format("{}/{}", f.check_id, f.rule);
       bool deny = contains(policy.deny_rules, id) || contains(policy.deny_rules, f.check_id) ||
@@ -191,6 +226,8 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     }
     if (!ids.empty())
       resp.audit_annotations[fmt::format("{}violations", kAnnotationPrefix)] = join(ids, ",");
+    if (!excepted.empty())
+      resp.audit_annotations[fmt::format("{}exceptions", kAnnotationPrefix)] = join(excepted, ",");
   }
 
   // As PSA: the warn level's warnings are left out when the request is denied anyway.

@@ -11,6 +11,7 @@
 #include "admission/review.h"
 #include "checks/check.h"
 #include "checks/registry.h"
+#include "config/config.h"
 #include "pss/namespaces.h"
 
 namespace kh::admission {
@@ -28,9 +29,16 @@ struct Policy {
   std::vector<std::string> exempt_namespaces, exempt_usernames, exempt_groups,
       exempt_runtime_classes;
   const Registry* registry = nullptr;  // the enabled, configured scan checks (may be null)
+  // Exceptions of the config file (by kind, namespace, name, container and check, with reason
+  // and expiry) suppress catalogue findings; annotations on the object never do.
+  const Config* config = nullptr;
+  std::string today;  // YYYY-MM-DD, for exception expiry (the caller's clock)
 
   static pss::DefaultPolicies defaultModes();
 };
+
+// The policy a config file describes (its `admission:` section, its exceptions and checks).
+Policy policyFromConfig(const Config& cfg, const Registry* registry, std::string today);
 
 AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
                          const Node* namespace_labels);

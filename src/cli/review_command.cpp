@@ -61,13 +61,13 @@ int runReview(const ReviewArgs& a) {
   auto label_node = parseJson(labels, arena);
   if (!label_node) return fail(kExitUsage, "--namespace-label: bad key or value");
 
-  admission::Policy policy;
-  policy.registry = registry.value().get();
-  policy.enforce_on_controllers = a.enforce_on_controllers;
+  admission::Policy policy = admission::policyFromConfig(cfg, registry.value().get(), todayUtc());
+  if (a.enforce_on_controllers) policy.enforce_on_controllers = true;
   admission::AdmissionResponse resp;
   if (a.mutate) {
     resp.uid = std::string(req.value().uid);
-    resp.patch = admission::mutationPatch(req.value(), {}, label_node.value());
+    resp.patch = admission::mutationPatch(
+        req.value(), {.default_on = cfg.admission.mutate_by_default}, label_node.value());
   } else {
     resp = admission::decide(req.value(), policy, label_node.value());
   }
@@ -81,7 +81,8 @@ Runner addReviewCommand(CLI::App& app) {
   auto a = std::make_shared<ReviewArgs>();
   app.add_option("request", a->request, "AdmissionReview request body (JSON file, - for stdin)")
       ->capture_default_str();
-  app.add_option("-c,--config", a->config, "Config file (checks on/off, severities, options)");
+  app.add_option("-c,--config", a->config,
+                 "Config file: its admission section, checks, options and exceptions");
   app.add_option("--namespace-label", a->labels,
                  "A label of the request's namespace, KEY=VALUE (repeatable), e.g. "
                  "kubeharden.io/enforce=restricted")

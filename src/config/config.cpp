@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "checks/registry.h"
+#include "pss/pss.h"
 
 namespace kh {
 namespace {
@@ -25,9 +26,11 @@ class Parser {
         s = parseExceptions(e.value);
       else if (e.key == "podSpecPaths")
         s = strings(e.value, cfg_.pod_spec_paths);
+      else if (e.key == "admission")
+        s = parseAdmission(e.value);
       else
-        s = err(e.key_pos, fmt::format("unknown key '{}' (expected checks, exceptions or "
-                                       "podSpecPaths)",
+        s = err(e.key_pos, fmt::format("unknown key '{}' (expected checks, exceptions, "
+                                       "podSpecPaths or admission)",
                                        e.key));
       if (!s) return s;
     }
@@ -100,6 +103,94 @@ class Parser {
       } else {
         return err(e.key_pos, fmt::format("checks: unknown key '{}' (expected disable, enable, "
                                           "severity or options)",
+                                          e.key));
+      }
+    }
+    return {};
+  }
+
+  Status parseAdmission(const Node* n) {
+    if (!n->isMap()) return err(n->pos, "admission: expected a map");
+    AdmissionConfig& a = cfg_.admission;
+    for (const MapEntry& e : n->mapEntries()) {
+      if (e.key == "defaults") {
+        if (!e.value->isMap()) return err(e.value->pos, "admission.defaults: expected a map");
+        for (const MapEntry& d : e.value->mapEntries()) {
+          std::string_view v = d.value->text;
+          std::string* level = d.key == "enforce" ? &a.enforce
+                               : d.key == "warn"  ? &a.warn
+                               : d.key == "audit" ? &a.audit
+                                                  : nullptr;
+          std::string* version = d.key == "enforce-version" ? &a.enforce_version
+                                 : d.key == "warn-version"  ? &a.warn_version
+                                 : d.key == "audit-version" ? &a.audit_version
+                                                            : nullptr;
+          if (level) {
+            if (!pss::parseLevel(v))
+              return err(d.value->pos, fmt::format("admission.defaults.{}: '{}' is not a level "
+                                                   "(privileged, baseline, restricted)",
+                                                   d.key, v));
+            *level = v;
+          } else if (version) {
+            if (!pss::parseVersion(v, pss::Level::kRestricted))
+              return err(d.value->pos, fmt::format("admission.defaults.{}: '{}' is not a version "
+                                                   "(latest or v1.N)",
+                                                   d.key, v));
+            *version = v;
+          } else {
+            return err(d.key_pos, fmt::format("admission.defaults: unknown key '{}' (expected "
+                                              "enforce, warn, audit and their -version)",
+                                              d.key));
+          }
+        }
+      } else if (e.key == "enforceOnControllers" || e.key == "mutateByDefault") {
+        if (!e.value->isTrue() && !e.value->isFalse())
+          return err(e.value->pos, fmt::format("admission.{}: expected true or false", e.key));
+        (e.key == "enforceOnControllers" ? a.enforce_on_controllers : a.mutate_by_default) =
+            e.value->isTrue();
+      } else if (e.key == "deny") {
+        if (!e.value->isMap()) return err(e.value->pos, "admission.deny: expected a map");
+        for (const MapEntry& d : e.value->mapEntries()) {
+          if (d.key == "severity") {
+            auto sev = parseSeverity(d.value->text);
+            if (!sev)
+              return err(d.value->pos, fmt::format("admission.deny.severity: unknown severity "
+                                                   "'{}'",
+                                                   d.value->text));
+            a.deny_severity = sev;
+          } else if (d.key == "checks") {
+            a.deny_checks.clear();
+            if (Status st = strings(d.value, a.deny_checks); !st) return st;
+            for (const Node* id : d.value->seqItems()) {
+              std::string_view check = id->text.substr(0, id->text.find('/'));
+              if (!ids_.count(std::string(check)))
+                return err(id->pos, fmt::format("unknown check '{}' (see `kubeharden checks`)",
+                                                check));
+            }
+          } else {
+            return err(d.key_pos, fmt::format("admission.deny: unknown key '{}' (expected "
+                                              "severity or checks)",
+                                              d.key));
+          }
+        }
+      } else if (e.key == "exemptions") {
+        if (!e.value->isMap()) return err(e.value->pos, "admission.exemptions: expected a map");
+        for (const MapEntry& x : e.value->mapEntries()) {
+          std::vector<std::string>* list = x.key == "namespaces"       ? &a.exempt_namespaces
+                                           : x.key == "usernames"      ? &a.exempt_usernames
+                                           : x.key == "groups"         ? &a.exempt_groups
+                                           : x.key == "runtimeClasses" ? &a.exempt_runtime_classes
+                                                                       : nullptr;
+          if (!list)
+            return err(x.key_pos, fmt::format("admission.exemptions: unknown key '{}' (expected "
+                                              "namespaces, usernames, groups or runtimeClasses)",
+                                              x.key));
+          if (Status st = strings(x.value, *list); !st) return st;
+        }
+      } else {
+        return err(e.key_pos, fmt::format("admission: unknown key '{}' (expected defaults, "
+                                          "enforceOnControllers, mutateByDefault, deny or "
+                                          "exemptions)",
                                           e.key));
       }
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -26,6 +27,19 @@ struct ConfigException {
   SourcePos pos;
 };
 
+// The admission webhook's section (`admission:`): see docs/design/admission.md.
+struct AdmissionConfig {
+  std::string enforce = "baseline", enforce_version = "latest";
+  std::string warn = "restricted", warn_version = "latest";
+  std::string audit = "restricted", audit_version = "latest";
+  bool enforce_on_controllers = false;
+  bool mutate_by_default = false;
+  std::optional<Severity> deny_severity;  // catalogue findings at or above deny; none: warn only
+  std::vector<std::string> deny_checks = {"rbac-risky-permission/anonymous-binding"};
+  std::vector<std::string> exempt_namespaces, exempt_usernames, exempt_groups,
+      exempt_runtime_classes;
+};
+
 struct Config {
   std::string file;  // empty when no config file was read
   std::set<std::string, std::less<>> disabled;
@@ -34,6 +48,7 @@ struct Config {
   std::map<std::string, const Node*, std::less<>> options;
   std::vector<ConfigException> exceptions;
   std::vector<std::string> pod_spec_paths;
+  AdmissionConfig admission;
   std::shared_ptr<SourceFile> source;  // keeps option nodes alive
 };
 

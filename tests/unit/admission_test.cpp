@@ -6,6 +6,7 @@
 
 #include "admission/handler.h"
 #include "admission/review.h"
+#include "tests/unit/test_util.h"
 
 namespace kh::admission {
 namespace {
@@ -251,6 +252,64 @@ TEST(AdmissionDecision, WarningsStayWithinTheApiServerBudget) {
   auto cut = budgetWarnings({std::string(119, 'a') + "\u00e9\u00e9"});
   ASSERT_EQ(cut.size(), 1u);
   EXPECT_EQ(cut[0], std::string(119, 'a') + "\u2026");
+}
+
+}  // namespace
+}  // namespace kh::admission
+
+namespace kh::admission {
+namespace {
+
+TEST(AdmissionConfig, TheConfigFileSetsThePolicy) {
+  test::TempDir d;
+  std::string path = d.write("c.yaml", R"(admission:
+  defaults: {enforce: restricted, enforce-version: v1.30, warn: privileged, audit: baseline}
+  enforceOnControllers: true
+  deny: {severity: high, checks: [pod-privileged]}
+  exemptions: {namespaces: [kube-system], usernames: ["system:serviceaccount:ci:deployer"]}
+exceptions:
+  - checks: [pod-memory-limit]
+    namespace: shop
+    reason: a LimitRange of the namespace supplies the limit
+)");
+  auto cfg = loadConfig(path);
+  ASSERT_TRUE(cfg) << cfg.error().describe();
+  Registry registry(makeCatalogue());
+  Policy p = policyFromConfig(cfg.value(), &registry, "2026-06-15");
+  EXPECT_EQ(pss::policyLabel(p.defaults.enforce), "restricted:v1.30");
+  EXPECT_EQ(p.defaults.warn.level, pss::Level::kPrivileged);
+  EXPECT_TRUE(p.enforce_on_controllers);
+  EXPECT_EQ(p.deny_at, Severity::kHigh);
+  EXPECT_EQ(p.deny_rules, std::vector<std::string>{"pod-privileged"});
+  EXPECT_EQ(p.exempt_namespaces, std::vector<std::string>{"kube-system"});
+
+  // The exception silences the catalogue finding; it is recorded, not warned.
+  auto d2 = run(review("CREATE", kPlainPod), p);
+  ASSERT_FALSE(d2->resp.allowed) << "restricted is enforced";
+  Policy lenient = p;
+  lenient.defaults.enforce.level = pss::Level::kPrivileged;
+  auto allowed = run(review("CREATE", kPlainPod), lenient);
+  EXPECT_TRUE(allowed->resp.allowed) << allowed->resp.message;
+  for (const std::string& w : allowed->resp.warnings)
+    EXPECT_FALSE(w.starts_with("pod-memory-limit")) << w;
+  EXPECT_EQ(allowed->resp.audit_annotations.at("kubeharden.io/exceptions"), "pod-memory-limit");
+  EXPECT_EQ(allowed->resp.audit_annotations.at("kubeharden.io/violations").find("pod-memory-limit"),
+            std::string::npos);
+}
+
+TEST(AdmissionConfig, BadValuesNameTheLine) {
+  test::TempDir d;
+  for (auto [text, line, what] :
+       std::vector<std::tuple<std::string, uint32_t, std::string>>{
+           {"admission:\n  defaults: {enforce: strict}\n", 2, "not a level"},
+           {"admission:\n  deny:\n    checks: [pod-privilegd]\n", 3, "unknown check"},
+           {"admission:\n  exemptions: {users: [a]}\n", 2, "unknown key 'users'"},
+           {"admission:\n  mutateByDefault: yes-please\n", 2, "true or false"}}) {
+    auto cfg = loadConfig(d.write("bad.yaml", text));
+    ASSERT_FALSE(cfg) << text;
+    EXPECT_EQ(cfg.error().pos.line, line) << cfg.error().describe();
+    EXPECT_NE(cfg.error().message.find(what), std::string::npos) << cfg.error().describe();
+  }
 }
 
 }  // namespace
