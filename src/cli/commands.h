@@ -24,5 +24,6 @@ Runner addPssCommand(CLI::App& app);
 Runner addNetpolCommand(CLI::App& app);
 Runner addRbacCommand(CLI::App& app);
 Runner addReviewCommand(CLI::App& app);
+Runner addServeCommand(CLI::App& app);
 
 }  // namespace kh

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       kh::addNetpolCommand);
   add("rbac", "RBAC from manifests: who-can and can, as the API server's authorizer decides",
       kh::addRbacCommand);
+  add("serve", "Run the admission webhook (validating and mutating) over HTTPS",
+      kh::addServeCommand);
   add("review",
       "Decide one AdmissionReview as the admission webhook would (offline), and print the answer",
       kh::addReviewCommand);

@@ -1,0 +1,570 @@
+#include "admission/server.h"
+
+#include <fmt/format.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "admission/handler.h"
+#include "admission/metrics.h"
+#include "admission/mutate.h"
+#include "base/strings.h"
+#include "load/loader.h"
+#include "scan/scan.h"
+
+namespace kh::admission {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+std::string mtimeKey(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
+  return fmt::format("{}.{}:{}", st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size);
+}
+
+// Everything a decision needs from the config file, replaced whole on reload.
+struct PolicyBundle {
+  Config config;
+  std::unique_ptr<Registry> registry;
+  Policy policy;
+  MutationPolicy mutation;
+};
+
+Result<std::shared_ptr<PolicyBundle>> loadPolicy(const std::string& path) {
+  auto b = std::make_shared<PolicyBundle>();
+  if (!path.empty()) {
+    auto cfg = loadConfig(path);
+    if (!cfg) return cfg.error();
+    b->config = std::move(cfg.value());
+  }
+  auto reg = buildRegistry(b->config);
+  if (!reg) return reg.error();
+  b->registry = std::move(reg.value());
+  b->policy = policyFromConfig(b->config, b->registry.get(), todayUtc());
+  b->mutation.default_on = b->config.admission.mutate_by_default;
+  return b;
+}
+
+// Namespace labels from a file of Namespace objects (the static source until a watch exists).
+struct NamespaceLabels {
+  SourceFile file;
+  std::map<std::string, const Node*, std::less<>> labels;
+};
+
+Result<std::shared_ptr<NamespaceLabels>> loadNamespaces(const std::string& path) {
+  auto n = std::make_shared<NamespaceLabels>();
+  if (path.empty()) return n;
+  loadFile(path, LoadOptions{}, n->file);
+  if (n->file.error) return *n->file.error;
+  for (const Object& o : n->file.objects)
+    if (o.ref.kind == "Namespace") n->labels[std::string(o.ref.name)] = o.labels;
+  return n;
+}
+
+Result<std::shared_ptr<asio::ssl::context>> loadTls(const std::string& cert,
+                                                    const std::string& key, double* expiry) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert, ec);
+  if (ec) return Error{fmt::format("TLS certificate {}: {}", cert, ec.message())};
+  ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
+  if (ec) return Error{fmt::format("TLS key {}: {}", key, ec.message())};
+  if (X509* x = SSL_CTX_get0_certificate(ctx->native_handle())) {
+    struct tm t {};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &t) == 1) *expiry = static_cast<double>(timegm(&t));
+  }
+  return ctx;
+}
+
+// A stream wrapper that fails a read once the deadline for the current request has passed, so a
+// client that trickles bytes cannot hold a request open forever. Asio's synchronous reads retry
+// on their own after a socket timeout, so the wait happens here, in poll(), before each read of
+// the socket (under TLS, below the TLS layer: bytes TLS already decrypted need no wait).
+template <typename Stream>
+class DeadlineStream {
+ public:
+  using executor_type = typename Stream::executor_type;
+  using lowest_layer_type = typename Stream::lowest_layer_type;
+  DeadlineStream(Stream& s, int fd, Clock::time_point& deadline)
+      : s_(s), fd_(fd), deadline_(deadline) {}
+  executor_type get_executor() { return s_.get_executor(); }
+  lowest_layer_type& lowest_layer() { return s_.lowest_layer(); }
+  template <typename Buffers>
+  size_t read_some(const Buffers& b, boost::system::error_code& ec) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+    struct pollfd p {
+      fd_, POLLIN, 0
+    };
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      ec = asio::error::timed_out;
+      return 0;
+    }
+    return s_.read_some(b, ec);
+  }
+  template <typename Buffers>
+  size_t read_some(const Buffers& b) {
+    boost::system::error_code ec;
+    size_t n = read_some(b, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  template <typename Buffers>
+  size_t write_some(const Buffers& b, boost::system::error_code& ec) {
+    return s_.write_some(b, ec);
+  }
+  template <typename Buffers>
+  size_t write_some(const Buffers& b) {
+    return s_.write_some(b);
+  }
+
+ private:
+  Stream& s_;
+  int fd_;
+  Clock::time_point& deadline_;
+};
+
+// "10s", "500ms", "1m30s" (Go durations as the API server writes ?timeout=).
+std::optional<double> goDuration(std::string_view s) {
+  double total = 0;
+  bool any = false;
+  while (!s.empty()) {
+    size_t i = 0;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (i == 0) return std::nullopt;
+    double v = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
+    s.remove_prefix(i);
+    double unit = 0;
+    for (auto [u, f] : {std::pair<std::string_view, double>{"ms", 1e-3}, {"us", 1e-6},
+                        {"ns", 1e-9}, {"h", 3600}, {"m", 60}, {"s", 1}})
+      if (s.starts_with(u)) {
+        unit = f;
+        s.remove_prefix(u.size());
+        break;
+      }
+    if (unit == 0) return std::nullopt;
+    total += v * unit;
+    any = true;
+  }
+  return any ? std::optional(total) : std::nullopt;
+}
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(const ServerOptions& o) : opts_(o) {}
+
+  Status start() {
+    auto p = loadPolicy(opts_.config);
+    if (!p) return p.error();
+    policy_ = p.value();
+    policy_key_ = mtimeKey(opts_.config);
+    auto n = loadNamespaces(opts_.namespaces);
+    if (!n) return n.error();
+    namespaces_ = n.value();
+    if (!opts_.listen.empty()) {
+      if (opts_.tls_cert.empty() || opts_.tls_key.empty())
+        return Error{"--tls-cert and --tls-key are required to serve HTTPS (or use only "
+                     "--insecure-listen for tests)"};
+      double expiry = 0;
+      auto t = loadTls(opts_.tls_cert, opts_.tls_key, &expiry);
+      if (!t) return t.error();
+      tls_ = t.value();
+      tls_key_ = mtimeKey(opts_.tls_cert) + mtimeKey(opts_.tls_key);
+      metrics_.certificateExpiry(expiry);
+      auto a = bindTcp(opts_.listen);
+      if (!a) return a.error();
+      tls_acceptor_ = std::move(a.value());
+    }
+    if (!opts_.insecure_listen.empty()) {
+      if (opts_.insecure_listen.starts_with("unix:")) {
+        std::string path = opts_.insecure_listen.substr(5);
+        std::filesystem::remove(path);
+        unix_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(
+            io_, asio::local::stream_protocol::endpoint(path));
+      } else {
+        auto a = bindTcp(opts_.insecure_listen);
+        if (!a) return a.error();
+        plain_acceptor_ = std::move(a.value());
+      }
+    }
+    if (!tls_acceptor_ && !plain_acceptor_ && !unix_acceptor_)
+      return Error{"nothing to listen on (--listen or --insecure-listen)"};
+    ready_ = true;
+    return {};
+  }
+
+  void run() override {
+    std::vector<std::thread> acceptors;
+    if (tls_acceptor_) acceptors.emplace_back([this] { acceptLoop(*tls_acceptor_, true); });
+    if (plain_acceptor_) acceptors.emplace_back([this] { acceptLoop(*plain_acceptor_, false); });
+    if (unix_acceptor_) acceptors.emplace_back([this] { acceptUnix(); });
+    std::thread watcher([this] { watchFiles(); });
+    for (std::thread& t : acceptors) t.join();
+    {
+      std::unique_lock<std::mutex> lock(conn_mu_);
+      conn_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return connections_ == 0; });
+    }
+    stop_watch_ = true;
+    watcher.join();
+  }
+
+  void shutdown() override {
+    if (draining_.exchange(true)) return;
+    ready_ = false;
+    // shutdown() wakes a thread blocked in accept() (close() alone does not, on Linux).
+    if (tls_acceptor_) ::shutdown(tls_acceptor_->native_handle(), SHUT_RDWR);
+    if (plain_acceptor_) ::shutdown(plain_acceptor_->native_handle(), SHUT_RDWR);
+    if (unix_acceptor_) ::shutdown(unix_acceptor_->native_handle(), SHUT_RDWR);
+    // Keep-alive connections waiting for their next request are closed now; those in the middle
+    // of one finish it and answer with Connection: close.
+    std::lock_guard<std::mutex> lock(conn_mu_);
+    for (const auto& [fd, idle] : idle_)
+      if (idle) ::shutdown(fd, SHUT_RDWR);
+  }
+
+  int port() const override {
+    if (plain_acceptor_) return plain_acceptor_->local_endpoint().port();
+    return tlsPort();
+  }
+  int tlsPort() const override {
+    return tls_acceptor_ ? tls_acceptor_->local_endpoint().port() : 0;
+  }
+
+ private:
+  Result<std::unique_ptr<tcp::acceptor>> bindTcp(const std::string& hostport) {
+    size_t colon = hostport.rfind(':');
+    if (colon == std::string::npos)
+      return Error{fmt::format("listen address '{}' is not HOST:PORT", hostport)};
+    std::string host = hostport.substr(0, colon);
+    if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
+    int port = std::atoi(hostport.c_str() + colon + 1);
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+    if (ec) return Error{fmt::format("listen address '{}': {}", hostport, ec.message())};
+    auto acc = std::make_unique<tcp::acceptor>(io_);
+    tcp::endpoint ep(addr, static_cast<uint16_t>(port));
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Error{fmt::format("cannot listen on {}: {}", hostport, ec.message())};
+    return acc;
+  }
+
+  void acceptLoop(tcp::acceptor& acc, bool tls) {
+    while (!draining_) {
+      tcp::socket sock(io_);
+      boost::system::error_code ec;
+      acc.accept(sock, ec);
+      if (ec) {
+        if (draining_) break;
+        continue;
+      }
+      sock.set_option(tcp::no_delay(true), ec);
+      spawn([this, s = std::move(sock), tls]() mutable {
+        if (tls)
+          serveTls(std::move(s));
+        else
+          serve(s);
+      });
+    }
+  }
+
+  void acceptUnix() {
+    while (!draining_) {
+      asio::local::stream_protocol::socket sock(io_);
+      boost::system::error_code ec;
+      unix_acceptor_->accept(sock, ec);
+      if (ec) {
+        if (draining_) break;
+        continue;
+      }
+      spawn([this, s = std::move(sock)]() mutable { serve(s); });
+    }
+  }
+
+  template <typename Fn>
+  void spawn(Fn fn) {
+    {
+      std::lock_guard<std::mutex> lock(conn_mu_);
+      ++connections_;
+    }
+    std::thread([this, fn = std::move(fn)]() mutable {
+      try {
+        fn();
+      } catch (...) {  // a connection's failure ends that connection only
+      }
+      std::lock_guard<std::mutex> lock(conn_mu_);
+      --connections_;
+      conn_cv_.notify_all();
+    }).detach();
+  }
+
+  void serveTls(tcp::socket sock) {
+    std::shared_ptr<asio::ssl::context> ctx;
+    {
+      std::lock_guard<std::mutex> lock(tls_mu_);
+      ctx = tls_;  // this connection keeps the certificate it started with
+    }
+    int fd = sock.native_handle();
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(opts_.header_timeout_seconds);
+    DeadlineStream<tcp::socket> raw(sock, fd, deadline);
+    asio::ssl::stream<DeadlineStream<tcp::socket>&> stream(raw, *ctx);
+    boost::system::error_code ec;
+    stream.handshake(asio::ssl::stream_base::server, ec);
+    if (ec) return;
+    serve(stream, fd, deadline);
+    stream.shutdown(ec);
+  }
+
+  static void setTimeout(int fd, int seconds) {
+    struct timeval tv {
+      seconds, 0
+    };
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+
+  template <typename Socket>
+  void serve(Socket& sock) {
+    int fd = sock.native_handle();
+    Clock::time_point deadline;
+    DeadlineStream<Socket> guarded(sock, fd, deadline);
+    serve(guarded, fd, deadline);
+  }
+
+  // `stream` reads with `deadline` (a DeadlineStream, or TLS over one).
+  template <typename Stream>
+  void serve(Stream& stream, int fd, Clock::time_point& deadline) {
+    struct Forget {  // the connection's entry goes when it ends
+      ServerImpl* self;
+      int fd;
+      ~Forget() {
+        std::lock_guard<std::mutex> lock(self->conn_mu_);
+        self->idle_.erase(fd);
+      }
+    } forget{this, fd};
+    beast::flat_buffer buf;
+    for (;;) {
+      // Waiting for the next request may take the keep-alive idle time; reading it, no longer
+      // than the header timeout once its first byte arrived.
+      deadline = Clock::now() + std::chrono::seconds(opts_.idle_timeout_seconds);
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(opts_.max_body_bytes);
+      parser.header_limit(16 * 1024);
+      boost::system::error_code ec;
+      if (buf.size() == 0) {
+        if (!markIdle(fd, true)) return;  // draining: no new request on this connection
+        buf.commit(stream.read_some(buf.prepare(16 * 1024), ec));
+        markIdle(fd, false);
+        if (ec) return;
+      }
+      deadline = Clock::now() + std::chrono::seconds(opts_.header_timeout_seconds);
+      http::read(stream, buf, parser, ec);
+      if (ec == http::error::body_limit) {
+        respondPlain(stream, http::status::payload_too_large, "request body over 7 MiB\n", false);
+        return;
+      }
+      if (ec) {
+        if (ec != http::error::end_of_stream)
+          respondPlain(stream, http::status::bad_request, "malformed HTTP request\n", false);
+        return;
+      }
+      auto req = parser.release();
+      bool keep = req.keep_alive() && !draining_;
+      auto res = route(req);
+      res.keep_alive(keep);
+      res.prepare_payload();
+      http::write(stream, res, ec);
+      if (ec || !keep) return;
+    }
+  }
+
+  // Records whether the connection waits for a request; false when the server is draining.
+  bool markIdle(int fd, bool idle) {
+    std::lock_guard<std::mutex> lock(conn_mu_);
+    if (idle && draining_) return false;
+    idle_[fd] = idle;
+    return true;
+  }
+
+  template <typename Stream>
+  void respondPlain(Stream& stream, http::status status, std::string body, bool keep) {
+    http::response<http::string_body> res{status, 11};
+    res.set(http::field::content_type, "text/plain");
+    res.body() = std::move(body);
+    res.keep_alive(keep);
+    res.prepare_payload();
+    boost::system::error_code ec;
+    http::write(stream, res, ec);
+  }
+
+  http::response<http::string_body> route(const http::request<http::string_body>& req) {
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    std::string_view query = target.find('?') == std::string_view::npos
+                                 ? std::string_view()
+                                 : target.substr(target.find('?') + 1);
+    auto text = [&](http::status s, std::string body, std::string_view type = "text/plain") {
+      http::response<http::string_body> res{s, req.version()};
+      res.set(http::field::content_type, beast::string_view(type.data(), type.size()));
+      res.body() = std::move(body);
+      return res;
+    };
+    if (req.method() == http::verb::get && path == "/healthz") return text(http::status::ok, "ok\n");
+    if (req.method() == http::verb::get && path == "/readyz")
+      return ready_ ? text(http::status::ok, "ready\n")
+                    : text(http::status::service_unavailable, "not ready\n");
+    if (req.method() == http::verb::get && path == "/metrics")
+      return text(http::status::ok, metrics_.render(), "text/plain; version=0.0.4");
+    if (path != "/validate" && path != "/mutate") return text(http::status::not_found, "not found\n");
+    if (req.method() != http::verb::post)
+      return text(http::status::method_not_allowed, "POST an AdmissionReview\n");
+    bool mutating = path == "/mutate";
+    auto start = Clock::now();
+    // The API server's ?timeout= (rounded up to seconds): answer within the configured share.
+    double budget = 10;
+    for (std::string_view kv : splitTrimmed(query, '&'))
+      if (kv.starts_with("timeout="))
+        if (auto d = goDuration(kv.substr(8))) budget = *d;
+    Arena arena;
+    auto decoded = decodeRequest(req.body(), arena, JsonLimits{.max_bytes = opts_.max_body_bytes});
+    if (!decoded) {
+      metrics_.decodeError();
+      return text(http::status::bad_request, decoded.error().describe() + "\n");
+    }
+    const AdmissionRequest& r = decoded.value();
+    std::shared_ptr<PolicyBundle> policy;
+    std::shared_ptr<NamespaceLabels> namespaces;
+    {
+      std::lock_guard<std::mutex> lock(policy_mu_);
+      policy = policy_;
+      namespaces = namespaces_;
+    }
+    const Node* labels = nullptr;
+    if (auto it = namespaces->labels.find(r.namespace_); it != namespaces->labels.end())
+      labels = it->second;
+    AdmissionResponse resp;
+    if (mutating) {
+      resp.uid = std::string(r.uid);
+      resp.patch = mutationPatch(r, policy->mutation, labels);
+    } else {
+      resp = decide(r, policy->policy, labels);
+    }
+    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if (elapsed > budget * opts_.deadline_fraction) {
+      // Never silence: the configured decision, said in a warning and an audit annotation.
+      metrics_.deadlineHit();
+      resp = AdmissionResponse{};
+      resp.uid = std::string(r.uid);
+      resp.allowed = opts_.deadline_allows;
+      if (!resp.allowed) resp.message = "kubeharden: the decision did not finish in time";
+      resp.warnings.push_back("kubeharden: the decision did not finish in time");
+      resp.audit_annotations["kubeharden.io/deadline"] =
+          fmt::format("{:.3f}s of {:.3f}s", elapsed, budget);
+    }
+    std::string body = encodeResponse(r.api_version, resp, mutating);
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    metrics_.request(mutating ? "mutate" : "validate", std::string(r.operation),
+                     std::string(r.kind.kind),
+                     mutating ? (resp.patch.empty() ? "unchanged" : "patched")
+                              : (resp.allowed ? "allowed" : "denied"),
+                     seconds);
+    if (opts_.log_decisions) logDecision(r, resp, mutating, seconds);
+    return text(http::status::ok, std::move(body), "application/json");
+  }
+
+  void logDecision(const AdmissionRequest& r, const AdmissionResponse& resp, bool mutating,
+                   double seconds) {
+    auto esc = [](std::string_view s) {
+      std::string o;
+      for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) continue;
+        o += c;
+      }
+      return o;
+    };
+    std::string line = fmt::format(
+        R"({{"uid":"{}","endpoint":"{}","operation":"{}","kind":"{}","namespace":"{}","name":"{}","user":"{}","allowed":{},"patched":{},"micros":{},"message":"{}"}})",
+        esc(r.uid), mutating ? "mutate" : "validate", esc(r.operation), esc(r.kind.kind),
+        esc(r.namespace_), esc(r.name), esc(r.username), resp.allowed ? "true" : "false",
+        resp.patch.empty() ? "false" : "true", static_cast<int64_t>(seconds * 1e6),
+        esc(resp.message));
+    std::lock_guard<std::mutex> lock(log_mu_);
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+
+  void watchFiles() {
+    while (!stop_watch_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      if (std::string k = mtimeKey(opts_.config); !opts_.config.empty() && k != policy_key_) {
+        policy_key_ = k;
+        if (auto p = loadPolicy(opts_.config)) {
+          std::lock_guard<std::mutex> lock(policy_mu_);
+          policy_ = p.value();
+          metrics_.policyReload();
+        } else {
+          std::fprintf(stderr, "kubeharden serve: config not reloaded: %s\n",
+                       p.error().describe().c_str());
+        }
+      }
+      if (tls_ && mtimeKey(opts_.tls_cert) + mtimeKey(opts_.tls_key) != tls_key_) {
+        tls_key_ = mtimeKey(opts_.tls_cert) + mtimeKey(opts_.tls_key);
+        double expiry = 0;
+        if (auto t = loadTls(opts_.tls_cert, opts_.tls_key, &expiry)) {
+          std::lock_guard<std::mutex> lock(tls_mu_);
+          tls_ = t.value();
+          metrics_.certificateExpiry(expiry);
+        } else {
+          std::fprintf(stderr, "kubeharden serve: certificate not reloaded: %s\n",
+                       t.error().describe().c_str());
+        }
+      }
+    }
+  }
+
+  ServerOptions opts_;
+  asio::io_context io_;
+  std::unique_ptr<tcp::acceptor> tls_acceptor_, plain_acceptor_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> unix_acceptor_;
+  std::mutex tls_mu_, policy_mu_, log_mu_, conn_mu_;
+  std::condition_variable conn_cv_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::shared_ptr<PolicyBundle> policy_;
+  std::shared_ptr<NamespaceLabels> namespaces_;
+  std::string policy_key_, tls_key_;
+  Metrics metrics_;
+  std::atomic<bool> ready_{false}, draining_{false}, stop_watch_{false};
+  size_t connections_ = 0;
+  std::map<int, bool> idle_;  // connection fd -> waiting for its next request
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opts) {
+  auto s = std::make_unique<ServerImpl>(opts);
+  if (Status st = s->start(); !st) return st.error();
+  return std::unique_ptr<Server>(std::move(s));
+}
+
+}  // namespace kh::admission

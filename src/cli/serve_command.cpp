@@ -1,0 +1,52 @@
+// kubeharden serve: the admission webhook server (see admission/server.h and
+// docs/design/admission.md). SIGTERM or SIGINT drains and exits 0.
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "admission/server.h"
+#include "cli/commands.h"
+
+namespace kh {
+
+Runner addServeCommand(CLI::App& app) {
+  auto o = std::make_shared<admission::ServerOptions>();
+  app.add_option("--listen", o->listen, "HTTPS address (HOST:PORT)")->capture_default_str();
+  app.add_option("--insecure-listen", o->insecure_listen,
+                 "Also serve plain HTTP on HOST:PORT or unix:/path: FOR TESTS AND BENCHMARKS ONLY");
+  app.add_option("--tls-cert", o->tls_cert, "Serving certificate (PEM chain); reloaded on change");
+  app.add_option("--tls-key", o->tls_key, "Its private key (PEM); reloaded on change");
+  app.add_option("-c,--config", o->config,
+                 "Config file (admission section, checks, exceptions); reloaded on change");
+  app.add_option("--namespaces", o->namespaces,
+                 "YAML file of Namespace objects whose kubeharden.io labels set each namespace's "
+                 "modes");
+  app.add_flag("--log-decisions", o->log_decisions, "One JSON line per decision on stderr");
+  return [o] {
+    // Signals are taken by a thread of our own (sigwait), never by a handler.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+    auto server = admission::Server::create(*o);
+    if (!server) {
+      std::fprintf(stderr, "kubeharden serve: %s\n", server.error().describe().c_str());
+      return kExitUsage;
+    }
+    admission::Server* s = server.value().get();
+    std::thread signals([s, set] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      s->shutdown();
+    });
+    signals.detach();
+    std::fprintf(stderr, "kubeharden serve: listening (https %d, http %d)\n", s->tlsPort(),
+                 s->port());
+    s->run();
+    return kExitClean;
+  };
+}
+
+}  // namespace kh
