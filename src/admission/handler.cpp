@@ -179,7 +179,8 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     if (modes.warn.policy.level != pss::Level::kPrivileged && evaluate(modes.warn.policy))
       for (const pss::Violation& x : v)
         pss_warnings.push_back(fmt::format("would violate PodSecurity \"{}\": {} ({})",
-                                       pss::policyLabel(modes.warn.policy), x.reason, x.detail));
+                                           pss::policyLabel(modes.warn.policy), x.reason,
+                                           x.detail));
     if (modes.audit.policy.level != pss::Level::kPrivileged) {
       resp.audit_annotations[fmt::format("{}enforce-policy", kAnnotationPrefix)] =
           pss::policyLabel(modes.enforce.policy);
@@ -201,9 +202,8 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     policy.registry->finish(ctx, sink);
     if (policy.config) {
       std::vector<Diagnostic> diags;
-      applySuppressions(sink.findings, *policy.config, {.inline_ignores = false,
-                                                        .today = policy.today},
-                        diags);
+      applySuppressions(sink.findings, *policy.config,
+                        {.inline_ignores = false, .today = policy.today}, diags);
     }
     std::vector<std::string> ids, excepted;
     for (const Finding& f : sink.findings) {
@@ -213,8 +213,8 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
           excepted.emplace_back(f.check_id);
         continue;
       }
-      std::string id = f.rule.empty() ? std::string(f.check_id)
-                                      : fmt::format("{}/{}", f.check_id, f.rule);
+      std::string id =
+          f.rule.empty() ? std::string(f.check_id) : fmt::format("{}/{}", f.check_id, f.rule);
       bool deny = contains(policy.deny_rules, id) || contains(policy.deny_rules, f.check_id) ||
                   (policy.deny_at && f.severity >= *policy.deny_at);
       std::string text = fmt::format("{}: {}", f.check_id, f.message);

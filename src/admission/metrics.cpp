@@ -4,11 +4,28 @@
 
 namespace kh::admission {
 
+namespace {
+// The exposition format's label-value escaping: backslash, double quote and newline.
+std::string labelValue(std::string_view v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '\\' || c == '"') o += '\\';
+    if (c == '\n') {
+      o += "\\n";
+      continue;
+    }
+    o += c;
+  }
+  return o;
+}
+}  // namespace
+
 void Metrics::request(const std::string& endpoint, const std::string& operation,
-                      const std::string& kind, const std::string& decision, double seconds) {
+                      const std::string& kind, const std::string& mode, const std::string& decision,
+                      double seconds) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++requests_[{endpoint, operation, kind, decision}];
+    ++requests_[{endpoint, operation, kind, mode, decision}];
   }
   size_t i = 0;
   while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
@@ -30,8 +47,9 @@ std::string Metrics::render() const {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [k, n] : requests_)
       add("kubeharden_admission_requests_total{{endpoint=\"{}\",operation=\"{}\",kind=\"{}\","
-          "decision=\"{}\"}} {}\n",
-          std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), n);
+          "mode=\"{}\",decision=\"{}\"}} {}\n",
+          labelValue(std::get<0>(k)), labelValue(std::get<1>(k)), labelValue(std::get<2>(k)),
+          labelValue(std::get<3>(k)), labelValue(std::get<4>(k)), n);
   }
   add("# HELP kubeharden_admission_duration_seconds Time from request read to answer written.\n");
   add("# TYPE kubeharden_admission_duration_seconds histogram\n");

@@ -1,4 +1,5 @@
-// Prometheus metrics of the admission server: requests by endpoint, operation, kind and decision;
+// Prometheus metrics of the admission server: requests by endpoint, operation, kind,
+// namespace enforce mode and decision;
 // a latency histogram with sub-millisecond buckets; deadline hits; decode errors; policy
 // reloads; the serving certificate's expiry. Thread-safe; rendered in the text exposition format.
 #pragma once
@@ -14,11 +15,11 @@ namespace kh::admission {
 
 class Metrics {
  public:
-  static constexpr std::array<double, 13> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                      0.005,  0.01,    0.025,  0.05,  0.1,
-                                                      0.25,   0.5,     1.0};
-  void request(const std::string& endpoint, const std::string& operation,
-               const std::string& kind, const std::string& decision, double seconds);
+  static constexpr std::array<double, 13> kBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+  // `mode` is the namespace's enforce level (privileged, baseline, restricted).
+  void request(const std::string& endpoint, const std::string& operation, const std::string& kind,
+               const std::string& mode, const std::string& decision, double seconds);
   void deadlineHit() { ++deadline_hits_; }
   void decodeError() { ++decode_errors_; }
   void policyReload() { ++policy_reloads_; }
@@ -27,7 +28,8 @@ class Metrics {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t> requests_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, uint64_t>
+      requests_;
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets_{};  // last: +Inf
   std::atomic<uint64_t> count_{0};
   std::atomic<double> sum_{0};

@@ -44,9 +44,9 @@ Result<AdmissionRequest> decodeRequest(std::string_view body, Arena& arena,
 struct AdmissionResponse {
   std::string uid;
   bool allowed = true;
-  int code = 0;                 // status.code on denial (403)
-  std::string reason;           // status.reason (Forbidden)
-  std::string message;          // status.message
+  int code = 0;         // status.code on denial (403)
+  std::string reason;   // status.reason (Forbidden)
+  std::string message;  // status.message
   std::vector<std::string> warnings;
   std::map<std::string, std::string> audit_annotations;
   std::string patch;  // RFC 6902 JSON Patch (raw JSON; encoded as base64); mutating only
@@ -54,8 +54,7 @@ struct AdmissionResponse {
 
 // The AdmissionReview the API server expects back. `mutating` says which endpoint answers: a
 // validating answer never carries a patch.
-std::string encodeResponse(std::string_view api_version, const AdmissionResponse& r,
-                           bool mutating);
+std::string encodeResponse(std::string_view api_version, const AdmissionResponse& r, bool mutating);
 
 // Base64 (RFC 4648, with padding), for the patch.
 std::string base64(std::string_view bytes);

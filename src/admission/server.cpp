@@ -22,6 +22,7 @@
 #include "admission/mutate.h"
 #include "base/strings.h"
 #include "load/loader.h"
+#include "pss/namespaces.h"
 #include "scan/scan.h"
 
 namespace kh::admission {
@@ -78,8 +79,8 @@ Result<std::shared_ptr<NamespaceLabels>> loadNamespaces(const std::string& path)
   return n;
 }
 
-Result<std::shared_ptr<asio::ssl::context>> loadTls(const std::string& cert,
-                                                    const std::string& key, double* expiry) {
+Result<std::shared_ptr<asio::ssl::context>> loadTls(const std::string& cert, const std::string& key,
+                                                    double* expiry) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
@@ -154,8 +155,12 @@ std::optional<double> goDuration(std::string_view s) {
     double v = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
     s.remove_prefix(i);
     double unit = 0;
-    for (auto [u, f] : {std::pair<std::string_view, double>{"ms", 1e-3}, {"us", 1e-6},
-                        {"ns", 1e-9}, {"h", 3600}, {"m", 60}, {"s", 1}})
+    for (auto [u, f] : {std::pair<std::string_view, double>{"ms", 1e-3},
+                        {"us", 1e-6},
+                        {"ns", 1e-9},
+                        {"h", 3600},
+                        {"m", 60},
+                        {"s", 1}})
       if (s.starts_with(u)) {
         unit = f;
         s.remove_prefix(u.size());
@@ -182,8 +187,9 @@ class ServerImpl final : public Server {
     namespaces_ = n.value();
     if (!opts_.listen.empty()) {
       if (opts_.tls_cert.empty() || opts_.tls_key.empty())
-        return Error{"--tls-cert and --tls-key are required to serve HTTPS (or use only "
-                     "--insecure-listen for tests)"};
+        return Error{
+            "--tls-cert and --tls-key are required to serve HTTPS (or use only "
+            "--insecure-listen for tests)"};
       double expiry = 0;
       auto t = loadTls(opts_.tls_cert, opts_.tls_key, &expiry);
       if (!t) return t.error();
@@ -430,13 +436,15 @@ class ServerImpl final : public Server {
       res.body() = std::move(body);
       return res;
     };
-    if (req.method() == http::verb::get && path == "/healthz") return text(http::status::ok, "ok\n");
+    if (req.method() == http::verb::get && path == "/healthz")
+      return text(http::status::ok, "ok\n");
     if (req.method() == http::verb::get && path == "/readyz")
       return ready_ ? text(http::status::ok, "ready\n")
                     : text(http::status::service_unavailable, "not ready\n");
     if (req.method() == http::verb::get && path == "/metrics")
       return text(http::status::ok, metrics_.render(), "text/plain; version=0.0.4");
-    if (path != "/validate" && path != "/mutate") return text(http::status::not_found, "not found\n");
+    if (path != "/validate" && path != "/mutate")
+      return text(http::status::not_found, "not found\n");
     if (req.method() != http::verb::post)
       return text(http::status::method_not_allowed, "POST an AdmissionReview\n");
     bool mutating = path == "/mutate";
@@ -484,8 +492,11 @@ class ServerImpl final : public Server {
     }
     std::string body = encodeResponse(r.api_version, resp, mutating);
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    pss::NamespacePolicy modes =
+        pss::policyFromLabels(labels, "kubeharden.io", policy->policy.defaults);
     metrics_.request(mutating ? "mutate" : "validate", std::string(r.operation),
                      std::string(r.kind.kind),
+                     std::string(pss::levelName(modes.enforce.policy.level)),
                      mutating ? (resp.patch.empty() ? "unchanged" : "patched")
                               : (resp.allowed ? "allowed" : "denied"),
                      seconds);

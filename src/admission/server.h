@@ -15,7 +15,7 @@ namespace kh::admission {
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:8443";  // HTTPS; empty to serve only the insecure listener
-  std::string insecure_listen;           // HOST:PORT or unix:/path, plain HTTP (tests, bench)
+  std::string insecure_listen;          // HOST:PORT or unix:/path, plain HTTP (tests, bench)
   std::string tls_cert, tls_key;
   std::string config;      // config file (admission section, checks, exceptions); may be empty
   std::string namespaces;  // YAML file of Namespace objects whose labels set modes; may be empty

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "admission/metrics.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::admission {
@@ -48,7 +49,9 @@ struct Reply {
 // One client connection (plain), several requests.
 class Client {
  public:
-  explicit Client(int port) : sock_(io_) { sock_.connect({asio::ip::make_address("127.0.0.1"), uint16_t(port)}); }
+  explicit Client(int port) : sock_(io_) {
+    sock_.connect({asio::ip::make_address("127.0.0.1"), uint16_t(port)});
+  }
   Reply send(http::verb verb, std::string target, std::string body = "") {
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "localhost");
@@ -93,8 +96,10 @@ TEST(Server, RoutesAndKeepAlive) {
   EXPECT_EQ(c.send(http::verb::get, "/validate").status, 405);
   EXPECT_EQ(c.send(http::verb::get, "/nope").status, 404);
   Reply m = c.send(http::verb::get, "/metrics");
-  EXPECT_NE(m.body.find(R"(kubeharden_admission_requests_total{endpoint="validate",operation="CREATE",kind="Pod",decision="denied"} 3)"),
-            std::string::npos)
+  EXPECT_NE(
+      m.body.find(
+          R"(kubeharden_admission_requests_total{endpoint="validate",operation="CREATE",kind="Pod",mode="baseline",decision="denied"} 3)"),
+      std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("kubeharden_admission_decode_errors_total 1"), std::string::npos);
   EXPECT_NE(m.body.find(R"(kubeharden_admission_duration_seconds_bucket{le="0.0001"})"),
@@ -114,8 +119,9 @@ TEST(Server, BodyLimitAndDeadline) {
   EXPECT_EQ(late.status, 200);
   EXPECT_NE(late.body.find(R"("allowed":true)"), std::string::npos) << late.body;
   EXPECT_NE(late.body.find("kubeharden.io/deadline"), std::string::npos);
-  EXPECT_NE(c.send(http::verb::get, "/metrics").body.find("kubeharden_admission_deadline_hits_total 1"),
-            std::string::npos);
+  EXPECT_NE(
+      c.send(http::verb::get, "/metrics").body.find("kubeharden_admission_deadline_hits_total 1"),
+      std::string::npos);
 }
 
 TEST(Server, ASlowClientHoldsOnlyItsOwnConnection) {
@@ -200,7 +206,8 @@ TEST(Server, TlsWithCertificateAndConfigReload) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_NE(body.find(R"("allowed":true)"), std::string::npos) << body;
-  EXPECT_NE(keep.send(http::verb::get, "/metrics").body.find("kubeharden_admission_policy_reloads_total 1"),
+  EXPECT_NE(keep.send(http::verb::get, "/metrics")
+                .body.find("kubeharden_admission_policy_reloads_total 1"),
             std::string::npos);
 }
 
@@ -215,6 +222,31 @@ TEST(Server, StartupErrorsAreClear) {
   auto t = Server::create(o);
   ASSERT_FALSE(t);
   EXPECT_NE(t.error().message.find("/nonexistent.pem"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kh::admission
+
+namespace kh::admission {
+namespace {
+
+TEST(Metrics, ExpositionEscapesLabelsAndCountsBuckets) {
+  Metrics m;
+  m.request("validate", "CREATE", "Po\"d\\x\ny", "restricted", "allowed", 0.00005);
+  m.request("validate", "CREATE", "Pod", "baseline", "denied", 0.002);
+  std::string out = m.render();
+  EXPECT_NE(out.find(R"(kind="Po\"d\\x\ny",mode="restricted",decision="allowed"} 1)"),
+            std::string::npos)
+      << out;
+  // 0.05 ms falls in the first bucket, 2 ms in the 2.5 ms one (cumulative counts).
+  EXPECT_NE(out.find(R"(kubeharden_admission_duration_seconds_bucket{le="0.0001"} 1)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"(kubeharden_admission_duration_seconds_bucket{le="0.001"} 1)"),
+            std::string::npos);
+  EXPECT_NE(out.find(R"(kubeharden_admission_duration_seconds_bucket{le="0.0025"} 2)"),
+            std::string::npos);
+  EXPECT_NE(out.find(R"(kubeharden_admission_duration_seconds_count 2)"), std::string::npos);
 }
 
 }  // namespace
