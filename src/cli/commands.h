@@ -25,5 +25,6 @@ Runner addNetpolCommand(CLI::App& app);
 Runner addRbacCommand(CLI::App& app);
 Runner addReviewCommand(CLI::App& app);
 Runner addServeCommand(CLI::App& app);
+Runner addWebhookConfigCommand(CLI::App& app);
 
 }  // namespace kh

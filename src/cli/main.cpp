@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
       kh::addRbacCommand);
   add("serve", "Run the admission webhook (validating and mutating) over HTTPS",
       kh::addServeCommand);
+  add("webhook-config",
+      "Print the Validating- and MutatingWebhookConfiguration for a kubeharden serve Service",
+      kh::addWebhookConfigCommand);
   add("review",
       "Decide one AdmissionReview as the admission webhook would (offline), and print the answer",
       kh::addReviewCommand);

@@ -127,6 +127,14 @@ std::vector<LintFinding> lint(const Analyzer& a) {
                                          p.display(), peer.cidr.v6 ? "::/0" : "0.0.0.0/0")});
             continue;
           }
+          // A namespaceSelector that selects no namespace of the input points outside it
+          // (kube-system's DNS, a monitoring namespace): nothing there to judge.
+          if (peer.namespaces) {
+            bool in_input = false;
+            for (const auto& [name, ns] : a.model().namespaces)
+              in_input = in_input || peer.namespaces->matches(ns.labels);
+            if (!in_input) continue;
+          }
           bool any = false;
           for (size_t w = 0; w < n && !any; ++w) any = a.peerMatches(p, peer, w);
           if (!any)
