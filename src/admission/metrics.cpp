@@ -75,6 +75,9 @@ std::string Metrics::render() const {
       "(Unix time).\n");
   add("# TYPE kubeharden_admission_certificate_expiry_seconds gauge\n");
   add("kubeharden_admission_certificate_expiry_seconds {}\n", cert_expiry_.load());
+  add("# HELP kubeharden_admission_namespaces Namespaces whose labels the webhook knows.\n");
+  add("# TYPE kubeharden_admission_namespaces gauge\n");
+  add("kubeharden_admission_namespaces {}\n", namespaces_.load());
   return out;
 }
 

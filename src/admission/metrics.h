@@ -24,6 +24,7 @@ class Metrics {
   void decodeError() { ++decode_errors_; }
   void policyReload() { ++policy_reloads_; }
   void certificateExpiry(double unix_seconds) { cert_expiry_ = unix_seconds; }
+  void namespaces(size_t n) { namespaces_ = n; }
   std::string render() const;
 
  private:
@@ -35,6 +36,7 @@ class Metrics {
   std::atomic<double> sum_{0};
   std::atomic<uint64_t> deadline_hits_{0}, decode_errors_{0}, policy_reloads_{0};
   std::atomic<double> cert_expiry_{0};
+  std::atomic<uint64_t> namespaces_{0};
 };
 
 }  // namespace kh::admission

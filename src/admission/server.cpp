@@ -17,9 +17,11 @@
 #include <mutex>
 #include <thread>
 
+#include "admission/deadline_stream.h"
 #include "admission/handler.h"
 #include "admission/metrics.h"
 #include "admission/mutate.h"
+#include "admission/namespace_watch.h"
 #include "base/strings.h"
 #include "load/loader.h"
 #include "pss/namespaces.h"
@@ -32,7 +34,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 std::string mtimeKey(const std::string& path) {
   struct stat st {};
@@ -63,22 +64,6 @@ Result<std::shared_ptr<PolicyBundle>> loadPolicy(const std::string& path) {
   return b;
 }
 
-// Namespace labels from a file of Namespace objects (the static source until a watch exists).
-struct NamespaceLabels {
-  SourceFile file;
-  std::map<std::string, const Node*, std::less<>> labels;
-};
-
-Result<std::shared_ptr<NamespaceLabels>> loadNamespaces(const std::string& path) {
-  auto n = std::make_shared<NamespaceLabels>();
-  if (path.empty()) return n;
-  loadFile(path, LoadOptions{}, n->file);
-  if (n->file.error) return *n->file.error;
-  for (const Object& o : n->file.objects)
-    if (o.ref.kind == "Namespace") n->labels[std::string(o.ref.name)] = o.labels;
-  return n;
-}
-
 Result<std::shared_ptr<asio::ssl::context>> loadTls(const std::string& cert, const std::string& key,
                                                     double* expiry) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -96,53 +81,6 @@ Result<std::shared_ptr<asio::ssl::context>> loadTls(const std::string& cert, con
   }
   return ctx;
 }
-
-// A stream wrapper that fails a read once the deadline for the current request has passed, so a
-// client that trickles bytes cannot hold a request open forever. Asio's synchronous reads retry
-// on their own after a socket timeout, so the wait happens here, in poll(), before each read of
-// the socket (under TLS, below the TLS layer: bytes TLS already decrypted need no wait).
-template <typename Stream>
-class DeadlineStream {
- public:
-  using executor_type = typename Stream::executor_type;
-  using lowest_layer_type = typename Stream::lowest_layer_type;
-  DeadlineStream(Stream& s, int fd, Clock::time_point& deadline)
-      : s_(s), fd_(fd), deadline_(deadline) {}
-  executor_type get_executor() { return s_.get_executor(); }
-  lowest_layer_type& lowest_layer() { return s_.lowest_layer(); }
-  template <typename Buffers>
-  size_t read_some(const Buffers& b, boost::system::error_code& ec) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
-    struct pollfd p {
-      fd_, POLLIN, 0
-    };
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      ec = asio::error::timed_out;
-      return 0;
-    }
-    return s_.read_some(b, ec);
-  }
-  template <typename Buffers>
-  size_t read_some(const Buffers& b) {
-    boost::system::error_code ec;
-    size_t n = read_some(b, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-  template <typename Buffers>
-  size_t write_some(const Buffers& b, boost::system::error_code& ec) {
-    return s_.write_some(b, ec);
-  }
-  template <typename Buffers>
-  size_t write_some(const Buffers& b) {
-    return s_.write_some(b);
-  }
-
- private:
-  Stream& s_;
-  int fd_;
-  Clock::time_point& deadline_;
-};
 
 // "10s", "500ms", "1m30s" (Go durations as the API server writes ?timeout=).
 std::optional<double> goDuration(std::string_view s) {
@@ -182,9 +120,22 @@ class ServerImpl final : public Server {
     if (!p) return p.error();
     policy_ = p.value();
     policy_key_ = mtimeKey(opts_.config);
-    auto n = loadNamespaces(opts_.namespaces);
+    auto n = loadNamespaceFile(opts_.namespaces);
     if (!n) return n.error();
     namespaces_ = n.value();
+    metrics_.namespaces(namespaces_->namespaces.size());
+    if (opts_.watch_namespaces) {
+      auto w = NamespaceWatch::create(
+          opts_.kube,
+          [this](std::shared_ptr<const NamespaceSnapshot> snap) {
+            metrics_.namespaces(snap->namespaces.size());
+            std::lock_guard<std::mutex> lock(policy_mu_);
+            namespaces_ = std::move(snap);
+          },
+          [this](const std::string& msg) { log("namespaces", msg); });
+      if (!w) return w.error();
+      watch_ = std::move(w.value());
+    }
     if (!opts_.listen.empty()) {
       if (opts_.tls_cert.empty() || opts_.tls_key.empty())
         return Error{
@@ -224,6 +175,7 @@ class ServerImpl final : public Server {
     if (plain_acceptor_) acceptors.emplace_back([this] { acceptLoop(*plain_acceptor_, false); });
     if (unix_acceptor_) acceptors.emplace_back([this] { acceptUnix(); });
     std::thread watcher([this] { watchFiles(); });
+    if (watch_) watch_->start();
     for (std::thread& t : acceptors) t.join();
     {
       std::unique_lock<std::mutex> lock(conn_mu_);
@@ -231,6 +183,7 @@ class ServerImpl final : public Server {
     }
     stop_watch_ = true;
     watcher.join();
+    if (watch_) watch_->stop();
   }
 
   void shutdown() override {
@@ -439,8 +392,9 @@ class ServerImpl final : public Server {
     if (req.method() == http::verb::get && path == "/healthz")
       return text(http::status::ok, "ok\n");
     if (req.method() == http::verb::get && path == "/readyz")
-      return ready_ ? text(http::status::ok, "ready\n")
-                    : text(http::status::service_unavailable, "not ready\n");
+      return ready_ && (!watch_ || watch_->synced())
+                 ? text(http::status::ok, "ready\n")
+                 : text(http::status::service_unavailable, "not ready\n");
     if (req.method() == http::verb::get && path == "/metrics")
       return text(http::status::ok, metrics_.render(), "text/plain; version=0.0.4");
     if (path != "/validate" && path != "/mutate")
@@ -462,15 +416,13 @@ class ServerImpl final : public Server {
     }
     const AdmissionRequest& r = decoded.value();
     std::shared_ptr<PolicyBundle> policy;
-    std::shared_ptr<NamespaceLabels> namespaces;
+    std::shared_ptr<const NamespaceSnapshot> namespaces;
     {
       std::lock_guard<std::mutex> lock(policy_mu_);
       policy = policy_;
       namespaces = namespaces_;
     }
-    const Node* labels = nullptr;
-    if (auto it = namespaces->labels.find(r.namespace_); it != namespaces->labels.end())
-      labels = it->second;
+    const Node* labels = namespaces->labels(r.namespace_);
     AdmissionResponse resp;
     if (mutating) {
       resp.uid = std::string(r.uid);
@@ -504,17 +456,27 @@ class ServerImpl final : public Server {
     return text(http::status::ok, std::move(body), "application/json");
   }
 
+  // One structured line on stderr for events other than decisions.
+  void log(std::string_view component, const std::string& message) {
+    std::string line = fmt::format(R"({{"level":"warning","component":"{}","message":"{}"}})",
+                                   component, jsonEscape(message));
+    std::lock_guard<std::mutex> lock(log_mu_);
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+
+  static std::string jsonEscape(std::string_view s) {
+    std::string o;
+    for (char c : s) {
+      if (c == '"' || c == '\\') o += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) continue;
+      o += c;
+    }
+    return o;
+  }
+
   void logDecision(const AdmissionRequest& r, const AdmissionResponse& resp, bool mutating,
                    double seconds) {
-    auto esc = [](std::string_view s) {
-      std::string o;
-      for (char c : s) {
-        if (c == '"' || c == '\\') o += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        o += c;
-      }
-      return o;
-    };
+    auto esc = jsonEscape;
     std::string line = fmt::format(
         R"({{"uid":"{}","endpoint":"{}","operation":"{}","kind":"{}","namespace":"{}","name":"{}","user":"{}","allowed":{},"patched":{},"micros":{},"message":"{}"}})",
         esc(r.uid), mutating ? "mutate" : "validate", esc(r.operation), esc(r.kind.kind),
@@ -562,7 +524,8 @@ class ServerImpl final : public Server {
   std::condition_variable conn_cv_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::shared_ptr<PolicyBundle> policy_;
-  std::shared_ptr<NamespaceLabels> namespaces_;
+  std::shared_ptr<const NamespaceSnapshot> namespaces_;
+  std::unique_ptr<NamespaceWatch> watch_;
   std::string policy_key_, tls_key_;
   Metrics metrics_;
   std::atomic<bool> ready_{false}, draining_{false}, stop_watch_{false};

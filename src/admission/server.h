@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "admission/namespace_watch.h"
 #include "base/result.h"
 
 namespace kh::admission {
@@ -19,6 +20,9 @@ struct ServerOptions {
   std::string tls_cert, tls_key;
   std::string config;      // config file (admission section, checks, exceptions); may be empty
   std::string namespaces;  // YAML file of Namespace objects whose labels set modes; may be empty
+  // Keep every namespace's labels current from the Kubernetes API (in cluster, or `kube`).
+  bool watch_namespaces = false;
+  KubeApiOptions kube;
   bool log_decisions = false;
   double deadline_fraction = 0.8;  // answer before this share of the request's ?timeout=
   bool deadline_allows = true;     // at the deadline: allow (with warning) or deny

@@ -21,8 +21,25 @@ Runner addServeCommand(CLI::App& app) {
   app.add_option("--namespaces", o->namespaces,
                  "YAML file of Namespace objects whose kubeharden.io labels set each namespace's "
                  "modes");
+  app.add_flag("--watch-namespaces", o->watch_namespaces,
+               "Keep every namespace's labels current from the Kubernetes API (list and watch; "
+               "in cluster by default)");
+  app.add_option("--kube-api", o->kube.server,
+                 "API server URL for --watch-namespaces (default: in-cluster "
+                 "KUBERNETES_SERVICE_HOST:PORT)");
+  app.add_option("--kube-token", o->kube.token_file, "Bearer token file (re-read per request)")
+      ->capture_default_str();
+  app.add_option("--kube-ca", o->kube.ca_file, "CA bundle of the API server")
+      ->capture_default_str();
+  auto on_deadline = std::make_shared<std::string>("allow");
+  app.add_option("--on-deadline", *on_deadline,
+                 "Answer given when a decision would miss the API server's timeout (with a "
+                 "warning and an audit annotation)")
+      ->check(CLI::IsMember({"allow", "deny"}))
+      ->capture_default_str();
   app.add_flag("--log-decisions", o->log_decisions, "One JSON line per decision on stderr");
-  return [o] {
+  return [o, on_deadline] {
+    o->deadline_allows = *on_deadline == "allow";
     // Signals are taken by a thread of our own (sigwait), never by a handler.
     sigset_t set;
     sigemptyset(&set);
