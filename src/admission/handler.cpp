@@ -191,12 +191,13 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     }
   }
 
-  // The scan catalogue on the object alone (cross-object checks see just this object; RBAC
-  // risks of a binding are judged with the built-in roles).
+  // The scan catalogue on the object alone: checks that judge an object by the rest of the
+  // input (whole_input) are left out; RBAC risks of a binding are judged with the built-in
+  // roles.
   if (policy.registry) {
     ScanIndex index;
     index.add(&obj);
-    CheckContext ctx{&index};
+    CheckContext ctx{.index = &index, .single_object = true};
     VectorSink sink;
     policy.registry->dispatch(obj, ctx, sink);
     policy.registry->finish(ctx, sink);
@@ -208,6 +209,9 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     std::vector<std::string> ids, excepted;
     for (const Finding& f : sink.findings) {
       if (f.check_id.starts_with("pss-")) continue;  // the modes above decide PSS
+      // Checks judged on the rest of the input (references, selectors, bindings) have nothing
+      // to go on here: the webhook sees one object.
+      if (const Check* c = policy.registry->find(f.check_id); c && c->meta().whole_input) continue;
       if (f.suppressed) {
         if (std::find(excepted.begin(), excepted.end(), f.check_id) == excepted.end())
           excepted.emplace_back(f.check_id);

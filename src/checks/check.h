@@ -50,7 +50,16 @@ struct CheckMeta {
   std::span<const std::string_view> kinds;
   std::string_view remediation;
   CheckRefs refs;
+  // The verdict depends on other objects of the input (references, selectors, bindings,
+  // policies): meaningful for a scan of manifests, not for the admission webhook, which sees one
+  // object at a time and so does not run these.
+  bool whole_input = false;
 };
+
+constexpr CheckMeta wholeInput(CheckMeta m) {
+  m.whole_input = true;
+  return m;
+}
 
 struct Finding {
   std::string_view check_id;
@@ -86,6 +95,9 @@ class ScanIndex;
 // What a check may consult besides the object: the index of every object in the scan.
 struct CheckContext {
   const ScanIndex* index = nullptr;
+  // The input is one object under review (the admission webhook), not a set of manifests:
+  // whatever the rest of the cluster holds is unknown, so sub-rules about it stay silent.
+  bool single_object = false;
 };
 
 class Check {

@@ -46,6 +46,9 @@ std::string renderChecksJson(const std::vector<std::unique_ptr<Check>>& checks) 
     str("group", m.group);
     w.Key("enabledByDefault");
     w.Bool(m.enabled_by_default);
+    // Judged on the rest of the input, so not run by the admission webhook.
+    w.Key("wholeInput");
+    w.Bool(m.whole_input);
     w.Key("appliesTo");
     w.StartArray();
     if (m.scope == Scope::kPodSpec) w.String("pod specs (every workload and pod template)");

@@ -11,9 +11,8 @@
 namespace kh::admission {
 namespace {
 
-std::string review(std::string_view operation, std::string_view object,
-                   std::string_view extra = "", std::string_view kind = "Pod",
-                   std::string_view ns = "shop") {
+std::string review(std::string_view operation, std::string_view object, std::string_view extra = "",
+                   std::string_view kind = "Pod", std::string_view ns = "shop") {
   return fmt::format(
       R"({{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{
         "uid":"705ab4f5-6393-11e8-b7cc-42010a800002",
@@ -151,8 +150,8 @@ TEST(AdmissionDecision, NamespaceLabelsSetTheModes) {
                                       "kubeharden.io/audit":"privileged"})"));
   EXPECT_TRUE(priv->resp.allowed);
   EXPECT_TRUE(priv->resp.warnings.empty());
-  auto strict = run(review("CREATE", kPlainPod), {},
-                    labelsOf(arena, R"({"kubeharden.io/enforce":"restricted",
+  auto strict =
+      run(review("CREATE", kPlainPod), {}, labelsOf(arena, R"({"kubeharden.io/enforce":"restricted",
                                         "kubeharden.io/enforce-version":"v1.30"})"));
   EXPECT_FALSE(strict->resp.allowed);
   EXPECT_TRUE(strict->resp.message.starts_with("violates PodSecurity \"restricted:v1.30\": "))
@@ -167,7 +166,8 @@ TEST(AdmissionDecision, ControllersAreWarnedUnlessEnforcementIsAsked) {
   auto warned = run(review("CREATE", deploy, "", "Deployment"));
   EXPECT_TRUE(warned->resp.allowed);
   bool baseline_warning = false;
-  for (const std::string& w : warned->resp.warnings) baseline_warning |= w.find("privileged") != std::string::npos;
+  for (const std::string& w : warned->resp.warnings)
+    baseline_warning |= w.find("privileged") != std::string::npos;
   EXPECT_TRUE(baseline_warning);
   Policy strict;
   strict.enforce_on_controllers = true;
@@ -177,12 +177,11 @@ TEST(AdmissionDecision, ControllersAreWarnedUnlessEnforcementIsAsked) {
 TEST(AdmissionDecision, RequestShapesThatAreNotJudged) {
   EXPECT_TRUE(run(review("DELETE", "null"))->resp.allowed);
   EXPECT_TRUE(run(review("CREATE", kPrivilegedPod, R"(,"subResource":"status")"))->resp.allowed);
-  EXPECT_FALSE(
-      run(review("CREATE", kPrivilegedPod, R"(,"subResource":"ephemeralcontainers")"))
-          ->resp.allowed);
+  EXPECT_FALSE(run(review("CREATE", kPrivilegedPod, R"(,"subResource":"ephemeralcontainers")"))
+                   ->resp.allowed);
   // An update that changes only metadata of an existing (non-compliant) pod stays possible.
-  std::string update = review("UPDATE", kPrivilegedPod,
-                              fmt::format(R"(,"oldObject":{})", kPrivilegedPod));
+  std::string update =
+      review("UPDATE", kPrivilegedPod, fmt::format(R"(,"oldObject":{})", kPrivilegedPod));
   EXPECT_TRUE(run(update)->resp.allowed);
   std::string changed =
       review("UPDATE", kPrivilegedPod, fmt::format(R"(,"oldObject":{})", kPlainPod));
@@ -197,9 +196,9 @@ TEST(AdmissionDecision, ExemptionsAreAudited) {
   EXPECT_EQ(d->resp.audit_annotations.at("kubeharden.io/exempt"), "user");
   Policy n;
   n.exempt_namespaces = {"shop"};
-  EXPECT_EQ(run(review("CREATE", kPrivilegedPod), n)->resp.audit_annotations.at(
-                "kubeharden.io/exempt"),
-            "namespace");
+  EXPECT_EQ(
+      run(review("CREATE", kPrivilegedPod), n)->resp.audit_annotations.at("kubeharden.io/exempt"),
+      "namespace");
 }
 
 TEST(AdmissionDecision, InvalidNamespaceLabelsAreRefused) {
@@ -222,7 +221,8 @@ TEST(AdmissionDecision, CatalogueWarnsAndRbacAnonymousBindingsAreRefused) {
           "subjects":[{"kind":"User","name":"system:anonymous"}]})";
   auto d = run(review("CREATE", binding, "", "ClusterRoleBinding", ""), p);
   EXPECT_FALSE(d->resp.allowed);
-  EXPECT_TRUE(d->resp.message.starts_with("rbac-risky-permission: anonymous-binding")) << d->resp.message;
+  EXPECT_TRUE(d->resp.message.starts_with("rbac-risky-permission: anonymous-binding"))
+      << d->resp.message;
   auto pod = run(review("CREATE", kPlainPod), p);
   EXPECT_TRUE(pod->resp.allowed);
   bool catalogue_warning = false;
@@ -230,6 +230,39 @@ TEST(AdmissionDecision, CatalogueWarnsAndRbacAnonymousBindingsAreRefused) {
   EXPECT_TRUE(catalogue_warning);
   EXPECT_NE(pod->resp.audit_annotations.at("kubeharden.io/violations").find("image-"),
             std::string::npos);
+}
+
+// The webhook sees one object: checks that judge it by the rest of the input (references,
+// selectors, bindings, policies) stay silent, while checks of the object itself still speak.
+TEST(AdmissionDecision, ChecksOfTheWholeInputAreNotRunOnOneObject) {
+  Registry registry(makeCatalogue());
+  Policy p;
+  p.registry = &registry;
+  std::string pod =
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{
+          "serviceAccountName":"builder","containers":[{"name":"app","image":"app:latest",
+          "envFrom":[{"configMapRef":{"name":"settings"}}]}]}})";
+  auto d = run(review("CREATE", pod), p);
+  std::string violations = d->resp.audit_annotations["kubeharden.io/violations"];
+  EXPECT_NE(violations.find("image-latest-tag"), std::string::npos) << violations;
+  for (const char* id : {"pod-missing-service-account", "pod-missing-reference",
+                         "pod-sa-token-automount", "network-workload-not-isolated"})
+    EXPECT_EQ(violations.find(id), std::string::npos) << id << " in " << violations;
+  for (const std::string& w : d->resp.warnings)
+    EXPECT_EQ(w.find("not in the input"), std::string::npos) << w;
+
+  std::string policy =
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",
+          "metadata":{"name":"open","namespace":"shop"},
+          "spec":{"podSelector":{"matchLabels":{"app":"web"}},"ingress":[{}]}})";
+  auto np = run(review("CREATE", policy, "", "NetworkPolicy"), p);
+  std::string nv = np->resp.audit_annotations["kubeharden.io/violations"];
+  EXPECT_NE(nv.find("network-allow-all"), std::string::npos) << nv;
+  EXPECT_EQ(nv.find("network-policy-selects-nothing"), std::string::npos) << nv;
+  // The metadata says which checks these are; a scan still runs them.
+  EXPECT_TRUE(registry.find("pod-missing-reference")->meta().whole_input);
+  EXPECT_FALSE(registry.find("network-allow-all")->meta().whole_input);
+  EXPECT_FALSE(registry.find("image-latest-tag")->meta().whole_input);
 }
 
 TEST(AdmissionDecision, WarningsStayWithinTheApiServerBudget) {
@@ -299,8 +332,7 @@ exceptions:
 
 TEST(AdmissionConfig, BadValuesNameTheLine) {
   test::TempDir d;
-  for (auto [text, line, what] :
-       std::vector<std::tuple<std::string, uint32_t, std::string>>{
+  for (auto [text, line, what] : std::vector<std::tuple<std::string, uint32_t, std::string>>{
            {"admission:\n  defaults: {enforce: strict}\n", 2, "not a level"},
            {"admission:\n  deny:\n    checks: [pod-privilegd]\n", 3, "unknown check"},
            {"admission:\n  exemptions: {users: [a]}\n", 2, "unknown key 'users'"},

@@ -460,8 +460,8 @@ TEST(Cli, ReviewDecidesOneAdmissionReview) {
   EXPECT_FALSE(j["response"]["allowed"].GetBool());
   EXPECT_TRUE(std::string(j["response"]["status"]["message"].GetString())
                   .starts_with("violates PodSecurity \"baseline:latest\": "));
-  auto privileged = runCli("review --namespace-label kubeharden.io/enforce=privileged " + dir +
-                           "pod.json");
+  auto privileged =
+      runCli("review --namespace-label kubeharden.io/enforce=privileged " + dir + "pod.json");
   EXPECT_EQ(privileged.exit_code, 0) << privileged.out;
   auto mutate = runCli("review --mutate --namespace-label kubeharden.io/mutate=true " + dir +
                        "deployment.json");

@@ -55,8 +55,8 @@ TEST(JsonReader, RejectsWhatIsNotStrictJson) {
   std::string nul("{\"a\":\"x\0y\"}", 11);
   EXPECT_FALSE(parseJson(nul, arena));
   // Cut inside a multi-byte sequence at the very end (the validator once read past the buffer).
-  for (std::string cut : {std::string("{\"a\":\"\xe0", 7), std::string("\"\xf0\x9f", 3),
-                          std::string("[\"\xc3", 3)})
+  for (std::string cut :
+       {std::string("{\"a\":\"\xe0", 7), std::string("\"\xf0\x9f", 3), std::string("[\"\xc3", 3)})
     EXPECT_FALSE(parseJson(cut, arena));
 }
 

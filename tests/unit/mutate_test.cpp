@@ -88,7 +88,8 @@ TEST(Mutation, NeverOverridesTheAuthor) {
   // Only the privileged container's missing drop list; no allowPrivilegeEscalation next to
   // privileged (the API server refuses it), no seccomp (a container chose one), no token change
   // (the pod names its ServiceAccount).
-  EXPECT_EQ(paths, std::vector<std::string>{"/spec/containers/1/securityContext/capabilities/drop"});
+  EXPECT_EQ(paths,
+            std::vector<std::string>{"/spec/containers/1/securityContext/capabilities/drop"});
 }
 
 TEST(Mutation, OnlyWhereAskedAndWhereItCanApply) {

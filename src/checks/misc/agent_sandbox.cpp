@@ -22,9 +22,10 @@ constexpr CheckMeta kMeta{
     .enabled_by_default = true,
     .scope = Scope::kKinds,
     .kinds = kKinds,
-    .remediation = "Give the sandbox a sandboxed runtimeClassName (gVisor, Kata), an egress "
-                   "NetworkPolicy, CPU and memory limits on every container, and images pinned "
-                   "by digest.",
+    .remediation =
+        "Give the sandbox a sandboxed runtimeClassName (gVisor, Kata), an egress "
+        "NetworkPolicy, CPU and memory limits on every container, and images pinned "
+        "by digest.",
     .refs = {.nsa = "Hardening container environments",
              .mitre = "T1611",
              .kubescape = "C-0301,C-0303,C-0304"},
@@ -69,10 +70,11 @@ class AgentSandbox final : public Check {
           fmt::format("{} runs agent code on the node's kernel (no sandboxed runtimeClassName)",
                       o.displayName()),
           "sandbox-runtime");
-    if (!egressIsolated(o, ctx))
-      add(o.root->pos, "spec", fmt::format("no NetworkPolicy in the input restricts the egress of "
-                                           "{}: agent code can reach any address",
-                                           o.displayName()),
+    if (!ctx.single_object && !egressIsolated(o, ctx))
+      add(o.root->pos, "spec",
+          fmt::format("no NetworkPolicy in the input restricts the egress of "
+                      "{}: agent code can reach any address",
+                      o.displayName()),
           "egress");
     for (const ContainerRef& c : pod.containers) {
       const Node* limits = get(get(c.node, "resources"), "limits");

@@ -122,6 +122,7 @@ constexpr CheckMeta kSelectsNothing{
         "Fix spec.selector to match the labels of the intended pod template; a "
         "dangling Service can later capture any pod that happens to get the labels.",
     .refs = {.kube_linter = "dangling-service", .kubescape = "C-0293"},
+    .whole_input = true,
 };
 
 constexpr CheckMeta kTargetPort{
@@ -136,6 +137,7 @@ constexpr CheckMeta kTargetPort{
         "Use the name of a containerPort of the selected pods (same protocol), or a "
         "number.",
     .refs = {.kube_linter = "invalid-target-ports"},
+    .whole_input = true,
 };
 
 constexpr CheckMeta kBackend{
@@ -148,6 +150,7 @@ constexpr CheckMeta kBackend{
     .kinds = kIngress,
     .remediation = "Fix the backend's service name, or add the Service.",
     .refs = {.kube_linter = "dangling-ingress", .kubescape = "C-0298"},
+    .whole_input = true,
 };
 
 constexpr CheckMeta kSensitive{

@@ -27,41 +27,47 @@ constexpr std::array<CheckMeta, 7> kMetas = {{
          "Name the peers and ports the workload needs; replace 0.0.0.0/0 with the ranges it talks "
          "to.",
          {.nsa = "Network separation", .trivy = "KSV-0038", .kubescape = "C-0260"}),
-    meta("network-egress-blocks-dns", "Egress isolation blocks DNS", Severity::kMedium, true,
-         "Add an egress rule allowing UDP (and TCP) port 53 to the cluster DNS (kube-system, "
-         "k8s-app: kube-dns).",
-         {.nsa = "Network separation"}),
-    meta("network-named-port-unresolved", "Named port resolves nowhere", Severity::kLow, true,
-         "Use a port name that the destination pods define (same protocol), or a number.",
-         {.nsa = "Network separation"}),
-    meta("network-no-default-deny", "Namespace has no default-deny NetworkPolicy",
-         Severity::kMedium, true,
-         "Add a policy with podSelector: {} and policyTypes [Ingress, Egress] and no rules, then "
-         "allow what "
-         "each workload needs.",
-         {.cis = "5.3.2",
-          .nsa = "Network separation",
-          .mitre = "T1021",
-          .kube_linter = "non-isolated-pod",
-          .kubescape = "C-0260",
-          .polaris = "missingNetworkPolicy",
-          .checkov = "CKV2_K8S_6"}),
-    meta("network-peer-matches-nothing", "NetworkPolicy peer matches nothing", Severity::kLow, true,
-         "Fix the selector's labels (a typo leaves the intended peer blocked) or remove the peer.",
-         {.nsa = "Network separation"}),
-    meta("network-policy-selects-nothing", "NetworkPolicy selects no workload", Severity::kLow,
-         true, "Fix spec.podSelector so that it matches the intended pods, or remove the policy.",
-         {.nsa = "Network separation", .kube_linter = "dangling-networkpolicy"}),
-    meta("network-workload-not-isolated", "Workload is not isolated by any NetworkPolicy",
-         Severity::kLow, false,
-         "Select the workload with a NetworkPolicy for both directions (a namespace default-deny "
-         "does it).",
-         {.cis = "5.3.2",
-          .nsa = "Network separation",
-          .kube_linter = "non-isolated-pod",
-          .kubescape = "C-0260",
-          .polaris = "missingNetworkPolicy",
-          .checkov = "CKV2_K8S_6"}),
+    wholeInput(
+        meta("network-egress-blocks-dns", "Egress isolation blocks DNS", Severity::kMedium, true,
+             "Add an egress rule allowing UDP (and TCP) port 53 to the cluster DNS (kube-system, "
+             "k8s-app: kube-dns).",
+             {.nsa = "Network separation"})),
+    wholeInput(
+        meta("network-named-port-unresolved", "Named port resolves nowhere", Severity::kLow, true,
+             "Use a port name that the destination pods define (same protocol), or a number.",
+             {.nsa = "Network separation"})),
+    wholeInput(meta(
+        "network-no-default-deny", "Namespace has no default-deny NetworkPolicy", Severity::kMedium,
+        true,
+        "Add a policy with podSelector: {} and policyTypes [Ingress, Egress] and no rules, then "
+        "allow what "
+        "each workload needs.",
+        {.cis = "5.3.2",
+         .nsa = "Network separation",
+         .mitre = "T1021",
+         .kube_linter = "non-isolated-pod",
+         .kubescape = "C-0260",
+         .polaris = "missingNetworkPolicy",
+         .checkov = "CKV2_K8S_6"})),
+    wholeInput(meta(
+        "network-peer-matches-nothing", "NetworkPolicy peer matches nothing", Severity::kLow, true,
+        "Fix the selector's labels (a typo leaves the intended peer blocked) or remove the peer.",
+        {.nsa = "Network separation"})),
+    wholeInput(meta(
+        "network-policy-selects-nothing", "NetworkPolicy selects no workload", Severity::kLow, true,
+        "Fix spec.podSelector so that it matches the intended pods, or remove the policy.",
+        {.nsa = "Network separation", .kube_linter = "dangling-networkpolicy"})),
+    wholeInput(meta(
+        "network-workload-not-isolated", "Workload is not isolated by any NetworkPolicy",
+        Severity::kLow, false,
+        "Select the workload with a NetworkPolicy for both directions (a namespace default-deny "
+        "does it).",
+        {.cis = "5.3.2",
+         .nsa = "Network separation",
+         .kube_linter = "non-isolated-pod",
+         .kubescape = "C-0260",
+         .polaris = "missingNetworkPolicy",
+         .checkov = "CKV2_K8S_6"})),
 }};
 
 class NetpolLintCheck final : public Check {

@@ -73,6 +73,7 @@ constexpr CheckMeta kLimitRange{
         "Add a LimitRange with default requests and limits for containers to the "
         "namespace.",
     .refs = {.nsa = "Resource policies", .mitre = "T1496", .trivy = "KSV-0039"},
+    .whole_input = true,
 };
 
 constexpr CheckMeta kQuota{
@@ -87,6 +88,7 @@ constexpr CheckMeta kQuota{
         "Add a ResourceQuota to the namespace to cap its total CPU, memory and "
         "object counts.",
     .refs = {.nsa = "Resource policies", .mitre = "T1496", .trivy = "KSV-0040"},
+    .whole_input = true,
 };
 
 void defaultNs(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {

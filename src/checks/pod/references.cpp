@@ -57,6 +57,7 @@ constexpr CheckMeta kDefaultSa{
              .kube_linter = "default-service-account",
              .kubescape = "C-0189",
              .checkov = "CKV_K8S_41,CKV_K8S_42"},
+    .whole_input = true,
 };
 
 constexpr CheckMeta kMissingSa{
@@ -71,6 +72,7 @@ constexpr CheckMeta kMissingSa{
         "Add the ServiceAccount to the manifests, or fix the name; if it is managed "
         "elsewhere, suppress this hint for the workload.",
     .refs = {.kube_linter = "non-existent-service-account", .kubescape = "C-0307"},
+    .whole_input = true,
 };
 
 constexpr CheckMeta kMissingRef{
@@ -85,6 +87,7 @@ constexpr CheckMeta kMissingRef{
         "Add the object to the manifests, mark the reference optional: true, or fix "
         "the name; a missing required reference keeps the pod from starting.",
     .refs = {.kube_linter = "env-value-from"},
+    .whole_input = true,
 };
 
 void duplicateEnv(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {

@@ -26,6 +26,7 @@ constexpr CheckMeta kMeta{
              .kubescape = "C-0034",
              .polaris = "automountServiceAccountToken",
              .checkov = "CKV_K8S_38"},
+    .whole_input = true,
 };
 
 class PodSaTokenAutomount final : public Check {

@@ -54,28 +54,28 @@ constexpr CheckMeta kProbePort =
     rel("rel-probe-port", "Probe targets a port name the container does not define",
         Scope::kPodSpec, {}, "Use the name of one of the container's ports, or a number.",
         {.kube_linter = "liveness-port,readiness-port,startup-port"});
-constexpr CheckMeta kReplicas =
+constexpr CheckMeta kReplicas = wholeInput(
     rel("rel-replicas", "Workload runs a single replica", Scope::kKinds, kScaled,
         "Run at least two replicas (or let a HorizontalPodAutoscaler with minReplicas >= 2 scale "
         "it) so one pod's eviction is not an outage.",
-        {.kube_linter = "minimum-three-replicas", .polaris = "deploymentMissingReplicas"});
-constexpr CheckMeta kSpread =
+        {.kube_linter = "minimum-three-replicas", .polaris = "deploymentMissingReplicas"}));
+constexpr CheckMeta kSpread = wholeInput(
     rel("rel-spread", "Replicated workload is not spread across nodes", Scope::kKinds, kScaled,
         "Add topologySpreadConstraints (or a podAntiAffinity) on kubernetes.io/hostname so "
         "replicas do not share a node.",
-        {.kube_linter = "no-anti-affinity", .polaris = "topologySpreadConstraint"});
-constexpr CheckMeta kPdbMeta =
+        {.kube_linter = "no-anti-affinity", .polaris = "topologySpreadConstraint"}));
+constexpr CheckMeta kPdbMeta = wholeInput(
     rel("rel-pdb", "Disruption budget is missing or blocks every eviction", Scope::kKinds, kPdb,
         "Give replicated workloads a PodDisruptionBudget that allows at least one eviction "
         "(maxUnavailable: 1).",
         {.kube_linter = "pdb-max-unavailable,pdb-min-available",
-         .polaris = "missingPodDisruptionBudget,pdbDisruptionsIsZero"});
-constexpr CheckMeta kHpaMeta =
+         .polaris = "missingPodDisruptionBudget,pdbDisruptionsIsZero"}));
+constexpr CheckMeta kHpaMeta = wholeInput(
     rel("rel-hpa", "HorizontalPodAutoscaler is ineffective", Scope::kKinds, kHpa,
         "Set minReplicas of at least 2, maxReplicas above it, and a scaleTargetRef that exists.",
         {.kube_linter = "hpa-minimum-three-replicas,dangling-horizontalpodautoscaler",
          .kubescape = "C-0300",
-         .polaris = "hpaMinAvailability,hpaMaxAvailability"});
+         .polaris = "hpaMinAvailability,hpaMaxAvailability"}));
 constexpr CheckMeta kPriority =
     rel("rel-priority-class", "Pod has no priority class", Scope::kPodSpec, {},
         "Set priorityClassName so the scheduler knows what to preempt first under pressure.",
@@ -104,10 +104,10 @@ constexpr CheckMeta kDns =
         "Set spec.dnsConfig.options ndots (e.g. 2) so external names are not tried against every "
         "search domain first.",
         {.kube_linter = "dnsconfig-options"}, Severity::kInfo);
-constexpr CheckMeta kMonitor =
+constexpr CheckMeta kMonitor = wholeInput(
     rel("rel-servicemonitor", "ServiceMonitor selects no Service", Scope::kKinds, kServiceMonitor,
         "Fix the ServiceMonitor's selector or namespaceSelector to match the Service to scrape.",
-        {.kube_linter = "dangling-servicemonitor"});
+        {.kube_linter = "dangling-servicemonitor"}));
 constexpr CheckMeta kLabels =
     rel("rel-labels", "Workload lacks required labels", Scope::kPodSpec, {},
         "Add the labels your organisation requires (by default app.kubernetes.io/name) to the "
