@@ -209,9 +209,6 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     std::vector<std::string> ids, excepted;
     for (const Finding& f : sink.findings) {
       if (f.check_id.starts_with("pss-")) continue;  // the modes above decide PSS
-      // Checks judged on the rest of the input (references, selectors, bindings) have nothing
-      // to go on here: the webhook sees one object.
-      if (const Check* c = policy.registry->find(f.check_id); c && c->meta().whole_input) continue;
       if (f.suppressed) {
         if (std::find(excepted.begin(), excepted.end(), f.check_id) == excepted.end())
           excepted.emplace_back(f.check_id);

@@ -31,11 +31,9 @@ std::vector<std::string_view> splitTrimmed(std::string_view s, char sep) {
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
   return true;
 }
 
@@ -97,6 +95,18 @@ std::string fingerprintHex(std::string_view data) {
     h *= 1099511628211ULL;
   }
   return fmt::format("{:016x}", h);
+}
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  if (hay.size() < needle.size()) return false;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    size_t j = 0;
+    while (j < needle.size() && lower(hay[i + j]) == needle[j]) ++j;
+    if (j == needle.size()) return true;
+  }
+  return false;
 }
 
 }  // namespace kh

@@ -11,6 +11,8 @@ namespace kh {
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> splitTrimmed(std::string_view s, char sep);  // empty items dropped
 bool iequals(std::string_view a, std::string_view b);
+// `needle` (lower-case ASCII) occurs in `hay` ignoring ASCII case; no allocation.
+bool icontains(std::string_view hay, std::string_view needle);
 std::string toUpper(std::string_view s);
 std::string toLower(std::string_view s);
 // The items (anything convertible to std::string_view) joined with `sep`.

@@ -19,15 +19,20 @@ Registry::Registry(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
 }
 
 void Registry::dispatch(const Object& obj, const CheckContext& ctx, FindingSink& sink) const {
+  // On a single object under review, checks of the whole input have nothing to judge.
+  auto run = [&](const Check* c) {
+    if (!(ctx.single_object && c->meta().whole_input)) c->check(obj, ctx, sink);
+  };
   if (obj.pod)
-    for (const Check* c : pod_checks_) c->check(obj, ctx, sink);
-  for (const Check* c : all_checks_) c->check(obj, ctx, sink);
+    for (const Check* c : pod_checks_) run(c);
+  for (const Check* c : all_checks_) run(c);
   if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
-    for (const Check* c : it->second) c->check(obj, ctx, sink);
+    for (const Check* c : it->second) run(c);
 }
 
 void Registry::finish(const CheckContext& ctx, FindingSink& sink) const {
-  for (const auto& c : checks_) c->finish(ctx, sink);
+  for (const auto& c : checks_)
+    if (!(ctx.single_object && c->meta().whole_input)) c->finish(ctx, sink);
 }
 
 std::vector<const Check*> Registry::applicable(const Object& obj) const {

@@ -81,6 +81,10 @@ const rbac::Model& ScanIndex::rbacModel() const {
 }
 
 const std::vector<rbac::Risk>& ScanIndex::rbacRisks() const {
+  // Risks are what bindings of the input grant: without one there are none, and the model
+  // (with every built-in role) need not be built. The admission webhook's common case.
+  static const std::vector<rbac::Risk> kNone;
+  if (!by_kind_.count("RoleBinding") && !by_kind_.count("ClusterRoleBinding")) return kNone;
   buildRbac();
   return rbac_->risks;
 }

@@ -101,8 +101,11 @@ bool exceptionMatches(const ConfigException& ex, const Finding& f) {
 
 void applySuppressions(std::vector<Finding>& findings, const Config& cfg,
                        const SuppressionOptions& opts, std::vector<Diagnostic>& diags) {
-  std::set<std::string, std::less<>> known;
-  for (const auto& c : makeCatalogue()) known.emplace(c->meta().id);
+  static const std::set<std::string, std::less<>> known = [] {
+    std::set<std::string, std::less<>> ids;
+    for (const auto& c : makeCatalogue()) ids.emplace(c->meta().id);
+    return ids;
+  }();
 
   std::vector<bool> lapsed(cfg.exceptions.size(), false);
   for (size_t i = 0; i < cfg.exceptions.size(); ++i) {

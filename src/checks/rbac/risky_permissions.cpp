@@ -51,6 +51,7 @@ constexpr CheckMeta kToken{
              .nsa = "Protecting Pod service account tokens",
              .mitre = "T1528",
              .kubescape = "C-0053,C-0267,C-0272"},
+    .whole_input = true,
 };
 
 Severity severityOf(std::string_view s) {

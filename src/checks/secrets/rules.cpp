@@ -166,9 +166,8 @@ std::optional<SecretRule> matchSecretValue(std::string_view value) {
 }
 
 bool namesDigest(std::string_view name) {
-  std::string lower = toLower(name);
   for (std::string_view w : {"checksum", "hash", "digest", "sha1", "sha256", "fingerprint"})
-    if (lower.find(w) != std::string::npos) return true;
+    if (icontains(name, w)) return true;
   return false;
 }
 

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# `make bench`, admission part: `kubeharden serve` under load from wrk over HTTPS keep-alive,
+# POSTing a recorded AdmissionReview of a 10 KB Deployment-style Pod. Server and wrk share this
+# machine's cores. Prints peak throughput and the server's CPU per review, latency at half the
+# peak rate, and resident memory idle and across a sustained run (KH_SOAK_SECONDS, default 60).
+set -euo pipefail
+kh=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+review=$root/bench/data/review-pod-10k.json
+port=${KH_BENCH_PORT:-18443}
+soak=${KH_SOAK_SECONDS:-60}
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$kh" serve --listen "127.0.0.1:$port" --tls-cert "$root/tests/admission/tls/cert-a.pem" \
+  --tls-key "$root/tests/admission/tls/key-a.pem" 2>"$tmp/serve.log" &
+pid=$!
+for _ in $(seq 100); do
+  curl -skf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -skf "https://127.0.0.1:$port/readyz" >/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
+sleep 1
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+tck=$(getconf CLK_TCK)
+idle_kib=$(rss_kib)
+
+cat >"$tmp/post.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open("$review", "rb"))
+wrk.body = f:read("*a")
+f:close()
+local d = tonumber(os.getenv("KH_DELAY_MS") or "0")
+if d > 0 then delay = function() return d end end
+done = function(s, lat, req)
+  io.write(string.format("requests=%d seconds=%.3f non2xx=%d errors=%d p50=%.3f p99=%.3f p999=%.3f max=%.3f\n",
+    s.requests, s.duration / 1e6, s.errors.status,
+    s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout,
+    lat:percentile(50) / 1000, lat:percentile(99) / 1000, lat:percentile(99.9) / 1000, lat.max / 1000))
+end
+EOF
+
+# run CONNECTIONS SECONDS DELAY_MS -> sets requests seconds non2xx errors p50 p99 p999 max cpu
+run() {
+  local c0 c1
+  c0=$(cpu_ticks)
+  KH_DELAY_MS=$3 wrk -t1 -c"$1" -d"$2"s --timeout 5s -s "$tmp/post.lua" \
+    "https://127.0.0.1:$port/validate?timeout=10s" >"$tmp/wrk.out"
+  c1=$(cpu_ticks)
+  eval "$(grep '^requests=' "$tmp/wrk.out" | tr ' ' '\n')"
+  cpu=$(awk -v t=$((c1 - c0)) -v h="$tck" 'BEGIN {printf "%.2f", t / h}')
+}
+
+run 16 3 0  # warm-up
+run 16 10 0
+peak=$(awk -v r="$requests" -v s="$seconds" 'BEGIN {printf "%d", r / s}')
+per_core=$(awk -v r="$requests" -v c="$cpu" 'BEGIN {printf "%d", (c > 0) ? (r / c) : 0}')
+peak_bad=$((non2xx + errors))
+peak_p99=$p99
+echo "peak:      $peak reviews/s (16 connections); server CPU ${cpu} s for $requests reviews = $per_core reviews per server core-second; p99 ${peak_p99} ms; non-2xx+errors $peak_bad"
+
+# Half the peak rate: connections that each pause 2 ms between reviews, as many as it takes to
+# offer peak/2 (wrk paces by whole milliseconds; the achieved rate is printed).
+conns=$(awk -v p="$peak" 'BEGIN {c = int(p / 2 * 0.0025 + 0.5); print c < 1 ? 1 : c}')
+delay=2
+run "$conns" 10 "$delay"
+half=$(awk -v r="$requests" -v s="$seconds" 'BEGIN {printf "%d", r / s}')
+echo "half peak: $half reviews/s ($conns connections pausing ${delay} ms); latency p50 ${p50} ms, p99 ${p99} ms, p99.9 ${p999} ms, max ${max} ms; non-2xx+errors $((non2xx + errors))"
+
+before_kib=$(rss_kib)
+run 16 "$soak" 0
+after_kib=$(rss_kib)
+soak_rate=$(awk -v r="$requests" -v s="$seconds" 'BEGIN {printf "%d", r / s}')
+echo "memory:    RSS idle $(awk -v k="$idle_kib" 'BEGIN {printf "%.1f", k / 1024}') MiB; ${soak} s at full load ($soak_rate reviews/s, non-2xx+errors $((non2xx + errors))): $(awk -v k="$before_kib" 'BEGIN {printf "%.1f", k / 1024}') -> $(awk -v k="$after_kib" 'BEGIN {printf "%.1f", k / 1024}') MiB ($(awk -v a="$before_kib" -v b="$after_kib" 'BEGIN {printf "%+.1f", (b - a) * 100 / a}')%)"
+
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=""
+echo "SIGTERM:   exit $status"
