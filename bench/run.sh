@@ -12,3 +12,6 @@ echo "== engine micro-benchmarks (one thread)"
 echo
 echo "== whole program"
 "$build/kh_corpus_run" "$build/kubeharden" "$corpus" "${BENCH_RUNS:-15}"
+echo
+echo "== admission webhook (wrk over HTTPS keep-alive, 10 KB Pod review; wrk and server share the cores)"
+"$(dirname "$0")/admission.sh" "$build/kubeharden"
