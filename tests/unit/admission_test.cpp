@@ -6,6 +6,7 @@
 
 #include "admission/handler.h"
 #include "admission/review.h"
+#include "scan/scan.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::admission {
@@ -328,6 +329,37 @@ exceptions:
   EXPECT_EQ(allowed->resp.audit_annotations.at("kubeharden.io/exceptions"), "pod-memory-limit");
   EXPECT_EQ(allowed->resp.audit_annotations.at("kubeharden.io/violations").find("pod-memory-limit"),
             std::string::npos);
+}
+
+// Registry allow lists are the catalogue's image-registry-not-allowed check, configured as in
+// scan; listed in admission.deny.checks, it refuses images from elsewhere in enforce namespaces.
+TEST(AdmissionConfig, RegistryAllowListDenies) {
+  test::TempDir d;
+  std::string path = d.write("c.yaml", R"(checks:
+  options:
+    image-registry-not-allowed:
+      allow: [registry.example.com]
+admission:
+  deny: {checks: [image-registry-not-allowed]}
+)");
+  auto cfg = loadConfig(path);
+  ASSERT_TRUE(cfg) << cfg.error().describe();
+  auto registry = buildRegistry(cfg.value());
+  ASSERT_TRUE(registry) << registry.error().describe();
+  Policy p = policyFromConfig(cfg.value(), registry.value().get(), "2026-06-15");
+  auto pod = [](std::string_view image) {
+    return fmt::format(
+        R"({{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"p"}},"spec":{{"containers":[
+            {{"name":"app","image":"{}"}}]}}}})",
+        image);
+  };
+  auto denied = run(review("CREATE", pod("nginx:1.27")), p);
+  EXPECT_FALSE(denied->resp.allowed);
+  EXPECT_TRUE(denied->resp.message.starts_with("image-registry-not-allowed"))
+      << denied->resp.message;
+  EXPECT_NE(denied->resp.message.find("docker.io"), std::string::npos) << denied->resp.message;
+  auto allowed = run(review("CREATE", pod("registry.example.com/shop/app:1.0")), p);
+  EXPECT_TRUE(allowed->resp.allowed) << allowed->resp.message;
 }
 
 TEST(AdmissionConfig, BadValuesNameTheLine) {
