@@ -59,6 +59,11 @@ Runner addServeCommand(CLI::App& app) {
       s->shutdown();
     });
     signals.detach();
+    if (!o->insecure_listen.empty())
+      std::fprintf(stderr,
+                   "kubeharden serve: WARNING: plain HTTP on %s (--insecure-listen): for tests "
+                   "and benchmarks only, never for an API server\n",
+                   o->insecure_listen.c_str());
     std::fprintf(stderr, "kubeharden serve: listening (https %d, http %d)\n", s->tlsPort(),
                  s->port());
     s->run();
