@@ -45,6 +45,19 @@ int pemCertificates(const std::string& pem) {
   return n;
 }
 
+// Workload controllers, judged (validation) and given defaults (mutation) on CREATE and UPDATE.
+constexpr const char* kControllerRules = R"(      - apiGroups: ["apps"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]
+        scope: "Namespaced"
+      - apiGroups: ["batch"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["jobs", "cronjobs"]
+        scope: "Namespaced"
+)";
+
 // The kinds the webhook judges. Core: pods (and their ephemeral containers), the older
 // controllers, Services, ConfigMaps (credentials in data), ServiceAccounts and Namespaces (their
 // mode labels); apps and batch controllers; Ingresses and NetworkPolicies; RBAC writes.
@@ -55,17 +68,8 @@ constexpr const char* kValidatingRules = R"(    rules:
         operations: ["CREATE", "UPDATE"]
         resources: ["pods", "pods/ephemeralcontainers", "replicationcontrollers", "podtemplates", "services", "configmaps", "serviceaccounts", "namespaces"]
         scope: "*"
-      - apiGroups: ["apps"]
-        apiVersions: ["v1"]
-        operations: ["CREATE", "UPDATE"]
-        resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]
-        scope: "Namespaced"
-      - apiGroups: ["batch"]
-        apiVersions: ["v1"]
-        operations: ["CREATE", "UPDATE"]
-        resources: ["jobs", "cronjobs"]
-        scope: "Namespaced"
-      - apiGroups: ["networking.k8s.io"]
+)";
+constexpr const char* kValidatingRulesRest = R"(      - apiGroups: ["networking.k8s.io"]
         apiVersions: ["v1"]
         operations: ["CREATE", "UPDATE"]
         resources: ["ingresses", "networkpolicies"]
@@ -88,16 +92,6 @@ constexpr const char* kMutatingRules = R"(    rules:
         apiVersions: ["v1"]
         operations: ["CREATE", "UPDATE"]
         resources: ["replicationcontrollers", "podtemplates"]
-        scope: "Namespaced"
-      - apiGroups: ["apps"]
-        apiVersions: ["v1"]
-        operations: ["CREATE", "UPDATE"]
-        resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]
-        scope: "Namespaced"
-      - apiGroups: ["batch"]
-        apiVersions: ["v1"]
-        operations: ["CREATE", "UPDATE"]
-        resources: ["jobs", "cronjobs"]
         scope: "Namespaced"
 )";
 
@@ -194,6 +188,8 @@ Result<std::string> webhookConfigYaml(const WebhookConfigOptions& o) {
   out += common("/validate", o.validating_timeout_seconds, o.validating_failure_policy);
   out += selector(false);
   out += kValidatingRules;
+  out += kControllerRules;
+  out += kValidatingRulesRest;
   out += fmt::format(
       "---\n"
       "apiVersion: admissionregistration.k8s.io/v1\n"
@@ -208,6 +204,7 @@ Result<std::string> webhookConfigYaml(const WebhookConfigOptions& o) {
   out += "    reinvocationPolicy: IfNeeded\n";
   out += selector(true);
   out += kMutatingRules;
+  out += kControllerRules;
   return out;
 }
 
