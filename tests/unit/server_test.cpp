@@ -122,6 +122,23 @@ TEST(Server, BodyLimitAndDeadline) {
   EXPECT_NE(
       c.send(http::verb::get, "/metrics").body.find("kubeharden_admission_deadline_hits_total 1"),
       std::string::npos);
+  // A generous timeout is no deadline: the real decision (this pod is privileged: denied).
+  Reply in_time = c.send(http::verb::post, "/validate?timeout=30s", pod);
+  EXPECT_NE(in_time.body.find(R"("allowed":false)"), std::string::npos) << in_time.body;
+  EXPECT_EQ(in_time.body.find("kubeharden.io/deadline"), std::string::npos);
+}
+
+TEST(Server, DeadlineDecisionCanDeny) {
+  ServerOptions o = plain();
+  o.deadline_allows = false;
+  Running r(o);
+  Client c(r.server->port());
+  std::string pod = test::readFile(kSrc + "/fuzz/corpus/admission/pod.json");
+  Reply late = c.send(http::verb::post, "/validate?timeout=0s", pod);
+  EXPECT_EQ(late.status, 200);
+  EXPECT_NE(late.body.find(R"("allowed":false)"), std::string::npos) << late.body;
+  EXPECT_NE(late.body.find("did not finish in time"), std::string::npos) << late.body;
+  EXPECT_NE(late.body.find("kubeharden.io/deadline"), std::string::npos);
 }
 
 TEST(Server, ASlowClientHoldsOnlyItsOwnConnection) {
