@@ -1,0 +1,340 @@
+#include "image/layout.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/arena.h"
+#include "load/json_reader.h"
+
+namespace kh::image {
+
+std::string Platform::str() const {
+  return variant.empty() ? os + "/" + architecture : os + "/" + architecture + "/" + variant;
+}
+
+Result<Platform> parsePlatform(std::string_view s) {
+  Platform p;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t slash = s.find('/', start);
+    if (slash == std::string_view::npos) slash = s.size();
+    parts.emplace_back(s.substr(start, slash - start));
+    start = slash + 1;
+  }
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+    return Error{fmt::format("--platform {}: expected OS/ARCH[/VARIANT], e.g. linux/arm64", s)};
+  p.os = parts[0];
+  p.architecture = parts[1];
+  if (parts.size() == 3) p.variant = parts[2];
+  return p;
+}
+
+namespace {
+
+constexpr size_t kMaxJson = 8u << 20;
+
+std::string blobPath(std::string_view digest) {
+  size_t colon = digest.find(':');
+  if (colon == std::string_view::npos) return {};
+  return fmt::format("blobs/{}/{}", digest.substr(0, colon), digest.substr(colon + 1));
+}
+
+bool looksJson(std::string_view s) {
+  size_t i = s.find_first_not_of(" \t\r\n");
+  return i != std::string_view::npos && (s[i] == '{' || s[i] == '[');
+}
+
+// The small JSON files of an image (manifests, index, configs), by member path.
+using Blobs = std::map<std::string, std::string, std::less<>>;
+
+Error notAnImage(const std::string& path, std::string_view why) {
+  return Error{fmt::format("not a container image ({}): expected a `docker save` tarball, an OCI "
+                           "image layout tarball or an OCI image layout directory",
+                           why),
+               path,
+               {}};
+}
+
+struct Json {
+  Arena arena;
+  const Node* root = nullptr;
+};
+
+Result<std::unique_ptr<Json>> parse(const std::string& text, const std::string& what,
+                                    const std::string& path) {
+  auto j = std::make_unique<Json>();
+  auto r = parseJson(text, j->arena, JsonLimits{.max_bytes = kMaxJson, .max_depth = 64});
+  if (!r) return Error{fmt::format("{}: {}", what, r.error().describe()), path, {}};
+  j->root = r.value();
+  return j;
+}
+
+bool isIndex(std::string_view media_type) {
+  return media_type == "application/vnd.oci.image.index.v1+json" ||
+         media_type == "application/vnd.docker.distribution.manifest.list.v2+json";
+}
+
+struct Candidate {
+  std::string digest;
+  std::optional<Platform> platform;
+};
+
+// Follows an OCI index (and nested indexes) to the manifests it lists.
+Status collectManifests(const Node* index, const Blobs& blobs, const std::string& path,
+                        std::vector<Candidate>& out, int depth) {
+  if (depth > 4) return Error{"image index nesting deeper than 4", path, {}};
+  for (const Node* m : seqOf(get(index, "manifests"))) {
+    std::string digest(getStr(m, "digest"));
+    std::string_view media = getStr(m, "mediaType");
+    // Attestation manifests (BuildKit) describe the image; they are not one.
+    if (getStr(get(m, "annotations"), "vnd.docker.reference.type") == "attestation-manifest")
+      continue;
+    if (isIndex(media)) {
+      auto it = blobs.find(blobPath(digest));
+      if (it == blobs.end())
+        return Error{fmt::format("index {} is missing from the layout", digest), path, {}};
+      auto j = parse(it->second, "image index " + digest, path);
+      if (!j) return j.error();
+      if (Status s = collectManifests(j.value()->root, blobs, path, out, depth + 1); !s) return s;
+      continue;
+    }
+    Candidate c{digest, std::nullopt};
+    if (const Node* p = get(m, "platform"))
+      c.platform = Platform{std::string(getStr(p, "os")), std::string(getStr(p, "architecture")),
+                            std::string(getStr(p, "variant"))};
+    out.push_back(std::move(c));
+  }
+  return {};
+}
+
+bool matches(const Platform& have, const Platform& want) {
+  if (have.os != want.os || have.architecture != want.architecture) return false;
+  if (want.variant.empty()) return true;
+  // arm64 images often omit v8.
+  return have.variant == want.variant || (have.variant.empty() && want.variant == "v8");
+}
+
+Status fromOci(ImageSource& img, const Blobs& blobs, const Platform& want) {
+  auto it = blobs.find("index.json");
+  if (it == blobs.end()) return notAnImage(img.path, "no index.json");
+  auto index = parse(it->second, "index.json", img.path);
+  if (!index) return index.error();
+  std::vector<Candidate> cands;
+  if (Status s = collectManifests(index.value()->root, blobs, img.path, cands, 0); !s) return s;
+  if (cands.empty()) return Error{"the image index lists no image manifest", img.path, {}};
+  const Candidate* chosen = nullptr;
+  for (const Candidate& c : cands) {
+    if (c.platform) img.platforms.push_back(c.platform->str());
+    if (!chosen && (!c.platform || matches(*c.platform, want))) chosen = &c;
+  }
+  if (cands.size() == 1 && !chosen) chosen = &cands[0];
+  if (!chosen) {
+    std::string offered;
+    for (const std::string& p : img.platforms) offered += (offered.empty() ? "" : ", ") + p;
+    return Error{fmt::format("no {} image in the index; it offers {} (choose with --platform)",
+                             want.str(), offered),
+                 img.path,
+                 {}};
+  }
+  img.manifest_digest = chosen->digest;
+  auto m = blobs.find(blobPath(chosen->digest));
+  if (m == blobs.end())
+    return Error{
+        fmt::format("manifest {} is missing from the layout", chosen->digest), img.path, {}};
+  auto manifest = parse(m->second, "manifest " + chosen->digest, img.path);
+  if (!manifest) return manifest.error();
+  const Node* root = manifest.value()->root;
+  img.config_digest = std::string(getStr(get(root, "config"), "digest"));
+  auto c = blobs.find(blobPath(img.config_digest));
+  if (c == blobs.end())
+    return Error{
+        fmt::format("config {} is missing from the layout", img.config_digest), img.path, {}};
+  img.config = c->second;
+  for (const Node* l : seqOf(get(root, "layers"))) {
+    LayerInfo li;
+    li.digest = std::string(getStr(l, "digest"));
+    li.media_type = std::string(getStr(l, "mediaType"));
+    li.member = blobPath(li.digest);
+    if (const Node* sz = get(l, "size"))
+      if (auto v = sz->asInt()) li.size = *v;
+    if (li.member.empty())
+      return Error{fmt::format("layer digest '{}' is not ALGORITHM:HEX", li.digest), img.path, {}};
+    img.layers.push_back(std::move(li));
+  }
+  return {};
+}
+
+Status fromDockerManifest(ImageSource& img, const Blobs& blobs) {
+  auto j = parse(blobs.at("manifest.json"), "manifest.json", img.path);
+  if (!j) return j.error();
+  auto items = seqOf(j.value()->root);
+  if (items.empty()) return Error{"manifest.json lists no image", img.path, {}};
+  const Node* m = items[0];  // `docker save` of several images: the first
+  std::string config_member = normaliseTarPath(getStr(m, "Config"));
+  for (const Node* t : seqOf(get(m, "RepoTags"))) img.repo_tags.emplace_back(t->str());
+  auto c = blobs.find(config_member);
+  if (c == blobs.end())
+    return Error{
+        fmt::format("image config {} is missing from the archive", config_member), img.path, {}};
+  img.config = c->second;
+  if (config_member.starts_with("blobs/"))
+    img.config_digest = config_member.substr(6, config_member.find('/', 6) - 6) + ":" +
+                        config_member.substr(config_member.rfind('/') + 1);
+  for (const Node* l : seqOf(get(m, "Layers"))) {
+    LayerInfo li;
+    li.member = normaliseTarPath(l->str());
+    if (li.member.starts_with("blobs/")) {
+      size_t slash = li.member.find('/', 6);
+      li.digest = li.member.substr(6, slash - 6) + ":" + li.member.substr(slash + 1);
+    }
+    img.layers.push_back(std::move(li));
+  }
+  return {};
+}
+
+// diff IDs from the config, and the platform it declares.
+Status fromConfig(ImageSource& img) {
+  auto j = parse(img.config, "image config", img.path);
+  if (!j) return j.error();
+  const Node* root = j.value()->root;
+  if (auto os = getStr(root, "os"); !os.empty()) img.platform.os = std::string(os);
+  if (auto a = getStr(root, "architecture"); !a.empty()) img.platform.architecture = std::string(a);
+  img.platform.variant = std::string(getStr(root, "variant"));
+  size_t i = 0;
+  for (const Node* d : seqOf(get(get(root, "rootfs"), "diff_ids"))) {
+    if (i < img.layers.size()) {
+      img.layers[i].diff_id = std::string(d->str());
+      if (img.layers[i].digest.empty()) img.layers[i].digest = img.layers[i].diff_id;
+    }
+    ++i;
+  }
+  if (i != img.layers.size())
+    return Error{fmt::format("the config lists {} layers, the manifest {}", i, img.layers.size()),
+                 img.path,
+                 {}};
+  return {};
+}
+
+std::string readWhole(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Result<ImageSource> openImage(const std::string& path, const Platform& want) {
+  namespace fs = std::filesystem;
+  ImageSource img;
+  img.path = path;
+  std::error_code ec;
+  Blobs blobs;
+  if (fs::is_directory(path, ec)) {
+    img.format = "oci-dir";
+    if (!fs::exists(fs::path(path) / "oci-layout") || !fs::exists(fs::path(path) / "index.json"))
+      return notAnImage(path, "a directory without oci-layout and index.json");
+    blobs["index.json"] = readWhole(fs::path(path) / "index.json");
+    // Manifests and configs are small: read the blobs that are JSON.
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(path) / "blobs", ec)) {
+      if (!e.is_regular_file() || e.file_size() > kMaxJson) continue;
+      std::string content = readWhole(e.path());
+      if (looksJson(content))
+        blobs[fs::relative(e.path(), path).generic_string()] = std::move(content);
+    }
+  } else {
+    if (!fs::exists(path, ec)) return Error{"no such file or directory", path, {}};
+    auto r = TarReader::openFile(path);
+    if (!r) return notAnImage(path, r.error().message);
+    TarEntry e;
+    size_t entries = 0;
+    while (r.value()->next(e)) {
+      ++entries;
+      if (e.type != TarEntry::Type::kFile || e.size > static_cast<int64_t>(kMaxJson)) continue;
+      bool named = e.path == "manifest.json" || e.path == "index.json" || e.path == "oci-layout";
+      if (!named && !e.path.ends_with(".json") && !e.path.starts_with("blobs/")) continue;
+      auto data = r.value()->read(kMaxJson);
+      if (!data) break;
+      if (named || looksJson(*data)) blobs[e.path] = std::move(*data);
+    }
+    if (r.value()->error()) return notAnImage(path, r.value()->error()->message);
+    if (entries == 0) return notAnImage(path, "an empty or unreadable archive");
+    if (blobs.count("manifest.json")) {
+      img.format = "docker-archive";
+    } else if (blobs.count("index.json")) {
+      img.format = "oci-archive";
+    } else {
+      return notAnImage(path, "no manifest.json or index.json inside");
+    }
+  }
+  if (img.format == "docker-archive") {
+    if (Status s = fromDockerManifest(img, blobs); !s) return s.error();
+    // Docker 25+ writes an OCI index too: it names the manifest digest.
+    if (blobs.count("index.json")) {
+      ImageSource oci;
+      oci.path = path;
+      if (fromOci(oci, blobs, want)) {
+        img.manifest_digest = oci.manifest_digest;
+        img.platforms = oci.platforms;
+      }
+    }
+  } else {
+    if (Status s = fromOci(img, blobs, want); !s) return s.error();
+  }
+  if (Status s = fromConfig(img); !s) return s.error();
+  return img;
+}
+
+Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn) {
+  namespace fs = std::filesystem;
+  if (img.format == "oci-dir") {
+    for (size_t i = 0; i < img.layers.size(); ++i) {
+      auto r = TarReader::openFile((fs::path(img.path) / img.layers[i].member).string());
+      if (!r) return r.error();
+      if (Status s = fn(i, *r.value()); !s) return s;
+      if (r.value()->error()) return *r.value()->error();
+    }
+    return {};
+  }
+  // In a tarball the layers are members: one pass reads each member once (a layer listed twice
+  // is read again in a later pass).
+  std::vector<bool> done(img.layers.size(), false);
+  size_t left = img.layers.size();
+  while (left > 0) {
+    auto outer = TarReader::openFile(img.path);
+    if (!outer) return outer.error();
+    size_t before = left;
+    TarEntry e;
+    while (left > 0 && outer.value()->next(e)) {
+      if (e.type != TarEntry::Type::kFile) continue;
+      for (size_t i = 0; i < img.layers.size(); ++i) {
+        if (done[i] || img.layers[i].member != e.path) continue;
+        auto inner = TarReader::openEntry(*outer.value(), img.path + ":" + e.path);
+        if (!inner) return inner.error();
+        if (Status s = fn(i, *inner.value()); !s) return s;
+        if (inner.value()->error()) return *inner.value()->error();
+        done[i] = true;
+        --left;
+        break;  // the member's data is consumed
+      }
+    }
+    if (outer.value()->error()) return *outer.value()->error();
+    if (left == before) {
+      for (size_t i = 0; i < img.layers.size(); ++i)
+        if (!done[i])
+          return Error{
+              fmt::format("layer {} ({}) is missing from the archive", i, img.layers[i].member),
+              img.path,
+              {}};
+    }
+  }
+  return {};
+}
+
+}  // namespace kh::image

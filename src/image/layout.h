@@ -1,0 +1,50 @@
+// Finding an image's manifest, config and layers in what the user gave: a `docker save`
+// tarball (the legacy layout with manifest.json, and Docker 25+'s OCI layout that also carries
+// one), an OCI image layout tarball, or an OCI image layout directory. A multi-platform index
+// is resolved to the platform asked for (default linux/amd64), and the platforms it offers are
+// named when that one is missing. Anything else is an error that says what was expected.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "image/tar_reader.h"
+
+namespace kh::image {
+
+struct Platform {
+  std::string os = "linux", architecture = "amd64", variant;
+  std::string str() const;  // "linux/arm64/v8"
+};
+Result<Platform> parsePlatform(std::string_view s);
+
+struct LayerInfo {
+  std::string digest;   // of the blob as stored (manifest), or the diff ID (legacy layout)
+  std::string diff_id;  // of the uncompressed tar, from the config's rootfs
+  std::string media_type;
+  std::string member;  // path inside the archive or directory
+  int64_t size = 0;    // as the manifest says (0 when unknown)
+};
+
+struct ImageSource {
+  std::string path;
+  std::string format;           // docker-archive, oci-archive, oci-dir
+  std::string manifest_digest;  // empty for the legacy layout
+  std::string config_digest;
+  std::vector<std::string> repo_tags;
+  Platform platform;
+  std::vector<std::string> platforms;  // offered by the index (empty without one)
+  std::string config;                  // the image config JSON
+  std::vector<LayerInfo> layers;       // in order, base first
+};
+
+Result<ImageSource> openImage(const std::string& path, const Platform& want);
+
+// Calls `fn(i, reader)` for each layer i of the image with a reader on its (decompressed) tar.
+// Layers come in the order they are stored, which for a tarball is not always their order.
+Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn);
+
+}  // namespace kh::image

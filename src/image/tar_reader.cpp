@@ -1,0 +1,134 @@
+#include "image/tar_reader.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
+
+namespace kh::image {
+
+std::string normaliseTarPath(std::string_view p) {
+  while (p.starts_with("./") || p.starts_with("/")) p.remove_prefix(p.starts_with("/") ? 1 : 2);
+  while (p.ends_with("/")) p.remove_suffix(1);
+  if (p == ".") return {};
+  return std::string(p);
+}
+
+namespace {
+
+archive* newReader() {
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_tar(a);
+  archive_read_support_format_gnutar(a);
+  return a;
+}
+
+struct EntrySource {
+  archive* outer;
+  char buf[64 * 1024];
+};
+
+la_ssize_t readEntry(archive*, void* data, const void** out) {
+  auto* src = static_cast<EntrySource*>(data);
+  la_ssize_t n = archive_read_data(src->outer, src->buf, sizeof src->buf);
+  *out = src->buf;
+  return n;
+}
+
+int closeEntry(archive*, void* data) {
+  delete static_cast<EntrySource*>(data);
+  return ARCHIVE_OK;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TarReader>> TarReader::openFile(const std::string& path) {
+  archive* a = newReader();
+  if (archive_read_open_filename(a, path.c_str(), 256 * 1024) != ARCHIVE_OK) {
+    Error e{fmt::format("cannot read as an archive: {}", archive_error_string(a)), path, {}};
+    archive_read_free(a);
+    return e;
+  }
+  return std::unique_ptr<TarReader>(new TarReader(a, path));
+}
+
+Result<std::unique_ptr<TarReader>> TarReader::openMemory(std::string_view bytes, std::string name) {
+  archive* a = newReader();
+  std::unique_ptr<TarReader> r(new TarReader(a, std::move(name)));
+  r->memory_.assign(bytes);
+  if (archive_read_open_memory(a, r->memory_.data(), r->memory_.size()) != ARCHIVE_OK)
+    return Error{
+        fmt::format("cannot read as an archive: {}", archive_error_string(a)), r->name_, {}};
+  return r;
+}
+
+Result<std::unique_ptr<TarReader>> TarReader::openEntry(TarReader& outer, std::string name) {
+  archive* a = newReader();
+  auto* src = new EntrySource{outer.a_, {}};
+  if (archive_read_open(a, src, nullptr, readEntry, closeEntry) != ARCHIVE_OK) {
+    Error e{fmt::format("cannot read as an archive: {}", archive_error_string(a)), name, {}};
+    archive_read_free(a);
+    return e;
+  }
+  return std::unique_ptr<TarReader>(new TarReader(a, std::move(name)));
+}
+
+TarReader::~TarReader() {
+  archive_read_free(a_);
+}
+
+bool TarReader::next(TarEntry& e) {
+  archive_entry* entry = nullptr;
+  int rc = archive_read_next_header(a_, &entry);
+  if (rc == ARCHIVE_EOF) return false;
+  if (rc < ARCHIVE_WARN) {
+    error_ =
+        Error{fmt::format("not a readable tar archive: {}", archive_error_string(a_)), name_, {}};
+    return false;
+  }
+  const char* p = archive_entry_pathname(entry);
+  e.path = normaliseTarPath(p ? p : "");
+  e.size = archive_entry_size(entry);
+  e.mode = archive_entry_perm(entry);
+  e.link.clear();
+  if (const char* h = archive_entry_hardlink(entry)) {
+    e.type = TarEntry::Type::kHardlink;
+    e.link = normaliseTarPath(h);
+    return true;
+  }
+  switch (archive_entry_filetype(entry)) {
+    case AE_IFREG:
+      e.type = TarEntry::Type::kFile;
+      break;
+    case AE_IFDIR:
+      e.type = TarEntry::Type::kDir;
+      break;
+    case AE_IFLNK: {
+      e.type = TarEntry::Type::kSymlink;
+      const char* t = archive_entry_symlink(entry);
+      e.link = t ? t : "";
+      break;
+    }
+    default:
+      e.type = TarEntry::Type::kOther;
+  }
+  return true;
+}
+
+std::optional<std::string> TarReader::read(size_t cap) {
+  std::string out;
+  char buf[64 * 1024];
+  for (;;) {
+    la_ssize_t n = archive_read_data(a_, buf, sizeof buf);
+    if (n < 0) {
+      error_ = Error{fmt::format("reading an entry: {}", archive_error_string(a_)), name_, {}};
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    if (out.size() < cap)
+      out.append(buf, std::min<size_t>(static_cast<size_t>(n), cap - out.size()));
+  }
+  return out;
+}
+
+}  // namespace kh::image

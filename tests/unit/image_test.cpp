@@ -1,0 +1,328 @@
+// Image input: tar reading (plain, gzip, zstd; "./" names), layer application with OCI
+// whiteouts and opaque directories, symbolic links inside the root, and the three layouts
+// (docker save legacy and Docker 25+, OCI tarball, OCI directory) with multi-platform indexes.
+// The images are built here with libarchive's writer: no Docker daemon needed.
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "image/filesystem.h"
+#include "image/layout.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::image {
+namespace {
+
+struct Member {
+  std::string path;
+  std::string content;
+  char type = 'f';  // f file, d dir, l symlink, h hardlink
+  std::string link;
+};
+
+la_ssize_t appendOut(archive*, void* data, const void* buf, size_t n) {
+  static_cast<std::string*>(data)->append(static_cast<const char*>(buf), n);
+  return static_cast<la_ssize_t>(n);
+}
+
+std::string tarOf(const std::vector<Member>& members, std::string_view filter = "") {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (filter == "gzip") archive_write_add_filter_gzip(a);
+  if (filter == "zstd") archive_write_add_filter_zstd(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  archive_write_open(a, &out, nullptr, appendOut, nullptr);
+  for (const Member& m : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.path.c_str());
+    archive_entry_set_perm(e, m.type == 'd' ? 0755 : 0644);
+    if (m.type == 'd') {
+      archive_entry_set_filetype(e, AE_IFDIR);
+    } else if (m.type == 'l') {
+      archive_entry_set_filetype(e, AE_IFLNK);
+      archive_entry_set_symlink(e, m.link.c_str());
+    } else if (m.type == 'h') {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_hardlink(e, m.link.c_str());
+    } else {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
+    }
+    archive_write_header(a, e);
+    if (m.type == 'f') archive_write_data(a, m.content.data(), m.content.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+std::string sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", md[i]);
+  return "sha256:" + hex;
+}
+
+std::string blob(std::string_view digest) {
+  return "blobs/sha256/" + std::string(digest.substr(7));
+}
+
+// Three layers exercising whiteouts, opaque directories, "./" names and links.
+std::vector<std::string> sampleLayers(std::string_view filter) {
+  return {
+      tarOf({{"./etc", "", 'd'},
+             {"./etc/os-release", "ID=old\n"},
+             {"./etc/app", "", 'd'},
+             {"./etc/app/a.conf", "a"},
+             {"./etc/app/b.conf", "b"},
+             {"opt/x/y", "y"},
+             {"opt/keep", "k"}},
+            filter),
+      tarOf({{"etc/app/.wh..wh..opq", ""},
+             {"etc/app/c.conf", "c"},
+             {"opt/.wh.x", ""},
+             {"etc/.wh.os-release", ""}},
+            filter),
+      tarOf({{"/usr/lib/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+             {"etc/os-release", "", 'l', "../usr/lib/os-release"},
+             {"etc/escape", "", 'l', "../../../../usr/lib/os-release"},
+             {"etc/loop1", "", 'l', "loop2"},
+             {"etc/loop2", "", 'l', "loop1"},
+             {"opt/hard", "", 'h', "opt/keep"}},
+            filter),
+  };
+}
+
+CaptureRule captureAll() {
+  return {[](std::string_view) { return true; }, 1 << 20};
+}
+
+Filesystem applyAll(const std::vector<std::string>& layers) {
+  Filesystem fs;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto r = TarReader::openMemory(layers[i], fmt::format("layer{}", i));
+    EXPECT_TRUE(r);
+    fs.apply(readLayer(*r.value(), captureAll()));
+    EXPECT_FALSE(r.value()->error()) << r.value()->error()->describe();
+  }
+  return fs;
+}
+
+TEST(ImageFilesystem, WhiteoutsOpaqueDirectoriesAndLinks) {
+  for (std::string_view filter : {"", "gzip", "zstd"}) {
+    Filesystem fs = applyAll(sampleLayers(filter));
+    SCOPED_TRACE(std::string(filter));
+    EXPECT_EQ(fs.layerCount(), 3u);
+    EXPECT_EQ(fs.find("etc/app/a.conf"), nullptr) << "hidden by the opaque directory";
+    EXPECT_EQ(fs.find("etc/app/b.conf"), nullptr);
+    ASSERT_NE(fs.find("etc/app/c.conf"), nullptr);
+    EXPECT_EQ(fs.find("etc/app/c.conf")->layer, 1u);
+    EXPECT_NE(fs.find("etc/app"), nullptr) << "the opaque directory itself stays";
+    EXPECT_EQ(fs.find("opt/x"), nullptr);
+    EXPECT_EQ(fs.find("opt/x/y"), nullptr) << "a whiteout removes the tree";
+    EXPECT_NE(fs.find("opt/keep"), nullptr);
+    // "./" and "/" prefixes name the same files.
+    EXPECT_NE(fs.find("./usr/lib/os-release"), nullptr);
+    EXPECT_NE(fs.find("/usr/lib/os-release"), nullptr);
+    // Links resolve inside the root, relative and past the root alike.
+    EXPECT_EQ(fs.content("etc/os-release").value_or(""), "ID=debian\nVERSION_ID=\"12\"\n");
+    EXPECT_EQ(fs.resolve("etc/escape").value_or("?"), "usr/lib/os-release");
+    EXPECT_EQ(fs.content("etc/escape").value_or(""), "ID=debian\nVERSION_ID=\"12\"\n");
+    EXPECT_FALSE(fs.resolve("etc/loop1")) << "a loop is not followed forever";
+    EXPECT_EQ(fs.find("etc/loop1"), nullptr);
+    ASSERT_NE(fs.find("opt/hard"), nullptr);
+    EXPECT_EQ(fs.content("opt/hard").value_or(""), "k") << "a hard link shares the data";
+  }
+}
+
+std::string config(size_t layers, std::string_view arch = "amd64") {
+  std::string diff_ids;
+  for (size_t i = 0; i < layers; ++i)
+    diff_ids += fmt::format("{}\"sha256:{:064x}\"", i ? "," : "", i + 1);
+  return fmt::format(
+      R"({{"architecture":"{}","os":"linux","config":{{"User":"app"}},"rootfs":{{"type":"layers","diff_ids":[{}]}}}})",
+      arch, diff_ids);
+}
+
+TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
+  test::TempDir d;
+  auto layers = sampleLayers("");
+  // Legacy: <id>/layer.tar members, "./" names, config named by its digest.
+  std::vector<Member> legacy = {
+      {"./manifest.json",
+       R"([{"Config":"cfg.json","RepoTags":["shop/app:1.0"],"Layers":["l0/layer.tar","l1/layer.tar","l2/layer.tar"]}])"},
+      {"./cfg.json", config(3)},
+      {"./l2/layer.tar", layers[2]},
+      {"./l0/layer.tar", layers[0]},
+      {"./l1/layer.tar", layers[1]}};
+  std::string path = d.write("legacy.tar", tarOf(legacy));
+  auto img = openImage(path, Platform{});
+  ASSERT_TRUE(img) << img.error().describe();
+  EXPECT_EQ(img.value().format, "docker-archive");
+  EXPECT_EQ(img.value().repo_tags, std::vector<std::string>{"shop/app:1.0"});
+  ASSERT_EQ(img.value().layers.size(), 3u);
+  EXPECT_EQ(img.value().layers[0].digest, fmt::format("sha256:{:064x}", 1));
+  Filesystem fs;
+  std::vector<LayerFiles> read(3);
+  Status s = forEachLayer(img.value(), [&](size_t i, TarReader& r) -> Status {
+    read[i] = readLayer(r, captureAll());
+    return {};
+  });
+  ASSERT_TRUE(s) << s.error().describe();
+  for (auto& l : read) fs.apply(std::move(l));
+  EXPECT_EQ(fs.content("etc/os-release").value_or(""), "ID=debian\nVERSION_ID=\"12\"\n")
+      << "layers applied in manifest order, whatever the member order";
+
+  // Docker 25+: an OCI layout with manifest.json alongside.
+  std::string cfg = config(1);
+  std::string layer = tarOf({{"etc/hostname", "h"}}, "gzip");
+  std::string manifest = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
+      sha256(cfg), cfg.size(), sha256(layer), layer.size());
+  std::string index = fmt::format(
+      R"({{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{}}}]}})",
+      sha256(manifest), manifest.size());
+  std::vector<Member> d25 = {
+      {"oci-layout", R"({"imageLayoutVersion":"1.0.0"})"},
+      {"index.json", index},
+      {"manifest.json", fmt::format(R"([{{"Config":"{}","RepoTags":["x:1"],"Layers":["{}"]}}])",
+                                    blob(sha256(cfg)), blob(sha256(layer)))},
+      {blob(sha256(manifest)), manifest},
+      {blob(sha256(cfg)), cfg},
+      {blob(sha256(layer)), layer}};
+  auto img25 = openImage(d.write("d25.tar", tarOf(d25)), Platform{});
+  ASSERT_TRUE(img25) << img25.error().describe();
+  EXPECT_EQ(img25.value().format, "docker-archive");
+  EXPECT_EQ(img25.value().manifest_digest, sha256(manifest));
+  EXPECT_EQ(img25.value().config_digest, sha256(cfg));
+  EXPECT_EQ(img25.value().layers[0].digest, sha256(layer));
+  size_t files = 0;
+  ASSERT_TRUE(forEachLayer(img25.value(), [&](size_t, TarReader& r) -> Status {
+    files += readLayer(r, captureAll()).entries.size();
+    return {};
+  }));
+  EXPECT_EQ(files, 1u);
+}
+
+// An OCI layout with a multi-platform index (nested), as a tarball and as a directory.
+struct OciImage {
+  std::vector<Member> members;
+  std::string amd_layer, arm_layer;
+};
+
+OciImage multiArch(std::string_view filter) {
+  OciImage o;
+  o.amd_layer = tarOf({{"etc/arch", "amd64"}}, filter);
+  o.arm_layer = tarOf({{"etc/arch", "arm64"}}, filter);
+  auto manifest = [&](const std::string& cfg, const std::string& layer) {
+    return fmt::format(
+        R"({{"schemaVersion":2,"config":{{"digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"{}","size":{}}}]}})",
+        sha256(cfg), cfg.size(), sha256(layer), layer.size());
+  };
+  std::string cfg_amd = config(1, "amd64"), cfg_arm = config(1, "arm64");
+  std::string m_amd = manifest(cfg_amd, o.amd_layer), m_arm = manifest(cfg_arm, o.arm_layer);
+  std::string inner = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+        {{"digest":"{}","size":{},"platform":{{"os":"linux","architecture":"amd64"}}}},
+        {{"digest":"{}","size":{},"platform":{{"os":"linux","architecture":"arm64","variant":"v8"}}}},
+        {{"digest":"sha256:{:064x}","size":1,"annotations":{{"vnd.docker.reference.type":"attestation-manifest"}},"platform":{{"os":"unknown","architecture":"unknown"}}}}]}})",
+      sha256(m_amd), m_amd.size(), sha256(m_arm), m_arm.size(), 9);
+  std::string index = fmt::format(
+      R"({{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{}","size":{}}}]}})",
+      sha256(inner), inner.size());
+  o.members = {{"oci-layout", R"({"imageLayoutVersion":"1.0.0"})"},
+               {"index.json", index},
+               {blob(sha256(inner)), inner},
+               {blob(sha256(m_amd)), m_amd},
+               {blob(sha256(m_arm)), m_arm},
+               {blob(sha256(cfg_amd)), cfg_amd},
+               {blob(sha256(cfg_arm)), cfg_arm},
+               {blob(sha256(o.amd_layer)), o.amd_layer},
+               {blob(sha256(o.arm_layer)), o.arm_layer}};
+  return o;
+}
+
+std::string archOf(const ImageSource& img) {
+  std::string arch;
+  Status s = forEachLayer(img, [&](size_t, TarReader& r) -> Status {
+    LayerFiles l = readLayer(r, captureAll());
+    arch = l.captured["etc/arch"];
+    return {};
+  });
+  EXPECT_TRUE(s) << s.error().describe();
+  return arch;
+}
+
+TEST(ImageLayout, OciTarballAndDirectoryWithPlatforms) {
+  test::TempDir d;
+  OciImage o = multiArch("zstd");
+  std::string tar = d.write("oci.tar", tarOf(o.members));
+  auto amd = openImage(tar, Platform{});
+  ASSERT_TRUE(amd) << amd.error().describe();
+  EXPECT_EQ(amd.value().format, "oci-archive");
+  EXPECT_EQ(amd.value().platform.str(), "linux/amd64");
+  // Attestation manifests are not images.
+  EXPECT_EQ(amd.value().platforms, (std::vector<std::string>{"linux/amd64", "linux/arm64/v8"}));
+  EXPECT_EQ(archOf(amd.value()), "amd64");
+  auto arm = openImage(tar, parsePlatform("linux/arm64").value());
+  ASSERT_TRUE(arm) << arm.error().describe();
+  EXPECT_EQ(arm.value().platform.str(), "linux/arm64");
+  EXPECT_EQ(archOf(arm.value()), "arm64");
+  auto none = openImage(tar, parsePlatform("linux/s390x").value());
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("no linux/s390x image in the index; it offers linux/amd64, "
+                                      "linux/arm64/v8"),
+            std::string::npos)
+      << none.error().message;
+
+  // The same layout as a directory.
+  namespace fs = std::filesystem;
+  std::string dir = d.path() + "/layout";
+  for (const Member& m : o.members) {
+    fs::create_directories(fs::path(dir + "/" + m.path).parent_path());
+    std::ofstream(dir + "/" + m.path, std::ios::binary) << m.content;
+  }
+  auto fromDir = openImage(dir, parsePlatform("linux/arm64/v8").value());
+  ASSERT_TRUE(fromDir) << fromDir.error().describe();
+  EXPECT_EQ(fromDir.value().format, "oci-dir");
+  EXPECT_EQ(archOf(fromDir.value()), "arm64");
+}
+
+TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
+  test::TempDir d;
+  auto check = [&](const std::string& path, std::string_view expect) {
+    auto img = openImage(path, Platform{});
+    ASSERT_FALSE(img) << path;
+    EXPECT_NE(img.error().describe().find(expect), std::string::npos) << img.error().describe();
+  };
+  check(d.write("text.txt", "hello, not an image\n"), "not a container image");
+  check(d.write("plain.tar", tarOf({{"etc/passwd", "root:x:0:0\n"}})),
+        "no manifest.json or index.json inside");
+  check(d.path() + "/missing.tar", "no such file or directory");
+  std::filesystem::create_directories(d.path() + "/emptydir");
+  check(d.path() + "/emptydir", "without oci-layout and index.json");
+  EXPECT_FALSE(parsePlatform("linux"));
+  // A manifest that names a layer the archive does not hold.
+  std::string path = d.write(
+      "short.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a/layer.tar"]}])"},
+                          {"c.json", config(1)}}));
+  auto img = openImage(path, Platform{});
+  ASSERT_TRUE(img) << img.error().describe();
+  Status s = forEachLayer(img.value(), [](size_t, TarReader&) -> Status { return {}; });
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("layer 0 (a/layer.tar) is missing from the archive"),
+            std::string::npos)
+      << s.error().message;
+}
+
+}  // namespace
+}  // namespace kh::image
