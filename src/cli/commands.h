@@ -26,5 +26,6 @@ Runner addRbacCommand(CLI::App& app);
 Runner addReviewCommand(CLI::App& app);
 Runner addServeCommand(CLI::App& app);
 Runner addWebhookConfigCommand(CLI::App& app);
+Runner addImageCommand(CLI::App& app);
 
 }  // namespace kh

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   add("review",
       "Decide one AdmissionReview as the admission webhook would (offline), and print the answer",
       kh::addReviewCommand);
+  add("image", "Read container images offline: platform, layers, OS and packages (in progress)",
+      kh::addImageCommand);
   add("checks", "List every check with its severity and references", kh::addChecksCommand);
   add("explain", "Print the documentation of a check", kh::addExplainCommand);
   try {

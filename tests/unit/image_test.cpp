@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "image/filesystem.h"
+#include "image/inventory.h"
 #include "image/layout.h"
 #include "tests/unit/test_util.h"
 
@@ -322,6 +325,138 @@ TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
   EXPECT_NE(s.error().message.find("layer 0 (a/layer.tar) is missing from the archive"),
             std::string::npos)
       << s.error().message;
+}
+
+}  // namespace
+}  // namespace kh::image
+
+namespace kh::image {
+namespace {
+
+Filesystem fsOf(const std::vector<std::vector<Member>>& layers) {
+  Filesystem fs;
+  for (const auto& members : layers) {
+    auto r = TarReader::openMemory(tarOf(members), "layer");
+    fs.apply(readLayer(*r.value(), inventoryCaptureRule()));
+  }
+  return fs;
+}
+
+TEST(ImageInventory, OperatingSystem) {
+  auto os =
+      detectOs(fsOf({{{"usr/lib/os-release",
+                       "# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"
+                       "VERSION_ID='12'\n"},
+                      {"etc/os-release", "", 'l', "../usr/lib/os-release"}}}));
+  ASSERT_TRUE(os);
+  EXPECT_EQ(os->id, "debian");
+  EXPECT_EQ(os->version_id, "12");
+  EXPECT_EQ(os->pretty_name, "Debian GNU/Linux 12 (bookworm)");
+  EXPECT_EQ(os->source, "etc/os-release");
+  auto alpine = detectOs(fsOf({{{"etc/alpine-release", "3.19.1\n"}}}));
+  ASSERT_TRUE(alpine);
+  EXPECT_EQ(alpine->id + " " + alpine->version_id, "alpine 3.19.1");
+  auto old = detectOs(fsOf({{{"etc/debian_version", "11.9\n"}}}));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->id + " " + old->version_id, "debian 11");
+  // Distroless: neither os-release nor debian_version, but dpkg's status.d.
+  auto distroless =
+      detectOs(fsOf({{{"var/lib/dpkg/status.d/base-files", "Package: base-files\n"}}}));
+  ASSERT_TRUE(distroless);
+  EXPECT_EQ(distroless->id, "debian");
+  EXPECT_FALSE(detectOs(fsOf({{{"bin/app",
+                                "\x7f"
+                                "ELF"}}})));
+}
+
+TEST(ImageInventory, DpkgDatabase) {
+  std::string status =
+      "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\n"
+      "Source: openssl (3.0.11-1~deb12u2)\nVersion: 3.0.11-1~deb12u2\nDescription: x\n"
+      " continuation: not a field\n\n"
+      "Package: removed\nStatus: deinstall ok config-files\nVersion: 1.0\n\n"
+      "Package: libgcc-s1\nStatus: install ok installed\nArchitecture: amd64\n"
+      "Source: gcc-12\nVersion: 12.2.0-14\n\n"
+      "Package: tzdata\nStatus: install ok installed\nArchitecture: all\n"
+      "Version: 1:2024a+deb12u1\n";
+  Filesystem fs =
+      fsOf({{{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"}, {"var/lib/dpkg/status", status}},
+            {{"var/lib/dpkg/status.d/zlib1g",
+              "Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\n"
+              "Architecture: amd64\nSource: zlib\n"},
+             {"var/lib/dpkg/status.d/zlib1g.md5sums", "abc  usr/lib/libz.so\n"}}});
+  auto os = detectOs(fs);
+  auto pkgs = dpkgPackages(fs, os);
+  ASSERT_EQ(pkgs.size(), 4u);
+  EXPECT_EQ(pkgs[0].name, "libgcc-s1");
+  EXPECT_EQ(pkgs[0].source_name, "gcc-12");
+  EXPECT_EQ(pkgs[0].source_version, "12.2.0-14");
+  EXPECT_EQ(pkgs[1].name, "libssl3");
+  EXPECT_EQ(pkgs[1].source_name, "openssl");
+  EXPECT_EQ(pkgs[1].source_version, "3.0.11-1~deb12u2");
+  EXPECT_EQ(pkgs[1].purl, "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12");
+  EXPECT_EQ(pkgs[2].name, "tzdata");
+  EXPECT_EQ(pkgs[2].purl, "pkg:deb/debian/tzdata@1%3A2024a%2Bdeb12u1?arch=all&distro=debian-12");
+  EXPECT_EQ(pkgs[3].name, "zlib1g");
+  EXPECT_EQ(pkgs[3].layer, 1u);
+  EXPECT_EQ(pkgs[3].source_name, "zlib");
+}
+
+// This machine's own dpkg database as a live oracle: the same installed packages as
+// dpkg-query reports.
+TEST(ImageInventory, MatchesDpkgQueryOnThisMachine) {
+  std::string status = test::readFile("/var/lib/dpkg/status");
+  if (status.empty()) GTEST_SKIP() << "no dpkg database here";
+  FILE* p =
+      popen("dpkg-query -W -f='${db:Status-Status} ${Package} ${Version}\\n' 2>/dev/null", "r");
+  ASSERT_NE(p, nullptr);
+  std::set<std::string> expected;
+  char line[1024];
+  while (fgets(line, sizeof line, p)) {
+    std::string l(line);
+    if (!l.starts_with("installed ")) continue;
+    l = l.substr(10);
+    while (!l.empty() && l.back() == '\n') l.pop_back();
+    expected.insert(l);
+  }
+  pclose(p);
+  Filesystem fs = fsOf({{{"var/lib/dpkg/status", status}}});
+  std::set<std::string> got;
+  for (const Package& pkg : dpkgPackages(fs, std::nullopt))
+    got.insert(pkg.name + " " + pkg.version);
+  EXPECT_GT(expected.size(), 50u);
+  EXPECT_EQ(got, expected);
+}
+
+TEST(ImageCli, ScanReportsInventoryAndRefusesWhatIsNotAnImage) {
+  test::TempDir d;
+  std::string layer = tarOf({{"./etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+                             {"./var/lib/dpkg/status",
+                              "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n"
+                              "Architecture: amd64\n"}},
+                            "gzip");
+  std::string path = d.write(
+      "img.tar", tarOf({{"manifest.json",
+                         R"([{"Config":"c.json","RepoTags":["a:1"],"Layers":["l/layer.tar"]}])"},
+                        {"c.json", config(1)},
+                        {"l/layer.tar", layer}}));
+  auto json = test::runCli("image scan --format json " + path);
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find(R"("schema":"kubeharden/image/v1")"), std::string::npos);
+  EXPECT_NE(json.out.find(R"("id":"debian","versionId":"12")"), std::string::npos) << json.out;
+  EXPECT_NE(
+      json.out.find(R"("purl":"pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12")"),
+      std::string::npos)
+      << json.out;
+  auto text = test::runCli("image scan " + path);
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("1 layers, 2 files in the final filesystem, 1 OS packages"),
+            std::string::npos)
+      << text.out;
+  auto bad = test::runCli("image scan " + d.write("x.yaml", "kind: Pod\n"));
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("not a container image"), std::string::npos) << bad.err;
+  EXPECT_EQ(test::runCli("image scan --platform linux " + path).exit_code, 2);
 }
 
 }  // namespace

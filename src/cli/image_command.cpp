@@ -1,0 +1,186 @@
+// kubeharden image scan: reads a container image offline (docker save tarball, OCI layout
+// tarball or directory) and reports its platform, layers, operating system and OS packages.
+// Work in progress for issue 7: language packages, secrets, config checks and SBOM formats
+// come next.
+#include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "image/filesystem.h"
+#include "image/inventory.h"
+#include "image/layout.h"
+
+namespace kh {
+namespace {
+
+struct ImageArgs {
+  std::vector<std::string> images;
+  std::string platform = "linux/amd64";
+  std::string format = "text";
+};
+
+struct Scanned {
+  image::ImageSource src;
+  std::vector<uint64_t> layer_files, layer_bytes;
+  std::optional<image::OsInfo> os;
+  std::vector<image::Package> packages;
+  size_t files = 0;
+};
+
+Result<Scanned> scanImage(const std::string& path, const image::Platform& platform) {
+  auto src = image::openImage(path, platform);
+  if (!src) return src.error();
+  Scanned s;
+  s.src = std::move(src.value());
+  std::vector<image::LayerFiles> layers(s.src.layers.size());
+  image::CaptureRule capture = image::inventoryCaptureRule();
+  Status st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
+    layers[i] = image::readLayer(r, capture);
+    return {};
+  });
+  if (!st) return st.error();
+  image::Filesystem fs;
+  for (auto& l : layers) {
+    s.layer_files.push_back(l.entries.size());
+    s.layer_bytes.push_back(l.bytes);
+    fs.apply(std::move(l));
+  }
+  s.files = fs.files().size();
+  s.os = image::detectOs(fs);
+  s.packages = image::dpkgPackages(fs, s.os);
+  return s;
+}
+
+std::string toJson(const std::vector<Scanned>& all) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto str = [&](const char* k, std::string_view v) {
+    w.Key(k);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  str("schema", "kubeharden/image/v1");
+  w.Key("images");
+  w.StartArray();
+  for (const Scanned& s : all) {
+    w.StartObject();
+    w.Key("image");
+    w.StartObject();
+    str("path", s.src.path);
+    str("format", s.src.format);
+    str("manifestDigest", s.src.manifest_digest);
+    str("configDigest", s.src.config_digest);
+    str("platform", s.src.platform.str());
+    w.Key("repoTags");
+    w.StartArray();
+    for (const auto& t : s.src.repo_tags) w.String(t.c_str());
+    w.EndArray();
+    w.EndObject();
+    w.Key("os");
+    if (s.os) {
+      w.StartObject();
+      str("id", s.os->id);
+      str("versionId", s.os->version_id);
+      str("prettyName", s.os->pretty_name);
+      w.EndObject();
+    } else {
+      w.Null();
+    }
+    w.Key("layers");
+    w.StartArray();
+    for (size_t i = 0; i < s.src.layers.size(); ++i) {
+      w.StartObject();
+      str("digest", s.src.layers[i].digest);
+      str("diffId", s.src.layers[i].diff_id);
+      str("mediaType", s.src.layers[i].media_type);
+      w.Key("files");
+      w.Uint64(s.layer_files[i]);
+      w.Key("bytes");
+      w.Uint64(s.layer_bytes[i]);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("files");
+    w.Uint64(s.files);
+    w.Key("packages");
+    w.StartArray();
+    for (const auto& p : s.packages) {
+      w.StartObject();
+      str("name", p.name);
+      str("version", p.version);
+      str("type", p.type);
+      str("arch", p.arch);
+      str("sourceName", p.source_name);
+      str("sourceVersion", p.source_version);
+      str("purl", p.purl);
+      str("layer", s.src.layers[p.layer].digest);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+std::string toText(const Scanned& s) {
+  std::string o = fmt::format("{} ({}, {})\n", s.src.path, s.src.format, s.src.platform.str());
+  if (!s.src.repo_tags.empty()) o += fmt::format("  tags: {}\n", fmt::join(s.src.repo_tags, ", "));
+  o += fmt::format(
+      "  os: {}\n",
+      s.os ? (s.os->pretty_name.empty() ? s.os->id + " " + s.os->version_id : s.os->pretty_name)
+           : std::string("unknown (no os-release, no package database)"));
+  o += fmt::format("  {} layers, {} files in the final filesystem, {} OS packages\n",
+                   s.src.layers.size(), s.files, s.packages.size());
+  for (size_t i = 0; i < s.src.layers.size(); ++i)
+    o += fmt::format("    {} {} files, {} bytes\n", s.src.layers[i].digest, s.layer_files[i],
+                     s.layer_bytes[i]);
+  return o;
+}
+
+}  // namespace
+
+Runner addImageCommand(CLI::App& app) {
+  auto a = std::make_shared<ImageArgs>();
+  app.require_subcommand(1);
+  CLI::App* scan = app.add_subcommand("scan", "Inventory an image: platform, layers, OS, packages");
+  scan->add_option("IMAGE", a->images,
+                   "docker save tarball, OCI layout tarball or OCI layout directory")
+      ->required();
+  scan->add_option("--platform", a->platform,
+                   "Platform of a multi-platform image (OS/ARCH[/VARIANT])")
+      ->capture_default_str();
+  scan->add_option("-f,--format", a->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  return [a] {
+    auto platform = image::parsePlatform(a->platform);
+    if (!platform) {
+      std::fprintf(stderr, "kubeharden image: %s\n", platform.error().message.c_str());
+      return kExitUsage;
+    }
+    std::vector<Scanned> all;
+    for (const std::string& path : a->images) {
+      auto s = scanImage(path, platform.value());
+      if (!s) {
+        std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
+        return kExitInput;
+      }
+      all.push_back(std::move(s.value()));
+    }
+    std::string out;
+    if (a->format == "json") {
+      out = toJson(all);
+    } else {
+      for (const Scanned& s : all) out += toText(s);
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return kExitClean;
+  };
+}
+
+}  // namespace kh
