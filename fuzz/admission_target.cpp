@@ -22,8 +22,8 @@ void fuzzAdmissionOnce(const uint8_t* data, size_t size) {
   // The namespace labels come from the body too when it carries a Namespace-like map.
   const Node* labels = get(get(req.value().object, "metadata"), "labels");
   admission::AdmissionResponse resp = admission::decide(req.value(), *policy, labels);
-  resp.patch = admission::mutationPatch(req.value(), admission::MutationPolicy{.default_on = true},
-                                       labels);
+  resp.patch =
+      admission::mutationPatch(req.value(), admission::MutationPolicy{.default_on = true}, labels);
   (void)admission::encodeResponse(req.value().api_version, resp, true);
 }
 

@@ -15,6 +15,12 @@ std::string normaliseTarPath(std::string_view p) {
 
 namespace {
 
+// libarchive's message for the last error; it may have none (a null pointer).
+std::string errorString(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unrecognised data";
+}
+
 archive* newReader() {
   archive* a = archive_read_new();
   archive_read_support_filter_all(a);
@@ -45,7 +51,7 @@ int closeEntry(archive*, void* data) {
 Result<std::unique_ptr<TarReader>> TarReader::openFile(const std::string& path) {
   archive* a = newReader();
   if (archive_read_open_filename(a, path.c_str(), 256 * 1024) != ARCHIVE_OK) {
-    Error e{fmt::format("cannot read as an archive: {}", archive_error_string(a)), path, {}};
+    Error e{fmt::format("cannot read as an archive: {}", errorString(a)), path, {}};
     archive_read_free(a);
     return e;
   }
@@ -57,8 +63,7 @@ Result<std::unique_ptr<TarReader>> TarReader::openMemory(std::string_view bytes,
   std::unique_ptr<TarReader> r(new TarReader(a, std::move(name)));
   r->memory_.assign(bytes);
   if (archive_read_open_memory(a, r->memory_.data(), r->memory_.size()) != ARCHIVE_OK)
-    return Error{
-        fmt::format("cannot read as an archive: {}", archive_error_string(a)), r->name_, {}};
+    return Error{fmt::format("cannot read as an archive: {}", errorString(a)), r->name_, {}};
   return r;
 }
 
@@ -66,7 +71,7 @@ Result<std::unique_ptr<TarReader>> TarReader::openEntry(TarReader& outer, std::s
   archive* a = newReader();
   auto* src = new EntrySource{outer.a_, {}};
   if (archive_read_open(a, src, nullptr, readEntry, closeEntry) != ARCHIVE_OK) {
-    Error e{fmt::format("cannot read as an archive: {}", archive_error_string(a)), name, {}};
+    Error e{fmt::format("cannot read as an archive: {}", errorString(a)), name, {}};
     archive_read_free(a);
     return e;
   }
@@ -82,8 +87,7 @@ bool TarReader::next(TarEntry& e) {
   int rc = archive_read_next_header(a_, &entry);
   if (rc == ARCHIVE_EOF) return false;
   if (rc < ARCHIVE_WARN) {
-    error_ =
-        Error{fmt::format("not a readable tar archive: {}", archive_error_string(a_)), name_, {}};
+    error_ = Error{fmt::format("not a readable tar archive: {}", errorString(a_)), name_, {}};
     return false;
   }
   const char* p = archive_entry_pathname(entry);
@@ -121,7 +125,7 @@ std::optional<std::string> TarReader::read(size_t cap) {
   for (;;) {
     la_ssize_t n = archive_read_data(a_, buf, sizeof buf);
     if (n < 0) {
-      error_ = Error{fmt::format("reading an entry: {}", archive_error_string(a_)), name_, {}};
+      error_ = Error{fmt::format("reading an entry: {}", errorString(a_)), name_, {}};
       return std::nullopt;
     }
     if (n == 0) break;
