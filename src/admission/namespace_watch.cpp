@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "admission/deadline_stream.h"
+#include "base/strings.h"
 #include "load/json_reader.h"
 #include "load/loader.h"
 
@@ -236,7 +237,7 @@ class WatchImpl final : public NamespaceWatch {
     std::string cont;
     do {
       std::string target = fmt::format("/api/v1/namespaces?limit={}", o_.page_size);
-      if (!cont.empty()) target += "&continue=" + urlEncode(cont);
+      if (!cont.empty()) target += "&continue=" + percentEncode(cont);
       std::string body, err;
       bool too_big = false;
       int status = httpGet(
@@ -283,7 +284,7 @@ class WatchImpl final : public NamespaceWatch {
   Outcome watch(std::string& rv) {
     std::string target = fmt::format(
         "/api/v1/namespaces?watch=1&allowWatchBookmarks=true&timeoutSeconds={}&resourceVersion={}",
-        o_.watch_timeout_seconds, urlEncode(rv));
+        o_.watch_timeout_seconds, percentEncode(rv));
     std::string pending, err;
     Outcome outcome = Outcome::kOk;
     int status = httpGet(
@@ -348,17 +349,6 @@ class WatchImpl final : public NamespaceWatch {
       }
     }
     return Outcome::kOk;
-  }
-
-  static std::string urlEncode(std::string_view s) {
-    std::string o;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-        o += static_cast<char>(c);
-      else
-        o += fmt::format("%{:02X}", c);
-    }
-    return o;
   }
 
   // Waits `seconds` unless stopped; false when stopped.

@@ -109,4 +109,19 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return false;
 }
 
+std::string percentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string o;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      o += static_cast<char>(c);
+    } else {
+      o += '%';
+      o += kHex[c >> 4];
+      o += kHex[c & 15];
+    }
+  }
+  return o;
+}
+
 }  // namespace kh

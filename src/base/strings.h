@@ -11,6 +11,9 @@ namespace kh {
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> splitTrimmed(std::string_view s, char sep);  // empty items dropped
 bool iequals(std::string_view a, std::string_view b);
+// RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - . _ ~),
+// as URL query values and purl components need.
+std::string percentEncode(std::string_view s);
 // `needle` (lower-case ASCII) occurs in `hay` ignoring ASCII case; no allocation.
 bool icontains(std::string_view hay, std::string_view needle);
 std::string toUpper(std::string_view s);

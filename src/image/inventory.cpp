@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace kh::image {
 
 namespace {
@@ -13,18 +15,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
-}
-
-// purl-spec: percent-encode what is not unreserved (a '+' in a Debian version becomes %2B).
-std::string purlEncode(std::string_view s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~')
-      o += static_cast<char>(c);
-    else
-      o += fmt::format("%{:02X}", c);
-  }
-  return o;
 }
 
 // The stanzas of a dpkg database: field -> value (continuation lines folded away).
@@ -144,10 +134,11 @@ std::vector<Package> dpkgPackages(const Filesystem& fs, const std::optional<OsIn
         if (paren != std::string_view::npos && source.ends_with(")"))
           p.source_version = std::string(source.substr(paren + 2, source.size() - paren - 3));
       }
-      p.purl = fmt::format("pkg:deb/{}/{}@{}", ns, purlEncode(p.name), purlEncode(p.version));
+      p.purl = fmt::format("pkg:deb/{}/{}@{}", ns, percentEncode(p.name), percentEncode(p.version));
       std::string q;
-      if (!p.arch.empty()) q += "arch=" + purlEncode(p.arch);
-      if (!distro.empty()) q += std::string(q.empty() ? "" : "&") + "distro=" + purlEncode(distro);
+      if (!p.arch.empty()) q += "arch=" + percentEncode(p.arch);
+      if (!distro.empty())
+        q += std::string(q.empty() ? "" : "&") + "distro=" + percentEncode(distro);
       if (!q.empty()) p.purl += "?" + q;
       out.push_back(std::move(p));
     });
