@@ -7,8 +7,10 @@
 #include <rapidjson/writer.h>
 
 #include <cstdio>
+#include <map>
 
 #include "cli/commands.h"
+#include "image/analyzers.h"
 #include "image/filesystem.h"
 #include "image/inventory.h"
 #include "image/layout.h"
@@ -20,15 +22,32 @@ struct ImageArgs {
   std::vector<std::string> images;
   std::string platform = "linux/amd64";
   std::string format = "text";
+  std::string rootfs;
 };
 
 struct Scanned {
   image::ImageSource src;
   std::vector<uint64_t> layer_files, layer_bytes;
-  std::optional<image::OsInfo> os;
-  std::vector<image::Package> packages;
+  image::Inventory inv;
   size_t files = 0;
 };
+
+Result<Scanned> scanRootfs(const std::string& dir) {
+  Scanned s;
+  s.src.path = dir;
+  s.src.format = "rootfs";
+  s.src.platform = image::Platform{};
+  auto layer = image::readDirectory(dir, image::inventoryHandlers());
+  if (!layer) return layer.error();
+  s.src.layers.push_back(image::LayerInfo{"", "", "directory", dir, 0});
+  s.layer_files.push_back(layer.value().entries.size());
+  s.layer_bytes.push_back(layer.value().bytes);
+  image::Filesystem fs;
+  fs.apply(std::move(layer.value()));
+  s.files = fs.files().size();
+  s.inv = image::buildInventory(fs);
+  return s;
+}
 
 Result<Scanned> scanImage(const std::string& path, const image::Platform& platform) {
   auto src = image::openImage(path, platform);
@@ -36,9 +55,9 @@ Result<Scanned> scanImage(const std::string& path, const image::Platform& platfo
   Scanned s;
   s.src = std::move(src.value());
   std::vector<image::LayerFiles> layers(s.src.layers.size());
-  image::CaptureRule capture = image::inventoryCaptureRule();
+  const std::vector<image::ContentHandler> handlers = image::inventoryHandlers();
   Status st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
-    layers[i] = image::readLayer(r, capture);
+    layers[i] = image::readLayer(r, handlers);
     return {};
   });
   if (!st) return st.error();
@@ -49,8 +68,7 @@ Result<Scanned> scanImage(const std::string& path, const image::Platform& platfo
     fs.apply(std::move(l));
   }
   s.files = fs.files().size();
-  s.os = image::detectOs(fs);
-  s.packages = image::dpkgPackages(fs, s.os);
+  s.inv = image::buildInventory(fs);
   return s;
 }
 
@@ -80,11 +98,11 @@ std::string toJson(const std::vector<Scanned>& all) {
     w.EndArray();
     w.EndObject();
     w.Key("os");
-    if (s.os) {
+    if (s.inv.os) {
       w.StartObject();
-      str("id", s.os->id);
-      str("versionId", s.os->version_id);
-      str("prettyName", s.os->pretty_name);
+      str("id", s.inv.os->id);
+      str("versionId", s.inv.os->version_id);
+      str("prettyName", s.inv.os->pretty_name);
       w.EndObject();
     } else {
       w.Null();
@@ -107,7 +125,7 @@ std::string toJson(const std::vector<Scanned>& all) {
     w.Uint64(s.files);
     w.Key("packages");
     w.StartArray();
-    for (const auto& p : s.packages) {
+    for (const auto& p : s.inv.packages) {
       w.StartObject();
       str("name", p.name);
       str("version", p.version);
@@ -115,7 +133,13 @@ std::string toJson(const std::vector<Scanned>& all) {
       str("arch", p.arch);
       str("sourceName", p.source_name);
       str("sourceVersion", p.source_version);
+      if (!p.epoch.empty()) str("epoch", p.epoch);
+      w.Key("licenses");
+      w.StartArray();
+      for (const auto& l : p.licenses) w.String(l.c_str());
+      w.EndArray();
       str("purl", p.purl);
+      str("path", p.path);
       str("layer", s.src.layers[p.layer].digest);
       w.EndObject();
     }
@@ -128,17 +152,32 @@ std::string toJson(const std::vector<Scanned>& all) {
 }
 
 std::string toText(const Scanned& s) {
+  const auto& os = s.inv.os;
   std::string o = fmt::format("{} ({}, {})\n", s.src.path, s.src.format, s.src.platform.str());
   if (!s.src.repo_tags.empty()) o += fmt::format("  tags: {}\n", fmt::join(s.src.repo_tags, ", "));
-  o += fmt::format(
-      "  os: {}\n",
-      s.os ? (s.os->pretty_name.empty() ? s.os->id + " " + s.os->version_id : s.os->pretty_name)
-           : std::string("unknown (no os-release, no package database)"));
-  o += fmt::format("  {} layers, {} files in the final filesystem, {} OS packages\n",
-                   s.src.layers.size(), s.files, s.packages.size());
+  o += fmt::format("  os: {}\n",
+                   os ? (os->pretty_name.empty() ? os->id + " " + os->version_id : os->pretty_name)
+                      : std::string("unknown (no os-release, no package database)"));
+  std::map<std::string, size_t> by_type;
+  for (const auto& p : s.inv.packages) ++by_type[p.type];
+  std::string counts;
+  for (const auto& [type, n] : by_type) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, type);
+  o += fmt::format("  {} layers, {} files in the final filesystem, {} packages{}\n",
+                   s.src.layers.size(), s.files, s.inv.packages.size(),
+                   counts.empty() ? "" : " (" + counts + ")");
   for (size_t i = 0; i < s.src.layers.size(); ++i)
-    o += fmt::format("    {} {} files, {} bytes\n", s.src.layers[i].digest, s.layer_files[i],
-                     s.layer_bytes[i]);
+    o += fmt::format("    layer {} {} {} files, {} bytes\n", i, s.src.layers[i].digest,
+                     s.layer_files[i], s.layer_bytes[i]);
+  std::string type;
+  for (const auto& p : s.inv.packages) {
+    if (p.type != type) {
+      type = p.type;
+      o += fmt::format("  {} packages:\n", type);
+    }
+    o += fmt::format("    {} {}{}  layer {}{}\n", p.name, p.epoch.empty() ? "" : p.epoch + ":",
+                     p.version, p.layer,
+                     p.licenses.empty() ? "" : "  " + fmt::format("{}", fmt::join(p.licenses, ", ")));
+  }
   return o;
 }
 
@@ -149,8 +188,9 @@ Runner addImageCommand(CLI::App& app) {
   app.require_subcommand(1);
   CLI::App* scan = app.add_subcommand("scan", "Inventory an image: platform, layers, OS, packages");
   scan->add_option("IMAGE", a->images,
-                   "docker save tarball, OCI layout tarball or OCI layout directory")
-      ->required();
+                   "docker save tarball, OCI layout tarball or OCI layout directory");
+  scan->add_option("--rootfs", a->rootfs,
+                   "Inventory an unpacked root filesystem (a node, a chroot) instead of an image");
   scan->add_option("--platform", a->platform,
                    "Platform of a multi-platform image (OS/ARCH[/VARIANT])")
       ->capture_default_str();
@@ -164,6 +204,18 @@ Runner addImageCommand(CLI::App& app) {
       return kExitUsage;
     }
     std::vector<Scanned> all;
+    if (a->images.empty() == a->rootfs.empty()) {
+      std::fprintf(stderr, "kubeharden image: give IMAGE... or --rootfs DIR (one of them)\n");
+      return kExitUsage;
+    }
+    if (!a->rootfs.empty()) {
+      auto s = scanRootfs(a->rootfs);
+      if (!s) {
+        std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
+        return kExitInput;
+      }
+      all.push_back(std::move(s.value()));
+    }
     for (const std::string& path : a->images) {
       auto s = scanImage(path, platform.value());
       if (!s) {

@@ -1,5 +1,12 @@
 #include "image/filesystem.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
 namespace kh::image {
 
 namespace {
@@ -27,31 +34,137 @@ void eraseTree(Map& m, const std::string& path, bool keep_self) {
 
 }  // namespace
 
-LayerFiles readLayer(TarReader& r, const CaptureRule& capture) {
-  LayerFiles out;
-  TarEntry e;
-  while (r.next(e)) {
-    std::string_view base = baseName(e.path);
-    if (base == ".wh..wh..opq") {
-      out.opaque.emplace_back(dirName(e.path));
-      continue;
+ContentHandler captureHandler(CaptureRule rule) {
+  ContentHandler h;
+  h.max_bytes = rule.max_bytes;
+  h.wants = [w = rule.wants](const TarEntry& e) {
+    return w && w(e.path) ? ContentHandler::Want::kAll : ContentHandler::Want::kNo;
+  };
+  h.handle = [](const TarEntry& e, std::string_view content, LayerFiles& out) {
+    out.captured[e.path] = std::string(content);
+  };
+  return h;
+}
+
+namespace {
+
+// Gives one entry to the handlers and records it. `readMore(out, upto)` appends the entry's
+// next bytes; false on a read error.
+bool addEntry(TarEntry& e, const std::vector<ContentHandler>& handlers,
+              const std::function<bool(std::string&, size_t)>& readMore,
+              std::vector<ContentHandler::Want>& wants, std::string& content, LayerFiles& out) {
+  std::string_view base = baseName(e.path);
+  if (base == ".wh..wh..opq") {
+    out.opaque.emplace_back(dirName(e.path));
+    return true;
+  }
+  if (base.starts_with(".wh.")) {
+    out.whiteouts.push_back(join(dirName(e.path), base.substr(4)));
+    return true;
+  }
+  if (e.path.empty()) return true;  // the root directory itself
+  if (e.type == TarEntry::Type::kFile) {
+    out.bytes += static_cast<uint64_t>(std::max<int64_t>(e.size, 0));
+    size_t cap = 0;
+    bool head = false;
+    wants.resize(handlers.size());
+    for (size_t i = 0; i < handlers.size(); ++i) {
+      wants[i] = handlers[i].wants(e);
+      if (wants[i] == ContentHandler::Want::kAll) cap = std::max(cap, handlers[i].max_bytes);
+      if (wants[i] == ContentHandler::Want::kHead) head = true;
     }
-    if (base.starts_with(".wh.")) {
-      out.whiteouts.push_back(join(dirName(e.path), base.substr(4)));
-      continue;
-    }
-    if (e.path.empty()) continue;  // the root directory itself
-    if (e.type == TarEntry::Type::kFile) {
-      out.bytes += static_cast<uint64_t>(std::max<int64_t>(e.size, 0));
-      if (capture.wants && capture.wants(e.path)) {
-        auto data = r.read(capture.max_bytes);
-        if (!data) break;
-        out.captured[e.path] = std::move(*data);
+    content.clear();
+    if (head) {
+      if (!readMore(content, ContentHandler::kHeadBytes)) return false;
+      for (size_t i = 0; i < handlers.size(); ++i) {
+        if (wants[i] != ContentHandler::Want::kHead) continue;
+        bool yes = handlers[i].wants_head && handlers[i].wants_head(e, content);
+        wants[i] = yes ? ContentHandler::Want::kAll : ContentHandler::Want::kNo;
+        if (yes) cap = std::max(cap, handlers[i].max_bytes);
       }
     }
-    out.entries.push_back(std::move(e));
+    if (cap > 0) {
+      if (!readMore(content, cap)) return false;
+      for (size_t i = 0; i < handlers.size(); ++i) {
+        if (wants[i] != ContentHandler::Want::kAll) continue;
+        std::string_view c(content);
+        handlers[i].handle(e, c.substr(0, handlers[i].max_bytes), out);
+      }
+    }
+  }
+  out.entries.push_back(std::move(e));
+  return true;
+}
+
+}  // namespace
+
+LayerFiles readLayer(TarReader& r, const std::vector<ContentHandler>& handlers) {
+  LayerFiles out;
+  TarEntry e;
+  std::vector<ContentHandler::Want> wants;
+  std::string content;
+  auto more = [&](std::string& buf, size_t upto) { return r.readMore(buf, upto); };
+  while (r.next(e)) {
+    if (!addEntry(e, handlers, more, wants, content, out)) break;
     e = TarEntry{};
   }
+  return out;
+}
+
+Result<LayerFiles> readDirectory(const std::string& root,
+                                 const std::vector<ContentHandler>& handlers) {
+  namespace sfs = std::filesystem;
+  struct stat root_st {};
+  if (::lstat(root.c_str(), &root_st) != 0 || !S_ISDIR(root_st.st_mode))
+    return Error{"not a directory (--rootfs wants an unpacked root filesystem)", root, {}};
+  LayerFiles out;
+  std::vector<ContentHandler::Want> wants;
+  std::string content;
+  std::error_code ec;
+  sfs::recursive_directory_iterator it(root, sfs::directory_options::skip_permission_denied, ec);
+  if (ec) return Error{fmt::format("cannot read: {}", ec.message()), root, {}};
+  for (; it != sfs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    const sfs::path& p = it->path();
+    std::string rel = normaliseTarPath(p.lexically_relative(root).generic_string());
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode) && it.depth() == 0 &&
+        (rel == "proc" || rel == "sys" || rel == "dev" || rel == "run")) {
+      it.disable_recursion_pending();  // kernel and runtime file systems are not the image
+      continue;
+    }
+    if (S_ISDIR(st.st_mode) && st.st_dev != root_st.st_dev) it.disable_recursion_pending();
+    TarEntry e;
+    e.path = rel;
+    e.mode = st.st_mode & 07777;
+    e.size = S_ISREG(st.st_mode) ? st.st_size : 0;
+    if (S_ISREG(st.st_mode)) {
+      e.type = TarEntry::Type::kFile;
+    } else if (S_ISDIR(st.st_mode)) {
+      e.type = TarEntry::Type::kDir;
+    } else if (S_ISLNK(st.st_mode)) {
+      e.type = TarEntry::Type::kSymlink;
+      e.link = sfs::read_symlink(p, ec).string();
+    } else {
+      e.type = TarEntry::Type::kOther;
+    }
+    std::ifstream in;
+    auto more = [&](std::string& buf, size_t upto) {
+      if (!in.is_open()) in.open(p, std::ios::binary);
+      if (!in) return true;  // unreadable: as if empty
+      size_t have = buf.size();
+      if (upto <= have) return true;
+      size_t want = std::min<size_t>(upto, static_cast<size_t>(e.size)) ;
+      if (want <= have) return true;
+      buf.resize(want);
+      in.read(buf.data() + have, static_cast<std::streamsize>(want - have));
+      buf.resize(have + static_cast<size_t>(in.gcount()));
+      return true;
+    };
+    addEntry(e, handlers, more, wants, content, out);
+  }
+  if (ec) return Error{fmt::format("cannot read: {}", ec.message()), root, {}};
   return out;
 }
 
@@ -80,6 +193,11 @@ void Filesystem::apply(LayerFiles layer) {
     if (auto c = l.captured.find(e.path); c != l.captured.end()) f.content = &c->second;
     files_[e.path] = std::move(f);
   }
+  // The entries now live in files_; the layer keeps what the analysers found.
+  LayerFiles& kept = layers_.back();
+  kept.entries = {};
+  kept.whiteouts = {};
+  kept.opaque = {};
 }
 
 std::optional<std::string> Filesystem::resolve(std::string_view path) const {

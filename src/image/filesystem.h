@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "image/package.h"
 #include "image/tar_reader.h"
 
 namespace kh::image {
@@ -23,17 +24,42 @@ struct CaptureRule {
   size_t max_bytes = 64u << 20;
 };
 
-// One layer as read: its entries, its whiteouts and opaque directories, captured contents.
+// One layer as read: its entries, its whiteouts and opaque directories, captured contents, and
+// what the analysers found in its files (by path).
 struct LayerFiles {
   std::vector<TarEntry> entries;
   std::vector<std::string> whiteouts;  // paths deleted from lower layers
   std::vector<std::string> opaque;     // directories whose lower contents are hidden
   std::map<std::string, std::string, std::less<>> captured;
+  std::map<std::string, FileFindings, std::less<>> found;
   uint64_t bytes = 0;  // sum of regular files' sizes
 };
 
-// Reads every entry of a layer archive. Errors are left in `r.error()`.
-LayerFiles readLayer(TarReader& r, const CaptureRule& capture);
+// Reads a regular file's content while its layer streams by. `wants` decides from the entry
+// (path, size, mode); kHead defers the decision to `wants_head` on the first kHeadBytes (an
+// executable is recognised by its magic number, not its name).
+struct ContentHandler {
+  enum class Want { kNo, kHead, kAll };
+  static constexpr size_t kHeadBytes = 64;
+  std::function<Want(const TarEntry&)> wants;
+  std::function<bool(const TarEntry&, std::string_view head)> wants_head;
+  std::function<void(const TarEntry&, std::string_view content, LayerFiles&)> handle;
+  size_t max_bytes = 64u << 20;
+};
+
+// A handler that keeps the content of the files `rule` names in LayerFiles::captured.
+ContentHandler captureHandler(CaptureRule rule);
+
+// Reads every entry of a layer archive, giving regular files to the handlers that want them.
+// Errors are left in `r.error()`.
+LayerFiles readLayer(TarReader& r, const std::vector<ContentHandler>& handlers);
+// An unpacked root filesystem read as a single layer (kernel and runtime file systems such as
+// proc, sys, dev and run at the top, and other mounted file systems, are left out).
+Result<LayerFiles> readDirectory(const std::string& root,
+                                 const std::vector<ContentHandler>& handlers);
+inline LayerFiles readLayer(TarReader& r, const CaptureRule& capture) {
+  return readLayer(r, std::vector<ContentHandler>{captureHandler(capture)});
+}
 
 struct FsEntry {
   TarEntry::Type type = TarEntry::Type::kOther;
@@ -49,6 +75,7 @@ class Filesystem {
   // Applies the next layer (index = number of layers applied so far).
   void apply(LayerFiles layer);
   size_t layerCount() const { return layers_.size(); }
+  const std::vector<LayerFiles>& layers() const { return layers_; }
   const std::map<std::string, FsEntry, std::less<>>& files() const { return files_; }
   // The entry at `path` with symbolic links resolved (also in the last component); null when
   // missing or a link loops.

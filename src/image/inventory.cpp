@@ -3,6 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "image/analyzers.h"
+#include "image/licenses.h"
+#include "image/rpmdb.h"
 
 #include "base/strings.h"
 
@@ -10,47 +17,163 @@ namespace kh::image {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
+std::string_view baseName(std::string_view p) { return p.substr(p.rfind('/') + 1); }
+std::string_view parentDir(std::string_view p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : p.substr(0, slash);
 }
 
-// The stanzas of a dpkg database: field -> value (continuation lines folded away).
-template <typename Fn>
-void eachStanza(std::string_view text, Fn fn) {
-  std::vector<std::pair<std::string_view, std::string_view>> fields;
-  auto flush = [&] {
-    if (!fields.empty()) fn(fields);
-    fields.clear();
-  };
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(start, nl - start);
-    start = nl + 1;
-    if (trim(line).empty()) {
-      flush();
-      continue;
-    }
-    if (line.front() == ' ' || line.front() == '\t') continue;  // continuation
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    fields.emplace_back(line.substr(0, colon), trim(line.substr(colon + 1)));
+bool isRpmDatabase(std::string_view p) {
+  for (std::string_view dir : {"var/lib/rpm/", "usr/lib/sysimage/rpm/"}) {
+    if (!p.starts_with(dir)) continue;
+    std::string_view f = p.substr(dir.size());
+    return f == "Packages" || f == "Packages.db" || f == "rpmdb.sqlite";
   }
-  flush();
+  return false;
+}
+
+// node_modules/NAME/package.json or node_modules/@SCOPE/NAME/package.json.
+bool isNpmManifest(std::string_view p) {
+  if (baseName(p) != "package.json") return false;
+  std::string_view dir = parentDir(p), up = parentDir(dir);
+  if (baseName(up) == "node_modules") return true;
+  return baseName(up).starts_with("@") && baseName(parentDir(up)) == "node_modules";
+}
+
+bool isPythonMetadata(std::string_view p, const TarEntry& e) {
+  if (p.ends_with(".dist-info/METADATA") || p.ends_with(".egg-info/PKG-INFO") ||
+      p.ends_with("/EGG-INFO/PKG-INFO"))
+    return true;
+  return p.ends_with(".egg-info") && e.type == TarEntry::Type::kFile;  // a single-file egg-info
+}
+
+bool isJavaArchive(std::string_view p) {
+  for (std::string_view ext : {".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi", ".kar"})
+    if (p.size() > ext.size() && iequals(p.substr(p.size() - ext.size()), ext)) return true;
+  return false;
+}
+
+using Want = ContentHandler::Want;
+
+ContentHandler handler(std::function<bool(const TarEntry&)> match,
+                       std::function<void(const TarEntry&, std::string_view, FileFindings&)> fn,
+                       size_t max_bytes) {
+  ContentHandler h;
+  h.max_bytes = max_bytes;
+  h.wants = [m = std::move(match)](const TarEntry& e) { return m(e) ? Want::kAll : Want::kNo; };
+  h.handle = [f = std::move(fn)](const TarEntry& e, std::string_view c, LayerFiles& out) {
+    FileFindings found;
+    f(e, c, found);
+    if (!found.packages.empty() || !found.owned.empty() || !found.copyright_licenses.empty())
+      out.found[e.path] = std::move(found);
+  };
+  return h;
+}
+
+bool samePackage(const Package& a, const Package& b) {
+  return a.name == b.name && a.version == b.version && a.arch == b.arch && a.type == b.type;
 }
 
 }  // namespace
+
+std::vector<ContentHandler> inventoryHandlers() {
+  constexpr size_t kText = 64u << 20, kBinary = 256u << 20;
+  std::vector<ContentHandler> hs;
+  hs.push_back(captureHandler(inventoryCaptureRule()));
+  hs.push_back(handler(
+      [](const TarEntry& e) {
+        return e.path == "var/lib/dpkg/status" || (e.path.starts_with("var/lib/dpkg/status.d/") &&
+                                                   !e.path.ends_with(".md5sums"));
+      },
+      [](const TarEntry& e, std::string_view c, FileFindings& f) {
+        f.packages = parseDpkgStatus(c, e.path == "var/lib/dpkg/status");
+      },
+      kText));
+  hs.push_back(handler(
+      [](const TarEntry& e) {
+        return e.path.starts_with("var/lib/dpkg/info/") && e.path.ends_with(".list");
+      },
+      [](const TarEntry&, std::string_view c, FileFindings& f) {
+        for (std::string_view line : splitTrimmed(c, '\n')) {
+          while (line.starts_with("/")) line.remove_prefix(1);
+          if (!line.empty() && line != ".") f.owned.emplace_back(line);
+        }
+      },
+      kText));
+  hs.push_back(handler(
+      [](const TarEntry& e) {
+        return e.path.starts_with("usr/share/doc/") && baseName(e.path) == "copyright" &&
+               parentDir(parentDir(e.path)) == "usr/share/doc";
+      },
+      [](const TarEntry&, std::string_view c, FileFindings& f) {
+        f.copyright_licenses = parseDebianCopyright(c);
+      },
+      1u << 20));
+  hs.push_back(handler([](const TarEntry& e) { return e.path == "lib/apk/db/installed"; },
+                       [](const TarEntry&, std::string_view c, FileFindings& f) {
+                         f.packages = parseApkInstalled(c, &f.owned);
+                       },
+                       kText));
+  hs.push_back(handler([](const TarEntry& e) { return isRpmDatabase(e.path); },
+                       [](const TarEntry&, std::string_view c, FileFindings& f) {
+                         if (auto p = rpm::packages(c, &f.owned)) f.packages = std::move(p.value());
+                         for (Package& p : f.packages)
+                           for (std::string& l : p.licenses) l = normaliseLicense(l);
+                       },
+                       kBinary));
+  hs.push_back(handler([](const TarEntry& e) { return isNpmManifest(e.path); },
+                       [](const TarEntry&, std::string_view c, FileFindings& f) {
+                         if (auto p = parseNpmPackageJson(c)) f.packages.push_back(std::move(*p));
+                       },
+                       4u << 20));
+  hs.push_back(handler([](const TarEntry& e) { return isPythonMetadata(e.path, e); },
+                       [](const TarEntry&, std::string_view c, FileFindings& f) {
+                         if (auto p = parsePythonMetadata(c)) f.packages.push_back(std::move(*p));
+                       },
+                       4u << 20));
+  hs.push_back(handler(
+      [](const TarEntry& e) {
+        return e.path.ends_with(".gemspec") && baseName(parentDir(e.path)) == "specifications";
+      },
+      [](const TarEntry&, std::string_view c, FileFindings& f) {
+        if (auto p = parseGemspec(c)) f.packages.push_back(std::move(*p));
+      },
+      4u << 20));
+  hs.push_back(handler(
+      [](const TarEntry& e) { return e.path.ends_with("composer/installed.json"); },
+      [](const TarEntry&, std::string_view c, FileFindings& f) {
+        f.packages = parseComposerInstalled(c);
+      },
+      kText));
+  hs.push_back(handler([](const TarEntry& e) { return isJavaArchive(e.path); },
+                       [](const TarEntry& e, std::string_view c, FileFindings& f) {
+                         f.packages = parseJavaArchive(c, e.path);
+                       },
+                       kBinary));
+  // Executables, recognised by their ELF magic: Go build info, Rust cargo-auditable data.
+  ContentHandler bin;
+  bin.max_bytes = kBinary;
+  bin.wants = [](const TarEntry& e) {
+    return (e.mode & 0111) != 0 && e.size >= 1024 ? Want::kHead : Want::kNo;
+  };
+  bin.wants_head = [](const TarEntry&, std::string_view head) {
+    return head.starts_with("\x7f" "ELF");
+  };
+  bin.handle = [](const TarEntry& e, std::string_view c, LayerFiles& out) {
+    std::vector<Package> found = parseGoBinary(c);
+    std::vector<Package> rust = parseRustAuditable(c);
+    found.insert(found.end(), rust.begin(), rust.end());
+    if (!found.empty()) out.found[e.path].packages = std::move(found);
+  };
+  hs.push_back(std::move(bin));
+  return hs;
+}
 
 CaptureRule inventoryCaptureRule() {
   return {[](std::string_view p) {
             return p == "etc/os-release" || p == "usr/lib/os-release" ||
                    p == "etc/debian_version" || p == "etc/alpine-release" ||
-                   p == "var/lib/dpkg/status" || p.starts_with("var/lib/dpkg/status.d/") ||
-                   p == "lib/apk/db/installed";
+                   p == "etc/redhat-release" || p == "etc/system-release";
           },
           64u << 20};
 }
@@ -101,66 +224,119 @@ std::optional<OsInfo> detectOs(const Filesystem& fs) {
   return std::nullopt;
 }
 
-std::vector<Package> dpkgPackages(const Filesystem& fs, const std::optional<OsInfo>& os) {
-  std::vector<Package> out;
-  std::string distro = os && !os->id.empty()
-                           ? (os->version_id.empty() ? os->id : os->id + "-" + os->version_id)
-                           : std::string();
-  std::string ns = os && (os->id == "ubuntu") ? "ubuntu" : "debian";
-  auto read = [&](std::string_view path, const FsEntry& e, bool need_status) {
-    if (!e.content) return;
-    eachStanza(*e.content, [&](const auto& fields) {
-      Package p;
-      p.type = "deb";
-      p.layer = e.layer;
-      std::string_view status, source;
-      for (const auto& [k, v] : fields) {
-        if (k == "Package") p.name = v;
-        if (k == "Version") p.version = v;
-        if (k == "Architecture") p.arch = v;
-        if (k == "Status") status = v;
-        if (k == "Source") source = v;
-      }
-      if (p.name.empty() || p.version.empty()) return;
-      // status: "want flag status"; only installed packages are in the image.
-      if (need_status && !status.ends_with(" installed")) return;
-      if (!need_status && !status.empty() && !status.ends_with(" installed")) return;
-      // Source: "name" or "name (version)" when the source version differs.
-      p.source_name = p.name;
-      p.source_version = p.version;
-      if (!source.empty()) {
-        size_t paren = source.find(" (");
-        p.source_name = std::string(trim(source.substr(0, paren)));
-        if (paren != std::string_view::npos && source.ends_with(")"))
-          p.source_version = std::string(source.substr(paren + 2, source.size() - paren - 3));
-      }
-      p.purl = fmt::format("pkg:deb/{}/{}@{}", ns, percentEncode(p.name), percentEncode(p.version));
-      std::string q;
-      if (!p.arch.empty()) q += "arch=" + percentEncode(p.arch);
-      if (!distro.empty())
-        q += std::string(q.empty() ? "" : "&") + "distro=" + percentEncode(distro);
-      if (!q.empty()) p.purl += "?" + q;
-      out.push_back(std::move(p));
-    });
-    (void)path;
+std::string purlOf(const Package& p, const std::optional<OsInfo>& os) {
+  std::string distro_id = os ? os->id : std::string();
+  std::string version_id = os ? os->version_id : std::string();
+  std::string ns, name = p.name;
+  std::vector<std::pair<std::string, std::string>> q;
+  auto segments = [](std::string_view path) {  // each segment encoded, slashes kept
+    std::string out;
+    for (std::string_view s : splitTrimmed(path, '/')) out += (out.empty() ? "" : "/") + percentEncode(s);
+    return out;
   };
-  if (const FsEntry* status = fs.find("var/lib/dpkg/status"))
-    read("var/lib/dpkg/status", *status, true);
-  const auto& files = fs.files();
-  for (auto it = files.lower_bound("var/lib/dpkg/status.d/");
-       it != files.end() && it->first.starts_with("var/lib/dpkg/status.d/"); ++it) {
-    if (it->second.type != TarEntry::Type::kFile || it->first.ends_with(".md5sums")) continue;
-    read(it->first, it->second, false);
+  if (p.type == "deb") {
+    ns = distro_id == "ubuntu" ? "ubuntu" : "debian";
+    if (!p.arch.empty()) q.emplace_back("arch", p.arch);
+    if (!distro_id.empty())
+      q.emplace_back("distro", version_id.empty() ? distro_id : distro_id + "-" + version_id);
+  } else if (p.type == "apk") {
+    ns = distro_id.empty() ? "alpine" : distro_id;
+    if (!p.arch.empty()) q.emplace_back("arch", p.arch);
+    if (!version_id.empty()) q.emplace_back("distro", version_id);
+  } else if (p.type == "rpm") {
+    ns = distro_id == "rhel" ? "redhat" : distro_id.empty() ? "redhat" : distro_id;
+    if (distro_id.starts_with("opensuse")) ns = "opensuse";
+    if (distro_id == "sles") ns = "suse";
+    if (distro_id == "amzn") ns = "amazon";
+    if (!p.arch.empty()) q.emplace_back("arch", p.arch);
+    if (!p.epoch.empty() && p.epoch != "0") q.emplace_back("epoch", p.epoch);
+    if (!distro_id.empty())
+      q.emplace_back("distro", version_id.empty() ? distro_id : distro_id + "-" + version_id);
+  } else if (p.type == "npm") {
+    if (name.starts_with("@") && name.find('/') != std::string::npos) {
+      ns = name.substr(0, name.find('/'));
+      name = name.substr(name.find('/') + 1);
+    }
+  } else if (p.type == "pypi") {
+    name = toLower(name);
+    std::replace(name.begin(), name.end(), '_', '-');
+  } else if (p.type == "maven" || p.type == "composer") {
+    size_t sep = name.find(p.type == "maven" ? ':' : '/');
+    if (sep != std::string::npos) {
+      ns = name.substr(0, sep);
+      name = name.substr(sep + 1);
+    }
+  } else if (p.type == "golang") {
+    size_t slash = name.rfind('/');
+    if (slash != std::string::npos) {
+      std::string out = "pkg:golang/" + segments(name.substr(0, slash)) + "/" +
+                        percentEncode(name.substr(slash + 1)) + "@" + percentEncode(p.version);
+      return out;
+    }
   }
-  std::sort(out.begin(), out.end(), [](const Package& a, const Package& b) {
-    return std::tie(a.name, a.version, a.arch) < std::tie(b.name, b.version, b.arch);
-  });
-  out.erase(std::unique(out.begin(), out.end(),
-                        [](const Package& a, const Package& b) {
-                          return a.name == b.name && a.version == b.version && a.arch == b.arch;
-                        }),
-            out.end());
+  std::string out = "pkg:" + p.type + "/";
+  if (!ns.empty()) out += percentEncode(ns) + "/";
+  out += percentEncode(name);
+  if (!p.version.empty()) out += "@" + percentEncode(p.version);
+  for (size_t i = 0; i < q.size(); ++i)
+    out += (i == 0 ? "?" : "&") + q[i].first + "=" + percentEncode(q[i].second);
   return out;
+}
+
+Inventory buildInventory(const Filesystem& fs) {
+  Inventory inv;
+  inv.os = detectOs(fs);
+  const auto& layers = fs.layers();
+  const auto& files = fs.files();
+  std::set<std::string, std::less<>> owned;
+  std::map<std::string, std::vector<std::string>, std::less<>> copyright;  // package -> licences
+  std::vector<Package> os_pkgs, lang_pkgs;
+  for (uint32_t i = 0; i < layers.size(); ++i) {
+    for (const auto& [path, found] : layers[i].found) {
+      auto it = files.find(path);
+      if (it == files.end() || it->second.layer != i) continue;  // deleted or replaced later
+      owned.insert(found.owned.begin(), found.owned.end());
+      if (!found.copyright_licenses.empty())
+        copyright[std::string(baseName(parentDir(path)))] = found.copyright_licenses;
+      for (Package p : found.packages) {
+        // The introducing layer: walk down while the same file in lower layers lists it too.
+        p.layer = i;
+        for (uint32_t j = i; j-- > 0;) {
+          auto lower = layers[j].found.find(path);
+          if (lower == layers[j].found.end()) continue;  // the file was not touched there
+          bool there = std::any_of(lower->second.packages.begin(), lower->second.packages.end(),
+                                   [&](const Package& q) { return samePackage(p, q); });
+          if (!there) break;
+          p.layer = j;
+        }
+        if (p.path.empty()) p.path = path;
+        bool is_os = p.type == "deb" || p.type == "apk" || p.type == "rpm";
+        (is_os ? os_pkgs : lang_pkgs).push_back(std::move(p));
+      }
+    }
+  }
+  for (Package& p : os_pkgs)
+    if (p.type == "deb" && p.licenses.empty())
+      if (auto c = copyright.find(p.name); c != copyright.end()) p.licenses = c->second;
+  auto byName = [](const Package& a, const Package& b) {
+    return std::tie(a.type, a.name, a.version, a.arch) < std::tie(b.type, b.name, b.version, b.arch);
+  };
+  std::sort(os_pkgs.begin(), os_pkgs.end(), byName);
+  os_pkgs.erase(std::unique(os_pkgs.begin(), os_pkgs.end(), samePackage), os_pkgs.end());
+  std::erase_if(lang_pkgs, [&](const Package& p) {
+    std::string_view file = std::string_view(p.path).substr(0, p.path.find('!'));
+    bool dup = owned.count(file) > 0;
+    inv.dropped_owned += dup;
+    return dup;
+  });
+  std::sort(lang_pkgs.begin(), lang_pkgs.end(), [](const Package& a, const Package& b) {
+    return std::tie(a.type, a.path, a.name, a.version) < std::tie(b.type, b.path, b.name, b.version);
+  });
+  inv.packages = std::move(os_pkgs);
+  inv.packages.insert(inv.packages.end(), std::make_move_iterator(lang_pkgs.begin()),
+                      std::make_move_iterator(lang_pkgs.end()));
+  for (Package& p : inv.packages) p.purl = purlOf(p, inv.os);
+  return inv;
 }
 
 }  // namespace kh::image

@@ -1,5 +1,5 @@
-// What an image holds: its operating system and its OS packages, read from the final
-// filesystem. Analysers declare the files they need (captureRule) before the layers are read.
+// What an image holds: its operating system and its packages (OS and language), assembled from
+// what the per-layer analysers found in the files that survive into the final filesystem.
 #pragma once
 
 #include <optional>
@@ -7,31 +7,34 @@
 #include <vector>
 
 #include "image/filesystem.h"
+#include "image/package.h"
 
 namespace kh::image {
 
 struct OsInfo {
-  std::string id;          // os-release ID: debian, ubuntu, alpine, ...
+  std::string id;          // os-release ID: debian, ubuntu, alpine, rhel, almalinux, ...
   std::string version_id;  // "12", "3.19.1"
   std::string pretty_name;
   std::string source;  // the file it was read from
 };
 
-struct Package {
-  std::string name, version, type;  // type: deb
-  std::string arch;
-  std::string source_name, source_version;  // the source package (dpkg), for matching
-  std::string purl;
-  uint32_t layer = 0;  // the layer holding the database entry that lists it
+struct Inventory {
+  std::optional<OsInfo> os;
+  std::vector<Package> packages;  // OS packages first (by name), then language packages (by path)
+  size_t dropped_owned = 0;       // language packages inside OS packages, not reported twice
 };
 
-// The files the analysers read.
+// The files the OS identification reads (kept in LayerFiles::captured).
 CaptureRule inventoryCaptureRule();
 
 std::optional<OsInfo> detectOs(const Filesystem& fs);
 
-// dpkg: /var/lib/dpkg/status (installed entries only) and distroless /var/lib/dpkg/status.d/*.
-std::vector<Package> dpkgPackages(const Filesystem& fs, const std::optional<OsInfo>& os);
+// Everything the analysers found, for the files present in the final filesystem: each package
+// with the layer that introduced it, licences, and its purl (with the distro qualifier).
+Inventory buildInventory(const Filesystem& fs);
+
+// The purl of a package (purl-spec) given the image's OS.
+std::string purlOf(const Package& p, const std::optional<OsInfo>& os);
 
 // Parses os-release text (KEY=VALUE, values optionally quoted, # comments).
 OsInfo parseOsRelease(std::string_view text);

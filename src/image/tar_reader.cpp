@@ -119,20 +119,24 @@ bool TarReader::next(TarEntry& e) {
   return true;
 }
 
-std::optional<std::string> TarReader::read(size_t cap) {
-  std::string out;
+bool TarReader::readMore(std::string& out, size_t upto) {
   char buf[64 * 1024];
-  for (;;) {
-    la_ssize_t n = archive_read_data(a_, buf, sizeof buf);
+  while (out.size() < upto) {
+    la_ssize_t n = archive_read_data(a_, buf, std::min(sizeof buf, upto - out.size()));
     if (n < 0) {
       error_ = Error{fmt::format("reading an entry: {}", errorString(a_)), name_, {}};
-      return std::nullopt;
+      return false;
     }
     if (n == 0) break;
-    if (out.size() < cap)
-      out.append(buf, std::min<size_t>(static_cast<size_t>(n), cap - out.size()));
+    out.append(buf, static_cast<size_t>(n));
   }
-  return out;
+  return true;
+}
+
+std::optional<std::string> TarReader::read(size_t cap) {
+  std::string out;
+  if (!readMore(out, cap)) return std::nullopt;
+  return out;  // what is left of the entry is skipped by next()
 }
 
 }  // namespace kh::image

@@ -45,6 +45,9 @@ class TarReader {
   bool next(TarEntry& e);
   // The current entry's data, at most `cap` bytes (the rest is skipped); nullopt on error.
   std::optional<std::string> read(size_t cap);
+  // Appends the current entry's next bytes to `out` until it holds `upto` bytes or the entry
+  // ends; false on error.
+  bool readMore(std::string& out, size_t upto);
   const std::optional<Error>& error() const { return error_; }
   const std::string& name() const { return name_; }
 

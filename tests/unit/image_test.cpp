@@ -14,75 +14,25 @@
 #include <set>
 
 #include "image/filesystem.h"
+#include "image/analyzers.h"
 #include "image/inventory.h"
 #include "image/layout.h"
+#include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::image {
 namespace {
 
-struct Member {
-  std::string path;
-  std::string content;
-  char type = 'f';  // f file, d dir, l symlink, h hardlink
-  std::string link;
-};
-
-la_ssize_t appendOut(archive*, void* data, const void* buf, size_t n) {
-  static_cast<std::string*>(data)->append(static_cast<const char*>(buf), n);
-  return static_cast<la_ssize_t>(n);
-}
-
-std::string tarOf(const std::vector<Member>& members, std::string_view filter = "") {
-  std::string out;
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  if (filter == "gzip") archive_write_add_filter_gzip(a);
-  if (filter == "zstd") archive_write_add_filter_zstd(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(a, &out, nullptr, appendOut, nullptr);
-  for (const Member& m : members) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, m.path.c_str());
-    archive_entry_set_perm(e, m.type == 'd' ? 0755 : 0644);
-    if (m.type == 'd') {
-      archive_entry_set_filetype(e, AE_IFDIR);
-    } else if (m.type == 'l') {
-      archive_entry_set_filetype(e, AE_IFLNK);
-      archive_entry_set_symlink(e, m.link.c_str());
-    } else if (m.type == 'h') {
-      archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_hardlink(e, m.link.c_str());
-    } else {
-      archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
-    }
-    archive_write_header(a, e);
-    if (m.type == 'f') archive_write_data(a, m.content.data(), m.content.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
-}
-
-std::string sha256(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", md[i]);
-  return "sha256:" + hex;
-}
-
-std::string blob(std::string_view digest) {
-  return "blobs/sha256/" + std::string(digest.substr(7));
-}
+using fixtures::blob;
+using fixtures::config;
+using fixtures::Member;
+using fixtures::sha256;
+using fixtures::tarOf;
 
 // Three layers exercising whiteouts, opaque directories, "./" names and links.
 std::vector<std::string> sampleLayers(std::string_view filter) {
   return {
-      tarOf({{"./etc", "", 'd'},
+      fixtures::tarOf({{"./etc", "", 'd'},
              {"./etc/os-release", "ID=old\n"},
              {"./etc/app", "", 'd'},
              {"./etc/app/a.conf", "a"},
@@ -90,12 +40,12 @@ std::vector<std::string> sampleLayers(std::string_view filter) {
              {"opt/x/y", "y"},
              {"opt/keep", "k"}},
             filter),
-      tarOf({{"etc/app/.wh..wh..opq", ""},
+      fixtures::tarOf({{"etc/app/.wh..wh..opq", ""},
              {"etc/app/c.conf", "c"},
              {"opt/.wh.x", ""},
              {"etc/.wh.os-release", ""}},
             filter),
-      tarOf({{"/usr/lib/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+      fixtures::tarOf({{"/usr/lib/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
              {"etc/os-release", "", 'l', "../usr/lib/os-release"},
              {"etc/escape", "", 'l', "../../../../usr/lib/os-release"},
              {"etc/loop1", "", 'l', "loop2"},
@@ -147,14 +97,6 @@ TEST(ImageFilesystem, WhiteoutsOpaqueDirectoriesAndLinks) {
   }
 }
 
-std::string config(size_t layers, std::string_view arch = "amd64") {
-  std::string diff_ids;
-  for (size_t i = 0; i < layers; ++i)
-    diff_ids += fmt::format("{}\"sha256:{:064x}\"", i ? "," : "", i + 1);
-  return fmt::format(
-      R"({{"architecture":"{}","os":"linux","config":{{"User":"app"}},"rootfs":{{"type":"layers","diff_ids":[{}]}}}})",
-      arch, diff_ids);
-}
 
 TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
   test::TempDir d;
@@ -167,7 +109,7 @@ TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
       {"./l2/layer.tar", layers[2]},
       {"./l0/layer.tar", layers[0]},
       {"./l1/layer.tar", layers[1]}};
-  std::string path = d.write("legacy.tar", tarOf(legacy));
+  std::string path = d.write("legacy.tar", fixtures::tarOf(legacy));
   auto img = openImage(path, Platform{});
   ASSERT_TRUE(img) << img.error().describe();
   EXPECT_EQ(img.value().format, "docker-archive");
@@ -187,7 +129,7 @@ TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
 
   // Docker 25+: an OCI layout with manifest.json alongside.
   std::string cfg = config(1);
-  std::string layer = tarOf({{"etc/hostname", "h"}}, "gzip");
+  std::string layer = fixtures::tarOf({{"etc/hostname", "h"}}, "gzip");
   std::string manifest = fmt::format(
       R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
       sha256(cfg), cfg.size(), sha256(layer), layer.size());
@@ -202,7 +144,7 @@ TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
       {blob(sha256(manifest)), manifest},
       {blob(sha256(cfg)), cfg},
       {blob(sha256(layer)), layer}};
-  auto img25 = openImage(d.write("d25.tar", tarOf(d25)), Platform{});
+  auto img25 = openImage(d.write("d25.tar", fixtures::tarOf(d25)), Platform{});
   ASSERT_TRUE(img25) << img25.error().describe();
   EXPECT_EQ(img25.value().format, "docker-archive");
   EXPECT_EQ(img25.value().manifest_digest, sha256(manifest));
@@ -224,8 +166,8 @@ struct OciImage {
 
 OciImage multiArch(std::string_view filter) {
   OciImage o;
-  o.amd_layer = tarOf({{"etc/arch", "amd64"}}, filter);
-  o.arm_layer = tarOf({{"etc/arch", "arm64"}}, filter);
+  o.amd_layer = fixtures::tarOf({{"etc/arch", "amd64"}}, filter);
+  o.arm_layer = fixtures::tarOf({{"etc/arch", "arm64"}}, filter);
   auto manifest = [&](const std::string& cfg, const std::string& layer) {
     return fmt::format(
         R"({{"schemaVersion":2,"config":{{"digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"{}","size":{}}}]}})",
@@ -268,7 +210,7 @@ std::string archOf(const ImageSource& img) {
 TEST(ImageLayout, OciTarballAndDirectoryWithPlatforms) {
   test::TempDir d;
   OciImage o = multiArch("zstd");
-  std::string tar = d.write("oci.tar", tarOf(o.members));
+  std::string tar = d.write("oci.tar", fixtures::tarOf(o.members));
   auto amd = openImage(tar, Platform{});
   ASSERT_TRUE(amd) << amd.error().describe();
   EXPECT_EQ(amd.value().format, "oci-archive");
@@ -308,7 +250,7 @@ TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
     EXPECT_NE(img.error().describe().find(expect), std::string::npos) << img.error().describe();
   };
   check(d.write("text.txt", "hello, not an image\n"), "not a container image");
-  check(d.write("plain.tar", tarOf({{"etc/passwd", "root:x:0:0\n"}})),
+  check(d.write("plain.tar", fixtures::tarOf({{"etc/passwd", "root:x:0:0\n"}})),
         "no manifest.json or index.json inside");
   check(d.path() + "/missing.tar", "no such file or directory");
   std::filesystem::create_directories(d.path() + "/emptydir");
@@ -316,7 +258,7 @@ TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
   EXPECT_FALSE(parsePlatform("linux"));
   // A manifest that names a layer the archive does not hold.
   std::string path = d.write(
-      "short.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a/layer.tar"]}])"},
+      "short.tar", fixtures::tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a/layer.tar"]}])"},
                           {"c.json", config(1)}}));
   auto img = openImage(path, Platform{});
   ASSERT_TRUE(img) << img.error().describe();
@@ -336,8 +278,8 @@ namespace {
 Filesystem fsOf(const std::vector<std::vector<Member>>& layers) {
   Filesystem fs;
   for (const auto& members : layers) {
-    auto r = TarReader::openMemory(tarOf(members), "layer");
-    fs.apply(readLayer(*r.value(), inventoryCaptureRule()));
+    auto r = TarReader::openMemory(fixtures::tarOf(members), "layer");
+    fs.apply(readLayer(*r.value(), inventoryHandlers()));
   }
   return fs;
 }
@@ -385,8 +327,7 @@ TEST(ImageInventory, DpkgDatabase) {
               "Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\n"
               "Architecture: amd64\nSource: zlib\n"},
              {"var/lib/dpkg/status.d/zlib1g.md5sums", "abc  usr/lib/libz.so\n"}}});
-  auto os = detectOs(fs);
-  auto pkgs = dpkgPackages(fs, os);
+  auto pkgs = buildInventory(fs).packages;
   ASSERT_EQ(pkgs.size(), 4u);
   EXPECT_EQ(pkgs[0].name, "libgcc-s1");
   EXPECT_EQ(pkgs[0].source_name, "gcc-12");
@@ -422,7 +363,7 @@ TEST(ImageInventory, MatchesDpkgQueryOnThisMachine) {
   pclose(p);
   Filesystem fs = fsOf({{{"var/lib/dpkg/status", status}}});
   std::set<std::string> got;
-  for (const Package& pkg : dpkgPackages(fs, std::nullopt))
+  for (const Package& pkg : buildInventory(fs).packages)
     got.insert(pkg.name + " " + pkg.version);
   EXPECT_GT(expected.size(), 50u);
   EXPECT_EQ(got, expected);
@@ -430,13 +371,13 @@ TEST(ImageInventory, MatchesDpkgQueryOnThisMachine) {
 
 TEST(ImageCli, ScanReportsInventoryAndRefusesWhatIsNotAnImage) {
   test::TempDir d;
-  std::string layer = tarOf({{"./etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+  std::string layer = fixtures::tarOf({{"./etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
                              {"./var/lib/dpkg/status",
                               "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n"
                               "Architecture: amd64\n"}},
                             "gzip");
   std::string path = d.write(
-      "img.tar", tarOf({{"manifest.json",
+      "img.tar", fixtures::tarOf({{"manifest.json",
                          R"([{"Config":"c.json","RepoTags":["a:1"],"Layers":["l/layer.tar"]}])"},
                         {"c.json", config(1)},
                         {"l/layer.tar", layer}}));
@@ -450,7 +391,7 @@ TEST(ImageCli, ScanReportsInventoryAndRefusesWhatIsNotAnImage) {
       << json.out;
   auto text = test::runCli("image scan " + path);
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_NE(text.out.find("1 layers, 2 files in the final filesystem, 1 OS packages"),
+  EXPECT_NE(text.out.find("1 layers, 2 files in the final filesystem, 1 packages (1 deb)"),
             std::string::npos)
       << text.out;
   auto bad = test::runCli("image scan " + d.write("x.yaml", "kind: Pod\n"));

@@ -1,0 +1,108 @@
+#include "tests/unit/image_util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+
+namespace kh::image::fixtures {
+
+
+namespace {
+la_ssize_t appendOut(archive*, void* data, const void* buf, size_t n) {
+  static_cast<std::string*>(data)->append(static_cast<const char*>(buf), n);
+  return static_cast<la_ssize_t>(n);
+}
+}  // namespace
+
+std::string tarOf(const std::vector<Member>& members, std::string_view filter) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (filter == "gzip") archive_write_add_filter_gzip(a);
+  if (filter == "zstd") archive_write_add_filter_zstd(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  archive_write_open(a, &out, nullptr, appendOut, nullptr);
+  for (const Member& m : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.path.c_str());
+    archive_entry_set_perm(e, m.type == 'd' || m.type == 'x' ? 0755 : 0644);
+    if (m.type == 'd') {
+      archive_entry_set_filetype(e, AE_IFDIR);
+    } else if (m.type == 'l') {
+      archive_entry_set_filetype(e, AE_IFLNK);
+      archive_entry_set_symlink(e, m.link.c_str());
+    } else if (m.type == 'h') {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_hardlink(e, m.link.c_str());
+    } else {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
+    }
+    archive_write_header(a, e);
+    if (m.type == 'f' || m.type == 'x') archive_write_data(a, m.content.data(), m.content.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+std::string sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", md[i]);
+  return "sha256:" + hex;
+}
+
+std::string blob(std::string_view digest) {
+  return "blobs/sha256/" + std::string(digest.substr(7));
+}
+
+std::string config(size_t layers, std::string_view arch) {
+  std::string diff_ids;
+  for (size_t i = 0; i < layers; ++i)
+    diff_ids += fmt::format("{}\"sha256:{:064x}\"", i ? "," : "", i + 1);
+  return fmt::format(
+      R"({{"architecture":"{}","os":"linux","config":{{"User":"app"}},"rootfs":{{"type":"layers","diff_ids":[{}]}}}})",
+      arch, diff_ids);
+}
+
+std::string zipOf(const std::vector<Member>& members) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  archive_write_open(a, &out, nullptr, appendOut, nullptr);
+  for (const Member& m : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.path.c_str());
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
+    archive_write_header(a, e);
+    archive_write_data(a, m.content.data(), m.content.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+int shell(const std::string& cmd, std::string* out) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    if (out) out->append(buf, n);
+  int rc = pclose(p);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+}  // namespace kh::image::fixtures

@@ -1,0 +1,29 @@
+// Builders for test images: tar (and zip) archives written with libarchive, digests, configs.
+// No Docker daemon is needed to make an image.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kh::image::fixtures {
+
+struct Member {
+  std::string path;
+  std::string content;
+  char type = 'f';  // f file, d dir, l symlink, h hardlink, x executable file
+  std::string link;
+};
+
+// A tar archive of `members`; filter "", "gzip" or "zstd". zipOf writes a zip (Java archives).
+std::string tarOf(const std::vector<Member>& members, std::string_view filter = "");
+std::string zipOf(const std::vector<Member>& members);
+std::string sha256(std::string_view data);
+// "blobs/sha256/<hex>" for a "sha256:<hex>" digest.
+std::string blob(std::string_view digest);
+// An image config with `layers` diff IDs.
+std::string config(size_t layers, std::string_view arch = "amd64");
+// Runs a shell command; its exit code (stdout and stderr to `out` when given).
+int shell(const std::string& cmd, std::string* out = nullptr);
+
+}  // namespace kh::image::fixtures
