@@ -14,6 +14,8 @@
 #include "image/filesystem.h"
 #include "image/inventory.h"
 #include "image/layout.h"
+#include "image/sbom.h"
+#include "cli/output.h"
 
 namespace kh {
 namespace {
@@ -21,7 +23,8 @@ namespace {
 struct ImageArgs {
   std::vector<std::string> images;
   std::string platform = "linux/amd64";
-  std::string format = "text";
+  std::vector<std::string> formats;
+  std::vector<std::string> outputs;
   std::string rootfs;
 };
 
@@ -194,13 +197,30 @@ Runner addImageCommand(CLI::App& app) {
   scan->add_option("--platform", a->platform,
                    "Platform of a multi-platform image (OS/ARCH[/VARIANT])")
       ->capture_default_str();
-  scan->add_option("-f,--format", a->format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  scan->add_option("-f,--format", a->formats,
+                   "Output format: text, json, cyclonedx (1.6), spdx (2.3); repeatable; "
+                   "FORMAT=FILE writes to FILE")
+      ->type_name("FORMAT[=FILE]")
+      ->allow_extra_args(false);
+  scan->add_option("-o,--output", a->outputs, "Write the matching --format to FILE (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
   return [a] {
     auto platform = image::parsePlatform(a->platform);
     if (!platform) {
       std::fprintf(stderr, "kubeharden image: %s\n", platform.error().message.c_str());
+      return kExitUsage;
+    }
+    auto specs = pairOutputs(a->formats.empty() ? std::vector<std::string>{"text"} : a->formats,
+                             a->outputs, {"text", "json", "cyclonedx", "spdx"});
+    if (!specs) {
+      std::fprintf(stderr, "kubeharden image: %s\n", specs.error().describe().c_str());
+      return kExitUsage;
+    }
+    bool sbom = false;
+    for (const auto& spec : specs.value()) sbom |= spec.format == "cyclonedx" || spec.format == "spdx";
+    if (sbom && a->images.size() + (a->rootfs.empty() ? 0 : 1) > 1) {
+      std::fprintf(stderr, "kubeharden image: an SBOM describes one image; scan them one at a time\n");
       return kExitUsage;
     }
     std::vector<Scanned> all;
@@ -224,13 +244,23 @@ Runner addImageCommand(CLI::App& app) {
       }
       all.push_back(std::move(s.value()));
     }
-    std::string out;
-    if (a->format == "json") {
-      out = toJson(all);
-    } else {
-      for (const Scanned& s : all) out += toText(s);
+    image::SbomMeta meta = image::sbomMetaNow(kVersion);
+    for (const auto& spec : specs.value()) {
+      std::string out;
+      if (spec.format == "json") {
+        out = toJson(all);
+      } else if (spec.format == "cyclonedx") {
+        out = image::toCycloneDx(all[0].src, all[0].inv, meta);
+      } else if (spec.format == "spdx") {
+        out = image::toSpdx(all[0].src, all[0].inv, meta);
+      } else {
+        for (const Scanned& s : all) out += toText(s);
+      }
+      if (Status st = writeOutput(spec.file, out); !st) {
+        std::fprintf(stderr, "kubeharden image: %s\n", st.error().describe().c_str());
+        return kExitInput;
+      }
     }
-    std::fwrite(out.data(), 1, out.size(), stdout);
     return kExitClean;
   };
 }

@@ -145,6 +145,10 @@ std::vector<std::pair<std::string, std::string>> tokens(std::string_view s) {
 
 }  // namespace
 
+std::vector<std::string_view> knownSpdxIds() {
+  return {std::begin(kSpdxIds), std::end(kSpdxIds)};
+}
+
 bool isKnownSpdxId(std::string_view id) {
   return std::find(std::begin(kSpdxIds), std::end(kSpdxIds), id) != std::end(kSpdxIds);
 }

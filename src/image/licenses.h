@@ -5,12 +5,16 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kh::image {
 
 // The SPDX identifier or expression for a declared licence, or the declared text (trimmed) when
 // not every part of it is recognised.
 std::string normaliseLicense(std::string_view declared);
+
+// The SPDX license identifiers normalisation can produce (all on the SPDX licence list).
+std::vector<std::string_view> knownSpdxIds();
 
 // Is `id` an SPDX license identifier this table knows (as every normalised result is)?
 bool isKnownSpdxId(std::string_view id);

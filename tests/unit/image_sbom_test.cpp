@@ -1,0 +1,149 @@
+// SBOMs: CycloneDX 1.6 and SPDX 2.3 documents written by `kubeharden image scan` for an image
+// holding every kind of package, validated against the official schemas in ../shared/schemas
+// (tests/tools/validate_sbom.py, Debian's python3-jsonschema), and checked for content.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <map>
+#include <set>
+
+#include "image/licenses.h"
+#include "tests/unit/image_util.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::image {
+namespace {
+
+using fixtures::tarOf;
+
+const std::string kSchemas = std::string(KH_SHARED_DIR) + "/schemas";
+
+int validate(const std::string& schema, const std::string& file, std::string* out) {
+  return fixtures::shell(fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py {}/{} {} {}/cyclonedx-1.6/spdx.schema.json",
+                                     KH_SOURCE_DIR, kSchemas, schema, file, kSchemas),
+                         out);
+}
+
+std::string sampleImage(const kh::test::TempDir& d) {
+  std::string status =
+      "Package: bison\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2:3.8.2+dfsg-1\n\n"
+      "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\n"
+      "Source: openssl (3.0.11-1~deb12u2)\nVersion: 3.0.11-1~deb12u2\n";
+  std::string layer0 = tarOf({{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian 12\"\n"},
+                              {"var/lib/dpkg/status", status},
+                              {"usr/share/doc/bison/copyright",
+                               "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+                               "License: GPL-3+ with Bison exception\n"},
+                              {"usr/share/doc/libssl3/copyright",
+                               "Format: x\nLicense: Apache-2.0\n"}});
+  std::string meta = "Name: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n";
+  std::string layer1 = tarOf({{"app/a/requests-2.31.0.dist-info/METADATA", meta},
+                              {"app/b/requests-2.31.0.dist-info/METADATA", meta},
+                              {"app/node_modules/@scope/x/package.json",
+                               R"j({"name":"@scope/x","version":"1.0.0","license":"(MIT OR Apache-2.0)"})j"},
+                              {"app/lib/tool.jar", fixtures::zipOf({{"META-INF/maven/g/a/pom.properties",
+                                                                     "groupId=g\nartifactId=a\nversion=1\n"}})}});
+  std::string manifest =
+      R"([{"Config":"c.json","RepoTags":["example/app:1.0"],"Layers":["l0/layer.tar","l1/layer.tar"]}])";
+  return d.write("img.tar", tarOf({{"manifest.json", manifest},
+                                   {"c.json", fixtures::config(2)},
+                                   {"l0/layer.tar", layer0},
+                                   {"l1/layer.tar", layer1}}));
+}
+
+TEST(ImageSbom, CycloneDxValidatesAndSaysWhatIsInside) {
+  kh::test::TempDir d;
+  std::string img = sampleImage(d), out;
+  auto r = kh::test::runCli(fmt::format("image scan -f cyclonedx={0}/bom.json {1}", d.path(), img));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(validate("cyclonedx-1.6/bom-1.6.schema.json", d.path() + "/bom.json", &out), 0) << out;
+  rapidjson::Document doc;
+  std::string text = kh::test::readFile(d.path() + "/bom.json");
+  doc.Parse(text.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_STREQ(doc["specVersion"].GetString(), "1.6");
+  EXPECT_STREQ(doc["metadata"]["component"]["name"].GetString(), "example/app:1.0");
+  std::set<std::string> refs, purls;
+  std::map<std::string, std::string> licences;
+  for (const auto& c : doc["components"].GetArray()) {
+    EXPECT_TRUE(refs.insert(c["bom-ref"].GetString()).second) << "bom-refs are unique";
+    if (c.HasMember("purl")) purls.insert(c["purl"].GetString());
+    if (c.HasMember("licenses")) {
+      rapidjson::StringBuffer sb;
+      rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+      c["licenses"].Accept(w);
+      licences[c["name"].GetString()] = sb.GetString();
+    }
+  }
+  EXPECT_EQ(purls, (std::set<std::string>{
+                       "pkg:deb/debian/bison@2%3A3.8.2%2Bdfsg-1?arch=amd64&distro=debian-12",
+                       "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12",
+                       "pkg:pypi/requests@2.31.0", "pkg:npm/%40scope/x@1.0.0", "pkg:maven/g/a@1"}));
+  EXPECT_EQ(refs.size(), 7u);  // os + 6 packages (requests twice, at two paths)
+  EXPECT_EQ(licences["bison"], R"([{"license":{"name":"GPL-3+ with Bison exception"}}])");
+  EXPECT_EQ(licences["libssl3"], R"([{"license":{"id":"Apache-2.0"}}])");
+  EXPECT_EQ(licences["@scope/x"], R"j([{"expression":"(MIT OR Apache-2.0)"}])j");
+  // The layer that introduced each package, and libssl3's source package.
+  EXPECT_NE(text.find(R"("name": "kubeharden:layer:digest",)" "\n" R"(          "value": "sha256:0000000000000000000000000000000000000000000000000000000000000002")"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"("value": "openssl")"), std::string::npos);
+  // The validator can fail: a licence id not on the SPDX list is refused.
+  std::string bad = text;
+  bad.replace(bad.find(R"("id": "Apache-2.0")"), 18, R"("id": "Apache-9.9")");
+  std::string bad_path = d.write("bad.json", bad);
+  out.clear();
+  EXPECT_EQ(validate("cyclonedx-1.6/bom-1.6.schema.json", bad_path, &out), 1) << out;
+}
+
+TEST(ImageSbom, SpdxValidatesWithExpressionsAndLicenseRefs) {
+  kh::test::TempDir d;
+  std::string img = sampleImage(d), out;
+  auto r = kh::test::runCli(fmt::format("image scan -f spdx -o {0}/spdx.json {1}", d.path(), img));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(validate("spdx-2.3/spdx-schema.json", d.path() + "/spdx.json", &out), 0) << out;
+  std::string text = kh::test::readFile(d.path() + "/spdx.json");
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  std::map<std::string, std::string> declared;
+  for (const auto& p : doc["packages"].GetArray())
+    declared[p["name"].GetString()] = p["licenseDeclared"].GetString();
+  EXPECT_EQ(declared["bison"], "LicenseRef-GPL-3plus-with-Bison-exception");
+  EXPECT_EQ(declared["libssl3"], "Apache-2.0");
+  EXPECT_EQ(declared["@scope/x"], "(MIT OR Apache-2.0)");
+  EXPECT_EQ(declared["g:a"], "NOASSERTION");
+  ASSERT_TRUE(doc.HasMember("hasExtractedLicensingInfos"));
+  EXPECT_STREQ(doc["hasExtractedLicensingInfos"][0]["extractedText"].GetString(),
+               "GPL-3+ with Bison exception");
+  // The checks beyond the schema can fail too.
+  std::string bad = text;
+  bad.replace(bad.find("\"Apache-2.0\""), 12, "\"Apache-2.0 AND\"");
+  out.clear();
+  EXPECT_EQ(validate("spdx-2.3/spdx-schema.json", d.write("bad.json", bad), &out), 1) << out;
+  EXPECT_NE(out.find("not a valid SPDX licence expression"), std::string::npos) << out;
+}
+
+TEST(ImageSbom, EveryNormalisedIdIsOnTheSpdxList) {
+  rapidjson::Document list;
+  std::string text = kh::test::readFile(kSchemas + "/cyclonedx-1.6/spdx.schema.json");
+  list.Parse(text.c_str());
+  ASSERT_FALSE(list.HasParseError());
+  std::set<std::string> ids;
+  for (const auto& v : list["enum"].GetArray()) ids.insert(v.GetString());
+  ASSERT_GT(ids.size(), 500u);
+  for (std::string_view id : knownSpdxIds()) EXPECT_TRUE(ids.count(std::string(id))) << id;
+}
+
+TEST(ImageSbom, OneImagePerSbom) {
+  kh::test::TempDir d;
+  std::string img = sampleImage(d);
+  auto r = kh::test::runCli(fmt::format("image scan -f cyclonedx {0} {0}", img));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("one image"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace kh::image
