@@ -14,6 +14,8 @@ constexpr int kExitUsage = 2;
 constexpr int kExitInput = 3;
 
 extern const char* const kVersion;
+// Where the check pages live (SARIF helpUri), unless --docs-url says otherwise.
+constexpr const char* kDocsUrl = "https://github.com/kubeharden/kubeharden/blob/main/docs/checks/";
 
 using Runner = std::function<int()>;
 

@@ -3,10 +3,13 @@
 // Work in progress for issue 7: language packages, secrets, config checks and SBOM formats
 // come next.
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <map>
 
 #include "cli/commands.h"
@@ -15,7 +18,11 @@
 #include "image/inventory.h"
 #include "image/layout.h"
 #include "image/sbom.h"
+#include "base/strings.h"
+#include "checks/registry.h"
 #include "cli/output.h"
+#include "report/report.h"
+#include "scan/scan.h"
 
 namespace kh {
 namespace {
@@ -26,14 +33,79 @@ struct ImageArgs {
   std::vector<std::string> formats;
   std::vector<std::string> outputs;
   std::string rootfs;
+  std::vector<std::string> enable, disable;
+  std::string fail_on = "none";
 };
 
 struct Scanned {
   image::ImageSource src;
+  ScanResult checks;  // the image-config-* checks on the image's config
   std::vector<uint64_t> layer_files, layer_bytes;
   image::Inventory inv;
   size_t files = 0;
 };
+
+// The image config as a kubeharden.io/v1 ImageConfig object, for the image-config-* checks.
+std::string imageConfigDocument(const image::ImageSource& src) {
+  rapidjson::Document cfg;
+  cfg.Parse(src.config.data(), src.config.size());
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("kubeharden.io/v1");
+  w.Key("kind");
+  w.String("ImageConfig");
+  w.Key("metadata");
+  w.StartObject();
+  w.Key("name");
+  std::string name = image::imageName(src);
+  w.String(name.c_str());
+  w.EndObject();
+  if (!cfg.HasParseError() && cfg.IsObject()) {
+    for (auto& m : cfg.GetObject()) {
+      std::string_view k(m.name.GetString(), m.name.GetStringLength());
+      if (k == "apiVersion" || k == "kind" || k == "metadata") continue;
+      m.name.Accept(w);
+      m.value.Accept(w);
+    }
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// The image-config-* checks: on by default unless opt-in, then --enable/--disable by ID.
+Result<ScanResult> runConfigChecks(const image::ImageSource& src, const ImageArgs& a) {
+  ScanOptions opts;
+  opts.threads = 1;
+  opts.config.disabled.insert("all");
+  std::set<std::string, std::less<>> ids;
+  for (const auto& c : makeCatalogue()) {
+    const CheckMeta& m = c->meta();
+    if (std::find(m.kinds.begin(), m.kinds.end(), "ImageConfig") == m.kinds.end()) continue;
+    ids.insert(std::string(m.id));
+    if (m.enabled_by_default) opts.config.enabled.insert(std::string(m.id));
+  }
+  for (bool on : {true, false}) {
+    for (const std::string& list : on ? a.enable : a.disable) {
+      for (std::string_view item : splitTrimmed(list, ',')) {
+        std::string id(item);
+        if (!ids.count(id))
+          return Error{fmt::format("--{}: '{}' is not an image check (image-config-*: {})",
+                                   on ? "enable" : "disable", id, join(ids, ", ")),
+                       {}, {}};
+        if (on) {
+          opts.config.enabled.insert(id);
+        } else {
+          opts.config.enabled.erase(id);
+        }
+      }
+    }
+  }
+  if (src.config.empty()) return ScanResult{};  // a root filesystem has no image config
+  opts.texts.emplace_back(src.path + "#config", imageConfigDocument(src));
+  return runScan(std::move(opts));
+}
 
 Result<Scanned> scanRootfs(const std::string& dir) {
   Scanned s;
@@ -126,6 +198,18 @@ std::string toJson(const std::vector<Scanned>& all) {
     w.EndArray();
     w.Key("files");
     w.Uint64(s.files);
+    w.Key("configFindings");
+    w.StartArray();
+    for (const Finding& f : s.checks.findings) {
+      if (f.suppressed) continue;
+      w.StartObject();
+      str("checkId", f.check_id);
+      str("severity", severityName(f.severity));
+      str("path", f.path);
+      str("message", f.message);
+      w.EndObject();
+    }
+    w.EndArray();
     w.Key("packages");
     w.StartArray();
     for (const auto& p : s.inv.packages) {
@@ -171,6 +255,11 @@ std::string toText(const Scanned& s) {
   for (size_t i = 0; i < s.src.layers.size(); ++i)
     o += fmt::format("    layer {} {} {} files, {} bytes\n", i, s.src.layers[i].digest,
                      s.layer_files[i], s.layer_bytes[i]);
+  if (!s.checks.findings.empty()) o += "  image configuration:\n";
+  for (const Finding& f : s.checks.findings)
+    if (!f.suppressed)
+      o += fmt::format("    {} {} {}: {}\n", toUpper(severityName(f.severity)), f.check_id,
+                       f.path, f.message);
   std::string type;
   for (const auto& p : s.inv.packages) {
     if (p.type != type) {
@@ -198,13 +287,23 @@ Runner addImageCommand(CLI::App& app) {
                    "Platform of a multi-platform image (OS/ARCH[/VARIANT])")
       ->capture_default_str();
   scan->add_option("-f,--format", a->formats,
-                   "Output format: text, json, cyclonedx (1.6), spdx (2.3); repeatable; "
+                   "Output format: text, json, sarif, cyclonedx (1.6), spdx (2.3); repeatable; "
                    "FORMAT=FILE writes to FILE")
       ->type_name("FORMAT[=FILE]")
       ->allow_extra_args(false);
   scan->add_option("-o,--output", a->outputs, "Write the matching --format to FILE (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
+  scan->add_option("--enable", a->enable, "Turn image-config-* checks on (comma-separated IDs)")
+      ->type_name("LIST")
+      ->allow_extra_args(false);
+  scan->add_option("--disable", a->disable, "Turn image-config-* checks off (comma-separated IDs)")
+      ->type_name("LIST")
+      ->allow_extra_args(false);
+  scan->add_option("--fail-on", a->fail_on,
+                   "Exit 1 when an image check finds something at or above: critical, high, "
+                   "medium, low, info; none never fails")
+      ->capture_default_str();
   return [a] {
     auto platform = image::parsePlatform(a->platform);
     if (!platform) {
@@ -212,17 +311,37 @@ Runner addImageCommand(CLI::App& app) {
       return kExitUsage;
     }
     auto specs = pairOutputs(a->formats.empty() ? std::vector<std::string>{"text"} : a->formats,
-                             a->outputs, {"text", "json", "cyclonedx", "spdx"});
+                             a->outputs, {"text", "json", "sarif", "cyclonedx", "spdx"});
     if (!specs) {
       std::fprintf(stderr, "kubeharden image: %s\n", specs.error().describe().c_str());
       return kExitUsage;
     }
     bool sbom = false;
-    for (const auto& spec : specs.value()) sbom |= spec.format == "cyclonedx" || spec.format == "spdx";
+    for (const auto& spec : specs.value())
+      sbom |= spec.format == "cyclonedx" || spec.format == "spdx" || spec.format == "sarif";
     if (sbom && a->images.size() + (a->rootfs.empty() ? 0 : 1) > 1) {
-      std::fprintf(stderr, "kubeharden image: an SBOM describes one image; scan them one at a time\n");
+      std::fprintf(stderr,
+                   "kubeharden image: an SBOM or SARIF report describes one image; scan them one "
+                   "at a time\n");
       return kExitUsage;
     }
+    std::optional<Severity> fail_on;
+    if (a->fail_on != "none") {
+      fail_on = parseSeverity(a->fail_on);
+      if (!fail_on) {
+        std::fprintf(stderr, "kubeharden image: --fail-on: unknown severity '%s'\n", a->fail_on.c_str());
+        return kExitUsage;
+      }
+    }
+    auto check = [&](Scanned& s) {
+      auto r = runConfigChecks(s.src, *a);
+      if (!r) {
+        std::fprintf(stderr, "kubeharden image: %s\n", r.error().describe().c_str());
+        return kExitUsage;
+      }
+      s.checks = std::move(r.value());
+      return kExitClean;
+    };
     std::vector<Scanned> all;
     if (a->images.empty() == a->rootfs.empty()) {
       std::fprintf(stderr, "kubeharden image: give IMAGE... or --rootfs DIR (one of them)\n");
@@ -235,6 +354,7 @@ Runner addImageCommand(CLI::App& app) {
         return kExitInput;
       }
       all.push_back(std::move(s.value()));
+      if (int rc = check(all.back()); rc != kExitClean) return rc;
     }
     for (const std::string& path : a->images) {
       auto s = scanImage(path, platform.value());
@@ -243,6 +363,7 @@ Runner addImageCommand(CLI::App& app) {
         return kExitInput;
       }
       all.push_back(std::move(s.value()));
+      if (int rc = check(all.back()); rc != kExitClean) return rc;
     }
     image::SbomMeta meta = image::sbomMetaNow(kVersion);
     for (const auto& spec : specs.value()) {
@@ -253,6 +374,8 @@ Runner addImageCommand(CLI::App& app) {
         out = image::toCycloneDx(all[0].src, all[0].inv, meta);
       } else if (spec.format == "spdx") {
         out = image::toSpdx(all[0].src, all[0].inv, meta);
+      } else if (spec.format == "sarif") {
+        out = renderSarif(ReportContext{all[0].checks, kVersion, false, kDocsUrl});
       } else {
         for (const Scanned& s : all) out += toText(s);
       }
@@ -261,6 +384,10 @@ Runner addImageCommand(CLI::App& app) {
         return kExitInput;
       }
     }
+    if (fail_on)
+      for (const Scanned& s : all)
+        for (const Finding& f : s.checks.findings)
+          if (!f.suppressed && f.severity >= *fail_on) return kExitFindings;
     return kExitClean;
   };
 }

@@ -30,7 +30,7 @@ struct ScanArgs {
   bool strict = false;
   bool no_color = false;
   unsigned threads = 0;
-  std::string docs_url = "https://github.com/kubeharden/kubeharden/blob/main/docs/checks/";
+  std::string docs_url = kDocsUrl;
 };
 
 int usageError(const std::string& msg) {

@@ -48,6 +48,13 @@ Result<ScanResult> runScan(ScanOptions opts) {
     r.files[i] = std::make_unique<SourceFile>();
     loadFile((*files)[i], lo, *r.files[i]);
   });
+  for (auto& [name, text] : opts.texts) {
+    auto f = std::make_unique<SourceFile>();
+    f->path = name;
+    f->buffer = std::move(text);
+    parseSource(lo, *f);
+    r.files.push_back(std::move(f));
+  }
 
   for (const auto& f : r.files) {
     r.bytes += f->buffer.size();

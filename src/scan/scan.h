@@ -21,6 +21,9 @@ namespace kh {
 
 struct ScanOptions {
   std::vector<std::string> inputs;  // files, directories, "-"
+  // Documents given as text (display name, content), parsed as if read from a file of that name
+  // (the image config object of `kubeharden image scan`).
+  std::vector<std::pair<std::string, std::string>> texts;
   Config config;
   bool inline_ignores = true;
   std::unordered_set<std::string> baseline;  // fingerprints to leave out

@@ -137,6 +137,51 @@ TEST(ImageSbom, EveryNormalisedIdIsOnTheSpdxList) {
   for (std::string_view id : knownSpdxIds()) EXPECT_TRUE(ids.count(std::string(id))) << id;
 }
 
+// The image-config-* checks run on the image's own config in `image scan`, with --enable,
+// --disable and --fail-on, in text, JSON and SARIF.
+TEST(ImageConfigChecks, RunOnTheImageConfig) {
+  kh::test::TempDir d;
+  std::string layer = tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}});
+  std::string cfg =
+      R"({"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin",)"
+      R"("GITHUB_TOKEN=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"],"ExposedPorts":{"22/tcp":{}}},)"
+      R"("rootfs":{"type":"layers","diff_ids":["sha256:00"]},)"
+      R"("history":[{"created_by":"ADD https://x.example/a /a # buildkit"}]})";
+  std::string img = d.write(
+      "img.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
+                        {"c.json", cfg},
+                        {"l/layer.tar", layer}}));
+  auto text = kh::test::runCli("image scan " + img);
+  EXPECT_EQ(text.exit_code, 0) << text.err;  // --fail-on defaults to none: an inventory run
+  for (const char* id : {"image-config-root-user", "image-config-secret-env",
+                         "image-config-ssh-port", "image-config-add-remote"})
+    EXPECT_NE(text.out.find(id), std::string::npos) << id << "\n" << text.out;
+  EXPECT_EQ(text.out.find("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"), std::string::npos)
+      << "secret values are redacted";
+  EXPECT_EQ(text.out.find("image-config-no-healthcheck"), std::string::npos) << "opt-in";
+  auto on = kh::test::runCli("image scan --enable image-config-no-healthcheck "
+                             "--disable image-config-ssh-port -f json " + img);
+  EXPECT_NE(on.out.find(R"("checkId":"image-config-no-healthcheck")"), std::string::npos) << on.out;
+  EXPECT_EQ(on.out.find(R"("checkId":"image-config-ssh-port")"), std::string::npos) << on.out;
+  EXPECT_EQ(kh::test::runCli("image scan --fail-on critical " + img).exit_code, 1);
+  EXPECT_EQ(kh::test::runCli("image scan --fail-on critical --disable image-config-secret-env " + img)
+                .exit_code,
+            0);
+  auto bogus = kh::test::runCli("image scan --enable pod-privileged " + img);
+  EXPECT_EQ(bogus.exit_code, 2);
+  EXPECT_NE(bogus.err.find("not an image check"), std::string::npos) << bogus.err;
+  auto sarif = kh::test::runCli("image scan -f sarif " + img);
+  EXPECT_NE(sarif.out.find(R"("ruleId":"image-config-secret-env")"), std::string::npos) << sarif.out;
+  // A well-configured image has none of them.
+  std::string good = d.write(
+      "good.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
+                         {"c.json", fixtures::config(1)},
+                         {"l/layer.tar", layer}}));
+  auto clean = kh::test::runCli("image scan --fail-on info " + good);
+  EXPECT_EQ(clean.exit_code, 0) << clean.out;
+  EXPECT_EQ(clean.out.find("image configuration"), std::string::npos) << clean.out;
+}
+
 TEST(ImageSbom, OneImagePerSbom) {
   kh::test::TempDir d;
   std::string img = sampleImage(d);

@@ -12,6 +12,8 @@ std::unique_ptr<Check> makeImageLatestTag();
 
 void addImageKnownVulnerableChecks(std::vector<std::unique_ptr<Check>>& out);
 void addImageRegistryChecks(std::vector<std::unique_ptr<Check>>& out);
+// Checks of an image's own configuration (kind ImageConfig, from `kubeharden image scan`).
+void addImageConfigChecks(std::vector<std::unique_ptr<Check>>& out);
 void addImageChecks(std::vector<std::unique_ptr<Check>>& out);
 
 }  // namespace kh

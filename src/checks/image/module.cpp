@@ -4,6 +4,7 @@ namespace kh {
 
 void addImageChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(makeImageLatestTag());
+  addImageConfigChecks(out);
   addImageKnownVulnerableChecks(out);
   addImageRegistryChecks(out);
 }
