@@ -18,6 +18,7 @@
 #include "image/inventory.h"
 #include "image/layout.h"
 #include "image/sbom.h"
+#include "image/secrets.h"
 #include "base/strings.h"
 #include "checks/registry.h"
 #include "cli/output.h"
@@ -34,6 +35,7 @@ struct ImageArgs {
   std::vector<std::string> outputs;
   std::string rootfs;
   std::vector<std::string> enable, disable;
+  bool no_secrets = false;
   std::string fail_on = "none";
 };
 
@@ -42,6 +44,8 @@ struct Scanned {
   ScanResult checks;  // the image-config-* checks on the image's config
   std::vector<uint64_t> layer_files, layer_bytes;
   image::Inventory inv;
+  std::vector<image::SecretFinding> secrets;
+  image::SecretStats secret_stats;
   size_t files = 0;
 };
 
@@ -107,32 +111,44 @@ Result<ScanResult> runConfigChecks(const image::ImageSource& src, const ImageArg
   return runScan(std::move(opts));
 }
 
-Result<Scanned> scanRootfs(const std::string& dir) {
+std::vector<image::ContentHandler> handlers(bool secrets) {
+  std::vector<image::ContentHandler> hs = image::inventoryHandlers();
+  if (secrets) hs.push_back(image::secretsHandler());
+  return hs;
+}
+
+void finish(Scanned& s, const image::Filesystem& fs) {
+  s.files = fs.files().size();
+  s.inv = image::buildInventory(fs);
+  s.secrets = image::collectSecrets(fs);
+  s.secret_stats = image::secretStats(fs);
+}
+
+Result<Scanned> scanRootfs(const std::string& dir, bool secrets) {
   Scanned s;
   s.src.path = dir;
   s.src.format = "rootfs";
   s.src.platform = image::Platform{};
-  auto layer = image::readDirectory(dir, image::inventoryHandlers());
+  auto layer = image::readDirectory(dir, handlers(secrets));
   if (!layer) return layer.error();
   s.src.layers.push_back(image::LayerInfo{"", "", "directory", dir, 0});
   s.layer_files.push_back(layer.value().entries.size());
   s.layer_bytes.push_back(layer.value().bytes);
   image::Filesystem fs;
   fs.apply(std::move(layer.value()));
-  s.files = fs.files().size();
-  s.inv = image::buildInventory(fs);
+  finish(s, fs);
   return s;
 }
 
-Result<Scanned> scanImage(const std::string& path, const image::Platform& platform) {
+Result<Scanned> scanImage(const std::string& path, const image::Platform& platform, bool secrets) {
   auto src = image::openImage(path, platform);
   if (!src) return src.error();
   Scanned s;
   s.src = std::move(src.value());
   std::vector<image::LayerFiles> layers(s.src.layers.size());
-  const std::vector<image::ContentHandler> handlers = image::inventoryHandlers();
+  const std::vector<image::ContentHandler> hs = handlers(secrets);
   Status st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
-    layers[i] = image::readLayer(r, handlers);
+    layers[i] = image::readLayer(r, hs);
     return {};
   });
   if (!st) return st.error();
@@ -142,8 +158,7 @@ Result<Scanned> scanImage(const std::string& path, const image::Platform& platfo
     s.layer_bytes.push_back(l.bytes);
     fs.apply(std::move(l));
   }
-  s.files = fs.files().size();
-  s.inv = image::buildInventory(fs);
+  finish(s, fs);
   return s;
 }
 
@@ -198,6 +213,33 @@ std::string toJson(const std::vector<Scanned>& all) {
     w.EndArray();
     w.Key("files");
     w.Uint64(s.files);
+    w.Key("secrets");
+    w.StartArray();
+    for (const image::SecretFinding& f : s.secrets) {
+      w.StartObject();
+      str("ruleId", f.rule_id);
+      str("title", f.title);
+      str("path", f.path);
+      w.Key("line");
+      w.Uint(f.line);
+      str("layer", s.src.layers.empty() ? std::string() : s.src.layers[f.layer].digest);
+      w.Key("deleted");
+      w.Bool(f.deleted);
+      str("match", f.redacted);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("secretScan");
+    w.StartObject();
+    w.Key("files");
+    w.Uint64(s.secret_stats.files);
+    w.Key("skippedBinary");
+    w.Uint64(s.secret_stats.skipped_binary);
+    w.Key("skippedLarge");
+    w.Uint64(s.secret_stats.skipped_large);
+    w.Key("skippedPath");
+    w.Uint64(s.secret_stats.skipped_path);
+    w.EndObject();
     w.Key("configFindings");
     w.StartArray();
     for (const Finding& f : s.checks.findings) {
@@ -255,6 +297,16 @@ std::string toText(const Scanned& s) {
   for (size_t i = 0; i < s.src.layers.size(); ++i)
     o += fmt::format("    layer {} {} {} files, {} bytes\n", i, s.src.layers[i].digest,
                      s.layer_files[i], s.layer_bytes[i]);
+  if (!s.secrets.empty())
+    o += fmt::format("  secrets ({} text files scanned; {} binary, {} over {} MiB, {} documentation "
+                     "files skipped):\n",
+                     s.secret_stats.files, s.secret_stats.skipped_binary,
+                     s.secret_stats.skipped_large, image::kSecretFileCap >> 20,
+                     s.secret_stats.skipped_path);
+  for (const image::SecretFinding& f : s.secrets)
+    o += fmt::format("    {} {}:{} {} ({}) layer {}{}\n",
+                     f.rule_id == "credential-assignment" ? "HIGH" : "CRITICAL", f.path, f.line,
+                     f.title, f.redacted, f.layer, f.deleted ? ", deleted by a later layer" : "");
   if (!s.checks.findings.empty()) o += "  image configuration:\n";
   for (const Finding& f : s.checks.findings)
     if (!f.suppressed)
@@ -294,6 +346,8 @@ Runner addImageCommand(CLI::App& app) {
   scan->add_option("-o,--output", a->outputs, "Write the matching --format to FILE (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
+  scan->add_flag("--no-secrets", a->no_secrets,
+                 "Do not scan the layers' files for secrets (inventory and config only)");
   scan->add_option("--enable", a->enable, "Turn image-config-* checks on (comma-separated IDs)")
       ->type_name("LIST")
       ->allow_extra_args(false);
@@ -348,7 +402,7 @@ Runner addImageCommand(CLI::App& app) {
       return kExitUsage;
     }
     if (!a->rootfs.empty()) {
-      auto s = scanRootfs(a->rootfs);
+      auto s = scanRootfs(a->rootfs, !a->no_secrets);
       if (!s) {
         std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
         return kExitInput;
@@ -357,7 +411,7 @@ Runner addImageCommand(CLI::App& app) {
       if (int rc = check(all.back()); rc != kExitClean) return rc;
     }
     for (const std::string& path : a->images) {
-      auto s = scanImage(path, platform.value());
+      auto s = scanImage(path, platform.value(), !a->no_secrets);
       if (!s) {
         std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
         return kExitInput;
@@ -388,6 +442,12 @@ Runner addImageCommand(CLI::App& app) {
       for (const Scanned& s : all)
         for (const Finding& f : s.checks.findings)
           if (!f.suppressed && f.severity >= *fail_on) return kExitFindings;
+    if (fail_on)
+      for (const Scanned& s : all)
+        for (const image::SecretFinding& f : s.secrets)
+          if ((f.rule_id == "credential-assignment" ? Severity::kHigh : Severity::kCritical) >=
+              *fail_on)
+            return kExitFindings;
     return kExitClean;
   };
 }

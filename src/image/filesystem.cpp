@@ -37,7 +37,7 @@ void eraseTree(Map& m, const std::string& path, bool keep_self) {
 ContentHandler captureHandler(CaptureRule rule) {
   ContentHandler h;
   h.max_bytes = rule.max_bytes;
-  h.wants = [w = rule.wants](const TarEntry& e) {
+  h.wants = [w = rule.wants](const TarEntry& e, LayerFiles&) {
     return w && w(e.path) ? ContentHandler::Want::kAll : ContentHandler::Want::kNo;
   };
   h.handle = [](const TarEntry& e, std::string_view content, LayerFiles& out) {
@@ -69,7 +69,7 @@ bool addEntry(TarEntry& e, const std::vector<ContentHandler>& handlers,
     bool head = false;
     wants.resize(handlers.size());
     for (size_t i = 0; i < handlers.size(); ++i) {
-      wants[i] = handlers[i].wants(e);
+      wants[i] = handlers[i].wants(e, out);
       if (wants[i] == ContentHandler::Want::kAll) cap = std::max(cap, handlers[i].max_bytes);
       if (wants[i] == ContentHandler::Want::kHead) head = true;
     }

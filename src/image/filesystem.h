@@ -32,6 +32,8 @@ struct LayerFiles {
   std::vector<std::string> opaque;     // directories whose lower contents are hidden
   std::map<std::string, std::string, std::less<>> captured;
   std::map<std::string, FileFindings, std::less<>> found;
+  std::vector<SecretFinding> secrets;
+  SecretStats secret_stats;
   uint64_t bytes = 0;  // sum of regular files' sizes
 };
 
@@ -41,7 +43,7 @@ struct LayerFiles {
 struct ContentHandler {
   enum class Want { kNo, kHead, kAll };
   static constexpr size_t kHeadBytes = 64;
-  std::function<Want(const TarEntry&)> wants;
+  std::function<Want(const TarEntry&, LayerFiles&)> wants;
   std::function<bool(const TarEntry&, std::string_view head)> wants_head;
   std::function<void(const TarEntry&, std::string_view content, LayerFiles&)> handle;
   size_t max_bytes = 64u << 20;

@@ -60,7 +60,9 @@ ContentHandler handler(std::function<bool(const TarEntry&)> match,
                        size_t max_bytes) {
   ContentHandler h;
   h.max_bytes = max_bytes;
-  h.wants = [m = std::move(match)](const TarEntry& e) { return m(e) ? Want::kAll : Want::kNo; };
+  h.wants = [m = std::move(match)](const TarEntry& e, LayerFiles&) {
+    return m(e) ? Want::kAll : Want::kNo;
+  };
   h.handle = [f = std::move(fn)](const TarEntry& e, std::string_view c, LayerFiles& out) {
     FileFindings found;
     f(e, c, found);
@@ -153,7 +155,7 @@ std::vector<ContentHandler> inventoryHandlers() {
   // Executables, recognised by their ELF magic: Go build info, Rust cargo-auditable data.
   ContentHandler bin;
   bin.max_bytes = kBinary;
-  bin.wants = [](const TarEntry& e) {
+  bin.wants = [](const TarEntry& e, LayerFiles&) {
     return (e.mode & 0111) != 0 && e.size >= 1024 ? Want::kHead : Want::kNo;
   };
   bin.wants_head = [](const TarEntry&, std::string_view head) {

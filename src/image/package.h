@@ -30,4 +30,23 @@ struct FileFindings {
   std::vector<std::string> copyright_licenses;
 };
 
+// A secret in a file of a layer (the file may be gone from the final filesystem: a deleted
+// secret is still in the image).
+struct SecretFinding {
+  std::string path;
+  uint32_t line = 0;
+  std::string rule_id, title;  // a known-format rule, or credential-assignment
+  std::string redacted;        // the match, redacted
+  std::string fingerprint;     // of the value, to report a file copied into several layers once
+  uint32_t layer = 0;
+  bool deleted = false;  // not in the final filesystem (set when the inventory is assembled)
+};
+
+struct SecretStats {
+  uint64_t files = 0;           // text files scanned
+  uint64_t skipped_binary = 0;  // files with NUL bytes
+  uint64_t skipped_large = 0;   // files over the size cap
+  uint64_t skipped_path = 0;    // documentation, locales, headers: never configuration
+};
+
 }  // namespace kh::image

@@ -239,7 +239,7 @@ bool looksLikeSecretLiteral(std::string_view v) {
 }
 
 void scanConfigText(std::string_view text,
-                    const std::function<void(const ConfigSecret&)>& on_secret) {
+                    const std::function<void(const ConfigSecret&)>& on_secret, bool assignments) {
   uint32_t line_no = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -252,6 +252,7 @@ void scanConfigText(std::string_view text,
       on_secret({line_no, std::string(rule->id), std::string(rule->title), {}, t});
       continue;
     }
+    if (!assignments) continue;
     // Cheap look at the would-be key first: most lines assign nothing credential-like.
     std::string_view k = t;
     if (k.starts_with("export ")) k = trim(k.substr(7));

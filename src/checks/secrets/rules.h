@@ -41,10 +41,13 @@ struct ConfigSecret {
   std::string key;         // the assigned name, for credential assignments
   std::string_view value;  // the matched line or value (redact before printing)
 };
-// Scans `text` line by line for known token formats and for `name: value` / `name=value`
-// assignments of literal secrets to credential-like names. Comment lines are skipped.
+// Scans `text` line by line for known token formats and (when `assignments`) for `name: value` /
+// `name=value` assignments of literal secrets to credential-like names. Comment lines are
+// skipped. Assignments are for configuration text; in source code `token = next_token()` is an
+// expression, so scanners of arbitrary files turn them off there.
 void scanConfigText(std::string_view text,
-                    const std::function<void(const ConfigSecret&)>& on_secret);
+                    const std::function<void(const ConfigSecret&)>& on_secret,
+                    bool assignments = true);
 
 // A form safe to print: a short prefix for known token formats, then the length.
 std::string redact(std::string_view value, bool keep_prefix);
