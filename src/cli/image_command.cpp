@@ -36,6 +36,7 @@ struct ImageArgs {
   std::string rootfs;
   std::vector<std::string> enable, disable;
   bool no_secrets = false;
+  unsigned threads = 0;
   std::string fail_on = "none";
 };
 
@@ -140,7 +141,8 @@ Result<Scanned> scanRootfs(const std::string& dir, bool secrets) {
   return s;
 }
 
-Result<Scanned> scanImage(const std::string& path, const image::Platform& platform, bool secrets) {
+Result<Scanned> scanImage(const std::string& path, const image::Platform& platform, bool secrets,
+                          unsigned threads) {
   auto src = image::openImage(path, platform);
   if (!src) return src.error();
   Scanned s;
@@ -150,7 +152,7 @@ Result<Scanned> scanImage(const std::string& path, const image::Platform& platfo
   Status st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
     layers[i] = image::readLayer(r, hs);
     return {};
-  });
+  }, threads);
   if (!st) return st.error();
   image::Filesystem fs;
   for (auto& l : layers) {
@@ -346,6 +348,7 @@ Runner addImageCommand(CLI::App& app) {
   scan->add_option("-o,--output", a->outputs, "Write the matching --format to FILE (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
+  scan->add_option("-j,--threads", a->threads, "Layers read at once (default: one per core)");
   scan->add_flag("--no-secrets", a->no_secrets,
                  "Do not scan the layers' files for secrets (inventory and config only)");
   scan->add_option("--enable", a->enable, "Turn image-config-* checks on (comma-separated IDs)")
@@ -411,7 +414,7 @@ Runner addImageCommand(CLI::App& app) {
       if (int rc = check(all.back()); rc != kExitClean) return rc;
     }
     for (const std::string& path : a->images) {
-      auto s = scanImage(path, platform.value(), !a->no_secrets);
+      auto s = scanImage(path, platform.value(), !a->no_secrets, a->threads);
       if (!s) {
         std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
         return kExitInput;

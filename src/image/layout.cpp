@@ -2,13 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <memory>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "base/arena.h"
+#include "base/parallel.h"
 #include "load/json_reader.h"
 
 namespace kh::image {
@@ -291,21 +296,22 @@ Result<ImageSource> openImage(const std::string& path, const Platform& want) {
   return img;
 }
 
-Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn) {
-  namespace fs = std::filesystem;
-  if (img.format == "oci-dir") {
-    for (size_t i = 0; i < img.layers.size(); ++i) {
-      auto r = TarReader::openFile((fs::path(img.path) / img.layers[i].member).string());
-      if (!r) return r.error();
-      if (Status s = fn(i, *r.value()); !s) return s;
-      if (r.value()->error()) return *r.value()->error();
-    }
-    return {};
-  }
-  // In a tarball the layers are members: one pass reads each member once (a layer listed twice
-  // is read again in a later pass).
-  std::vector<bool> done(img.layers.size(), false);
-  size_t left = img.layers.size();
+namespace {
+
+using LayerFn = std::function<Status(size_t, TarReader&)>;
+
+Status readLayerFile(const ImageSource& img, size_t i, const LayerFn& fn) {
+  auto r = TarReader::openFile((std::filesystem::path(img.path) / img.layers[i].member).string());
+  if (!r) return r.error();
+  if (Status s = fn(i, *r.value()); !s) return s;
+  if (r.value()->error()) return *r.value()->error();
+  return {};
+}
+
+// In a tarball the layers are members: one pass reads each member once (a layer listed twice
+// is read again in a later pass). `done` marks layers already read.
+Status tarballPasses(const ImageSource& img, const LayerFn& fn, std::vector<bool> done) {
+  size_t left = static_cast<size_t>(std::count(done.begin(), done.end(), false));
   while (left > 0) {
     auto outer = TarReader::openFile(img.path);
     if (!outer) return outer.error();
@@ -335,6 +341,67 @@ Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, T
     }
   }
   return {};
+}
+
+}  // namespace
+
+Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads) {
+  size_t n = img.layers.size();
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, n));
+  if (img.format == "oci-dir") {
+    std::vector<Status> st(n);
+    parallelFor(n, threads, [&](size_t i) { st[i] = readLayerFile(img, i, fn); });
+    for (Status& s : st)
+      if (!s) return s;
+    return {};
+  }
+  if (threads <= 1) return tarballPasses(img, fn, std::vector<bool>(n, false));
+  // Each worker walks the tarball with its own reader and takes the next layer nobody has
+  // claimed; the others skip over it (a seek in an uncompressed tarball).
+  std::unique_ptr<std::atomic<bool>[]> claimed(new std::atomic<bool>[n]);
+  for (size_t i = 0; i < n; ++i) claimed[i] = false;
+  std::vector<Status> st(threads);
+  std::vector<std::vector<size_t>> read(threads);
+  std::atomic<bool> failed{false};
+  parallelFor(threads, threads, [&](size_t w) {
+    auto outer = TarReader::openFile(img.path);
+    if (!outer) {
+      st[w] = outer.error();
+      failed = true;
+      return;
+    }
+    TarEntry e;
+    while (!failed && outer.value()->next(e)) {
+      if (e.type != TarEntry::Type::kFile) continue;
+      for (size_t i = 0; i < n; ++i) {
+        if (img.layers[i].member != e.path || claimed[i].exchange(true)) continue;
+        auto inner = TarReader::openEntry(*outer.value(), img.path + ":" + e.path);
+        Status s = inner ? fn(i, *inner.value()) : Status(inner.error());
+        if (s && inner && inner.value()->error()) s = *inner.value()->error();
+        if (!s) {
+          st[w] = s;
+          failed = true;
+          return;
+        }
+        read[w].push_back(i);
+        break;
+      }
+    }
+    if (outer.value()->error()) {
+      st[w] = *outer.value()->error();
+      failed = true;
+    }
+  });
+  for (Status& s : st)
+    if (!s) return s;
+  // What no worker read (a layer listed twice, or missing) goes through the sequential passes,
+  // which read it or say it is missing.
+  std::vector<bool> done(n, false);
+  for (const auto& r : read)
+    for (size_t i : r) done[i] = true;
+  if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) return {};
+  return tarballPasses(img, fn, std::move(done));
 }
 
 }  // namespace kh::image

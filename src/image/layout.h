@@ -43,8 +43,10 @@ struct ImageSource {
 
 Result<ImageSource> openImage(const std::string& path, const Platform& want);
 
-// Calls `fn(i, reader)` for each layer i of the image with a reader on its (decompressed) tar.
-// Layers come in the order they are stored, which for a tarball is not always their order.
-Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn);
+// Calls `fn(i, reader)` for each layer i of the image with a reader on its (decompressed) tar,
+// on up to `threads` threads (0: one per core) at once: `fn` must be safe to call concurrently
+// for different layers. Layers come in no particular order; the first error stops the rest.
+Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn,
+                    unsigned threads = 1);
 
 }  // namespace kh::image

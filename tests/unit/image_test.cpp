@@ -242,6 +242,49 @@ TEST(ImageLayout, OciTarballAndDirectoryWithPlatforms) {
   EXPECT_EQ(archOf(fromDir.value()), "arm64");
 }
 
+// Layers read on several threads: each layer index exactly once, the same content as one
+// thread, a layer listed twice read twice, and a missing layer still an error.
+TEST(ImageLayout, ParallelLayerReading) {
+  test::TempDir d;
+  std::vector<std::string> layers;
+  std::vector<Member> members;
+  std::string list;
+  for (int i = 0; i < 6; ++i) {
+    layers.push_back(fixtures::tarOf({{fmt::format("layer/{}", i), std::string(1000 * (i + 1), 'a' + i)}},
+                                     i % 2 ? "gzip" : ""));
+    members.push_back({fmt::format("l{}/layer.tar", i), layers.back()});
+    list += fmt::format("{}\"l{}/layer.tar\"", i ? "," : "", i);
+  }
+  list += ",\"l2/layer.tar\"";  // listed twice: a 7th layer
+  members.push_back({"manifest.json", fmt::format(R"([{{"Config":"c.json","Layers":[{}]}}])", list)});
+  members.push_back({"c.json", config(7)});
+  auto img = openImage(d.write("p.tar", fixtures::tarOf(members)), Platform{});
+  ASSERT_TRUE(img) << img.error().describe();
+  for (unsigned threads : {1u, 2u, 4u, 8u}) {
+    std::vector<std::string> seen(7);
+    std::vector<int> calls(7, 0);
+    Status s = forEachLayer(img.value(), [&](size_t i, TarReader& r) -> Status {
+      LayerFiles l = readLayer(r, captureAll());
+      ++calls[i];
+      for (const auto& [path, content] : l.captured) seen[i] += path + ":" + std::to_string(content.size());
+      return {};
+    }, threads);
+    ASSERT_TRUE(s) << s.error().describe();
+    for (int i = 0; i < 7; ++i) {
+      int layer = i == 6 ? 2 : i;
+      EXPECT_EQ(calls[i], 1) << threads << " threads, layer " << i;
+      EXPECT_EQ(seen[i], fmt::format("layer/{}:{}", layer, 1000 * (layer + 1))) << threads;
+    }
+  }
+  // An error in one layer stops the run and is returned, whatever the thread count.
+  Status bad = forEachLayer(img.value(), [](size_t i, TarReader&) -> Status {
+    if (i == 3) return Error{"boom", "layer 3", {}};
+    return {};
+  }, 4);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "boom");
+}
+
 TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
   test::TempDir d;
   auto check = [&](const std::string& path, std::string_view expect) {
@@ -264,6 +307,9 @@ TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
   ASSERT_TRUE(img) << img.error().describe();
   Status s = forEachLayer(img.value(), [](size_t, TarReader&) -> Status { return {}; });
   ASSERT_FALSE(s);
+  Status par = forEachLayer(img.value(), [](size_t, TarReader&) -> Status { return {}; }, 4);
+  ASSERT_FALSE(par);
+  EXPECT_EQ(par.error().message, s.error().message);
   EXPECT_NE(s.error().message.find("layer 0 (a/layer.tar) is missing from the archive"),
             std::string::npos)
       << s.error().message;
