@@ -1,10 +1,16 @@
 #include "fuzz/image_target.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "image/analyzers.h"
 #include "image/filesystem.h"
 #include "image/inventory.h"
+#include "image/layer_cache.h"
+#include "image/layout.h"
 #include "image/licenses.h"
 #include "image/rpmdb.h"
 
@@ -16,7 +22,7 @@ void fuzzImageOnce(const uint8_t* data, size_t size) {
   static const std::vector<image::ContentHandler> handlers = image::inventoryHandlers();
   for (int i = 0; i < 2; ++i) {
     auto r = image::TarReader::openMemory(bytes, "fuzz");
-    if (!r) return;
+    if (!r) break;
     fs.apply(image::readLayer(*r.value(), handlers));
   }
   (void)image::buildInventory(fs);
@@ -34,6 +40,29 @@ void fuzzImageOnce(const uint8_t* data, size_t size) {
   (void)image::parseGoBinary(bytes);
   (void)image::parseRustAuditable(bytes);
   (void)image::normaliseLicense(bytes.substr(0, 256));
+  // The layer cache's reader: anything that deserialises must serialise back to the same bytes.
+  if (auto l = image::deserialiseLayer(bytes)) {
+    if (image::serialiseLayer(*l) != bytes) __builtin_trap();
+  }
+  // The bytes as an image file: manifest.json / index.json / OCI layouts, then its layers.
+  struct TempFile {
+    std::string path = "/tmp/kh-fuzz-image-" + std::to_string(::getpid()) + ".tar";
+    ~TempFile() { std::remove(path.c_str()); }
+  };
+  static const TempFile temp;
+  const std::string& path = temp.path;
+  if (FILE* f = std::fopen(path.c_str(), "wb")) {
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    for (const char* platform : {"linux/amd64", "linux/arm64"}) {
+      auto img = image::openImage(path, image::parsePlatform(platform).value());
+      if (!img) continue;
+      (void)image::forEachLayer(img.value(), [&](size_t, image::TarReader& r) -> Status {
+        (void)image::readLayer(r, handlers);
+        return {};
+      });
+    }
+  }
   for (const auto& [path, entry] : fs.files()) {
     (void)fs.resolve(path);
     (void)fs.content(path);

@@ -18,6 +18,7 @@
 #include "image/inventory.h"
 #include "image/layout.h"
 #include "image/sbom.h"
+#include "image/layer_cache.h"
 #include "image/secrets.h"
 #include "base/strings.h"
 #include "checks/registry.h"
@@ -37,6 +38,8 @@ struct ImageArgs {
   std::vector<std::string> enable, disable;
   bool no_secrets = false;
   unsigned threads = 0;
+  std::string cache_dir;
+  bool no_cache = false;
   std::string fail_on = "none";
 };
 
@@ -44,6 +47,7 @@ struct Scanned {
   image::ImageSource src;
   ScanResult checks;  // the image-config-* checks on the image's config
   std::vector<uint64_t> layer_files, layer_bytes;
+  std::vector<bool> layer_cached;
   image::Inventory inv;
   std::vector<image::SecretFinding> secrets;
   image::SecretStats secret_stats;
@@ -142,17 +146,30 @@ Result<Scanned> scanRootfs(const std::string& dir, bool secrets) {
 }
 
 Result<Scanned> scanImage(const std::string& path, const image::Platform& platform, bool secrets,
-                          unsigned threads) {
+                          unsigned threads, const image::LayerCache& cache) {
   auto src = image::openImage(path, platform);
   if (!src) return src.error();
   Scanned s;
   s.src = std::move(src.value());
   std::vector<image::LayerFiles> layers(s.src.layers.size());
   const std::vector<image::ContentHandler> hs = handlers(secrets);
-  Status st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
-    layers[i] = image::readLayer(r, hs);
-    return {};
-  }, threads);
+  const std::string variant = secrets ? "secrets" : "inventory";
+  s.layer_cached.assign(s.src.layers.size(), false);
+  for (size_t i = 0; i < s.src.layers.size(); ++i) {
+    if (auto hit = cache.load(s.src.layers[i].diff_id, variant)) {
+      layers[i] = std::move(*hit);
+      s.layer_cached[i] = true;
+    }
+  }
+  Status st;
+  if (std::find(s.layer_cached.begin(), s.layer_cached.end(), false) != s.layer_cached.end()) {
+    st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
+      if (s.layer_cached[i]) return {};
+      layers[i] = image::readLayer(r, hs);
+      if (!r.error()) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
+      return {};
+    }, threads);
+  }
   if (!st) return st.error();
   image::Filesystem fs;
   for (auto& l : layers) {
@@ -210,6 +227,8 @@ std::string toJson(const std::vector<Scanned>& all) {
       w.Uint64(s.layer_files[i]);
       w.Key("bytes");
       w.Uint64(s.layer_bytes[i]);
+      w.Key("cached");
+      w.Bool(i < s.layer_cached.size() && s.layer_cached[i]);
       w.EndObject();
     }
     w.EndArray();
@@ -349,6 +368,10 @@ Runner addImageCommand(CLI::App& app) {
       ->type_name("FILE")
       ->allow_extra_args(false);
   scan->add_option("-j,--threads", a->threads, "Layers read at once (default: one per core)");
+  scan->add_option("--cache-dir", a->cache_dir,
+                   "Keep what each layer holds in DIR, keyed by its digest, and reuse it "
+                   "(default: KUBEHARDEN_CACHE_DIR if set, else no cache)");
+  scan->add_flag("--no-cache", a->no_cache, "Read every layer, even with a cache directory set");
   scan->add_flag("--no-secrets", a->no_secrets,
                  "Do not scan the layers' files for secrets (inventory and config only)");
   scan->add_option("--enable", a->enable, "Turn image-config-* checks on (comma-separated IDs)")
@@ -399,6 +422,9 @@ Runner addImageCommand(CLI::App& app) {
       s.checks = std::move(r.value());
       return kExitClean;
     };
+    image::LayerCache cache(a->no_cache ? std::string()
+                                        : !a->cache_dir.empty() ? a->cache_dir
+                                                                : image::LayerCache::defaultDir());
     std::vector<Scanned> all;
     if (a->images.empty() == a->rootfs.empty()) {
       std::fprintf(stderr, "kubeharden image: give IMAGE... or --rootfs DIR (one of them)\n");
@@ -414,7 +440,7 @@ Runner addImageCommand(CLI::App& app) {
       if (int rc = check(all.back()); rc != kExitClean) return rc;
     }
     for (const std::string& path : a->images) {
-      auto s = scanImage(path, platform.value(), !a->no_secrets, a->threads);
+      auto s = scanImage(path, platform.value(), !a->no_secrets, a->threads, cache);
       if (!s) {
         std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
         return kExitInput;
