@@ -15,3 +15,6 @@ echo "== whole program"
 echo
 echo "== admission webhook (wrk over HTTPS keep-alive, 10 KB Pod review; wrk and server share the cores)"
 "$(dirname "$0")/admission.sh" "$build/kubeharden"
+echo
+echo "== container image scan (an image built from this machine's Debian packages)"
+"$(dirname "$0")/image.sh" "$build/kubeharden"

@@ -21,6 +21,8 @@ bool skippedPath(std::string_view p) {
                                "var/lib/dpkg/info/", "usr/share/perl5/", "usr/share/perl/"})
     if (p.starts_with(dir)) return true;
   if (p.ends_with(".md5sums")) return true;
+  // Python package metadata is the project's README (its usage examples carry sample tokens).
+  if (p.ends_with(".dist-info/METADATA") || p.ends_with(".egg-info/PKG-INFO")) return true;
   // Test data, examples and documentation inside packages: keys and passwords there are fixtures.
   for (std::string_view dir : {"test", "tests", "testdata", "testing", "__tests__", "spec",
                                "example", "examples", "sample", "samples", "doc", "docs",
