@@ -8,7 +8,14 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <set>
 #include <map>
 
@@ -116,6 +123,57 @@ Result<ScanResult> runConfigChecks(const image::ImageSource& src, const ImageArg
   return runScan(std::move(opts));
 }
 
+// Progress on a terminal for images that take more than two seconds: layers done and bytes
+// read, on one line of standard error, cleared at the end. Silent otherwise (and in pipelines).
+// KUBEHARDEN_PROGRESS=1 shows it at once, terminal or not (tests).
+class Progress {
+ public:
+  Progress(size_t layers, uint64_t total_bytes) : layers_(layers), total_(total_bytes) {
+    const char* force = std::getenv("KUBEHARDEN_PROGRESS");
+    bool forced = force && std::string_view(force) == "1";
+    if (!forced && !::isatty(2)) return;
+    auto delay = forced ? std::chrono::milliseconds(0) : std::chrono::milliseconds(2000);
+    thread_ = std::thread([this, delay] {
+      auto start = std::chrono::steady_clock::now();
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; })) {
+        if (std::chrono::steady_clock::now() - start < delay) continue;
+        show();
+      }
+      if (shown_ || std::chrono::steady_clock::now() - start >= delay) {
+        show();
+        std::fprintf(stderr, "\n");
+      }
+    });
+  }
+  ~Progress() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<size_t> done{0};
+
+ private:
+  void show() {
+    std::string total = total_ ? fmt::format(" of {:.1f} MB (compressed)", total_ / 1e6) : "";
+    std::fprintf(stderr, "\rkubeharden: %zu of %zu layers read, %.1f MB of files%s   ", done.load(),
+                 layers_, bytes.load() / 1e6, total.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  size_t layers_;
+  uint64_t total_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false, shown_ = false;
+};
+
 std::vector<image::ContentHandler> handlers(bool secrets) {
   std::vector<image::ContentHandler> hs = image::inventoryHandlers();
   if (secrets) hs.push_back(image::secretsHandler());
@@ -163,9 +221,14 @@ Result<Scanned> scanImage(const std::string& path, const image::Platform& platfo
   }
   Status st;
   if (std::find(s.layer_cached.begin(), s.layer_cached.end(), false) != s.layer_cached.end()) {
+    uint64_t total = 0;
+    for (const image::LayerInfo& l : s.src.layers) total += static_cast<uint64_t>(std::max<int64_t>(l.size, 0));
+    Progress progress(s.src.layers.size(), total);
+    progress.done = static_cast<size_t>(std::count(s.layer_cached.begin(), s.layer_cached.end(), true));
     st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
       if (s.layer_cached[i]) return {};
-      layers[i] = image::readLayer(r, hs);
+      layers[i] = image::readLayer(r, hs, &progress.bytes);
+      ++progress.done;
       if (!r.error()) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
       return {};
     }, threads);

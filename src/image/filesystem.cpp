@@ -98,13 +98,16 @@ bool addEntry(TarEntry& e, const std::vector<ContentHandler>& handlers,
 
 }  // namespace
 
-LayerFiles readLayer(TarReader& r, const std::vector<ContentHandler>& handlers) {
+LayerFiles readLayer(TarReader& r, const std::vector<ContentHandler>& handlers,
+                     std::atomic<uint64_t>* progress) {
   LayerFiles out;
   TarEntry e;
   std::vector<ContentHandler::Want> wants;
   std::string content;
   auto more = [&](std::string& buf, size_t upto) { return r.readMore(buf, upto); };
   while (r.next(e)) {
+    if (progress && e.type == TarEntry::Type::kFile && e.size > 0)
+      *progress += static_cast<uint64_t>(e.size);
     if (!addEntry(e, handlers, more, wants, content, out)) break;
     e = TarEntry{};
   }

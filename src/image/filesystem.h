@@ -5,6 +5,7 @@
 // inside the image root: `..` never leaves it and absolute targets start at it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,8 +54,10 @@ struct ContentHandler {
 ContentHandler captureHandler(CaptureRule rule);
 
 // Reads every entry of a layer archive, giving regular files to the handlers that want them.
-// Errors are left in `r.error()`.
-LayerFiles readLayer(TarReader& r, const std::vector<ContentHandler>& handlers);
+// Errors are left in `r.error()`. `progress`, when given, grows by each regular file's size as
+// it is read (another thread may watch it).
+LayerFiles readLayer(TarReader& r, const std::vector<ContentHandler>& handlers,
+                     std::atomic<uint64_t>* progress = nullptr);
 // An unpacked root filesystem read as a single layer (kernel and runtime file systems such as
 // proc, sys, dev and run at the top, and other mounted file systems, are left out).
 Result<LayerFiles> readDirectory(const std::string& root,

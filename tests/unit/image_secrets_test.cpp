@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <set>
 
 #include "image/analyzers.h"
@@ -102,6 +103,13 @@ TEST(ImageSecrets, CliReportsThemAndNoSecretsTurnsThemOff) {
   EXPECT_NE(json.out.find(R"("ruleId":"aws-access-key-id","title":)"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find(R"("deleted":true)"), std::string::npos);
   EXPECT_EQ(kh::test::runCli("image scan --fail-on critical " + img).exit_code, 1);
+  // Progress goes to a terminal only (forced here), on standard error, never into the output.
+  EXPECT_EQ(text.err, "");
+  ::setenv("KUBEHARDEN_PROGRESS", "1", 1);
+  auto progress = kh::test::runCli("image scan -f json " + img);
+  ::unsetenv("KUBEHARDEN_PROGRESS");
+  EXPECT_NE(progress.err.find("2 of 2 layers read"), std::string::npos) << progress.err;
+  EXPECT_EQ(progress.out, json.out);
   auto off = kh::test::runCli("image scan --no-secrets --fail-on critical -f json " + img);
   EXPECT_EQ(off.exit_code, 0) << off.out;
   EXPECT_NE(off.out.find(R"("secrets":[])"), std::string::npos);
