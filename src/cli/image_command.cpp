@@ -174,6 +174,85 @@ class Progress {
   bool stop_ = false, shown_ = false;
 };
 
+// SARIF: the image-config-* findings as the check engine renders them, plus one result per
+// secret found in the layers (rule image-secret; the path inside the image as the artifact).
+std::string sarifOf(const Scanned& s) {
+  std::string base = renderSarif(ReportContext{s.checks, kVersion, false, kDocsUrl});
+  if (s.secrets.empty()) return base;
+  rapidjson::Document d;
+  d.Parse(base.c_str());
+  if (d.HasParseError() || !d.HasMember("runs") || d["runs"].Empty()) return base;
+  auto& a = d.GetAllocator();
+  rapidjson::Value& run = d["runs"][0];
+  rapidjson::Value& rules = run["tool"]["driver"]["rules"];
+  auto str = [&](std::string_view v) {
+    return rapidjson::Value(v.data(), static_cast<rapidjson::SizeType>(v.size()), a);
+  };
+  rapidjson::Value rule(rapidjson::kObjectType);
+  rule.AddMember("id", "image-secret", a);
+  rule.AddMember("name", "image-secret", a);
+  rapidjson::Value sd(rapidjson::kObjectType);
+  sd.AddMember("text", "Secret in a file of an image layer", a);
+  rule.AddMember("shortDescription", sd, a);
+  rapidjson::Value help(rapidjson::kObjectType);
+  help.AddMember("text",
+                 "A credential is stored in a file of the image (a deleted file is still in its "
+                 "layer). Rotate it, and pass secrets at run time or through BuildKit secret mounts.",
+                 a);
+  rule.AddMember("help", help, a);
+  rapidjson::Value conf(rapidjson::kObjectType);
+  conf.AddMember("level", "error", a);
+  rule.AddMember("defaultConfiguration", conf, a);
+  rules.PushBack(rule, a);
+  unsigned index = rules.Size() - 1;
+  rapidjson::Value& results = run["results"];
+  for (const image::SecretFinding& f : s.secrets) {
+    std::string layer = s.src.layers.empty() ? std::string() : s.src.layers[f.layer].digest;
+    rapidjson::Value r(rapidjson::kObjectType);
+    r.AddMember("ruleId", "image-secret", a);
+    r.AddMember("ruleIndex", index, a);
+    r.AddMember("level", "error", a);
+    rapidjson::Value msg(rapidjson::kObjectType);
+    msg.AddMember("text",
+                  str(fmt::format("{} ({}) in {}, layer {}{}", f.title, f.redacted, f.path, f.layer,
+                                  f.deleted ? " (deleted by a later layer, still in the image)" : "")),
+                  a);
+    r.AddMember("message", msg, a);
+    rapidjson::Value art(rapidjson::kObjectType);
+    art.AddMember("uri", str(f.path), a);
+    rapidjson::Value region(rapidjson::kObjectType);
+    region.AddMember("startLine", f.line, a);
+    rapidjson::Value phys(rapidjson::kObjectType);
+    phys.AddMember("artifactLocation", art, a);
+    phys.AddMember("region", region, a);
+    rapidjson::Value logical(rapidjson::kObjectType);
+    logical.AddMember("fullyQualifiedName", str(fmt::format("{}:{}", s.src.path, f.path)), a);
+    logical.AddMember("kind", "member", a);
+    rapidjson::Value logicals(rapidjson::kArrayType);
+    logicals.PushBack(logical, a);
+    rapidjson::Value loc(rapidjson::kObjectType);
+    loc.AddMember("physicalLocation", phys, a);
+    loc.AddMember("logicalLocations", logicals, a);
+    rapidjson::Value locs(rapidjson::kArrayType);
+    locs.PushBack(loc, a);
+    r.AddMember("locations", locs, a);
+    rapidjson::Value fp(rapidjson::kObjectType);
+    fp.AddMember("kubeharden/v1", str(fingerprintHex(f.path + "\n" + f.rule_id + "\n" + f.fingerprint)), a);
+    r.AddMember("partialFingerprints", fp, a);
+    rapidjson::Value props(rapidjson::kObjectType);
+    props.AddMember("severity", rapidjson::StringRef(f.rule_id == "credential-assignment" ? "high" : "critical"), a);
+    props.AddMember("secretRule", str(f.rule_id), a);
+    props.AddMember("layer", str(layer), a);
+    props.AddMember("deleted", f.deleted, a);
+    r.AddMember("properties", props, a);
+    results.PushBack(r, a);
+  }
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  d.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
 std::vector<image::ContentHandler> handlers(bool secrets) {
   std::vector<image::ContentHandler> hs = image::inventoryHandlers();
   if (secrets) hs.push_back(image::secretsHandler());
@@ -521,7 +600,7 @@ Runner addImageCommand(CLI::App& app) {
       } else if (spec.format == "spdx") {
         out = image::toSpdx(all[0].src, all[0].inv, meta);
       } else if (spec.format == "sarif") {
-        out = renderSarif(ReportContext{all[0].checks, kVersion, false, kDocsUrl});
+        out = sarifOf(all[0]);
       } else {
         for (const Scanned& s : all) out += toText(s);
       }

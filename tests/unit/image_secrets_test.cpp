@@ -103,6 +103,11 @@ TEST(ImageSecrets, CliReportsThemAndNoSecretsTurnsThemOff) {
   EXPECT_NE(json.out.find(R"("ruleId":"aws-access-key-id","title":)"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find(R"("deleted":true)"), std::string::npos);
   EXPECT_EQ(kh::test::runCli("image scan --fail-on critical " + img).exit_code, 1);
+  auto sarif = kh::test::runCli("image scan -f sarif " + img);
+  EXPECT_NE(sarif.out.find(R"("ruleId":"image-secret")"), std::string::npos) << sarif.out;
+  EXPECT_NE(sarif.out.find(R"("uri":"root/.aws/credentials")"), std::string::npos) << sarif.out;
+  EXPECT_NE(sarif.out.find(R"("deleted":true)"), std::string::npos) << sarif.out;
+  EXPECT_EQ(sarif.out.find("AKIAQ3ZT5BWX7KD2MN4R"), std::string::npos);
   // Progress goes to a terminal only (forced here), on standard error, never into the output.
   EXPECT_EQ(text.err, "");
   ::setenv("KUBEHARDEN_PROGRESS", "1", 1);
