@@ -22,6 +22,10 @@ demo: build
 	  echo "== exit code $$rc: findings at or above --fail-on high (see README, Exit codes)"
 	@echo; echo "== kubeharden pss examples/ --level baseline   (what Pod Security Admission would say)"
 	@./build/kubeharden pss examples/ --level baseline; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@echo; echo "== kubeharden image scan build/demo-image.tar   (an image made by scripts/demo_image.py)"
+	@python3 scripts/demo_image.py build/demo-image.tar
+	@./build/kubeharden image scan build/demo-image.tar -f cyclonedx=build/demo-image.cdx.json -f text
+	@echo "== CycloneDX SBOM written to build/demo-image.cdx.json"
 
 test: build
 	@cd build && ctest -j $(JOBS) --output-on-failure
