@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace kh {
@@ -29,6 +30,23 @@ std::string join(const Range& items, std::string_view sep) {
     first = false;
   }
   return out;
+}
+// Calls fn(line) for each line of `text`, without its '\n' (a '\r' before it is kept); a last line
+// without '\n' counts, an empty text has none. When fn returns bool, false stops the walk.
+template <typename Fn>
+void forEachLine(std::string_view text, Fn fn) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(start, nl - start);
+    start = nl + 1;
+    if constexpr (std::is_same_v<decltype(fn(line)), bool>) {
+      if (!fn(line)) return;
+    } else {
+      fn(line);
+    }
+  }
 }
 // Shell-style glob with '*' and '?' only (used for exceptions by kind/namespace/name).
 bool globMatch(std::string_view pattern, std::string_view text);

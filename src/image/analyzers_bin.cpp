@@ -183,13 +183,11 @@ std::vector<Package> parseGoBinary(std::string_view bytes) {
     v.append(go.substr(2));
     add("stdlib", v);
   }
-  size_t start = 0;
-  std::string_view text(modinfo);
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(start, nl - start);
-    start = nl + 1;
+  bool prev_added = false;  // a "=>" line replaces the dependency just above it
+  forEachLine(modinfo, [&](std::string_view line) {
+    bool replaces = line.starts_with("=>");
+    bool was_added = prev_added;
+    prev_added = false;
     std::vector<std::string_view> f;
     for (size_t a = 0; a <= line.size();) {
       size_t t = line.find('\t', a);
@@ -197,13 +195,13 @@ std::vector<Package> parseGoBinary(std::string_view bytes) {
       f.push_back(line.substr(a, t - a));
       a = t + 1;
     }
-    if (f.size() < 3) continue;
+    if (f.size() < 3) return;
     if (f[0] == "mod" || f[0] == "dep") {
       // The main module built from a checkout says "(devel)": no version to report.
-      if (f[2] == "(devel)") continue;
+      if (f[2] == "(devel)") return;
       add(f[1], f[2]);
-    } else if (f[0] == "=>" && !out.empty() && out.back().type == "golang" &&
-               out.back().name != "stdlib") {
+      prev_added = true;
+    } else if (replaces && was_added) {
       // The dependency above is replaced: what is in the binary is the replacement (a local
       // directory replacement has no version and is dropped).
       bool local = f[2].empty() || f[2] == "(devel)" || f[1].starts_with(".") ||
@@ -215,7 +213,7 @@ std::vector<Package> parseGoBinary(std::string_view bytes) {
         out.back().version = f[2];
       }
     }
-  }
+  });
   return out;
 }
 

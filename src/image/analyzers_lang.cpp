@@ -49,19 +49,14 @@ void jsonLicenses(const rapidjson::Value& o, std::vector<std::string>& out) {
 // "Key: value" header lines of an RFC 822 style text, up to the first blank line.
 template <typename Fn>
 void eachHeader(std::string_view text, Fn fn) {
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(start, nl - start);
-    start = nl + 1;
+  forEachLine(text, [&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;
-    if (line.front() == ' ' || line.front() == '\t') continue;
+    if (line.empty()) return false;  // the body starts
+    if (line.front() == ' ' || line.front() == '\t') return true;
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    fn(line.substr(0, colon), trim(line.substr(colon + 1)));
-  }
+    if (colon != std::string_view::npos) fn(line.substr(0, colon), trim(line.substr(colon + 1)));
+    return true;
+  });
 }
 
 }  // namespace
@@ -119,24 +114,20 @@ std::optional<Package> parseGemspec(std::string_view text) {
       i = end;
     }
   };
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = trim(text.substr(start, nl - start));
-    start = nl + 1;
+  forEachLine(text, [&](std::string_view raw) {
+    std::string_view line = trim(raw);
     size_t dot = line.find('.');
     size_t eq = line.find('=');
-    if (dot == std::string_view::npos || eq == std::string_view::npos || dot > eq) continue;
+    if (dot == std::string_view::npos || eq == std::string_view::npos || dot > eq) return;
     std::string_view field = trim(line.substr(dot + 1, eq - dot - 1));
     std::vector<std::string_view> values;
     quoted(line.substr(eq + 1), values);
-    if (values.empty()) continue;
+    if (values.empty()) return;
     if (field == "name" && p.name.empty()) p.name = values[0];
     if (field == "version" && p.version.empty()) p.version = values[0];
     if (field == "licenses" || field == "license")
       for (std::string_view l : values) addLicense(p.licenses, l);
-  }
+  });
   if (p.name.empty() || p.version.empty()) return std::nullopt;
   return p;
 }
@@ -215,19 +206,15 @@ void javaArchive(std::string_view bytes, std::string_view path, int depth,
       p.type = "maven";
       std::string group, artifact;
       std::string text = readAll(1 << 20);
-      size_t start = 0;
-      while (start < text.size()) {
-        size_t nl = text.find('\n', start);
-        if (nl == std::string::npos) nl = text.size();
-        std::string_view line = trim(std::string_view(text).substr(start, nl - start));
-        start = nl + 1;
+      forEachLine(text, [&](std::string_view raw) {
+        std::string_view line = trim(raw);
         size_t eq = line.find('=');
-        if (line.starts_with("#") || eq == std::string_view::npos) continue;
+        if (line.starts_with("#") || eq == std::string_view::npos) return;
         std::string_view k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
         if (k == "groupId") group = v;
         if (k == "artifactId") artifact = v;
         if (k == "version") p.version = v;
-      }
+      });
       if (!group.empty() && !artifact.empty() && !p.version.empty()) {
         p.name = group + ":" + artifact;
         poms.push_back(std::move(p));
@@ -265,15 +252,10 @@ void javaArchive(std::string_view bytes, std::string_view path, int depth,
   // No pom.properties: the manifest (Implementation-* or OSGi Bundle-*), then the file name.
   std::string title, version, vendor;
   bool symbolic = false;  // vendor came from Bundle-SymbolicName ("group.artifact")
-  size_t start = 0;
-  while (start < manifest.size()) {
-    size_t nl = manifest.find('\n', start);
-    if (nl == std::string::npos) nl = manifest.size();
-    std::string_view line = std::string_view(manifest).substr(start, nl - start);
-    start = nl + 1;
+  forEachLine(manifest, [&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     size_t colon = line.find(": ");
-    if (colon == std::string_view::npos) continue;
+    if (colon == std::string_view::npos) return;
     std::string_view k = line.substr(0, colon), v = trim(line.substr(colon + 2));
     if (k == "Implementation-Version" || (k == "Bundle-Version" && version.empty())) version = v;
     if (k == "Implementation-Vendor-Id") {
@@ -284,7 +266,7 @@ void javaArchive(std::string_view bytes, std::string_view path, int depth,
       symbolic = true;
     }
     if (k == "Implementation-Title" || (k == "Bundle-Name" && title.empty())) title = v;
-  }
+  });
   std::string_view file = path;
   if (size_t bang = path.rfind('!'); bang != std::string_view::npos) file = path.substr(bang + 1);
   auto [file_name, file_version] = nameFromFile(file);

@@ -19,21 +19,16 @@ void eachStanza(std::string_view text, char sep, Fn fn) {
     if (!fields.empty()) fn(fields);
     fields.clear();
   };
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(start, nl - start);
-    start = nl + 1;
+  forEachLine(text, [&](std::string_view line) {
     if (trim(line).empty()) {
       flush();
-      continue;
+      return;
     }
-    if (line.front() == ' ' || line.front() == '\t') continue;  // continuation
+    if (line.front() == ' ' || line.front() == '\t') return;  // continuation
     size_t colon = line.find(sep);
-    if (colon == std::string_view::npos) continue;
+    if (colon == std::string_view::npos) return;
     fields.emplace_back(line.substr(0, colon), trim(line.substr(colon + 1)));
-  }
+  });
   flush();
 }
 
@@ -78,7 +73,6 @@ std::vector<Package> parseDpkgStatus(std::string_view text, bool installed_only)
 std::vector<Package> parseApkInstalled(std::string_view text, std::vector<std::string>* owned) {
   std::vector<Package> out;
   // Stanzas of "X:value" lines; F: names a directory, the R: lines after it its files.
-  size_t start = 0;
   Package p;
   std::string dir;
   auto flush = [&] {
@@ -91,16 +85,12 @@ std::vector<Package> parseApkInstalled(std::string_view text, std::vector<std::s
     p = Package{};
     dir.clear();
   };
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(start, nl - start);
-    start = nl + 1;
+  forEachLine(text, [&](std::string_view line) {
     if (line.empty()) {
       flush();
-      continue;
+      return;
     }
-    if (line.size() < 2 || line[1] != ':') continue;
+    if (line.size() < 2 || line[1] != ':') return;
     std::string_view v = line.substr(2);
     switch (line[0]) {
       case 'P': p.name = v; break;
@@ -114,7 +104,7 @@ std::vector<Package> parseApkInstalled(std::string_view text, std::vector<std::s
         break;
       default: break;
     }
-  }
+  });
   flush();
   return out;
 }
@@ -122,16 +112,11 @@ std::vector<Package> parseApkInstalled(std::string_view text, std::vector<std::s
 std::vector<std::string> parseDebianCopyright(std::string_view text) {
   std::vector<std::string> out;
   bool machine_readable = text.starts_with("Format:") || text.find("\nFormat:") < 512;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(start, nl - start);
-    start = nl + 1;
+  forEachLine(text, [&](std::string_view line) {
     if (machine_readable && line.starts_with("License:")) {
       std::string_view v = trim(line.substr(8));
       if (!v.empty()) addLicense(out, v);
-      continue;
+      return;
     }
     // "/usr/share/common-licenses/GPL-2" in free-form files.
     for (size_t at = line.find("/usr/share/common-licenses/"); at != std::string_view::npos;
@@ -145,7 +130,7 @@ std::vector<std::string> parseDebianCopyright(std::string_view text) {
       while (name.ends_with(".")) name.remove_suffix(1);
       if (!name.empty()) addLicense(out, name);
     }
-  }
+  });
   return out;
 }
 

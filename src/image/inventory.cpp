@@ -182,15 +182,11 @@ CaptureRule inventoryCaptureRule() {
 
 OsInfo parseOsRelease(std::string_view text) {
   OsInfo o;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = trim(text.substr(start, nl - start));
-    start = nl + 1;
-    if (line.empty() || line.front() == '#') continue;
+  forEachLine(text, [&](std::string_view raw) {
+    std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') return;
     size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
+    if (eq == std::string_view::npos) return;
     std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front())
@@ -198,7 +194,7 @@ OsInfo parseOsRelease(std::string_view text) {
     if (key == "ID") o.id = value;
     if (key == "VERSION_ID") o.version_id = value;
     if (key == "PRETTY_NAME") o.pretty_name = value;
-  }
+  });
   return o;
 }
 

@@ -349,6 +349,7 @@ const std::string kModinfo =
     "dep\tgithub.com/gorilla/mux\tv1.8.0\th1:abc=\n"
     "dep\tgolang.org/x/net\tv0.17.0\th1:def=\n=>\tgolang.org/x/net\tv0.19.0\th1:ghi=\n"
     "dep\texample.com/local\tv0.0.0\t\n=>\t../local\t\t\n"
+    "dep\texample.com/dev\t(devel)\t\n=>\texample.com/other\tv9.9.9\th1:x=\n"
     "build\t-compiler=gc\n";
 
 std::string sentinel(const std::string& s) {
