@@ -125,6 +125,25 @@ TEST(ImageCache, ScanReusesLayers) {
   EXPECT_NE(second.out.find("pkg:apk/alpine/musl@1.2.4-r2"), std::string::npos);
   auto off = kh::test::runCli("image scan --no-cache " + args.substr(11));
   EXPECT_NE(off.out.find(R"("cached":false)"), std::string::npos) << off.out;
+
+  // Several processes filling one cache at once: every one gets the full answer, and the
+  // directory ends with one complete entry and no temporary files.
+  std::string shared = d.path() + "/shared";
+  std::string out;
+  int rc = fixtures::shell(
+      fmt::format("for i in 1 2 3 4 5 6; do {} image scan -f json --cache-dir {} {} > {}/out.$i & "
+                  "done; wait",
+                  KH_BINARY, shared, img, d.path()),
+      &out);
+  ASSERT_EQ(rc, 0) << out;
+  for (int i = 1; i <= 6; ++i)
+    EXPECT_EQ(strip(kh::test::readFile(fmt::format("{}/out.{}", d.path(), i))), strip(first.out));
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(shared)) {
+    ++entries;
+    EXPECT_TRUE(e.path().string().ends_with("-secrets.layer")) << e.path();
+  }
+  EXPECT_EQ(entries, 1u);
 }
 
 }  // namespace
