@@ -1,0 +1,21 @@
+// Version comparison exactly as each ecosystem's own tool does it. Every function returns <0, 0
+// or >0 like strcmp. They never throw and never fail: a version an ecosystem would reject is
+// still ordered (deterministically), so a malformed record cannot crash or stall matching.
+#pragma once
+
+#include <string_view>
+
+namespace kh::vuln {
+
+// dpkg --compare-versions: [epoch:]upstream[-revision]; '~' sorts before everything, even the
+// end; letters before other characters; digit runs numerically.
+int compareDebian(std::string_view a, std::string_view b);
+
+// rpm: [epoch:]version[-release], each part by rpmvercmp (alphanumeric segments, '~' before
+// everything, '^' after the end but before more segments), a missing epoch being 0 and a missing
+// release empty, as rpm's own version API (rpmver, `rpm.vercmp`) compares them.
+int compareRpm(std::string_view a, std::string_view b);
+// rpmvercmp on two plain strings (no epoch or release parsing).
+int rpmvercmp(std::string_view a, std::string_view b);
+
+}  // namespace kh::vuln
