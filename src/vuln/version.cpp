@@ -104,7 +104,135 @@ Evr parseEvr(std::string_view s) {
   return e;
 }
 
+// --- apk ---------------------------------------------------------------------------------
+
+// Token kinds in the order apk-tools ranks them: a version that goes on where the other ends is
+// newer, unless what follows is a pre-release suffix.
+enum ApkToken { kInvalid = -1, kDigitOrZero, kDigit, kLetter, kSuffix, kSuffixNo, kRevisionNo, kEnd };
+
+struct ApkReader {
+  std::string_view s;
+  int type = kDigit;
+
+  void nextType() {
+    int n = kInvalid;
+    if (s.empty()) {
+      n = kEnd;
+    } else if ((type == kDigit || type == kDigitOrZero) && s[0] >= 'a' && s[0] <= 'z') {
+      n = kLetter;
+    } else if (type == kLetter && isDigit(s[0])) {
+      n = kDigit;
+    } else if (type == kSuffix && isDigit(s[0])) {
+      n = kSuffixNo;
+    } else {
+      switch (s[0]) {
+        case '.': n = kDigitOrZero; break;
+        case '_': n = kSuffix; break;
+        case '-':
+          if (s.size() > 1 && s[1] == 'r') {
+            n = kRevisionNo;
+            s.remove_prefix(1);
+          }
+          break;
+        default: break;
+      }
+      s.remove_prefix(1);
+    }
+    // A kind may only follow a lower one, except: .digit after a digit, _suffix after a
+    // suffix number, a digit after a letter.
+    if (n < type && !((n == kDigitOrZero && type == kDigit) || (n == kSuffix && type == kSuffixNo) ||
+                      (n == kDigit && type == kLetter)))
+      n = kInvalid;
+    type = n;
+  }
+
+  // The value of the token at hand (and moves to the next one).
+  int64_t take() {
+    static constexpr std::string_view kPre[] = {"alpha", "beta", "pre", "rc"};
+    static constexpr std::string_view kPost[] = {"cvs", "svn", "git", "hg", "p"};
+    if (s.empty()) {
+      type = kEnd;
+      return 0;
+    }
+    int64_t v = 0;
+    size_t i = 0;
+    int next = kInvalid;
+    switch (type) {
+      case kDigitOrZero:
+        if (s[0] == '0') {  // leading zeros: a fraction, smaller the more zeros
+          while (i < s.size() && s[i] == '0') ++i;
+          next = kDigit;
+          v = -static_cast<int64_t>(i);
+          break;
+        }
+        [[fallthrough]];
+      case kDigit:
+      case kSuffixNo:
+      case kRevisionNo:
+        while (i < s.size() && isDigit(s[i]) && v < (int64_t{1} << 56)) v = v * 10 + (s[i++] - '0');
+        while (i < s.size() && isDigit(s[i])) ++i;
+        break;
+      case kLetter:
+        v = static_cast<unsigned char>(s[i++]);
+        break;
+      case kSuffix: {
+        bool found = false;
+        for (size_t k = 0; k < 4 && !found; ++k)
+          if (s.starts_with(kPre[k])) {
+            v = static_cast<int64_t>(k) - 4;
+            i = kPre[k].size();
+            found = true;
+          }
+        for (size_t k = 0; k < 5 && !found; ++k)
+          if (s.starts_with(kPost[k])) {
+            v = static_cast<int64_t>(k);
+            i = kPost[k].size();
+            found = true;
+          }
+        if (found) break;
+        type = kInvalid;
+        return -1;
+      }
+      default:
+        type = kInvalid;
+        return -1;
+    }
+    s.remove_prefix(i);
+    if (s.empty()) {
+      type = kEnd;
+    } else if (next != kInvalid) {
+      type = next;
+    } else {
+      nextType();
+    }
+    return v;
+  }
+};
+
 }  // namespace
+
+int compareApk(std::string_view a, std::string_view b) {
+  ApkReader x{a}, y{b};
+  int64_t av = 0, bv = 0;
+  while (x.type == y.type && x.type != kEnd && x.type != kInvalid && av == bv) {
+    av = x.take();
+    bv = y.take();
+  }
+  if (av != bv) return av < bv ? -1 : 1;
+  if (x.type == y.type) return 0;
+  // Equal so far: the one that goes on is newer, unless it goes on with a pre-release suffix.
+  if (x.type == kSuffix) {
+    ApkReader t = x;
+    if (t.take() < 0) return -1;
+  }
+  if (y.type == kSuffix) {
+    ApkReader t = y;
+    if (t.take() < 0) return 1;
+  }
+  if (x.type > y.type) return -1;
+  if (y.type > x.type) return 1;
+  return 0;
+}
 
 int compareDebian(std::string_view a, std::string_view b) {
   DebVersion x = parseDebian(a), y = parseDebian(b);

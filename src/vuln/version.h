@@ -18,4 +18,10 @@ int compareRpm(std::string_view a, std::string_view b);
 // rpmvercmp on two plain strings (no epoch or release parsing).
 int rpmvercmp(std::string_view a, std::string_view b);
 
+// apk (Alpine): digits separated by '.', one optional lower-case letter, suffixes _alpha, _beta,
+// _pre, _rc (before the release) and _cvs, _svn, _git, _hg, _p (after it), each with an
+// optional number, then -rN. Leading zeros after a '.' compare as a fraction (1.02 < 1.1).
+// Where apk-tools meets a token it does not accept, its order is kept.
+int compareApk(std::string_view a, std::string_view b);
+
 }  // namespace kh::vuln
