@@ -1,7 +1,12 @@
 #include "vuln/version.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace kh::vuln {
 
@@ -209,7 +214,295 @@ struct ApkReader {
   }
 };
 
+// --- numbers as digit strings (no overflow, whatever their length) ------------------------
+
+int compareDigits(std::string_view a, std::string_view b) {
+  while (a.size() > 1 && a.front() == '0') a.remove_prefix(1);
+  while (b.size() > 1 && b.front() == '0') b.remove_prefix(1);
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  int r = a.compare(b);
+  return r < 0 ? -1 : r > 0 ? 1 : 0;
+}
+
+bool allDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!isDigit(c)) return false;
+  return true;
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// --- PEP 440 -----------------------------------------------------------------------------
+
+struct Pep440 {
+  std::string epoch = "0";
+  std::vector<std::string> release;
+  int pre_kind = -1;  // 0 a, 1 b, 2 rc; -1 none
+  std::string pre_num = "0";
+  bool has_post = false, has_dev = false;
+  std::string post_num = "0", dev_num = "0";
+  std::vector<std::string> local;  // lower-cased segments
+};
+
+class Pep440Parser {
+ public:
+  explicit Pep440Parser(std::string_view s) : s_(s) {}
+  std::optional<Pep440> parse() {
+    Pep440 v;
+    while (!s_.empty() && std::isspace(static_cast<unsigned char>(s_.front()))) s_.remove_prefix(1);
+    while (!s_.empty() && std::isspace(static_cast<unsigned char>(s_.back()))) s_.remove_suffix(1);
+    if (!s_.empty() && lower(s_.front()) == 'v') s_.remove_prefix(1);
+    std::string n = digits();
+    if (n.empty()) return std::nullopt;
+    if (peek('!')) {
+      s_.remove_prefix(1);
+      v.epoch = n;
+      n = digits();
+      if (n.empty()) return std::nullopt;
+    }
+    v.release.push_back(n);
+    while (s_.size() > 1 && s_[0] == '.' && isDigit(s_[1])) {
+      s_.remove_prefix(1);
+      v.release.push_back(digits());
+    }
+    // Pre-release: [-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?N?
+    {
+      std::string_view save = s_;
+      sep();
+      static constexpr std::pair<std::string_view, int> kPre[] = {
+          {"alpha", 0}, {"beta", 1}, {"preview", 2}, {"pre", 2}, {"rc", 2}, {"a", 0}, {"b", 1}, {"c", 2}};
+      int kind = -1;
+      for (const auto& [word, k] : kPre)
+        if (word_at(word)) {
+          kind = k;
+          break;
+        }
+      if (kind >= 0) {
+        v.pre_kind = kind;
+        sep();  // a separator may follow even without a number ("1.0b." is 1.0b0)
+        std::string num = digits();
+        if (!num.empty()) v.pre_num = num;
+      } else {
+        s_ = save;
+      }
+    }
+    // Post-release: -N, or [-_.]?(post|rev|r)[-_.]?N?
+    {
+      std::string_view save = s_;
+      if (s_.size() > 1 && s_[0] == '-' && isDigit(s_[1])) {
+        s_.remove_prefix(1);
+        v.has_post = true;
+        v.post_num = digits();
+      } else {
+        sep();
+        bool found = false;
+        for (std::string_view word : {"post", "rev", "r"})
+          if (word_at(word)) {
+            found = true;
+            break;
+          }
+        if (found) {
+          v.has_post = true;
+          sep();
+          std::string num = digits();
+          if (!num.empty()) v.post_num = num;
+        } else {
+          s_ = save;
+        }
+      }
+    }
+    // Dev release: [-_.]?dev[-_.]?N?
+    {
+      std::string_view save = s_;
+      sep();
+      if (word_at("dev")) {
+        v.has_dev = true;
+        sep();
+        std::string num = digits();
+        if (!num.empty()) v.dev_num = num;
+      } else {
+        s_ = save;
+      }
+    }
+    // Local version: +segment([-_.]segment)*
+    if (peek('+')) {
+      s_.remove_prefix(1);
+      for (;;) {
+        std::string seg;
+        while (!s_.empty() && (isAlnum(s_.front()))) {
+          seg += lower(s_.front());
+          s_.remove_prefix(1);
+        }
+        if (seg.empty()) return std::nullopt;
+        v.local.push_back(seg);
+        if (!s_.empty() && (s_[0] == '.' || s_[0] == '-' || s_[0] == '_')) {
+          s_.remove_prefix(1);
+          continue;
+        }
+        break;
+      }
+    }
+    if (!s_.empty()) return std::nullopt;
+    while (v.release.size() > 1 && v.release.back().find_first_not_of('0') == std::string::npos)
+      v.release.pop_back();  // 1.0.0 == 1
+    return v;
+  }
+
+ private:
+  bool peek(char c) const { return !s_.empty() && s_[0] == c; }
+  void sep() {
+    if (!s_.empty() && (s_[0] == '.' || s_[0] == '-' || s_[0] == '_')) s_.remove_prefix(1);
+  }
+  std::string digits() {
+    size_t i = 0;
+    while (i < s_.size() && isDigit(s_[i])) ++i;
+    std::string out(s_.substr(0, i));
+    s_.remove_prefix(i);
+    return out;
+  }
+  bool word_at(std::string_view w) {
+    if (s_.size() < w.size()) return false;
+    for (size_t i = 0; i < w.size(); ++i)
+      if (lower(s_[i]) != w[i]) return false;
+    s_.remove_prefix(w.size());
+    return true;
+  }
+  std::string_view s_;
+};
+
+int comparePep440Parsed(const Pep440& x, const Pep440& y) {
+  if (int r = compareDigits(x.epoch, y.epoch)) return r;
+  for (size_t i = 0; i < std::max(x.release.size(), y.release.size()); ++i) {
+    std::string_view a = i < x.release.size() ? std::string_view(x.release[i]) : "0";
+    std::string_view b = i < y.release.size() ? std::string_view(y.release[i]) : "0";
+    if (int r = compareDigits(a, b)) return r;
+  }
+  // Pre-release rank: a dev release of the release itself comes before its pre-releases.
+  auto preRank = [](const Pep440& v) {
+    if (v.pre_kind < 0 && !v.has_post && v.has_dev) return -1;
+    if (v.pre_kind < 0) return 3;
+    return v.pre_kind;
+  };
+  int px = preRank(x), py = preRank(y);
+  if (px != py) return px < py ? -1 : 1;
+  if (x.pre_kind >= 0)
+    if (int r = compareDigits(x.pre_num, y.pre_num)) return r;
+  if (x.has_post != y.has_post) return x.has_post ? 1 : -1;
+  if (x.has_post)
+    if (int r = compareDigits(x.post_num, y.post_num)) return r;
+  if (x.has_dev != y.has_dev) return x.has_dev ? -1 : 1;
+  if (x.has_dev)
+    if (int r = compareDigits(x.dev_num, y.dev_num)) return r;
+  // Local: none < any; segment by segment, numbers above words, then the longer.
+  for (size_t i = 0; i < std::min(x.local.size(), y.local.size()); ++i) {
+    bool nx = allDigits(x.local[i]), ny = allDigits(y.local[i]);
+    if (nx != ny) return nx ? 1 : -1;
+    int r = nx ? compareDigits(x.local[i], y.local[i]) : x.local[i].compare(y.local[i]);
+    if (r) return r < 0 ? -1 : 1;
+  }
+  if (x.local.size() != y.local.size()) return x.local.size() < y.local.size() ? -1 : 1;
+  return 0;
+}
+
+// Invalid versions: before every valid one, among themselves as strings.
+template <typename Parsed, typename Cmp>
+int withFallback(std::string_view a, std::string_view b, const std::optional<Parsed>& x,
+                 const std::optional<Parsed>& y, Cmp cmp) {
+  if (x && y) return cmp(*x, *y);
+  if (x) return 1;
+  if (y) return -1;
+  int r = a.compare(b);
+  return r < 0 ? -1 : r > 0 ? 1 : 0;
+}
+
+// --- SemVer (npm) ------------------------------------------------------------------------
+
+struct Semver {
+  std::string_view major, minor, patch;
+  std::vector<std::string_view> pre;
+};
+
+bool numericId(std::string_view s) {
+  return allDigits(s) && (s.size() == 1 || s[0] != '0');
+}
+
+bool validId(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!isAlnum(c) && c != '-') return false;
+  return true;
+}
+
+std::optional<Semver> parseSemver(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  if (!s.empty() && (s.front() == 'v' || s.front() == '=')) s.remove_prefix(1);
+  size_t plus = s.find('+');
+  if (plus != std::string_view::npos) {
+    std::string_view build = s.substr(plus + 1);
+    for (size_t at = 0; at <= build.size();) {
+      size_t dot = build.find('.', at);
+      if (dot == std::string_view::npos) dot = build.size();
+      if (!validId(build.substr(at, dot - at))) return std::nullopt;
+      at = dot + 1;
+    }
+    s = s.substr(0, plus);
+  }
+  size_t dash = s.find('-');
+  std::string_view main = s.substr(0, dash);
+  Semver v;
+  std::string_view parts[3];
+  for (int i = 0; i < 3; ++i) {
+    size_t dot = main.find('.');
+    parts[i] = main.substr(0, i < 2 ? dot : std::string_view::npos);
+    if (!numericId(parts[i])) return std::nullopt;
+    if (i < 2) {
+      if (dot == std::string_view::npos) return std::nullopt;
+      main.remove_prefix(dot + 1);
+    }
+  }
+  v.major = parts[0];
+  v.minor = parts[1];
+  v.patch = parts[2];
+  if (dash != std::string_view::npos) {
+    std::string_view pre = s.substr(dash + 1);
+    for (size_t at = 0; at <= pre.size();) {
+      size_t dot = pre.find('.', at);
+      if (dot == std::string_view::npos) dot = pre.size();
+      std::string_view id = pre.substr(at, dot - at);
+      if (!validId(id) || (allDigits(id) && !numericId(id))) return std::nullopt;
+      v.pre.push_back(id);
+      at = dot + 1;
+    }
+  }
+  return v;
+}
+
+int compareSemverParsed(const Semver& x, const Semver& y) {
+  for (auto [a, b] : {std::pair{x.major, y.major}, {x.minor, y.minor}, {x.patch, y.patch}})
+    if (int r = compareDigits(a, b)) return r;
+  if (x.pre.empty() != y.pre.empty()) return x.pre.empty() ? 1 : -1;
+  for (size_t i = 0; i < std::min(x.pre.size(), y.pre.size()); ++i) {
+    bool nx = allDigits(x.pre[i]), ny = allDigits(y.pre[i]);
+    if (nx != ny) return nx ? -1 : 1;
+    int r = nx ? compareDigits(x.pre[i], y.pre[i]) : x.pre[i].compare(y.pre[i]);
+    if (r) return r < 0 ? -1 : 1;
+  }
+  if (x.pre.size() != y.pre.size()) return x.pre.size() < y.pre.size() ? -1 : 1;
+  return 0;
+}
+
 }  // namespace
+
+int comparePep440(std::string_view a, std::string_view b) {
+  auto x = Pep440Parser(a).parse(), y = Pep440Parser(b).parse();
+  return withFallback(a, b, x, y, comparePep440Parsed);
+}
+
+int compareSemver(std::string_view a, std::string_view b) {
+  return withFallback(a, b, parseSemver(a), parseSemver(b), compareSemverParsed);
+}
 
 int compareApk(std::string_view a, std::string_view b) {
   ApkReader x{a}, y{b};

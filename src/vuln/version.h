@@ -24,4 +24,16 @@ int rpmvercmp(std::string_view a, std::string_view b);
 // Where apk-tools meets a token it does not accept, its order is kept.
 int compareApk(std::string_view a, std::string_view b);
 
+// PEP 440 (PyPI), as the `packaging` library orders versions: normalised spellings (alpha/a,
+// c/pre/preview/rc, -N as a post-release, optional separators, a leading v), epochs, trailing
+// zeros ignored, dev < pre < release < post, local versions after their public version (numeric
+// segments above alphanumeric ones). Versions that are not PEP 440 sort before every valid one,
+// among themselves as plain strings.
+int comparePep440(std::string_view a, std::string_view b);
+
+// Semantic Versioning 2.0.0 as npm's semver orders it: numeric major.minor.patch, a pre-release
+// below its release, pre-release identifiers numeric (by value) below alphanumeric (ASCII),
+// build metadata ignored; a leading 'v' accepted. Invalid versions as PEP 440 treats them.
+int compareSemver(std::string_view a, std::string_view b);
+
 }  // namespace kh::vuln

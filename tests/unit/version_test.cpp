@@ -250,6 +250,135 @@ TEST(VersionApk, UpstreamCases) {
   EXPECT_EQ(sign(compareApk("1.2.4_git20230717-r4", "1.2.4-r4")), 1);
 }
 
+// packaging's own ordered list (tests/test_version.py), once without and once with an epoch.
+const char* const kPep440Sorted[] = {
+    "1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456", "1.0b2",
+    "1.0b2.post345.dev456", "1.0b2.post345", "1.0b2-346", "1.0c1.dev456", "1.0c1", "1.0rc2",
+    "1.0c3", "1.0", "1.0.post456.dev34", "1.0.post456", "1.1.dev1", "1.2+123abc",
+    "1.2+123abc456", "1.2+abc", "1.2+abc123", "1.2+abc123def", "1.2+1234.abc", "1.2+123456",
+    "1.2.r32+123456", "1.2.rev33+123456"};
+
+TEST(VersionPep440, UpstreamOrderAndSpellings) {
+  std::vector<std::string> all;
+  for (const char* v : kPep440Sorted) all.push_back(v);
+  for (const char* v : kPep440Sorted) all.push_back(std::string("1!") + v);
+  for (size_t i = 0; i < all.size(); ++i)
+    for (size_t j = 0; j < all.size(); ++j)
+      ASSERT_EQ(sign(comparePep440(all[i], all[j])), i < j ? -1 : i > j ? 1 : 0)
+          << all[i] << " vs " << all[j];
+  // Normalisation (PEP 440's own examples).
+  for (auto [a, b] : {std::pair{"1.0", "1.0.0"}, {"1.0-1", "1.0.post1"}, {"v1.0", "1.0"},
+                      {"1.0ALPHA1", "1.0a1"}, {"1.0-c1", "1.0rc1"}, {"1.0.preview2", "1.0rc2"},
+                      {"1.0+ubuntu-1", "1.0+ubuntu.1"}, {"1.0-dev", "1.0.dev0"},
+                      {"1.0.post", "1.0.post0"}, {"1.0r", "1.0.post0"}, {" 1.0 ", "1.0"},
+                      {"1.0+01", "1.0+1"}, {"0!1.0", "1.0"}})
+    EXPECT_EQ(comparePep440(a, b), 0) << a << " == " << b;
+  // Not PEP 440: before every valid version.
+  EXPECT_LT(comparePep440("not-a-version", "0.0.1"), 0);
+  EXPECT_GT(comparePep440("1.0", "1.0.x"), 0);
+}
+
+// Semantic Versioning 2.0.0, section 11: precedence.
+TEST(VersionSemver, SpecOrder) {
+  const char* sorted[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
+                          "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "2.0.0",
+                          "2.1.0", "2.1.1"};
+  size_t n = sizeof sorted / sizeof *sorted;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < n; ++j)
+      EXPECT_EQ(sign(compareSemver(sorted[i], sorted[j])), i < j ? -1 : i > j ? 1 : 0)
+          << sorted[i] << " vs " << sorted[j];
+  EXPECT_EQ(compareSemver("1.0.0+build.1", "1.0.0+build.2"), 0) << "build metadata ignored";
+  EXPECT_EQ(compareSemver("v1.2.3", "1.2.3"), 0);
+  EXPECT_EQ(sign(compareSemver("1.10.0", "1.9.0")), 1);
+  EXPECT_LT(compareSemver("01.2.3", "0.0.1"), 0) << "leading zeros are invalid: before valid ones";
+}
+
+// Generated pairs through a script run once: the tool prints -1, 0, 1 per pair, or X when it
+// refuses the version (then ours must refuse it too: it sorts before every valid version).
+std::vector<std::string> oracle(const std::string& cmd, const std::vector<std::string>& vs) {
+  kh::test::TempDir d;
+  std::string input;
+  for (const std::string& v : vs) input += v + "\n";
+  std::string out;
+  EXPECT_EQ(image::fixtures::shell(fmt::format("{} < {}", cmd, d.write("in.txt", input)), &out), 0)
+      << out;
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl = out.find('\n'); nl != std::string::npos; nl = out.find('\n', start)) {
+    lines.push_back(out.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+TEST(VersionPep440, AgreesWithPackaging) {
+  // Mostly well-formed versions in every spelling, some broken on purpose.
+  std::mt19937 gen(3);
+  auto pick = [&](std::initializer_list<const char*> l) { return *(l.begin() + gen() % l.size()); };
+  std::vector<std::string> vs;
+  while (vs.size() < 3000) {
+    std::string v = gen() % 8 == 0 ? fmt::format("{}!", gen() % 3) : "";
+    if (gen() % 6 == 0) v += pick({"v", "V", " "});
+    int n = 1 + static_cast<int>(gen() % 3);
+    for (int i = 0; i < n; ++i) v += fmt::format("{}{}", i ? "." : "", pick({"0", "1", "2", "10", "01", "00"}));
+    if (gen() % 2) v += fmt::format("{}{}{}", pick({"", ".", "-", "_"}), pick({"a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "RC"}), pick({"", "0", "1", "2", ".1", "-3"}));
+    if (gen() % 3 == 0) v += gen() % 3 ? fmt::format("{}{}{}", pick({"", ".", "-", "_"}), pick({"post", "rev", "r"}), pick({"", "1", "2", "_5"})) : fmt::format("-{}", gen() % 4);
+    if (gen() % 3 == 0) v += fmt::format("{}dev{}", pick({"", ".", "-", "_"}), pick({"", "0", "1", "3"}));
+    if (gen() % 4 == 0) v += fmt::format("+{}", pick({"1", "abc", "ubuntu.1", "01", "a-b_c", "1.x"}));
+    if (gen() % 12 == 0) v += pick({"x", "..", "+", "!", "-"});  // broken
+    vs.push_back(v);
+  }
+  auto got = oracle(
+      "/usr/bin/python3 -c \"import sys\nfrom packaging.version import Version, InvalidVersion\n"
+      "vs=[l.rstrip('\\n') for l in sys.stdin]\nfor a,b in zip(vs[0::2],vs[1::2]):\n"
+      " try:\n  x,y=Version(a),Version(b)\n  print((x>y)-(x<y))\n except InvalidVersion:\n"
+      "  print('X')\"",
+      vs);
+  ASSERT_EQ(got.size(), vs.size() / 2);
+  size_t valid = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const std::string &a = vs[2 * i], &b = vs[2 * i + 1];
+    if (got[i] == "X") continue;
+    ++valid;
+    EXPECT_EQ(std::to_string(sign(comparePep440(a, b))), got[i]) << a << " vs " << b;
+  }
+  EXPECT_GT(valid, 700u) << "the generator must produce enough valid versions";
+}
+
+TEST(VersionSemver, AgreesWithNodeSemver) {
+  std::mt19937 gen(5);
+  auto pick = [&](std::initializer_list<const char*> l) { return *(l.begin() + gen() % l.size()); };
+  std::vector<std::string> vs;
+  while (vs.size() < 3000) {
+    std::string v = fmt::format("{}{}.{}.{}", gen() % 8 == 0 ? "v" : "", pick({"0", "1", "2", "10"}),
+                                pick({"0", "1", "9", "10"}), pick({"0", "1", "2", "11"}));
+    if (gen() % 2) {
+      int n = 1 + static_cast<int>(gen() % 3);
+      v += "-";
+      for (int i = 0; i < n; ++i) v += fmt::format("{}{}", i ? "." : "", pick({"alpha", "beta", "rc", "0", "1", "2", "11", "x-y", "1a"}));
+    }
+    if (gen() % 4 == 0) v += fmt::format("+{}", pick({"build", "1", "sha.5114f85", "001"}));
+    if (gen() % 12 == 0) v += pick({".", "-", "+", ".0"});  // broken
+    if (gen() % 15 == 0) v = "0" + v;                        // leading zero
+    vs.push_back(v);
+  }
+  auto got = oracle(
+      "node -e \"const c=require('/usr/share/nodejs/semver/functions/compare');"
+      "const vs=require('fs').readFileSync(0,'utf8').split('\\n');"
+      "for(let i=0;i+1<vs.length;i+=2){try{console.log(c(vs[i],vs[i+1]))}catch(e){console.log('X')}}\"",
+      vs);
+  ASSERT_EQ(got.size(), vs.size() / 2);
+  size_t valid = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const std::string &a = vs[2 * i], &b = vs[2 * i + 1];
+    if (got[i] == "X") continue;
+    ++valid;
+    EXPECT_EQ(std::to_string(sign(compareSemver(a, b))), got[i]) << a << " vs " << b;
+  }
+  EXPECT_GT(valid, 700u) << "the generator must produce enough valid versions";
+}
+
 TEST(VersionDebian, UpstreamCases) {
   for (const Case& c : kDebian) {
     EXPECT_EQ(sign(compareDebian(c.a, c.b)), c.want) << c.a << " vs " << c.b;
