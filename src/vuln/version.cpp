@@ -493,7 +493,123 @@ int compareSemverParsed(const Semver& x, const Semver& y) {
   return 0;
 }
 
+// --- Go ----------------------------------------------------------------------------------
+
+std::optional<Semver> parseGo(std::string_view v) {
+  if (!v.starts_with("v")) return std::nullopt;
+  v.remove_prefix(1);
+  auto number = [&](std::string_view& s) -> std::optional<std::string_view> {
+    size_t i = 0;
+    while (i < s.size() && isDigit(s[i])) ++i;
+    std::string_view n = s.substr(0, i);
+    if (n.empty() || (n.size() > 1 && n[0] == '0')) return std::nullopt;
+    s.remove_prefix(i);
+    return n;
+  };
+  Semver out;
+  auto major = number(v);
+  if (!major) return std::nullopt;
+  out.major = *major;
+  out.minor = out.patch = "0";
+  if (v.empty()) return out;  // v1
+  if (v[0] != '.') return std::nullopt;
+  v.remove_prefix(1);
+  auto minor = number(v);
+  if (!minor) return std::nullopt;
+  out.minor = *minor;
+  if (v.empty()) return out;  // v1.2
+  if (v[0] != '.') return std::nullopt;
+  v.remove_prefix(1);
+  auto patch = number(v);
+  if (!patch) return std::nullopt;
+  out.patch = *patch;
+  auto idents = [](std::string_view s, bool pre, std::vector<std::string_view>* into) {
+    for (size_t at = 0; at <= s.size();) {
+      size_t dot = s.find('.', at);
+      if (dot == std::string_view::npos) dot = s.size();
+      std::string_view id = s.substr(at, dot - at);
+      if (!validId(id) || (pre && allDigits(id) && !numericId(id))) return false;
+      if (into) into->push_back(id);
+      at = dot + 1;
+    }
+    return true;
+  };
+  size_t plus = v.find('+');
+  std::string_view build = plus == std::string_view::npos ? std::string_view() : v.substr(plus + 1);
+  if (plus != std::string_view::npos && !idents(build, false, nullptr)) return std::nullopt;
+  v = v.substr(0, plus);
+  if (v.empty()) return out;
+  if (v[0] != '-' || !idents(v.substr(1), true, &out.pre)) return std::nullopt;
+  return out;
+}
+
+// --- RubyGems ----------------------------------------------------------------------------
+
+struct GemSegment {
+  bool number;
+  std::string_view text;
+};
+
+std::vector<GemSegment> gemSegments(std::string_view v) {
+  std::vector<GemSegment> out;
+  size_t i = 0;
+  while (i < v.size()) {
+    if (isDigit(v[i])) {
+      size_t j = i;
+      while (j < v.size() && isDigit(v[j])) ++j;
+      out.push_back({true, v.substr(i, j - i)});
+      i = j;
+    } else if (isAlpha(v[i])) {
+      size_t j = i;
+      while (j < v.size() && isAlpha(v[j])) ++j;
+      out.push_back({false, v.substr(i, j - i)});
+      i = j;
+    } else {
+      if (v[i] == '-') out.push_back({false, "pre"});  // "1.0-1" is "1.0.pre.1"
+      ++i;
+    }
+  }
+  // Canonical form: trailing zeros dropped from the numeric part and from the rest.
+  size_t first_string = 0;
+  while (first_string < out.size() && out[first_string].number) ++first_string;
+  auto isZero = [](const GemSegment& s) { return s.number && s.text.find_first_not_of('0') == std::string_view::npos; };
+  std::vector<GemSegment> canon;
+  size_t end = first_string;
+  while (end > 0 && isZero(out[end - 1])) --end;
+  canon.insert(canon.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(end));
+  size_t tail = out.size();
+  while (tail > first_string && isZero(out[tail - 1])) --tail;
+  canon.insert(canon.end(), out.begin() + static_cast<std::ptrdiff_t>(first_string),
+               out.begin() + static_cast<std::ptrdiff_t>(tail));
+  return canon;
+}
+
 }  // namespace
+
+int compareGo(std::string_view a, std::string_view b) {
+  auto withV = [](std::string_view s) {
+    std::string out;
+    if (!s.starts_with("v")) out += 'v';
+    out.append(s);
+    return out;
+  };
+  std::string x = withV(a), y = withV(b);
+  auto px = parseGo(x), py = parseGo(y);
+  if (!px || !py) return px ? 1 : py ? -1 : 0;
+  return compareSemverParsed(*px, *py);
+}
+
+int compareGem(std::string_view a, std::string_view b) {
+  auto x = gemSegments(a), y = gemSegments(b);
+  for (size_t i = 0; i < std::max(x.size(), y.size()); ++i) {
+    GemSegment l = i < x.size() ? x[i] : GemSegment{true, "0"};
+    GemSegment r = i < y.size() ? y[i] : GemSegment{true, "0"};
+    if (l.number != r.number) return l.number ? 1 : -1;
+    int c = l.number ? compareDigits(l.text, r.text) : l.text.compare(r.text);
+    if (c) return c < 0 ? -1 : 1;
+  }
+  return 0;
+}
 
 int comparePep440(std::string_view a, std::string_view b) {
   auto x = Pep440Parser(a).parse(), y = Pep440Parser(b).parse();

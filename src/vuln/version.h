@@ -36,4 +36,14 @@ int comparePep440(std::string_view a, std::string_view b);
 // build metadata ignored; a leading 'v' accepted. Invalid versions as PEP 440 treats them.
 int compareSemver(std::string_view a, std::string_view b);
 
+// Go modules (golang.org/x/mod/semver): vMAJOR[.MINOR[.PATCH]][-pre][+build] with the v optional
+// (OSV writes versions without it); v1 and v1.2 are v1.0.0 and v1.2.0; build metadata such as
+// +incompatible ignored; pseudo-versions are pre-releases and order as such. Invalid versions are
+// below every valid one and equal to each other, as in Go.
+int compareGo(std::string_view a, std::string_view b);
+
+// RubyGems (Gem::Version): segments of digits or letters (a '-' is ".pre."), numbers by value,
+// a segment of letters makes a pre-release (below numbers), trailing zeros ignored.
+int compareGem(std::string_view a, std::string_view b);
+
 }  // namespace kh::vuln

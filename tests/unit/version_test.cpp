@@ -379,6 +379,58 @@ TEST(VersionSemver, AgreesWithNodeSemver) {
   EXPECT_GT(valid, 700u) << "the generator must produce enough valid versions";
 }
 
+// golang.org/x/mod/semver's own table, in increasing order; entries on one line are equal, and
+// the invalid ones (first) are equal to each other and below every valid one.
+TEST(VersionGo, UpstreamOrder) {
+  const std::vector<std::vector<const char*>> groups = {
+      {"bad", "v1-alpha.beta.gamma", "v1-pre", "v1+meta", "v1-pre+meta", "v1.2-pre", "v1.2+meta",
+       "v1.2-pre+meta", "v01.2.3", "v1.02.3", "v1.2.03", "v1.2.3-01"},
+      {"v1.0.0-alpha"},
+      {"v1.0.0-alpha.1"},
+      {"v1.0.0-alpha.beta"},
+      {"v1.0.0-beta"},
+      {"v1.0.0-beta.2"},
+      {"v1.0.0-beta.11"},
+      {"v1.0.0-rc.1"},
+      {"v1", "v1.0", "v1.0.0"},
+      {"v1.2", "v1.2.0"},
+      {"v1.2.3-456"},
+      {"v1.2.3-456.789"},
+      {"v1.2.3-456-789"},
+      {"v1.2.3-456a"},
+      {"v1.2.3-pre", "v1.2.3-pre+meta"},
+      {"v1.2.3-pre.1"},
+      {"v1.2.3-zzz"},
+      {"v1.2.3", "v1.2.3+meta", "v1.2.3+meta-pre", "v1.2.3+meta-pre.sha.256a", "1.2.3"},
+      {"v2.0.0+incompatible", "2.0.0"},
+  };
+  for (size_t i = 0; i < groups.size(); ++i)
+    for (size_t j = 0; j < groups.size(); ++j)
+      for (const char* a : groups[i])
+        for (const char* b : groups[j])
+          EXPECT_EQ(sign(compareGo(a, b)), i < j ? -1 : i > j ? 1 : 0) << a << " vs " << b;
+  // Pseudo-versions order by their timestamp, below the release they precede.
+  EXPECT_LT(compareGo("v0.0.0-20191109021931-daa7c04131f5", "v0.0.0-20200101000000-aaaaaaaaaaaa"), 0);
+  EXPECT_LT(compareGo("v1.2.4-0.20191109021931-daa7c04131f5", "v1.2.4"), 0);
+  EXPECT_GT(compareGo("v1.2.4-0.20191109021931-daa7c04131f5", "v1.2.3"), 0);
+}
+
+// RubyGems' own Gem::Version comparisons (test_gem_version.rb).
+TEST(VersionGem, UpstreamCases) {
+  const Case cases[] = {
+      {"1.0", "1.0.0", 0},        {"1.0", "1.0.a", 1},        {"1.8.2", "0.0.0", 1},
+      {"1.8.2", "1.8.2.a", 1},    {"1.8.2.b", "1.8.2.a", 1},  {"1.8.2.a", "1.8.2", -1},
+      {"1.8.2.a10", "1.8.2.a9", 1}, {"", "0", 0},             {"0.beta.1", "0.0.beta.1", 0},
+      {"0.0.beta", "0.0.beta.1", -1}, {"0.0.beta", "0.beta.1", -1}, {"5.a", "5.0.0.rc2", -1},
+      {"5.x", "5.0.0.rc2", 1},    {"1.0-1", "1.0.pre.1", 0},  {"1.0-1", "1.0", -1},
+      {"13.0.6", "13.0.10", -1},  {"2.7.0.rc1", "2.7.0", -1}, {"1.10", "1.9", 1},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(sign(compareGem(c.a, c.b)), c.want) << c.a << " vs " << c.b;
+    EXPECT_EQ(sign(compareGem(c.b, c.a)), -c.want) << c.b << " vs " << c.a;
+  }
+}
+
 TEST(VersionDebian, UpstreamCases) {
   for (const Case& c : kDebian) {
     EXPECT_EQ(sign(compareDebian(c.a, c.b)), c.want) << c.a << " vs " << c.b;
