@@ -6,6 +6,7 @@
 #include "fuzz/admission_target.h"
 #include "fuzz/image_target.h"
 #include "fuzz/loader_target.h"
+#include "fuzz/version_target.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -29,6 +30,10 @@ TEST(FuzzSeeds, LoaderSeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, AdmissionSeedCorpusRunsClean) {
   EXPECT_GE(replay("admission", fuzzAdmissionOnce), 6u);
+}
+
+TEST(FuzzSeeds, VersionSeedCorpusRunsClean) {
+  EXPECT_GE(replay("version", fuzzVersionOnce), 6u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {

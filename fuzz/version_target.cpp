@@ -1,0 +1,35 @@
+#include "fuzz/version_target.h"
+
+#include <string_view>
+
+#include "vuln/version.h"
+
+namespace kh {
+
+namespace {
+
+int sign(int v) { return v < 0 ? -1 : v > 0 ? 1 : 0; }
+
+void properties(int (*cmp)(std::string_view, std::string_view), std::string_view a,
+                std::string_view b, std::string_view c) {
+  if (cmp(a, a) != 0 || cmp(b, b) != 0) __builtin_trap();
+  if (sign(cmp(a, b)) != -sign(cmp(b, a))) __builtin_trap();
+  if (cmp(a, b) <= 0 && cmp(b, c) <= 0 && cmp(a, c) > 0) __builtin_trap();
+}
+
+}  // namespace
+
+void fuzzVersionOnce(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  std::string_view v[3];
+  for (auto& part : v) {
+    size_t nl = in.find('\n');
+    part = in.substr(0, nl);
+    in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+  }
+  for (auto cmp : {vuln::compareDebian, vuln::compareRpm, vuln::rpmvercmp, vuln::compareApk,
+                   vuln::comparePep440, vuln::compareSemver, vuln::compareGo, vuln::compareGem})
+    properties(cmp, v[0], v[1], v[2]);
+}
+
+}  // namespace kh
