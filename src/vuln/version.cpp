@@ -584,7 +584,155 @@ std::vector<GemSegment> gemSegments(std::string_view v) {
   return canon;
 }
 
+// --- Maven -------------------------------------------------------------------------------
+
+struct MvnItem {
+  enum Kind { kInt, kString, kList } kind = kList;
+  std::string value;  // kInt: digits without leading zeros; kString: the qualifier (aliased)
+  std::vector<MvnItem> items;
+};
+
+std::string qualifierRank(const std::string& q) {
+  static constexpr std::string_view kOrder[] = {"alpha", "beta", "milestone", "rc", "snapshot", "", "sp"};
+  for (size_t i = 0; i < 7; ++i)
+    if (q == kOrder[i]) return std::to_string(i);
+  return "7-" + q;  // unknown qualifiers: after all known ones, alphabetically
+}
+
+MvnItem mvnInt(std::string_view digits) {
+  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+  return {MvnItem::kInt, std::string(digits), {}};
+}
+
+MvnItem mvnString(std::string_view s, bool followed_by_digit) {
+  std::string v(s);
+  if (followed_by_digit && v.size() == 1) {
+    if (v == "a") v = "alpha";
+    if (v == "b") v = "beta";
+    if (v == "m") v = "milestone";
+  }
+  if (v == "ga" || v == "final" || v == "release") v.clear();
+  if (v == "cr") v = "rc";
+  return {MvnItem::kString, v, {}};
+}
+
+bool mvnIsNull(const MvnItem& i) {
+  switch (i.kind) {
+    case MvnItem::kInt: return i.value == "0";
+    case MvnItem::kString: return i.value.empty();
+    default: return i.items.empty();
+  }
+}
+
+void mvnNormalize(MvnItem& list) {
+  for (size_t k = list.items.size(); k-- > 0;) {
+    if (mvnIsNull(list.items[k])) {
+      list.items.erase(list.items.begin() + static_cast<std::ptrdiff_t>(k));
+    } else if (list.items[k].kind != MvnItem::kList) {
+      break;
+    }
+  }
+}
+
+MvnItem parseMaven(std::string_view version) {
+  std::string v;
+  for (char c : version) v += lower(c);
+  MvnItem root;
+  std::vector<MvnItem*> stack{&root};
+  MvnItem* list = &root;
+  bool digit = false;
+  size_t start = 0;
+  auto item = [&](bool is_digit, std::string_view buf) {
+    return is_digit ? mvnInt(buf) : mvnString(buf, false);
+  };
+  auto sublist = [&] {
+    list->items.push_back(MvnItem{});
+    list = &list->items.back();
+    stack.push_back(list);
+  };
+  for (size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    if (c == '.' || c == '-') {
+      if (i == start) list->items.push_back(mvnInt("0"));
+      else list->items.push_back(item(digit, std::string_view(v).substr(start, i - start)));
+      start = i + 1;
+      if (c == '-') sublist();
+    } else if (isDigit(c)) {
+      if (!digit && i > start) {
+        // A qualifier after a '.' counts as after a '-': 1.0.0.X1 < 1.0.0-X2.
+        if (!list->items.empty()) sublist();
+        list->items.push_back(mvnString(std::string_view(v).substr(start, i - start), true));
+        start = i;
+        sublist();
+      }
+      digit = true;
+    } else {
+      if (digit && i > start) {
+        list->items.push_back(mvnInt(std::string_view(v).substr(start, i - start)));
+        start = i;
+        sublist();
+      }
+      digit = false;
+    }
+  }
+  if (v.size() > start) {
+    if (!digit && !list->items.empty()) sublist();  // the same for a final qualifier
+    list->items.push_back(item(digit, std::string_view(v).substr(start)));
+  }
+  // Normalise innermost lists first (they were pushed last).
+  for (size_t k = stack.size(); k-- > 0;) mvnNormalize(*stack[k]);
+  return root;
+}
+
+int mvnCompare(const MvnItem* a, const MvnItem* b);
+
+// An item against nothing (the other version ended).
+int mvnCompareNull(const MvnItem& a) {
+  switch (a.kind) {
+    case MvnItem::kInt: return a.value == "0" ? 0 : 1;
+    case MvnItem::kString: {
+      int r = qualifierRank(a.value).compare("5");
+      return r < 0 ? -1 : r > 0 ? 1 : 0;
+    }
+    default:
+      for (const MvnItem& i : a.items)
+        if (int r = mvnCompareNull(i)) return r;
+      return 0;
+  }
+}
+
+int mvnCompare(const MvnItem* a, const MvnItem* b) {
+  if (!a && !b) return 0;
+  if (!b) return mvnCompareNull(*a);
+  if (!a) return -mvnCompareNull(*b);
+  switch (a->kind) {
+    case MvnItem::kInt:
+      if (b->kind == MvnItem::kInt) return compareDigits(a->value, b->value);
+      return 1;  // 1.1 > 1-sp, 1.1 > 1-1
+    case MvnItem::kString:
+      if (b->kind == MvnItem::kString) {
+        int r = qualifierRank(a->value).compare(qualifierRank(b->value));
+        return r < 0 ? -1 : r > 0 ? 1 : 0;
+      }
+      return -1;  // 1.any < 1.1, 1.any < 1-1
+    default:
+      if (b->kind == MvnItem::kInt) return -1;    // 1-1 < 1.0.x
+      if (b->kind == MvnItem::kString) return 1;  // 1-1 > 1-sp
+      for (size_t i = 0; i < std::max(a->items.size(), b->items.size()); ++i) {
+        const MvnItem* l = i < a->items.size() ? &a->items[i] : nullptr;
+        const MvnItem* r = i < b->items.size() ? &b->items[i] : nullptr;
+        if (int c = mvnCompare(l, r)) return c;
+      }
+      return 0;
+  }
+}
+
 }  // namespace
+
+int compareMaven(std::string_view a, std::string_view b) {
+  MvnItem x = parseMaven(a), y = parseMaven(b);
+  return mvnCompare(&x, &y);
+}
 
 int compareGo(std::string_view a, std::string_view b) {
   auto withV = [](std::string_view s) {

@@ -46,4 +46,10 @@ int compareGo(std::string_view a, std::string_view b);
 // a segment of letters makes a pre-release (below numbers), trailing zeros ignored.
 int compareGem(std::string_view a, std::string_view b);
 
+// Maven (ComparableVersion, as in Maven 3.8): items split at '.', '-' and digit/letter
+// changes into nested lists; numbers by value; qualifiers alpha < beta < milestone < rc (= cr) <
+// snapshot < release (= "", ga, final) < sp < any other (alphabetically); a1/b1/m1 are
+// alpha-1/beta-1/milestone-1; trailing zeros and release qualifiers do not count.
+int compareMaven(std::string_view a, std::string_view b);
+
 }  // namespace kh::vuln

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -429,6 +431,74 @@ TEST(VersionGem, UpstreamCases) {
     EXPECT_EQ(sign(compareGem(c.a, c.b)), c.want) << c.a << " vs " << c.b;
     EXPECT_EQ(sign(compareGem(c.b, c.a)), -c.want) << c.b << " vs " << c.a;
   }
+}
+
+// Maven's own ComparableVersionTest lists, each in increasing order, and its equalities.
+TEST(VersionMaven, UpstreamOrderAndEqualities) {
+  for (const std::vector<const char*>& sorted :
+       {std::vector<const char*>{"1-alpha2snapshot", "1-alpha2", "1-alpha-123", "1-beta-2",
+                                 "1-beta123", "1-m2", "1-m11", "1-rc", "1-cr2", "1-rc123",
+                                 "1-SNAPSHOT", "1", "1-sp", "1-sp2", "1-sp123", "1-abc", "1-def",
+                                 "1-pom-1", "1-1-snapshot", "1-1", "1-2", "1-123"},
+        std::vector<const char*>{"2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a",
+                                 "2.1b", "2.1-c", "2.1-1", "2.1.0.1", "2.2", "2.123", "11.a2",
+                                 "11.a11", "11.b2", "11.b11", "11.m2", "11.m11", "11", "11.a",
+                                 "11b", "11c", "11m"}}) {
+    for (size_t i = 0; i < sorted.size(); ++i)
+      for (size_t j = 0; j < sorted.size(); ++j)
+        EXPECT_EQ(sign(compareMaven(sorted[i], sorted[j])), i < j ? -1 : i > j ? 1 : 0)
+            << sorted[i] << " vs " << sorted[j];
+  }
+  for (auto [a, b] : {std::pair{"1", "1.0"}, {"1", "1.0.0"}, {"1.0", "1.0.0"}, {"1", "1-0"},
+                      {"1", "1.0-0"}, {"1.0", "1.0-0"}, {"1a", "1-a"}, {"1a", "1.0-a"},
+                      {"1a", "1.0.0-a"}, {"1.0a", "1-a"}, {"1x", "1-x"}, {"1-ga", "1"},
+                      {"1-final", "1"}, {"1-release", "1"}, {"1cr", "1rc"}, {"1a1", "1-alpha-1"},
+                      {"1b2", "1-beta-2"}, {"1m3", "1-milestone-3"}, {"1X", "1x"},
+                      {"1A", "1a"}, {"1-GA", "1-ga"}, {"1-CR", "1-cr"}, {"1-SNAPSHOT", "1-snapshot"}})
+    EXPECT_EQ(compareMaven(a, b), 0) << a << " == " << b;
+  // Maven's order has cycles on odd inputs (found by our fuzzer; Maven 3.8.7 says the same).
+  EXPECT_LT(compareMaven("v056v668o6r", "0rc2"), 0);
+  EXPECT_LT(compareMaven("0rc2", ""), 0);
+  EXPECT_LT(compareMaven("", "v056v668o6r"), 0);
+}
+
+TEST(VersionMaven, AgreesWithMaven) {
+  const char* jar = "/usr/share/maven/lib/maven-artifact-3.x.jar";
+  if (!std::filesystem::exists(jar) || image::fixtures::shell("java -version") != 0)
+    GTEST_SKIP() << "no Maven (maven-artifact) and Java here: the upstream cases above still ran";
+  std::mt19937 gen(9);
+  auto pick = [&](std::initializer_list<const char*> l) { return *(l.begin() + gen() % l.size()); };
+  std::vector<std::string> vs;
+  while (vs.size() < 1500) {
+    std::string v = pick({"1", "0", "2", "10", "01"});
+    int n = static_cast<int>(gen() % 5);
+    for (int i = 0; i < n; ++i)
+      v += fmt::format("{}{}", pick({".", "-", ""}),
+                       pick({"0", "1", "2", "alpha", "a", "beta", "b", "m", "rc", "cr", "SNAPSHOT",
+                             "ga", "final", "sp", "x", "abc", "1a", "0"}));
+    vs.push_back(v);
+  }
+  std::string args;
+  for (const std::string& v : vs) args += " '" + v + "'";
+  std::string out;
+  ASSERT_EQ(image::fixtures::shell(fmt::format("java -cp {} org.apache.maven.artifact.versioning."
+                                               "ComparableVersion{}", jar, args), &out), 0);
+  // Its report: "   A < B" (or == or >) for each consecutive pair.
+  size_t checked = 0, start = 0;
+  for (size_t nl = out.find('\n'); nl != std::string::npos; nl = out.find('\n', start)) {
+    std::string line = out.substr(start, nl - start);
+    start = nl + 1;
+    if (!line.starts_with("   ")) continue;
+    for (auto [op, want] : {std::pair{" < ", -1}, {" == ", 0}, {" > ", 1}}) {
+      size_t at = line.find(op);
+      if (at == std::string::npos) continue;
+      std::string a = line.substr(3, at - 3), b = line.substr(at + std::strlen(op));
+      EXPECT_EQ(sign(compareMaven(a, b)), want) << a << " vs " << b;
+      ++checked;
+      break;
+    }
+  }
+  EXPECT_EQ(checked, vs.size() - 1);
 }
 
 TEST(VersionDebian, UpstreamCases) {
