@@ -25,6 +25,7 @@
 #include "image/inventory.h"
 #include "image/layout.h"
 #include "image/sbom.h"
+#include "vuln/db.h"
 #include "image/layer_cache.h"
 #include "image/secrets.h"
 #include "base/strings.h"
@@ -490,9 +491,65 @@ std::string toText(const Scanned& s) {
 
 }  // namespace
 
+// kubeharden image db import|status: the local vulnerability database.
+Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
+  struct DbArgs {
+    std::vector<std::string> paths;
+    std::string db;
+  };
+  auto a = std::make_shared<DbArgs>();
+  CLI::App* db = app.add_subcommand("db", "The local vulnerability database (OSV records)");
+  db->require_subcommand(1);
+  CLI::App* imp = db->add_subcommand(
+      "import", "Import OSV records: JSON files, directories, and osv.dev's per-ecosystem zip files");
+  imp->add_option("PATH", a->paths, "Files, directories or zip archives")->required();
+  imp->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
+  CLI::App* st = db->add_subcommand("status", "Ecosystems, record counts and the last update");
+  st->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
+  imp->callback([which] { *which = 1; });
+  st->callback([which] { *which = 2; });
+  return [a, which]() -> int {
+    std::string path = a->db.empty() ? vuln::defaultDbPath() : a->db;
+    auto db = vuln::VulnDb::open(path, *which == 1);
+    if (!db) {
+      std::fprintf(stderr, "kubeharden image db: %s\n", db.error().describe().c_str());
+      return kExitInput;
+    }
+    if (*which == 1) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto stats = db.value()->import(a->paths);
+      if (!stats) {
+        std::fprintf(stderr, "kubeharden image db import: %s\n", stats.error().describe().c_str());
+        return kExitInput;
+      }
+      const auto& s = stats.value();
+      for (const Error& e : s.errors)
+        std::fprintf(stderr, "kubeharden image db import: skipped %s\n", e.describe().c_str());
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("%s: %zu records read in %.2f s: %zu new, %zu updated, %zu unchanged, %zu "
+                  "withdrawn, %zu not OSV\n",
+                  path.c_str(), s.files, secs, s.inserted, s.updated, s.unchanged, s.withdrawn,
+                  s.errors.size());
+      return s.errors.empty() ? kExitClean : kExitInput;
+    }
+    auto status = db.value()->status();
+    if (!status) {
+      std::fprintf(stderr, "kubeharden image db status: %s\n", status.error().describe().c_str());
+      return kExitInput;
+    }
+    const auto& s = status.value();
+    std::printf("%s: %zu advisories, last import %s\n", path.c_str(), s.advisories,
+                s.updated.empty() ? "never" : s.updated.c_str());
+    for (const auto& [eco, n] : s.by_ecosystem) std::printf("  %-24s %zu\n", eco.c_str(), n);
+    return kExitClean;
+  };
+}
+
 Runner addImageCommand(CLI::App& app) {
   auto a = std::make_shared<ImageArgs>();
   app.require_subcommand(1);
+  auto which = std::make_shared<int>(0);  // 0 scan, 1 db import, 2 db status
+  Runner db_runner = addDbCommand(app, which);
   CLI::App* scan = app.add_subcommand("scan", "Inventory an image: platform, layers, OS, packages");
   scan->add_option("IMAGE", a->images,
                    "docker save tarball, OCI layout tarball or OCI layout directory");
@@ -526,7 +583,8 @@ Runner addImageCommand(CLI::App& app) {
                    "Exit 1 when an image check finds something at or above: critical, high, "
                    "medium, low, info; none never fails")
       ->capture_default_str();
-  return [a] {
+  return [a, which, db_runner] {
+    if (*which != 0) return db_runner();
     auto platform = image::parsePlatform(a->platform);
     if (!platform) {
       std::fprintf(stderr, "kubeharden image: %s\n", platform.error().message.c_str());

@@ -1,0 +1,61 @@
+// The local vulnerability database: OSV records (from JSON files, directories and the zip
+// archives osv.dev publishes per ecosystem) kept in one SQLite file, so a scan needs no network.
+// An import is incremental (a record is replaced only when its `modified` time is newer) and
+// atomic: it runs in one transaction, so an interrupted import leaves the previous database as it
+// was. Records whose JSON is broken are counted and named, never fatal.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+struct sqlite3;
+
+namespace kh::vuln {
+
+struct ImportStats {
+  size_t files = 0;       // JSON documents read (zip members included)
+  size_t inserted = 0;    // new advisories
+  size_t updated = 0;     // replaced by a newer `modified`
+  size_t unchanged = 0;   // already there, same or newer
+  size_t withdrawn = 0;   // carry `withdrawn` (kept, never matched)
+  std::vector<Error> errors;  // documents that are not OSV records (file and reason)
+};
+
+struct DbStatus {
+  int schema = 0;
+  size_t advisories = 0;
+  std::map<std::string, size_t> by_ecosystem;  // advisories naming a package of the ecosystem
+  std::string updated;                         // RFC 3339 time of the last import, or empty
+};
+
+// One affected package of an advisory, as stored: its ranges and versions as OSV JSON.
+struct AffectedEntry {
+  std::string advisory, ecosystem, name;
+  std::string ranges_json;  // {"ranges":[...],"versions":[...]} (ECOSYSTEM and SEMVER ranges)
+};
+
+class VulnDb {
+ public:
+  // Opens (creating when `create`) the database at `path`.
+  static Result<std::unique_ptr<VulnDb>> open(const std::string& path, bool create);
+  ~VulnDb();
+
+  // Imports every OSV record under `paths` (files, directories searched for *.json, *.zip).
+  Result<ImportStats> import(const std::vector<std::string>& paths);
+  Result<DbStatus> status() const;
+  // The entries for one package (ecosystem names compared exactly, package names as stored).
+  std::vector<AffectedEntry> affected(const std::string& ecosystem, const std::string& name) const;
+
+ private:
+  explicit VulnDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// $KUBEHARDEN_DB, else $XDG_CACHE_HOME/kubeharden/vuln.db, else ~/.cache/kubeharden/vuln.db.
+std::string defaultDbPath();
+
+}  // namespace kh::vuln
