@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "vuln/match.h"
 #include "vuln/version.h"
 
 namespace kh {
@@ -33,6 +34,10 @@ void fuzzVersionOnce(const uint8_t* data, size_t size) {
   // Maven's own order is not transitive on odd inputs (the fuzzer found "v056v668o6r" < "0rc2"
   // < "" < "v056v668o6r", and Maven 3.8.7 agrees): matching Maven exactly means keeping that.
   properties(vuln::compareMaven, v[0], v[1], v[2], /*transitive=*/false);
+  // OSV range evaluation on whatever JSON the first line holds, and CVSS vectors.
+  for (const char* eco : {"PyPI", "Debian:12", "AlmaLinux:9", "Alpine:v3.19", "Go", "npm", "Maven"})
+    (void)vuln::affects(v[0], eco, v[1]);
+  if (auto score = vuln::cvss3BaseScore(v[0]); score && (*score < 0 || *score > 10)) __builtin_trap();
 }
 
 }  // namespace kh

@@ -16,6 +16,8 @@
 #include <fstream>
 #include <functional>
 
+#include "vuln/match.h"
+
 namespace kh::vuln {
 
 namespace {
@@ -28,8 +30,9 @@ CREATE TABLE IF NOT EXISTS advisories(
   id TEXT PRIMARY KEY, modified TEXT NOT NULL, published TEXT, withdrawn TEXT,
   summary TEXT, aliases TEXT, severity TEXT);
 CREATE TABLE IF NOT EXISTS affected(
-  advisory TEXT NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, ranges TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS affected_package ON affected(ecosystem, name);
+  advisory TEXT NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,
+  ranges TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS affected_package ON affected(ecosystem, key);
 CREATE INDEX IF NOT EXISTS affected_advisory ON affected(advisory);
 )sql";
 
@@ -97,7 +100,9 @@ struct Importer {
   Stmt put_advisory{db,
                     "INSERT INTO advisories(id, modified, published, withdrawn, summary, aliases, "
                     "severity) VALUES(?, ?, ?, ?, ?, ?, ?)"};
-  Stmt put_affected{db, "INSERT INTO affected(advisory, ecosystem, name, ranges) VALUES(?, ?, ?, ?)"};
+  Stmt put_affected{db,
+                    "INSERT INTO affected(advisory, ecosystem, name, key, ranges) VALUES(?, ?, ?, "
+                    "?, ?)"};
   long abort_after = -1;  // test hook: KUBEHARDEN_TEST_ABORT_IMPORT_AFTER
 
   void record(std::string_view json, const std::string& origin) {
@@ -171,7 +176,8 @@ struct Importer {
         for (const char* key : {"ecosystem_specific", "database_specific", "severity"})
           if (auto v = a.FindMember(key); v != a.MemberEnd())
             keep.AddMember(rapidjson::Value(key, al), rapidjson::Value(v->value, al), al);
-        put_affected.bind(1, id).bind(2, eco).bind(3, name).bind(4, toJson(keep));
+        put_affected.bind(1, id).bind(2, eco).bind(3, name).bind(4, normalisePackageName(eco, name));
+        put_affected.bind(5, toJson(keep));
         put_affected.step();
         put_affected.reset();
       }
@@ -322,8 +328,8 @@ Result<DbStatus> VulnDb::status() const {
 std::vector<AffectedEntry> VulnDb::affected(const std::string& ecosystem,
                                             const std::string& name) const {
   std::vector<AffectedEntry> out;
-  Stmt q(db_, "SELECT advisory, ranges FROM affected WHERE ecosystem = ? AND name = ?");
-  q.bind(1, ecosystem).bind(2, name);
+  Stmt q(db_, "SELECT advisory, ranges FROM affected WHERE ecosystem = ? AND key = ?");
+  q.bind(1, ecosystem).bind(2, normalisePackageName(ecosystem, name));
   while (q.step() == SQLITE_ROW) out.push_back({q.text(0), ecosystem, name, q.text(1)});
   return out;
 }

@@ -47,7 +47,8 @@ class VulnDb {
   // Imports every OSV record under `paths` (files, directories searched for *.json, *.zip).
   Result<ImportStats> import(const std::vector<std::string>& paths);
   Result<DbStatus> status() const;
-  // The entries for one package (ecosystem names compared exactly, package names as stored).
+  // The entries for one package: the ecosystem compared exactly, the name as the ecosystem
+  // compares names (PyPI: PEP 503 normalised; others exactly).
   std::vector<AffectedEntry> affected(const std::string& ecosystem, const std::string& name) const;
 
  private:

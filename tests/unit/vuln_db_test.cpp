@@ -78,6 +78,7 @@ TEST(VulnDb, IncrementalByModifiedTime) {
   ASSERT_EQ(rows.size(), 1u) << "the old record's entries are replaced, not added to";
   EXPECT_NE(rows[0].ranges_json.find("\"2.0\""), std::string::npos);
   EXPECT_EQ(rows[0].ranges_json.find("GIT"), std::string::npos);
+  EXPECT_EQ(db.value()->affected("PyPI", "PKG").size(), 1u) << "PyPI names are normalised";
   auto old = db.value()->import({v1});
   EXPECT_EQ(old.value().unchanged, 1u) << "an older copy does not win";
   EXPECT_NE(db.value()->affected("PyPI", "pkg")[0].ranges_json.find("\"2.0\""), std::string::npos);
@@ -100,6 +101,7 @@ TEST(VulnDb, ZipArchivesAndBrokenRecords) {
   EXPECT_EQ(s.value().errors[0].file, broken);
   EXPECT_NE(s.value().errors[1].message.find("\"id\" and \"modified\""), std::string::npos);
   EXPECT_EQ(db.value()->affected("npm", "left-pad").size(), 1u);
+  EXPECT_EQ(db.value()->affected("npm", "Left-Pad").size(), 0u) << "npm names are exact";
   // The CLI names what it skipped and exits 3; a missing path changes nothing.
   auto cli = kh::test::runCli(fmt::format("image db import --db {}/c.db {} {}", d.path(), zip, broken));
   EXPECT_EQ(cli.exit_code, 3);
