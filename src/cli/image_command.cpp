@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,7 @@
 #include "image/layout.h"
 #include "image/sbom.h"
 #include "vuln/db.h"
+#include "vuln/scan.h"
 #include "image/layer_cache.h"
 #include "image/secrets.h"
 #include "base/strings.h"
@@ -48,6 +50,9 @@ struct ImageArgs {
   unsigned threads = 0;
   std::string cache_dir;
   bool no_cache = false;
+  std::string db;
+  std::string severities;
+  bool ignore_unfixed = false;
   std::string fail_on = "none";
 };
 
@@ -57,6 +62,8 @@ struct Scanned {
   std::vector<uint64_t> layer_files, layer_bytes;
   std::vector<bool> layer_cached;
   image::Inventory inv;
+  std::vector<vuln::Vulnerability> vulns;
+  bool vulns_scanned = false;
   std::vector<image::SecretFinding> secrets;
   image::SecretStats secret_stats;
   size_t files = 0;
@@ -377,6 +384,42 @@ std::string toJson(const std::vector<Scanned>& all) {
     w.EndArray();
     w.Key("files");
     w.Uint64(s.files);
+    if (s.vulns_scanned) {
+      w.Key("vulnerabilities");
+      w.StartArray();
+      for (const vuln::Vulnerability& v : s.vulns) {
+        w.StartObject();
+        str("id", v.id);
+        w.Key("aliases");
+        w.StartArray();
+        for (const auto& al : v.aliases) w.String(al.c_str());
+        w.EndArray();
+        w.Key("package");
+        w.StartObject();
+        str("name", v.package->name);
+        str("version", v.package->version);
+        str("type", v.package->type);
+        str("purl", v.package->purl);
+        w.EndObject();
+        str("ecosystem", v.ecosystem);
+        if (v.fixed.empty()) {
+          w.Key("fixed");
+          w.Null();
+        } else {
+          str("fixed", v.fixed);
+        }
+        str("severity", v.severity);
+        if (!v.cvss.empty()) {
+          str("cvss", v.cvss);
+          w.Key("score");
+          w.Double(v.score);
+        }
+        str("summary", v.summary);
+        str("layer", s.src.layers.empty() ? std::string() : s.src.layers[v.package->layer].digest);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
     w.Key("secrets");
     w.StartArray();
     for (const image::SecretFinding& f : s.secrets) {
@@ -471,6 +514,18 @@ std::string toText(const Scanned& s) {
     o += fmt::format("    {} {}:{} {} ({}) layer {}{}\n",
                      f.rule_id == "credential-assignment" ? "HIGH" : "CRITICAL", f.path, f.line,
                      f.title, f.redacted, f.layer, f.deleted ? ", deleted by a later layer" : "");
+  if (s.vulns_scanned) {
+    std::map<std::string, size_t> by;
+    for (const auto& v : s.vulns) ++by[v.severity];
+    std::string counts;
+    for (const char* sev : {"critical", "high", "medium", "low", "unknown"})
+      if (by[sev]) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", by[sev], sev);
+    o += fmt::format("  vulnerabilities: {}{}\n", s.vulns.size(), counts.empty() ? "" : " (" + counts + ")");
+    for (const auto& v : s.vulns)
+      o += fmt::format("    {} {} {} {} -> {}{}\n", toUpper(v.severity), v.id, v.package->name,
+                       v.package->version, v.fixed.empty() ? "no fix" : v.fixed,
+                       v.aliases.empty() ? "" : fmt::format(" ({})", fmt::join(v.aliases, ", ")));
+  }
   if (!s.checks.findings.empty()) o += "  image configuration:\n";
   for (const Finding& f : s.checks.findings)
     if (!f.suppressed)
@@ -567,6 +622,13 @@ Runner addImageCommand(CLI::App& app) {
       ->type_name("FILE")
       ->allow_extra_args(false);
   scan->add_option("-j,--threads", a->threads, "Layers read at once (default: one per core)");
+  scan->add_option("--db", a->db,
+                   "Match the packages against this vulnerability database (`image db import`)");
+  scan->add_option("--severity", a->severities,
+                   "Report only vulnerabilities of these severities (comma-separated: critical, "
+                   "high, medium, low, unknown)");
+  scan->add_flag("--ignore-unfixed", a->ignore_unfixed,
+                 "Leave out vulnerabilities that have no fixed version yet");
   scan->add_option("--cache-dir", a->cache_dir,
                    "Keep what each layer holds in DIR, keyed by its digest, and reuse it "
                    "(default: KUBEHARDEN_CACHE_DIR if set, else no cache)");
@@ -613,7 +675,46 @@ Runner addImageCommand(CLI::App& app) {
         return kExitUsage;
       }
     }
+    std::unique_ptr<vuln::VulnDb> vdb;
+    std::set<std::string> wanted;
+    for (std::string_view sev : splitTrimmed(a->severities, ',')) {
+      std::string v = toLower(sev);
+      if (v != "critical" && v != "high" && v != "medium" && v != "low" && v != "unknown") {
+        std::fprintf(stderr, "kubeharden image: --severity: unknown severity '%s'\n", v.c_str());
+        return kExitUsage;
+      }
+      wanted.insert(v);
+    }
+    if (!a->db.empty()) {
+      auto opened = vuln::VulnDb::open(a->db, false);
+      if (!opened) {
+        std::fprintf(stderr, "kubeharden image: %s\n", opened.error().describe().c_str());
+        return kExitInput;
+      }
+      vdb = std::move(opened.value());
+      if (auto st = vdb->status(); st && !st.value().updated.empty()) {
+        // Older than 7 days: say so, the findings may be missing recent advisories.
+        std::tm tm{};
+        if (strptime(st.value().updated.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+          auto then = std::chrono::system_clock::from_time_t(timegm(&tm));
+          auto age = std::chrono::system_clock::now() - then;
+          if (age > std::chrono::hours(24 * 7))
+            std::fprintf(stderr,
+                         "kubeharden image: warning: the vulnerability database was last updated "
+                         "%s (%ld days ago); import newer advisories\n",
+                         st.value().updated.c_str(),
+                         static_cast<long>(std::chrono::duration_cast<std::chrono::hours>(age).count() / 24));
+        }
+      }
+    }
     auto check = [&](Scanned& s) {
+      if (vdb) {
+        s.vulns_scanned = true;
+        s.vulns = vuln::findVulnerabilities(*vdb, s.inv);
+        std::erase_if(s.vulns, [&](const vuln::Vulnerability& v) {
+          return (a->ignore_unfixed && v.fixed.empty()) || (!wanted.empty() && !wanted.count(v.severity));
+        });
+      }
       auto r = runConfigChecks(s.src, *a);
       if (!r) {
         std::fprintf(stderr, "kubeharden image: %s\n", r.error().describe().c_str());
@@ -671,6 +772,11 @@ Runner addImageCommand(CLI::App& app) {
       for (const Scanned& s : all)
         for (const Finding& f : s.checks.findings)
           if (!f.suppressed && f.severity >= *fail_on) return kExitFindings;
+    if (fail_on)
+      for (const Scanned& s : all)
+        for (const vuln::Vulnerability& v : s.vulns)
+          if (parseSeverity(v.severity == "unknown" ? "low" : v.severity).value_or(Severity::kLow) >= *fail_on)
+            return kExitFindings;
     if (fail_on)
       for (const Scanned& s : all)
         for (const image::SecretFinding& f : s.secrets)

@@ -334,4 +334,19 @@ std::vector<AffectedEntry> VulnDb::affected(const std::string& ecosystem,
   return out;
 }
 
+std::optional<Advisory> VulnDb::advisory(const std::string& id) const {
+  Stmt q(db_, "SELECT id, modified, withdrawn, summary, aliases, severity FROM advisories WHERE id = ?");
+  q.bind(1, id);
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  Advisory a{q.text(0), q.text(1), q.text(2), q.text(3), q.text(5), {}};
+  std::string aliases = q.text(4);
+  for (size_t at = 0; at < aliases.size();) {
+    size_t comma = aliases.find(',', at);
+    if (comma == std::string::npos) comma = aliases.size();
+    if (comma > at) a.aliases.push_back(aliases.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return a;
+}
+
 }  // namespace kh::vuln

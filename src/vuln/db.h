@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ struct AffectedEntry {
   std::string ranges_json;  // {"ranges":[...],"versions":[...]} (ECOSYSTEM and SEMVER ranges)
 };
 
+struct Advisory {
+  std::string id, modified, withdrawn, summary, severity_json;
+  std::vector<std::string> aliases;
+};
+
 class VulnDb {
  public:
   // Opens (creating when `create`) the database at `path`.
@@ -50,6 +56,7 @@ class VulnDb {
   // The entries for one package: the ecosystem compared exactly, the name as the ecosystem
   // compares names (PyPI: PEP 503 normalised; others exactly).
   std::vector<AffectedEntry> affected(const std::string& ecosystem, const std::string& name) const;
+  std::optional<Advisory> advisory(const std::string& id) const;
 
  private:
   explicit VulnDb(sqlite3* db) : db_(db) {}

@@ -1,0 +1,131 @@
+#include "vuln/scan.h"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <set>
+
+#include "vuln/match.h"
+
+namespace kh::vuln {
+
+namespace {
+
+std::string major(std::string_view v) { return std::string(v.substr(0, v.find('.'))); }
+
+std::string majorMinor(std::string_view v) {
+  size_t dot = v.find('.');
+  if (dot == std::string_view::npos) return std::string(v);
+  size_t dot2 = v.find('.', dot + 1);
+  return std::string(v.substr(0, dot2));
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// A severity word from the databases' own vocabularies.
+std::string severityWord(std::string_view s) {
+  std::string l = lower(s);
+  if (l == "critical") return "critical";
+  if (l == "high" || l == "important") return "high";
+  if (l == "medium" || l == "moderate") return "medium";
+  if (l == "low" || l == "negligible" || l == "unimportant") return "low";
+  return {};
+}
+
+}  // namespace
+
+std::optional<PackageKey> osvKey(const image::Package& p, const std::optional<image::OsInfo>& os) {
+  std::string id = os ? os->id : std::string(), ver = os ? os->version_id : std::string();
+  if (p.type == "deb") {
+    if (ver.empty()) return std::nullopt;
+    if (id == "debian") return PackageKey{"Debian:" + major(ver), p.source_name, p.source_version};
+    if (id == "ubuntu") return PackageKey{"Ubuntu:" + ver, p.source_name, p.source_version};
+    return std::nullopt;
+  }
+  if (p.type == "apk") {
+    if (id != "alpine" || ver.empty()) return std::nullopt;
+    return PackageKey{"Alpine:v" + majorMinor(ver), p.source_name.empty() ? p.name : p.source_name,
+                      p.version};
+  }
+  if (p.type == "rpm") {
+    std::string eco;
+    if (id == "almalinux") eco = "AlmaLinux:" + major(ver);
+    if (id == "rocky") eco = "Rocky Linux:" + major(ver);
+    if (eco.empty() || ver.empty()) return std::nullopt;
+    std::string v = p.epoch.empty() || p.epoch == "0" ? p.version : p.epoch + ":" + p.version;
+    return PackageKey{eco, p.name, v};
+  }
+  static const std::pair<std::string_view, std::string_view> kLang[] = {
+      {"npm", "npm"},      {"pypi", "PyPI"},      {"maven", "Maven"}, {"golang", "Go"},
+      {"cargo", "crates.io"}, {"gem", "RubyGems"}, {"composer", "Packagist"}};
+  for (const auto& [type, eco] : kLang)
+    if (p.type == type) return PackageKey{std::string(eco), p.name, p.version};
+  return std::nullopt;
+}
+
+std::vector<Vulnerability> findVulnerabilities(const VulnDb& db, const image::Inventory& inv) {
+  std::vector<Vulnerability> out;
+  std::map<std::string, std::optional<Advisory>> advisories;  // looked up once per ID
+  for (const image::Package& p : inv.packages) {
+    auto key = osvKey(p, inv.os);
+    if (!key || !comparatorFor(key->ecosystem)) continue;
+    std::set<std::string> seen;
+    for (const AffectedEntry& e : db.affected(key->ecosystem, key->name)) {
+      RangeVerdict v = affects(e.ranges_json, key->ecosystem, key->version);
+      if (!v.affected || !seen.insert(e.advisory).second) continue;
+      auto [it, fresh] = advisories.try_emplace(e.advisory);
+      if (fresh) it->second = db.advisory(e.advisory);
+      const std::optional<Advisory>& a = it->second;
+      if (!a || !a->withdrawn.empty()) continue;
+      Vulnerability vul;
+      vul.id = a->id;
+      vul.aliases = a->aliases;
+      vul.summary = a->summary;
+      vul.package = &p;
+      vul.ecosystem = key->ecosystem;
+      vul.fixed = v.fixed;
+      // Severity: a CVSS v3 vector, else the entry's or the database's own word, else the
+      // summary's prefix (AlmaLinux: "Important: ..."), else unknown.
+      rapidjson::Document sev;
+      sev.Parse(a->severity_json.c_str());
+      if (!sev.HasParseError() && sev.IsArray()) {
+        for (const auto& s : sev.GetArray()) {
+          if (!s.IsObject() || !s.HasMember("score") || !s["score"].IsString()) continue;
+          std::string vector = s["score"].GetString();
+          if (auto score = cvss3BaseScore(vector); score && *score > vul.score) {
+            vul.score = *score;
+            vul.cvss = vector;
+            vul.severity = std::string(cvss3Rating(*score));
+          }
+        }
+      }
+      if (vul.severity.empty()) {
+        rapidjson::Document r;
+        r.Parse(e.ranges_json.c_str());
+        for (const char* k : {"ecosystem_specific", "database_specific"})
+          if (!r.HasParseError() && r.IsObject() && r.HasMember(k) && r[k].IsObject() &&
+              r[k].HasMember("severity") && r[k]["severity"].IsString() && vul.severity.empty())
+            vul.severity = severityWord(r[k]["severity"].GetString());
+      }
+      if (vul.severity.empty()) {
+        size_t colon = a->summary.find(':');
+        if (colon != std::string::npos && colon < 12) vul.severity = severityWord(a->summary.substr(0, colon));
+      }
+      if (vul.severity.empty()) vul.severity = "unknown";
+      out.push_back(std::move(vul));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Vulnerability& a, const Vulnerability& b) {
+    return std::tie(a.package->type, a.package->name, a.package->version, a.id) <
+           std::tie(b.package->type, b.package->name, b.package->version, b.id);
+  });
+  return out;
+}
+
+}  // namespace kh::vuln

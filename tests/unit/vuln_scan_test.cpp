@@ -1,0 +1,96 @@
+// `kubeharden image scan --db`: an AlmaLinux 9 image with a real rpm database (firefox from
+// rpmbuild) and two Python packages, matched against the real AlmaLinux and PyPI advisories.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <set>
+
+#include "tests/unit/image_util.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::vuln {
+namespace {
+
+using image::fixtures::shell;
+using image::fixtures::tarOf;
+
+TEST(VulnScan, ImageAgainstTheRealAdvisories) {
+  kh::test::TempDir d;
+  std::string out;
+  d.write("top/SPECS/f.spec",
+          "Name: firefox\nVersion: 91.0.0\nRelease: 1.el9\nSummary: t\nLicense: MPL-2.0\n"
+          "BuildArch: noarch\n%description\nt\n%files\n");
+  ASSERT_EQ(shell(fmt::format("cd {0} && rpmbuild --quiet --define '_topdir {0}/top' -bb "
+                              "top/SPECS/f.spec && mkdir db && rpm --dbpath {0}/db --initdb && "
+                              "rpm --dbpath {0}/db -i --justdb --nodeps top/RPMS/noarch/*.rpm",
+                              d.path()),
+                  &out),
+            0)
+      << out;
+  std::string layer = tarOf(
+      {{"etc/os-release", "ID=\"almalinux\"\nVERSION_ID=\"9.3\"\n"},
+       {"var/lib/rpm/rpmdb.sqlite", kh::test::readFile(d.path() + "/db/rpmdb.sqlite")},
+       {"usr/lib/python3.9/site-packages/rdiffweb-2.4.2.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: rdiffweb\nVersion: 2.4.2\n"},
+       {"usr/lib/python3.9/site-packages/Django-3.2.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: Django\nVersion: 3.2.0\n"},
+       {"usr/lib/python3.9/site-packages/safe_pkg-1.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: safe-pkg\nVersion: 1.0\n"}});
+  std::string img = d.write(
+      "img.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
+                        {"c.json", image::fixtures::config(1)},
+                        {"l/layer.tar", layer}}));
+  std::string db = d.path() + "/v.db";
+  auto imp = kh::test::runCli(fmt::format("image db import --db {} {}/vulndata/pypi "
+                                          "{}/vulndata/almalinux/almalinux9",
+                                          db, KH_SHARED_DIR, KH_SHARED_DIR));
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+
+  auto json = kh::test::runCli(fmt::format("image scan -f json --no-secrets --db {} {}", db, img));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  rapidjson::Document doc;
+  doc.Parse(json.out.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  const auto& vulns = doc["images"][0]["vulnerabilities"];
+  std::set<std::string> packages, ids;
+  std::string firefox_severity, rdiff_fixed;
+  for (const auto& v : vulns.GetArray()) {
+    packages.insert(v["package"]["name"].GetString());
+    ids.insert(v["id"].GetString());
+    if (std::string_view(v["package"]["name"].GetString()) == "firefox")
+      firefox_severity = v["severity"].GetString();
+    if (std::string_view(v["id"].GetString()) == "PYSEC-2022-278")
+      rdiff_fixed = v["fixed"].GetString();
+  }
+  EXPECT_EQ(packages, (std::set<std::string>{"Django", "firefox", "rdiffweb"}));
+  EXPECT_TRUE(ids.count("PYSEC-2022-278")) << "rdiffweb < 2.4.3";
+  EXPECT_EQ(rdiff_fixed, "2.4.3");
+  EXPECT_EQ(firefox_severity, "high") << "AlmaLinux's \"Important:\" summaries";
+  EXPECT_GT(vulns.Size(), 20u);
+  EXPECT_NE(json.out.find(R"("ecosystem":"AlmaLinux:9")"), std::string::npos);
+
+  // Filters and the exit code.
+  auto high = kh::test::runCli(fmt::format("image scan -f json --no-secrets --db {} --severity high "
+                                           "--ignore-unfixed {}", db, img));
+  rapidjson::Document h;
+  h.Parse(high.out.c_str());
+  ASSERT_FALSE(h.HasParseError());
+  for (const auto& v : h["images"][0]["vulnerabilities"].GetArray()) {
+    EXPECT_STREQ(v["severity"].GetString(), "high");
+    EXPECT_TRUE(v["fixed"].IsString());
+  }
+  EXPECT_GT(h["images"][0]["vulnerabilities"].Size(), 0u);
+  EXPECT_LT(h["images"][0]["vulnerabilities"].Size(), vulns.Size());
+  EXPECT_EQ(kh::test::runCli(fmt::format("image scan --no-secrets --db {} --fail-on high {}", db, img))
+                .exit_code,
+            1);
+  auto text = kh::test::runCli(fmt::format("image scan --no-secrets --db {} {}", db, img));
+  EXPECT_NE(text.out.find("vulnerabilities: "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("PYSEC-2022-278 rdiffweb 2.4.2 -> 2.4.3"), std::string::npos) << text.out;
+  EXPECT_EQ(kh::test::runCli(fmt::format("image scan --db {} --severity bogus {}", db, img)).exit_code, 2);
+  EXPECT_EQ(kh::test::runCli(fmt::format("image scan --db {}/none.db {}", d.path(), img)).exit_code, 3);
+}
+
+}  // namespace
+}  // namespace kh::vuln
