@@ -186,7 +186,7 @@ class Progress {
 // secret found in the layers (rule image-secret; the path inside the image as the artifact).
 std::string sarifOf(const Scanned& s) {
   std::string base = renderSarif(ReportContext{s.checks, kVersion, false, kDocsUrl});
-  if (s.secrets.empty()) return base;
+  if (s.secrets.empty() && s.vulns.empty()) return base;
   rapidjson::Document d;
   d.Parse(base.c_str());
   if (d.HasParseError() || !d.HasMember("runs") || d["runs"].Empty()) return base;
@@ -213,6 +213,17 @@ std::string sarifOf(const Scanned& s) {
   rule.AddMember("defaultConfiguration", conf, a);
   rules.PushBack(rule, a);
   unsigned index = rules.Size() - 1;
+  rapidjson::Value vrule(rapidjson::kObjectType);
+  vrule.AddMember("id", "image-vulnerability", a);
+  vrule.AddMember("name", "image-vulnerability", a);
+  rapidjson::Value vsd(rapidjson::kObjectType);
+  vsd.AddMember("text", "Package with a known vulnerability", a);
+  vrule.AddMember("shortDescription", vsd, a);
+  rapidjson::Value vhelp(rapidjson::kObjectType);
+  vhelp.AddMember("text", "An installed package is affected by a published advisory. Upgrade it to the fixed version, or rebuild on a base image that has it.", a);
+  vrule.AddMember("help", vhelp, a);
+  rules.PushBack(vrule, a);
+  unsigned vindex = rules.Size() - 1;
   rapidjson::Value& results = run["results"];
   for (const image::SecretFinding& f : s.secrets) {
     std::string layer = s.src.layers.empty() ? std::string() : s.src.layers[f.layer].digest;
@@ -252,6 +263,51 @@ std::string sarifOf(const Scanned& s) {
     props.AddMember("secretRule", str(f.rule_id), a);
     props.AddMember("layer", str(layer), a);
     props.AddMember("deleted", f.deleted, a);
+    r.AddMember("properties", props, a);
+    results.PushBack(r, a);
+  }
+  for (const vuln::Vulnerability& v : s.vulns) {
+    rapidjson::Value r(rapidjson::kObjectType);
+    r.AddMember("ruleId", "image-vulnerability", a);
+    r.AddMember("ruleIndex", vindex, a);
+    std::string_view level = v.severity == "critical" || v.severity == "high" ? "error"
+                             : v.severity == "medium"                         ? "warning"
+                                                                              : "note";
+    r.AddMember("level", str(level), a);
+    rapidjson::Value msg(rapidjson::kObjectType);
+    msg.AddMember("text",
+                  str(fmt::format("{} in {} {} ({}){}", v.id, v.package->name, v.package->version,
+                                  v.severity,
+                                  v.fixed.empty() ? ", no fix released" : ", fixed in " + v.fixed)),
+                  a);
+    r.AddMember("message", msg, a);
+    rapidjson::Value art(rapidjson::kObjectType);
+    art.AddMember("uri", str(v.package->path), a);
+    rapidjson::Value phys(rapidjson::kObjectType);
+    phys.AddMember("artifactLocation", art, a);
+    rapidjson::Value logical(rapidjson::kObjectType);
+    logical.AddMember("fullyQualifiedName", str(v.package->purl), a);
+    logical.AddMember("kind", "package", a);
+    rapidjson::Value logicals(rapidjson::kArrayType);
+    logicals.PushBack(logical, a);
+    rapidjson::Value loc(rapidjson::kObjectType);
+    loc.AddMember("physicalLocation", phys, a);
+    loc.AddMember("logicalLocations", logicals, a);
+    rapidjson::Value locs(rapidjson::kArrayType);
+    locs.PushBack(loc, a);
+    r.AddMember("locations", locs, a);
+    rapidjson::Value fp(rapidjson::kObjectType);
+    fp.AddMember("kubeharden/v1", str(fingerprintHex(v.id + "\n" + v.package->purl)), a);
+    r.AddMember("partialFingerprints", fp, a);
+    rapidjson::Value props(rapidjson::kObjectType);
+    props.AddMember("severity", str(v.severity), a);
+    props.AddMember("package", str(v.package->name), a);
+    props.AddMember("version", str(v.package->version), a);
+    props.AddMember("purl", str(v.package->purl), a);
+    if (!v.fixed.empty()) props.AddMember("fixed", str(v.fixed), a);
+    rapidjson::Value aliases(rapidjson::kArrayType);
+    for (const auto& al : v.aliases) aliases.PushBack(str(al), a);
+    props.AddMember("aliases", aliases, a);
     r.AddMember("properties", props, a);
     results.PushBack(r, a);
   }
@@ -755,7 +811,11 @@ Runner addImageCommand(CLI::App& app) {
       if (spec.format == "json") {
         out = toJson(all);
       } else if (spec.format == "cyclonedx") {
-        out = image::toCycloneDx(all[0].src, all[0].inv, meta);
+        std::vector<image::SbomVulnerability> sv;
+        for (const vuln::Vulnerability& v : all[0].vulns)
+          sv.push_back({v.id, v.aliases, static_cast<size_t>(v.package - all[0].inv.packages.data()),
+                        v.fixed, v.severity, v.cvss, v.summary, v.score});
+        out = image::toCycloneDx(all[0].src, all[0].inv, meta, all[0].vulns_scanned ? &sv : nullptr);
       } else if (spec.format == "spdx") {
         out = image::toSpdx(all[0].src, all[0].inv, meta);
       } else if (spec.format == "sarif") {

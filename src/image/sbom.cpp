@@ -76,7 +76,8 @@ std::string imageName(const ImageSource& src) {
   return std::string(p.substr(p.rfind('/') + 1));
 }
 
-std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const SbomMeta& meta) {
+std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const SbomMeta& meta,
+                        const std::vector<SbomVulnerability>* vulns) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.SetIndent(' ', 2);
@@ -215,6 +216,68 @@ std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const Sbom
     w.EndObject();
   }
   w.EndArray();
+  if (vulns) {
+    w.Key("vulnerabilities");
+    w.StartArray();
+    for (size_t k = 0; k < vulns->size(); ++k) {
+      const SbomVulnerability& v = (*vulns)[k];
+      if (v.package >= inv.packages.size()) continue;
+      const Package& p = inv.packages[v.package];
+      w.StartObject();
+      kv(w, "bom-ref", fmt::format("vuln-{}-{}", k + 1, v.id));
+      kv(w, "id", v.id);
+      w.Key("source");
+      w.StartObject();
+      kv(w, "name", "OSV");
+      kv(w, "url", fmt::format("https://osv.dev/vulnerability/{}", v.id));
+      w.EndObject();
+      if (!v.aliases.empty()) {
+        w.Key("references");
+        w.StartArray();
+        for (const std::string& al : v.aliases) {
+          w.StartObject();
+          kv(w, "id", al);
+          w.Key("source");
+          w.StartObject();
+          kv(w, "name", al.starts_with("CVE-") ? "NVD" : al.starts_with("GHSA-") ? "GitHub" : "OSV");
+          w.EndObject();
+          w.EndObject();
+        }
+        w.EndArray();
+      }
+      w.Key("ratings");
+      w.StartArray();
+      w.StartObject();
+      if (v.score >= 0) {
+        w.Key("score");
+        w.Double(v.score);
+      }
+      kv(w, "severity", v.severity.empty() ? "unknown" : v.severity);
+      if (!v.cvss.empty()) {
+        kv(w, "method", v.cvss.starts_with("CVSS:3.1/") ? "CVSSv31" : "CVSSv3");
+        kv(w, "vector", v.cvss);
+      }
+      w.EndObject();
+      w.EndArray();
+      if (!v.summary.empty()) kv(w, "description", v.summary);
+      if (!v.fixed.empty()) kv(w, "recommendation", fmt::format("Upgrade {} to {} or later", p.name, v.fixed));
+      w.Key("affects");
+      w.StartArray();
+      w.StartObject();
+      kv(w, "ref", refs[v.package]);
+      w.Key("versions");
+      w.StartArray();
+      w.StartObject();
+      kv(w, "version", p.version);
+      kv(w, "status", "affected");
+      w.EndObject();
+      w.EndArray();
+      w.EndObject();
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }

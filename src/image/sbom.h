@@ -25,7 +25,17 @@ SbomMeta sbomMetaNow(std::string tool_version);
 // The image's name for documents: its first repo tag, else its file name.
 std::string imageName(const ImageSource& src);
 
-std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const SbomMeta& meta);
+// A vulnerability of one of the inventory's packages, for the CycloneDX `vulnerabilities` list.
+struct SbomVulnerability {
+  std::string id;
+  std::vector<std::string> aliases;
+  size_t package = 0;  // index into Inventory::packages
+  std::string fixed, severity, cvss, summary;
+  double score = -1;
+};
+
+std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const SbomMeta& meta,
+                        const std::vector<SbomVulnerability>* vulns = nullptr);
 std::string toSpdx(const ImageSource& src, const Inventory& inv, const SbomMeta& meta);
 
 }  // namespace kh::image

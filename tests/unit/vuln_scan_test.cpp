@@ -88,6 +88,24 @@ TEST(VulnScan, ImageAgainstTheRealAdvisories) {
   auto text = kh::test::runCli(fmt::format("image scan --no-secrets --db {} {}", db, img));
   EXPECT_NE(text.out.find("vulnerabilities: "), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("PYSEC-2022-278 rdiffweb 2.4.2 -> 2.4.3"), std::string::npos) << text.out;
+  // CycloneDX carries them in `vulnerabilities`, valid against the official schema.
+  auto cdx = kh::test::runCli(fmt::format("image scan --no-secrets --db {} -f cyclonedx={}/bom.json {}",
+                                          db, d.path(), img));
+  ASSERT_EQ(cdx.exit_code, 0) << cdx.err;
+  std::string bom = kh::test::readFile(d.path() + "/bom.json");
+  EXPECT_NE(bom.find("\"vulnerabilities\""), std::string::npos);
+  EXPECT_NE(bom.find("\"id\": \"PYSEC-2022-278\""), std::string::npos);
+  std::string schemas = std::string(KH_SHARED_DIR) + "/schemas";
+  ASSERT_EQ(shell(fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py "
+                              "{}/cyclonedx-1.6/bom-1.6.schema.json {}/bom.json",
+                              KH_SOURCE_DIR, schemas, d.path()),
+                  &out),
+            0)
+      << out;
+  auto sarif = kh::test::runCli(fmt::format("image scan --no-secrets --db {} -f sarif {}", db, img));
+  EXPECT_NE(sarif.out.find(R"("ruleId":"image-vulnerability")"), std::string::npos) << sarif.out;
+  EXPECT_NE(sarif.out.find("PYSEC-2022-278 in rdiffweb 2.4.2 (unknown), fixed in 2.4.3"),
+            std::string::npos);
   EXPECT_EQ(kh::test::runCli(fmt::format("image scan --db {} --severity bogus {}", db, img)).exit_code, 2);
   EXPECT_EQ(kh::test::runCli(fmt::format("image scan --db {}/none.db {}", d.path(), img)).exit_code, 3);
 }
