@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <set>
@@ -27,6 +28,7 @@
 #include "image/layout.h"
 #include "image/sbom.h"
 #include "vuln/db.h"
+#include "vuln/ignore.h"
 #include "vuln/scan.h"
 #include "image/layer_cache.h"
 #include "image/secrets.h"
@@ -53,6 +55,7 @@ struct ImageArgs {
   std::string db;
   std::string severities;
   bool ignore_unfixed = false;
+  std::string ignore_file;
   std::string fail_on = "none";
 };
 
@@ -63,6 +66,7 @@ struct Scanned {
   std::vector<bool> layer_cached;
   image::Inventory inv;
   std::vector<vuln::Vulnerability> vulns;
+  std::vector<vuln::Ignored> ignored;
   bool vulns_scanned = false;
   std::vector<image::SecretFinding> secrets;
   image::SecretStats secret_stats;
@@ -475,6 +479,18 @@ std::string toJson(const std::vector<Scanned>& all) {
         w.EndObject();
       }
       w.EndArray();
+      w.Key("ignoredVulnerabilities");
+      w.StartArray();
+      for (const vuln::Ignored& ig : s.ignored) {
+        w.StartObject();
+        str("id", ig.vuln.id);
+        str("package", ig.vuln.package->name);
+        str("version", ig.vuln.package->version);
+        str("reason", ig.rule->reason);
+        if (!ig.rule->expires.empty()) str("expires", ig.rule->expires);
+        w.EndObject();
+      }
+      w.EndArray();
     }
     w.Key("secrets");
     w.StartArray();
@@ -576,7 +592,8 @@ std::string toText(const Scanned& s) {
     std::string counts;
     for (const char* sev : {"critical", "high", "medium", "low", "unknown"})
       if (by[sev]) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", by[sev], sev);
-    o += fmt::format("  vulnerabilities: {}{}\n", s.vulns.size(), counts.empty() ? "" : " (" + counts + ")");
+    o += fmt::format("  vulnerabilities: {}{}{}\n", s.vulns.size(), counts.empty() ? "" : " (" + counts + ")",
+                     s.ignored.empty() ? "" : fmt::format("; {} ignored with reasons (see the ignore file)", s.ignored.size()));
     for (const auto& v : s.vulns)
       o += fmt::format("    {} {} {} {} -> {}{}\n", toUpper(v.severity), v.id, v.package->name,
                        v.package->version, v.fixed.empty() ? "no fix" : v.fixed,
@@ -683,6 +700,9 @@ Runner addImageCommand(CLI::App& app) {
   scan->add_option("--severity", a->severities,
                    "Report only vulnerabilities of these severities (comma-separated: critical, "
                    "high, medium, low, unknown)");
+  scan->add_option("--ignore-file", a->ignore_file,
+                   "Accepted vulnerabilities with reasons and expiry dates (default: "
+                   "./.kubeharden-ignore.yaml when present)");
   scan->add_flag("--ignore-unfixed", a->ignore_unfixed,
                  "Leave out vulnerabilities that have no fixed version yet");
   scan->add_option("--cache-dir", a->cache_dir,
@@ -763,10 +783,32 @@ Runner addImageCommand(CLI::App& app) {
         }
       }
     }
+    std::vector<vuln::IgnoreRule> ignores;
+    {
+      std::string file = a->ignore_file;
+      std::error_code ec;
+      if (file.empty() && std::filesystem::exists(".kubeharden-ignore.yaml", ec))
+        file = ".kubeharden-ignore.yaml";
+      if (!file.empty()) {
+        auto loaded = vuln::loadIgnoreFile(file);
+        if (!loaded) {
+          std::fprintf(stderr, "kubeharden image: %s\n", loaded.error().describe().c_str());
+          return kExitUsage;
+        }
+        ignores = std::move(loaded.value());
+      }
+    }
+    const std::string today = todayUtc();
     auto check = [&](Scanned& s) {
       if (vdb) {
         s.vulns_scanned = true;
         s.vulns = vuln::findVulnerabilities(*vdb, s.inv);
+        vuln::IgnoreOutcome io = vuln::applyIgnores(s.vulns, ignores, today);
+        s.ignored = std::move(io.ignored);
+        for (const vuln::IgnoreRule* r : io.lapsed)
+          std::fprintf(stderr,
+                       "kubeharden image: the ignore of %s expired on %s: it is reported again\n",
+                       r->id.c_str(), r->expires.c_str());
         std::erase_if(s.vulns, [&](const vuln::Vulnerability& v) {
           return (a->ignore_unfixed && v.fixed.empty()) || (!wanted.empty() && !wanted.count(v.severity));
         });

@@ -106,6 +106,32 @@ TEST(VulnScan, ImageAgainstTheRealAdvisories) {
   EXPECT_NE(sarif.out.find(R"("ruleId":"image-vulnerability")"), std::string::npos) << sarif.out;
   EXPECT_NE(sarif.out.find("PYSEC-2022-278 in rdiffweb 2.4.2 (unknown), fixed in 2.4.3"),
             std::string::npos);
+  // The ignore file: by ID or alias, optionally per package, with reasons; a lapsed one is said
+  // and no longer applies; a rule without a reason is refused with its line.
+  std::string ignore = d.write("ignore.yaml",
+                               "vulnerabilities:\n"
+                               "  - id: PYSEC-2022-278\n    package: rdiffweb\n    reason: not exposed\n"
+                               "  - id: CVE-2021-35042\n    reason: ORM not used\n    expires: 2099-01-01\n"
+                               "  - id: PYSEC-2022-1\n    reason: old decision\n    expires: 2020-01-01\n");
+  auto ig = kh::test::runCli(fmt::format("image scan -f json --no-secrets --db {} --ignore-file {} {}",
+                                         db, ignore, img));
+  ASSERT_EQ(ig.exit_code, 0) << ig.err;
+  rapidjson::Document gi;
+  gi.Parse(ig.out.c_str());
+  ASSERT_FALSE(gi.HasParseError());
+  std::set<std::string> left, gone;
+  for (const auto& v : gi["images"][0]["vulnerabilities"].GetArray()) left.insert(v["id"].GetString());
+  for (const auto& v : gi["images"][0]["ignoredVulnerabilities"].GetArray()) gone.insert(v["id"].GetString());
+  EXPECT_EQ(gone, (std::set<std::string>{"PYSEC-2022-278", "PYSEC-2021-109"})) << "by ID, and by alias";
+  EXPECT_FALSE(left.count("PYSEC-2022-278"));
+  EXPECT_TRUE(left.count("PYSEC-2022-1")) << "lapsed";
+  EXPECT_EQ(left.size() + gone.size(), vulns.Size());
+  EXPECT_NE(ig.err.find("the ignore of PYSEC-2022-1 expired on 2020-01-01"), std::string::npos) << ig.err;
+  std::string bad = d.write("bad.yaml", "vulnerabilities:\n  - id: CVE-1\n");
+  auto refused = kh::test::runCli(fmt::format("image scan --db {} --ignore-file {} {}", db, bad, img));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("bad.yaml:2"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("needs a `reason`"), std::string::npos) << refused.err;
   EXPECT_EQ(kh::test::runCli(fmt::format("image scan --db {} --severity bogus {}", db, img)).exit_code, 2);
   EXPECT_EQ(kh::test::runCli(fmt::format("image scan --db {}/none.db {}", d.path(), img)).exit_code, 3);
 }
