@@ -90,6 +90,7 @@ class Elf {
     return v;
   }
   bool is64() const { return is64_; }
+  bool hasSections() const { return !sections_.empty(); }
   std::string_view bytes() const { return b_; }
 
  private:
@@ -120,7 +121,10 @@ bool goBuildInfo(const Elf& elf, std::string& version, std::string& modinfo) {
   std::string_view info;
   if (const Section* s = elf.section(".go.buildinfo")) info = elf.data(*s);
   if (!info.starts_with(kGoMagic)) {
-    // No section header for it: search, aligned to 16 as the linker places it.
+    // The Go linker always writes a .go.buildinfo section; an ELF with section headers but
+    // without one is not a Go binary (searching it would scan the whole file for nothing).
+    if (elf.hasSections()) return false;
+    // No section headers at all: search, aligned to 16 as the linker places it.
     info = {};
     for (size_t at = b.find(kGoMagic); at != std::string_view::npos; at = b.find(kGoMagic, at + 1)) {
       if (at % 16 == 0) {

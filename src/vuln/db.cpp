@@ -20,22 +20,7 @@
 
 namespace kh::vuln {
 
-namespace {
-
-constexpr int kSchema = 1;
-
-const char* const kCreate = R"sql(
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS advisories(
-  id TEXT PRIMARY KEY, modified TEXT NOT NULL, published TEXT, withdrawn TEXT,
-  summary TEXT, aliases TEXT, severity TEXT);
-CREATE TABLE IF NOT EXISTS affected(
-  advisory TEXT NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,
-  ranges TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS affected_package ON affected(ecosystem, key);
-CREATE INDEX IF NOT EXISTS affected_advisory ON affected(advisory);
-)sql";
-
+// A prepared statement, finalised with its owner.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
@@ -61,10 +46,27 @@ class Stmt {
   }
   sqlite3_int64 integer(int col) const { return sqlite3_column_int64(s_, col); }
   bool ok() const { return s_ != nullptr; }
+  sqlite3_stmt* raw() const { return s_; }
 
  private:
   sqlite3_stmt* s_ = nullptr;
 };
+
+namespace {
+
+constexpr int kSchema = 2;
+
+const char* const kCreate = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS advisories(
+  id TEXT PRIMARY KEY, modified TEXT NOT NULL, published TEXT, withdrawn TEXT,
+  summary TEXT, aliases TEXT, severity TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS affected(
+  ecosystem TEXT NOT NULL, key TEXT NOT NULL, advisory TEXT NOT NULL, n INTEGER NOT NULL,
+  name TEXT NOT NULL, ranges TEXT NOT NULL,
+  PRIMARY KEY(ecosystem, key, advisory, n)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS affected_advisory ON affected(advisory);
+)sql";
 
 std::string sqliteError(sqlite3* db) {
   const char* m = sqlite3_errmsg(db);
@@ -101,8 +103,8 @@ struct Importer {
                     "INSERT INTO advisories(id, modified, published, withdrawn, summary, aliases, "
                     "severity) VALUES(?, ?, ?, ?, ?, ?, ?)"};
   Stmt put_affected{db,
-                    "INSERT INTO affected(advisory, ecosystem, name, key, ranges) VALUES(?, ?, ?, "
-                    "?, ?)"};
+                    "INSERT OR REPLACE INTO affected(advisory, ecosystem, name, key, ranges, n) "
+                    "VALUES(?, ?, ?, ?, ?, ?)"};
   long abort_after = -1;  // test hook: KUBEHARDEN_TEST_ABORT_IMPORT_AFTER
 
   void record(std::string_view json, const std::string& origin) {
@@ -155,6 +157,7 @@ struct Importer {
     put_advisory.reset();
     if (!withdrawn.empty()) ++stats.withdrawn;
     if (auto it = d.FindMember("affected"); it != d.MemberEnd() && it->value.IsArray()) {
+      int n = 0;
       for (auto& a : it->value.GetArray()) {
         if (!a.IsObject()) continue;
         auto pkg = a.FindMember("package");
@@ -178,6 +181,7 @@ struct Importer {
             keep.AddMember(rapidjson::Value(key, al), rapidjson::Value(v->value, al), al);
         put_affected.bind(1, id).bind(2, eco).bind(3, name).bind(4, normalisePackageName(eco, name));
         put_affected.bind(5, toJson(keep));
+        sqlite3_bind_int(put_affected.raw(), 6, n++);
         put_affected.step();
         put_affected.reset();
       }
@@ -252,6 +256,8 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
   }
   std::unique_ptr<VulnDb> out(new VulnDb(db));
   sqlite3_busy_timeout(db, 10000);  // another process importing: wait for it
+  // Lookups read the file through a memory map rather than a pread per page.
+  sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", nullptr, nullptr, nullptr);
   char* err = nullptr;
   if (sqlite3_exec(db, kCreate, nullptr, nullptr, &err) != SQLITE_OK) {
     Error e{fmt::format("not a kubeharden vulnerability database: {}", err ? err : "?"), path, {}};
@@ -272,7 +278,12 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
   return out;
 }
 
-VulnDb::~VulnDb() { sqlite3_close(db_); }
+VulnDb::VulnDb(sqlite3* db) : db_(db) {}
+
+VulnDb::~VulnDb() {
+  advisory_q_.reset();  // statements before the connection
+  sqlite3_close(db_);
+}
 
 Result<ImportStats> VulnDb::import(const std::vector<std::string>& paths) {
   ImportStats stats;
@@ -330,12 +341,17 @@ std::vector<AffectedEntry> VulnDb::affected(const std::string& ecosystem,
   std::vector<AffectedEntry> out;
   Stmt q(db_, "SELECT advisory, ranges FROM affected WHERE ecosystem = ? AND key = ?");
   q.bind(1, ecosystem).bind(2, normalisePackageName(ecosystem, name));
-  while (q.step() == SQLITE_ROW) out.push_back({q.text(0), ecosystem, name, q.text(1)});
+  while (q.step() == SQLITE_ROW) out.push_back({q.text(0), ecosystem, name, q.text(1), {}, {}, {}, {}});
   return out;
 }
 
 std::optional<Advisory> VulnDb::advisory(const std::string& id) const {
-  Stmt q(db_, "SELECT id, modified, withdrawn, summary, aliases, severity FROM advisories WHERE id = ?");
+  if (!advisory_q_) advisory_q_ = std::make_unique<Stmt>(db_, "SELECT id, modified, withdrawn, summary, aliases, severity FROM advisories WHERE id = ?");
+  Stmt& q = *advisory_q_;
+  struct Reset {
+    Stmt& s;
+    ~Reset() { s.reset(); }
+  } reset{q};
   q.bind(1, id);
   if (q.step() != SQLITE_ROW) return std::nullopt;
   Advisory a{q.text(0), q.text(1), q.text(2), q.text(3), q.text(5), {}};

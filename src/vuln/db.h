@@ -37,6 +37,7 @@ struct DbStatus {
 struct AffectedEntry {
   std::string advisory, ecosystem, name;
   std::string ranges_json;  // {"ranges":[...],"versions":[...]} (ECOSYSTEM and SEMVER ranges)
+  std::string withdrawn, summary, aliases, severity_json;  // unused by affected()
 };
 
 struct Advisory {
@@ -59,8 +60,9 @@ class VulnDb {
   std::optional<Advisory> advisory(const std::string& id) const;
 
  private:
-  explicit VulnDb(sqlite3* db) : db_(db) {}
+  explicit VulnDb(sqlite3* db);
   sqlite3* db_;
+  mutable std::unique_ptr<class Stmt> advisory_q_;  // prepared once: looked up per finding
 };
 
 // $KUBEHARDEN_DB, else $XDG_CACHE_HOME/kubeharden/vuln.db, else ~/.cache/kubeharden/vuln.db.

@@ -4,7 +4,9 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "vuln/match.h"
 
@@ -69,56 +71,87 @@ std::optional<PackageKey> osvKey(const image::Package& p, const std::optional<im
   return std::nullopt;
 }
 
-std::vector<Vulnerability> findVulnerabilities(const VulnDb& db, const image::Inventory& inv) {
-  std::vector<Vulnerability> out;
-  std::map<std::string, std::optional<Advisory>> advisories;  // looked up once per ID
-  for (const image::Package& p : inv.packages) {
-    auto key = osvKey(p, inv.os);
-    if (!key || !comparatorFor(key->ecosystem)) continue;
-    std::set<std::string> seen;
-    for (const AffectedEntry& e : db.affected(key->ecosystem, key->name)) {
-      RangeVerdict v = affects(e.ranges_json, key->ecosystem, key->version);
-      if (!v.affected || !seen.insert(e.advisory).second) continue;
-      auto [it, fresh] = advisories.try_emplace(e.advisory);
-      if (fresh) it->second = db.advisory(e.advisory);
-      const std::optional<Advisory>& a = it->second;
-      if (!a || !a->withdrawn.empty()) continue;
-      Vulnerability vul;
-      vul.id = a->id;
-      vul.aliases = a->aliases;
-      vul.summary = a->summary;
-      vul.package = &p;
-      vul.ecosystem = key->ecosystem;
-      vul.fixed = v.fixed;
-      // Severity: a CVSS v3 vector, else the entry's or the database's own word, else the
-      // summary's prefix (AlmaLinux: "Important: ..."), else unknown.
+namespace {
+
+// What one advisory entry says about one installed version (shared by every binary package of
+// the same source package and version).
+struct Hit {
+  std::string id, summary, fixed, severity, cvss;
+  std::vector<std::string> aliases;
+  double score = -1;
+};
+
+std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
+  std::vector<Hit> out;
+  std::set<std::string> seen;
+  for (const AffectedEntry& e : db.affected(key.ecosystem, key.name)) {
+    RangeVerdict v = affects(e.ranges_json, key.ecosystem, key.version);
+    if (!v.affected || !seen.insert(e.advisory).second) continue;
+    // The advisory's own fields, only for the entries that affect the package.
+    std::optional<Advisory> a = db.advisory(e.advisory);
+    if (!a || !a->withdrawn.empty()) continue;
+    Hit h;
+    h.id = e.advisory;
+    h.summary = a->summary;
+    h.fixed = v.fixed;
+    h.aliases = a->aliases;
+    // Severity: a CVSS v3 vector, else the entry's or the database's own word, else the
+    // summary's prefix (AlmaLinux: "Important: ..."), else unknown.
+    if (!a->severity_json.empty()) {
       rapidjson::Document sev;
       sev.Parse(a->severity_json.c_str());
       if (!sev.HasParseError() && sev.IsArray()) {
         for (const auto& s : sev.GetArray()) {
           if (!s.IsObject() || !s.HasMember("score") || !s["score"].IsString()) continue;
           std::string vector = s["score"].GetString();
-          if (auto score = cvss3BaseScore(vector); score && *score > vul.score) {
-            vul.score = *score;
-            vul.cvss = vector;
-            vul.severity = std::string(cvss3Rating(*score));
+          if (auto score = cvss3BaseScore(vector); score && *score > h.score) {
+            h.score = *score;
+            h.cvss = vector;
+            h.severity = std::string(cvss3Rating(*score));
           }
         }
       }
-      if (vul.severity.empty()) {
-        rapidjson::Document r;
-        r.Parse(e.ranges_json.c_str());
-        for (const char* k : {"ecosystem_specific", "database_specific"})
-          if (!r.HasParseError() && r.IsObject() && r.HasMember(k) && r[k].IsObject() &&
-              r[k].HasMember("severity") && r[k]["severity"].IsString() && vul.severity.empty())
-            vul.severity = severityWord(r[k]["severity"].GetString());
-      }
-      if (vul.severity.empty()) {
-        size_t colon = a->summary.find(':');
-        if (colon != std::string::npos && colon < 12) vul.severity = severityWord(a->summary.substr(0, colon));
-      }
-      if (vul.severity.empty()) vul.severity = "unknown";
-      out.push_back(std::move(vul));
+    }
+    if (h.severity.empty() && e.ranges_json.find("severity") != std::string::npos) {
+      rapidjson::Document r;
+      r.Parse(e.ranges_json.c_str());
+      for (const char* k : {"ecosystem_specific", "database_specific"})
+        if (!r.HasParseError() && r.IsObject() && r.HasMember(k) && r[k].IsObject() &&
+            r[k].HasMember("severity") && r[k]["severity"].IsString() && h.severity.empty())
+          h.severity = severityWord(r[k]["severity"].GetString());
+    }
+    if (h.severity.empty()) {
+      size_t colon = a->summary.find(':');
+      if (colon != std::string::npos && colon < 12) h.severity = severityWord(a->summary.substr(0, colon));
+    }
+    if (h.severity.empty()) h.severity = "unknown";
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Vulnerability> findVulnerabilities(const VulnDb& db, const image::Inventory& inv) {
+  std::vector<Vulnerability> out;
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<Hit>> cache;
+  for (const image::Package& p : inv.packages) {
+    auto key = osvKey(p, inv.os);
+    if (!key || !comparatorFor(key->ecosystem)) continue;
+    auto [it, fresh] = cache.try_emplace({key->ecosystem, normalisePackageName(key->ecosystem, key->name), key->version});
+    if (fresh) it->second = evaluate(db, *key);
+    for (const Hit& h : it->second) {
+      Vulnerability v;
+      v.id = h.id;
+      v.aliases = h.aliases;
+      v.summary = h.summary;
+      v.package = &p;
+      v.ecosystem = key->ecosystem;
+      v.fixed = h.fixed;
+      v.severity = h.severity;
+      v.cvss = h.cvss;
+      v.score = h.score;
+      out.push_back(std::move(v));
     }
   }
   std::sort(out.begin(), out.end(), [](const Vulnerability& a, const Vulnerability& b) {
