@@ -200,6 +200,30 @@ std::string sarifOf(const Scanned& s) {
   auto str = [&](std::string_view v) {
     return rapidjson::Value(v.data(), static_cast<rapidjson::SizeType>(v.size()), a);
   };
+  // A result's locations: the file inside the image (and line), and a logical name.
+  auto locations = [&](std::string_view uri, uint32_t line, const std::string& name,
+                       const char* kind) {
+    rapidjson::Value art(rapidjson::kObjectType);
+    art.AddMember("uri", str(uri), a);
+    rapidjson::Value phys(rapidjson::kObjectType);
+    phys.AddMember("artifactLocation", art, a);
+    if (line > 0) {
+      rapidjson::Value region(rapidjson::kObjectType);
+      region.AddMember("startLine", line, a);
+      phys.AddMember("region", region, a);
+    }
+    rapidjson::Value logical(rapidjson::kObjectType);
+    logical.AddMember("fullyQualifiedName", str(name), a);
+    logical.AddMember("kind", rapidjson::StringRef(kind), a);
+    rapidjson::Value logicals(rapidjson::kArrayType);
+    logicals.PushBack(logical, a);
+    rapidjson::Value loc(rapidjson::kObjectType);
+    loc.AddMember("physicalLocation", phys, a);
+    loc.AddMember("logicalLocations", logicals, a);
+    rapidjson::Value locs(rapidjson::kArrayType);
+    locs.PushBack(loc, a);
+    return locs;
+  };
   rapidjson::Value rule(rapidjson::kObjectType);
   rule.AddMember("id", "image-secret", a);
   rule.AddMember("name", "image-secret", a);
@@ -241,24 +265,7 @@ std::string sarifOf(const Scanned& s) {
                                   f.deleted ? " (deleted by a later layer, still in the image)" : "")),
                   a);
     r.AddMember("message", msg, a);
-    rapidjson::Value art(rapidjson::kObjectType);
-    art.AddMember("uri", str(f.path), a);
-    rapidjson::Value region(rapidjson::kObjectType);
-    region.AddMember("startLine", f.line, a);
-    rapidjson::Value phys(rapidjson::kObjectType);
-    phys.AddMember("artifactLocation", art, a);
-    phys.AddMember("region", region, a);
-    rapidjson::Value logical(rapidjson::kObjectType);
-    logical.AddMember("fullyQualifiedName", str(fmt::format("{}:{}", s.src.path, f.path)), a);
-    logical.AddMember("kind", "member", a);
-    rapidjson::Value logicals(rapidjson::kArrayType);
-    logicals.PushBack(logical, a);
-    rapidjson::Value loc(rapidjson::kObjectType);
-    loc.AddMember("physicalLocation", phys, a);
-    loc.AddMember("logicalLocations", logicals, a);
-    rapidjson::Value locs(rapidjson::kArrayType);
-    locs.PushBack(loc, a);
-    r.AddMember("locations", locs, a);
+    r.AddMember("locations", locations(f.path, f.line, fmt::format("{}:{}", s.src.path, f.path), "member"), a);
     rapidjson::Value fp(rapidjson::kObjectType);
     fp.AddMember("kubeharden/v1", str(fingerprintHex(f.path + "\n" + f.rule_id + "\n" + f.fingerprint)), a);
     r.AddMember("partialFingerprints", fp, a);
@@ -285,21 +292,7 @@ std::string sarifOf(const Scanned& s) {
                                   v.fixed.empty() ? ", no fix released" : ", fixed in " + v.fixed)),
                   a);
     r.AddMember("message", msg, a);
-    rapidjson::Value art(rapidjson::kObjectType);
-    art.AddMember("uri", str(v.package->path), a);
-    rapidjson::Value phys(rapidjson::kObjectType);
-    phys.AddMember("artifactLocation", art, a);
-    rapidjson::Value logical(rapidjson::kObjectType);
-    logical.AddMember("fullyQualifiedName", str(v.package->purl), a);
-    logical.AddMember("kind", "package", a);
-    rapidjson::Value logicals(rapidjson::kArrayType);
-    logicals.PushBack(logical, a);
-    rapidjson::Value loc(rapidjson::kObjectType);
-    loc.AddMember("physicalLocation", phys, a);
-    loc.AddMember("logicalLocations", logicals, a);
-    rapidjson::Value locs(rapidjson::kArrayType);
-    locs.PushBack(loc, a);
-    r.AddMember("locations", locs, a);
+    r.AddMember("locations", locations(v.package->path, 0, v.package->purl, "package"), a);
     rapidjson::Value fp(rapidjson::kObjectType);
     fp.AddMember("kubeharden/v1", str(fingerprintHex(v.id + "\n" + v.package->purl)), a);
     r.AddMember("partialFingerprints", fp, a);
