@@ -224,34 +224,33 @@ std::string sarifOf(const Scanned& s) {
     locs.PushBack(loc, a);
     return locs;
   };
-  rapidjson::Value rule(rapidjson::kObjectType);
-  rule.AddMember("id", "image-secret", a);
-  rule.AddMember("name", "image-secret", a);
-  rapidjson::Value sd(rapidjson::kObjectType);
-  sd.AddMember("text", "Secret in a file of an image layer", a);
-  rule.AddMember("shortDescription", sd, a);
-  rapidjson::Value help(rapidjson::kObjectType);
-  help.AddMember("text",
-                 "A credential is stored in a file of the image (a deleted file is still in its "
-                 "layer). Rotate it, and pass secrets at run time or through BuildKit secret mounts.",
-                 a);
-  rule.AddMember("help", help, a);
-  rapidjson::Value conf(rapidjson::kObjectType);
-  conf.AddMember("level", "error", a);
-  rule.AddMember("defaultConfiguration", conf, a);
-  rules.PushBack(rule, a);
-  unsigned index = rules.Size() - 1;
-  rapidjson::Value vrule(rapidjson::kObjectType);
-  vrule.AddMember("id", "image-vulnerability", a);
-  vrule.AddMember("name", "image-vulnerability", a);
-  rapidjson::Value vsd(rapidjson::kObjectType);
-  vsd.AddMember("text", "Package with a known vulnerability", a);
-  vrule.AddMember("shortDescription", vsd, a);
-  rapidjson::Value vhelp(rapidjson::kObjectType);
-  vhelp.AddMember("text", "An installed package is affected by a published advisory. Upgrade it to the fixed version, or rebuild on a base image that has it.", a);
-  vrule.AddMember("help", vhelp, a);
-  rules.PushBack(vrule, a);
-  unsigned vindex = rules.Size() - 1;
+  // A rule of our own (not a catalogue check): its index in the driver's rules.
+  auto addRule = [&](const char* id, const char* text, const char* help, const char* level) {
+    rapidjson::Value rule(rapidjson::kObjectType);
+    rule.AddMember("id", rapidjson::StringRef(id), a);
+    rule.AddMember("name", rapidjson::StringRef(id), a);
+    rapidjson::Value sd(rapidjson::kObjectType);
+    sd.AddMember("text", rapidjson::StringRef(text), a);
+    rule.AddMember("shortDescription", sd, a);
+    rapidjson::Value h(rapidjson::kObjectType);
+    h.AddMember("text", rapidjson::StringRef(help), a);
+    rule.AddMember("help", h, a);
+    rapidjson::Value conf(rapidjson::kObjectType);
+    conf.AddMember("level", rapidjson::StringRef(level), a);
+    rule.AddMember("defaultConfiguration", conf, a);
+    rules.PushBack(rule, a);
+    return rules.Size() - 1;
+  };
+  unsigned index = addRule(
+      "image-secret", "Secret in a file of an image layer",
+      "A credential is stored in a file of the image (a deleted file is still in its layer). "
+      "Rotate it, and pass secrets at run time or through BuildKit secret mounts.",
+      "error");
+  unsigned vindex = addRule(
+      "image-vulnerability", "Package with a known vulnerability",
+      "An installed package is affected by a published advisory. Upgrade it to the fixed "
+      "version, or rebuild on a base image that has it.",
+      "warning");
   rapidjson::Value& results = run["results"];
   for (const image::SecretFinding& f : s.secrets) {
     std::string layer = s.src.layers.empty() ? std::string() : s.src.layers[f.layer].digest;
@@ -270,7 +269,7 @@ std::string sarifOf(const Scanned& s) {
     fp.AddMember("kubeharden/v1", str(fingerprintHex(f.path + "\n" + f.rule_id + "\n" + f.fingerprint)), a);
     r.AddMember("partialFingerprints", fp, a);
     rapidjson::Value props(rapidjson::kObjectType);
-    props.AddMember("severity", rapidjson::StringRef(f.rule_id == "credential-assignment" ? "high" : "critical"), a);
+    props.AddMember("severity", str(severityName(image::secretSeverity(f))), a);
     props.AddMember("secretRule", str(f.rule_id), a);
     props.AddMember("layer", str(layer), a);
     props.AddMember("deleted", f.deleted, a);
@@ -577,7 +576,7 @@ std::string toText(const Scanned& s) {
                      s.secret_stats.skipped_path);
   for (const image::SecretFinding& f : s.secrets)
     o += fmt::format("    {} {}:{} {} ({}) layer {}{}\n",
-                     f.rule_id == "credential-assignment" ? "HIGH" : "CRITICAL", f.path, f.line,
+                     toUpper(severityName(image::secretSeverity(f))), f.path, f.line,
                      f.title, f.redacted, f.layer, f.deleted ? ", deleted by a later layer" : "");
   if (s.vulns_scanned) {
     std::map<std::string, size_t> by;
@@ -875,8 +874,7 @@ Runner addImageCommand(CLI::App& app) {
     if (fail_on)
       for (const Scanned& s : all)
         for (const image::SecretFinding& f : s.secrets)
-          if ((f.rule_id == "credential-assignment" ? Severity::kHigh : Severity::kCritical) >=
-              *fail_on)
+          if (image::secretSeverity(f) >= *fail_on)
             return kExitFindings;
     return kExitClean;
   };

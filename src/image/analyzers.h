@@ -36,6 +36,8 @@ std::vector<Package> parseComposerInstalled(std::string_view text);
 // A Java archive (jar, war, ear, ...), nested archives included: Maven pom.properties first,
 // then the manifest, then the file name.
 std::vector<Package> parseJavaArchive(std::string_view bytes, std::string_view path);
+// Is this a Java archive by its name (jar, war, ear, par, sar, jpi, hpi, kar; any case)?
+bool isJavaArchive(std::string_view path);
 
 // --- Binaries -----------------------------------------------------------------------------
 // Go build information (module path, dependencies with replacements, and the Go toolchain as

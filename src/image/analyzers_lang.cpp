@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "base/json_util.h"
 #include "base/strings.h"
 #include "image/analyzers.h"
 #include "image/licenses.h"
@@ -17,18 +18,6 @@ namespace kh::image {
 
 namespace {
 
-void addLicense(std::vector<std::string>& out, std::string_view declared) {
-  std::string id = normaliseLicense(declared);
-  if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
-}
-
-std::string_view str(const rapidjson::Value& o, const char* key) {
-  if (!o.IsObject()) return {};
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
 // "license": "MIT" | {"type": "MIT"}; "licenses": ["MIT"] | [{"type": "MIT"}].
 void jsonLicenses(const rapidjson::Value& o, std::vector<std::string>& out) {
   for (const char* key : {"license", "licenses"}) {
@@ -36,7 +25,7 @@ void jsonLicenses(const rapidjson::Value& o, std::vector<std::string>& out) {
     if (it == o.MemberEnd()) continue;
     auto one = [&](const rapidjson::Value& v) {
       if (v.IsString()) addLicense(out, {v.GetString(), v.GetStringLength()});
-      if (v.IsObject()) addLicense(out, str(v, "type"));
+      if (v.IsObject()) addLicense(out, jsonString(v, "type"));
     };
     if (it->value.IsArray()) {
       for (const auto& v : it->value.GetArray()) one(v);
@@ -67,8 +56,8 @@ std::optional<Package> parseNpmPackageJson(std::string_view text) {
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   Package p;
   p.type = "npm";
-  p.name = str(d, "name");
-  p.version = str(d, "version");
+  p.name = jsonString(d, "name");
+  p.version = jsonString(d, "version");
   if (p.name.empty() || p.version.empty()) return std::nullopt;
   jsonLicenses(d, p.licenses);
   return p;
@@ -147,8 +136,8 @@ std::vector<Package> parseComposerInstalled(std::string_view text) {
   for (const auto& v : list->GetArray()) {
     Package p;
     p.type = "composer";
-    p.name = str(v, "name");
-    p.version = str(v, "version");
+    p.name = jsonString(v, "name");
+    p.version = jsonString(v, "version");
     if (p.name.empty() || p.version.empty()) continue;
     if (p.version.starts_with("v") && p.version.size() > 1 && std::isdigit(p.version[1]))
       p.version.erase(0, 1);
@@ -162,13 +151,6 @@ namespace {
 
 constexpr int kMaxJavaDepth = 4;
 constexpr size_t kMaxNestedArchive = 256u << 20;
-
-bool isJavaArchive(std::string_view path) {
-  for (std::string_view ext : {".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi", ".kar"})
-    if (path.size() > ext.size() && iequals(path.substr(path.size() - ext.size()), ext))
-      return true;
-  return false;
-}
 
 // "commons-lang3-3.12.0.jar" -> ("commons-lang3", "3.12.0"): the version starts at the first
 // "-" followed by a digit.
@@ -286,6 +268,13 @@ void javaArchive(std::string_view bytes, std::string_view path, int depth,
 }
 
 }  // namespace
+
+bool isJavaArchive(std::string_view path) {
+  for (std::string_view ext : {".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi", ".kar"})
+    if (path.size() > ext.size() && iequals(path.substr(path.size() - ext.size()), ext))
+      return true;
+  return false;
+}
 
 std::vector<Package> parseJavaArchive(std::string_view bytes, std::string_view path) {
   std::vector<Package> out;

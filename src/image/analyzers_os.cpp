@@ -32,11 +32,6 @@ void eachStanza(std::string_view text, char sep, Fn fn) {
   flush();
 }
 
-void addLicense(std::vector<std::string>& out, std::string_view declared) {
-  std::string id = normaliseLicense(declared);
-  if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
-}
-
 }  // namespace
 
 std::vector<Package> parseDpkgStatus(std::string_view text, bool installed_only) {

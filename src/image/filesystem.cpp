@@ -11,14 +11,6 @@ namespace kh::image {
 
 namespace {
 
-std::string_view baseName(std::string_view p) {
-  size_t slash = p.rfind('/');
-  return slash == std::string_view::npos ? p : p.substr(slash + 1);
-}
-std::string_view dirName(std::string_view p) {
-  size_t slash = p.rfind('/');
-  return slash == std::string_view::npos ? std::string_view() : p.substr(0, slash);
-}
 std::string join(std::string_view dir, std::string_view name) {
   return dir.empty() ? std::string(name) : std::string(dir) + "/" + std::string(name);
 }
@@ -53,13 +45,13 @@ namespace {
 bool addEntry(TarEntry& e, const std::vector<ContentHandler>& handlers,
               const std::function<bool(std::string&, size_t)>& readMore,
               std::vector<ContentHandler::Want>& wants, std::string& content, LayerFiles& out) {
-  std::string_view base = baseName(e.path);
+  std::string_view base = pathBase(e.path);
   if (base == ".wh..wh..opq") {
-    out.opaque.emplace_back(dirName(e.path));
+    out.opaque.emplace_back(pathDir(e.path));
     return true;
   }
   if (base.starts_with(".wh.")) {
-    out.whiteouts.push_back(join(dirName(e.path), base.substr(4)));
+    out.whiteouts.push_back(join(pathDir(e.path), base.substr(4)));
     return true;
   }
   if (e.path.empty()) return true;  // the root directory itself

@@ -17,12 +17,6 @@ namespace kh::image {
 
 namespace {
 
-std::string_view baseName(std::string_view p) { return p.substr(p.rfind('/') + 1); }
-std::string_view parentDir(std::string_view p) {
-  size_t slash = p.rfind('/');
-  return slash == std::string_view::npos ? std::string_view() : p.substr(0, slash);
-}
-
 bool isRpmDatabase(std::string_view p) {
   for (std::string_view dir : {"var/lib/rpm/", "usr/lib/sysimage/rpm/"}) {
     if (!p.starts_with(dir)) continue;
@@ -34,10 +28,10 @@ bool isRpmDatabase(std::string_view p) {
 
 // node_modules/NAME/package.json or node_modules/@SCOPE/NAME/package.json.
 bool isNpmManifest(std::string_view p) {
-  if (baseName(p) != "package.json") return false;
-  std::string_view dir = parentDir(p), up = parentDir(dir);
-  if (baseName(up) == "node_modules") return true;
-  return baseName(up).starts_with("@") && baseName(parentDir(up)) == "node_modules";
+  if (pathBase(p) != "package.json") return false;
+  std::string_view dir = pathDir(p), up = pathDir(dir);
+  if (pathBase(up) == "node_modules") return true;
+  return pathBase(up).starts_with("@") && pathBase(pathDir(up)) == "node_modules";
 }
 
 bool isPythonMetadata(std::string_view p, const TarEntry& e) {
@@ -45,12 +39,6 @@ bool isPythonMetadata(std::string_view p, const TarEntry& e) {
       p.ends_with("/EGG-INFO/PKG-INFO"))
     return true;
   return p.ends_with(".egg-info") && e.type == TarEntry::Type::kFile;  // a single-file egg-info
-}
-
-bool isJavaArchive(std::string_view p) {
-  for (std::string_view ext : {".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi", ".kar"})
-    if (p.size() > ext.size() && iequals(p.substr(p.size() - ext.size()), ext)) return true;
-  return false;
 }
 
 using Want = ContentHandler::Want;
@@ -104,8 +92,8 @@ std::vector<ContentHandler> inventoryHandlers() {
       kText));
   hs.push_back(handler(
       [](const TarEntry& e) {
-        return e.path.starts_with("usr/share/doc/") && baseName(e.path) == "copyright" &&
-               parentDir(parentDir(e.path)) == "usr/share/doc";
+        return e.path.starts_with("usr/share/doc/") && pathBase(e.path) == "copyright" &&
+               pathDir(pathDir(e.path)) == "usr/share/doc";
       },
       [](const TarEntry&, std::string_view c, FileFindings& f) {
         f.copyright_licenses = parseDebianCopyright(c);
@@ -135,7 +123,7 @@ std::vector<ContentHandler> inventoryHandlers() {
                        4u << 20));
   hs.push_back(handler(
       [](const TarEntry& e) {
-        return e.path.ends_with(".gemspec") && baseName(parentDir(e.path)) == "specifications";
+        return e.path.ends_with(".gemspec") && pathBase(pathDir(e.path)) == "specifications";
       },
       [](const TarEntry&, std::string_view c, FileFindings& f) {
         if (auto p = parseGemspec(c)) f.packages.push_back(std::move(*p));
@@ -295,7 +283,7 @@ Inventory buildInventory(const Filesystem& fs) {
       if (it == files.end() || it->second.layer != i) continue;  // deleted or replaced later
       owned.insert(found.owned.begin(), found.owned.end());
       if (!found.copyright_licenses.empty())
-        copyright[std::string(baseName(parentDir(path)))] = found.copyright_licenses;
+        copyright[std::string(pathBase(pathDir(path)))] = found.copyright_licenses;
       for (Package p : found.packages) {
         // The introducing layer: walk down while the same file in lower layers lists it too.
         p.layer = i;

@@ -145,6 +145,11 @@ std::vector<std::pair<std::string, std::string>> tokens(std::string_view s) {
 
 }  // namespace
 
+void addLicense(std::vector<std::string>& out, std::string_view declared) {
+  std::string id = normaliseLicense(declared);
+  if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+}
+
 std::vector<std::string_view> knownSpdxIds() {
   return {std::begin(kSpdxIds), std::end(kSpdxIds)};
 }

@@ -16,6 +16,9 @@ std::string normaliseLicense(std::string_view declared);
 // The SPDX license identifiers normalisation can produce (all on the SPDX licence list).
 std::vector<std::string_view> knownSpdxIds();
 
+// Appends the normalised form of `declared` to `out` unless empty or already there.
+void addLicense(std::vector<std::string>& out, std::string_view declared);
+
 // Is `id` an SPDX license identifier this table knows (as every normalised result is)?
 bool isKnownSpdxId(std::string_view id);
 

@@ -134,6 +134,10 @@ std::vector<SecretFinding> collectSecrets(const Filesystem& fs) {
   return out;
 }
 
+Severity secretSeverity(const SecretFinding& f) {
+  return f.rule_id == "credential-assignment" ? Severity::kHigh : Severity::kCritical;
+}
+
 SecretStats secretStats(const Filesystem& fs) {
   SecretStats s;
   for (const LayerFiles& l : fs.layers()) {

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "checks/check.h"
 #include "image/filesystem.h"
 
 namespace kh::image {
@@ -18,6 +19,8 @@ ContentHandler secretsHandler(size_t cap = kSecretFileCap);
 // The secrets of every layer, a file's copies in several layers reported once (from the lowest
 // layer), each marked deleted when its file is not in the final filesystem as that layer left it.
 std::vector<SecretFinding> collectSecrets(const Filesystem& fs);
+// Critical for a known credential format, high for a credential-like assignment.
+Severity secretSeverity(const SecretFinding& f);
 SecretStats secretStats(const Filesystem& fs);
 
 }  // namespace kh::image

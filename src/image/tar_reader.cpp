@@ -13,6 +13,16 @@ std::string normaliseTarPath(std::string_view p) {
   return std::string(p);
 }
 
+std::string_view pathBase(std::string_view p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+std::string_view pathDir(std::string_view p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : p.substr(0, slash);
+}
+
 namespace {
 
 // libarchive's message for the last error; it may have none (a null pointer).

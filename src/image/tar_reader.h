@@ -32,6 +32,9 @@ struct TarEntry {
 
 // "./a/b/" -> "a/b"; "/" and "." -> "".
 std::string normaliseTarPath(std::string_view p);
+// The last component of a normalised path, and what comes before it ("" at the top).
+std::string_view pathBase(std::string_view p);
+std::string_view pathDir(std::string_view p);
 
 class TarReader {
  public:

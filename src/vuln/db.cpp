@@ -5,6 +5,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sqlite3.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <functional>
 
+#include "base/json_util.h"
 #include "vuln/match.h"
 
 namespace kh::vuln {
@@ -73,13 +75,7 @@ std::string sqliteError(sqlite3* db) {
   return m ? m : "unknown SQLite error";
 }
 
-std::string str(const rapidjson::Value& o, const char* key) {
-  if (!o.IsObject()) return {};
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
+std::string str(const rapidjson::Value& o, const char* key) { return std::string(jsonString(o, key)); }
 
 std::string toJson(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -111,8 +107,15 @@ struct Importer {
     ++stats.files;
     rapidjson::Document d;
     d.Parse(json.data(), json.size());
-    if (d.HasParseError() || !d.IsObject()) {
-      stats.errors.push_back(Error{"not JSON (or not a JSON object)", origin, {}});
+    if (d.HasParseError()) {
+      size_t at = std::min(d.GetErrorOffset(), json.size());
+      uint32_t line = 1 + static_cast<uint32_t>(std::count(json.begin(), json.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+      stats.errors.push_back(Error{fmt::format("not JSON: {}", rapidjson::GetParseError_En(d.GetParseError())),
+                                   origin, SourcePos{line, 0}});
+      return;
+    }
+    if (!d.IsObject()) {
+      stats.errors.push_back(Error{"not an OSV record: a JSON object was expected", origin, SourcePos{1, 0}});
       return;
     }
     std::string id = str(d, "id"), modified = str(d, "modified");

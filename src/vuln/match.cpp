@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "base/json_util.h"
 #include "vuln/version.h"
 
 namespace kh::vuln {
@@ -14,13 +15,6 @@ namespace {
 
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-std::string_view str(const rapidjson::Value& o, const char* key) {
-  if (!o.IsObject()) return {};
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString()
-             ? std::string_view(it->value.GetString(), it->value.GetStringLength())
-             : std::string_view();
-}
 
 }  // namespace
 
@@ -71,7 +65,7 @@ RangeVerdict affects(std::string_view ranges_json, std::string_view eco, std::st
   auto ranges = d.FindMember("ranges");
   if (ranges == d.MemberEnd() || !ranges->value.IsArray()) return out;
   for (const auto& range : ranges->value.GetArray()) {
-    std::string_view type = str(range, "type");
+    std::string_view type = jsonString(range, "type");
     VersionCmp cmp = type == "SEMVER" ? (startsWith(eco, "Go") ? compareGo : compareSemver)
                      : type == "ECOSYSTEM" ? eco_cmp
                                            : nullptr;
@@ -86,7 +80,7 @@ RangeVerdict affects(std::string_view ranges_json, std::string_view eco, std::st
     for (const auto& e : events->value.GetArray()) {
       static constexpr const char* kKinds[] = {"introduced", "fixed", "last_affected", "limit"};
       for (int k = 0; k < 4; ++k)
-        if (auto s = str(e, kKinds[k]); !s.empty()) ev.push_back({k, s});
+        if (auto s = jsonString(e, kKinds[k]); !s.empty()) ev.push_back({k, s});
     }
     // In version order; "introduced: 0" is before everything.
     auto zero = [](const Event& e) { return e.kind == 0 && e.v == "0"; };

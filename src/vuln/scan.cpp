@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "base/strings.h"
 #include "vuln/match.h"
 
 namespace kh::vuln {
@@ -23,16 +24,9 @@ std::string majorMinor(std::string_view v) {
   return std::string(v.substr(0, dot2));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // A severity word from the databases' own vocabularies.
 std::string severityWord(std::string_view s) {
-  std::string l = lower(s);
+  std::string l = toLower(s);
   if (l == "critical") return "critical";
   if (l == "high" || l == "important") return "high";
   if (l == "medium" || l == "moderate") return "medium";

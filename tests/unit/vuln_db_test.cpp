@@ -90,7 +90,7 @@ TEST(VulnDb, ZipArchivesAndBrokenRecords) {
       "all.zip", image::fixtures::zipOf({{"OSV-A.json", record("OSV-A", "2024-01-01T00:00:00Z", "Go", "example.com/m", "1.2.0")},
                                          {"OSV-B.json", record("OSV-B", "2024-01-01T00:00:00Z", "npm", "left-pad", "1.3.0")},
                                          {"README.md", "not a record"}}));
-  std::string broken = d.write("broken.json", "{\"id\": \"X\"");
+  std::string broken = d.write("broken.json", "{\n\"id\": \"X\"\n");
   std::string noid = d.write("noid.json", R"({"modified":"2024-01-01T00:00:00Z"})");
   auto db = VulnDb::open(d.path() + "/v.db", true);
   ASSERT_TRUE(db);
@@ -99,6 +99,7 @@ TEST(VulnDb, ZipArchivesAndBrokenRecords) {
   EXPECT_EQ(s.value().inserted, 2u);
   ASSERT_EQ(s.value().errors.size(), 2u);
   EXPECT_EQ(s.value().errors[0].file, broken);
+  EXPECT_EQ(s.value().errors[0].pos.line, 3u) << s.value().errors[0].describe();
   EXPECT_NE(s.value().errors[1].message.find("\"id\" and \"modified\""), std::string::npos);
   EXPECT_EQ(db.value()->affected("npm", "left-pad").size(), 1u);
   EXPECT_EQ(db.value()->affected("npm", "Left-Pad").size(), 0u) << "npm names are exact";
