@@ -34,8 +34,15 @@ void fuzzVersionOnce(const uint8_t* data, size_t size) {
   // Maven's own order is not transitive on odd inputs (the fuzzer found "v056v668o6r" < "0rc2"
   // < "" < "v056v668o6r", and Maven 3.8.7 agrees): matching Maven exactly means keeping that.
   properties(vuln::compareMaven, v[0], v[1], v[2], /*transitive=*/false);
+  // Composer: a total order on the versions it accepts. On strings it rejects PHP's
+  // version_compare is neither antisymmetric nor transitive ("1-alp" < "1." < "1-alp"), and we
+  // keep PHP's answers there; only reflexivity is ours.
+  if (vuln::normaliseComposer(v[0]) && vuln::normaliseComposer(v[1]) && vuln::normaliseComposer(v[2]))
+    properties(vuln::compareComposer, v[0], v[1], v[2]);
+  else if (vuln::compareComposer(v[0], v[0]) != 0)
+    __builtin_trap();
   // OSV range evaluation on whatever JSON the first line holds, and CVSS vectors.
-  for (const char* eco : {"PyPI", "Debian:12", "AlmaLinux:9", "Alpine:v3.19", "Go", "npm", "Maven"})
+  for (const char* eco : {"PyPI", "Debian:12", "AlmaLinux:9", "Alpine:v3.19", "Go", "npm", "Maven", "Packagist"})
     (void)vuln::affects(v[0], eco, v[1]);
   if (auto score = vuln::cvss3BaseScore(v[0]); score && (*score < 0 || *score > 10)) __builtin_trap();
 }

@@ -31,6 +31,7 @@ VersionCmp comparatorFor(std::string_view eco) {
   if (base == "Go") return compareGo;
   if (base == "RubyGems") return compareGem;
   if (base == "Maven") return compareMaven;
+  if (base == "Packagist") return compareComposer;
   return nullptr;
 }
 

@@ -1,5 +1,7 @@
 #include "vuln/version.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -855,6 +857,192 @@ int compareRpm(std::string_view a, std::string_view b) {
   if (int r = rpmvercmp(x.epoch.empty() ? "0" : x.epoch, y.epoch.empty() ? "0" : y.epoch)) return r;
   if (int r = rpmvercmp(x.version, y.version)) return r;
   return rpmvercmp(x.release, y.release);  // a missing release is an empty one, as rpmver has it
+}
+
+
+// ---- Composer -------------------------------------------------------------------------------
+
+namespace {
+
+// The stability names Composer writes: a, b, p/pl, rc spelled out.
+std::string composerStability(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "a") return "alpha";
+  if (s == "b") return "beta";
+  if (s == "p" || s == "pl") return "patch";
+  if (s == "rc") return "RC";
+  return s;
+}
+
+// PHP's canonical form: '-', '_', '+' and other non-alphanumerics become one '.', and a '.' goes
+// between a digit and a non-digit (a character after a digit stays, even when it is not
+// alphanumeric, as PHP has it).
+std::string phpCanonical(std::string_view v) {
+  std::string out;
+  if (v.empty()) return out;
+  auto dig = [](char c) { return c >= '0' && c <= '9'; };
+  auto ndig = [&](char c) { return !dig(c) && c != '.'; };
+  auto dot = [&] {
+    if (out.back() != '.') out += '.';
+  };
+  out += v[0];
+  char prev = v[0];
+  for (size_t i = 1; i < v.size(); ++i) {
+    char c = v[i];
+    if (c == '-' || c == '_' || c == '+') {
+      dot();
+    } else if ((ndig(prev) && dig(c)) || (dig(prev) && ndig(c))) {
+      dot();
+      out += c;
+    } else if (!std::isalnum(static_cast<unsigned char>(c))) {
+      dot();
+    } else {
+      out += c;
+    }
+    prev = c;
+  }
+  return out;
+}
+
+// The order of PHP's special words; a part matches a word it starts with; a number is "#".
+// Parts that match no word come first.
+int phpSpecialCompare(std::string_view a, std::string_view b) {
+  static const std::pair<std::string_view, int> kForms[] = {
+      {"dev", 0}, {"alpha", 1}, {"a", 1}, {"beta", 2}, {"b", 2}, {"RC", 3},
+      {"rc", 3},  {"#", 4},     {"pl", 5}, {"p", 5}};
+  auto order = [](std::string_view w) {
+    for (const auto& [name, o] : kForms)
+      if (w.starts_with(name)) return o;
+    return -1;
+  };
+  int x = order(a), y = order(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// PHP's version_compare (C strings: a NUL ends them).
+int phpVersionCompare(std::string_view va, std::string_view vb) {
+  va = va.substr(0, va.find('\0'));
+  vb = vb.substr(0, vb.find('\0'));
+  if (va.empty() || vb.empty()) return va.empty() == vb.empty() ? 0 : va.empty() ? -1 : 1;
+  std::string a = va[0] == '#' ? std::string(va) : phpCanonical(va);
+  std::string b = vb[0] == '#' ? std::string(vb) : phpCanonical(vb);
+  auto at = [](const std::string& s, size_t i) { return i < s.size() ? s[i] : '\0'; };
+  auto isDig = [](char c) { return c >= '0' && c <= '9'; };
+  auto number = [](std::string_view s) {  // strtol: the leading digits, saturating
+    int64_t n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') break;
+      n = n > (INT64_MAX - 9) / 10 ? INT64_MAX : n * 10 + (c - '0');
+    }
+    return n;
+  };
+  size_t p1 = 0, p2 = 0;
+  bool n1 = true, n2 = true;
+  int r = 0;
+  while (at(a, p1) && at(b, p2) && n1 && n2) {
+    size_t e1 = a.find('.', p1), e2 = b.find('.', p2);
+    n1 = e1 != std::string::npos;
+    n2 = e2 != std::string::npos;
+    std::string_view s1 = std::string_view(a).substr(p1, (n1 ? e1 : a.size()) - p1);
+    std::string_view s2 = std::string_view(b).substr(p2, (n2 ? e2 : b.size()) - p2);
+    bool d1 = isDig(at(a, p1)), d2 = isDig(at(b, p2));
+    if (d1 && d2) {
+      int64_t x = number(s1), y = number(s2);
+      r = x < y ? -1 : x > y ? 1 : 0;
+    } else if (!d1 && !d2) {
+      r = phpSpecialCompare(s1, s2);
+    } else {
+      r = d1 ? phpSpecialCompare("#N#", s2) : phpSpecialCompare(s1, "#N#");
+    }
+    if (r != 0) return r;
+    if (n1) p1 = e1 + 1;
+    if (n2) p2 = e2 + 1;
+  }
+  if (n1) return isDig(at(a, p1)) ? 1 : phpVersionCompare(std::string_view(a).substr(p1), "#N#");
+  if (n2) return isDig(at(b, p2)) ? -1 : phpVersionCompare("#N#", std::string_view(b).substr(p2));
+  return 0;
+}
+
+}  // namespace
+
+std::optional<std::string> normaliseComposer(std::string_view input) {
+  std::string v(input);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+  size_t lead = 0;
+  while (lead < v.size() && std::isspace(static_cast<unsigned char>(v[lead]))) ++lead;
+  v.erase(0, lead);
+  static const RE2 kAlias(R"(([^,\s]+) +as +([^,\s]+))");
+  static const RE2 kFlag(R"((?i)([^,\s@]+)@(?:stable|RC|beta|alpha|dev))");
+  static const RE2 kMaster(R"((?i)(?:dev-)?(?:master|trunk|default))");
+  static const RE2 kBuild(R"(([^,\s+]+)\+[^\s]+)");
+  static const std::string kModifier =
+      R"([._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\d+)*)?)?([.-]?dev)?)";
+  static const RE2 kClassical("(?i)v?(\\d{1,5})(\\.\\d+)?(\\.\\d+)?(\\.\\d+)?" + kModifier);
+  static const RE2 kDate("(?i)v?(\\d{4}(?:[.:-]?\\d{2}){1,6}(?:[.:-]?\\d{1,3}){0,2})" + kModifier);
+  static const RE2 kDevSuffix(R"((?i)(.*?)[.-]?dev)");
+  static const RE2 kNumericBranch(R"((?i)v?(\d+)(\.(?:\d+|[x*]))?(\.(?:\d+|[x*]))?(\.(?:\d+|[x*]))?)");
+  std::string first, second;
+  if (RE2::FullMatch(v, kAlias, &first, &second)) v = first;
+  if (RE2::FullMatch(v, kFlag, &first)) v = first;
+  if (RE2::FullMatch(v, kMaster)) {
+    std::string l = v;
+    for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return l.starts_with("dev-") ? "dev-" + v.substr(4) : "dev-" + v;
+  }
+  if (v.size() > 4 && (v.compare(0, 4, "dev-") == 0 || v.compare(0, 4, "DEV-") == 0 ||
+                       v.compare(0, 4, "Dev-") == 0))
+    return "dev-" + v.substr(4);
+  if (RE2::FullMatch(v, kBuild, &first)) v = first;
+  std::string m[7];
+  std::string out;
+  bool matched = false;
+  if (RE2::FullMatch(v, kClassical, &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &m[6])) {
+    out = m[0] + (m[1].empty() ? ".0" : m[1]) + (m[2].empty() ? ".0" : m[2]) +
+          (m[3].empty() ? ".0" : m[3]);
+    matched = true;
+  } else if (RE2::FullMatch(v, kDate, &m[0], &m[4], &m[5], &m[6])) {
+    out = m[0];
+    for (char& c : out)
+      if (c < '0' || c > '9') c = '.';
+    matched = true;
+  }
+  if (matched) {
+    // m[4] stability, m[5] its number, m[6] a -dev suffix.
+    if (!m[4].empty()) {
+      std::string s = composerStability(m[4]);
+      if (s == "stable") return out;
+      std::string n = m[5];
+      size_t skip = 0;
+      while (skip < n.size() && (n[skip] == '.' || n[skip] == '-')) ++skip;
+      out += "-" + s + n.substr(skip);
+    }
+    if (!m[6].empty()) out += "-dev";
+    return out;
+  }
+  if (RE2::FullMatch(v, kDevSuffix, &first)) {
+    std::string b[4];
+    if (RE2::FullMatch(first, kNumericBranch, &b[0], &b[1], &b[2], &b[3])) {
+      std::string r;
+      for (int i = 0; i < 4; ++i) {
+        std::string part = b[i];
+        if (i > 0) part = part.empty() ? "x" : part.substr(1);
+        if (part == "x" || part == "X" || part == "*") part = "9999999";
+        r += (i ? "." : "") + part;
+      }
+      return r + "-dev";
+    }
+    return "dev-" + first;
+  }
+  return std::nullopt;
+}
+
+int compareComposer(std::string_view a, std::string_view b) {
+  std::optional<std::string> x = normaliseComposer(a), y = normaliseComposer(b);
+  // PHP's version_compare is not even reflexive on some strings Composer rejects ("1.#" against
+  // itself is -1): the same version is the same version here.
+  if (x ? y && *x == *y : a == b) return 0;
+  // Branches (dev-*) against numbers: version_compare orders them ("dev" before any number).
+  return phpVersionCompare(x ? *x : a, y ? *y : b);
 }
 
 }  // namespace kh::vuln

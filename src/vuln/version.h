@@ -3,6 +3,8 @@
 // still ordered (deterministically), so a malformed record cannot crash or stall matching.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace kh::vuln {
@@ -51,5 +53,15 @@ int compareGem(std::string_view a, std::string_view b);
 // snapshot < release (= "", ga, final) < sp < any other (alphabetically); a1/b1/m1 are
 // alpha-1/beta-1/milestone-1; trailing zeros and release qualifiers do not count.
 int compareMaven(std::string_view a, std::string_view b);
+
+// Composer (Packagist): both versions normalised as Composer's VersionParser does (a leading v
+// and build metadata dropped, numbers padded to four parts, stability suffixes spelled out:
+// 1.0RC1 is 1.0.0.0-RC1, -p2 is -patch2, 1.x-dev a branch), then ordered by PHP's
+// version_compare: parts split at '.', '-', '_', '+' and digit/letter changes, numbers by value,
+// words as any-other < dev < alpha = a < beta = b < RC = rc < (a number) < pl = p. A version
+// Composer rejects is compared as written, by version_compare alone.
+int compareComposer(std::string_view a, std::string_view b);
+// Composer's normalised spelling of a version, or nothing when Composer rejects it.
+std::optional<std::string> normaliseComposer(std::string_view v);
 
 }  // namespace kh::vuln

@@ -587,5 +587,73 @@ TEST(VersionRpm, AgreesWithRpm) {
   EXPECT_EQ(k, 500u);
 }
 
+// Composer's VersionParser normalisations (its own test list) and PHP's documented order.
+TEST(VersionComposer, UpstreamNormalisationAndOrder) {
+  const std::pair<const char*, const char*> normalised[] = {
+      {"1.0.0", "1.0.0.0"},           {"1.2.3.4", "1.2.3.4"},
+      {"1.0.0RC1dev", "1.0.0.0-RC1-dev"}, {"1.0.0-rC15-dEv", "1.0.0.0-RC15-dev"},
+      {"1.0.0.RC.15-dev", "1.0.0.0-RC15-dev"}, {"1.0.0-rc1", "1.0.0.0-RC1"},
+      {"1.0.0.pl3-dev", "1.0.0.0-patch3-dev"}, {"1.0-dev", "1.0.0.0-dev"},
+      {"0", "0.0.0.0"},               {"10.4.13-beta", "10.4.13.0-beta"},
+      {"10.4.13beta2", "10.4.13.0-beta2"}, {"10.4.13beta.2", "10.4.13.0-beta2"},
+      {"10.4.13-b", "10.4.13.0-beta"}, {"10.4.13-b5", "10.4.13.0-beta5"},
+      {"v1.0.0", "1.0.0.0"},          {"2010.01", "2010.01.0.0"},
+      {"2010.01.02", "2010.01.02.0"}, {"2010.1.555", "2010.1.555.0"},
+      {"20100102-203040", "20100102.203040"}, {"20100102203040-10", "20100102203040.10"},
+      {"20100102-203040-p1", "20100102.203040-patch1"}, {"dev-master", "dev-master"},
+      {"master", "dev-master"},       {"dev-trunk", "dev-trunk"},
+      {"1.x-dev", "1.9999999.9999999.9999999-dev"}, {"1.2.x-dev", "1.2.9999999.9999999-dev"},
+      {"dev-feature-foo", "dev-feature-foo"}, {"DEV-FOOBAR", "dev-FOOBAR"},
+      {"dev-master as 1.0.0", "dev-master"}, {"1.0.0+foo", "1.0.0.0"},
+      {"1.0.0-alpha.3.1+foo", "1.0.0.0-alpha3.1"}, {"1.0@dev", "1.0.0.0"},
+      {"1.0-p2", "1.0.0.0-patch2"},   {"1.0RC1", "1.0.0.0-RC1"}, {"123456.1", "123456.1"},
+      {"1.0.0-stable", "1.0.0.0"}};
+  for (const auto& [in, want] : normalised) EXPECT_EQ(normaliseComposer(in).value_or("X"), want) << in;
+  for (const char* bad : {"", "a", "1.0.0.0.0", "1.0.0-meh", "feature-foo", "1.0 .2"})
+    EXPECT_FALSE(normaliseComposer(bad)) << bad;
+  // In increasing order; each line's entries are equal.
+  const std::vector<std::vector<const char*>> groups = {
+      {"1.0-dev", "1.0.0-dev"}, {"1.0alpha1", "1.0-a1", "1.0.0-alpha.1"}, {"1.0-beta1", "1.0b1"},
+      {"1.0-beta2"}, {"1.0RC1", "1.0-rc1"}, {"1.0", "1.0.0", "v1.0.0", "1.0.0+build"},
+      {"1.0-p1", "1.0pl1", "1.0-patch1"}, {"1.0.1"}, {"1.0.10"}, {"1.2"}, {"1.10"}, {"10.0.0.1"}};
+  for (size_t i = 0; i < groups.size(); ++i)
+    for (size_t j = 0; j < groups.size(); ++j)
+      for (const char* a : groups[i])
+        for (const char* b : groups[j])
+          EXPECT_EQ(sign(compareComposer(a, b)), i < j ? -1 : i > j ? 1 : 0) << a << " vs " << b;
+  // A version Composer refuses is still ordered, by version_compare as written.
+  EXPECT_LT(compareComposer("1.0.0.0.0", "1.0.0.0.1"), 0);
+  EXPECT_EQ(compareComposer("garbage", "garbage"), 0);
+}
+
+TEST(VersionComposer, AgreesWithComposerSemver) {
+  std::mt19937 gen(13);
+  auto pick = [&](std::initializer_list<const char*> l) { return *(l.begin() + gen() % l.size()); };
+  std::vector<std::string> vs;
+  while (vs.size() < 3000) {
+    std::string v = gen() % 6 == 0 ? pick({"v", "V"}) : "";
+    int n = 1 + static_cast<int>(gen() % 4);
+    for (int i = 0; i < n; ++i) v += fmt::format("{}{}", i ? "." : "", pick({"0", "1", "2", "10", "01", "2010"}));
+    if (gen() % 2)
+      v += fmt::format("{}{}{}", pick({"", ".", "-", "_"}),
+                       pick({"a", "b", "alpha", "beta", "RC", "rc", "p", "pl", "patch", "stable", "dev"}),
+                       pick({"", "1", "2", ".3", "-4", "1.2"}));
+    if (gen() % 5 == 0) v += pick({"-dev", ".dev", "dev"});
+    if (gen() % 6 == 0) v += fmt::format("+{}", pick({"build", "1", "sha.5"}));
+    if (gen() % 10 == 0) v = pick({"dev-master", "master", "1.x-dev", "2.1.x-dev", "dev-feature"});
+    if (gen() % 12 == 0) v += pick({"x", "..", "-meh", " "});  // broken
+    vs.push_back(v);
+  }
+  auto got = oracle(
+      "php -r 'require \"/usr/share/php/Composer/Semver/autoload.php\";"
+      "$p = new Composer\\Semver\\VersionParser; $vs = file(\"php://stdin\", FILE_IGNORE_NEW_LINES);"
+      "for ($i = 0; $i + 1 < count($vs); $i += 2) { try { $a = $p->normalize($vs[$i]);"
+      " $b = $p->normalize($vs[$i + 1]); echo version_compare($a, $b), \"\\n\"; }"
+      " catch (Exception $e) { echo \"X\\n\"; } }'",
+      vs);
+  EXPECT_GT(agreeWithOracle(vs, got, compareComposer), 700u)
+      << "the generator must produce enough valid versions";
+}
+
 }  // namespace
 }  // namespace kh::vuln
