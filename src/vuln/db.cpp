@@ -19,6 +19,7 @@
 
 #include "base/json_util.h"
 #include "vuln/match.h"
+#include "vuln/version.h"
 
 namespace kh::vuln {
 
@@ -89,6 +90,28 @@ std::string nowUtc() {
                      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
 }
 
+// The Debian security tracker's JSON: source packages mapping to objects keyed by CVE-... or
+// TEMP-... identifiers.
+bool looksLikeDebianTracker(const rapidjson::Document& d) {
+  for (const auto& pkg : d.GetObject()) {
+    if (!pkg.value.IsObject()) return false;
+    for (const auto& issue : pkg.value.GetObject()) {
+      std::string_view n(issue.name.GetString(), issue.name.GetStringLength());
+      return n.starts_with("CVE-") || n.starts_with("TEMP-");
+    }
+  }
+  return false;
+}
+
+// A file's modification time as RFC 3339, for records that carry none.
+std::string fileTime(const std::string& path) {
+  std::error_code ec;
+  auto t = std::filesystem::last_write_time(path, ec);
+  if (ec) return nowUtc();
+  auto sys = std::chrono::file_clock::to_sys(t);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(sys));
+}
+
 struct Importer {
   sqlite3* db;
   ImportStats& stats;
@@ -101,7 +124,201 @@ struct Importer {
   Stmt put_affected{db,
                     "INSERT OR REPLACE INTO affected(advisory, ecosystem, name, key, ranges, n) "
                     "VALUES(?, ?, ?, ?, ?, ?)"};
+  Stmt get_rows{db, "SELECT ranges FROM affected WHERE advisory = ? AND ecosystem = ? AND key = ?"};
+  Stmt del_rows{db, "DELETE FROM affected WHERE advisory = ? AND ecosystem = ? AND key = ?"};
+  Stmt touch_advisory{db, "UPDATE advisories SET modified = max(modified, ?) WHERE id = ?"};
   long abort_after = -1;  // test hook: KUBEHARDEN_TEST_ABORT_IMPORT_AFTER
+  std::string source_time;  // the file's modification time, for sources without record times
+
+  // Records built from the Debian security tracker and Alpine secdb: one per advisory, collected
+  // over the whole import (a CVE can be in several files), then merged per package: a package
+  // the source now calls not affected loses its row, other packages' rows are left alone.
+  struct Synth {
+    std::string summary, modified;
+    std::vector<std::string> aliases;
+    // (ecosystem, package) -> the affected entry as stored, or empty: not affected.
+    std::map<std::pair<std::string, std::string>, std::string> packages;
+  };
+  std::map<std::string, Synth> synth;
+
+  void addSynth(const std::string& id, std::string alias, std::string_view summary,
+                const std::string& eco, const std::string& name, std::string entry) {
+    Synth& r = synth[id];
+    if (r.summary.empty()) r.summary = std::string(summary);
+    if (!alias.empty() && std::find(r.aliases.begin(), r.aliases.end(), alias) == r.aliases.end())
+      r.aliases.push_back(std::move(alias));
+    r.modified = std::max(r.modified, source_time);
+    auto [it, fresh] = r.packages.try_emplace({eco, name}, entry);
+    if (!fresh && it->second.empty()) it->second = std::move(entry);  // affected wins over not
+  }
+
+  // One stored `affected` entry: introduced 0, fixed at `fixed` (none: every version), and the
+  // source's own words.
+  static std::string synthEntry(std::string_view fixed, std::string_view severity,
+                                std::string_view source) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("ranges");
+    w.StartArray();
+    w.StartObject();
+    w.Key("type");
+    w.String("ECOSYSTEM");
+    w.Key("events");
+    w.StartArray();
+    w.StartObject();
+    w.Key("introduced");
+    w.String("0");
+    w.EndObject();
+    if (!fixed.empty()) {
+      w.StartObject();
+      w.Key("fixed");
+      w.String(fixed.data(), static_cast<rapidjson::SizeType>(fixed.size()));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    w.EndArray();
+    w.Key("database_specific");
+    w.StartObject();
+    w.Key("source");
+    w.String(source.data(), static_cast<rapidjson::SizeType>(source.size()));
+    if (!severity.empty()) {
+      w.Key("severity");
+      w.String(severity.data(), static_cast<rapidjson::SizeType>(severity.size()));
+    }
+    w.EndObject();
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+  }
+
+  // The Debian security tracker's JSON: {source package: {CVE or TEMP id: {description,
+  // releases: {codename: {status, fixed_version, urgency}}}}}.
+  void debianTracker(const rapidjson::Document& d) {
+    static const std::map<std::string_view, std::string_view> kReleases = {
+        {"jessie", "8"},     {"stretch", "9"}, {"buster", "10"}, {"bullseye", "11"},
+        {"bookworm", "12"},  {"trixie", "13"}, {"forky", "14"},  {"duke", "15"}};
+    for (const auto& pkg : d.GetObject()) {
+      if (!pkg.value.IsObject()) continue;
+      std::string name(pkg.name.GetString(), pkg.name.GetStringLength());
+      for (const auto& issue : pkg.value.GetObject()) {
+        if (!issue.value.IsObject()) continue;
+        std::string cve(issue.name.GetString(), issue.name.GetStringLength());
+        auto rel = issue.value.FindMember("releases");
+        if (rel == issue.value.MemberEnd() || !rel->value.IsObject()) continue;
+        std::string id = "DEBIAN-" + cve;
+        for (const auto& r : rel->value.GetObject()) {
+          auto codename = kReleases.find(std::string_view(r.name.GetString(), r.name.GetStringLength()));
+          if (codename == kReleases.end() || !r.value.IsObject()) continue;  // sid, experimental
+          std::string eco = fmt::format("Debian:{}", codename->second);
+          std::string status = str(r.value, "status"), fixed = str(r.value, "fixed_version");
+          std::string urgency = str(r.value, "urgency");
+          urgency = urgency.substr(0, urgency.find_first_of("* "));  // "low**", "not yet assigned"
+          if (urgency == "not") urgency.clear();
+          std::string entry;
+          if (status == "resolved" && fixed != "0" && !fixed.empty())
+            entry = synthEntry(fixed, urgency, "debian-security-tracker");
+          else if (status == "open" || status == "undetermined")
+            entry = synthEntry("", urgency, "debian-security-tracker");
+          // resolved at "0" (never affected), or nothing usable: not affected.
+          addSynth(id, cve.starts_with("CVE-") ? cve : std::string(),
+                   jsonString(issue.value, "description"), eco, name, std::move(entry));
+        }
+      }
+    }
+  }
+
+  // Alpine secdb: {distroversion: "v3.19", packages: [{pkg: {name, secfixes: {fixed version:
+  // [ids]}}}]}; a fix at "0" means never affected.
+  void alpineSecdb(const rapidjson::Document& d, const std::string& origin) {
+    std::string release = str(d, "distroversion");
+    if (release.empty()) {
+      stats.errors.push_back(Error{"an Alpine secdb file needs \"distroversion\"", origin, {}});
+      return;
+    }
+    std::string eco = "Alpine:" + release;
+    for (const auto& p : d["packages"].GetArray()) {
+      auto pkg = p.IsObject() ? p.FindMember("pkg") : p.MemberEnd();
+      if (!p.IsObject() || pkg == p.MemberEnd() || !pkg->value.IsObject()) continue;
+      std::string name = str(pkg->value, "name");
+      auto fixes = pkg->value.FindMember("secfixes");
+      if (name.empty() || fixes == pkg->value.MemberEnd() || !fixes->value.IsObject()) continue;
+      // Per advisory, the lowest version that fixes it.
+      std::map<std::string, std::string> fixed;
+      for (const auto& f : fixes->value.GetObject()) {
+        std::string version(f.name.GetString(), f.name.GetStringLength());
+        if (!f.value.IsArray()) continue;
+        for (const auto& ids : f.value.GetArray()) {
+          if (!ids.IsString()) continue;
+          // "CVE-2019-1234", sometimes several in one string, sometimes with a note after.
+          std::string_view text(ids.GetString(), ids.GetStringLength());
+          for (size_t at = 0; at < text.size();) {
+            size_t end = text.find_first_of(" \t,;", at);
+            if (end == std::string_view::npos) end = text.size();
+            std::string_view token = text.substr(at, end - at);
+            at = end + 1;
+            bool looks_like_id = token.size() > 4 && token.find('-') != std::string_view::npos &&
+                                 std::isupper(static_cast<unsigned char>(token[0])) &&
+                                 std::any_of(token.begin(), token.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+            if (!looks_like_id) continue;
+            std::string& best = fixed[std::string(token)];
+            if (best.empty() || best == "0" || (version != "0" && compareApk(version, best) < 0))
+              best = version;
+          }
+        }
+      }
+      for (const auto& [advisory, version] : fixed)
+        addSynth("ALPINE-" + advisory, advisory, {}, eco, name,
+                 version == "0" ? std::string() : synthEntry(version, "", "alpine-secdb"));
+    }
+  }
+
+  // Writes the collected Debian and Alpine records.
+  void flushSynth() {
+    for (auto& [id, r] : synth) {
+      get_modified.bind(1, id);
+      bool exists = get_modified.step() == SQLITE_ROW;
+      get_modified.reset();
+      bool any_affected = std::any_of(r.packages.begin(), r.packages.end(),
+                                      [](const auto& p) { return !p.second.empty(); });
+      if (!exists && !any_affected) continue;  // nothing to say about anything installed
+      bool changed = false;
+      int n = 0;
+      for (const auto& [pkg, entry] : r.packages) {
+        const auto& [eco, name] = pkg;
+        std::string key = normalisePackageName(eco, name);
+        get_rows.bind(1, id).bind(2, eco).bind(3, key);
+        std::vector<std::string> old;
+        while (get_rows.step() == SQLITE_ROW) old.push_back(get_rows.text(0));
+        get_rows.reset();
+        if (entry.empty() ? old.empty() : (old.size() == 1 && old[0] == entry)) continue;
+        changed = true;
+        del_rows.bind(1, id).bind(2, eco).bind(3, key).step();
+        del_rows.reset();
+        if (entry.empty()) continue;
+        put_affected.bind(1, id).bind(2, eco).bind(3, name).bind(4, key).bind(5, entry);
+        sqlite3_bind_int(put_affected.raw(), 6, n++);
+        put_affected.step();
+        put_affected.reset();
+      }
+      if (!exists) {
+        std::string aliases;
+        for (const std::string& a : r.aliases) aliases += (aliases.empty() ? "" : ",") + a;
+        put_advisory.bind(1, id).bind(2, r.modified).bind(3, "").bindNull(4);
+        put_advisory.bind(5, r.summary).bind(6, aliases).bind(7, "");
+        put_advisory.step();
+        put_advisory.reset();
+        ++stats.inserted;
+      } else if (changed) {
+        touch_advisory.bind(1, r.modified).bind(2, id).step();
+        touch_advisory.reset();
+        ++stats.updated;
+      } else {
+        ++stats.unchanged;
+      }
+    }
+    synth.clear();
+  }
 
   void record(std::string_view json, const std::string& origin) {
     ++stats.files;
@@ -119,8 +336,12 @@ struct Importer {
       return;
     }
     std::string id = str(d, "id"), modified = str(d, "modified");
+    if (id.empty() && d.HasMember("packages") && d["packages"].IsArray()) return alpineSecdb(d, origin);
+    if (id.empty() && looksLikeDebianTracker(d)) return debianTracker(d);
     if (id.empty() || modified.empty()) {
-      stats.errors.push_back(Error{"not an OSV record: it needs \"id\" and \"modified\"", origin, {}});
+      stats.errors.push_back(Error{"not an OSV record (it needs \"id\" and \"modified\"), an "
+                                   "Alpine secdb file or the Debian security tracker's JSON",
+                                   origin, {}});
       return;
     }
     get_modified.bind(1, id);
@@ -206,6 +427,7 @@ struct Importer {
     }
     archive_entry* e = nullptr;
     std::string data;
+    source_time = fileTime(path);
     while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
       const char* name = archive_entry_pathname(e);
       std::string_view n = name ? name : "";
@@ -227,6 +449,7 @@ struct Importer {
       return;
     }
     std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    source_time = fileTime(path);
     record(data, path);
   }
 };
@@ -317,6 +540,7 @@ Result<ImportStats> VulnDb::import(const std::vector<std::string>& paths) {
       return Error{"no such file or directory", p, {}};
     }
   }
+  imp.flushSynth();
   std::string meta = fmt::format("INSERT OR REPLACE INTO meta VALUES('updated', '{}')", nowUtc());
   sqlite3_exec(db_, meta.c_str(), nullptr, nullptr, nullptr);
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {

@@ -6,10 +6,12 @@
 #include <rapidjson/document.h>
 
 #include <cstdlib>
+#include <map>
 
 #include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
 #include "vuln/db.h"
+#include "vuln/match.h"
 
 namespace kh::vuln {
 namespace {
@@ -136,6 +138,118 @@ TEST(VulnDb, InterruptedImportLeavesThePreviousDatabase) {
   // And the next import completes normally.
   auto ok = kh::test::runCli(fmt::format("image db import --db {} {}/pypi", db, kData));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+// The Debian security tracker's JSON (its format: source package -> CVE -> releases by codename
+// with status, fixed_version and urgency).
+std::string tracker(std::string_view bookworm_openssl) {
+  return fmt::format(R"({{
+  "openssl": {{
+    "CVE-2023-0001": {{"description": "Overflow in X", "scope": "remote", "releases": {{
+      "bookworm": {{"status": "resolved", "repositories": {{"bookworm": "3.0.11-1~deb12u2"}},
+                   "fixed_version": "{}", "urgency": "medium"}},
+      "bullseye": {{"status": "open", "repositories": {{"bullseye": "1.1.1w-0+deb11u1"}}, "urgency": "low**"}},
+      "trixie": {{"status": "resolved", "fixed_version": "0", "urgency": "unimportant"}},
+      "sid": {{"status": "resolved", "fixed_version": "3.1.0-1", "urgency": "not yet assigned"}}}}}},
+    "TEMP-0000000-ABCDEF": {{"description": "", "releases": {{
+      "bookworm": {{"status": "undetermined", "urgency": "not yet assigned"}}}}}}
+  }},
+  "glibc": {{
+    "CVE-2023-0001": {{"releases": {{"bookworm": {{"status": "resolved", "fixed_version": "2.36-9+deb12u3", "urgency": "high"}}}}}}
+  }}
+}})",
+                     bookworm_openssl);
+}
+
+TEST(VulnDb, DebianSecurityTracker) {
+  kh::test::TempDir d;
+  auto opened = VulnDb::open(d.path() + "/v.db", true);
+  ASSERT_TRUE(opened);
+  VulnDb& db = *opened.value();
+  std::string file = d.write("json", tracker("3.0.11-1~deb12u1"));
+  auto s = db.import({file});
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_TRUE(s.value().errors.empty()) << s.value().errors[0].describe();
+  EXPECT_EQ(s.value().inserted, 2u) << "DEBIAN-CVE-2023-0001 and DEBIAN-TEMP-0000000-ABCDEF";
+  auto openssl12 = db.affected("Debian:12", "openssl");
+  ASSERT_EQ(openssl12.size(), 2u);
+  auto a = db.advisory("DEBIAN-CVE-2023-0001");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->aliases, std::vector<std::string>{"CVE-2023-0001"});
+  EXPECT_EQ(a->summary, "Overflow in X");
+  for (const AffectedEntry& e : openssl12) {
+    RangeVerdict before = affects(e.ranges_json, "Debian:12", "3.0.9-1");
+    EXPECT_TRUE(before.affected) << e.advisory;
+    if (e.advisory == "DEBIAN-CVE-2023-0001") {
+      EXPECT_EQ(before.fixed, "3.0.11-1~deb12u1");
+      EXPECT_FALSE(affects(e.ranges_json, "Debian:12", "3.0.11-1~deb12u1").affected);
+      EXPECT_NE(e.ranges_json.find(R"("severity":"medium")"), std::string::npos);
+    } else {
+      EXPECT_EQ(e.advisory, "DEBIAN-TEMP-0000000-ABCDEF");
+      EXPECT_TRUE(before.fixed.empty()) << "undetermined: no fix known";
+      EXPECT_TRUE(db.advisory(e.advisory)->aliases.empty());
+    }
+  }
+  auto bullseye = db.affected("Debian:11", "openssl");
+  ASSERT_EQ(bullseye.size(), 1u);
+  EXPECT_TRUE(affects(bullseye[0].ranges_json, "Debian:11", "9.9").affected) << "open: every version";
+  EXPECT_NE(bullseye[0].ranges_json.find(R"("severity":"low")"), std::string::npos) << "low** is low";
+  EXPECT_TRUE(db.affected("Debian:13", "openssl").empty()) << "fixed at 0: never affected";
+  EXPECT_EQ(db.affected("Debian:12", "glibc").size(), 1u) << "one CVE, two source packages";
+  auto st = db.status();
+  EXPECT_EQ(st.value().by_ecosystem.count("Debian:unstable") + st.value().by_ecosystem.count("Debian:sid"), 0u);
+
+  // Importing the same file again changes nothing; a newer tracker that says bookworm's openssl
+  // was never affected removes that row and keeps glibc's.
+  EXPECT_EQ(db.import({file}).value().unchanged, 2u);
+  std::string newer = d.write("json2", tracker("0"));
+  auto up = db.import({newer});
+  EXPECT_EQ(up.value().updated, 1u);
+  EXPECT_EQ(up.value().unchanged, 1u);
+  openssl12 = db.affected("Debian:12", "openssl");
+  ASSERT_EQ(openssl12.size(), 1u);
+  EXPECT_EQ(openssl12[0].advisory, "DEBIAN-TEMP-0000000-ABCDEF");
+  EXPECT_EQ(db.affected("Debian:12", "glibc").size(), 1u);
+}
+
+// Alpine's secdb (distroversion, packages[].pkg.secfixes: fixed version -> identifiers; "0"
+// for never affected).
+TEST(VulnDb, AlpineSecdb) {
+  kh::test::TempDir d;
+  auto opened = VulnDb::open(d.path() + "/v.db", true);
+  ASSERT_TRUE(opened);
+  VulnDb& db = *opened.value();
+  std::string main = d.write("main.json", R"J({"apkurl": "{{urlprefix}}/{{distroversion}}/{{reponame}}/{{arch}}/{{pkg.name}}-{{pkg.ver}}.apk",
+    "archs": ["x86_64"], "reponame": "main", "urlprefix": "https://dl-cdn.alpinelinux.org/alpine",
+    "distroversion": "v3.19", "packages": [
+      {"pkg": {"name": "openssl", "secfixes": {"3.1.4-r1": ["CVE-2023-5678"],
+                                                "3.1.2-r0": ["CVE-2023-3446 CVE-2023-3817"],
+                                                "0": ["CVE-2022-9999"]}}},
+      {"pkg": {"name": "busybox", "secfixes": {"1.36.1-r2": ["CVE-2022-48174 (musl only)"]}}}]})J");
+  std::string community = d.write("community.json", R"({"distroversion": "v3.19", "reponame": "community",
+    "packages": [{"pkg": {"name": "go", "secfixes": {"1.21.5-r0": ["CVE-2023-5678"]}}}]})");
+  auto s = db.import({main, community});
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s.value().errors.empty());
+  EXPECT_EQ(s.value().inserted, 4u) << "CVE-2022-9999 affects nothing and is not stored";
+  auto openssl = db.affected("Alpine:v3.19", "openssl");
+  ASSERT_EQ(openssl.size(), 3u);
+  std::map<std::string, RangeVerdict> at;
+  for (const AffectedEntry& e : openssl) at[e.advisory] = affects(e.ranges_json, "Alpine:v3.19", "3.1.2-r0");
+  EXPECT_TRUE(at["ALPINE-CVE-2023-5678"].affected);
+  EXPECT_EQ(at["ALPINE-CVE-2023-5678"].fixed, "3.1.4-r1");
+  EXPECT_FALSE(at["ALPINE-CVE-2023-3446"].affected) << "fixed in the installed version";
+  EXPECT_FALSE(at["ALPINE-CVE-2023-3817"].affected) << "two identifiers in one string";
+  EXPECT_EQ(db.affected("Alpine:v3.19", "busybox").size(), 1u) << "a note after the identifier";
+  EXPECT_EQ(db.affected("Alpine:v3.19", "go").size(), 1u) << "one advisory over two files";
+  EXPECT_EQ(db.advisory("ALPINE-CVE-2023-5678")->aliases, std::vector<std::string>{"CVE-2023-5678"});
+  // main.json alone later: community's go row stays.
+  EXPECT_EQ(db.import({main}).value().unchanged, 4u);
+  EXPECT_EQ(db.affected("Alpine:v3.19", "go").size(), 1u);
+  std::string nodistro = d.write("bad.json", R"({"packages": []})");
+  auto bad = db.import({nodistro});
+  ASSERT_EQ(bad.value().errors.size(), 1u);
+  EXPECT_NE(bad.value().errors[0].message.find("distroversion"), std::string::npos);
 }
 
 }  // namespace

@@ -136,5 +136,58 @@ TEST(VulnScan, ImageAgainstTheRealAdvisories) {
   EXPECT_EQ(kh::test::runCli(fmt::format("image scan --db {}/none.db {}", d.path(), img)).exit_code, 3);
 }
 
+// Distribution data in the distributions' own formats: a Debian 12 image against the security
+// tracker's JSON (by source package), an Alpine 3.19 image against secdb (by origin).
+TEST(VulnScan, DebianTrackerAndAlpineSecdb) {
+  kh::test::TempDir d;
+  auto image = [&](const std::string& name, std::vector<image::fixtures::Member> files) {
+    return d.write(name, tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
+                                {"c.json", image::fixtures::config(1)},
+                                {"l/layer.tar", tarOf(files)}}));
+  };
+  std::string debian = image(
+      "debian.tar",
+      {{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n"},
+       {"var/lib/dpkg/status",
+        "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\n"
+        "Version: 3.0.9-1\n\nPackage: openssl\nStatus: install ok installed\nArchitecture: amd64\n"
+        "Version: 3.0.11-1~deb12u1\n\nPackage: libc6\nStatus: install ok installed\n"
+        "Architecture: amd64\nSource: glibc\nVersion: 2.36-9+deb12u3\n"}});
+  std::string alpine = image(
+      "alpine.tar",
+      {{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"},
+       {"etc/alpine-release", "3.19.1\n"},
+       {"lib/apk/db/installed", "P:libcrypto3\nV:3.1.2-r0\nA:x86_64\no:openssl\nL:Apache-2.0\n\n"
+                                "P:busybox\nV:1.36.1-r15\nA:x86_64\no:busybox\nL:GPL-2.0-only\n"}});
+  std::string tracker = d.write("tracker.json", R"({"openssl": {"CVE-2023-0001": {"description": "Overflow in X",
+    "releases": {"bookworm": {"status": "resolved", "fixed_version": "3.0.11-1~deb12u1", "urgency": "medium"}}}},
+    "glibc": {"CVE-2023-0002": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.36-9+deb12u3", "urgency": "high"}}}}})");
+  std::string secdb = d.write("main.json", R"({"distroversion": "v3.19", "packages": [
+    {"pkg": {"name": "openssl", "secfixes": {"3.1.4-r1": ["CVE-2023-5678"], "3.1.2-r0": ["CVE-2023-3446"]}}},
+    {"pkg": {"name": "busybox", "secfixes": {"1.36.1-r2": ["CVE-2022-48174"]}}}]})");
+  std::string db = d.path() + "/v.db";
+  auto imp = kh::test::runCli(fmt::format("image db import --db {} {} {}", db, tracker, secdb));
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  auto found = [&](const std::string& img) {
+    auto r = kh::test::runCli(fmt::format("image scan -f json --no-secrets --db {} {}", db, img));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    rapidjson::Document doc;
+    doc.Parse(r.out.c_str());
+    std::set<std::string> out;
+    if (doc.HasParseError()) return out;
+    for (const auto& v : doc["images"][0]["vulnerabilities"].GetArray())
+      out.insert(fmt::format("{} {} {} {} {}", v["id"].GetString(), v["package"]["name"].GetString(),
+                             v["package"]["version"].GetString(),
+                             v.HasMember("fixed") ? v["fixed"].GetString() : "-", v["severity"].GetString()));
+    return out;
+  };
+  EXPECT_EQ(found(debian),
+            (std::set<std::string>{"DEBIAN-CVE-2023-0001 libssl3 3.0.9-1 3.0.11-1~deb12u1 medium"}))
+      << "openssl is fixed and glibc is at the fix: only libssl3 (source openssl) is affected";
+  EXPECT_EQ(found(alpine),
+            (std::set<std::string>{"ALPINE-CVE-2023-5678 libcrypto3 3.1.2-r0 3.1.4-r1 unknown"}))
+      << "by origin; busybox is past its fix";
+}
+
 }  // namespace
 }  // namespace kh::vuln
