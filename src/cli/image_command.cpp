@@ -28,6 +28,7 @@
 #include "image/layout.h"
 #include "image/sbom.h"
 #include "vuln/db.h"
+#include "vuln/update.h"
 #include "vuln/ignore.h"
 #include "vuln/scan.h"
 #include "image/layer_cache.h"
@@ -611,11 +612,51 @@ std::string toText(const Scanned& s) {
 
 }  // namespace
 
-// kubeharden image db import|status: the local vulnerability database.
+// kubeharden image db update: download, import, and say what happened per archive.
+int runUpdate(vuln::VulnDb& db, const std::string& path, vuln::UpdateOptions opts,
+              const std::string& ecosystems) {
+  for (std::string_view e : splitTrimmed(ecosystems, ',')) opts.ecosystems.emplace_back(e);
+  auto t0 = std::chrono::steady_clock::now();
+  auto report = vuln::update(db, path, opts);
+  if (!report) {
+    std::fprintf(stderr, "kubeharden image db update: %s\n", report.error().describe().c_str());
+    return kExitInput;
+  }
+  const auto& r = report.value();
+  size_t failed = 0;
+  for (const vuln::UpdateItem& i : r.items) {
+    if (i.state == vuln::UpdateItem::kFailed) {
+      ++failed;
+      std::fprintf(stderr, "kubeharden image db update: %s: %s\n", i.ecosystem.c_str(), i.error.c_str());
+    } else if (i.state == vuln::UpdateItem::kUnchanged) {
+      std::printf("  %-12s unchanged (ETag)\n", i.ecosystem.c_str());
+    } else {
+      std::printf("  %-12s %.1f MB downloaded\n", i.ecosystem.c_str(), static_cast<double>(i.bytes) / 1e6);
+    }
+  }
+  for (const Error& e : r.stats.errors)
+    std::fprintf(stderr, "kubeharden image db update: skipped %s\n", e.describe().c_str());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (r.not_tried)
+    std::fprintf(stderr, "kubeharden image db update: %zu more ecosystem(s) not tried\n", r.not_tried);
+  if (failed == r.items.size()) {
+    std::fprintf(stderr, "kubeharden image db update: nothing could be downloaded; %s is unchanged\n",
+                 path.c_str());
+    return kExitInput;
+  }
+  std::printf("%s: updated in %.1f s: %zu new, %zu updated, %zu unchanged advisories%s\n",
+              path.c_str(), secs, r.stats.inserted, r.stats.updated, r.stats.unchanged,
+              failed ? fmt::format("; {} archive(s) failed", failed + r.not_tried).c_str() : "");
+  return failed || !r.stats.errors.empty() ? kExitInput : kExitClean;
+}
+
+// kubeharden image db import|status|update: the local vulnerability database.
 Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
   struct DbArgs {
     std::vector<std::string> paths;
     std::string db;
+    vuln::UpdateOptions update;
+    std::string ecosystems;
   };
   auto a = std::make_shared<DbArgs>();
   CLI::App* db = app.add_subcommand("db", "The local vulnerability database (OSV records)");
@@ -626,11 +667,30 @@ Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
   imp->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
   CLI::App* st = db->add_subcommand("status", "Ecosystems, record counts and the last update");
   st->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
+  CLI::App* up = db->add_subcommand(
+      "update", "Download osv.dev's per-ecosystem archives over HTTPS and import them (unchanged "
+                "archives are skipped by ETag)");
+  up->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
+  up->add_option("--ecosystem", a->ecosystems,
+                 fmt::format("Comma-separated osv.dev ecosystems (default: {})",
+                             fmt::join(vuln::kDefaultEcosystems, ",")));
+  up->add_option("--source", a->update.source, "Where the archives are (an https:// mirror)")
+      ->capture_default_str();
+  up->add_option("--cacert", a->update.ca_file,
+                 "Trust the CAs in this PEM file instead of the system's (private mirrors)");
   imp->callback([which] { *which = 1; });
   st->callback([which] { *which = 2; });
+  up->callback([which] { *which = 3; });
   return [a, which]() -> int {
     std::string path = a->db.empty() ? vuln::defaultDbPath() : a->db;
-    auto db = vuln::VulnDb::open(path, *which == 1);
+    if (*which == 3 && !a->update.source.starts_with("https://")) {
+      std::fprintf(stderr, "kubeharden image db update: --source must be an https:// URL, not '%s'\n",
+                   a->update.source.c_str());
+      return kExitUsage;
+    }
+    std::error_code ec;
+    bool existed = std::filesystem::exists(path, ec);
+    auto db = vuln::VulnDb::open(path, *which != 2);
     if (!db) {
       std::fprintf(stderr, "kubeharden image db: %s\n", db.error().describe().c_str());
       return kExitInput;
@@ -651,6 +711,13 @@ Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
                   path.c_str(), s.files, secs, s.inserted, s.updated, s.unchanged, s.withdrawn,
                   s.errors.size());
       return s.errors.empty() ? kExitClean : kExitInput;
+    }
+    if (*which == 3) {
+      int rc = runUpdate(*db.value(), path, a->update, a->ecosystems);
+      bool empty = db.value()->status().value().advisories == 0;
+      db.value().reset();
+      if (!existed && empty) std::filesystem::remove(path, ec);  // leave nothing behind
+      return rc;
     }
     auto status = db.value()->status();
     if (!status) {

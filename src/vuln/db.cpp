@@ -511,7 +511,14 @@ VulnDb::~VulnDb() {
   sqlite3_close(db_);
 }
 
-Result<ImportStats> VulnDb::import(const std::vector<std::string>& paths) {
+std::string VulnDb::meta(const std::string& key) const {
+  Stmt q(db_, "SELECT value FROM meta WHERE key = ?");
+  q.bind(1, key);
+  return q.step() == SQLITE_ROW ? q.text(0) : std::string();
+}
+
+Result<ImportStats> VulnDb::import(const std::vector<std::string>& paths,
+                                   const std::map<std::string, std::string>& meta) {
   ImportStats stats;
   // One transaction: an import that is interrupted leaves the previous database untouched.
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
@@ -541,8 +548,13 @@ Result<ImportStats> VulnDb::import(const std::vector<std::string>& paths) {
     }
   }
   imp.flushSynth();
-  std::string meta = fmt::format("INSERT OR REPLACE INTO meta VALUES('updated', '{}')", nowUtc());
-  sqlite3_exec(db_, meta.c_str(), nullptr, nullptr, nullptr);
+  Stmt put_meta(db_, "INSERT OR REPLACE INTO meta VALUES(?, ?)");
+  auto putMeta = [&](const std::string& k, const std::string& v) {
+    put_meta.bind(1, k).bind(2, v).step();
+    put_meta.reset();
+  };
+  putMeta("updated", nowUtc());
+  for (const auto& [k, v] : meta) putMeta(k, v);
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     std::string msg = sqliteError(db_);
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -51,8 +51,13 @@ class VulnDb {
   static Result<std::unique_ptr<VulnDb>> open(const std::string& path, bool create);
   ~VulnDb();
 
-  // Imports every OSV record under `paths` (files, directories searched for *.json, *.zip).
-  Result<ImportStats> import(const std::vector<std::string>& paths);
+  // Imports every record under `paths` (files, directories searched for *.json, *.zip): OSV
+  // records, Debian security tracker JSON, Alpine secdb files. `meta` entries are written in the
+  // same transaction (the updater's ETags: kept only when the data they describe is).
+  Result<ImportStats> import(const std::vector<std::string>& paths,
+                             const std::map<std::string, std::string>& meta = {});
+  // A value from the meta table ("" when absent).
+  std::string meta(const std::string& key) const;
   Result<DbStatus> status() const;
   // The entries for one package: the ecosystem compared exactly, the name as the ecosystem
   // compares names (PyPI: PEP 503 normalised; others exactly).

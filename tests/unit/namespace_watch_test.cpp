@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "admission/server.h"
+#include "tests/unit/fake_https.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::admission {
@@ -28,7 +29,7 @@ using tcp = asio::ip::tcp;
 
 const std::string kSrc = KH_SOURCE_DIR;
 
-using TlsStream = asio::ssl::stream<tcp::socket&>;
+using TlsStream = kh::test::FakeHttps::TlsStream;
 
 // Writes one HTTP/1.1 chunk.
 void chunk(TlsStream& s, std::string_view data) {
@@ -37,61 +38,15 @@ void chunk(TlsStream& s, std::string_view data) {
 }
 
 // A Kubernetes API server that answers GETs with `handler(target, authorization, stream)`,
-// which writes the whole response itself. One thread per connection.
-class FakeApi {
+// which writes the whole response itself.
+class FakeApi : public kh::test::FakeHttps {
  public:
   using Handler =
       std::function<void(const std::string& target, const std::string& auth, TlsStream& s)>;
-  explicit FakeApi(Handler h) : handler_(std::move(h)), acceptor_(io_) {
-    ctx_.use_certificate_chain_file(kSrc + "/tests/admission/tls/cert-a.pem");
-    ctx_.use_private_key_file(kSrc + "/tests/admission/tls/key-a.pem", asio::ssl::context::pem);
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    thread_ = std::thread([this] { accept(); });
-  }
-  ~FakeApi() {
-    stop_ = true;
-    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
-    thread_.join();
-    for (auto& t : conns_) t.join();
-  }
-  std::string url() const {
-    return fmt::format("https://127.0.0.1:{}", acceptor_.local_endpoint().port());
-  }
-
- private:
-  void accept() {
-    while (!stop_) {
-      auto sock = std::make_shared<tcp::socket>(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(*sock, ec);
-      if (ec || stop_) return;
-      conns_.emplace_back([this, sock] {
-        TlsStream s(*sock, ctx_);
-        boost::system::error_code e;
-        s.handshake(asio::ssl::stream_base::server, e);
-        if (e) return;
-        beast::flat_buffer buf;
-        http::request<http::empty_body> req;
-        http::read(s, buf, req, e);
-        if (e) return;
-        try {
-          handler_(std::string(req.target()), std::string(req[http::field::authorization]), s);
-        } catch (const std::exception&) {  // the client went away
-        }
-        s.shutdown(e);
-      });
-    }
-  }
-  Handler handler_;
-  asio::io_context io_;
-  asio::ssl::context ctx_{asio::ssl::context::tls_server};
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::vector<std::thread> conns_;
-  std::atomic<bool> stop_{false};
+  explicit FakeApi(Handler h)
+      : FakeHttps([h = std::move(h)](const Request& r, TlsStream& s) {
+          h(std::string(r.target()), std::string(r[http::field::authorization]), s);
+        }) {}
 };
 
 std::string ns(std::string_view name, std::string_view enforce) {
@@ -101,11 +56,7 @@ std::string ns(std::string_view name, std::string_view enforce) {
 }
 
 void writeJson(TlsStream& s, int status, const std::string& body) {
-  std::string r = fmt::format(
-      "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
-      "Connection: close\r\n\r\n{}",
-      status, body.size(), body);
-  asio::write(s, asio::buffer(r));
+  kh::test::writeResponse(s, status, body);
 }
 
 void startChunked(TlsStream& s) {
