@@ -22,9 +22,11 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "config/config.h"
 #include "image/analyzers.h"
 #include "image/filesystem.h"
 #include "image/inventory.h"
+#include "image/license_policy.h"
 #include "image/layout.h"
 #include "image/sbom.h"
 #include "vuln/db.h"
@@ -58,6 +60,8 @@ struct ImageArgs {
   bool ignore_unfixed = false;
   std::string ignore_file;
   std::string fail_on = "none";
+  std::string config;
+  std::string license_deny;
 };
 
 struct Scanned {
@@ -69,6 +73,9 @@ struct Scanned {
   std::vector<vuln::Vulnerability> vulns;
   std::vector<vuln::Ignored> ignored;
   bool vulns_scanned = false;
+  bool licenses_judged = false;  // a licence policy was given
+  std::vector<image::LicenseFinding> licenses;
+  Severity license_severity = Severity::kHigh;
   std::vector<image::SecretFinding> secrets;
   image::SecretStats secret_stats;
   size_t files = 0;
@@ -187,11 +194,16 @@ class Progress {
   bool stop_ = false, shown_ = false;
 };
 
+// A licence finding's severity: the policy's for a denied licence, info for an unknown one.
+Severity licenseSeverity(const Scanned& s, const image::LicenseFinding& f) {
+  return f.judgement.verdict == image::LicenseVerdict::kDenied ? s.license_severity : Severity::kInfo;
+}
+
 // SARIF: the image-config-* findings as the check engine renders them, plus one result per
 // secret found in the layers (rule image-secret; the path inside the image as the artifact).
 std::string sarifOf(const Scanned& s) {
   std::string base = renderSarif(ReportContext{s.checks, kVersion, false, kDocsUrl});
-  if (s.secrets.empty() && s.vulns.empty()) return base;
+  if (s.secrets.empty() && s.vulns.empty() && s.licenses.empty()) return base;
   rapidjson::Document d;
   d.Parse(base.c_str());
   if (d.HasParseError() || !d.HasMember("runs") || d["runs"].Empty()) return base;
@@ -307,6 +319,43 @@ std::string sarifOf(const Scanned& s) {
     props.AddMember("aliases", aliases, a);
     r.AddMember("properties", props, a);
     results.PushBack(r, a);
+  }
+  if (!s.licenses.empty()) {
+    unsigned denied_rule = addRule(
+        "image-license-denied", "Package under a denied licence",
+        "An installed package is under a licence the policy denies (--license-deny, "
+        "image.licenses.deny), with no allowed alternative in its licence expression. Remove or "
+        "replace the package, or change the policy.",
+        "error");
+    unsigned unknown_rule = addRule(
+        "image-license-unknown", "Package whose licence is unknown",
+        "No SPDX licence could be named for an installed package (none declared, a LicenseRef, "
+        "or text kubeharden does not recognise): review it by hand.",
+        "note");
+    for (const image::LicenseFinding& f : s.licenses) {
+      bool denied = f.judgement.verdict == image::LicenseVerdict::kDenied;
+      rapidjson::Value r(rapidjson::kObjectType);
+      r.AddMember("ruleId", rapidjson::StringRef(denied ? "image-license-denied" : "image-license-unknown"), a);
+      r.AddMember("ruleIndex", denied ? denied_rule : unknown_rule, a);
+      Severity sev = licenseSeverity(s, f);
+      r.AddMember("level", str(sev >= Severity::kHigh ? "error" : sev >= Severity::kMedium ? "warning" : "note"), a);
+      std::string lic = f.package->licenses.empty() ? std::string("no licence found")
+                                                    : fmt::format("{}", fmt::join(f.package->licenses, ", "));
+      rapidjson::Value msg(rapidjson::kObjectType);
+      msg.AddMember("text",
+                    str(denied ? fmt::format("{} {} is under {}, denied by the licence policy ({})",
+                                             f.package->name, f.package->version, lic,
+                                             fmt::join(f.judgement.denied, ", "))
+                               : fmt::format("{} {}: licence unknown ({})", f.package->name,
+                                             f.package->version, lic)),
+                    a);
+      r.AddMember("message", msg, a);
+      r.AddMember("locations", locations(f.package->path, 0, f.package->purl, "package"), a);
+      rapidjson::Value fp(rapidjson::kObjectType);
+      fp.AddMember("kubeharden/v1", str(fingerprintHex(std::string(denied ? "denied" : "unknown") + "\n" + f.package->purl)), a);
+      r.AddMember("partialFingerprints", fp, a);
+      results.PushBack(r, a);
+    }
   }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -485,6 +534,37 @@ std::string toJson(const std::vector<Scanned>& all) {
       }
       w.EndArray();
     }
+    if (s.licenses_judged) {
+      w.Key("licenses");
+      w.StartObject();
+      w.Key("findings");
+      w.StartArray();
+      for (const image::LicenseFinding& f : s.licenses) {
+        w.StartObject();
+        w.Key("package");
+        w.StartObject();
+        str("name", f.package->name);
+        str("version", f.package->version);
+        str("type", f.package->type);
+        str("purl", f.package->purl);
+        w.EndObject();
+        w.Key("licenses");
+        w.StartArray();
+        for (const std::string& l : f.package->licenses) w.String(l.c_str());
+        w.EndArray();
+        bool denied = f.judgement.verdict == image::LicenseVerdict::kDenied;
+        str("verdict", denied ? "denied" : "unknown");
+        w.Key("denied");
+        w.StartArray();
+        for (const std::string& l : f.judgement.denied) w.String(l.c_str());
+        w.EndArray();
+        str("severity", severityName(licenseSeverity(s, f)));
+        str("layer", s.src.layers.empty() ? std::string() : s.src.layers[f.package->layer].digest);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
     w.Key("secrets");
     w.StartArray();
     for (const image::SecretFinding& f : s.secrets) {
@@ -591,6 +671,29 @@ std::string toText(const Scanned& s) {
       o += fmt::format("    {} {} {} {} -> {}{}\n", toUpper(v.severity), v.id, v.package->name,
                        v.package->version, v.fixed.empty() ? "no fix" : v.fixed,
                        v.aliases.empty() ? "" : fmt::format(" ({})", fmt::join(v.aliases, ", ")));
+  }
+  if (s.licenses_judged) {
+    size_t denied = 0;
+    for (const auto& f : s.licenses) denied += f.judgement.verdict == image::LicenseVerdict::kDenied;
+    o += fmt::format("  licences: {} denied, {} unknown\n", denied, s.licenses.size() - denied);
+    std::vector<std::string_view> unknown;
+    for (const auto& f : s.licenses) {
+      if (f.judgement.verdict != image::LicenseVerdict::kDenied) {
+        unknown.push_back(f.package->name);
+        continue;
+      }
+      o += fmt::format("    {} denied {} {}: {} (denied: {})\n", toUpper(severityName(s.license_severity)),
+                       f.package->name, f.package->version, fmt::join(f.package->licenses, ", "),
+                       fmt::join(f.judgement.denied, ", "));
+    }
+    // Unknown licences are for review, not alarm: names only (JSON and SARIF have the details).
+    if (!unknown.empty()) {
+      unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+      size_t shown = std::min<size_t>(unknown.size(), 12);
+      o += fmt::format("    INFO unknown licence: {}{}\n",
+                       fmt::join(unknown.begin(), unknown.begin() + static_cast<std::ptrdiff_t>(shown), ", "),
+                       unknown.size() > shown ? fmt::format(" and {} more (-f json lists them)", unknown.size() - shown) : "");
+    }
   }
   if (!s.checks.findings.empty()) o += "  image configuration:\n";
   for (const Finding& f : s.checks.findings)
@@ -776,6 +879,12 @@ Runner addImageCommand(CLI::App& app) {
   scan->add_option("--disable", a->disable, "Turn image-config-* checks off (comma-separated IDs)")
       ->type_name("LIST")
       ->allow_extra_args(false);
+  scan->add_option("--license-deny", a->license_deny,
+                   "Report packages under these licences (comma-separated SPDX IDs, '*' as a "
+                   "wildcard, e.g. AGPL-*,SSPL-1.0), and packages whose licence is unknown")
+      ->type_name("LIST");
+  scan->add_option("-c,--config", a->config,
+                   "Config file for image.licenses (default: ./.kubeharden.yaml if present)");
   scan->add_option("--fail-on", a->fail_on,
                    "Exit 1 when an image check finds something at or above: critical, high, "
                    "medium, low, info; none never fails")
@@ -809,6 +918,48 @@ Runner addImageCommand(CLI::App& app) {
         std::fprintf(stderr, "kubeharden image: --fail-on: unknown severity '%s'\n", a->fail_on.c_str());
         return kExitUsage;
       }
+    }
+    // The licence policy: the config file's image.licenses, then --license-deny.
+    image::LicensePolicy policy;
+    Severity license_severity = Severity::kHigh;
+    {
+      std::string config_path = a->config;
+      std::error_code ec;
+      if (config_path.empty() && std::filesystem::exists(".kubeharden.yaml", ec))
+        config_path = ".kubeharden.yaml";
+      if (!config_path.empty()) {
+        auto cfg = loadConfig(config_path);
+        if (!cfg) {
+          std::fprintf(stderr, "kubeharden image: %s\n", cfg.error().describe().c_str());
+          return kExitUsage;
+        }
+        license_severity = cfg.value().image.license_severity;
+        for (const auto& [item, pos] : cfg.value().image.license_deny) {
+          std::vector<std::string> warnings;
+          auto ids = image::parseLicenseDenyList(item, &warnings);
+          if (!ids || ids.value().size() != 1) {
+            Error e = ids ? Error{fmt::format("'{}': one licence identifier per item", item), {}, {}}
+                          : ids.error();
+            std::fprintf(stderr, "kubeharden image: %s\n",
+                         Error{"image.licenses.deny: " + e.message, config_path, pos}.describe().c_str());
+            return kExitUsage;
+          }
+          for (const std::string& w : warnings)
+            std::fprintf(stderr, "kubeharden image: warning: %s:%u: %s\n", config_path.c_str(), pos.line, w.c_str());
+          policy.deny.push_back(ids.value()[0]);
+        }
+      }
+      std::vector<std::string> warnings;
+      auto ids = image::parseLicenseDenyList(a->license_deny, &warnings);
+      if (!ids) {
+        std::fprintf(stderr, "kubeharden image: --license-deny: %s\n", ids.error().message.c_str());
+        return kExitUsage;
+      }
+      for (const std::string& w : warnings)
+        std::fprintf(stderr, "kubeharden image: warning: --license-deny: %s\n", w.c_str());
+      for (std::string& id : ids.value())
+        if (std::find(policy.deny.begin(), policy.deny.end(), id) == policy.deny.end())
+          policy.deny.push_back(std::move(id));
     }
     std::unique_ptr<vuln::VulnDb> vdb;
     std::set<std::string> wanted;
@@ -871,6 +1022,11 @@ Runner addImageCommand(CLI::App& app) {
         std::erase_if(s.vulns, [&](const vuln::Vulnerability& v) {
           return (a->ignore_unfixed && v.fixed.empty()) || (!wanted.empty() && !wanted.count(v.severity));
         });
+      }
+      if (!policy.deny.empty()) {
+        s.licenses_judged = true;
+        s.license_severity = license_severity;
+        s.licenses = image::evaluateLicensePolicy(s.inv, policy);
       }
       auto r = runConfigChecks(s.src, *a);
       if (!r) {
@@ -943,6 +1099,10 @@ Runner addImageCommand(CLI::App& app) {
         for (const image::SecretFinding& f : s.secrets)
           if (image::secretSeverity(f) >= *fail_on)
             return kExitFindings;
+    if (fail_on)
+      for (const Scanned& s : all)
+        for (const image::LicenseFinding& f : s.licenses)
+          if (licenseSeverity(s, f) >= *fail_on) return kExitFindings;
     return kExitClean;
   };
 }

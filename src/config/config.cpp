@@ -28,9 +28,11 @@ class Parser {
         s = strings(e.value, cfg_.pod_spec_paths);
       else if (e.key == "admission")
         s = parseAdmission(e.value);
+      else if (e.key == "image")
+        s = parseImage(e.value);
       else
         s = err(e.key_pos, fmt::format("unknown key '{}' (expected checks, exceptions, "
-                                       "podSpecPaths or admission)",
+                                       "podSpecPaths, admission or image)",
                                        e.key));
       if (!s) return s;
     }
@@ -192,6 +194,35 @@ class Parser {
                                           "enforceOnControllers, mutateByDefault, deny or "
                                           "exemptions)",
                                           e.key));
+      }
+    }
+    return {};
+  }
+
+  Status parseImage(const Node* n) {
+    if (!n->isMap()) return err(n->pos, "image: expected a map");
+    for (const MapEntry& e : n->mapEntries()) {
+      if (e.key != "licenses")
+        return err(e.key_pos, fmt::format("image: unknown key '{}' (expected licenses)", e.key));
+      if (!e.value->isMap()) return err(e.value->pos, "image.licenses: expected a map");
+      for (const MapEntry& l : e.value->mapEntries()) {
+        if (l.key == "deny") {
+          if (!l.value->isSeq()) return err(l.value->pos, "image.licenses.deny: expected a list");
+          for (const Node* item : l.value->seqItems()) {
+            if (!item->isString()) return err(item->pos, "image.licenses.deny: expected a string");
+            cfg_.image.license_deny.emplace_back(std::string(item->text), item->pos);
+          }
+        } else if (l.key == "severity") {
+          auto sev = parseSeverity(l.value->text);
+          if (!sev)
+            return err(l.value->pos, fmt::format("image.licenses.severity: unknown severity '{}'",
+                                                 l.value->text));
+          cfg_.image.license_severity = *sev;
+        } else {
+          return err(l.key_pos, fmt::format("image.licenses: unknown key '{}' (expected deny or "
+                                            "severity)",
+                                            l.key));
+        }
       }
     }
     return {};

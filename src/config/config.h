@@ -40,6 +40,13 @@ struct AdmissionConfig {
       exempt_runtime_classes;
 };
 
+// `image scan`'s section (`image:`): the licence policy. The identifiers are checked by the
+// image command (they keep their position for its errors).
+struct ImageConfig {
+  std::vector<std::pair<std::string, SourcePos>> license_deny;
+  Severity license_severity = Severity::kHigh;
+};
+
 struct Config {
   std::string file;  // empty when no config file was read
   std::set<std::string, std::less<>> disabled;
@@ -49,6 +56,7 @@ struct Config {
   std::vector<ConfigException> exceptions;
   std::vector<std::string> pod_spec_paths;
   AdmissionConfig admission;
+  ImageConfig image;
   std::shared_ptr<SourceFile> source;  // keeps option nodes alive
 };
 
