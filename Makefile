@@ -46,7 +46,7 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target loader_fuzzer admission_fuzzer image_fuzzer version_fuzzer
+	@cmake --build build-fuzz -j $(JOBS) --target loader_fuzzer admission_fuzzer image_fuzzer version_fuzzer vulndb_fuzzer
 	@mkdir -p build-fuzz/corpus-loader
 	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  build-fuzz/corpus-loader fuzz/corpus/loader
@@ -59,6 +59,9 @@ fuzz: deps
 	@mkdir -p build-fuzz/corpus-version
 	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/version_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	  build-fuzz/corpus-version fuzz/corpus/version
+	@mkdir -p build-fuzz/corpus-vulndb
+	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/vulndb_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
+	  build-fuzz/corpus-vulndb fuzz/corpus/vulndb
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'fuzz/*.cpp' 'fuzz/*.h')

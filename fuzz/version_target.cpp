@@ -1,7 +1,9 @@
 #include "fuzz/version_target.h"
 
+#include <string>
 #include <string_view>
 
+#include "image/license_policy.h"
 #include "vuln/match.h"
 #include "vuln/version.h"
 
@@ -45,6 +47,10 @@ void fuzzVersionOnce(const uint8_t* data, size_t size) {
   for (const char* eco : {"PyPI", "Debian:12", "AlmaLinux:9", "Alpine:v3.19", "Go", "npm", "Maven", "Packagist"})
     (void)vuln::affects(v[0], eco, v[1]);
   if (auto score = vuln::cvss3BaseScore(v[0]); score && (*score < 0 || *score > 10)) __builtin_trap();
+  // Licence expressions: any text against any deny list; nothing denied without a deny list.
+  (void)image::judgeLicenses({std::string(v[0])}, {std::string(v[1])});
+  if (image::judgeLicenses({std::string(v[0])}, {}).verdict == image::LicenseVerdict::kDenied)
+    __builtin_trap();
 }
 
 }  // namespace kh

@@ -966,11 +966,12 @@ int phpVersionCompare(std::string_view va, std::string_view vb) {
 }  // namespace
 
 std::optional<std::string> normaliseComposer(std::string_view input) {
-  std::string v(input);
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
-  size_t lead = 0;
-  while (lead < v.size() && std::isspace(static_cast<unsigned char>(v[lead]))) ++lead;
-  v.erase(0, lead);
+  // PHP's trim(): spaces, tabs, newlines, NUL and vertical tab at both ends.
+  std::string_view t = input;
+  constexpr std::string_view kTrim(" \t\n\r\0\x0B", 6);
+  size_t lead = t.find_first_not_of(kTrim);
+  t = lead == std::string_view::npos ? std::string_view() : t.substr(lead, t.find_last_not_of(kTrim) - lead + 1);
+  std::string v(t);
   static const RE2 kAlias(R"(([^,\s]+) +as +([^,\s]+))");
   static const RE2 kFlag(R"((?i)([^,\s@]+)@(?:stable|RC|beta|alpha|dev))");
   static const RE2 kMaster(R"((?i)(?:dev-)?(?:master|trunk|default))");
@@ -1031,7 +1032,7 @@ std::optional<std::string> normaliseComposer(std::string_view input) {
       }
       return r + "-dev";
     }
-    return "dev-" + first;
+    // "feature-dev" is not a version Composer accepts (only "dev-feature" is).
   }
   return std::nullopt;
 }
@@ -1041,7 +1042,12 @@ int compareComposer(std::string_view a, std::string_view b) {
   // PHP's version_compare is not even reflexive on some strings Composer rejects ("1.#" against
   // itself is -1): the same version is the same version here.
   if (x ? y && *x == *y : a == b) return 0;
-  // Branches (dev-*) against numbers: version_compare orders them ("dev" before any number).
+  // Branches (dev-*) come before every numbered version, as version_compare has it ("dev" before
+  // any number); Composer calls two branches incomparable, so among themselves they are ordered
+  // by name, which keeps the order total.
+  bool bx = x && x->starts_with("dev-"), by = y && y->starts_with("dev-");
+  if (bx && by) return x->compare(*y) < 0 ? -1 : x->compare(*y) > 0 ? 1 : 0;
+  if (bx != by && x && y) return bx ? -1 : 1;
   return phpVersionCompare(x ? *x : a, y ? *y : b);
 }
 

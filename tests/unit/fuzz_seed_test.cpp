@@ -7,6 +7,7 @@
 #include "fuzz/image_target.h"
 #include "fuzz/loader_target.h"
 #include "fuzz/version_target.h"
+#include "fuzz/vulndb_target.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -34,6 +35,7 @@ TEST(FuzzSeeds, AdmissionSeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, VersionSeedCorpusRunsClean) {
   EXPECT_GE(replay("version", fuzzVersionOnce), 6u);
+  EXPECT_GE(replay("vulndb", fuzzVulnDbOnce), 3u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {

@@ -609,7 +609,8 @@ TEST(VersionComposer, UpstreamNormalisationAndOrder) {
       {"1.0-p2", "1.0.0.0-patch2"},   {"1.0RC1", "1.0.0.0-RC1"}, {"123456.1", "123456.1"},
       {"1.0.0-stable", "1.0.0.0"}};
   for (const auto& [in, want] : normalised) EXPECT_EQ(normaliseComposer(in).value_or("X"), want) << in;
-  for (const char* bad : {"", "a", "1.0.0.0.0", "1.0.0-meh", "feature-foo", "1.0 .2"})
+  EXPECT_EQ(normaliseComposer(std::string_view("\0\t1.0 \n", 7)).value_or("X"), "1.0.0.0") << "PHP's trim";
+  for (const char* bad : {"", "a", "1.0.0.0.0", "1.0.0-meh", "feature-foo", "1.0 .2", "dev", "feature-dev"})
     EXPECT_FALSE(normaliseComposer(bad)) << bad;
   // In increasing order; each line's entries are equal.
   const std::vector<std::vector<const char*>> groups = {
@@ -648,7 +649,10 @@ TEST(VersionComposer, AgreesWithComposerSemver) {
       "php -r 'require \"/usr/share/php/Composer/Semver/autoload.php\";"
       "$p = new Composer\\Semver\\VersionParser; $vs = file(\"php://stdin\", FILE_IGNORE_NEW_LINES);"
       "for ($i = 0; $i + 1 < count($vs); $i += 2) { try { $a = $p->normalize($vs[$i]);"
-      " $b = $p->normalize($vs[$i + 1]); echo version_compare($a, $b), \"\\n\"; }"
+      " $b = $p->normalize($vs[$i + 1]);"
+      // Composer orders no two branches (Constraint::versionCompare): not judged here.
+      " if (strpos($a, \"dev-\") === 0 && strpos($b, \"dev-\") === 0) { echo \"X\\n\"; continue; }"
+      " echo version_compare($a, $b), \"\\n\"; }"
       " catch (Exception $e) { echo \"X\\n\"; } }'",
       vs);
   EXPECT_GT(agreeWithOracle(vs, got, compareComposer), 700u)
