@@ -26,6 +26,12 @@ demo: build
 	@python3 scripts/demo_image.py build/demo-image.tar
 	@./build/kubeharden image scan build/demo-image.tar -f cyclonedx=build/demo-image.cdx.json -f text
 	@echo "== CycloneDX SBOM written to build/demo-image.cdx.json"
+	@if [ -d ../shared/vulndata/pypi ]; then \
+	  echo; echo "== kubeharden image db import ../shared/vulndata/pypi, then image scan --db --license-deny 'GPL-*'"; \
+	  rm -f build/demo-vuln.db; \
+	  ./build/kubeharden image db import --db build/demo-vuln.db ../shared/vulndata/pypi && \
+	  ./build/kubeharden image scan build/demo-image.tar --no-secrets --db build/demo-vuln.db --license-deny 'GPL-*'; \
+	fi
 
 test: build
 	@cd build && ctest -j $(JOBS) --output-on-failure
