@@ -3,12 +3,15 @@
 // (deploy/manifests) holding the same objects and passing kubeharden's own rules.
 #include "admission/webhook_config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "admission/review.h"
+#include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::admission {
@@ -187,6 +190,54 @@ TEST(WebhookConfig, OwnDeploymentPassesOwnRules) {
         "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Certificate", "Issuer",
         "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"})
     EXPECT_TRUE(kinds.count(k)) << k;
+}
+
+// Where a Helm binary exists ($HELM, else `helm` on PATH; Debian has none, so CI skips this),
+// the chart rendered by Helm itself is object for object what deploy/manifests holds, and its
+// other TLS sources render and pass kubeharden's own PSS check.
+TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
+  const char* env = std::getenv("HELM");
+  std::string helm = env && *env ? env : "helm";
+  std::string version;
+  if (image::fixtures::shell(helm + " version --short", &version) != 0)
+    GTEST_SKIP() << "no Helm binary here ($HELM or helm on PATH); rendered by hand-checked "
+                    "deploy/manifests instead";
+  test::TempDir d;
+  std::string chart = kSrc + "/deploy/helm/kubeharden";
+  std::string out;
+  ASSERT_EQ(image::fixtures::shell(helm + " lint " + chart, &out), 0) << out;
+  auto render = [&](const std::string& args, const std::string& file) {
+    std::string err;
+    EXPECT_EQ(image::fixtures::shell(fmt::format("{} template kubeharden {} -n kubeharden {} > {}/{}", helm,
+                                      chart, args, d.path(), file),
+                          &err),
+              0)
+        << err;
+    return d.path() + "/" + file;
+  };
+  auto committed = test::loadText(test::readFile(kSrc + "/deploy/manifests/kubeharden.yaml"), "m");
+  auto helmed = test::loadText(test::readFile(render("--api-versions cert-manager.io/v1", "cm.yaml")), "h");
+  ASSERT_EQ(helmed->objects.size(), committed->objects.size()) << version;
+  for (const Object& h : helmed->objects) {
+    bool found = false;
+    for (const Object& c : committed->objects)
+      if (c.ref.kind == h.ref.kind && c.ref.name == h.ref.name) {
+        EXPECT_EQ(canon(c.root), canon(h.root)) << h.ref.kind << " " << h.ref.name;
+        found = true;
+      }
+    EXPECT_TRUE(found) << h.ref.kind << " " << h.ref.name << " is not in deploy/manifests";
+  }
+  std::string ca = kSrc + "/tests/admission/tls/cert-a.pem";
+  for (const std::string& args : {std::string("--set tls.source=self-signed"),
+                                  "--set tls.source=secret --set tls.existingSecret=mine "
+                                  "--set-file tls.caBundle=" + ca}) {
+    std::string f = render(args, "other.yaml");
+    auto pss = test::runCli("pss --level restricted " + f);
+    EXPECT_EQ(pss.exit_code, 0) << args << "\n" << pss.out;
+  }
+  EXPECT_NE(image::fixtures::shell(fmt::format("{} template kubeharden {} --set tls.source=secret", helm, chart), &out), 0)
+      << "a secret source without its CA is refused";
+  EXPECT_NE(out.find("tls.caBundle (PEM) is required"), std::string::npos) << out;
 }
 
 TEST(WebhookConfig, CliErrors) {
