@@ -434,6 +434,28 @@ TEST(VersionGem, UpstreamCases) {
   }
 }
 
+TEST(VersionGem, AgreesWithRubyGems) {
+  std::mt19937 gen(17);
+  auto pick = [&](std::initializer_list<const char*> l) { return *(l.begin() + gen() % l.size()); };
+  std::vector<std::string> vs;
+  while (vs.size() < 3000) {
+    std::string v = pick({"0", "1", "2", "10", "01"});  // RubyGems versions start with a digit
+    int n = static_cast<int>(gen() % 4);
+    for (int i = 0; i < n; ++i)
+      v += fmt::format("{}{}", pick({".", ".", ".", "-"}),
+                       pick({"0", "1", "2", "10", "01", "a", "b", "rc", "pre", "beta2", "3a"}));
+    if (gen() % 12 == 0) v += pick({"..1", " ", "_x", "+1"});  // broken
+    vs.push_back(v);
+  }
+  auto got = oracle(
+      "ruby -e 'vs = STDIN.read.split(\"\\n\", -1); (0...vs.size / 2).each { |i| begin; "
+      "a = Gem::Version.new(vs[2 * i]); b = Gem::Version.new(vs[2 * i + 1]); puts(a <=> b); "
+      "rescue ArgumentError; puts \"X\"; end }'",
+      vs);
+  EXPECT_GT(agreeWithOracle(vs, got, compareGem), 700u)
+      << "the generator must produce enough valid versions";
+}
+
 // Maven's own ComparableVersionTest lists, each in increasing order, and its equalities.
 TEST(VersionMaven, UpstreamOrderAndEqualities) {
   for (const std::vector<const char*>& sorted :
