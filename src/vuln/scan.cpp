@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -75,6 +76,67 @@ struct Hit {
   double score = -1;
 };
 
+int severityRank(std::string_view s) {
+  return s == "critical" ? 4 : s == "high" ? 3 : s == "medium" ? 2 : s == "low" ? 1 : 0;
+}
+
+// Which of two IDs for the same vulnerability names it: the ecosystem's own database (PYSEC,
+// GO, RUSTSEC, DSA, ALSA, ...) before GitHub's GHSA, before a bare CVE; then the smaller.
+bool preferredId(const std::string& a, const std::string& b) {
+  auto rank = [](const std::string& id) { return id.starts_with("CVE-") ? 2 : id.starts_with("GHSA-") ? 1 : 0; };
+  return std::make_pair(rank(a), a) < std::make_pair(rank(b), b);
+}
+
+// One finding per vulnerability: advisories of one package that name each other, or share an
+// alias (PYSEC-2023-74 and GHSA-j8r2-6x86-q33q, both CVE-2023-32681), are one vulnerability
+// described by several databases. The merged finding keeps the preferred ID, every other ID as
+// an alias, the most severe known rating (with its CVSS vector), and the highest fixed version
+// any of them gives (upgrading to it satisfies every database that knows a fix).
+std::vector<Hit> mergeAliases(std::vector<Hit> hits, const std::string& ecosystem) {
+  if (hits.size() < 2) return hits;
+  std::vector<size_t> parent(hits.size());
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  std::function<size_t(size_t)> root = [&](size_t i) { return parent[i] == i ? i : parent[i] = root(parent[i]); };
+  std::map<std::string, size_t> owner;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    std::vector<const std::string*> names{&hits[i].id};
+    for (const std::string& a : hits[i].aliases) names.push_back(&a);
+    for (const std::string* n : names) {
+      auto [it, fresh] = owner.try_emplace(*n, i);
+      if (!fresh) parent[root(i)] = root(it->second);
+    }
+  }
+  std::map<size_t, std::vector<size_t>> groups;
+  for (size_t i = 0; i < hits.size(); ++i) groups[root(i)].push_back(i);
+  if (groups.size() == hits.size()) return hits;
+  VersionCmp cmp = comparatorFor(ecosystem);
+  std::vector<Hit> out;
+  for (auto& [r, members] : groups) {
+    Hit m = hits[members[0]];
+    std::set<std::string> names;
+    for (size_t i : members) {
+      const Hit& h = hits[i];
+      names.insert(h.id);
+      names.insert(h.aliases.begin(), h.aliases.end());
+      if (preferredId(h.id, m.id)) {
+        m.id = h.id;
+        if (!h.summary.empty()) m.summary = h.summary;
+      }
+      if (m.summary.empty()) m.summary = h.summary;
+      if (h.score > m.score || (m.score < 0 && severityRank(h.severity) > severityRank(m.severity))) {
+        m.severity = h.severity;
+        m.cvss = h.cvss;
+        m.score = h.score;
+      }
+      if (!h.fixed.empty() && (m.fixed.empty() || (cmp && cmp(h.fixed, m.fixed) > 0))) m.fixed = h.fixed;
+    }
+    names.erase(m.id);
+    m.aliases.assign(names.begin(), names.end());
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
   std::vector<Hit> out;
   std::set<std::string> seen;
@@ -121,7 +183,7 @@ std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
     if (h.severity.empty()) h.severity = "unknown";
     out.push_back(std::move(h));
   }
-  return out;
+  return mergeAliases(std::move(out), key.ecosystem);
 }
 
 }  // namespace

@@ -34,7 +34,9 @@ struct Vulnerability {
 };
 
 // Every advisory that affects a package of `inv` (withdrawn ones skipped), sorted by package
-// then advisory ID; one finding per (package, advisory).
+// then advisory ID; one finding per (package, vulnerability): advisories of the same package
+// linked by IDs or aliases (one CVE described by PYSEC and GHSA, or by DSA and DEBIAN-CVE) are
+// merged into one finding that lists the other IDs as aliases.
 std::vector<Vulnerability> findVulnerabilities(const VulnDb& db, const image::Inventory& inv);
 
 }  // namespace kh::vuln

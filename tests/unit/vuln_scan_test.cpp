@@ -7,6 +7,8 @@
 #include <set>
 
 #include "tests/unit/image_util.h"
+#include "vuln/db.h"
+#include "vuln/scan.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::vuln {
@@ -187,6 +189,48 @@ TEST(VulnScan, DebianTrackerAndAlpineSecdb) {
   EXPECT_EQ(found(alpine),
             (std::set<std::string>{"ALPINE-CVE-2023-5678 libcrypto3 3.1.2-r0 3.1.4-r1 unknown"}))
       << "by origin; busybox is past its fix";
+}
+
+// One vulnerability described by several databases (PYSEC and GHSA for one CVE) is one finding:
+// the ecosystem's own ID, the others as aliases, the severity of the one that has a vector;
+// links are followed through shared aliases; other packages and other CVEs stay apart.
+TEST(VulnScan, AdvisoriesOfOneVulnerabilityAreMerged) {
+  kh::test::TempDir d;
+  auto osv = [](std::string_view id, std::string_view aliases, std::string_view name,
+                std::string_view fixed, std::string_view severity) {
+    return fmt::format(
+        R"({{"id":"{}","modified":"2024-01-01T00:00:00Z","aliases":[{}],{}"affected":[{{"package":{{"ecosystem":"PyPI","name":"{}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}}{}]}}]}}]}})",
+        id, aliases, severity.empty() ? "" : fmt::format(R"("severity":[{{"type":"CVSS_V3","score":"{}"}}],)", severity),
+        name, fixed.empty() ? "" : fmt::format(R"(,{{"fixed":"{}"}})", fixed));
+  };
+  const char* high = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N";  // 7.5
+  d.write("a/PYSEC-1.json", osv("PYSEC-1", R"("CVE-2099-1","GHSA-aaaa")", "requests", "2.31.0", ""));
+  d.write("a/GHSA-aaaa.json", osv("GHSA-aaaa", R"("CVE-2099-1")", "requests", "2.31.1", high));
+  // Linked through CVE-2099-3 only: GHSA-bbbb -> CVE-2099-2 and CVE-2099-3 <- PYSEC-3.
+  d.write("a/PYSEC-2.json", osv("PYSEC-2", R"("CVE-2099-2")", "requests", "", ""));
+  d.write("a/GHSA-bbbb.json", osv("GHSA-bbbb", R"("CVE-2099-2","CVE-2099-3")", "requests", "", ""));
+  d.write("a/PYSEC-3.json", osv("PYSEC-3", R"("CVE-2099-3")", "requests", "2.40.0", ""));
+  d.write("a/PYSEC-4.json", osv("PYSEC-4", R"("CVE-2099-4")", "requests", "", ""));
+  d.write("a/GHSA-cccc.json", osv("GHSA-cccc", R"("CVE-2099-1")", "urllib3", "2.0.0", ""));
+  auto opened = VulnDb::open(d.path() + "/v.db", true);
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened.value()->import({d.path() + "/a"}).value().inserted, 7u);
+  image::Inventory inv;
+  inv.packages.resize(2);
+  inv.packages[0].type = inv.packages[1].type = "pypi";
+  inv.packages[0].name = "requests";
+  inv.packages[0].version = "2.25.0";
+  inv.packages[1].name = "urllib3";
+  inv.packages[1].version = "1.26.0";
+  std::vector<std::string> got;
+  for (const Vulnerability& v : findVulnerabilities(*opened.value(), inv))
+    got.push_back(fmt::format("{} {} [{}] fixed={} {}", v.package->name, v.id, fmt::join(v.aliases, ","),
+                              v.fixed, v.severity));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "requests PYSEC-1 [CVE-2099-1,GHSA-aaaa] fixed=2.31.1 high",
+                     "requests PYSEC-2 [CVE-2099-2,CVE-2099-3,GHSA-bbbb,PYSEC-3] fixed=2.40.0 unknown",
+                     "requests PYSEC-4 [CVE-2099-4] fixed= unknown",
+                     "urllib3 GHSA-cccc [CVE-2099-1] fixed=2.0.0 unknown"}));
 }
 
 }  // namespace
