@@ -584,6 +584,13 @@ std::vector<AffectedEntry> VulnDb::affected(const std::string& ecosystem,
   return out;
 }
 
+VulnDb::ReadScope::ReadScope(const VulnDb& db)
+    : db_(db.db_), open_(sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK) {}
+
+VulnDb::ReadScope::~ReadScope() {
+  if (open_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+}
+
 std::optional<Advisory> VulnDb::advisory(const std::string& id) const {
   if (!advisory_q_) advisory_q_ = std::make_unique<Stmt>(db_, "SELECT id, modified, withdrawn, summary, aliases, severity FROM advisories WHERE id = ?");
   Stmt& q = *advisory_q_;

@@ -64,6 +64,20 @@ class VulnDb {
   std::vector<AffectedEntry> affected(const std::string& ecosystem, const std::string& name) const;
   std::optional<Advisory> advisory(const std::string& id) const;
 
+  // Holds one read transaction for its lifetime: many lookups then share one lock and one check
+  // of the file, instead of taking and releasing a lock per query.
+  class ReadScope {
+   public:
+    explicit ReadScope(const VulnDb& db);
+    ~ReadScope();
+    ReadScope(const ReadScope&) = delete;
+    ReadScope& operator=(const ReadScope&) = delete;
+
+   private:
+    sqlite3* db_;
+    bool open_;
+  };
+
  private:
   explicit VulnDb(sqlite3* db);
   sqlite3* db_;

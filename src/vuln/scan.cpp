@@ -189,6 +189,7 @@ std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
 }  // namespace
 
 std::vector<Vulnerability> findVulnerabilities(const VulnDb& db, const image::Inventory& inv) {
+  VulnDb::ReadScope read(db);
   std::vector<Vulnerability> out;
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<Hit>> cache;
   for (const image::Package& p : inv.packages) {
