@@ -1,7 +1,5 @@
 // Language package metadata: npm package.json, Python core metadata, RubyGems specifications,
 // Composer's installed.json and Java archives.
-#include <archive.h>
-#include <archive_entry.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -12,6 +10,7 @@
 #include "base/json_util.h"
 #include "base/strings.h"
 #include "image/analyzers.h"
+#include "image/archive_api.h"
 #include "image/licenses.h"
 
 namespace kh::image {
@@ -165,9 +164,10 @@ std::pair<std::string, std::string> nameFromFile(std::string_view path) {
 
 void javaArchive(std::string_view bytes, std::string_view path, int depth,
                  std::vector<Package>& out) {
-  std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
-  archive_read_support_format_zip(a.get());
-  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) return;
+  if (!archiveApi().error.empty()) return;  // the image itself could not have been read either
+  std::unique_ptr<archive, int (*)(archive*)> a(archiveApi().read_new(), archiveApi().read_free);
+  archiveApi().support_format_zip(a.get());
+  if (archiveApi().open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) return;
   std::vector<Package> poms;
   std::string manifest;
   std::map<std::string, std::vector<std::string>> pom_licenses;  // "group:artifact" -> ids
@@ -176,12 +176,12 @@ void javaArchive(std::string_view bytes, std::string_view path, int depth,
     std::string data;
     char buf[64 * 1024];
     la_ssize_t n;
-    while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0 && data.size() < cap)
+    while ((n = archiveApi().read_data(a.get(), buf, sizeof buf)) > 0 && data.size() < cap)
       data.append(buf, static_cast<size_t>(n));
     return data;
   };
-  while (archive_read_next_header(a.get(), &e) == ARCHIVE_OK) {
-    const char* raw = archive_entry_pathname(e);
+  while (archiveApi().next_header(a.get(), &e) == ARCHIVE_OK) {
+    const char* raw = archiveApi().entry_pathname(e);
     std::string_view name = raw ? raw : "";
     if (name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties")) {
       Package p;

@@ -1,7 +1,7 @@
 #include "image/tar_reader.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "image/archive_api.h"
+
 #include <fmt/format.h>
 
 namespace kh::image {
@@ -27,15 +27,16 @@ namespace {
 
 // libarchive's message for the last error; it may have none (a null pointer).
 std::string errorString(archive* a) {
-  const char* m = archive_error_string(a);
+  const char* m = archiveApi().error_string(a);
   return m ? m : "unrecognised data";
 }
 
 archive* newReader() {
-  archive* a = archive_read_new();
-  archive_read_support_filter_all(a);
-  archive_read_support_format_tar(a);
-  archive_read_support_format_gnutar(a);
+  if (!archiveApi().error.empty()) return nullptr;
+  archive* a = archiveApi().read_new();
+  archiveApi().support_filter_all(a);
+  archiveApi().support_format_tar(a);
+  archiveApi().support_format_gnutar(a);
   return a;
 }
 
@@ -46,7 +47,7 @@ struct EntrySource {
 
 la_ssize_t readEntry(archive*, void* data, const void** out) {
   auto* src = static_cast<EntrySource*>(data);
-  la_ssize_t n = archive_read_data(src->outer, src->buf, sizeof src->buf);
+  la_ssize_t n = archiveApi().read_data(src->outer, src->buf, sizeof src->buf);
   *out = src->buf;
   return n;
 }
@@ -60,9 +61,10 @@ int closeEntry(archive*, void* data) {
 
 Result<std::unique_ptr<TarReader>> TarReader::openFile(const std::string& path) {
   archive* a = newReader();
-  if (archive_read_open_filename(a, path.c_str(), 256 * 1024) != ARCHIVE_OK) {
+  if (!a) return Error{archiveApi().error, {}, {}};
+  if (archiveApi().open_filename(a, path.c_str(), 256 * 1024) != ARCHIVE_OK) {
     Error e{fmt::format("cannot read as an archive: {}", errorString(a)), path, {}};
-    archive_read_free(a);
+    archiveApi().read_free(a);
     return e;
   }
   return std::unique_ptr<TarReader>(new TarReader(a, path));
@@ -70,47 +72,49 @@ Result<std::unique_ptr<TarReader>> TarReader::openFile(const std::string& path) 
 
 Result<std::unique_ptr<TarReader>> TarReader::openMemory(std::string_view bytes, std::string name) {
   archive* a = newReader();
+  if (!a) return Error{archiveApi().error, {}, {}};
   std::unique_ptr<TarReader> r(new TarReader(a, std::move(name)));
   r->memory_.assign(bytes);
-  if (archive_read_open_memory(a, r->memory_.data(), r->memory_.size()) != ARCHIVE_OK)
+  if (archiveApi().open_memory(a, r->memory_.data(), r->memory_.size()) != ARCHIVE_OK)
     return Error{fmt::format("cannot read as an archive: {}", errorString(a)), r->name_, {}};
   return r;
 }
 
 Result<std::unique_ptr<TarReader>> TarReader::openEntry(TarReader& outer, std::string name) {
   archive* a = newReader();
+  if (!a) return Error{archiveApi().error, {}, {}};
   auto* src = new EntrySource{outer.a_, {}};
-  if (archive_read_open(a, src, nullptr, readEntry, closeEntry) != ARCHIVE_OK) {
+  if (archiveApi().open(a, src, nullptr, readEntry, closeEntry) != ARCHIVE_OK) {
     Error e{fmt::format("cannot read as an archive: {}", errorString(a)), name, {}};
-    archive_read_free(a);
+    archiveApi().read_free(a);
     return e;
   }
   return std::unique_ptr<TarReader>(new TarReader(a, std::move(name)));
 }
 
 TarReader::~TarReader() {
-  archive_read_free(a_);
+  archiveApi().read_free(a_);
 }
 
 bool TarReader::next(TarEntry& e) {
   archive_entry* entry = nullptr;
-  int rc = archive_read_next_header(a_, &entry);
+  int rc = archiveApi().next_header(a_, &entry);
   if (rc == ARCHIVE_EOF) return false;
   if (rc < ARCHIVE_WARN) {
     error_ = Error{fmt::format("not a readable tar archive: {}", errorString(a_)), name_, {}};
     return false;
   }
-  const char* p = archive_entry_pathname(entry);
+  const char* p = archiveApi().entry_pathname(entry);
   e.path = normaliseTarPath(p ? p : "");
-  e.size = archive_entry_size(entry);
-  e.mode = archive_entry_perm(entry);
+  e.size = archiveApi().entry_size(entry);
+  e.mode = archiveApi().entry_perm(entry);
   e.link.clear();
-  if (const char* h = archive_entry_hardlink(entry)) {
+  if (const char* h = archiveApi().entry_hardlink(entry)) {
     e.type = TarEntry::Type::kHardlink;
     e.link = normaliseTarPath(h);
     return true;
   }
-  switch (archive_entry_filetype(entry)) {
+  switch (archiveApi().entry_filetype(entry)) {
     case AE_IFREG:
       e.type = TarEntry::Type::kFile;
       break;
@@ -119,7 +123,7 @@ bool TarReader::next(TarEntry& e) {
       break;
     case AE_IFLNK: {
       e.type = TarEntry::Type::kSymlink;
-      const char* t = archive_entry_symlink(entry);
+      const char* t = archiveApi().entry_symlink(entry);
       e.link = t ? t : "";
       break;
     }
@@ -132,7 +136,7 @@ bool TarReader::next(TarEntry& e) {
 bool TarReader::readMore(std::string& out, size_t upto) {
   char buf[64 * 1024];
   while (out.size() < upto) {
-    la_ssize_t n = archive_read_data(a_, buf, std::min(sizeof buf, upto - out.size()));
+    la_ssize_t n = archiveApi().read_data(a_, buf, std::min(sizeof buf, upto - out.size()));
     if (n < 0) {
       error_ = Error{fmt::format("reading an entry: {}", errorString(a_)), name_, {}};
       return false;

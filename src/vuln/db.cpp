@@ -1,7 +1,5 @@
 #include "vuln/db.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -18,6 +16,7 @@
 #include <functional>
 
 #include "base/json_util.h"
+#include "image/archive_api.h"
 #include "vuln/match.h"
 #include "vuln/version.h"
 
@@ -416,30 +415,34 @@ struct Importer {
   }
 
   void zip(const std::string& path) {
-    archive* a = archive_read_new();
-    archive_read_support_format_zip(a);
-    archive_read_support_filter_all(a);
-    if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
-      const char* m = archive_error_string(a);
+    if (!image::archiveApi().error.empty()) {
+      stats.errors.push_back(Error{image::archiveApi().error, path, {}});
+      return;
+    }
+    archive* a = image::archiveApi().read_new();
+    image::archiveApi().support_format_zip(a);
+    image::archiveApi().support_filter_all(a);
+    if (image::archiveApi().open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
+      const char* m = image::archiveApi().error_string(a);
       stats.errors.push_back(Error{fmt::format("not a readable zip archive: {}", m ? m : "?"), path, {}});
-      archive_read_free(a);
+      image::archiveApi().read_free(a);
       return;
     }
     archive_entry* e = nullptr;
     std::string data;
     source_time = fileTime(path);
-    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-      const char* name = archive_entry_pathname(e);
+    while (image::archiveApi().next_header(a, &e) == ARCHIVE_OK) {
+      const char* name = image::archiveApi().entry_pathname(e);
       std::string_view n = name ? name : "";
       if (!n.ends_with(".json")) continue;
       data.clear();
       char buf[1 << 16];
       la_ssize_t got;
-      while ((got = archive_read_data(a, buf, sizeof buf)) > 0 && data.size() < (64u << 20))
+      while ((got = image::archiveApi().read_data(a, buf, sizeof buf)) > 0 && data.size() < (64u << 20))
         data.append(buf, static_cast<size_t>(got));
       record(data, fmt::format("{}:{}", path, n));
     }
-    archive_read_free(a);
+    image::archiveApi().read_free(a);
   }
 
   void file(const std::string& path) {

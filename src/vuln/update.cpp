@@ -1,7 +1,6 @@
 #include "vuln/update.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,8 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <type_traits>
 
+#include "base/dynlib.h"
 #include "base/strings.h"
 
 namespace kh::vuln {
@@ -34,9 +33,9 @@ std::string archiveUrl(const std::string& source, const std::string& ecosystem) 
 
 namespace {
 
-// libcurl, loaded when an update runs rather than linked: linked, it and the dozen libraries it
-// pulls in (Kerberos, LDAP, SSH, HTTP/2, ...) added 3.5 ms to the start and 4 MB to the resident
-// memory of every kubeharden command (docs/design/vuln.md).
+// libcurl, loaded when an update runs rather than linked (base/dynlib.h): linked, it and the
+// libraries it pulls in (Kerberos, LDAP, SSH, HTTP/2, ...) added 3.5 ms to the start and 4 MB to
+// the resident memory of every kubeharden command (docs/design/vuln.md).
 struct Curl {
   decltype(&curl_global_init) global_init = nullptr;
   decltype(&curl_easy_init) easy_init = nullptr;
@@ -58,27 +57,17 @@ struct Curl {
  private:
   static Curl load() {
     Curl c;
-    void* h = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      c.error = fmt::format("libcurl is not installed (Debian package libcurl4): {}; `kubeharden "
-                            "image db import` works without it",
-                            ::dlerror());
-      return c;
-    }
-    auto sym = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
-      if (!fn && c.error.empty()) c.error = fmt::format("libcurl has no {}", name);
-    };
-    sym(c.global_init, "curl_global_init");
-    sym(c.easy_init, "curl_easy_init");
-    sym(c.easy_cleanup, "curl_easy_cleanup");
-    sym(c.easy_reset, "curl_easy_reset");
-    sym(c.easy_setopt, "curl_easy_setopt");
-    sym(c.easy_perform, "curl_easy_perform");
-    sym(c.easy_getinfo, "curl_easy_getinfo");
-    sym(c.easy_strerror, "curl_easy_strerror");
-    sym(c.slist_append, "curl_slist_append");
-    sym(c.slist_free_all, "curl_slist_free_all");
+    void* h = openLibrary("libcurl.so.4", "libcurl4", c.error);
+    loadSymbol(h, "curl_global_init", c.global_init, c.error);
+    loadSymbol(h, "curl_easy_init", c.easy_init, c.error);
+    loadSymbol(h, "curl_easy_cleanup", c.easy_cleanup, c.error);
+    loadSymbol(h, "curl_easy_reset", c.easy_reset, c.error);
+    loadSymbol(h, "curl_easy_setopt", c.easy_setopt, c.error);
+    loadSymbol(h, "curl_easy_perform", c.easy_perform, c.error);
+    loadSymbol(h, "curl_easy_getinfo", c.easy_getinfo, c.error);
+    loadSymbol(h, "curl_easy_strerror", c.easy_strerror, c.error);
+    loadSymbol(h, "curl_slist_append", c.slist_append, c.error);
+    loadSymbol(h, "curl_slist_free_all", c.slist_free_all, c.error);
     if (c.error.empty() && c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       c.error = "libcurl could not be initialised";
     return c;  // the library stays loaded for the life of the process
