@@ -440,6 +440,16 @@ std::string toJson(const std::vector<Scanned>& all) {
     w.Key(k);
     w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
   };
+  // A finding's package, as vulnerabilities and licence findings name it.
+  auto package = [&](const image::Package& p) {
+    w.Key("package");
+    w.StartObject();
+    str("name", p.name);
+    str("version", p.version);
+    str("type", p.type);
+    str("purl", p.purl);
+    w.EndObject();
+  };
   w.StartObject();
   str("schema", "kubeharden/image/v1");
   w.Key("images");
@@ -496,13 +506,7 @@ std::string toJson(const std::vector<Scanned>& all) {
         w.StartArray();
         for (const auto& al : v.aliases) w.String(al.c_str());
         w.EndArray();
-        w.Key("package");
-        w.StartObject();
-        str("name", v.package->name);
-        str("version", v.package->version);
-        str("type", v.package->type);
-        str("purl", v.package->purl);
-        w.EndObject();
+        package(*v.package);
         str("ecosystem", v.ecosystem);
         if (v.fixed.empty()) {
           w.Key("fixed");
@@ -541,13 +545,7 @@ std::string toJson(const std::vector<Scanned>& all) {
       w.StartArray();
       for (const image::LicenseFinding& f : s.licenses) {
         w.StartObject();
-        w.Key("package");
-        w.StartObject();
-        str("name", f.package->name);
-        str("version", f.package->version);
-        str("type", f.package->type);
-        str("purl", f.package->purl);
-        w.EndObject();
+        package(*f.package);
         w.Key("licenses");
         w.StartArray();
         for (const std::string& l : f.package->licenses) w.String(l.c_str());

@@ -11,28 +11,6 @@ namespace kh::image {
 
 namespace {
 
-// Case-insensitive glob with '*'.
-bool globMatch(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && lower(pattern[p]) == lower(text[t])) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 struct Eval {
   LicenseVerdict v = LicenseVerdict::kAllowed;
   std::vector<std::string> denied;
@@ -121,7 +99,7 @@ class Parser {
   Eval leaf(std::string_view id) const {
     Eval e;
     for (const std::string& d : deny_)
-      if (globMatch(d, id)) {
+      if (globMatch(toLower(d), toLower(id))) {  // identifiers compare without case
         e.v = LicenseVerdict::kDenied;
         e.denied.emplace_back(id);
         return e;
