@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <map>
 #include <set>
 
 #include "tests/unit/image_util.h"
@@ -231,6 +232,29 @@ TEST(VulnScan, AdvisoriesOfOneVulnerabilityAreMerged) {
                      "requests PYSEC-2 [CVE-2099-2,CVE-2099-3,GHSA-bbbb,PYSEC-3] fixed=2.40.0 unknown",
                      "requests PYSEC-4 [CVE-2099-4] fixed= unknown",
                      "urllib3 GHSA-cccc [CVE-2099-1] fixed=2.0.0 unknown"}));
+}
+
+// A scan says when the database is more than 7 days old, and not before.
+TEST(VulnScan, WarnsAboutAStaleDatabase) {
+  kh::test::TempDir d;
+  std::string img = d.write("img.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l.tar"]}])"},
+                                              {"c.json", image::fixtures::config(1)},
+                                              {"l.tar", tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}})}}));
+  std::string rec = d.write("r.json", R"({"id":"X-1","modified":"2024-01-01T00:00:00Z","affected":[]})");
+  for (bool stale : {false, true}) {
+    std::string db = d.path() + (stale ? "/old.db" : "/new.db");
+    {
+      auto opened = VulnDb::open(db, true);
+      ASSERT_TRUE(opened);
+      std::map<std::string, std::string> meta;
+      if (stale) meta["updated"] = "2020-01-01T00:00:00Z";
+      ASSERT_TRUE(opened.value()->import({rec}, meta));
+    }
+    auto r = kh::test::runCli(fmt::format("image scan --no-secrets --db {} {}", db, img));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    bool warned = r.err.find("the vulnerability database was last updated 2020-01-01T00:00:00Z (") != std::string::npos;
+    EXPECT_EQ(warned, stale) << r.err;
+  }
 }
 
 }  // namespace
