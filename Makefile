@@ -50,24 +50,16 @@ bench: deps
 	@bench/run.sh build-bench
 
 FUZZ_SECONDS ?= 60
+# Each target NAME:MAX_LEN runs for FUZZ_SECONDS on its kept corpus plus the seeds in fuzz/corpus.
+FUZZ_TARGETS := loader:65536 admission:65536 image:65536 version:4096 vulndb:16384
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target loader_fuzzer admission_fuzzer image_fuzzer version_fuzzer vulndb_fuzzer
-	@mkdir -p build-fuzz/corpus-loader
-	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  build-fuzz/corpus-loader fuzz/corpus/loader
-	@mkdir -p build-fuzz/corpus-admission
-	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/admission_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  build-fuzz/corpus-admission fuzz/corpus/admission
-	@mkdir -p build-fuzz/corpus-image
-	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  build-fuzz/corpus-image fuzz/corpus/image
-	@mkdir -p build-fuzz/corpus-version
-	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/version_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
-	  build-fuzz/corpus-version fuzz/corpus/version
-	@mkdir -p build-fuzz/corpus-vulndb
-	@UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/vulndb_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
-	  build-fuzz/corpus-vulndb fuzz/corpus/vulndb
+	@cmake --build build-fuzz -j $(JOBS) --target $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t)))_fuzzer)
+	@set -e; for t in $(FUZZ_TARGETS); do name=$${t%%:*}; len=$${t##*:}; \
+	  mkdir -p build-fuzz/corpus-$$name; \
+	  UBSAN_OPTIONS=suppressions=fuzz/ubsan.supp ./build-fuzz/$${name}_fuzzer -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=$$len -timeout=10 build-fuzz/corpus-$$name fuzz/corpus/$$name; \
+	done
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'fuzz/*.cpp' 'fuzz/*.h')

@@ -1,5 +1,6 @@
 #include "base/strings.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <cctype>
@@ -77,6 +78,10 @@ bool isValidDate(std::string_view d) {
   int month = (d[5] - '0') * 10 + (d[6] - '0');
   int day = (d[8] - '0') * 10 + (d[9] - '0');
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+std::string rfc3339Utc(std::chrono::system_clock::time_point t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(t));
 }
 
 std::string todayUtc() {

@@ -2,6 +2,8 @@
 // a std::string.
 #pragma once
 
+#include <chrono>
+
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,6 +56,8 @@ bool globMatch(std::string_view pattern, std::string_view text);
 bool isValidDate(std::string_view date);
 // Today's date in UTC as YYYY-MM-DD; KUBEHARDEN_TODAY overrides it (tests use it).
 std::string todayUtc();
+// A UTC time as RFC 3339 to the second: 2026-11-23T21:00:00Z.
+std::string rfc3339Utc(std::chrono::system_clock::time_point t);
 // FNV-1a 64-bit, rendered as 16 hex digits. Used for stable fingerprints, not for security.
 std::string fingerprintHex(std::string_view data);
 

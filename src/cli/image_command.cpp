@@ -459,10 +459,7 @@ Runner addImageCommand(CLI::App& app) {
     image::LicensePolicy policy;
     Severity license_severity = Severity::kHigh;
     {
-      std::string config_path = a->config;
-      std::error_code ec;
-      if (config_path.empty() && std::filesystem::exists(".kubeharden.yaml", ec))
-        config_path = ".kubeharden.yaml";
+      std::string config_path = givenOrDefaultFile(a->config, ".kubeharden.yaml");
       if (!config_path.empty()) {
         auto cfg = loadConfig(config_path);
         if (!cfg) {
@@ -532,10 +529,7 @@ Runner addImageCommand(CLI::App& app) {
     }
     std::vector<vuln::IgnoreRule> ignores;
     {
-      std::string file = a->ignore_file;
-      std::error_code ec;
-      if (file.empty() && std::filesystem::exists(".kubeharden-ignore.yaml", ec))
-        file = ".kubeharden-ignore.yaml";
+      std::string file = givenOrDefaultFile(a->ignore_file, ".kubeharden-ignore.yaml");
       if (!file.empty()) {
         auto loaded = vuln::loadIgnoreFile(file);
         if (!loaded) {

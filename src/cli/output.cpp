@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 namespace kh {
 
@@ -54,6 +55,12 @@ Status writeOutput(const std::string& file, const std::string& data) {
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) return Error{"cannot write the whole report", file, {}};
   return {};
+}
+
+std::string givenOrDefaultFile(const std::string& given, const char* default_name) {
+  if (!given.empty()) return given;
+  std::error_code ec;  // the non-throwing overload: an unreadable directory is not a crash
+  return std::filesystem::exists(default_name, ec) ? default_name : std::string();
 }
 
 bool useColor(bool to_stdout) {

@@ -1,4 +1,5 @@
-// Output plumbing shared by subcommands: --format/--output pairs and writing to files or stdout.
+// Plumbing shared by subcommands: --format/--output pairs, writing to files or stdout, and the
+// project files found in the working directory by default.
 #pragma once
 
 #include <string>
@@ -20,6 +21,10 @@ Result<std::vector<OutputSpec>> pairOutputs(const std::vector<std::string>& form
                                             const std::vector<std::string>& allowed);
 
 Status writeOutput(const std::string& file, const std::string& data);
+
+// The file given on the command line, else `default_name` when it exists in the working directory
+// (.kubeharden.yaml, .kubeharden-ignore.yaml), else empty.
+std::string givenOrDefaultFile(const std::string& given, const char* default_name);
 
 // Colour on a terminal only, never with NO_COLOR set.
 bool useColor(bool to_stdout);

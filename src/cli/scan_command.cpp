@@ -51,10 +51,7 @@ int runScanCommand(const ScanArgs& a) {
   opts.inputs = a.paths.empty() ? std::vector<std::string>{"."} : a.paths;
   opts.inline_ignores = !a.no_inline_ignores;
   opts.threads = a.threads;
-  std::string config_path = a.config;
-  std::error_code ec;  // the non-throwing overload: an unreadable directory is not a crash
-  if (config_path.empty() && std::filesystem::exists(".kubeharden.yaml", ec))
-    config_path = ".kubeharden.yaml";
+  std::string config_path = givenOrDefaultFile(a.config, ".kubeharden.yaml");
   if (!config_path.empty()) {
     auto cfg = loadConfig(config_path);
     if (!cfg) return usageError(cfg.error().describe());

@@ -153,15 +153,12 @@ LicenseJudgement judgeLicenses(const std::vector<std::string>& licenses,
     return j;
   }
   for (const std::string& l : licenses) {
+    // Declared text that is not an SPDX expression ("GPL version 2 or later, with some
+    // exceptions") has words that are not operators kubeharden may trust: unknown, as is an
+    // expression that does not parse (and nothing it named so far counts as denied).
+    bool prose = !isSpdxExpression(l) && l.find_first_of(" ()") != std::string::npos;
     Eval e;
-    Parser p(l, deny);
-    if (!isSpdxExpression(l) && l.find_first_of(" ()") != std::string::npos) {
-      // Declared text that is not an SPDX expression ("GPL version 2 or later, with some
-      // exceptions"): its words are not operators kubeharden may trust, so unknown.
-      e.v = LicenseVerdict::kUnknown;
-    } else if (!p.parse(e)) {
-      e.v = LicenseVerdict::kUnknown;
-    }
+    if (prose || !Parser(l, deny).parse(e)) e = Eval{LicenseVerdict::kUnknown, {}};
     if (e.v > j.verdict) j.verdict = e.v;
     for (std::string& d : e.denied)
       if (std::find(j.denied.begin(), j.denied.end(), d) == j.denied.end()) j.denied.push_back(std::move(d));

@@ -1,6 +1,5 @@
 #include "image/sbom.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -58,7 +57,7 @@ SbomMeta sbomMetaNow(std::string tool_version) {
   auto now = std::chrono::system_clock::now();
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch)
     now = std::chrono::system_clock::time_point(std::chrono::seconds(std::atoll(epoch)));
-  m.timestamp = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(now));
+  m.timestamp = rfc3339Utc(now);
   std::random_device rd;
   std::mt19937_64 gen((uint64_t{rd()} << 32) ^ rd());
   uint64_t hi = gen(), lo = gen();

@@ -1,6 +1,5 @@
 #include "vuln/db.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -16,6 +15,7 @@
 #include <functional>
 
 #include "base/json_util.h"
+#include "base/strings.h"
 #include "image/archive_api.h"
 #include "vuln/match.h"
 #include "vuln/version.h"
@@ -85,8 +85,7 @@ std::string toJson(const rapidjson::Value& v) {
 }
 
 std::string nowUtc() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
-                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+  return rfc3339Utc(std::chrono::system_clock::now());
 }
 
 // The Debian security tracker's JSON: source packages mapping to objects keyed by CVE-... or
@@ -107,8 +106,8 @@ std::string fileTime(const std::string& path) {
   std::error_code ec;
   auto t = std::filesystem::last_write_time(path, ec);
   if (ec) return nowUtc();
-  auto sys = std::chrono::file_clock::to_sys(t);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(sys));
+  return rfc3339Utc(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+      std::chrono::file_clock::to_sys(t)));
 }
 
 struct Importer {

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "base/json_util.h"
+#include "base/strings.h"
 #include "vuln/version.h"
 
 namespace kh::vuln {
@@ -49,11 +50,23 @@ std::string normalisePackageName(std::string_view eco, std::string_view name) {
   return out;
 }
 
+std::string severityFromWord(std::string_view s) {
+  std::string l = toLower(s);
+  if (l == "critical") return "critical";
+  if (l == "high" || l == "important") return "high";
+  if (l == "medium" || l == "moderate") return "medium";
+  if (l == "low" || l == "negligible" || l == "unimportant") return "low";
+  return {};
+}
+
 RangeVerdict affects(std::string_view ranges_json, std::string_view eco, std::string_view version) {
   RangeVerdict out;
   rapidjson::Document d;
   d.Parse(ranges_json.data(), ranges_json.size());
   if (d.HasParseError() || !d.IsObject()) return out;
+  for (const char* k : {"ecosystem_specific", "database_specific"})
+    if (auto m = d.FindMember(k); out.severity.empty() && m != d.MemberEnd() && m->value.IsObject())
+      out.severity = severityFromWord(jsonString(m->value, "severity"));
   VersionCmp eco_cmp = comparatorFor(eco);
   // Explicit versions: an exact match (the ecosystem's equality when it has an order).
   if (auto v = d.FindMember("versions"); v != d.MemberEnd() && v->value.IsArray()) {

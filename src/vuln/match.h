@@ -25,7 +25,14 @@ std::string normalisePackageName(std::string_view ecosystem, std::string_view na
 struct RangeVerdict {
   bool affected = false;
   std::string fixed;  // the fixed version of the range that matched (empty: no fix known)
+  // The entry's own rating (ecosystem_specific, else database_specific "severity", as
+  // severityFromWord reads it), found in the same parse; empty when it has none.
+  std::string severity;
 };
+
+// critical, high, medium or low from a database's own word (Important is high, Moderate medium,
+// Negligible and Debian's unimportant low); empty for anything else.
+std::string severityFromWord(std::string_view word);
 
 // Is `version` affected according to one OSV `affected` entry (its JSON with "ranges" and
 // "versions")? Unknown range types and events are ignored; malformed JSON affects nothing.

@@ -25,16 +25,6 @@ std::string majorMinor(std::string_view v) {
   return std::string(v.substr(0, dot2));
 }
 
-// A severity word from the databases' own vocabularies.
-std::string severityWord(std::string_view s) {
-  std::string l = toLower(s);
-  if (l == "critical") return "critical";
-  if (l == "high" || l == "important") return "high";
-  if (l == "medium" || l == "moderate") return "medium";
-  if (l == "low" || l == "negligible" || l == "unimportant") return "low";
-  return {};
-}
-
 }  // namespace
 
 std::optional<PackageKey> osvKey(const image::Package& p, const std::optional<image::OsInfo>& os) {
@@ -168,17 +158,10 @@ std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
         }
       }
     }
-    if (h.severity.empty() && e.ranges_json.find("severity") != std::string::npos) {
-      rapidjson::Document r;
-      r.Parse(e.ranges_json.c_str());
-      for (const char* k : {"ecosystem_specific", "database_specific"})
-        if (!r.HasParseError() && r.IsObject() && r.HasMember(k) && r[k].IsObject() &&
-            r[k].HasMember("severity") && r[k]["severity"].IsString() && h.severity.empty())
-          h.severity = severityWord(r[k]["severity"].GetString());
-    }
+    if (h.severity.empty()) h.severity = v.severity;
     if (h.severity.empty()) {
       size_t colon = a->summary.find(':');
-      if (colon != std::string::npos && colon < 12) h.severity = severityWord(a->summary.substr(0, colon));
+      if (colon != std::string::npos && colon < 12) h.severity = severityFromWord(a->summary.substr(0, colon));
     }
     if (h.severity.empty()) h.severity = "unknown";
     out.push_back(std::move(h));

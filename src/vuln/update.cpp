@@ -163,8 +163,9 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
     item.ecosystem = eco;
     item.url = archiveUrl(opts.source, eco);
     auto tmp = std::make_unique<TempFile>();
-    std::string tmpl = dir + "/.kubeharden-download-XXXXXX";
-    int fd = ::mkstemp(tmpl.data());
+    // A .zip name: the importer reads archives by their name.
+    std::string tmpl = dir + "/.kubeharden-download-XXXXXX.zip";
+    int fd = ::mkstemps(tmpl.data(), 4);
     if (fd < 0) {
       item.error = fmt::format("cannot write a temporary file in {}: {}", dir, std::strerror(errno));
       report.items.push_back(std::move(item));
@@ -229,13 +230,6 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
     report.items.push_back(std::move(item));
   }
   if (!paths.empty()) {
-    // The importer takes archives by their .zip name.
-    for (size_t i = 0; i < paths.size(); ++i) {
-      std::string named = paths[i] + ".zip";
-      std::error_code ec;
-      std::filesystem::rename(paths[i], named, ec);
-      if (!ec) files[i]->path = paths[i] = named;
-    }
     auto stats = db.import(paths, etags);
     if (!stats) return stats.error();
     report.stats = std::move(stats.value());
