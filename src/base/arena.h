@@ -61,7 +61,7 @@ class Arena {
  private:
   void grow(size_t at_least) {
     size_t n = at_least > block_size_ ? at_least : block_size_;
-    blocks_.push_back(std::make_unique<char[]>(n));
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(n));  // not zeroed
     cur_ = blocks_.back().get();
     end_ = cur_ + n;
     reserved_ += n;

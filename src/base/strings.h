@@ -52,6 +52,10 @@ void forEachLine(std::string_view text, Fn fn) {
 }
 // Shell-style glob with '*' and '?' only (used for exceptions by kind/namespace/name).
 bool globMatch(std::string_view pattern, std::string_view text);
+
+// The offset of the first byte that does not begin a well-formed UTF-8 sequence (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF, no sequence cut by the end), or npos.
+size_t invalidUtf8At(std::string_view s);
 // Is `date` (YYYY-MM-DD) strictly before `today` (YYYY-MM-DD)? Both must be valid dates.
 bool isValidDate(std::string_view date);
 // Today's date in UTC as YYYY-MM-DD; KUBEHARDEN_TODAY overrides it (tests use it).

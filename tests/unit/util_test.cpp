@@ -60,6 +60,31 @@ TEST(Strings, Glob) {
   EXPECT_FALSE(globMatch("a*b", "acd"));
 }
 
+TEST(Strings, Utf8Validation) {
+  constexpr size_t kValid = std::string_view::npos;
+  EXPECT_EQ(invalidUtf8At(""), kValid);
+  EXPECT_EQ(invalidUtf8At("plain ascii, longer than eight bytes"), kValid);
+  // Two-, three- and four-byte forms at their edges: U+0080, U+07FF, U+0800, U+D7FF, U+E000,
+  // U+FFFF, U+10000, U+10FFFF.
+  EXPECT_EQ(invalidUtf8At("\xc2\x80 \xdf\xbf \xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 "
+                          "\xef\xbf\xbf \xf0\x90\x80\x80 \xf4\x8f\xbf\xbf"),
+            kValid);
+  EXPECT_EQ(invalidUtf8At("abcdefgh\xc3\xa9ijklmnop"), kValid);
+  // The offset of the first bad sequence, past an ASCII run read eight bytes at a time.
+  EXPECT_EQ(invalidUtf8At("abcdefghij\xff"), 10u);
+  EXPECT_EQ(invalidUtf8At("\xc0\xaf"), 0u);          // overlong '/'
+  EXPECT_EQ(invalidUtf8At("\xc1\xbf"), 0u);          // overlong
+  EXPECT_EQ(invalidUtf8At("\xe0\x9f\xbf"), 0u);     // overlong three-byte form
+  EXPECT_EQ(invalidUtf8At("\xf0\x8f\xbf\xbf"), 0u);  // overlong four-byte form
+  EXPECT_EQ(invalidUtf8At("x\xed\xa0\x80"), 1u);    // a surrogate, U+D800
+  EXPECT_EQ(invalidUtf8At("\xf4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(invalidUtf8At("\xf5\x80\x80\x80"), 0u);
+  EXPECT_EQ(invalidUtf8At("ab\x80"), 2u);             // a lone continuation byte
+  EXPECT_EQ(invalidUtf8At("ab\xe2\x82"), 2u);        // cut by the end
+  EXPECT_EQ(invalidUtf8At("\xe2\x28\xa1"), 0u);     // a bad continuation
+  EXPECT_EQ(invalidUtf8At("\xf0\x9f\x98\x80\xf0\x9f\x98"), 4u);
+}
+
 TEST(Secrets, RulesAndRedaction) {
   EXPECT_EQ(matchSecretValue("AKIAZ7QW3ERTY6UIOP4L")->id, "aws-access-key-id");
   EXPECT_FALSE(matchSecretValue("AKIAIOSFODNN7EXAMPLE"));
