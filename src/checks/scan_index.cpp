@@ -56,7 +56,7 @@ const Object* ScanIndex::find(std::string_view kind, std::string_view ns,
 namespace kh {
 
 const std::vector<netpol::LintFinding>& ScanIndex::netpolLints() const {
-  std::call_once(netpol_->once, [this] {
+  netpol_->once.call([this] {
     netpol_->model = std::make_unique<netpol::Model>(netpol::buildModel(all_));
     netpol::Analyzer analyzer(*netpol_->model);
     netpol_->lints = netpol::lint(analyzer);
@@ -69,7 +69,7 @@ const std::vector<netpol::LintFinding>& ScanIndex::netpolLints() const {
 namespace kh {
 
 void ScanIndex::buildRbac() const {
-  std::call_once(rbac_->once, [this] {
+  rbac_->once.call([this] {
     rbac_->model = std::make_unique<rbac::Model>(rbac::buildModel(rbac::withDefaults(all_)));
     rbac_->risks = rbac::analyzeRisks(*rbac_->model);
   });

@@ -5,13 +5,13 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "base/once.h"
 #include "model/object.h"
 #include "netpol/lint.h"
 #include "rbac/risks.h"
@@ -48,13 +48,13 @@ class ScanIndex {
   std::unordered_map<std::string_view, std::vector<const Object*>> workloads_by_ns_;
   std::unordered_set<std::string> bound_service_accounts_;
   struct NetpolCache {
-    std::once_flag once;
+    Once once;
     std::unique_ptr<netpol::Model> model;
     std::vector<netpol::LintFinding> lints;
   };
   mutable std::unique_ptr<NetpolCache> netpol_ = std::make_unique<NetpolCache>();
   struct RbacCache {
-    std::once_flag once;
+    Once once;
     std::unique_ptr<rbac::Model> model;
     std::vector<rbac::Risk> risks;
   };

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include "base/strings.h"
 #include "checks/cp/flags.h"
@@ -83,6 +84,46 @@ TEST(Strings, Utf8Validation) {
   EXPECT_EQ(invalidUtf8At("ab\xe2\x82"), 2u);        // cut by the end
   EXPECT_EQ(invalidUtf8At("\xe2\x28\xa1"), 0u);     // a bad continuation
   EXPECT_EQ(invalidUtf8At("\xf0\x9f\x98\x80\xf0\x9f\x98"), 4u);
+}
+
+// isCredentialName is a hand-written matcher; the regular expression it replaced states the
+// rule and serves as the oracle over generated names: fragments, separators, case.
+TEST(Secrets, CredentialNamesAgreeWithTheRuleAsARegex) {
+  RE2::Options opts;
+  opts.set_case_sensitive(false);
+  const RE2 rule(
+      R"((?:^|[_.-])(?:password|passwd|passphrase|pwd|pass|secret|secret[_-]?key|token|)"
+      R"(access[_-]?token|auth[_-]?token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|)"
+      R"(client[_-]?secret|credentials?|auth)$)",
+      opts);
+  const std::vector<std::string> parts = {"",      "db",     "PASSWORD", "passwd", "Pass",
+                                          "pwd",   "secret", "key",      "token",  "access",
+                                          "auth",  "api",    "private",  "client", "credential",
+                                          "creds", "s",      "BYPASS",   "file",   "ttl"};
+  const std::vector<std::string> seps = {"", "_", "-", ".", "__"};
+  size_t agreed = 0, credential = 0;
+  for (const std::string& a : parts)
+    for (const std::string& sep1 : seps)
+      for (const std::string& b : parts)
+        for (const std::string& sep2 : seps)
+          for (const std::string& c : {std::string(""), std::string("key"), std::string("TOKEN"),
+                                       std::string("s"), std::string("secret")}) {
+            std::string name = a + sep1 + b + sep2 + c;
+            bool digest = false;
+            for (const char* d : {"checksum", "hash", "digest", "sha1", "sha256", "fingerprint"})
+              digest |= icontains(name, d);
+            bool want = !digest && !iequals(name, "ETCD_INITIAL_CLUSTER_TOKEN") &&
+                        !iequals(name, "INITIAL_CLUSTER_TOKEN") && RE2::PartialMatch(name, rule);
+            ASSERT_EQ(isCredentialName(name), want) << name;
+            ++agreed;
+            credential += want;
+          }
+  EXPECT_GT(credential, agreed / 20);  // both answers are well represented
+  EXPECT_LT(credential, agreed / 2);
+  EXPECT_TRUE(isCredentialName(std::string(300, 'x') + "_Api-Key"));  // longer than the buffer
+  EXPECT_FALSE(isCredentialName(std::string(300, 'x') + "_Api-Key_SHA256"));
+  EXPECT_TRUE(namesDigest("CONFIG_CHECKSUM"));
+  EXPECT_FALSE(namesDigest("CONFIG_VERSION"));
 }
 
 TEST(Secrets, RulesAndRedaction) {
