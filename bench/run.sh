@@ -13,8 +13,8 @@ echo
 echo "== whole program"
 "$build/kh_corpus_run" "$build/kubeharden" "$corpus" "${BENCH_RUNS:-15}"
 echo
-echo "== admission webhook (wrk over HTTPS keep-alive, 10 KB Pod review; wrk and server share the cores)"
-"$(dirname "$0")/admission.sh" "$build/kubeharden"
+echo "== admission webhook (HTTPS keep-alive, 10 KB Pod review; wrk or kh_loadgen and the server share the cores)"
+"$(dirname "$0")/admission.sh" "$build/kubeharden" "$build/kh_loadgen"
 echo
 echo "== container image scan (an image built from this machine's Debian packages)"
 "$(dirname "$0")/image.sh" "$build/kubeharden"
