@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -275,15 +276,15 @@ Inventory buildInventory(const Filesystem& fs) {
   const auto& layers = fs.layers();
   const auto& files = fs.files();
   std::set<std::string, std::less<>> owned;
-  std::map<std::string, std::vector<std::string>, std::less<>> copyright;  // package -> licences
+  // usr/share/doc/<package>/copyright -> its licences
+  std::map<std::string, std::vector<std::string>, std::less<>> copyright;
   std::vector<Package> os_pkgs, lang_pkgs;
   for (uint32_t i = 0; i < layers.size(); ++i) {
     for (const auto& [path, found] : layers[i].found) {
       auto it = files.find(path);
       if (it == files.end() || it->second.layer != i) continue;  // deleted or replaced later
       owned.insert(found.owned.begin(), found.owned.end());
-      if (!found.copyright_licenses.empty())
-        copyright[std::string(pathBase(pathDir(path)))] = found.copyright_licenses;
+      if (!found.copyright_licenses.empty()) copyright[path] = found.copyright_licenses;
       for (Package p : found.packages) {
         // The introducing layer: walk down while the same file in lower layers lists it too.
         p.layer = i;
@@ -301,9 +302,17 @@ Inventory buildInventory(const Filesystem& fs) {
       }
     }
   }
-  for (Package& p : os_pkgs)
-    if (p.type == "deb" && p.licenses.empty())
-      if (auto c = copyright.find(p.name); c != copyright.end()) p.licenses = c->second;
+  for (Package& p : os_pkgs) {
+    if (p.type != "deb" || !p.licenses.empty()) continue;
+    std::string file = "usr/share/doc/" + p.name + "/copyright";
+    auto c = copyright.find(file);
+    // Debian policy 12.5: a package's doc directory may be a symbolic link to that of another
+    // package of the same source (gcc-12 -> gcc-12-base), whose copyright file then applies.
+    if (c == copyright.end())
+      if (std::optional<std::string> real = fs.resolve(file); real && *real != file)
+        c = copyright.find(*real);
+    if (c != copyright.end()) p.licenses = c->second;
+  }
   auto byName = [](const Package& a, const Package& b) {
     return std::tie(a.type, a.name, a.version, a.arch) < std::tie(b.type, b.name, b.version, b.arch);
   };

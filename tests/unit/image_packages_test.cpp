@@ -454,6 +454,27 @@ TEST(ImagePackagesAssembly, DebianCopyrightLicences) {
                           " text of the licence\n"}}});
   EXPECT_EQ(buildInventory(fs).packages[0].licenses,
             (std::vector<std::string>{"Zlib", "GPL-2.0-or-later"}));
+  // A doc directory linked to another package's (Debian policy 12.5) shares its copyright file;
+  // a link to a directory without one gives nothing, and a loop is no crash.
+  Filesystem linked = fsOf(
+      {{{"var/lib/dpkg/status",
+         "Package: gcc-12-base\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
+         "Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
+         "Package: libstray\nStatus: install ok installed\nVersion: 1\n\n"
+         "Package: loop-a\nStatus: install ok installed\nVersion: 1\n"},
+        {"usr/share/doc/gcc-12-base/copyright",
+         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+         "Files: *\nLicense: GPL-3+\n"},
+        {"usr/share/doc/cpp-12", "", 'l', "gcc-12-base"},
+        {"usr/share/doc/libstray", "", 'l', "/usr/share/doc/nothing-here"},
+        {"usr/share/doc/loop-a", "", 'l', "loop-b"},
+        {"usr/share/doc/loop-b", "", 'l', "loop-a"}}});
+  Inventory li = buildInventory(linked);
+  EXPECT_EQ(find(li.packages, "cpp-12")->licenses, std::vector<std::string>{"GPL-3.0-or-later"});
+  EXPECT_EQ(find(li.packages, "gcc-12-base")->licenses,
+            std::vector<std::string>{"GPL-3.0-or-later"});
+  EXPECT_TRUE(find(li.packages, "libstray")->licenses.empty());
+  EXPECT_TRUE(find(li.packages, "loop-a")->licenses.empty());
   EXPECT_EQ(parseDebianCopyright("This package is free; see /usr/share/common-licenses/GPL-3.\n"),
             std::vector<std::string>{"GPL-3.0-only"});
 }
