@@ -602,7 +602,7 @@ Runner addImageCommand(CLI::App& app) {
         std::vector<image::SbomVulnerability> sv;
         for (const vuln::Vulnerability& v : all[0].vulns)
           sv.push_back({v.id, v.aliases, static_cast<size_t>(v.package - all[0].inv.packages.data()),
-                        v.fixed, v.severity, v.cvss, v.summary, v.score});
+                        v.fixed, v.severity, v.cvss, v.summary, v.score, v.severity_from});
         out = image::toCycloneDx(all[0].src, all[0].inv, meta, all[0].vulns_scanned ? &sv : nullptr);
       } else if (spec.format == "spdx") {
         out = image::toSpdx(all[0].src, all[0].inv, meta);

@@ -282,6 +282,7 @@ std::string toJson(const std::vector<Scanned>& all) {
           w.Key("score");
           w.Double(v.score);
         }
+        if (!v.severity_from.empty()) str("severityFrom", v.severity_from);
         str("summary", v.summary);
         str("layer", s.src.layers.empty() ? std::string() : s.src.layers[v.package->layer].digest);
         w.EndObject();

@@ -256,6 +256,12 @@ std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const Sbom
         kv(w, "method", v.cvss.starts_with("CVSS:3.1/") ? "CVSSv31" : "CVSSv3");
         kv(w, "vector", v.cvss);
       }
+      if (!v.rating_source.empty()) {
+        w.Key("source");
+        w.StartObject();
+        kv(w, "name", v.rating_source);
+        w.EndObject();
+      }
       w.EndObject();
       w.EndArray();
       if (!v.summary.empty()) kv(w, "description", v.summary);

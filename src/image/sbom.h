@@ -32,6 +32,7 @@ struct SbomVulnerability {
   size_t package = 0;  // index into Inventory::packages
   std::string fixed, severity, cvss, summary;
   double score = -1;
+  std::string rating_source;  // the advisory the rating was borrowed from, when not its own
 };
 
 std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const SbomMeta& meta,

@@ -56,7 +56,7 @@ class Stmt {
 
 namespace {
 
-constexpr int kSchema = 2;
+constexpr int kSchema = 3;
 
 const char* const kCreate = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -68,6 +68,23 @@ CREATE TABLE IF NOT EXISTS affected(
   name TEXT NOT NULL, ranges TEXT NOT NULL,
   PRIMARY KEY(ecosystem, key, advisory, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS affected_advisory ON affected(advisory);
+CREATE TABLE IF NOT EXISTS names(
+  name TEXT NOT NULL, advisory TEXT NOT NULL, PRIMARY KEY(name, advisory)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_advisory ON names(advisory);
+)sql";
+
+// Schema 2 -> 3: the `names` index (every advisory under its ID and each alias), built from the
+// stored advisories.
+const char* const kMigrate2To3 = R"sql(
+WITH RECURSIVE split(advisory, name, rest) AS (
+  SELECT id, '', aliases || ',' FROM advisories
+  UNION ALL
+  SELECT advisory, substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)
+  FROM split WHERE rest != '')
+INSERT OR IGNORE INTO names(name, advisory)
+  SELECT name, advisory FROM split WHERE name != ''
+  UNION SELECT id, id FROM advisories;
+UPDATE meta SET value = '3' WHERE key = 'schema';
 )sql";
 
 std::string sqliteError(sqlite3* db) {
@@ -125,6 +142,8 @@ struct Importer {
   Stmt get_rows{db, "SELECT ranges FROM affected WHERE advisory = ? AND ecosystem = ? AND key = ?"};
   Stmt del_rows{db, "DELETE FROM affected WHERE advisory = ? AND ecosystem = ? AND key = ?"};
   Stmt touch_advisory{db, "UPDATE advisories SET modified = max(modified, ?) WHERE id = ?"};
+  Stmt del_names{db, "DELETE FROM names WHERE advisory = ?"};
+  Stmt put_name{db, "INSERT OR IGNORE INTO names(name, advisory) VALUES(?, ?)"};
   long abort_after = -1;  // test hook: KUBEHARDEN_TEST_ABORT_IMPORT_AFTER
   std::string source_time;  // the file's modification time, for sources without record times
 
@@ -271,6 +290,16 @@ struct Importer {
     }
   }
 
+  // Indexes an advisory under its ID and each alias (what severity borrowing looks up).
+  void putNames(const std::string& id, const std::vector<std::string>& aliases) {
+    put_name.bind(1, id).bind(2, id).step();
+    put_name.reset();
+    for (const std::string& a : aliases) {
+      put_name.bind(1, a).bind(2, id).step();
+      put_name.reset();
+    }
+  }
+
   // Writes the collected Debian and Alpine records.
   void flushSynth() {
     for (auto& [id, r] : synth) {
@@ -306,6 +335,7 @@ struct Importer {
         put_advisory.bind(5, r.summary).bind(6, aliases).bind(7, "");
         put_advisory.step();
         put_advisory.reset();
+        putNames(id, r.aliases);
         ++stats.inserted;
       } else if (changed) {
         touch_advisory.bind(1, r.modified).bind(2, id).step();
@@ -355,18 +385,23 @@ struct Importer {
       del_advisory.reset();
       del_affected.bind(1, id).step();
       del_affected.reset();
+      del_names.bind(1, id).step();
+      del_names.reset();
     }
     std::string aliases;
+    std::vector<std::string> alias_list;
     for (const char* key : {"aliases", "related"}) {
       auto it = d.FindMember(key);
       if (it == d.MemberEnd() || !it->value.IsArray()) continue;
       for (const auto& a : it->value.GetArray())
-        if (a.IsString()) {
+        if (a.IsString() && a.GetStringLength() > 0) {
           if (!aliases.empty()) aliases += ',';
           aliases.append(a.GetString(), a.GetStringLength());
+          alias_list.emplace_back(a.GetString(), a.GetStringLength());
         }
       break;  // aliases when given; related only when there are no aliases
     }
+    putNames(id, alias_list);
     std::string severity;
     if (auto it = d.FindMember("severity"); it != d.MemberEnd() && it->value.IsArray())
       severity = toJson(it->value);
@@ -494,10 +529,24 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
   }
   Stmt get(db, "SELECT value FROM meta WHERE key = 'schema'");
   if (get.step() == SQLITE_ROW) {
-    if (get.text(0) != std::to_string(kSchema))
+    std::string schema = get.text(0);
+    get.reset();
+    if (schema == "2") {  // add what schema 3 adds, in one transaction
+      std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrate2To3 + "COMMIT;";
+      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        Error e{fmt::format("cannot upgrade the database from schema 2 to {}: {}", kSchema,
+                            err ? err : "?"),
+                path, {}};
+        sqlite3_free(err);
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return e;
+      }
+      schema = std::to_string(kSchema);
+    }
+    if (schema != std::to_string(kSchema))
       return Error{fmt::format("database schema {} (this kubeharden reads {}): import again into "
                                "a new file",
-                               get.text(0), kSchema),
+                               schema, kSchema),
                    path, {}};
   } else {
     sqlite3_exec(db, fmt::format("INSERT INTO meta VALUES('schema', '{}')", kSchema).c_str(),
@@ -510,6 +559,7 @@ VulnDb::VulnDb(sqlite3* db) : db_(db) {}
 
 VulnDb::~VulnDb() {
   advisory_q_.reset();  // statements before the connection
+  names_q_.reset();
   sqlite3_close(db_);
 }
 
@@ -591,6 +641,24 @@ VulnDb::ReadScope::ReadScope(const VulnDb& db)
 
 VulnDb::ReadScope::~ReadScope() {
   if (open_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+}
+
+std::vector<std::pair<std::string, std::string>> VulnDb::severitiesByName(
+    const std::string& name) const {
+  if (!names_q_)
+    names_q_ = std::make_unique<Stmt>(
+        db_,
+        "SELECT a.id, a.severity FROM names n JOIN advisories a ON a.id = n.advisory "
+        "WHERE n.name = ? AND a.withdrawn IS NULL AND a.severity != '' ORDER BY a.id");
+  Stmt& q = *names_q_;
+  struct Reset {
+    Stmt& s;
+    ~Reset() { s.reset(); }
+  } reset{q};
+  q.bind(1, name);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (q.step() == SQLITE_ROW) out.emplace_back(q.text(0), q.text(1));
+  return out;
 }
 
 std::optional<Advisory> VulnDb::advisory(const std::string& id) const {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -63,6 +64,9 @@ class VulnDb {
   // compares names (PyPI: PEP 503 normalised; others exactly).
   std::vector<AffectedEntry> affected(const std::string& ecosystem, const std::string& name) const;
   std::optional<Advisory> advisory(const std::string& id) const;
+  // The stored advisories known by `name` (their ID or one of their aliases) that carry a
+  // severity array, withdrawn ones left out: (advisory ID, severity JSON), by ID.
+  std::vector<std::pair<std::string, std::string>> severitiesByName(const std::string& name) const;
 
   // Holds one read transaction for its lifetime: many lookups then share one lock and one check
   // of the file, instead of taking and releasing a lock per query.
@@ -82,6 +86,7 @@ class VulnDb {
   explicit VulnDb(sqlite3* db);
   sqlite3* db_;
   mutable std::unique_ptr<class Stmt> advisory_q_;  // prepared once: looked up per finding
+  mutable std::unique_ptr<class Stmt> names_q_;
 };
 
 // $KUBEHARDEN_DB, else $XDG_CACHE_HOME/kubeharden/vuln.db, else ~/.cache/kubeharden/vuln.db.

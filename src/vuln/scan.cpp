@@ -62,6 +62,7 @@ namespace {
 // the same source package and version).
 struct Hit {
   std::string id, summary, fixed, severity, cvss;
+  std::string severity_from;  // the advisory a borrowed rating came from
   std::vector<std::string> aliases;
   double score = -1;
 };
@@ -127,6 +128,41 @@ std::vector<Hit> mergeAliases(std::vector<Hit> hits, const std::string& ecosyste
   return out;
 }
 
+// The highest CVSS v3 base score in an OSV severity array: (score, vector), or score -1.
+std::pair<double, std::string> bestCvss(const std::string& severity_json) {
+  std::pair<double, std::string> best{-1, ""};
+  if (severity_json.empty()) return best;
+  rapidjson::Document sev;
+  sev.Parse(severity_json.c_str());
+  if (sev.HasParseError() || !sev.IsArray()) return best;
+  for (const auto& s : sev.GetArray()) {
+    if (!s.IsObject() || !s.HasMember("score") || !s["score"].IsString()) continue;
+    std::string vector = s["score"].GetString();
+    if (auto score = cvss3BaseScore(vector); score && *score > best.first) best = {*score, vector};
+  }
+  return best;
+}
+
+// A finding that no database of its own rated (Alpine's secdb, the Debian tracker's "not yet
+// assigned", a PYSEC record without a GHSA twin) takes the highest CVSS v3 rating of any other
+// stored advisory known by one of its names (a GHSA or Ubuntu record of the same CVE), and says
+// which. A rating word of its own is never overridden.
+void borrowSeverity(const VulnDb& db, Hit& h) {
+  if (h.severity != "unknown") return;
+  std::vector<const std::string*> names{&h.id};
+  for (const std::string& a : h.aliases) names.push_back(&a);
+  for (const std::string* n : names)
+    for (const auto& [advisory, severity_json] : db.severitiesByName(*n)) {
+      auto [score, vector] = bestCvss(severity_json);
+      if (score > h.score) {
+        h.score = score;
+        h.cvss = vector;
+        h.severity = std::string(cvss3Rating(score));
+        h.severity_from = advisory;
+      }
+    }
+}
+
 std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
   std::vector<Hit> out;
   std::set<std::string> seen;
@@ -143,20 +179,10 @@ std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
     h.aliases = a->aliases;
     // Severity: a CVSS v3 vector, else the entry's or the database's own word, else the
     // summary's prefix (AlmaLinux: "Important: ..."), else unknown.
-    if (!a->severity_json.empty()) {
-      rapidjson::Document sev;
-      sev.Parse(a->severity_json.c_str());
-      if (!sev.HasParseError() && sev.IsArray()) {
-        for (const auto& s : sev.GetArray()) {
-          if (!s.IsObject() || !s.HasMember("score") || !s["score"].IsString()) continue;
-          std::string vector = s["score"].GetString();
-          if (auto score = cvss3BaseScore(vector); score && *score > h.score) {
-            h.score = *score;
-            h.cvss = vector;
-            h.severity = std::string(cvss3Rating(*score));
-          }
-        }
-      }
+    if (auto [score, vector] = bestCvss(a->severity_json); score >= 0) {
+      h.score = score;
+      h.cvss = vector;
+      h.severity = std::string(cvss3Rating(score));
     }
     if (h.severity.empty()) h.severity = v.severity;
     if (h.severity.empty()) {
@@ -166,7 +192,9 @@ std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
     if (h.severity.empty()) h.severity = "unknown";
     out.push_back(std::move(h));
   }
-  return mergeAliases(std::move(out), key.ecosystem);
+  std::vector<Hit> merged = mergeAliases(std::move(out), key.ecosystem);
+  for (Hit& h : merged) borrowSeverity(db, h);
+  return merged;
 }
 
 }  // namespace
@@ -191,6 +219,7 @@ std::vector<Vulnerability> findVulnerabilities(const VulnDb& db, const image::In
       v.severity = h.severity;
       v.cvss = h.cvss;
       v.score = h.score;
+      v.severity_from = h.severity_from;
       out.push_back(std::move(v));
     }
   }

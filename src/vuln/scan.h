@@ -31,6 +31,9 @@ struct Vulnerability {
   std::string severity;  // critical, high, medium, low, unknown
   std::string cvss;      // the vector, when the advisory gives one
   double score = -1;     // its base score, when computed
+  // When no database of this finding rated it: the other stored advisory (same CVE or alias)
+  // whose CVSS vector gave `severity`, `cvss` and `score`. Empty for a rating of its own.
+  std::string severity_from;
 };
 
 // Every advisory that affects a package of `inv` (withdrawn ones skipped), sorted by package

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <sqlite3.h>
+
 #include <map>
 #include <set>
 
@@ -227,11 +229,92 @@ TEST(VulnScan, AdvisoriesOfOneVulnerabilityAreMerged) {
   for (const Vulnerability& v : findVulnerabilities(*opened.value(), inv))
     got.push_back(fmt::format("{} {} [{}] fixed={} {}", v.package->name, v.id, fmt::join(v.aliases, ","),
                               v.fixed, v.severity));
+  // urllib3's GHSA-cccc is not merged with requests' findings (another package), but rated by
+  // GHSA-aaaa's vector for the CVE they share (see SeverityIsBorrowedThroughAliases).
   EXPECT_EQ(got, (std::vector<std::string>{
                      "requests PYSEC-1 [CVE-2099-1,GHSA-aaaa] fixed=2.31.1 high",
                      "requests PYSEC-2 [CVE-2099-2,CVE-2099-3,GHSA-bbbb,PYSEC-3] fixed=2.40.0 unknown",
                      "requests PYSEC-4 [CVE-2099-4] fixed= unknown",
-                     "urllib3 GHSA-cccc [CVE-2099-1] fixed=2.0.0 unknown"}));
+                     "urllib3 GHSA-cccc [CVE-2099-1] fixed=2.0.0 high"}));
+}
+
+// A finding no database of its own rated (Alpine's secdb has no severities) takes the highest
+// CVSS rating of another stored advisory of the same CVE, and names it; a rating word of its own
+// (the Debian tracker's urgency) is kept; withdrawn advisories lend nothing. A schema-2 database
+// gains the name index when opened.
+TEST(VulnScan, SeverityIsBorrowedThroughAliases) {
+  kh::test::TempDir d;
+  auto osv = [](std::string_view id, std::string_view alias, std::string_view vector,
+                bool withdrawn) {
+    return fmt::format(
+        R"({{"id":"{}","modified":"2024-01-01T00:00:00Z",{}"aliases":["{}"],"severity":[{{"type":"CVSS_V3","score":"{}"}}],"affected":[{{"package":{{"ecosystem":"Ubuntu:22.04:LTS","name":"x"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}}]}}]}}]}})",
+        id, withdrawn ? R"("withdrawn":"2024-02-01T00:00:00Z",)" : "", alias, vector);
+  };
+  const char* medium = "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:N";    // 4.8
+  const char* critical = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";  // 9.8
+  d.write("osv/UBUNTU-1.json", osv("UBUNTU-CVE-2023-5678", "CVE-2023-5678", medium, false));
+  d.write("osv/GHSA-1.json", osv("GHSA-xxxx-yyyy-zzzz", "CVE-2023-5678", critical, false));
+  d.write("osv/GHSA-2.json", osv("GHSA-wwww-wwww-wwww", "CVE-2023-0001", critical, true));
+  d.write("osv/GHSA-3.json", osv("GHSA-vvvv-vvvv-vvvv", "CVE-2023-0002", critical, false));
+  d.write("secdb/main.json", R"({"distroversion": "v3.19", "packages": [
+    {"pkg": {"name": "openssl", "secfixes": {"3.1.4-r1": ["CVE-2023-5678", "CVE-2023-0001"],
+                                              "3.1.5-r0": ["CVE-2023-0003"]}}}]})");
+  d.write("tracker/t.json", R"({"glibc": {"CVE-2023-0002": {"releases": {"bookworm":
+    {"status": "open", "urgency": "low"}}}}})");
+  std::string db = d.path() + "/v.db";
+  auto opened = VulnDb::open(db, true);
+  ASSERT_TRUE(opened);
+  ASSERT_TRUE(opened.value()->import({d.path() + "/osv", d.path() + "/secdb", d.path() + "/tracker"}));
+  auto scan = [&](VulnDb& vdb) {
+    image::Inventory inv;
+    inv.os = image::OsInfo{"alpine", "3.19.1", "", ""};
+    inv.packages.resize(1);
+    inv.packages[0].type = "apk";
+    inv.packages[0].name = "libcrypto3";
+    inv.packages[0].source_name = "openssl";
+    inv.packages[0].version = "3.1.2-r0";
+    std::vector<std::string> got;
+    for (const Vulnerability& v : findVulnerabilities(vdb, inv))
+      got.push_back(fmt::format("{} {} {} from={}", v.id, v.severity, v.score, v.severity_from));
+    image::Inventory deb;
+    deb.os = image::OsInfo{"debian", "12", "", ""};
+    deb.packages.resize(1);
+    deb.packages[0].type = "deb";
+    deb.packages[0].name = "libc6";
+    deb.packages[0].source_name = "glibc";
+    deb.packages[0].version = "2.36-9";
+    for (const Vulnerability& v : findVulnerabilities(vdb, deb))
+      got.push_back(fmt::format("{} {} {} from={}", v.id, v.severity, v.score, v.severity_from));
+    return got;
+  };
+  const std::vector<std::string> want = {
+      "ALPINE-CVE-2023-0001 unknown -1 from=",  // its only other source is withdrawn
+      "ALPINE-CVE-2023-0003 unknown -1 from=",  // nobody rated it
+      "ALPINE-CVE-2023-5678 critical 9.8 from=GHSA-xxxx-yyyy-zzzz",  // the highest of two
+      "DEBIAN-CVE-2023-0002 low -1 from=",      // the tracker's own urgency stays
+  };
+  EXPECT_EQ(scan(*opened.value()), want);
+  opened.value().reset();
+
+  // The same file as schema 2 wrote it (no name index): opening it adds the index.
+  auto* raw = static_cast<sqlite3*>(nullptr);
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "DROP TABLE names; UPDATE meta SET value = '2' WHERE key = 'schema'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto reopened = VulnDb::open(db, false);
+  ASSERT_TRUE(reopened) << reopened.error().describe();
+  EXPECT_EQ(scan(*reopened.value()), want);
+  EXPECT_EQ(reopened.value()->status().value().schema, 3);
+  reopened.value().reset();
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE meta SET value = '1' WHERE key = 'schema'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto old = VulnDb::open(db, false);
+  ASSERT_FALSE(old);
+  EXPECT_NE(old.error().message.find("schema 1"), std::string::npos) << old.error().message;
 }
 
 // A scan says when the database is more than 7 days old, and not before.
