@@ -192,6 +192,29 @@ TEST(VulnScan, DebianTrackerAndAlpineSecdb) {
   EXPECT_EQ(found(alpine),
             (std::set<std::string>{"ALPINE-CVE-2023-5678 libcrypto3 3.1.2-r0 3.1.4-r1 unknown"}))
       << "by origin; busybox is past its fix";
+
+  // With a rated advisory of the same CVE in the database, the secdb finding borrows its rating:
+  // named in JSON and as the rating's source in CycloneDX (valid against the schema).
+  std::string ghsa = d.write("ghsa.json", R"({"id":"GHSA-aaaa-bbbb-cccc","modified":"2024-01-01T00:00:00Z",
+    "aliases":["CVE-2023-5678"],"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+    "affected":[{"package":{"ecosystem":"crates.io","name":"openssl-sys"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]})");
+  ASSERT_EQ(kh::test::runCli(fmt::format("image db import --db {} {}", db, ghsa)).exit_code, 0);
+  EXPECT_EQ(found(alpine),
+            (std::set<std::string>{"ALPINE-CVE-2023-5678 libcrypto3 3.1.2-r0 3.1.4-r1 high"}));
+  auto js = kh::test::runCli(fmt::format("image scan -f json --no-secrets --db {} {}", db, alpine));
+  EXPECT_NE(js.out.find(R"("severityFrom":"GHSA-aaaa-bbbb-cccc")"), std::string::npos) << js.out;
+  auto cdx = kh::test::runCli(fmt::format("image scan --no-secrets --db {} -f cyclonedx={}/bom.json {}",
+                                          db, d.path(), alpine));
+  ASSERT_EQ(cdx.exit_code, 0) << cdx.err;
+  std::string bom = kh::test::readFile(d.path() + "/bom.json");
+  EXPECT_NE(bom.find(R"("name": "GHSA-aaaa-bbbb-cccc")"), std::string::npos) << bom;
+  std::string out;
+  EXPECT_EQ(shell(fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py "
+                              "{}/schemas/cyclonedx-1.6/bom-1.6.schema.json {}/bom.json",
+                              KH_SOURCE_DIR, KH_SHARED_DIR, d.path()),
+                  &out),
+            0)
+      << out;
 }
 
 // One vulnerability described by several databases (PYSEC and GHSA for one CVE) is one finding:
