@@ -50,9 +50,21 @@ class Stmt {
   bool ok() const { return s_ != nullptr; }
   sqlite3_stmt* raw() const { return s_; }
 
+  // Resets a statement that many calls share (prepared once) when a call is done with it.
+  struct ResetOnExit {
+    Stmt& s;
+    ~ResetOnExit() { s.reset(); }
+  };
+
  private:
   sqlite3_stmt* s_ = nullptr;
 };
+
+// The statement in `slot`, prepared on first use.
+static Stmt& prepared(std::unique_ptr<Stmt>& slot, sqlite3* db, const char* sql) {
+  if (!slot) slot = std::make_unique<Stmt>(db, sql);
+  return *slot;
+}
 
 namespace {
 
@@ -329,8 +341,7 @@ struct Importer {
         put_affected.reset();
       }
       if (!exists) {
-        std::string aliases;
-        for (const std::string& a : r.aliases) aliases += (aliases.empty() ? "" : ",") + a;
+        std::string aliases = join(r.aliases, ",");
         put_advisory.bind(1, id).bind(2, r.modified).bind(3, "").bindNull(4);
         put_advisory.bind(5, r.summary).bind(6, aliases).bind(7, "");
         put_advisory.step();
@@ -388,19 +399,16 @@ struct Importer {
       del_names.bind(1, id).step();
       del_names.reset();
     }
-    std::string aliases;
     std::vector<std::string> alias_list;
     for (const char* key : {"aliases", "related"}) {
       auto it = d.FindMember(key);
       if (it == d.MemberEnd() || !it->value.IsArray()) continue;
       for (const auto& a : it->value.GetArray())
-        if (a.IsString() && a.GetStringLength() > 0) {
-          if (!aliases.empty()) aliases += ',';
-          aliases.append(a.GetString(), a.GetStringLength());
+        if (a.IsString() && a.GetStringLength() > 0)
           alias_list.emplace_back(a.GetString(), a.GetStringLength());
-        }
       break;  // aliases when given; related only when there are no aliases
     }
+    std::string aliases = join(alias_list, ",");
     putNames(id, alias_list);
     std::string severity;
     if (auto it = d.FindMember("severity"); it != d.MemberEnd() && it->value.IsArray())
@@ -645,16 +653,10 @@ VulnDb::ReadScope::~ReadScope() {
 
 std::vector<std::pair<std::string, std::string>> VulnDb::severitiesByName(
     const std::string& name) const {
-  if (!names_q_)
-    names_q_ = std::make_unique<Stmt>(
-        db_,
-        "SELECT a.id, a.severity FROM names n JOIN advisories a ON a.id = n.advisory "
-        "WHERE n.name = ? AND a.withdrawn IS NULL AND a.severity != '' ORDER BY a.id");
-  Stmt& q = *names_q_;
-  struct Reset {
-    Stmt& s;
-    ~Reset() { s.reset(); }
-  } reset{q};
+  Stmt& q = prepared(names_q_, db_,
+                     "SELECT a.id, a.severity FROM names n JOIN advisories a ON a.id = n.advisory "
+                     "WHERE n.name = ? AND a.withdrawn IS NULL AND a.severity != '' ORDER BY a.id");
+  Stmt::ResetOnExit reset{q};
   q.bind(1, name);
   std::vector<std::pair<std::string, std::string>> out;
   while (q.step() == SQLITE_ROW) out.emplace_back(q.text(0), q.text(1));
@@ -662,12 +664,10 @@ std::vector<std::pair<std::string, std::string>> VulnDb::severitiesByName(
 }
 
 std::optional<Advisory> VulnDb::advisory(const std::string& id) const {
-  if (!advisory_q_) advisory_q_ = std::make_unique<Stmt>(db_, "SELECT id, modified, withdrawn, summary, aliases, severity FROM advisories WHERE id = ?");
-  Stmt& q = *advisory_q_;
-  struct Reset {
-    Stmt& s;
-    ~Reset() { s.reset(); }
-  } reset{q};
+  Stmt& q = prepared(advisory_q_, db_,
+                     "SELECT id, modified, withdrawn, summary, aliases, severity FROM advisories "
+                     "WHERE id = ?");
+  Stmt::ResetOnExit reset{q};
   q.bind(1, id);
   if (q.step() != SQLITE_ROW) return std::nullopt;
   Advisory a{q.text(0), q.text(1), q.text(2), q.text(3), q.text(5), {}};

@@ -288,26 +288,27 @@ TEST(VulnScan, SeverityIsBorrowedThroughAliases) {
   auto opened = VulnDb::open(db, true);
   ASSERT_TRUE(opened);
   ASSERT_TRUE(opened.value()->import({d.path() + "/osv", d.path() + "/secdb", d.path() + "/tracker"}));
-  auto scan = [&](VulnDb& vdb) {
+  // One package on one OS: the findings as "ID severity score from=LENDER".
+  auto findings = [](VulnDb& vdb, image::OsInfo os, const char* type, const char* name,
+                     const char* source, const char* version) {
     image::Inventory inv;
-    inv.os = image::OsInfo{"alpine", "3.19.1", "", ""};
+    inv.os = std::move(os);
     inv.packages.resize(1);
-    inv.packages[0].type = "apk";
-    inv.packages[0].name = "libcrypto3";
-    inv.packages[0].source_name = "openssl";
-    inv.packages[0].version = "3.1.2-r0";
+    inv.packages[0].type = type;
+    inv.packages[0].name = name;
+    inv.packages[0].source_name = source;
+    inv.packages[0].version = version;
     std::vector<std::string> got;
     for (const Vulnerability& v : findVulnerabilities(vdb, inv))
       got.push_back(fmt::format("{} {} {} from={}", v.id, v.severity, v.score, v.severity_from));
-    image::Inventory deb;
-    deb.os = image::OsInfo{"debian", "12", "", ""};
-    deb.packages.resize(1);
-    deb.packages[0].type = "deb";
-    deb.packages[0].name = "libc6";
-    deb.packages[0].source_name = "glibc";
-    deb.packages[0].version = "2.36-9";
-    for (const Vulnerability& v : findVulnerabilities(vdb, deb))
-      got.push_back(fmt::format("{} {} {} from={}", v.id, v.severity, v.score, v.severity_from));
+    return got;
+  };
+  auto scan = [&](VulnDb& vdb) {
+    std::vector<std::string> got = findings(vdb, image::OsInfo{"alpine", "3.19.1", "", ""}, "apk",
+                                            "libcrypto3", "openssl", "3.1.2-r0");
+    for (std::string& f : findings(vdb, image::OsInfo{"debian", "12", "", ""}, "deb", "libc6",
+                                   "glibc", "2.36-9"))
+      got.push_back(std::move(f));
     return got;
   };
   const std::vector<std::string> want = {
