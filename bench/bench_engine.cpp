@@ -143,7 +143,7 @@ void BM_PssRestrictedTypicalPod(benchmark::State& state) {
   std::vector<pss::Violation> out;
   for (auto _ : state) {
     out.clear();
-    pss::evaluate(policy, pod.template_meta, pod.spec, scratch, out);
+    pss::evaluate(policy, pod, scratch, out);
     benchmark::DoNotOptimize(out.data());
   }
   if (!out.empty()) state.SkipWithError("the typical pod should be allowed");

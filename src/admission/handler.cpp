@@ -168,7 +168,7 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     std::vector<pss::Violation> v;
     auto evaluate = [&](const pss::Policy& p) {
       v.clear();
-      pss::evaluate(p, obj.pod->template_meta, obj.pod->spec, scratch, v);
+      pss::evaluate(p, *obj.pod, scratch, v);
       return !v.empty();
     };
     if (enforce && modes.enforce.policy.level != pss::Level::kPrivileged &&

@@ -36,4 +36,11 @@ LoadedInputs loadInputs(const std::vector<std::string>& paths, std::string_view 
   return in;
 }
 
+int nothingToJudge(std::string_view command, std::string_view what) {
+  std::fprintf(stderr, "kubeharden %.*s: no %.*s in the input; nothing was analysed\n",
+               static_cast<int>(command.size()), command.data(), static_cast<int>(what.size()),
+               what.data());
+  return kExitInput;
+}
+
 }  // namespace kh

@@ -21,4 +21,10 @@ struct LoadedInputs {
 
 LoadedInputs loadInputs(const std::vector<std::string>& paths, std::string_view command);
 
+// The input held objects, but none of the kind the command judges (`what`, e.g. "workloads
+// (pods or pod templates)"): an empty answer would read as an all-clear, so say so on stderr
+// ("kubeharden netpol connlist: no workloads ... in the input; nothing was analysed") and return
+// kExitInput (3).
+int nothingToJudge(std::string_view command, std::string_view what);
+
 }  // namespace kh

@@ -21,6 +21,8 @@
 namespace kh {
 namespace {
 
+constexpr std::string_view kWorkloads = "workloads (pods or objects with a pod template)";
+
 using netpol::Analyzer;
 using netpol::ConnSet;
 using netpol::Endpoint;
@@ -169,6 +171,7 @@ int runEval(const EvalArgs& a) {
   if (in.error) return in.error;
   netpol::Model m = netpol::buildModel(in.objects);
   printWarnings(m);
+  if (m.workloads.empty()) return nothingToJudge("netpol eval", kWorkloads);
   std::string err;
   auto src = resolve(m, a.src, err);
   auto dst = src ? resolve(m, a.dst, err) : std::nullopt;
@@ -212,6 +215,7 @@ int runConnlist(const ConnlistArgs& a) {
   if (in.error == kExitInput && in.objects.empty()) return in.error;
   netpol::Model m = netpol::buildModel(in.objects);
   printWarnings(m);
+  if (m.workloads.empty()) return nothingToJudge("netpol connlist", kWorkloads);
   Analyzer an(m);
   (void)writeOutput("", renderConnlist(netpol::connectionList(an), m, a.format));
   return in.error;
@@ -258,6 +262,13 @@ int runLint(const LintArgs& a) {
   (void)writeOutput("", a.format == "json" ? renderJson(ctx) : renderText(ctx));
   for (const Error& e : r.errors) std::fprintf(stderr, "error: %s\n", e.describe().c_str());
   if (r.objects == 0 || !r.errors.empty()) return kExitInput;
+  bool judged = false;
+  for (const auto& f : r.files)
+    for (const Object& o : f->objects) judged = judged || !r.registry->applicable(o).empty();
+  if (!judged)
+    return nothingToJudge(
+        "netpol lint",
+        "objects the network checks apply to (workloads, Services, Ingresses, NetworkPolicies)");
   if (fail_on)
     for (const Finding& f : r.findings)
       if (!f.suppressed && f.severity >= *fail_on) return kExitFindings;

@@ -85,7 +85,7 @@ int runObjects(const PssArgs& a, const pss::Policy& policy) {
     if (!o->pod) continue;
     ++evaluated;
     vs.clear();
-    pss::evaluate(policy, o->pod->template_meta, o->pod->spec, scratch, vs);
+    pss::evaluate(policy, *o->pod, scratch, vs);
     denied += !vs.empty();
     w.StartObject();
     objectJson(w, *o);
@@ -157,6 +157,8 @@ int runNamespaces(const PssArgs& a) {
     policies[name] = pss::policyFromLabels(obj ? obj->labels : nullptr);
   for (const auto& [name, objs] : workloads)
     if (!policies.count(name)) policies[name] = pss::policyFromLabels(nullptr);
+  if (policies.empty())
+    return nothingToJudge("pss --namespaces", "Namespaces, pods or pod templates");
 
   pss::Scratch scratch;
   std::string text;
@@ -211,8 +213,7 @@ int runNamespaces(const PssArgs& a) {
       std::vector<ModeResult> results = {{"enforce", &np.enforce, {}, {}},
                                          {"warn", &np.warn, {}, {}},
                                          {"audit", &np.audit, {}, {}}};
-      for (ModeResult& r : results)
-        pss::evaluate(r.policy->policy, o->pod->template_meta, o->pod->spec, scratch, r.violations);
+      for (ModeResult& r : results) pss::evaluate(r.policy->policy, *o->pod, scratch, r.violations);
       bool rejected = !results[0].violations.empty();
       any_rejected |= rejected;
       for (ModeResult& r : results) {

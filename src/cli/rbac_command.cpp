@@ -34,6 +34,16 @@ rbac::Model modelOf(const RbacArgs& a, const LoadedInputs& l) {
   return rbac::buildModel(a.no_defaults ? l.objects : rbac::withDefaults(l.objects));
 }
 
+// 0 when the input holds RBAC objects to analyse, else the exit code (said on stderr): the
+// built-in roles alone would answer every question as if the input had granted nothing.
+int checkInputs(const LoadedInputs& l, std::string_view command) {
+  if (l.error && l.objects.empty()) return l.error;
+  for (const Object* o : l.objects)
+    if (rbac::isRbacObject(*o)) return 0;
+  return nothingToJudge(command,
+                        "RBAC objects (Roles, ClusterRoles, RoleBindings, ClusterRoleBindings)");
+}
+
 int usage(const std::string& msg) {
   std::fprintf(stderr, "kubeharden rbac: %s\n", msg.c_str());
   return kExitUsage;
@@ -107,7 +117,7 @@ int runWhoCan(const RbacArgs& a) {
   LoadedInputs l = loadInputs(
       std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()),
       "rbac");
-  if (l.error && l.objects.empty()) return l.error;
+  if (int rc = checkInputs(l, "rbac who-can")) return rc;
   rbac::Model m = modelOf(a, l);
   for (const std::string& w : m.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   auto who = rbac::whoCan(m, *req);
@@ -178,7 +188,7 @@ int runCan(const RbacArgs& a) {
   LoadedInputs l = loadInputs(
       std::vector<std::string>(a.args.begin() + static_cast<long>(paths_from), a.args.end()),
       "rbac");
-  if (l.error && l.objects.empty()) return l.error;
+  if (int rc = checkInputs(l, "rbac can")) return rc;
   rbac::Model m = modelOf(a, l);
   std::string out;
   bool yes = id->superuser();
@@ -208,7 +218,7 @@ int runPermissions(const RbacArgs& a) {
     return usage(fmt::format("'{}' is not a subject (user:NAME, group:NAME or sa:NAMESPACE/NAME)",
                              a.args[0]));
   LoadedInputs l = loadInputs(std::vector<std::string>(a.args.begin() + 1, a.args.end()), "rbac");
-  if (l.error && l.objects.empty()) return l.error;
+  if (int rc = checkInputs(l, "rbac permissions")) return rc;
   rbac::Model m = modelOf(a, l);
   auto p = rbac::permissionsOf(m, *id, a.ns);
   std::string out;
@@ -236,7 +246,7 @@ int runRisks(const RbacArgs& a) {
   int fail_rank = a.fail_on == "none" ? 99 : severityRank(a.fail_on);
   if (fail_rank == 0) return usage(fmt::format("--fail-on: unknown severity '{}'", a.fail_on));
   LoadedInputs l = loadInputs(a.args, "rbac");
-  if (l.error && l.objects.empty()) return l.error;
+  if (int rc = checkInputs(l, "rbac risks")) return rc;
   rbac::Model m = modelOf(a, l);
   auto risks = rbac::analyzeRisks(m);
   std::stable_sort(risks.begin(), risks.end(), [](const rbac::Risk& x, const rbac::Risk& y) {
@@ -290,7 +300,7 @@ int runEscalation(const RbacArgs& a) {
   if (a.format != "text" && a.format != "json" && a.format != "dot")
     return usage("--format must be text, json or dot");
   LoadedInputs l = loadInputs(a.args, "rbac");
-  if (l.error && l.objects.empty()) return l.error;
+  if (int rc = checkInputs(l, "rbac escalation")) return rc;
   rbac::Model m = modelOf(a, l);
   auto risks = rbac::analyzeRisks(m);
   std::vector<std::pair<std::string, std::string>> accounts;

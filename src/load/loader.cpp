@@ -24,6 +24,48 @@ bool isListKind(std::string_view kind) {
   return kind.size() >= 4 && kind.ends_with("List");
 }
 
+// The item's map as the API server means it: a typed list (`PodList`, `apps/v1`
+// `DeploymentList`, ...) writes its items without apiVersion and kind, which the list's own kind
+// (less "List") and apiVersion give. An item naming its own keeps it. The filled-in entries come
+// first and point at the item, so findings about them land on the item's line. Returns `item`
+// itself when nothing is missing (no copy).
+const Node* completeTypedItem(const Node* item, const Node* list_api_version,
+                              std::string_view item_kind, Arena& arena) {
+  bool has_version = !getStr(item, "apiVersion").empty();
+  bool has_kind = !getStr(item, "kind").empty();
+  if (has_version && has_kind) return item;
+  uint32_t extra = (has_version ? 0 : 1) + (has_kind ? 0 : 1);
+  auto* entries = arena.makeArray<MapEntry>(item->size + extra);
+  uint32_t n = 0;
+  auto add = [&](std::string_view key, const Node* value) {
+    entries[n++] = MapEntry{key, item->pos, value};
+  };
+  if (!has_version) {
+    Node* v = arena.make<Node>();
+    v->type = NodeType::kString;
+    v->text = list_api_version->text;
+    v->pos = item->pos;
+    add("apiVersion", v);
+  }
+  if (!has_kind) {
+    Node* k = arena.make<Node>();
+    k->type = NodeType::kString;
+    k->text = item_kind;
+    k->pos = item->pos;
+    add("kind", k);
+  }
+  for (const MapEntry& e : item->mapEntries()) {
+    // An empty or null apiVersion/kind of the item's own is replaced, not duplicated.
+    if ((e.key == "apiVersion" && !has_version) || (e.key == "kind" && !has_kind)) continue;
+    entries[n++] = e;
+  }
+  Node* copy = arena.make<Node>();
+  *copy = *item;
+  copy->entries = entries;
+  copy->size = n;
+  return copy;
+}
+
 bool readAll(int fd, size_t cap, std::string& out, std::string& err) {
   char chunk[1 << 16];
   for (;;) {
@@ -123,13 +165,19 @@ void parseSource(const LoadOptions& opts, SourceFile& out) {
     std::string_view kind = getStr(root, "kind");
     const Node* items = root->get("items");
     if (isListKind(kind) && items && items->isSeq()) {
+      // `List` (kubectl's) holds objects that name themselves; `XList` holds Xs.
+      bool typed = kind != "List";
+      std::string_view item_kind = kind.substr(0, kind.size() - 4);
       uint32_t i = 0;
       for (const Node* item : items->seqItems()) {
+        if (typed && item && item->isMap())
+          item = completeTypedItem(item, root->get("apiVersion"), item_kind, out.arena);
         if (isObject(item)) {
           addObject(item, doc, i, opts, out);
         } else if (item && !item->isNull()) {
           skip(out, item,
-               fmt::format("item {} of the {} has no apiVersion and kind; skipped", i, kind));
+               typed ? fmt::format("item {} of the {} is not a map; skipped", i, kind)
+                     : fmt::format("item {} of the List has no apiVersion and kind; skipped", i));
         }
         ++i;
       }

@@ -110,7 +110,9 @@ std::optional<PodSpecView> discoverPodSpec(const Node* root, std::string_view ki
   if (kind == "Pod") {
     const Node* spec = get(root, "spec");
     if (!spec || !spec->isMap()) return std::nullopt;
-    return build(spec, get(root, "metadata"), "spec", "metadata");
+    PodSpecView v = build(spec, get(root, "metadata"), "spec", "metadata");
+    v.is_pod = true;
+    return v;
   }
   if (kind == "PodTemplate") return fromTemplate(get(root, "template"), "template", false);
   if (kind == "CronJob")
@@ -162,6 +164,52 @@ SourcePos nearestPos(const Node* node, std::initializer_list<std::string_view> k
     node = e->value;
   }
   return pos;
+}
+
+namespace {
+// core/v1 VolumeSource, in the API's order.
+constexpr std::string_view kVolumeSources[] = {"hostPath",
+                                               "emptyDir",
+                                               "gcePersistentDisk",
+                                               "awsElasticBlockStore",
+                                               "gitRepo",
+                                               "secret",
+                                               "nfs",
+                                               "iscsi",
+                                               "glusterfs",
+                                               "persistentVolumeClaim",
+                                               "rbd",
+                                               "flexVolume",
+                                               "cinder",
+                                               "cephfs",
+                                               "flocker",
+                                               "downwardAPI",
+                                               "fc",
+                                               "azureFile",
+                                               "configMap",
+                                               "vsphereVolume",
+                                               "quobyte",
+                                               "azureDisk",
+                                               "photonPersistentDisk",
+                                               "projected",
+                                               "portworxVolume",
+                                               "scaleIO",
+                                               "storageos",
+                                               "csi",
+                                               "ephemeral",
+                                               "image"};
+}  // namespace
+
+bool isVolumeSourceField(std::string_view key) {
+  for (std::string_view k : kVolumeSources)
+    if (k == key) return true;
+  return false;
+}
+
+VolumeSource volumeSource(const Node* volume) {
+  for (const MapEntry& e : mapOf(volume))
+    if (!e.value->isNull() && isVolumeSourceField(e.key)) return {e.key, &e};
+  return {"emptyDir", nullptr};
 }
 
 }  // namespace kh

@@ -32,6 +32,7 @@ struct PodSpecView {
   std::string path;                     // e.g. "spec.template.spec"
   std::string meta_path;                // e.g. "spec.template.metadata" ("metadata" for a Pod)
   bool windows = false;                 // spec.os.name == windows
+  bool is_pod = false;                  // a Pod's own spec, not a pod template
   std::vector<ContainerRef> containers;
 
   const Node* podSecurityContext() const { return get(spec, "securityContext"); }
@@ -60,6 +61,21 @@ std::optional<FieldHit> effectiveField(const PodSpecView& pod, const ContainerRe
 // Position of the deepest existing key along `keys` below `node` (the node's own position when
 // none exists). Findings about missing fields point there.
 SourcePos nearestPos(const Node* node, std::initializer_list<std::string_view> keys);
+
+// The source of a pod volume as the API server stores it. A volume names one source field
+// (hostPath, emptyDir, ...); one with none set (only a name, or sources that are null) is
+// defaulted to `emptyDir: {}` by the server (SetDefaults_Volume) before admission, Pod Security
+// Admission or the kubelet see it, so it is an emptyDir here too. `entry` is the source field in
+// the input, null for such a defaulted volume. Fields that are no volume source (typos, unknown
+// fields) are dropped by the server and do not count.
+struct VolumeSource {
+  std::string_view type;            // "hostPath", "emptyDir", ...
+  const MapEntry* entry = nullptr;  // null when defaulted
+};
+VolumeSource volumeSource(const Node* volume);
+
+// Is `key` one of the source fields of core/v1 VolumeSource?
+bool isVolumeSourceField(std::string_view key);
 
 // Discovers the pod spec of an object (see the file comment). Returns nothing for kinds without
 // one, such as ConfigMap or Service.

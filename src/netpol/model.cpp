@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace kh::netpol {
 namespace {
@@ -81,6 +82,70 @@ std::vector<Rule> parseRules(const Node* rules, std::string_view peers_key, Mode
   return out;
 }
 
+// --- which workload a pod-bearing object stands for ---------------------------------------
+
+// The kinds whose objects own pods (directly or through another controller) and can stand for
+// them in a connection list.
+bool isController(std::string_view kind) {
+  return kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" ||
+         kind == "DaemonSet" || kind == "Job" || kind == "CronJob" ||
+         kind == "ReplicationController";
+}
+
+using OwnerIndex = std::unordered_map<std::string, const Object*>;
+
+std::string ownerKey(std::string_view ns, std::string_view kind, std::string_view name) {
+  return fmt::format("{}\x1f{}\x1f{}", ns, kind, name);
+}
+
+// The entry of metadata.ownerReferences marked controller: true (the API allows one at most).
+const Node* controllerRef(const Object& o) {
+  for (const Node* ref : seqOf(get(o.metadata, "ownerReferences")))
+    if (getTrue(ref, "controller")) return ref;
+  return nullptr;
+}
+
+struct WorkloadId {
+  std::string_view kind, name;
+};
+
+// A pod created by a controller is represented by that controller, so all its pods are one
+// peer; a controller created by another one that is also in the input (a Deployment's
+// ReplicaSet, a CronJob's Job) by the topmost. A Pod's own controller stands for it even when
+// the input lacks that controller, except a Node: the kubelet names the Node as the controller
+// of a static pod's mirror, and each static pod (etcd-<node>, kube-apiserver-<node>, ...) is a
+// workload of its own. A ReplicaSet that is absent from the input but named
+// <deployment>-<pod-template-hash> belongs to that Deployment when the Deployment is present
+// (the deployment controller names its ReplicaSets so).
+WorkloadId workloadOf(const Object& o, const OwnerIndex& owned) {
+  WorkloadId id{o.ref.kind, o.ref.name};
+  std::string_view ns = o.namespaceOrDefault();
+  const Object* cur = &o;
+  for (int depth = 0; cur && depth < 8; ++depth) {  // owner chains are short; cycles are not
+    const Node* ref = controllerRef(*cur);
+    std::string_view kind = getStr(ref, "kind"), name = getStr(ref, "name");
+    if (!ref || kind.empty() || name.empty() || kind == "Node") break;
+    auto it = owned.find(ownerKey(ns, kind, name));
+    const Object* owner = it == owned.end() ? nullptr : it->second;
+    if (!owner) {
+      // Only a Pod is replaced by an owner the input lacks: a controller that is present
+      // stands for itself.
+      if (cur != &o || o.ref.kind != "Pod") break;
+      id = {kind, name};
+      std::string_view hash = getStr(o.labels, "pod-template-hash");
+      if (kind == "ReplicaSet" && !hash.empty() && name.size() > hash.size() + 1 &&
+          name.ends_with(hash) && name[name.size() - hash.size() - 1] == '-') {
+        std::string_view deployment = name.substr(0, name.size() - hash.size() - 1);
+        if (owned.count(ownerKey(ns, "Deployment", deployment))) id = {"Deployment", deployment};
+      }
+      break;
+    }
+    id = {owner->ref.kind, owner->ref.name};
+    cur = owner;
+  }
+  return id;
+}
+
 }  // namespace
 
 bool Peer::matchesIp(const IpRange& r) const {
@@ -129,6 +194,10 @@ Model buildModel(const std::vector<const Object*>& objects) {
     return it->second;
   };
   std::map<std::string, size_t> by_display;
+  OwnerIndex owned;
+  for (const Object* o : objects)
+    if (isController(o->ref.kind))
+      owned.emplace(ownerKey(o->namespaceOrDefault(), o->ref.kind, o->ref.name), o);
   for (const Object* o : objects) {
     std::string_view kind = o->ref.kind;
     if (kind == "Namespace" && o->ref.api_version == "v1") {
@@ -168,16 +237,9 @@ Model buildModel(const std::vector<const Object*>& objects) {
     if (!o->pod) continue;  // every workload kind, and custom resources with a pod template
     Workload w;
     w.ns = std::string(o->namespaceOrDefault());
-    w.name = std::string(o->ref.name);
-    w.kind = std::string(kind);
-    // A pod created by a controller is represented by that controller (its pods are one peer).
-    const Node* owners = get(o->metadata, "ownerReferences");
-    for (const Node* ref : kind == "Pod" ? seqOf(owners) : seqOf(nullptr)) {
-      if (getTrue(ref, "controller")) {
-        w.name = std::string(getStr(ref, "name"));
-        w.kind = std::string(getStr(ref, "kind"));
-      }
-    }
+    WorkloadId id = workloadOf(*o, owned);
+    w.name = std::string(id.name);
+    w.kind = std::string(id.kind);
     w.display = fmt::format("{}/{}[{}]", w.ns, w.name, w.kind);
     if (by_display.count(w.display)) continue;
     w.labels = labelsOf(labelsNode(*o));

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "base/strings.h"
+#include "model/pod_spec.h"
 
 namespace kh::pss {
 
@@ -29,6 +30,10 @@ struct ContainerFacts {
   const Node* readiness = nullptr;
   const Node* startup = nullptr;
   const Node* lifecycle = nullptr;
+  bool ephemeral = false;
+  // The AppArmor type the API server copies from the container's deprecated annotation into
+  // securityContext.appArmorProfile when a Pod is created without that field (see gather).
+  std::string_view apparmor_from_annotation;
 };
 
 Scratch::Scratch() : containers(new std::vector<ContainerFacts>()) {}
@@ -128,6 +133,7 @@ struct PodFacts {
   bool host_network = false, host_pid = false, host_ipc = false;
   bool windows = false;
   bool host_users_false = false;
+  bool pod = false;  // a Pod's own spec, not a template (see Subject)
   const std::vector<ContainerFacts>* containers = nullptr;
 };
 
@@ -157,9 +163,20 @@ void readSecurityContext(const Node* sc, ContainerFacts& c) {
   }
 }
 
-PodFacts gather(const Node* meta, const Node* spec, std::vector<ContainerFacts>& containers) {
+// The deprecated annotation's value as the field the API server derives from it (pod strategy's
+// applyAppArmorVersionSkew): the type, or empty when the value gives no valid field.
+std::string_view appArmorTypeOfAnnotation(std::string_view value) {
+  if (value == "runtime/default") return "RuntimeDefault";
+  if (value == "unconfined") return "Unconfined";
+  if (value.starts_with("localhost/") && value.size() > 10) return "Localhost";
+  return {};
+}
+
+PodFacts gather(Subject subject, const Node* meta, const Node* spec,
+                std::vector<ContainerFacts>& containers) {
   PodFacts p;
   p.spec = spec;
+  p.pod = subject == Subject::kPod;
   const Node* ann = get(meta, "annotations");
   p.annotations = ann && ann->isMap() ? ann : nullptr;
   containers.clear();
@@ -211,6 +228,7 @@ PodFacts gather(const Node* meta, const Node* spec, std::vector<ContainerFacts>&
       if (!c->isMap()) continue;
       ContainerFacts f;
       f.node = c;
+      f.ephemeral = list == lists[2];
       for (const MapEntry& e : c->mapEntries()) {
         std::string_view k = e.key;
         if (k == "name")
@@ -230,6 +248,25 @@ PodFacts gather(const Node* meta, const Node* spec, std::vector<ContainerFacts>&
       }
       if (f.sc) readSecurityContext(f.sc, f);
       containers.push_back(f);
+    }
+  }
+  // Creating a Pod (not a template), the API server copies a container's deprecated AppArmor
+  // annotation into its appArmorProfile field when the field is unset, the annotation gives a
+  // valid profile and that profile differs from the pod's; PSA, a validating admission plugin,
+  // sees the result. Windows pods are left alone.
+  if (p.pod && !p.windows && p.annotations) {
+    constexpr std::string_view kPrefix = "container.apparmor.security.beta.kubernetes.io/";
+    for (ContainerFacts& c : containers) {
+      if (present(c.apparmor) || c.name.empty()) continue;
+      std::string key = fmt::format("{}{}", kPrefix, c.name);
+      const Node* ann = get(p.annotations, key);
+      if (!ann || !ann->isString()) continue;
+      std::string_view type = appArmorTypeOfAnnotation(ann->text);
+      if (type.empty()) continue;
+      bool same_as_pod = present(p.apparmor) && typeOf(p.apparmor) == type &&
+                         getStr(p.apparmor, "localhostProfile") ==
+                             (type == "Localhost" ? ann->text.substr(10) : std::string_view());
+      if (!same_as_pod) c.apparmor_from_annotation = type;
     }
   }
   p.containers = &containers;
@@ -273,9 +310,10 @@ bool appArmorProfile(const PodFacts& p, int, Violation& v) {
     values.push_back(typeOf(p.apparmor));
   }
   for (const ContainerFacts& c : *p.containers) {
-    if (present(c.apparmor) && !allowedType(typeOf(c.apparmor))) {
+    std::string_view type = present(c.apparmor) ? typeOf(c.apparmor) : c.apparmor_from_annotation;
+    if ((present(c.apparmor) || !type.empty()) && !allowedType(type)) {
       containers.push_back(c.name);
-      values.push_back(typeOf(c.apparmor));
+      values.push_back(type);
     }
   }
   std::vector<std::string> annotations;
@@ -391,11 +429,17 @@ bool hostPorts(const PodFacts& p, int, Violation& v) {
   for (const ContainerFacts& c : *p.containers) {
     bool valid = true;
     const Node* list = c.ports;
+    // A Pod on the host network gets hostPort = containerPort for every port of its containers
+    // and init containers that sets none (SetDefaults_Pod; templates no longer since v1.28).
+    bool defaulted = p.pod && p.host_network && !c.ephemeral;
     for (const Node* port : seqOf(list)) {
-      auto hp = get(port, "hostPort") ? get(port, "hostPort")->asInt() : std::nullopt;
-      if (hp && *hp != 0) {
+      const Node* host = get(port, "hostPort");
+      int64_t hp = host ? host->asInt().value_or(0) : 0;
+      const Node* container = get(port, "containerPort");
+      if (defaulted && hp == 0 && container) hp = container->asInt().value_or(0);
+      if (hp != 0) {
         valid = false;
-        ports.push_back(std::to_string(*hp));
+        ports.push_back(std::to_string(hp));
       }
     }
     if (!valid) bad.push_back(c.name);
@@ -685,7 +729,8 @@ bool restrictedVolumes(const PodFacts& p, int, Violation& v) {
   for (const Node* vol : seqOf(p.volumes)) {
     bool allowed = false;
     for (std::string_view k : kAllowedVolumes) allowed |= present(get(vol, k));
-    if (allowed) continue;
+    // A volume without a source is defaulted to emptyDir before PSA sees it.
+    if (allowed || !volumeSource(vol).entry) continue;
     bad.push_back(getStr(vol, "name"));
     std::string_view type = "unknown";
     for (std::string_view k : kRestrictedVolumes) {
@@ -866,11 +911,11 @@ std::string effectiveVersion(const Policy& p) {
   return fmt::format("v1.{}", p.effectiveMinor());
 }
 
-void evaluate(const Policy& policy, const Node* meta, const Node* spec, Scratch& scratch,
-              std::vector<Violation>& out) {
+void evaluate(const Policy& policy, Subject subject, const Node* meta, const Node* spec,
+              Scratch& scratch, std::vector<Violation>& out) {
   if (policy.level == Level::kPrivileged || !spec || !spec->isMap()) return;
   int minor = policy.effectiveMinor();
-  PodFacts facts = gather(meta, spec, *scratch.containers);
+  PodFacts facts = gather(subject, meta, spec, *scratch.containers);
   Violation v;
   for (const CheckDef* c : table().of(policy.level, minor)) {
     if (!c->fn(facts, minor, v)) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model/node.h"
+#include "model/pod_spec.h"
 
 namespace kh::pss {
 
@@ -54,10 +55,23 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
+// What a pod spec belongs to. PSA sees a Pod after the API server has defaulted it and run the
+// pod strategy's PrepareForCreate, which a pod template (in a Deployment, ...) does not go
+// through: for a Pod, evaluate() applies what those steps change that PSA reads (hostPort from
+// containerPort under hostNetwork, AppArmor annotations copied to fields). Volumes without a
+// source are emptyDirs for both. The list is in docs/pss.md.
+enum class Subject : uint8_t { kPod, kTemplate };
+
 // Evaluates the pod spec `spec` with pod (template) metadata `meta` (for annotations; may be
 // null) against `policy`, appending violations to `out` in PSA's order. Privileged allows all.
-void evaluate(const Policy& policy, const Node* meta, const Node* spec, Scratch& scratch,
-              std::vector<Violation>& out);
+void evaluate(const Policy& policy, Subject subject, const Node* meta, const Node* spec,
+              Scratch& scratch, std::vector<Violation>& out);
+// The same for the pod spec of an object (a Pod's own, or a workload's template).
+inline void evaluate(const Policy& policy, const PodSpecView& pod, Scratch& scratch,
+                     std::vector<Violation>& out) {
+  evaluate(policy, pod.is_pod ? Subject::kPod : Subject::kTemplate, pod.template_meta, pod.spec,
+           scratch, out);
+}
 
 // PSA's joined form: `reason (detail), reason (detail)`.
 std::string joinViolations(const std::vector<Violation>& v);

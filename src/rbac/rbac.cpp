@@ -59,6 +59,12 @@ const Role* Model::roleOf(const Binding& b) const {
   return nullptr;  // a ClusterRoleBinding cannot reference a Role
 }
 
+bool isRbacObject(const Object& o) {
+  std::string_view k = o.ref.kind;
+  return o.ref.api_version == kRbacGroup &&
+         (k == "Role" || k == "ClusterRole" || k == "RoleBinding" || k == "ClusterRoleBinding");
+}
+
 Model buildModel(const std::vector<const Object*>& objects) {
   Model m;
   for (const Object* o : objects) {

@@ -62,6 +62,10 @@ struct Model {
 
 Model buildModel(const std::vector<const Object*>& objects);
 
+// Is the object one buildModel reads: a Role, ClusterRole, RoleBinding or ClusterRoleBinding of
+// rbac.authorization.k8s.io/v1?
+bool isRbacObject(const Object& o);
+
 // A request to the API server, as the authorizer sees it.
 struct Request {
   std::string verb;

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -86,6 +87,61 @@ TEST(Loader, ListKindsAreExpanded) {
   EXPECT_EQ(g->objects[0].ref.kind, "Deployment");
 }
 
+TEST(Loader, TypedListItemsTakeTheListsKindAndApiVersion) {
+  // As `kubectl get --raw /api/v1/pods` and client libraries write it: items carry neither.
+  auto f = loadText(R"({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "7"},
+ "items": [
+  {"metadata": {"name": "a", "namespace": "ns"},
+   "spec": {"containers": [{"name": "c", "image": "x", "securityContext": {"privileged": true}}]}},
+  {"kind": "Pod", "metadata": {"name": "b"}, "spec": {"containers": []}},
+  {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "own"}},
+  "not a map",
+  {"apiVersion": "", "kind": null, "metadata": {"name": "blank"}}
+]})",
+                    "pods.json");
+  ASSERT_FALSE(f->error);
+  ASSERT_EQ(f->objects.size(), 4u);
+  const Object& a = f->objects[0];
+  EXPECT_EQ(a.ref.kind, "Pod");
+  EXPECT_EQ(a.ref.api_version, "v1");
+  EXPECT_EQ(getStr(a.root, "kind"), "Pod") << "every consumer of the root map sees the kind";
+  EXPECT_EQ(getStr(a.root, "apiVersion"), "v1");
+  EXPECT_EQ(a.ref.namespace_, "ns");
+  EXPECT_EQ(a.item_index, 0u);
+  // Positions are the item's own: line 3, column 3 (the item's opening brace).
+  EXPECT_EQ(a.root->pos.line, 3u);
+  EXPECT_EQ(a.root->pos.col, 3u);
+  ASSERT_TRUE(a.pod);
+  ASSERT_EQ(a.pod->containers.size(), 1u);
+  EXPECT_EQ(a.pod->containers[0].node->entry("securityContext")->key_pos.line, 4u);
+  EXPECT_EQ(f->objects[1].ref.kind, "Pod");
+  EXPECT_EQ(f->objects[1].ref.api_version, "v1");
+  EXPECT_EQ(f->objects[2].ref.kind, "Binding") << "an item naming its own kind keeps it";
+  EXPECT_EQ(f->objects[3].ref.name, "blank");
+  EXPECT_EQ(f->objects[3].ref.kind, "Pod") << "empty and null count as missing";
+  EXPECT_EQ(f->objects[3].root->size, 3u) << "replaced, not duplicated";
+  EXPECT_EQ(f->skipped, 1u);
+  ASSERT_EQ(f->diagnostics.size(), 1u);
+  EXPECT_EQ(f->diagnostics[0].code, "not-an-object");
+  EXPECT_NE(f->diagnostics[0].message.find("item 3 of the PodList is not a map"), std::string::npos)
+      << f->diagnostics[0].message;
+
+  // Group versions come from the list: apps/v1 DeploymentList holds apps/v1 Deployments.
+  auto g = loadText(
+      "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: d}\n  spec:\n"
+      "    template:\n      spec:\n        containers: [{name: c, image: x}]\n");
+  ASSERT_EQ(g->objects.size(), 1u);
+  EXPECT_EQ(g->objects[0].ref.kind, "Deployment");
+  EXPECT_EQ(g->objects[0].ref.api_version, "apps/v1");
+  EXPECT_EQ(g->objects[0].root->pos.line, 4u);
+  ASSERT_TRUE(g->objects[0].pod) << "the pod template is found in a typed item";
+
+  // kubectl's `kind: List` still needs items that name themselves.
+  auto l = loadText("apiVersion: v1\nkind: List\nitems:\n- metadata: {name: x}\n");
+  EXPECT_EQ(l->objects.size(), 0u);
+  EXPECT_EQ(l->skipped, 1u);
+}
+
 TEST(Loader, DuplicateKeysLastWinsWithDiagnostic) {
   auto f = loadText("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n");
   ASSERT_EQ(f->objects.size(), 1u);
@@ -131,8 +187,9 @@ spec:
 TEST(Loader, BillionLaughsIsCapped) {
   std::string y = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 10; ++i) {
-    y += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
-    for (int j = 0; j < 10; ++j) y += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    // fmt rather than chained std::string + (GCC 12 warns falsely of overlapping memcpy there).
+    y += fmt::format("a{}: &a{} [", i, i);
+    for (int j = 0; j < 10; ++j) y += fmt::format("{}*a{}", j ? ", " : "", i - 1);
     y += "]\n";
   }
   auto f = loadText(y);

@@ -1,9 +1,11 @@
 // NetworkPolicy analysis: connection-set algebra, IP ranges, the scenario fixtures of
 // tests/netpol (exact connlist output), and the netpol CLI (eval, formats, errors).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <filesystem>
+#include <set>
 
 #include "netpol/analyzer.h"
 #include "tests/unit/test_util.h"
@@ -117,6 +119,114 @@ spec:
   std::string out = connlistText(yaml);
   EXPECT_EQ(out.find("=> ns1/c[Pod]"), std::string::npos) << out;
   EXPECT_NE(out.find("ns1/b[Pod] => ns1/a[Pod] : All Connections"), std::string::npos) << out;
+}
+
+// The workload names of a connection list: every distinct "ns/name[Kind]" on either side.
+std::set<std::string> workloadNames(const std::string& yaml) {
+  auto f = loadText(yaml);
+  std::vector<const Object*> objs;
+  for (const Object& o : f->objects) objs.push_back(&o);
+  Model m = buildModel(objs);
+  std::set<std::string> out;
+  for (const Workload& w : m.workloads) out.insert(w.display);
+  return out;
+}
+
+constexpr const char* kPodOfReplicaSet = R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: web-5f7b9c8d4-abcde
+  namespace: shop
+  labels: {app: web, pod-template-hash: 5f7b9c8d4}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5f7b9c8d4, uid: "1", controller: true}]
+spec: {containers: [{name: c, image: x}]}
+)";
+constexpr const char* kReplicaSetOfDeployment = R"(---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-5f7b9c8d4
+  namespace: shop
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: "2", controller: true}]
+spec:
+  template:
+    metadata: {labels: {app: web, pod-template-hash: 5f7b9c8d4}}
+    spec: {containers: [{name: c, image: x}]}
+)";
+constexpr const char* kDeployment = R"(---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: x}]}
+)";
+
+TEST(Netpol, WorkloadIdentityFollowsOwnersPresentInTheInput) {
+  using Names = std::set<std::string>;
+  // The pod alone: its ReplicaSet stands for it, present or not.
+  EXPECT_EQ(workloadNames(kPodOfReplicaSet), Names{"shop/web-5f7b9c8d4[ReplicaSet]"});
+  // With the ReplicaSet but without its Deployment: still the ReplicaSet, one peer.
+  EXPECT_EQ(workloadNames(std::string(kPodOfReplicaSet) + kReplicaSetOfDeployment),
+            Names{"shop/web-5f7b9c8d4[ReplicaSet]"});
+  // With the Deployment: everything is the Deployment, with or without the ReplicaSet between.
+  EXPECT_EQ(workloadNames(std::string(kPodOfReplicaSet) + kReplicaSetOfDeployment + kDeployment),
+            Names{"shop/web[Deployment]"});
+  EXPECT_EQ(workloadNames(std::string(kPodOfReplicaSet) + kDeployment),
+            Names{"shop/web[Deployment]"});
+  // A Deployment of another name (or in another namespace) claims nothing.
+  std::string other = kDeployment;
+  other.replace(other.find("name: web"), 9, "name: api");
+  EXPECT_EQ(workloadNames(std::string(kPodOfReplicaSet) + other),
+            (Names{"shop/api[Deployment]", "shop/web-5f7b9c8d4[ReplicaSet]"}));
+
+  // A CronJob's Job and its pod: the CronJob when present.
+  std::string job = R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: backup-29000000-x1
+  namespace: ops
+  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: backup-29000000, uid: "3", controller: true}]
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: backup-29000000
+  namespace: ops
+  ownerReferences: [{apiVersion: batch/v1, kind: CronJob, name: backup, uid: "4", controller: true}]
+spec: {template: {spec: {containers: [{name: c, image: x}]}}}
+)";
+  EXPECT_EQ(workloadNames(job), Names{"ops/backup-29000000[Job]"});
+  EXPECT_EQ(workloadNames(job + R"(---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup, namespace: ops}
+spec: {schedule: "@daily", jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: x}]}}}}}
+)"),
+            Names{"ops/backup[CronJob]"});
+
+  // Mirror pods of static manifests name their Node as controller: each is its own workload.
+  std::string statics;
+  for (const char* name : {"etcd-cp1", "kube-apiserver-cp1", "kube-scheduler-cp1"})
+    statics += fmt::format(R"(---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {}
+  namespace: kube-system
+  ownerReferences: [{{apiVersion: v1, kind: Node, name: cp1, uid: "5", controller: true}}]
+spec: {{hostNetwork: true, containers: [{{name: c, image: x}}]}}
+)",
+                           name);
+  EXPECT_EQ(workloadNames(statics),
+            (Names{"kube-system/etcd-cp1[Pod]", "kube-system/kube-apiserver-cp1[Pod]",
+                   "kube-system/kube-scheduler-cp1[Pod]"}));
+  // A Pod without an owner is a [Pod], in a typed list too (its kind comes from the list).
+  EXPECT_EQ(workloadNames(R"({"kind": "PodList", "apiVersion": "v1", "items": [
+  {"metadata": {"name": "debug", "namespace": "shop"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}]})"),
+            Names{"shop/debug[Pod]"});
 }
 
 const char* kApp = R"(apiVersion: apps/v1

@@ -42,7 +42,7 @@ TEST_P(PssFixture, VerdictsMatch) {
     ASSERT_TRUE(policy) << version;
     std::vector<pss::Violation> vs;
     pss::Scratch scratch;
-    pss::evaluate(*policy, pod.template_meta, pod.spec, scratch, vs);
+    pss::evaluate(*policy, pod, scratch, vs);
     std::vector<std::string> actual, expected;
     for (const auto& v : vs) actual.emplace_back(v.check);
     if (verdict == "deny") {

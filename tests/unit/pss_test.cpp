@@ -40,7 +40,8 @@ Eval eval(std::string_view level, std::string_view version, const std::string& p
   EXPECT_TRUE(policy);
   pss::Scratch scratch;
   const Object& o = e.file->objects[0];
-  pss::evaluate(*policy, o.metadata, get(o.root, "spec"), scratch, e.violations);
+  pss::evaluate(*policy, pss::Subject::kPod, o.metadata, get(o.root, "spec"), scratch,
+                e.violations);
   return e;
 }
 
@@ -294,12 +295,14 @@ TEST(Pss, RestrictedVolumesDetail) {
                               "storageos"};
   for (int i = 0; i < 21; ++i)
     vols += fmt::format("  - {{name: b{}, {}: {{}}}}\n", i + 1, restricted[i]);
+  // A volume with only a name is defaulted to emptyDir by the API server before PSA sees it:
+  // not restricted, and not "unknown".
   vols += "  - {name: c1}\n";
   auto e = eval("restricted", "latest",
                 "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n  volumes:\n" + vols);
   expectViolation(
       e, "restrictedVolumes", "restricted volume types",
-      R"(volumes "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18", "b19", "b20", "b21", "c1" use restricted volume types "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath", "iscsi", "nfs", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "unknown", "vsphereVolume")");
+      R"(volumes "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17", "b18", "b19", "b20", "b21" use restricted volume types "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath", "iscsi", "nfs", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume")");
   EXPECT_FALSE(e.find("hostPathVolumes")) << "overridden by restrictedVolumes at restricted";
   auto b = eval("baseline", "latest",
                 "metadata: {name: p}\nspec:\n  containers: [{name: a}]\n  volumes:\n" + vols);
@@ -355,6 +358,114 @@ spec:
   expectViolation(
       ann, "appArmorProfile", "forbidden AppArmor profiles",
       R"(annotations must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/="bogus"", "container.apparmor.security.beta.kubernetes.io/e="unconfined"", "container.apparmor.security.beta.kubernetes.io/f="unknown"")");
+}
+
+// Any object (Pod or workload) through the loader, evaluated as the scan, the CLI and the
+// webhook evaluate it (a Pod's own spec gets the API server's Pod-only defaults).
+Eval evalObject(std::string_view level, const std::string& yaml) {
+  Eval e;
+  e.file = loadText(yaml);
+  EXPECT_EQ(e.file->objects.size(), 1u);
+  const Object& o = e.file->objects[0];
+  EXPECT_TRUE(o.pod);
+  if (!o.pod) return e;
+  pss::Scratch scratch;
+  pss::evaluate(*pss::parseVersion("latest", *pss::parseLevel(level)), *o.pod, scratch,
+                e.violations);
+  return e;
+}
+
+// A pod spec as a Pod and as a Deployment's template.
+std::string asPod(const std::string& meta, const std::string& spec) {
+  return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n" + meta + "spec:\n" + spec;
+}
+std::string asDeployment(const std::string& meta, const std::string& spec) {
+  std::string out =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n"
+      "    metadata:\n      labels: {a: b}\n";
+  auto indent = [&](const std::string& block) {
+    for (size_t start = 0; start < block.size();) {
+      size_t nl = block.find('\n', start);
+      out += "    " + block.substr(start, nl - start + 1);
+      start = nl + 1;
+    }
+  };
+  indent(meta);
+  out += "    spec:\n";
+  indent(spec);
+  return out;
+}
+
+TEST(Pss, ServerDefaultsBeforePsa) {
+  // A volume with no source (only a name, or a null source) is an emptyDir: allowed at every
+  // level, for Pods and templates alike.
+  std::string volumes =
+      "  containers: [{name: a, image: x, securityContext: {allowPrivilegeEscalation: false, "
+      "runAsNonRoot: true, capabilities: {drop: [ALL]}, seccompProfile: {type: "
+      "RuntimeDefault}}}]\n  volumes:\n  - {name: scratch}\n  - {name: nulled, hostPath: null}\n";
+  for (const std::string& y : {asPod("", volumes), asDeployment("", volumes)}) {
+    SCOPED_TRACE(y);
+    EXPECT_TRUE(evalObject("restricted", y).violations.empty())
+        << pss::joinViolations(evalObject("restricted", y).violations);
+    EXPECT_TRUE(evalObject("baseline", y).violations.empty());
+  }
+  // The other side: a real restricted source is still named.
+  auto nfs = evalObject("restricted", asPod("", volumes + "  - {name: share, nfs: {server: s, "
+                                                          "path: /}}\n"));
+  expectViolation(nfs, "restrictedVolumes", "restricted volume types",
+                  R"(volume "share" uses restricted volume type "nfs")");
+
+  // hostNetwork: a Pod's container and init container ports get hostPort = containerPort
+  // (ephemeral containers have no ports to default); a template's do not (since v1.28).
+  std::string host_net =
+      "  hostNetwork: true\n  containers: [{name: a, image: x, ports: [{containerPort: 8080}, "
+      "{containerPort: 9090, hostPort: 19090}]}]\n  initContainers: [{name: i, image: x, ports: "
+      "[{containerPort: 53, protocol: UDP}]}]\n";
+  auto pod = evalObject("baseline", asPod("", host_net));
+  expectViolation(pod, "hostNamespaces", "host namespaces", "hostNetwork=true");
+  expectViolation(pod, "hostPorts", "hostPort",
+                  R"(containers "i", "a" use hostPorts 19090, 53, 8080)");
+  auto tmpl = evalObject("baseline", asDeployment("", host_net));
+  expectViolation(tmpl, "hostPorts", "hostPort", R"(container "a" uses hostPort 19090)");
+  // Without hostNetwork nothing is defaulted.
+  auto plain = evalObject("baseline", asPod("",
+                                            "  containers: [{name: a, image: x, ports: "
+                                            "[{containerPort: 8080}]}]\n"));
+  EXPECT_FALSE(plain.find("hostPorts"));
+
+  // AppArmor: creating a Pod, the server copies a container's deprecated annotation into its
+  // unset appArmorProfile field (when it differs from the pod's); PSA then names both.
+  std::string ann =
+      "  annotations:\n    container.apparmor.security.beta.kubernetes.io/a: unconfined\n"
+      "    container.apparmor.security.beta.kubernetes.io/b: unconfined\n"
+      "    container.apparmor.security.beta.kubernetes.io/c: localhost/prof\n";
+  std::string three =
+      "  containers:\n  - {name: a, image: x}\n  - {name: b, image: x, securityContext: "
+      "{appArmorProfile: {type: RuntimeDefault}}}\n  - {name: c, image: x}\n";
+  expectViolation(
+      evalObject("baseline", asPod(ann, three)), "appArmorProfile", "forbidden AppArmor profiles",
+      R"(container "a" and annotations must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/a="unconfined"", "container.apparmor.security.beta.kubernetes.io/b="unconfined"")");
+  expectViolation(
+      evalObject("baseline", asDeployment(ann, three)), "appArmorProfile",
+      "forbidden AppArmor profiles",
+      R"(annotations must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/a="unconfined"", "container.apparmor.security.beta.kubernetes.io/b="unconfined"")");
+  // Equal to the pod's profile: not copied, the pod is named once.
+  expectViolation(
+      evalObject("baseline",
+                 asPod("  annotations:\n    container.apparmor.security.beta.kubernetes.io/a: "
+                       "unconfined\n",
+                       "  securityContext: {appArmorProfile: {type: Unconfined}}\n  containers: "
+                       "[{name: a, image: x}]\n")),
+      "appArmorProfile", "forbidden AppArmor profiles",
+      R"(pod and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/a="unconfined"")");
+  // Windows pods are not synced.
+  expectViolation(
+      evalObject("baseline",
+                 asPod("  annotations:\n    container.apparmor.security.beta.kubernetes.io/a: "
+                       "unconfined\n",
+                       "  os: {name: windows}\n  containers: [{name: a, image: x}]\n")),
+      "appArmorProfile", "forbidden AppArmor profile",
+      R"(annotation must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/a="unconfined"")");
 }
 
 TEST(Pss, WindowsHostProcessAndSysctls) {

@@ -85,7 +85,8 @@ class HostPathCheck final : public Check {
     if (!volumes) return;
     uint32_t i = 0;
     for (const Node* v : volumes->seqItems()) {
-      const MapEntry* hp = v->entry("hostPath");
+      VolumeSource src = volumeSource(v);  // `hostPath: null` is an emptyDir to the server
+      const MapEntry* hp = src.type == "hostPath" ? src.entry : nullptr;
       std::string_view path = hp ? getStr(hp->value, "path") : std::string_view();
       if (hp && classifyHostPath(path) == cls_) {
         std::string_view name = getStr(v, "name");

@@ -115,8 +115,10 @@ void type(const FnCheck& self, const Object& o, const CheckContext&, FindingSink
   for (const Node* v : seqOf(volumes)) {
     uint32_t idx = i++;
     for (const MapEntry& e : v->mapEntries()) {
-      // hostPath and gitRepo have checks of their own.
-      if (e.key == "name" || coreVolumeKey(e.key) || e.key == "hostPath" || e.key == "gitRepo")
+      // hostPath and gitRepo have checks of their own; fields that are no volume source are
+      // dropped by the API server (a volume left with none is an emptyDir, see volumeSource).
+      if (!isVolumeSourceField(e.key) || coreVolumeKey(e.key) || e.key == "hostPath" ||
+          e.key == "gitRepo")
         continue;
       if (e.value->isNull()) continue;
       sink.add(self.finding(o, e.key_pos, fmt::format("{}.volumes[{}].{}", o.pod->path, idx, e.key),

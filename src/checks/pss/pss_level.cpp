@@ -76,7 +76,7 @@ class PssLevelCheck final : public Check {
     thread_local pss::Scratch scratch;
     thread_local std::vector<pss::Violation> violations;
     violations.clear();
-    pss::evaluate(policy_, o.pod->template_meta, o.pod->spec, scratch, violations);
+    pss::evaluate(policy_, *o.pod, scratch, violations);
     for (pss::Violation& v : violations) {
       Finding f =
           finding(o, o.pod->spec->pos, o.pod->path,
