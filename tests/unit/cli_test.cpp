@@ -433,8 +433,7 @@ TEST(Cli, ChecksAndExplain) {
 }
 
 TEST(Cli, OutputIsDeterministicAcrossThreadCounts) {
-  std::string corpus = std::string(KH_SHARED_DIR) + "/corpus/bitnami";
-  if (!std::filesystem::exists(corpus)) GTEST_SKIP();
+  KH_NEED_SHARED(corpus, "corpus/bitnami");
   auto one = runCli("scan --format json -j 1 " + corpus);
   auto two = runCli("scan --format json -j 2 " + corpus);
   EXPECT_EQ(one.exit_code, two.exit_code);

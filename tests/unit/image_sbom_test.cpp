@@ -19,33 +19,37 @@ namespace {
 
 using fixtures::tarOf;
 
-const std::string kSchemas = std::string(KH_SHARED_DIR) + "/schemas";
-
-int validate(const std::string& schema, const std::string& file, std::string* out) {
-  return fixtures::shell(fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py {}/{} {} {}/cyclonedx-1.6/spdx.schema.json",
-                                     KH_SOURCE_DIR, kSchemas, schema, file, kSchemas),
-                         out);
+// SPDX 2.3 against ../shared/schemas/spdx-2.3 (no package carries that schema), with the SPDX
+// licence ids of the CycloneDX schema's folder.
+int validateSpdx(const std::string& schema_dir, const std::string& file, std::string* out) {
+  return fixtures::shell(
+      fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py "
+                  "{}/spdx-schema.json {} {}",
+                  KH_SOURCE_DIR, schema_dir, file, kh::test::cycloneDxSchema().spdx_ids),
+      out);
 }
 
 std::string sampleImage(const kh::test::TempDir& d) {
   std::string status =
-      "Package: bison\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2:3.8.2+dfsg-1\n\n"
+      "Package: bison\nStatus: install ok installed\nArchitecture: amd64\nVersion: "
+      "2:3.8.2+dfsg-1\n\n"
       "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\n"
       "Source: openssl (3.0.11-1~deb12u2)\nVersion: 3.0.11-1~deb12u2\n";
-  std::string layer0 = tarOf({{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian 12\"\n"},
-                              {"var/lib/dpkg/status", status},
-                              {"usr/share/doc/bison/copyright",
-                               "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
-                               "License: GPL-3+ with Bison exception\n"},
-                              {"usr/share/doc/libssl3/copyright",
-                               "Format: x\nLicense: Apache-2.0\n"}});
+  std::string layer0 =
+      tarOf({{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian 12\"\n"},
+             {"var/lib/dpkg/status", status},
+             {"usr/share/doc/bison/copyright",
+              "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+              "License: GPL-3+ with Bison exception\n"},
+             {"usr/share/doc/libssl3/copyright", "Format: x\nLicense: Apache-2.0\n"}});
   std::string meta = "Name: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n";
-  std::string layer1 = tarOf({{"app/a/requests-2.31.0.dist-info/METADATA", meta},
-                              {"app/b/requests-2.31.0.dist-info/METADATA", meta},
-                              {"app/node_modules/@scope/x/package.json",
-                               R"j({"name":"@scope/x","version":"1.0.0","license":"(MIT OR Apache-2.0)"})j"},
-                              {"app/lib/tool.jar", fixtures::zipOf({{"META-INF/maven/g/a/pom.properties",
-                                                                     "groupId=g\nartifactId=a\nversion=1\n"}})}});
+  std::string layer1 =
+      tarOf({{"app/a/requests-2.31.0.dist-info/METADATA", meta},
+             {"app/b/requests-2.31.0.dist-info/METADATA", meta},
+             {"app/node_modules/@scope/x/package.json",
+              R"j({"name":"@scope/x","version":"1.0.0","license":"(MIT OR Apache-2.0)"})j"},
+             {"app/lib/tool.jar", fixtures::zipOf({{"META-INF/maven/g/a/pom.properties",
+                                                    "groupId=g\nartifactId=a\nversion=1\n"}})}});
   std::string manifest =
       R"([{"Config":"c.json","RepoTags":["example/app:1.0"],"Layers":["l0/layer.tar","l1/layer.tar"]}])";
   return d.write("img.tar", tarOf({{"manifest.json", manifest},
@@ -59,7 +63,7 @@ TEST(ImageSbom, CycloneDxValidatesAndSaysWhatIsInside) {
   std::string img = sampleImage(d), out;
   auto r = kh::test::runCli(fmt::format("image scan -f cyclonedx={0}/bom.json {1}", d.path(), img));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_EQ(validate("cyclonedx-1.6/bom-1.6.schema.json", d.path() + "/bom.json", &out), 0) << out;
+  ASSERT_EQ(fixtures::validateCycloneDx(d.path() + "/bom.json", &out), 0) << out;
   rapidjson::Document doc;
   std::string text = kh::test::readFile(d.path() + "/bom.json");
   doc.Parse(text.c_str());
@@ -87,23 +91,28 @@ TEST(ImageSbom, CycloneDxValidatesAndSaysWhatIsInside) {
   EXPECT_EQ(licences["libssl3"], R"([{"license":{"id":"Apache-2.0"}}])");
   EXPECT_EQ(licences["@scope/x"], R"j([{"expression":"(MIT OR Apache-2.0)"}])j");
   // The layer that introduced each package, and libssl3's source package.
-  EXPECT_NE(text.find(R"("name": "kubeharden:layer:digest",)" "\n" R"(          "value": "sha256:0000000000000000000000000000000000000000000000000000000000000002")"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"("name": "kubeharden:layer:digest",)"
+          "\n"
+          R"(          "value": "sha256:0000000000000000000000000000000000000000000000000000000000000002")"),
+      std::string::npos);
   EXPECT_NE(text.find(R"("value": "openssl")"), std::string::npos);
   // The validator can fail: a licence id not on the SPDX list is refused.
   std::string bad = text;
   bad.replace(bad.find(R"("id": "Apache-2.0")"), 18, R"("id": "Apache-9.9")");
   std::string bad_path = d.write("bad.json", bad);
   out.clear();
-  EXPECT_EQ(validate("cyclonedx-1.6/bom-1.6.schema.json", bad_path, &out), 1) << out;
+  EXPECT_EQ(fixtures::validateCycloneDx(bad_path, &out), 1) << out;
 }
 
 TEST(ImageSbom, SpdxValidatesWithExpressionsAndLicenseRefs) {
+  KH_NEED_SHARED(spdx_schema, "schemas/spdx-2.3");
   kh::test::TempDir d;
   std::string img = sampleImage(d), out;
   auto r = kh::test::runCli(fmt::format("image scan -f spdx -o {0}/spdx.json {1}", d.path(), img));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_EQ(validate("spdx-2.3/spdx-schema.json", d.path() + "/spdx.json", &out), 0) << out;
+  ASSERT_EQ(validateSpdx(spdx_schema, d.path() + "/spdx.json", &out), 0) << out;
   std::string text = kh::test::readFile(d.path() + "/spdx.json");
   rapidjson::Document doc;
   doc.Parse(text.c_str());
@@ -122,13 +131,13 @@ TEST(ImageSbom, SpdxValidatesWithExpressionsAndLicenseRefs) {
   std::string bad = text;
   bad.replace(bad.find("\"Apache-2.0\""), 12, "\"Apache-2.0 AND\"");
   out.clear();
-  EXPECT_EQ(validate("spdx-2.3/spdx-schema.json", d.write("bad.json", bad), &out), 1) << out;
+  EXPECT_EQ(validateSpdx(spdx_schema, d.write("bad.json", bad), &out), 1) << out;
   EXPECT_NE(out.find("not a valid SPDX licence expression"), std::string::npos) << out;
 }
 
 TEST(ImageSbom, EveryNormalisedIdIsOnTheSpdxList) {
   rapidjson::Document list;
-  std::string text = kh::test::readFile(kSchemas + "/cyclonedx-1.6/spdx.schema.json");
+  std::string text = kh::test::readFile(kh::test::cycloneDxSchema().spdx_ids);
   list.Parse(text.c_str());
   ASSERT_FALSE(list.HasParseError());
   std::set<std::string> ids;
@@ -159,19 +168,23 @@ TEST(ImageConfigChecks, RunOnTheImageConfig) {
   EXPECT_EQ(text.out.find("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"), std::string::npos)
       << "secret values are redacted";
   EXPECT_EQ(text.out.find("image-config-no-healthcheck"), std::string::npos) << "opt-in";
-  auto on = kh::test::runCli("image scan --enable image-config-no-healthcheck "
-                             "--disable image-config-ssh-port -f json " + img);
+  auto on = kh::test::runCli(
+      "image scan --enable image-config-no-healthcheck "
+      "--disable image-config-ssh-port -f json " +
+      img);
   EXPECT_NE(on.out.find(R"("checkId":"image-config-no-healthcheck")"), std::string::npos) << on.out;
   EXPECT_EQ(on.out.find(R"("checkId":"image-config-ssh-port")"), std::string::npos) << on.out;
   EXPECT_EQ(kh::test::runCli("image scan --fail-on critical " + img).exit_code, 1);
-  EXPECT_EQ(kh::test::runCli("image scan --fail-on critical --disable image-config-secret-env " + img)
-                .exit_code,
-            0);
+  EXPECT_EQ(
+      kh::test::runCli("image scan --fail-on critical --disable image-config-secret-env " + img)
+          .exit_code,
+      0);
   auto bogus = kh::test::runCli("image scan --enable pod-privileged " + img);
   EXPECT_EQ(bogus.exit_code, 2);
   EXPECT_NE(bogus.err.find("not an image check"), std::string::npos) << bogus.err;
   auto sarif = kh::test::runCli("image scan -f sarif " + img);
-  EXPECT_NE(sarif.out.find(R"("ruleId":"image-config-secret-env")"), std::string::npos) << sarif.out;
+  EXPECT_NE(sarif.out.find(R"("ruleId":"image-config-secret-env")"), std::string::npos)
+      << sarif.out;
   // A well-configured image has none of them.
   std::string good = d.write(
       "good.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},

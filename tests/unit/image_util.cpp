@@ -4,13 +4,13 @@
 #include <archive_entry.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
-
 #include <sys/wait.h>
 
 #include <cstdio>
 
-namespace kh::image::fixtures {
+#include "tests/unit/test_util.h"
 
+namespace kh::image::fixtures {
 
 namespace {
 la_ssize_t appendOut(archive*, void* data, const void* buf, size_t n) {
@@ -103,6 +103,17 @@ int shell(const std::string& cmd, std::string* out) {
     if (out) out->append(buf, n);
   int rc = pclose(p);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int validateCycloneDx(const std::string& file, std::string* out) {
+  kh::test::CycloneDxSchema schema = kh::test::cycloneDxSchema();
+  if (schema.bom.empty()) {
+    if (out) *out = "no CycloneDX 1.6 schema: run scripts/install-deps";
+    return -1;
+  }
+  return shell(fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py {} {} {}",
+                           KH_SOURCE_DIR, schema.bom, file, schema.spdx_ids),
+               out);
 }
 
 }  // namespace kh::image::fixtures

@@ -25,5 +25,8 @@ std::string blob(std::string_view digest);
 std::string config(size_t layers, std::string_view arch = "amd64");
 // Runs a shell command; its exit code (stdout and stderr to `out` when given).
 int shell(const std::string& cmd, std::string* out = nullptr);
+// Validates a CycloneDX file against the 1.6 schema (kh::test::cycloneDxSchema()) with
+// tests/tools/validate_sbom.py: 0 valid, 1 invalid (errors in `out`), -1 no schema here.
+int validateCycloneDx(const std::string& file, std::string* out);
 
 }  // namespace kh::image::fixtures

@@ -367,9 +367,8 @@ TEST(Loader, CollectInputsWalksDirectoriesSortedAndFiltered) {
 }
 
 TEST(Loader, CorpusLoadsWithoutErrors) {
-  std::filesystem::path corpus = std::filesystem::path(KH_SHARED_DIR) / "corpus" / "bitnami";
-  if (!std::filesystem::exists(corpus)) GTEST_SKIP() << "no corpus at " << corpus;
-  auto files = collectInputs({corpus.string()});
+  KH_NEED_SHARED(corpus, "corpus/bitnami");
+  auto files = collectInputs({corpus});
   ASSERT_TRUE(files.ok());
   size_t objects = 0;
   for (const auto& path : *files) {

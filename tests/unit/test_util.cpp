@@ -27,6 +27,22 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
+std::string sharedDir(std::string_view sub) {
+  std::string dir = std::string(KH_SHARED_DIR) + "/" + std::string(sub);
+  std::error_code ec;
+  return std::filesystem::exists(dir, ec) ? dir : std::string();
+}
+
+CycloneDxSchema cycloneDxSchema() {
+  std::string shared = sharedDir("schemas/cyclonedx-1.6");
+  if (!shared.empty()) return {shared + "/bom-1.6.schema.json", shared + "/spdx.schema.json"};
+  std::string npm =
+      std::string(KH_SOURCE_DIR) + "/deps/npm/node_modules/@cyclonedx/cyclonedx-library/res/schema";
+  std::error_code ec;
+  if (!std::filesystem::exists(npm + "/bom-1.6.SNAPSHOT.schema.json", ec)) return {};
+  return {npm + "/bom-1.6.SNAPSHOT.schema.json", npm + "/spdx.SNAPSHOT.schema.json"};
+}
+
 namespace {
 
 std::vector<Finding> runWith(const Registry& registry, const SourceFile& f) {

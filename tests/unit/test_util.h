@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checks/registry.h"
@@ -29,6 +30,25 @@ struct CmdResult {
 // Runs `kubeharden ARGS` through the shell in `cwd` (default: a fresh temp dir is not implied).
 CmdResult runCli(const std::string& args, const std::string& cwd = "",
                  const std::string& stdin_text = "");
+
+// Test data kept outside the repository, in ../shared next to the checkout (CI and development
+// have it; a clone on its own does not): the directory `sub` of it ("vulndata/pypi"), or empty
+// when it is not there. Tests that need it skip through KH_NEED_SHARED, naming what is missing.
+std::string sharedDir(std::string_view sub);
+#define KH_NEED_SHARED(var, sub)                                                            \
+  const std::string var = ::kh::test::sharedDir(sub);                                       \
+  if (var.empty())                                                                          \
+  GTEST_SKIP() << "needs " << KH_SHARED_DIR << "/" << (sub)                                 \
+               << ", which this checkout does not have (it sits next to the repository in " \
+                  "development and CI)"
+
+// The CycloneDX 1.6 JSON schema: ../shared/schemas/cyclonedx-1.6 when present, else the copy in
+// the pinned @cyclonedx/cyclonedx-library that scripts/install-deps installs (deps/npm). `bom`
+// is the schema file, `spdx_ids` the SPDX licence-id schema next to it. Empty when neither is.
+struct CycloneDxSchema {
+  std::string bom, spdx_ids;
+};
+CycloneDxSchema cycloneDxSchema();
 
 // A fresh temporary directory, removed by the destructor.
 class TempDir {

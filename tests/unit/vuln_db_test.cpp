@@ -16,8 +16,6 @@
 namespace kh::vuln {
 namespace {
 
-const std::string kData = std::string(KH_SHARED_DIR) + "/vulndata";
-
 std::string record(std::string_view id, std::string_view modified, std::string_view eco,
                    std::string_view name, std::string_view fixed) {
   return fmt::format(
@@ -26,10 +24,11 @@ std::string record(std::string_view id, std::string_view modified, std::string_v
 }
 
 TEST(VulnDb, ImportsTheRealAdvisoriesAndCountsAsPythonDoes) {
+  KH_NEED_SHARED(data, "vulndata");
   kh::test::TempDir d;
   auto db = VulnDb::open(d.path() + "/v.db", true);
   ASSERT_TRUE(db) << db.error().describe();
-  auto stats = db.value()->import({kData});
+  auto stats = db.value()->import({data});
   ASSERT_TRUE(stats) << stats.error().describe();
   EXPECT_TRUE(stats.value().errors.empty());
   EXPECT_GT(stats.value().inserted, 8000u);
@@ -39,14 +38,15 @@ TEST(VulnDb, ImportsTheRealAdvisoriesAndCountsAsPythonDoes) {
   // An independent count: distinct advisory IDs per ecosystem named in `affected`.
   std::string out;
   ASSERT_EQ(image::fixtures::shell(
-                fmt::format("/usr/bin/python3 -c \"import json,glob,collections\n"
-                            "ids=collections.defaultdict(set); n=set()\n"
-                            "for f in glob.glob('{}/**/*.json', recursive=True):\n"
-                            " d=json.load(open(f)); n.add(d['id'])\n"
-                            " for a in d.get('affected',[]): ids[a['package']['ecosystem']].add(d['id'])\n"
-                            "print(len(n))\n"
-                            "for e in sorted(ids): print(e, len(ids[e]))\"",
-                            kData),
+                fmt::format(
+                    "/usr/bin/python3 -c \"import json,glob,collections\n"
+                    "ids=collections.defaultdict(set); n=set()\n"
+                    "for f in glob.glob('{}/**/*.json', recursive=True):\n"
+                    " d=json.load(open(f)); n.add(d['id'])\n"
+                    " for a in d.get('affected',[]): ids[a['package']['ecosystem']].add(d['id'])\n"
+                    "print(len(n))\n"
+                    "for e in sorted(ids): print(e, len(ids[e]))\"",
+                    data),
                 &out),
             0)
       << out;
@@ -62,7 +62,7 @@ TEST(VulnDb, ImportsTheRealAdvisoriesAndCountsAsPythonDoes) {
   ASSERT_TRUE(r.IsObject());
   EXPECT_TRUE(r["ranges"].IsArray());
   // Importing the same data again changes nothing.
-  auto again = db.value()->import({kData});
+  auto again = db.value()->import({data});
   ASSERT_TRUE(again);
   EXPECT_EQ(again.value().inserted + again.value().updated, 0u);
 }
@@ -89,9 +89,11 @@ TEST(VulnDb, IncrementalByModifiedTime) {
 TEST(VulnDb, ZipArchivesAndBrokenRecords) {
   kh::test::TempDir d;
   std::string zip = d.write(
-      "all.zip", image::fixtures::zipOf({{"OSV-A.json", record("OSV-A", "2024-01-01T00:00:00Z", "Go", "example.com/m", "1.2.0")},
-                                         {"OSV-B.json", record("OSV-B", "2024-01-01T00:00:00Z", "npm", "left-pad", "1.3.0")},
-                                         {"README.md", "not a record"}}));
+      "all.zip",
+      image::fixtures::zipOf(
+          {{"OSV-A.json", record("OSV-A", "2024-01-01T00:00:00Z", "Go", "example.com/m", "1.2.0")},
+           {"OSV-B.json", record("OSV-B", "2024-01-01T00:00:00Z", "npm", "left-pad", "1.3.0")},
+           {"README.md", "not a record"}}));
   std::string broken = d.write("broken.json", "{\n\"id\": \"X\"\n");
   std::string noid = d.write("noid.json", R"({"modified":"2024-01-01T00:00:00Z"})");
   auto db = VulnDb::open(d.path() + "/v.db", true);
@@ -106,11 +108,13 @@ TEST(VulnDb, ZipArchivesAndBrokenRecords) {
   EXPECT_EQ(db.value()->affected("npm", "left-pad").size(), 1u);
   EXPECT_EQ(db.value()->affected("npm", "Left-Pad").size(), 0u) << "npm names are exact";
   // The CLI names what it skipped and exits 3; a missing path changes nothing.
-  auto cli = kh::test::runCli(fmt::format("image db import --db {}/c.db {} {}", d.path(), zip, broken));
+  auto cli =
+      kh::test::runCli(fmt::format("image db import --db {}/c.db {} {}", d.path(), zip, broken));
   EXPECT_EQ(cli.exit_code, 3);
   EXPECT_NE(cli.err.find("skipped " + broken), std::string::npos) << cli.err;
   EXPECT_NE(cli.out.find("2 new"), std::string::npos) << cli.out;
-  auto missing = kh::test::runCli(fmt::format("image db import --db {}/c.db {}/nope", d.path(), d.path()));
+  auto missing =
+      kh::test::runCli(fmt::format("image db import --db {}/c.db {}/nope", d.path(), d.path()));
   EXPECT_EQ(missing.exit_code, 3);
   auto st = kh::test::runCli(fmt::format("image db status --db {}/c.db", d.path()));
   EXPECT_EQ(st.exit_code, 0) << st.err;
@@ -126,18 +130,26 @@ TEST(VulnDb, ZipArchivesAndBrokenRecords) {
 TEST(VulnDb, InterruptedImportLeavesThePreviousDatabase) {
   kh::test::TempDir d;
   std::string db = d.path() + "/v.db";
-  std::string first = d.write("first.json", record("OSV-1", "2024-01-01T00:00:00Z", "PyPI", "a", "1.0"));
+  std::string first =
+      d.write("first.json", record("OSV-1", "2024-01-01T00:00:00Z", "PyPI", "a", "1.0"));
   ASSERT_EQ(kh::test::runCli(fmt::format("image db import --db {} {}", db, first)).exit_code, 0);
+  // 300 generated records (the real advisories are not needed to interrupt an import).
+  for (int i = 0; i < 300; ++i)
+    d.write(fmt::format("many/OSV-{:03}.json", i),
+            record(fmt::format("OSV-{:03}", i), "2024-02-01T00:00:00Z", "PyPI",
+                   fmt::format("pkg{}", i), "2.0"));
   ::setenv("KUBEHARDEN_TEST_ABORT_IMPORT_AFTER", "100", 1);
-  auto crashed = kh::test::runCli(fmt::format("image db import --db {} {}/pypi", db, kData));
+  auto crashed = kh::test::runCli(fmt::format("image db import --db {} {}/many", db, d.path()));
   ::unsetenv("KUBEHARDEN_TEST_ABORT_IMPORT_AFTER");
   EXPECT_EQ(crashed.exit_code, 99) << "the hook stopped the import half-way";
   auto st = kh::test::runCli(fmt::format("image db status --db {}", db));
   EXPECT_EQ(st.exit_code, 0) << st.err;
   EXPECT_NE(st.out.find(": 1 advisories"), std::string::npos) << st.out;
   // And the next import completes normally.
-  auto ok = kh::test::runCli(fmt::format("image db import --db {} {}/pypi", db, kData));
+  auto ok = kh::test::runCli(fmt::format("image db import --db {} {}/many", db, d.path()));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  st = kh::test::runCli(fmt::format("image db status --db {}", db));
+  EXPECT_NE(st.out.find(": 301 advisories"), std::string::npos) << st.out;
 }
 
 // The Debian security tracker's JSON (its format: source package -> CVE -> releases by codename
@@ -192,12 +204,16 @@ TEST(VulnDb, DebianSecurityTracker) {
   }
   auto bullseye = db.affected("Debian:11", "openssl");
   ASSERT_EQ(bullseye.size(), 1u);
-  EXPECT_TRUE(affects(bullseye[0].ranges_json, "Debian:11", "9.9").affected) << "open: every version";
-  EXPECT_NE(bullseye[0].ranges_json.find(R"("severity":"low")"), std::string::npos) << "low** is low";
+  EXPECT_TRUE(affects(bullseye[0].ranges_json, "Debian:11", "9.9").affected)
+      << "open: every version";
+  EXPECT_NE(bullseye[0].ranges_json.find(R"("severity":"low")"), std::string::npos)
+      << "low** is low";
   EXPECT_TRUE(db.affected("Debian:13", "openssl").empty()) << "fixed at 0: never affected";
   EXPECT_EQ(db.affected("Debian:12", "glibc").size(), 1u) << "one CVE, two source packages";
   auto st = db.status();
-  EXPECT_EQ(st.value().by_ecosystem.count("Debian:unstable") + st.value().by_ecosystem.count("Debian:sid"), 0u);
+  EXPECT_EQ(st.value().by_ecosystem.count("Debian:unstable") +
+                st.value().by_ecosystem.count("Debian:sid"),
+            0u);
 
   // Importing the same file again changes nothing; a newer tracker that says bookworm's openssl
   // was never affected removes that row and keeps glibc's.
@@ -219,14 +235,17 @@ TEST(VulnDb, AlpineSecdb) {
   auto opened = VulnDb::open(d.path() + "/v.db", true);
   ASSERT_TRUE(opened);
   VulnDb& db = *opened.value();
-  std::string main = d.write("main.json", R"J({"apkurl": "{{urlprefix}}/{{distroversion}}/{{reponame}}/{{arch}}/{{pkg.name}}-{{pkg.ver}}.apk",
+  std::string main = d.write(
+      "main.json",
+      R"J({"apkurl": "{{urlprefix}}/{{distroversion}}/{{reponame}}/{{arch}}/{{pkg.name}}-{{pkg.ver}}.apk",
     "archs": ["x86_64"], "reponame": "main", "urlprefix": "https://dl-cdn.alpinelinux.org/alpine",
     "distroversion": "v3.19", "packages": [
       {"pkg": {"name": "openssl", "secfixes": {"3.1.4-r1": ["CVE-2023-5678"],
                                                 "3.1.2-r0": ["CVE-2023-3446 CVE-2023-3817"],
                                                 "0": ["CVE-2022-9999"]}}},
       {"pkg": {"name": "busybox", "secfixes": {"1.36.1-r2": ["CVE-2022-48174 (musl only)"]}}}]})J");
-  std::string community = d.write("community.json", R"({"distroversion": "v3.19", "reponame": "community",
+  std::string community =
+      d.write("community.json", R"({"distroversion": "v3.19", "reponame": "community",
     "packages": [{"pkg": {"name": "go", "secfixes": {"1.21.5-r0": ["CVE-2023-5678"]}}}]})");
   auto s = db.import({main, community});
   ASSERT_TRUE(s);
@@ -235,14 +254,16 @@ TEST(VulnDb, AlpineSecdb) {
   auto openssl = db.affected("Alpine:v3.19", "openssl");
   ASSERT_EQ(openssl.size(), 3u);
   std::map<std::string, RangeVerdict> at;
-  for (const AffectedEntry& e : openssl) at[e.advisory] = affects(e.ranges_json, "Alpine:v3.19", "3.1.2-r0");
+  for (const AffectedEntry& e : openssl)
+    at[e.advisory] = affects(e.ranges_json, "Alpine:v3.19", "3.1.2-r0");
   EXPECT_TRUE(at["ALPINE-CVE-2023-5678"].affected);
   EXPECT_EQ(at["ALPINE-CVE-2023-5678"].fixed, "3.1.4-r1");
   EXPECT_FALSE(at["ALPINE-CVE-2023-3446"].affected) << "fixed in the installed version";
   EXPECT_FALSE(at["ALPINE-CVE-2023-3817"].affected) << "two identifiers in one string";
   EXPECT_EQ(db.affected("Alpine:v3.19", "busybox").size(), 1u) << "a note after the identifier";
   EXPECT_EQ(db.affected("Alpine:v3.19", "go").size(), 1u) << "one advisory over two files";
-  EXPECT_EQ(db.advisory("ALPINE-CVE-2023-5678")->aliases, std::vector<std::string>{"CVE-2023-5678"});
+  EXPECT_EQ(db.advisory("ALPINE-CVE-2023-5678")->aliases,
+            std::vector<std::string>{"CVE-2023-5678"});
   // main.json alone later: community's go row stays.
   EXPECT_EQ(db.import({main}).value().unchanged, 4u);
   EXPECT_EQ(db.affected("Alpine:v3.19", "go").size(), 1u);
