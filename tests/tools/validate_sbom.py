@@ -40,7 +40,18 @@ def main() -> int:
             store["file://" + os.path.join(folder, name)] = s
             if "$id" in s:
                 store[s["$id"]] = s
-    resolver = jsonschema.RefResolver(base_uri="file://" + folder + "/", referrer=schema, store=store)
+            # A relative $ref resolves against the main schema's $id: register each file under
+            # that base too (a copy may carry its own $id, different from the name it is
+            # referenced by, as @cyclonedx/cyclonedx-library's *.SNAPSHOT.schema.json do).
+            base_id = schema.get("$id", "")
+            if "/" in base_id:
+                store[base_id.rsplit("/", 1)[0] + "/" + name] = s
+
+    def offline(uri):
+        raise jsonschema.exceptions.RefResolutionError(f"{uri}: not in the schema's folder (nothing is fetched)")
+
+    resolver = jsonschema.RefResolver(base_uri="file://" + folder + "/", referrer=schema, store=store,
+                                      handlers={"http": offline, "https": offline})
     cls = jsonschema.validators.validator_for(schema)
     validator = cls(schema, resolver=resolver, format_checker=cls.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
