@@ -14,7 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AREAS = [("pod", "Pod specs"), ("image", "Images"), ("secrets", "Secrets"), ("ns", "Namespaces"),
          ("network", "Network and exposure"), ("rbac", "RBAC"),
          ("pss", "Pod Security Standards"), ("misc", "Policy objects and APIs"),
-         ("cp", "Control plane"), ("rel", "Reliability (opt-in group)")]
+         ("cp", "Control plane"), ("dockerfile", "Dockerfiles"),
+         ("rel", "Reliability (opt-in group)")]
 
 
 def main():

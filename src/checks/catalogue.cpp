@@ -1,6 +1,7 @@
 // The one list of every check kubeharden ships: each area's module adds its checks, one sorted
 // line per check, and the Registry sorts the union by ID.
 #include "checks/cp/cp_checks.h"
+#include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/image/image_checks.h"
 #include "checks/misc/misc_checks.h"
 #include "checks/network/network_checks.h"
@@ -17,6 +18,7 @@ namespace kh {
 std::vector<std::unique_ptr<Check>> makeCatalogue() {
   std::vector<std::unique_ptr<Check>> out;
   addCpChecks(out);
+  addDockerfileChecks(out);
   addImageChecks(out);
   addMiscChecks(out);
   addNetworkChecks(out);

@@ -32,6 +32,7 @@ struct CheckRefs {
   std::string_view kubescape;  // C-xxxx
   std::string_view polaris;
   std::string_view checkov;
+  std::string_view hadolint;  // DLxxxx, and the ShellCheck SCxxxx it reports through hadolint
 };
 
 enum class Scope : uint8_t {

@@ -25,7 +25,9 @@ void Registry::dispatch(const Object& obj, const CheckContext& ctx, FindingSink&
   };
   if (obj.pod)
     for (const Check* c : pod_checks_) run(c);
-  for (const Check* c : all_checks_) run(c);
+  // A Dockerfile meets only the checks of its kind: "every object" means every Kubernetes one.
+  if (!obj.dockerfile)
+    for (const Check* c : all_checks_) run(c);
   if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
     for (const Check* c : it->second) run(c);
 }
@@ -38,7 +40,7 @@ void Registry::finish(const CheckContext& ctx, FindingSink& sink) const {
 std::vector<const Check*> Registry::applicable(const Object& obj) const {
   std::vector<const Check*> out;
   if (obj.pod) out = pod_checks_;
-  out.insert(out.end(), all_checks_.begin(), all_checks_.end());
+  if (!obj.dockerfile) out.insert(out.end(), all_checks_.begin(), all_checks_.end());
   if (auto it = by_kind_.find(obj.ref.kind); it != by_kind_.end())
     out.insert(out.end(), it->second.begin(), it->second.end());
   std::erase_if(out, [&](const Check* c) { return !c->appliesTo(obj); });

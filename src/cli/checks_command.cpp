@@ -20,6 +20,7 @@ void refsText(std::string& out, const CheckRefs& r) {
       {"MITRE", r.mitre},     {"kube-linter", r.kube_linter},
       {"Trivy", r.trivy},     {"Kubescape", r.kubescape},
       {"Polaris", r.polaris}, {"Checkov", r.checkov},
+      {"hadolint", r.hadolint},
   };
   bool first = true;
   for (auto [k, v] : items) {
@@ -68,6 +69,7 @@ std::string renderChecksJson(const std::vector<std::unique_ptr<Check>>& checks) 
     str("kubescape", m.refs.kubescape);
     str("polaris", m.refs.polaris);
     str("checkov", m.refs.checkov);
+    str("hadolint", m.refs.hadolint);
     w.EndObject();
     // The controls of each framework the check serves (as `scan --framework` counts them).
     w.Key("controls");
@@ -146,6 +148,7 @@ Runner addExplainCommand(CLI::App& app) {
         {"Kubescape", r.kubescape},
         {"Polaris", r.polaris},
         {"Checkov", r.checkov},
+        {"hadolint", r.hadolint},
     };
     for (auto [k, v] : items)
       if (!v.empty()) fmt::format_to(std::back_inserter(out), "- {}: {}\n", k, v);

@@ -20,6 +20,7 @@ constexpr const char* kDocsUrl = "https://github.com/kubeharden/kubeharden/blob/
 using Runner = std::function<int()>;
 
 Runner addScanCommand(CLI::App& app);
+Runner addDockerfileCommand(CLI::App& app);
 Runner addChecksCommand(CLI::App& app);
 Runner addExplainCommand(CLI::App& app);
 Runner addPssCommand(CLI::App& app);

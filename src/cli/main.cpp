@@ -19,8 +19,11 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(name, help);
     commands.emplace_back(sub, reg(*sub));
   };
-  add("scan", "Scan Kubernetes manifests (files, directories, - for stdin) for misconfigurations",
+  add("scan",
+      "Scan Kubernetes manifests and Dockerfiles (files, directories, - for stdin) for "
+      "misconfigurations",
       kh::addScanCommand);
+  add("dockerfile", "Lint Dockerfiles (dockerfile lint PATH...)", kh::addDockerfileCommand);
   add("pss", "Evaluate the Pod Security Standards exactly as Pod Security Admission does",
       kh::addPssCommand);
   add("netpol",

@@ -245,6 +245,7 @@ int runLint(const LintArgs& a) {
   }
   ScanOptions opts;
   opts.inputs = a.paths.empty() ? std::vector<std::string>{"."} : a.paths;
+  opts.dockerfiles = false;
   for (const auto& c : makeCatalogue()) {
     std::string id(c->meta().id);
     if (id.starts_with("network-"))

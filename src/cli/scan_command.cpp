@@ -31,14 +31,21 @@ struct ScanArgs {
   bool no_color = false;
   unsigned threads = 0;
   std::string docs_url = kDocsUrl;
+  std::vector<std::string> dockerfiles;  // --dockerfile FILE
+  std::string stdin_kind = "manifest";
+  bool no_dockerfiles = false;
+  bool dockerfile_only = false;  // `kubeharden dockerfile lint`
+  std::string command = "scan";
 };
 
-int usageError(const std::string& msg) {
-  std::fprintf(stderr, "kubeharden scan: %s\n", msg.c_str());
-  return kExitUsage;
-}
-
 int runScanCommand(const ScanArgs& a) {
+  auto usageError = [&](const std::string& msg) {
+    std::fprintf(stderr, "kubeharden %s: %s\n", a.command.c_str(), msg.c_str());
+    return kExitUsage;
+  };
+  if (a.stdin_kind != "manifest" && a.stdin_kind != "dockerfile")
+    return usageError(
+        fmt::format("--stdin-kind: expected manifest or dockerfile, not '{}'", a.stdin_kind));
   auto specs = pairOutputs(a.formats, a.outputs, {"text", "json", "sarif", "junit"});
   if (!specs) return usageError(specs.error().describe());
   std::optional<Severity> fail_on;
@@ -48,7 +55,12 @@ int runScanCommand(const ScanArgs& a) {
   }
 
   ScanOptions opts;
-  opts.inputs = a.paths.empty() ? std::vector<std::string>{"."} : a.paths;
+  opts.inputs = a.paths;
+  if (a.paths.empty() && a.dockerfiles.empty()) opts.inputs = {"."};
+  opts.dockerfiles = !a.no_dockerfiles;
+  opts.manifests = !a.dockerfile_only;
+  opts.dockerfile_inputs = a.dockerfiles;
+  opts.stdin_dockerfile = a.stdin_kind == "dockerfile";
   opts.inline_ignores = !a.no_inline_ignores;
   opts.threads = a.threads;
   std::string config_path = givenOrDefaultFile(a.config, ".kubeharden.yaml");
@@ -95,6 +107,12 @@ int runScanCommand(const ScanArgs& a) {
           opts.config.enabled.emplace(id);
     }
   }
+  // `dockerfile lint`: the Dockerfile checks only, whatever the config file turns on.
+  if (a.dockerfile_only)
+    for (const auto& c : makeCatalogue())
+      if (std::find(c->meta().kinds.begin(), c->meta().kinds.end(), "Dockerfile") ==
+          c->meta().kinds.end())
+        opts.config.disabled.insert(std::string(c->meta().id));
   // Check options are configuration: a bad one is a usage error (2), found before any input is
   // read.
   if (auto reg = buildRegistry(opts.config); !reg) return usageError(reg.error().describe());
@@ -106,7 +124,8 @@ int runScanCommand(const ScanArgs& a) {
 
   auto result = runScan(std::move(opts));
   if (!result) {
-    std::fprintf(stderr, "kubeharden scan: %s\n", result.error().describe().c_str());
+    std::fprintf(stderr, "kubeharden %s: %s\n", a.command.c_str(),
+                 result.error().describe().c_str());
     return kExitInput;
   }
   ScanResult& r = result.value();
@@ -131,14 +150,16 @@ int runScanCommand(const ScanArgs& a) {
   for (const Error& e : r.errors) std::fprintf(stderr, "error: %s\n", e.describe().c_str());
   if (r.objects == 0) {
     std::fprintf(stderr,
-                 "kubeharden scan: no Kubernetes objects found in the input (%zu files read); "
-                 "nothing was checked\n",
+                 "kubeharden %s: no %s found in the input (%zu files read); nothing was "
+                 "checked\n",
+                 a.command.c_str(),
+                 a.dockerfile_only ? "Dockerfiles" : "Kubernetes objects or Dockerfiles",
                  r.files.size());
     return kExitInput;
   }
   if (!r.errors.empty()) return kExitInput;
   if (a.strict && !r.diagnostics.empty()) {
-    std::fprintf(stderr, "kubeharden scan: %zu diagnostics and --strict is set\n",
+    std::fprintf(stderr, "kubeharden %s: %zu diagnostics and --strict is set\n", a.command.c_str(),
                  r.diagnostics.size());
     return kExitInput;
   }
@@ -149,13 +170,26 @@ int runScanCommand(const ScanArgs& a) {
   return kExitClean;
 }
 
-}  // namespace
-
-Runner addScanCommand(CLI::App& app) {
-  auto a = std::make_shared<ScanArgs>();
-  app.add_option("paths", a->paths,
-                 "Files, directories (recursive: .yaml .yml .json) or - for stdin")
-      ->type_name("PATH...");
+void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
+  if (a->dockerfile_only) {
+    app.add_option("paths", a->paths,
+                   "Dockerfiles, directories (recursive: Dockerfile, Containerfile, "
+                   "*.Dockerfile, Dockerfile.*) or - for stdin")
+        ->type_name("PATH...");
+  } else {
+    app.add_option("paths", a->paths,
+                   "Files, directories (recursive: .yaml .yml .json and Dockerfiles) or - for "
+                   "stdin")
+        ->type_name("PATH...");
+    app.add_option("--dockerfile", a->dockerfiles,
+                   "Read FILE as a Dockerfile whatever its name (repeatable; - for stdin)")
+        ->type_name("FILE")
+        ->allow_extra_args(false);
+    app.add_option("--stdin-kind", a->stdin_kind, "What - is: manifest or dockerfile")
+        ->capture_default_str();
+    app.add_flag("--no-dockerfiles", a->no_dockerfiles,
+                 "Do not lint the Dockerfiles found in directories");
+  }
   app.add_option("-f,--format", a->formats,
                  "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to FILE")
       ->type_name("FORMAT[=FILE]")
@@ -194,6 +228,25 @@ Runner addScanCommand(CLI::App& app) {
   app.add_flag("--no-color", a->no_color, "No colours in text output (NO_COLOR also works)");
   app.add_option("-j,--threads", a->threads, "Worker threads (default: one per core)");
   app.add_option("--docs-url", a->docs_url, "Base URL of the check pages (SARIF helpUri)");
+}
+
+}  // namespace
+
+Runner addScanCommand(CLI::App& app) {
+  auto a = std::make_shared<ScanArgs>();
+  addScanOptions(app, a);
+  return [a] { return runScanCommand(*a); };
+}
+
+Runner addDockerfileCommand(CLI::App& app) {
+  app.require_subcommand(1);
+  auto a = std::make_shared<ScanArgs>();
+  a->dockerfile_only = true;
+  a->command = "dockerfile lint";
+  a->stdin_kind = "dockerfile";
+  CLI::App* lint = app.add_subcommand(
+      "lint", "Lint Dockerfiles: the Dockerfile checks of `scan` (hadolint's rules and more)");
+  addScanOptions(*lint, a);
   return [a] { return runScanCommand(*a); };
 }
 

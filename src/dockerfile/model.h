@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "base/source_pos.h"
+#include "dockerfile/shell.h"
 
 namespace kh::dockerfile {
 
@@ -97,9 +98,19 @@ struct Instruction {
   std::span<const Heredoc> heredocs;
   const Instruction* inner = nullptr;  // ONBUILD's instruction
   int32_t stage = -1;                  // index in Dockerfile::stages; -1 before the first FROM
+  // RUN in shell form under a POSIX shell (the default /bin/sh, or a SHELL of sh, bash, ash,
+  // dash, ksh, zsh, busybox): its script split into commands (shell.h), the commands of a
+  // heredoc that is the script (`RUN <<EOF`, `RUN bash <<EOF`) included (Command::heredoc).
+  // Under another SHELL (PowerShell, cmd) `posix_shell` is false and there are no commands.
+  std::span<const shell::Command> commands;
+  bool posix_shell = true;
+  std::string_view shell_error;  // the script could not be read whole (commands read so far kept)
+  SourcePos shell_error_pos;
 
   // The position of args[offset] (the end of the last segment past the end).
   SourcePos posAt(size_t offset) const;
+  // The position of a word of one of `commands`.
+  SourcePos posOf(const shell::Command& c, const shell::Word& w) const;
   const Flag* flag(std::string_view name) const {
     for (const Flag& f : flags)
       if (f.name == name) return &f;
@@ -109,6 +120,7 @@ struct Instruction {
 
 struct Stage {
   uint32_t from = 0;           // index of its FROM in Dockerfile::instructions
+  uint32_t end = 0;            // one past its last instruction
   Word image;                  // as written
   std::string_view image_ref;  // with the ARGs declared before the first FROM substituted
   Word name;                   // `AS name` (empty when none)

@@ -77,6 +77,22 @@ SourcePos posIn(std::span<const Segment> segments, size_t offset) {
   return {s.pos.line, s.pos.col + delta};
 }
 
+bool isPosixShell(std::string_view program) {
+  std::string_view p = shell::programName(program);
+  return p == "sh" || p == "bash" || p == "ash" || p == "dash" || p == "ksh" || p == "zsh" ||
+         p == "mksh" || p == "busybox";
+}
+
+// The position of body[offset] of a heredoc.
+SourcePos heredocPos(const Heredoc& h, size_t offset) {
+  std::string_view before = h.body.substr(0, std::min(offset, h.body.size()));
+  uint32_t line =
+      h.body_pos.line + static_cast<uint32_t>(std::count(before.begin(), before.end(), '\n'));
+  size_t nl = before.rfind('\n');
+  uint32_t col = static_cast<uint32_t>(nl == std::string_view::npos ? offset + 1 : offset - nl);
+  return {line, col};
+}
+
 class Parser {
  public:
   Parser(std::string_view text, std::string_view file, Arena& arena, std::vector<Diagnostic>& diags,
@@ -704,11 +720,50 @@ class Parser {
 
   // --- stages ----------------------------------------------------------------------------
 
+  // RUN's script split into commands, under the stage's current SHELL.
+  void splitShell(Instruction& in, bool posix) {
+    in.posix_shell = posix;
+    if (!posix || in.exec_form) return;
+    shell::Script script = shell::parse(in.args, arena_);
+    std::vector<shell::Command> cmds(script.commands.begin(), script.commands.end());
+    if (!script.ok()) {
+      in.shell_error = script.error;
+      in.shell_error_pos = in.posAt(script.error_offset);
+    }
+    // `RUN <<EOF` (no command) or `RUN bash <<EOF`: the first heredoc is the script.
+    bool body_is_script =
+        !in.heredocs.empty() &&
+        (cmds.empty() || (cmds.size() == 1 && isPosixShell(cmds[0].name()) &&
+                          std::none_of(cmds[0].args.begin(), cmds[0].args.end(),
+                                       [](const shell::Word& w) { return w.text == "-c"; })));
+    if (body_is_script) {
+      shell::Script body = shell::parse(in.heredocs[0].body, arena_);
+      for (shell::Command c : body.commands) {
+        c.heredoc = 0;
+        cmds.push_back(c);
+      }
+      if (!body.ok() && in.shell_error.empty()) {
+        in.shell_error = body.error;
+        in.shell_error_pos = heredocPos(in.heredocs[0], body.error_offset);
+      }
+    }
+    auto* arr = arena_.makeArray<shell::Command>(cmds.size());
+    std::copy(cmds.begin(), cmds.end(), arr);
+    in.commands = std::span<const shell::Command>(arr, cmds.size());
+  }
+
   Result<const Dockerfile*> finish() {
     std::vector<Stage> stages;
     std::vector<Var> globals;
+    bool posix = true;
     for (size_t i = 0; i < instructions_.size(); ++i) {
       Instruction& in = instructions_[i];
+      if (in.keyword == Keyword::kFrom) posix = true;  // each stage starts with /bin/sh -c
+      if (in.keyword == Keyword::kShell && !in.words.empty())
+        posix = isPosixShell(in.words[0].text);
+      if (in.keyword == Keyword::kRun) splitShell(in, posix);
+      if (in.inner && in.inner->keyword == Keyword::kRun)
+        splitShell(const_cast<Instruction&>(*in.inner), posix);
       if (in.keyword == Keyword::kArg && stages.empty()) {
         for (const Pair& p : in.pairs) globals.push_back({p.key.text, p.value.text, p.has_value});
       }
@@ -731,11 +786,13 @@ class Parser {
         for (size_t s = 0; s < stages.size(); ++s)
           if (!stages[s].name.text.empty() && iequals(stages[s].name.text, st.image_ref))
             st.base_stage = static_cast<int32_t>(s);
+        if (!stages.empty()) stages.back().end = static_cast<uint32_t>(i);
         stages.push_back(st);
       }
       in.stage = static_cast<int32_t>(stages.size()) - 1;
       if (in.inner) const_cast<Instruction*>(in.inner)->stage = in.stage;
     }
+    if (!stages.empty()) stages.back().end = static_cast<uint32_t>(instructions_.size());
     auto* df = arena_.make<Dockerfile>();
     auto* insts = arena_.makeArray<Instruction>(instructions_.size());
     std::move(instructions_.begin(), instructions_.end(), insts);
@@ -781,6 +838,12 @@ Keyword keywordOf(std::string_view word) {
 SourcePos Instruction::posAt(size_t offset) const {
   if (segments.empty()) return pos;
   return posIn(segments, offset);
+}
+
+SourcePos Instruction::posOf(const shell::Command& c, const shell::Word& w) const {
+  if (c.heredoc >= 0 && static_cast<size_t>(c.heredoc) < heredocs.size())
+    return heredocPos(heredocs[static_cast<size_t>(c.heredoc)], w.offset);
+  return posAt(w.offset);
 }
 
 Result<const Dockerfile*> parse(std::string_view text, std::string_view file, Arena& arena,
@@ -847,20 +910,6 @@ std::string expand(std::string_view s, char escape, std::span<const Var> vars) {
     p = q - 1;
   }
   return out;
-}
-
-bool isDockerfileName(std::string_view name) {
-  if (size_t slash = name.rfind('/'); slash != std::string_view::npos)
-    name = name.substr(slash + 1);
-  for (std::string_view base : {"Dockerfile", "Containerfile", "dockerfile", "containerfile"}) {
-    if (name == base) return true;
-    if (name.size() > base.size() + 1 && name.starts_with(base) && name[base.size()] == '.')
-      return true;  // Dockerfile.prod
-    if (name.size() > base.size() + 1 && name.ends_with(base) &&
-        name[name.size() - base.size() - 1] == '.')
-      return true;  // app.Dockerfile
-  }
-  return false;
 }
 
 }  // namespace kh::dockerfile

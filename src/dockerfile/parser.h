@@ -47,8 +47,4 @@ struct Var {
 // variables expand to nothing.
 std::string expand(std::string_view s, char escape, std::span<const Var> vars);
 
-// Is `name` a file name kubeharden reads as a Dockerfile: Dockerfile, Containerfile,
-// *.Dockerfile, *.dockerfile, Dockerfile.*, Containerfile.*?
-bool isDockerfileName(std::string_view name);
-
 }  // namespace kh::dockerfile

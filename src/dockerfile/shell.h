@@ -37,6 +37,7 @@ struct Command {
   Op next = Op::kEnd;
   bool piped_in = false;  // the previous command pipes into this one
   uint16_t depth = 0;     // nesting in subshells, groups and substitutions
+  int16_t heredoc = -1;   // read from the instruction's heredoc of that index, not its arguments
   std::string_view name() const { return args.empty() ? std::string_view() : args[0].text; }
 };
 

@@ -106,20 +106,47 @@ void skip(SourceFile& out, const Node* n, std::string_view what) {
 }  // namespace
 
 Result<std::vector<std::string>> collectInputs(const std::vector<std::string>& paths) {
-  std::vector<std::string> files;
+  auto files = collectInputFiles(paths, CollectOptions{});
+  if (!files) return files.error();
+  std::vector<std::string> out;
+  for (InputFile& f : files.value()) out.push_back(std::move(f.path));
+  return out;
+}
+
+bool isDockerfileName(std::string_view name) {
+  if (size_t slash = name.rfind('/'); slash != std::string_view::npos)
+    name = name.substr(slash + 1);
+  for (std::string_view base : {"Dockerfile", "Containerfile", "dockerfile", "containerfile"}) {
+    if (name == base) return true;
+    if (name.size() > base.size() + 1 && name.starts_with(base) && name[base.size()] == '.')
+      return true;  // Dockerfile.prod
+    if (name.size() > base.size() + 1 && name.ends_with(base) &&
+        name[name.size() - base.size() - 1] == '.')
+      return true;  // app.Dockerfile
+  }
+  return false;
+}
+
+Result<std::vector<InputFile>> collectInputFiles(const std::vector<std::string>& paths,
+                                                 const CollectOptions& opts) {
+  std::vector<InputFile> files;
+  auto explicitKind = [&](const std::string& p) {
+    if (!opts.manifests) return InputKind::kDockerfile;
+    return opts.dockerfiles && isDockerfileName(p) ? InputKind::kDockerfile : InputKind::kManifest;
+  };
   for (const std::string& p : paths) {
     if (p == "-") {
-      files.push_back(p);
+      files.push_back({p, explicitKind(p)});
       continue;
     }
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
     if (ec || !fs::exists(st)) return Error{"no such file or directory", p, {}};
     if (!fs::is_directory(st)) {
-      files.push_back(p);
+      files.push_back({p, explicitKind(p)});
       continue;
     }
-    std::vector<std::string> found;
+    std::vector<InputFile> found;
     fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec);
     if (ec) return Error{fmt::format("cannot read directory: {}", ec.message()), p, {}};
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -130,10 +157,14 @@ Result<std::vector<std::string>> collectInputs(const std::vector<std::string>& p
         if (name.starts_with(".") || e.is_symlink(ec)) it.disable_recursion_pending();
         continue;
       }
-      if (e.is_regular_file(ec) && hasManifestExtension(e.path()))
-        found.push_back(e.path().string());
+      if (!e.is_regular_file(ec)) continue;
+      if (opts.manifests && hasManifestExtension(e.path()))
+        found.push_back({e.path().string(), InputKind::kManifest});
+      else if (opts.dockerfiles && isDockerfileName(name))
+        found.push_back({e.path().string(), InputKind::kDockerfile});
     }
-    std::sort(found.begin(), found.end());
+    std::sort(found.begin(), found.end(),
+              [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
     files.insert(files.end(), found.begin(), found.end());
   }
   return files;

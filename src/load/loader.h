@@ -39,6 +39,30 @@ struct SourceFile {
 // Expands paths into the list of files to read. A path that does not exist is an Error.
 Result<std::vector<std::string>> collectInputs(const std::vector<std::string>& paths);
 
+// What an input file is read as.
+enum class InputKind : uint8_t { kManifest, kDockerfile };
+
+struct InputFile {
+  std::string path;
+  InputKind kind = InputKind::kManifest;
+};
+
+struct CollectOptions {
+  bool manifests = true;     // .yaml, .yml and .json files in directories
+  bool dockerfiles = false;  // Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* (see
+                             // dockerfile::isDockerfileName) in directories and named explicitly
+};
+
+// The same walk for several kinds of input. A file named explicitly is read whatever its name:
+// as a Dockerfile when `dockerfiles` is on and its name is one, else as a manifest (or as a
+// Dockerfile when manifests are off).
+Result<std::vector<InputFile>> collectInputFiles(const std::vector<std::string>& paths,
+                                                 const CollectOptions& opts);
+
+// Is `name` (a path or a base name) a Dockerfile's name: Dockerfile, Containerfile (any case of
+// the first letter), NAME.Dockerfile, Dockerfile.NAME?
+bool isDockerfileName(std::string_view name);
+
 // Reads `path` ("-" for stdin) into out.path and out.buffer; false (with out.error) on failure.
 bool readSource(const std::string& path, const LoadOptions& opts, SourceFile& out);
 

@@ -15,6 +15,10 @@
 
 namespace kh {
 
+namespace dockerfile {
+struct Dockerfile;
+}
+
 struct ObjectRef {
   std::string_view api_version, kind, namespace_, name;
 };
@@ -30,6 +34,9 @@ struct Object {
   const Node* labels = nullptr;
   const Node* annotations = nullptr;
   std::optional<PodSpecView> pod;  // set when the object carries a pod spec
+  // Set for a Dockerfile (kind "Dockerfile", name its path): the parsed file (dockerfile/model.h)
+  // that the checks of kind Dockerfile read; `root` is then a small map naming it.
+  const dockerfile::Dockerfile* dockerfile = nullptr;
 
   std::string_view annotation(std::string_view key) const {
     return annotations ? getStr(annotations, key) : std::string_view();

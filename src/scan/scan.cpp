@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "config/baseline.h"
 #include "config/suppressions.h"
+#include "dockerfile/source.h"
 
 namespace kh {
 
@@ -35,8 +36,16 @@ Result<ScanResult> runScan(ScanOptions opts) {
   if (!reg) return reg.error();
   r.registry = std::move(reg.value());
 
-  auto files = collectInputs(opts.inputs);
+  auto files = collectInputFiles(opts.inputs, {opts.manifests, opts.dockerfiles});
   if (!files) return files.error();
+  if (!opts.dockerfile_inputs.empty()) {
+    auto more = collectInputFiles(opts.dockerfile_inputs, {false, true});
+    if (!more) return more.error();
+    files->insert(files->end(), more->begin(), more->end());
+  }
+  if (opts.stdin_dockerfile)
+    for (InputFile& f : files.value())
+      if (f.path == "-") f.kind = InputKind::kDockerfile;
   unsigned threads =
       opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
 
@@ -46,7 +55,11 @@ Result<ScanResult> runScan(ScanOptions opts) {
   r.files.resize(files->size());
   parallelFor(files->size(), threads, [&](size_t i) {
     r.files[i] = std::make_unique<SourceFile>();
-    loadFile((*files)[i], lo, *r.files[i]);
+    const InputFile& in = (*files)[i];
+    if (in.kind == InputKind::kDockerfile)
+      dockerfile::loadDockerfile(in.path, lo, *r.files[i]);
+    else
+      loadFile(in.path, lo, *r.files[i]);
   });
   for (auto& [name, text] : opts.texts) {
     auto f = std::make_unique<SourceFile>();

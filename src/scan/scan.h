@@ -21,6 +21,10 @@ namespace kh {
 
 struct ScanOptions {
   std::vector<std::string> inputs;  // files, directories, "-"
+  bool manifests = true;            // .yaml/.yml/.json files in directories
+  bool dockerfiles = false;         // Dockerfiles in directories, and files named like one
+  std::vector<std::string> dockerfile_inputs;  // read as Dockerfiles whatever their names
+  bool stdin_dockerfile = false;               // "-" is a Dockerfile
   // Documents given as text (display name, content), parsed as if read from a file of that name
   // (the image config object of `kubeharden image scan`).
   std::vector<std::pair<std::string, std::string>> texts;

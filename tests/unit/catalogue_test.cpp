@@ -8,6 +8,7 @@
 
 #include "checks/registry.h"
 #include "docs/check_docs.h"
+#include "load/loader.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -24,7 +25,8 @@ std::set<std::string> registeredIds() {
 size_t yamlCount(const fs::path& dir) {
   size_t n = 0;
   if (!fs::exists(dir)) return 0;
-  for (const auto& f : fs::directory_iterator(dir)) n += f.path().extension() == ".yaml";
+  for (const auto& f : fs::directory_iterator(dir))
+    n += f.path().extension() == ".yaml" || isDockerfileName(f.path().filename().string());
   return n;
 }
 
@@ -52,7 +54,7 @@ TEST(Catalogue, NoOrphanDocsOrFixtures) {
 
 TEST(Catalogue, MetadataIsWellFormed) {
   static const RE2 kId(
-      "^(pod|image|secrets|pss|rbac|network|misc|ns|cp|rel)-[a-z0-9]+(-[a-z0-9]+)*$");
+      "^(pod|image|secrets|pss|rbac|network|misc|ns|cp|rel|dockerfile)-[a-z0-9]+(-[a-z0-9]+)*$");
   for (const auto& c : makeCatalogue()) {
     const CheckMeta& m = c->meta();
     EXPECT_TRUE(RE2::FullMatch(m.id, kId)) << m.id;

@@ -193,7 +193,7 @@ TEST(Cli, NoObjectsIsNeverASilentPass) {
   d.write("values.yaml", "replicaCount: 1\nimage: {tag: x}\n");
   auto r = runCli("scan " + d.path());
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find("no Kubernetes objects found"), std::string::npos);
+  EXPECT_NE(r.err.find("no Kubernetes objects or Dockerfiles found"), std::string::npos);
   EXPECT_NE(r.out.find("not a Kubernetes object"), std::string::npos) << r.out;
   TempDir empty;
   EXPECT_EQ(runCli("scan " + empty.path()).exit_code, 3);

@@ -8,6 +8,7 @@
 
 #include "dockerfile/parser.h"
 #include "dockerfile/shell.h"
+#include "load/loader.h"
 
 namespace kh::dockerfile {
 namespace {
@@ -266,9 +267,9 @@ TEST(DockerfileParser, ExpandAndNames) {
   EXPECT_EQ(expand("$", '\\', vars), "$");
   for (std::string_view n : {"Dockerfile", "Containerfile", "api.Dockerfile", "x.dockerfile",
                              "Dockerfile.prod", "dir/Dockerfile"})
-    EXPECT_TRUE(isDockerfileName(n)) << n;
+    EXPECT_TRUE(kh::isDockerfileName(n)) << n;
   for (std::string_view n : {"Dockerfiles", "MyDockerfile", "Dockerfile.", "docker-compose.yaml"})
-    EXPECT_FALSE(isDockerfileName(n)) << n;
+    EXPECT_FALSE(kh::isDockerfileName(n)) << n;
 }
 
 // --- the shell splitter -----------------------------------------------------------------

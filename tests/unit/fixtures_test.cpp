@@ -1,12 +1,14 @@
-// The data-driven check tests (DESIGN.md §2): every tests/checks/<id>/fail/*.yaml must produce
-// exactly the findings its `# expect: <id> at <path>` lines list for that check, and every
-// pass/*.yaml must produce none for it. Adding a check needs fixtures, not C++.
+// The data-driven check tests (DESIGN.md §2): every tests/checks/<id>/fail/*.yaml (or
+// *.Dockerfile) must produce exactly the findings its `# expect: <id> at <path>` lines list for
+// that check, and every pass/ file must produce none for it. Adding a check needs fixtures, not
+// C++.
 #include <gtest/gtest.h>
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <filesystem>
 
+#include "dockerfile/source.h"
 #include "load/yaml_reader.h"
 #include "tests/unit/test_util.h"
 
@@ -47,9 +49,18 @@ class CheckFixture : public ::testing::TestWithParam<Fixture> {};
 TEST_P(CheckFixture, ProducesExactlyTheExpectedFindings) {
   const Fixture& fx = GetParam();
   std::string text = readFile(fx.file);
-  auto file = loadText(text, fx.file);
+  // Dockerfile fixtures (*.Dockerfile) are read as Dockerfiles, the others as manifests.
+  std::unique_ptr<SourceFile> file;
+  if (isDockerfileName(fx.file)) {
+    file = std::make_unique<SourceFile>();
+    file->path = fx.file;
+    file->buffer = text;
+    dockerfile::parseDockerfileSource(LoadOptions{}, *file);
+  } else {
+    file = loadText(text, fx.file);
+  }
   ASSERT_FALSE(file->error) << file->error->describe();
-  ASSERT_FALSE(file->objects.empty()) << "fixture holds no Kubernetes object";
+  ASSERT_FALSE(file->objects.empty()) << "fixture holds no Kubernetes object or Dockerfile";
 
   std::vector<std::string> expected;
   // `# expect: <id> at <path>`, or `... at <path> [<rule>]` for checks with sub-rules.

@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "checks/image/image_checks.h"
 #include "checks/secrets/rules.h"
+#include "checks/util/image_rules.h"
 
 namespace kh {
 namespace {
@@ -94,9 +95,7 @@ const Node* config(const Object& o) {
 void rootUser(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const MapEntry* e = getEntry(config(o), "User");
   std::string_view user = e ? e->value->str() : std::string_view();
-  std::string_view name = trim(user.substr(0, user.find(':')));
-  bool root = name.empty() || name == "root" || name == "0";
-  if (!root) return;
+  if (!isRootUser(user)) return;
   sink.add(self.finding(o, e ? e->key_pos : o.root->pos, "config.User",
                         user.empty() ? std::string("the image sets no USER, so it runs as root")
                                      : fmt::format("the image runs as USER {}", user)));
@@ -161,16 +160,15 @@ void addRemote(const FnCheck& self, const Object& o, const CheckContext&, Findin
   auto history = seqOf(get(o.root, "history"));
   for (size_t i = 0; i < history.size(); ++i) {
     std::string_view cmd = trim(getStr(history[i], "created_by"));
-    // Classic builder: "/bin/sh -c #(nop) ADD <src> in <dst>"; BuildKit: "ADD <src> <dst> # buildkit".
+    // Classic builder: "/bin/sh -c #(nop) ADD <src> in <dst>"; BuildKit: "ADD <src> <dst> #
+    // buildkit".
     if (size_t nop = cmd.find("#(nop) "); nop != std::string_view::npos)
       cmd = trim(cmd.substr(nop + 7));
     if (!cmd.starts_with("ADD ")) continue;
     bool checksum = cmd.find("--checksum=") != std::string_view::npos;
     for (std::string_view word : splitTrimmed(cmd.substr(4), ' ')) {
       if (word.starts_with("--")) continue;
-      bool remote = word.starts_with("git@") ||
-                    (word.find("://") != std::string_view::npos && !word.starts_with("file:"));
-      if (!remote || checksum) continue;
+      if (!isRemoteSource(word) || checksum) continue;
       sink.add(self.finding(o, history[i]->pos, fmt::format("history[{}].created_by", i),
                             fmt::format("layer built with ADD {} without a checksum: the "
                                         "content is whatever the server sent at build time",
@@ -182,11 +180,7 @@ void addRemote(const FnCheck& self, const Object& o, const CheckContext&, Findin
 
 void sshPort(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   for (const MapEntry& e : mapOf(get(config(o), "ExposedPorts"))) {
-    std::string_view port = e.key.substr(0, e.key.find('/'));
-    std::string_view proto = e.key.find('/') == std::string_view::npos
-                                 ? std::string_view("tcp")
-                                 : e.key.substr(e.key.find('/') + 1);
-    if (port != "22" || proto != "tcp") continue;
+    if (!isSshPort(e.key)) continue;
     sink.add(self.finding(o, e.key_pos, fmt::format("config.ExposedPorts.{}", e.key),
                           "the image exposes port 22 (SSH)"));
   }
@@ -197,9 +191,9 @@ void noHealthcheck(const FnCheck& self, const Object& o, const CheckContext&, Fi
   auto test = seqOf(get(hc, "Test"));
   bool none = test.empty() || test[0]->str() == "NONE";
   if (!none) return;
-  sink.add(self.finding(o, hc ? hc->pos : o.root->pos, "config.Healthcheck",
-                        hc ? "the image disables its HEALTHCHECK (NONE)"
-                           : "the image defines no HEALTHCHECK"));
+  sink.add(self.finding(
+      o, hc ? hc->pos : o.root->pos, "config.Healthcheck",
+      hc ? "the image disables its HEALTHCHECK (NONE)" : "the image defines no HEALTHCHECK"));
 }
 
 }  // namespace

@@ -1,0 +1,167 @@
+// Dockerfile security checks that judge what the image will be: the user it runs as, secrets
+// written into it, content fetched by ADD, the SSH port. They share their judgement with the
+// image-config-* checks (checks/util/image_rules.h, checks/secrets/rules.h).
+#include <fmt/format.h>
+
+#include "checks/dockerfile/dockerfile_checks.h"
+#include "checks/dockerfile/util.h"
+#include "checks/secrets/rules.h"
+#include "checks/util/image_rules.h"
+
+namespace kh {
+namespace {
+
+using namespace dockerfile_checks;
+
+constexpr CheckMeta kRootUser = dockerfileMeta(
+    "dockerfile-root-user", "The image runs as root", Severity::kHigh, true,
+    "End the final stage with USER and a non-root numeric UID (USER 10001), after the steps that "
+    "need root, so a container started without runAsUser does not run as root.",
+    {.nsa = "Non-root containers",
+     .mitre = "T1611",
+     .trivy = "DS-0002",
+     .checkov = "CKV_DOCKER_3,CKV_DOCKER_8",
+     .hadolint = "DL3002"});
+
+// The final stage's user: its last USER, else that of the stage it builds on (FROM <stage>).
+void rootUser(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  const Dockerfile& df = *o.dockerfile;
+  if (df.stages.empty()) return;
+  for (int32_t s = static_cast<int32_t>(df.stages.size()) - 1; s >= 0;
+       s = df.stages[static_cast<size_t>(s)].base_stage) {
+    const dockerfile::Stage& st = df.stages[static_cast<size_t>(s)];
+    for (uint32_t i = st.end; i-- > st.from;) {
+      const Instruction& in = df.instructions[i];
+      if (in.keyword != Keyword::kUser || in.words.empty()) continue;
+      std::string_view user = in.words[0].text;
+      if (user.find('$') != std::string_view::npos || !isRootUser(user)) return;
+      sink.add(self.finding(o, in.words[0].pos, pathOf(df, in),
+                            fmt::format("the final stage runs as USER {}", user)));
+      return;
+    }
+    if (st.base_stage < 0) break;
+  }
+  const dockerfile::Stage& last = df.stages.back();
+  const dockerfile::Stage* base = &last;  // the image at the bottom of the stage chain
+  while (base->base_stage >= 0) base = &df.stages[static_cast<size_t>(base->base_stage)];
+  // (FROM scratch without USER runs as UID 0: an empty image has no user of its own.)
+  const Instruction& from = df.instructions[last.from];
+  sink.add(self.finding(o, from.pos, pathOf(df, from),
+                        fmt::format("the final stage sets no USER, so it runs as the user of its "
+                                    "base image {}, root unless that image says otherwise",
+                                    base->image_ref)));
+}
+
+constexpr CheckMeta kSecret = dockerfileMeta(
+    "dockerfile-secret-in-env", "ENV or ARG holds a credential", Severity::kCritical, true,
+    "Pass secrets at build time with RUN --mount=type=secret (docker build --secret) and at run "
+    "time from a Kubernetes Secret; ENV values stay in the image config and ARG values in its "
+    "history, readable by anyone who can pull it.",
+    {});
+
+void secretEnv(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  const Dockerfile& df = *o.dockerfile;
+  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
+    if (in.keyword != Keyword::kEnv && in.keyword != Keyword::kArg) return;
+    for (const dockerfile::Pair& p : in.pairs) {
+      if (!p.has_value || p.value.text.empty() || namesDigest(p.key.text)) continue;
+      std::string_view v = p.value.text;
+      if (v.starts_with('$')) continue;  // set from another variable
+      std::string what;
+      bool known = false;
+      if (auto rule = matchSecretValue(v)) {
+        what = std::string(rule->title);
+        known = true;
+      } else if (isCredentialName(p.key.text) && looksLikeSecretLiteral(v)) {
+        what = "literal credential";
+      } else {
+        continue;
+      }
+      sink.add(
+          self.finding(o, p.value.pos, pathOf(df, in, outer),
+                       fmt::format("{} {} holds a {} ({}): {}", keywordName(in.keyword), p.key.text,
+                                   what, redact(v, known),
+                                   in.keyword == Keyword::kEnv ? "it stays in the image config"
+                                                               : "it stays in the image history")));
+    }
+  });
+}
+
+constexpr CheckMeta kAddRemote = dockerfileMeta(
+    "dockerfile-add-remote", "ADD fetches a URL without a checksum", Severity::kMedium, true,
+    "Download with RUN curl and verify a checksum, or give ADD --checksum=sha256:... so the "
+    "build fails when the content changes.",
+    {});
+
+void addRemote(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  const Dockerfile& df = *o.dockerfile;
+  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
+    if (in.keyword != Keyword::kAdd || in.flag("checksum") || in.words.size() < 2) return;
+    for (size_t i = 0; i + 1 < in.words.size(); ++i) {
+      if (!isRemoteSource(in.words[i].text)) continue;
+      sink.add(self.finding(o, in.words[i].pos, pathOf(df, in, outer),
+                            fmt::format("ADD {} without --checksum: the content is whatever the "
+                                        "server sends at build time",
+                                        in.words[i].text)));
+    }
+  });
+}
+
+constexpr CheckMeta kAddCopy = dockerfileMeta(
+    "dockerfile-add-instead-of-copy", "ADD used for local files", Severity::kLow, true,
+    "Use COPY for files and directories of the build context; ADD also extracts archives and "
+    "fetches URLs, which a reader of the Dockerfile may not expect.",
+    {.trivy = "DS-0005", .checkov = "CKV_DOCKER_4", .hadolint = "DL3020"});
+
+bool isArchive(std::string_view s) {
+  static constexpr std::string_view kExt[] = {
+      ".tar",     ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz",
+      ".tar.zst", ".gz",     ".bz2", ".xz",      ".zst",  ".lz",     ".lzma",
+      ".Z",       ".tb2",    ".tbz", ".tlz",     ".tz2",  ".taz",    ".tz"};
+  for (std::string_view e : kExt)
+    if (s.ends_with(e)) return true;
+  return false;
+}
+
+void addCopy(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  const Dockerfile& df = *o.dockerfile;
+  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
+    if (in.keyword != Keyword::kAdd || in.words.size() < 2 || !in.heredocs.empty()) return;
+    for (size_t i = 0; i + 1 < in.words.size(); ++i) {
+      std::string_view src = in.words[i].text;
+      if (isRemoteSource(src) || isArchive(src) || src.find('$') != std::string_view::npos)
+        continue;
+      sink.add(self.finding(o, in.pos, pathOf(df, in, outer),
+                            fmt::format("ADD {} copies a local file: use COPY", src)));
+      return;
+    }
+  });
+}
+
+constexpr CheckMeta kSsh = dockerfileMeta(
+    "dockerfile-ssh-port", "The image exposes port 22", Severity::kLow, true,
+    "Do not run an SSH server in a container; use kubectl exec (audited, RBAC-controlled) to get "
+    "a shell.",
+    {.trivy = "DS-0004", .checkov = "CKV_DOCKER_1"});
+
+void ssh(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  const Dockerfile& df = *o.dockerfile;
+  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
+    if (in.keyword != Keyword::kExpose) return;
+    for (const dockerfile::Word& w : in.words)
+      if (isSshPort(w.text))
+        sink.add(self.finding(o, w.pos, pathOf(df, in, outer), "EXPOSE 22: the image offers SSH"));
+  });
+}
+
+}  // namespace
+
+void addDockerfileSecurityChecks(std::vector<std::unique_ptr<Check>>& out) {
+  out.push_back(std::make_unique<FnCheck>(kAddCopy, addCopy));
+  out.push_back(std::make_unique<FnCheck>(kAddRemote, addRemote));
+  out.push_back(std::make_unique<FnCheck>(kRootUser, rootUser));
+  out.push_back(std::make_unique<FnCheck>(kSecret, secretEnv));
+  out.push_back(std::make_unique<FnCheck>(kSsh, ssh));
+}
+
+}  // namespace kh

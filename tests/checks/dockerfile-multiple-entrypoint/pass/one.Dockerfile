@@ -1,0 +1,4 @@
+FROM debian:12
+ENTRYPOINT ["a"]
+FROM debian:12
+ENTRYPOINT ["b"]

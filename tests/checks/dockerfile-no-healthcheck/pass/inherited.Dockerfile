@@ -1,0 +1,3 @@
+FROM debian:12 AS base
+HEALTHCHECK CMD ["true"]
+FROM base

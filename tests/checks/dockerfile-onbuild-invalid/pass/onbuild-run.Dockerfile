@@ -1,0 +1,3 @@
+FROM debian:12
+ONBUILD RUN echo built
+ONBUILD COPY . /src

@@ -1,0 +1,4 @@
+FROM debian:12
+WORKDIR /app
+WORKDIR $HOME
+WORKDIR C:\\app
