@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "fuzz/admission_target.h"
+#include "fuzz/dockerfile_target.h"
 #include "fuzz/image_target.h"
 #include "fuzz/loader_target.h"
 #include "fuzz/version_target.h"
@@ -36,6 +37,10 @@ TEST(FuzzSeeds, AdmissionSeedCorpusRunsClean) {
 TEST(FuzzSeeds, VersionSeedCorpusRunsClean) {
   EXPECT_GE(replay("version", fuzzVersionOnce), 6u);
   EXPECT_GE(replay("vulndb", fuzzVulnDbOnce), 3u);
+}
+
+TEST(FuzzSeeds, DockerfileSeedCorpusRunsClean) {
+  EXPECT_GE(replay("dockerfile", fuzzDockerfileOnce), 10u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {

@@ -1,0 +1,4 @@
+FROM a
+RUN echo "unterminated
+RUN echo $(unterminated
+RUN echo ${x

@@ -1,0 +1,3 @@
+# expect: dockerfile-base-not-pinned at stage[b].FROM[0]
+FROM debian:12.8 AS b
+FROM b

@@ -1,0 +1,3 @@
+# expect: dockerfile-first-instruction at RUN[0]
+RUN echo hi
+FROM debian:12
