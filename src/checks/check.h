@@ -36,7 +36,8 @@ struct CheckRefs {
 };
 
 enum class Scope : uint8_t {
-  kPodSpec,  // every object that carries a pod spec (any workload or CRD template)
+  kPodSpec,  // every object that carries a pod spec (any workload or CRD template), and the
+             // objects of the kinds listed in `kinds`, if any
   kKinds,    // the object kinds listed in `kinds`
   kAll,      // every object, whatever its kind
 };

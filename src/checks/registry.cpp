@@ -10,6 +10,8 @@ Registry::Registry(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
   for (const auto& c : checks_) {
     if (c->meta().scope == Scope::kPodSpec) {
       pod_checks_.push_back(c.get());
+      // A pod-spec check may judge other kinds too (image-registry-not-allowed: Dockerfiles).
+      for (std::string_view k : c->meta().kinds) by_kind_[k].push_back(c.get());
     } else if (c->meta().scope == Scope::kAll) {
       all_checks_.push_back(c.get());
     } else {

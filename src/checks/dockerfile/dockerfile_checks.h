@@ -12,9 +12,13 @@ namespace kh {
 
 void addDockerfileChecks(std::vector<std::unique_ptr<Check>>& out);
 
+void addDockerfileLangChecks(std::vector<std::unique_ptr<Check>>& out);
+void addDockerfileLabelChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfilePackageChecks(std::vector<std::unique_ptr<Check>>& out);
+void addDockerfileRpmChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileRunChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileSecurityChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileStructureChecks(std::vector<std::unique_ptr<Check>>& out);
+void addDockerfileStyleChecks(std::vector<std::unique_ptr<Check>>& out);
 
 }  // namespace kh

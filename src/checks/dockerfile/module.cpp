@@ -3,10 +3,14 @@
 namespace kh {
 
 void addDockerfileChecks(std::vector<std::unique_ptr<Check>>& out) {
+  addDockerfileLabelChecks(out);
+  addDockerfileLangChecks(out);
   addDockerfilePackageChecks(out);
+  addDockerfileRpmChecks(out);
   addDockerfileRunChecks(out);
   addDockerfileSecurityChecks(out);
   addDockerfileStructureChecks(out);
+  addDockerfileStyleChecks(out);
 }
 
 }  // namespace kh

@@ -5,11 +5,14 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "checks/dockerfile/util.h"
 #include "checks/image/image_checks.h"
 #include "checks/util/image_ref.h"
 
 namespace kh {
 namespace {
+
+constexpr std::string_view kDockerfileKind[] = {"Dockerfile"};
 
 constexpr CheckMeta kRegistry{
     .id = "image-registry-not-allowed",
@@ -18,14 +21,15 @@ constexpr CheckMeta kRegistry{
     .group = "security",
     .enabled_by_default = true,
     .scope = Scope::kPodSpec,
-    .kinds = {},
+    .kinds = kDockerfileKind,  // and the base images of Dockerfiles
     .remediation =
         "Pull the image from an allowed registry (mirror it there after review), or "
         "add the registry to the allow list if it is trusted.",
     .refs = {.nsa = "Image scanning and provenance",
              .mitre = "T1525,T1195",
              .trivy = "KSV-0125,KSV-0032,KSV-0033,KSV-0034,KSV-0035",
-             .kubescape = "C-0001,C-0078"},
+             .kubescape = "C-0001,C-0078",
+             .hadolint = "DL3026"},
 };
 
 constexpr CheckMeta kDeprecated{
@@ -137,21 +141,40 @@ class RegistryNotAllowed final : public Check {
     return {};
   }
 
+  // Why `ref` is not allowed, or empty when it is.
+  std::string refused(const ImageRef& ref) const {
+    auto any = [&](const std::vector<std::string>& list) -> const std::string* {
+      for (const std::string& p : list)
+        if (matchesPattern(ref, p)) return &p;
+      return nullptr;
+    };
+    if (const std::string* d = any(deny_))
+      return fmt::format("matches the deny list entry \"{}\"", *d);
+    if (!allow_.empty() && !any(allow_)) return "matches no entry of the allow list";
+    return {};
+  }
+
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     if (allow_.empty() && deny_.empty()) return;
+    if (o.dockerfile) {
+      // FROM images of a Dockerfile (stages and scratch are no images; unset ARGs are unknown).
+      const dockerfile::Dockerfile& df = *o.dockerfile;
+      for (const dockerfile::Stage& st : df.stages) {
+        if (st.base_stage >= 0 || st.image_ref == "scratch" ||
+            st.image_ref.find('$') != std::string_view::npos)
+          continue;
+        auto ref = parseImageRef(st.image_ref);
+        if (!ref) continue;
+        std::string why = refused(*ref);
+        if (why.empty()) continue;
+        sink.add(finding(o, st.image.pos, dockerfile_checks::pathOf(df, df.instructions[st.from]),
+                         fmt::format("FROM {} ({}) {}", st.image_ref, ref->normalized(), why)));
+      }
+      return;
+    }
     eachImage(o, [&](const ContainerRef& c, const Image& img) {
-      auto any = [&](const std::vector<std::string>& list) -> const std::string* {
-        for (const std::string& p : list)
-          if (matchesPattern(img.ref, p)) return &p;
-        return nullptr;
-      };
-      std::string why;
-      if (const std::string* d = any(deny_))
-        why = fmt::format("matches the deny list entry \"{}\"", *d);
-      else if (!allow_.empty() && !any(allow_))
-        why = "matches no entry of the allow list";
-      else
-        return;
+      std::string why = refused(img.ref);
+      if (why.empty()) return;
       sink.add(finding(o, img.entry->key_pos, c.path + ".image",
                        fmt::format("container \"{}\" image {} ({}) {}", c.name,
                                    img.entry->value->text, img.ref.normalized(), why),

@@ -1,0 +1,3 @@
+FROM debian:12
+# a plain comment mentioning hadolint
+RUN echo hi

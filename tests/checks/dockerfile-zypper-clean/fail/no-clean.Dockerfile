@@ -1,0 +1,3 @@
+# expect: dockerfile-zypper-clean at stage[0].RUN[0]
+FROM opensuse/leap:15.6
+RUN zypper install -y curl=8.6.0
