@@ -380,6 +380,7 @@ class Splitter {
       if (c == '$' || c == '`') {
         size_t from = p;
         if (!dollar(lx, w)) return false;
+        w.unquoted_expansion |= last_real_;
         text.append(s.substr(from, p - from));
         continue;
       }
@@ -401,13 +402,16 @@ class Splitter {
   bool dollar(Lexer& lx, Word& w) {
     std::string_view s = lx.s;
     size_t& p = lx.p;
+    bool was = w.expansion;
     w.expansion = true;
+    last_real_ = true;
     if (s[p] == '`') {
       size_t close = p + 1;
       while (close < s.size() && s[close] != '`') close += s[close] == '\\' ? 2 : 1;
       if (close >= s.size()) return fail("unterminated backquote substitution", at(lx, p));
       if (!run(s.substr(p + 1, close - p - 1), at(lx, p + 1), lx.depth + 1)) return false;
       p = close + 1;
+      last_real_ = true;
       return true;
     }
     if (p + 1 >= s.size()) {
@@ -423,6 +427,7 @@ class Splitter {
                     at(lx, p));
       if (!arith && !run(s.substr(p + 2, close - p - 2), at(lx, p + 2), lx.depth + 1)) return false;
       p = close + 1;
+      last_real_ = true;
       return true;
     }
     if (n == '{') {
@@ -457,7 +462,8 @@ class Splitter {
       p += 2;
       return true;
     }
-    w.expansion = false;  // a lone $
+    w.expansion = was;  // a lone $ is a literal
+    last_real_ = false;
     ++p;
     return true;
   }
@@ -487,6 +493,7 @@ class Splitter {
 
   Arena& arena_;
   std::vector<Command>& out_;
+  bool last_real_ = false;  // the last dollar() read an expansion, not a lone $
   Failure failure_{};
 };
 

@@ -26,6 +26,7 @@ struct Word {
   uint32_t length = 0;     // its length in the script, quotes included
   bool quoted = false;     // some part of it was quoted
   bool expansion = false;  // it holds a $ expansion or a substitution: the value is not known
+  bool unquoted_expansion = false;  // one of them is outside quotes: split and globbed
 };
 
 // How a command is joined to the one after it.

@@ -18,6 +18,7 @@ void addDockerfilePackageChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileRpmChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileRunChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileSecurityChecks(std::vector<std::unique_ptr<Check>>& out);
+void addDockerfileShellcheckChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileStructureChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDockerfileStyleChecks(std::vector<std::unique_ptr<Check>>& out);
 

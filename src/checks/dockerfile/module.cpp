@@ -9,6 +9,7 @@ void addDockerfileChecks(std::vector<std::unique_ptr<Check>>& out) {
   addDockerfileRpmChecks(out);
   addDockerfileRunChecks(out);
   addDockerfileSecurityChecks(out);
+  addDockerfileShellcheckChecks(out);
   addDockerfileStructureChecks(out);
   addDockerfileStyleChecks(out);
 }

@@ -1,0 +1,2 @@
+FROM debian:12
+RUN rm -rf "${PREFIX:?}/"* /tmp/build "$(pwd)/obj" && rm -f "$F/x"
