@@ -18,3 +18,6 @@ echo "== admission webhook (HTTPS keep-alive, 10 KB Pod review; wrk or kh_loadge
 echo
 echo "== container image scan (an image built from this machine's Debian packages)"
 "$(dirname "$0")/image.sh" "$build/kubeharden"
+echo
+echo "== Dockerfiles (a generated corpus of realistic Dockerfiles)"
+"$(dirname "$0")/dockerfile.sh" "$build/kubeharden"
