@@ -47,6 +47,21 @@ void parseDockerfileSource(const LoadOptions& opts, SourceFile& out) {
     return;
   }
   ++out.documents;
+  // A RUN script the shell splitter could not read whole: its checks saw only the commands
+  // before the problem, which is worth saying.
+  auto unreadable = [&](const Instruction& in) {
+    if (in.shell_error.empty()) return;
+    out.diagnostics.push_back(
+        {"dockerfile-shell-unparsable",
+         fmt::format("the script of this RUN cannot be read as a shell would ({}); checks saw "
+                     "only the commands before it",
+                     in.shell_error),
+         out.path, in.shell_error_pos});
+  };
+  for (const Instruction& in : parsed.value()->instructions) {
+    unreadable(in);
+    if (in.inner) unreadable(*in.inner);
+  }
   Node* root =
       map(out.arena,
           {{"apiVersion", str(out.arena, kApiVersion)},

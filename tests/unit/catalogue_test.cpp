@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "base/strings.h"
 #include "checks/registry.h"
 #include "docs/check_docs.h"
 #include "load/loader.h"
@@ -77,6 +78,26 @@ TEST(Catalogue, OverviewListsEveryCheck) {
   for (const std::string& id : registeredIds())
     EXPECT_NE(overview.find("[`" + id + "`](checks/" + id + ".md)"), std::string::npos)
         << id << " is missing from docs/catalogue.md";
+}
+
+// Every rule of hadolint's list (its README: DL3005, DL3017, DL3031 and DL3039 were retired) has
+// a check that names it, so `# hadolint ignore=DLxxxx` always means something.
+TEST(Catalogue, EveryHadolintRuleHasACheck) {
+  std::set<std::string> covered;
+  for (const auto& c : makeCatalogue())
+    for (std::string_view code : splitTrimmed(c->meta().refs.hadolint, ',')) covered.emplace(code);
+  std::vector<std::string> codes = {"DL1001", "DL4000", "DL4001"};
+  auto range = [&](int lo, int hi) {
+    for (int i = lo; i <= hi; ++i) codes.push_back("DL" + std::to_string(i));
+  };
+  range(3000, 3004);
+  range(3006, 3016);
+  range(3018, 3030);
+  range(3032, 3038);
+  range(3040, 3062);
+  range(4003, 4006);
+  for (const std::string& code : codes) EXPECT_TRUE(covered.count(code)) << code;
+  EXPECT_EQ(codes.size(), 66u);
 }
 
 TEST(Catalogue, IdsAreUnique) {

@@ -59,7 +59,36 @@ constexpr CheckMeta kSecret = dockerfileMeta(
     "history, readable by anyone who can pull it.",
     {});
 
+// A credential-named ARG without a value is filled by `--build-arg` at build time; docker
+// records every build argument in scope in the history of each RUN layer after it, so the value
+// ships in the image when that happens in the final stage (or one it builds on).
+void buildArgSecrets(const FnCheck& self, const Object& o, FindingSink& sink) {
+  const Dockerfile& df = *o.dockerfile;
+  if (df.stages.empty()) return;
+  for (int32_t s = static_cast<int32_t>(df.stages.size()) - 1; s >= 0;
+       s = df.stages[static_cast<size_t>(s)].base_stage) {
+    const dockerfile::Stage& st = df.stages[static_cast<size_t>(s)];
+    for (uint32_t i = st.from; i < st.end; ++i) {
+      const Instruction& in = df.instructions[i];
+      if (in.keyword != Keyword::kArg) continue;
+      bool run_after = false;
+      for (uint32_t j = i + 1; j < st.end && !run_after; ++j)
+        run_after = df.instructions[j].keyword == Keyword::kRun;
+      if (!run_after) continue;
+      for (const dockerfile::Pair& p : in.pairs) {
+        if (p.has_value || !isCredentialName(p.key.text) || namesDigest(p.key.text)) continue;
+        sink.add(self.finding(o, p.key.pos, pathOf(df, in),
+                              fmt::format("ARG {} takes a credential from --build-arg: docker "
+                                          "records it in the history of the RUN layers after it",
+                                          p.key.text)));
+      }
+    }
+    if (st.base_stage < 0) break;
+  }
+}
+
 void secretEnv(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  buildArgSecrets(self, o, sink);
   const Dockerfile& df = *o.dockerfile;
   forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
     if (in.keyword != Keyword::kEnv && in.keyword != Keyword::kArg) return;
@@ -83,6 +112,50 @@ void secretEnv(const FnCheck& self, const Object& o, const CheckContext&, Findin
                                    what, redact(v, known),
                                    in.keyword == Keyword::kEnv ? "it stays in the image config"
                                                                : "it stays in the image history")));
+    }
+  });
+}
+
+constexpr CheckMeta kCopySecret = dockerfileMeta(
+    "dockerfile-copy-credentials", "COPY or ADD puts a credential file into the image",
+    Severity::kHigh, true,
+    "Mount the file for the one RUN that needs it (RUN --mount=type=secret,id=npmrc,"
+    "target=/root/.npmrc npm ci, with docker build --secret id=npmrc,src=.npmrc); a file "
+    "copied into a layer stays in the image even when a later RUN deletes it.",
+    {});
+
+// File names that hold credentials by convention.
+bool credentialFile(std::string_view path) {
+  std::string_view name = path.substr(
+      path.find_last_of('/') == std::string_view::npos ? 0 : path.find_last_of('/') + 1);
+  static constexpr std::string_view kNames[] = {
+      ".npmrc",     ".pypirc",      ".netrc",           ".git-credentials",
+      ".dockercfg", "id_rsa",       "id_dsa",           "id_ecdsa",
+      "id_ed25519", "credentials",  "credentials.json", "service-account.json",
+      "kubeconfig", ".vault-token", ".pgpass",          "htpasswd",
+      ".htpasswd"};
+  for (std::string_view n : kNames)
+    if (name == n) return true;
+  if (path.ends_with(".docker/config.json") || path.ends_with(".kube/config") ||
+      path.ends_with(".aws/credentials") || path.ends_with(".ssh/id_rsa"))
+    return true;
+  for (std::string_view ext : {".pem", ".key", ".p12", ".pfx", ".jks", ".keystore"})
+    if (name.ends_with(ext) && name.size() > ext.size()) return true;
+  return false;
+}
+
+void copySecret(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+  const Dockerfile& df = *o.dockerfile;
+  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
+    if ((in.keyword != Keyword::kCopy && in.keyword != Keyword::kAdd) || in.words.size() < 2 ||
+        !in.heredocs.empty())
+      return;
+    for (size_t i = 0; i + 1 < in.words.size(); ++i) {
+      std::string_view src = in.words[i].text;
+      if (!credentialFile(src) || isRemoteSource(src)) continue;
+      sink.add(self.finding(o, in.words[i].pos, pathOf(df, in, outer),
+                            fmt::format("{} {} copies a credential file into a layer",
+                                        keywordName(in.keyword), src)));
     }
   });
 }
@@ -159,6 +232,7 @@ void ssh(const FnCheck& self, const Object& o, const CheckContext&, FindingSink&
 void addDockerfileSecurityChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(std::make_unique<FnCheck>(kAddCopy, addCopy));
   out.push_back(std::make_unique<FnCheck>(kAddRemote, addRemote));
+  out.push_back(std::make_unique<FnCheck>(kCopySecret, copySecret));
   out.push_back(std::make_unique<FnCheck>(kRootUser, rootUser));
   out.push_back(std::make_unique<FnCheck>(kSecret, secretEnv));
   out.push_back(std::make_unique<FnCheck>(kSsh, ssh));
