@@ -42,7 +42,10 @@ trivy=${TRIVY:-$(command -v trivy || true)}
 if [ -n "$trivy" ]; then
   cache=$(mktemp -d)
   start=$(date +%s.%N)
-  "$trivy" config --quiet --cache-dir "$cache" --skip-check-update -f json -o /dev/null "$dir" \
+  # Newer builds call the offline flag --skip-check-update, older ones --skip-policy-update.
+  skip=--skip-check-update
+  "$trivy" config --help 2>&1 | grep -q -- --skip-check-update || skip=--skip-policy-update
+  "$trivy" config --quiet --cache-dir "$cache" "$skip" -f json -o /dev/null "$dir" \
     >/dev/null 2>&1 || echo "trivy config failed (offline?); the time below is not comparable"
   end=$(date +%s.%N)
   rm -rf "$cache"
