@@ -269,12 +269,21 @@ void pipPin(const FnCheck& self, const Object& o, const CheckContext&, FindingSi
     for (const Cmd& c : commandsOf(in)) {
       std::vector<const shell::Word*> pkgs;
       if (!isPip(c, pkgs)) continue;
+      if (c.hasAnyFlag({"c", "constraint"})) continue;  // a constraints file pins them
       for (const shell::Word* w : pkgs) {
         std::string_view p = w->text;
-        bool pinned = p.find_first_of("=<>~!@") != std::string_view::npos ||
-                      p.find('/') != std::string_view::npos || p == "." || p.ends_with(".whl") ||
-                      p.ends_with(".tar.gz") || p.ends_with(".zip") ||
-                      p.find('$') != std::string_view::npos;
+        // VCS URLs (git+https://..., hg+..., svn+..., bzr+...) pin with @ref; other paths and
+        // URLs name one artifact.
+        bool vcs = false;
+        for (std::string_view scheme : {"git+", "git:", "hg+", "svn+", "svn:", "bzr+"})
+          vcs |= p.starts_with(scheme);
+        size_t host = p.find("://");
+        host = host == std::string_view::npos ? 0 : host + 3;
+        bool pinned = vcs ? p.find('@', host) != std::string_view::npos
+                          : p.find_first_of("=<>~!@") != std::string_view::npos ||
+                                p.find('/') != std::string_view::npos || p == "." ||
+                                p.ends_with(".whl") || p.ends_with(".tar.gz") ||
+                                p.ends_with(".zip") || p.find('$') != std::string_view::npos;
         if (pinned) continue;
         sink.add(self.finding(o, c.posOf(*w), pathOf(*o.dockerfile, in, outer),
                               fmt::format("pip install {} names no version", p)));
