@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "base/strings.h"
+
 namespace kh::dockerfile {
 namespace {
 
@@ -34,15 +36,6 @@ constexpr std::pair<std::string_view, Keyword> kKeywords[] = {
 
 bool isBlank(char c) {
   return c == ' ' || c == '\t';
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 std::string_view trimBlank(std::string_view s) {

@@ -12,16 +12,6 @@ namespace {
 
 using namespace dockerfile_checks;
 
-template <typename Fn>
-void eachCmd(const Dockerfile& df, Fn fn) {
-  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
-    if (in.keyword != Keyword::kRun || in.commands.empty()) return;
-    std::string path = pathOf(df, in, outer);
-    std::vector<Cmd> cmds = commandsOf(in);
-    fn(in, cmds, path);
-  });
-}
-
 constexpr CheckMeta kNpmPin = dockerfileMeta(
     "dockerfile-npm-unpinned", "npm install without versions", Severity::kLow, true,
     "Pin each package (npm install express@4.21.2), or install the lock file with `npm ci`.",
@@ -45,8 +35,8 @@ bool npmPinned(std::string_view p) {
 }
 
 void npmPin(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
-                             const std::string& path) {
+  forEachRun(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
+                                const std::string& path) {
     for (const Cmd& c : cmds) {
       if (c.name != "npm") continue;
       std::vector<const shell::Word*> ws = c.argsNoFlags({"prefix", "registry", "C"});
@@ -68,24 +58,24 @@ constexpr CheckMeta kGemPin = dockerfileMeta(
     {.hadolint = "DL3028"});
 
 void gemPin(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile,
-          [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
-            for (const Cmd& c : cmds) {
-              if (c.name != "gem") continue;
-              if (c.hasAnyFlag({"v", "version"})) continue;  // one version for the gems named
-              std::vector<const shell::Word*> ws =
-                  c.argsNoFlags({"source", "s", "install-dir", "i", "bindir", "n", "platform"});
-              if (ws.empty() || (ws[0]->text != "install" && ws[0]->text != "i")) continue;
-              for (size_t i = 1; i < ws.size(); ++i) {
-                std::string_view p = ws[i]->text;
-                if (p.find(':') != std::string_view::npos || p.ends_with(".gem") ||
-                    p.find('$') != std::string_view::npos)
-                  continue;
-                sink.add(self.finding(o, c.posOf(*ws[i]), path,
-                                      fmt::format("gem install {} names no version", p)));
-              }
-            }
-          });
+  forEachRun(*o.dockerfile,
+             [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
+               for (const Cmd& c : cmds) {
+                 if (c.name != "gem") continue;
+                 if (c.hasAnyFlag({"v", "version"})) continue;  // one version for the gems named
+                 std::vector<const shell::Word*> ws =
+                     c.argsNoFlags({"source", "s", "install-dir", "i", "bindir", "n", "platform"});
+                 if (ws.empty() || (ws[0]->text != "install" && ws[0]->text != "i")) continue;
+                 for (size_t i = 1; i < ws.size(); ++i) {
+                   std::string_view p = ws[i]->text;
+                   if (p.find(':') != std::string_view::npos || p.ends_with(".gem") ||
+                       p.find('$') != std::string_view::npos)
+                     continue;
+                   sink.add(self.finding(o, c.posOf(*ws[i]), path,
+                                         fmt::format("gem install {} names no version", p)));
+                 }
+               }
+             });
 }
 
 constexpr CheckMeta kGoPin = dockerfileMeta(
@@ -94,8 +84,8 @@ constexpr CheckMeta kGoPin = dockerfileMeta(
     {.hadolint = "DL3062"});
 
 void goPin(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
-                             const std::string& path) {
+  forEachRun(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
+                                const std::string& path) {
     for (const Cmd& c : cmds) {
       if (c.name != "go") continue;
       std::vector<const shell::Word*> ws = c.argsNoFlags({"C", "o", "tags", "ldflags", "gcflags"});
@@ -123,23 +113,23 @@ constexpr CheckMeta kYarnCache = dockerfileMeta(
     {.hadolint = "DL3060"});
 
 void yarnCache(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile,
-          [&](const Instruction& in, const std::vector<Cmd>& cmds, const std::string& path) {
-            auto install = std::find_if(cmds.begin(), cmds.end(), [](const Cmd& c) {
-              if (c.name != "yarn") return false;
-              auto ws = c.argsNoFlags();
-              return ws.empty() || ws[0]->text == "install";  // plain `yarn` installs too
-            });
-            if (install == cmds.end()) return;
-            bool cleaned = std::any_of(cmds.begin(), cmds.end(), [](const Cmd& c) {
-              return c.name == "yarn" && c.hasArg("cache") && c.hasArg("clean");
-            });
-            for (const dockerfile::Flag& f : in.flags)
-              cleaned |= f.name == "mount" && f.value.find("type=cache") != std::string_view::npos;
-            if (cleaned) return;
-            sink.add(self.finding(o, install->pos(), path,
-                                  "yarn install without yarn cache clean in the same RUN"));
-          });
+  forEachRun(*o.dockerfile, [&](const Instruction& in, const std::vector<Cmd>& cmds,
+                                const std::string& path) {
+    auto install = std::find_if(cmds.begin(), cmds.end(), [](const Cmd& c) {
+      if (c.name != "yarn") return false;
+      auto ws = c.argsNoFlags();
+      return ws.empty() || ws[0]->text == "install";  // plain `yarn` installs too
+    });
+    if (install == cmds.end()) return;
+    bool cleaned = std::any_of(cmds.begin(), cmds.end(), [](const Cmd& c) {
+      return c.name == "yarn" && c.hasArg("cache") && c.hasArg("clean");
+    });
+    for (const dockerfile::Flag& f : in.flags)
+      cleaned |= f.name == "mount" && f.value.find("type=cache") != std::string_view::npos;
+    if (cleaned) return;
+    sink.add(self.finding(o, install->pos(), path,
+                          "yarn install without yarn cache clean in the same RUN"));
+  });
 }
 
 }  // namespace

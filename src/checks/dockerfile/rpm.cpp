@@ -29,16 +29,6 @@ bool hasVerb(const Cmd& c, std::initializer_list<std::string_view> verbs) {
   return false;
 }
 
-template <typename Fn>
-void eachCmd(const Dockerfile& df, Fn fn) {
-  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
-    if (in.keyword != Keyword::kRun || in.commands.empty()) return;
-    std::vector<Cmd> cmds = commandsOf(in);
-    std::string path = pathOf(df, in, outer);
-    fn(in, cmds, path);
-  });
-}
-
 // --- -y ---------------------------------------------------------------------------------
 
 constexpr CheckMeta kYumYes = dockerfileMeta(
@@ -55,18 +45,18 @@ constexpr CheckMeta kZypperYes = dockerfileMeta(
     {.hadolint = "DL3034"});
 
 void yumYes(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile,
-          [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
-            for (const Cmd& c : cmds)
-              if (c.name == "yum" && hasVerb(c, {"install", "groupinstall", "localinstall"}) &&
-                  !c.hasAnyFlag({"y", "assumeyes"}))
-                sink.add(self.finding(o, c.pos(), path, "yum install without -y"));
-          });
+  forEachRun(*o.dockerfile,
+             [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
+               for (const Cmd& c : cmds)
+                 if (c.name == "yum" && hasVerb(c, {"install", "groupinstall", "localinstall"}) &&
+                     !c.hasAnyFlag({"y", "assumeyes"}))
+                   sink.add(self.finding(o, c.pos(), path, "yum install without -y"));
+             });
 }
 
 void dnfYes(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
-                             const std::string& path) {
+  forEachRun(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
+                                const std::string& path) {
     for (const Cmd& c : cmds)
       if (isAny(c.name, {"dnf", "microdnf"}) &&
           hasVerb(c, {"install", "groupinstall", "localinstall"}) &&
@@ -76,14 +66,14 @@ void dnfYes(const FnCheck& self, const Object& o, const CheckContext&, FindingSi
 }
 
 void zypperYes(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile,
-          [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
-            for (const Cmd& c : cmds)
-              if (c.name == "zypper" &&
-                  hasVerb(c, {"install", "in", "remove", "rm", "source-install", "si", "patch"}) &&
-                  !c.hasAnyFlag({"y", "no-confirm", "n", "non-interactive"}))
-                sink.add(self.finding(o, c.pos(), path, "zypper without -n or -y"));
-          });
+  forEachRun(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
+                                const std::string& path) {
+    for (const Cmd& c : cmds)
+      if (c.name == "zypper" &&
+          hasVerb(c, {"install", "in", "remove", "rm", "source-install", "si", "patch"}) &&
+          !c.hasAnyFlag({"y", "no-confirm", "n", "non-interactive"}))
+        sink.add(self.finding(o, c.pos(), path, "zypper without -n or -y"));
+  });
 }
 
 // --- versions -----------------------------------------------------------------------------
@@ -107,8 +97,8 @@ constexpr CheckMeta kZypperPin =
 // (`httpd-2.4.57`), module streams with `:stream`.
 void rpmPin(const FnCheck& self, const Object& o, FindingSink& sink,
             std::initializer_list<std::string_view> programs) {
-  eachCmd(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
-                             const std::string& path) {
+  forEachRun(*o.dockerfile, [&](const Instruction&, const std::vector<Cmd>& cmds,
+                                const std::string& path) {
     for (const Cmd& c : cmds) {
       if (!isAny(c.name, programs)) continue;
       std::vector<const shell::Word*> ws = words(c);
@@ -138,21 +128,21 @@ void dnfPin(const FnCheck& self, const Object& o, const CheckContext&, FindingSi
 }
 
 void zypperPin(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile,
-          [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
-            for (const Cmd& c : cmds) {
-              if (c.name != "zypper") continue;
-              std::vector<const shell::Word*> ws = words(c);
-              if (ws.empty() || (ws[0]->text != "install" && ws[0]->text != "in")) continue;
-              for (size_t i = 1; i < ws.size(); ++i) {
-                std::string_view p = ws[i]->text;
-                if (p.find_first_of("=<>") != std::string_view::npos || p.ends_with(".rpm"))
-                  continue;
-                sink.add(self.finding(o, c.posOf(*ws[i]), path,
-                                      fmt::format("zypper install {} names no version", p)));
-              }
-            }
-          });
+  forEachRun(*o.dockerfile,
+             [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
+               for (const Cmd& c : cmds) {
+                 if (c.name != "zypper") continue;
+                 std::vector<const shell::Word*> ws = words(c);
+                 if (ws.empty() || (ws[0]->text != "install" && ws[0]->text != "in")) continue;
+                 for (size_t i = 1; i < ws.size(); ++i) {
+                   std::string_view p = ws[i]->text;
+                   if (p.find_first_of("=<>") != std::string_view::npos || p.ends_with(".rpm"))
+                     continue;
+                   sink.add(self.finding(o, c.posOf(*ws[i]), path,
+                                         fmt::format("zypper install {} names no version", p)));
+                 }
+               }
+             });
 }
 
 // --- caches -------------------------------------------------------------------------------
@@ -177,26 +167,26 @@ void clean(const FnCheck& self, const Object& o, FindingSink& sink,
            std::initializer_list<std::string_view> install_verbs,
            std::initializer_list<std::string_view> clean_verbs, std::string_view cache_dir,
            std::string_view cleaner) {
-  eachCmd(*o.dockerfile,
-          [&](const Instruction& in, const std::vector<Cmd>& cmds, const std::string& path) {
-            auto install = std::find_if(cmds.begin(), cmds.end(), [&](const Cmd& c) {
-              return isAny(c.name, programs) && hasVerb(c, install_verbs);
-            });
-            if (install == cmds.end()) return;
-            for (auto it = install + 1; it != cmds.end(); ++it) {
-              if (isAny(it->name, programs) && hasVerb(*it, clean_verbs)) return;
-              if (it->name == "rm")
-                for (const shell::Word& w : it->args)
-                  if (w.text.starts_with(cache_dir)) return;
-            }
-            for (const dockerfile::Flag& f : in.flags)
-              if (f.name == "mount" && f.value.find("type=cache") != std::string_view::npos &&
-                  f.value.find(cache_dir) != std::string_view::npos)
-                return;
-            sink.add(self.finding(o, install->pos(), path,
-                                  fmt::format("{} install without {} afterwards in the same RUN",
-                                              install->name, cleaner)));
-          });
+  forEachRun(*o.dockerfile,
+             [&](const Instruction& in, const std::vector<Cmd>& cmds, const std::string& path) {
+               auto install = std::find_if(cmds.begin(), cmds.end(), [&](const Cmd& c) {
+                 return isAny(c.name, programs) && hasVerb(c, install_verbs);
+               });
+               if (install == cmds.end()) return;
+               for (auto it = install + 1; it != cmds.end(); ++it) {
+                 if (isAny(it->name, programs) && hasVerb(*it, clean_verbs)) return;
+                 if (it->name == "rm")
+                   for (const shell::Word& w : it->args)
+                     if (w.text.starts_with(cache_dir)) return;
+               }
+               for (const dockerfile::Flag& f : in.flags)
+                 if (f.name == "mount" && f.value.find("type=cache") != std::string_view::npos &&
+                     f.value.find(cache_dir) != std::string_view::npos)
+                   return;
+               sink.add(self.finding(o, install->pos(), path,
+                                     fmt::format("{} install without {} afterwards in the same RUN",
+                                                 install->name, cleaner)));
+             });
 }
 
 void yumClean(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
@@ -219,12 +209,12 @@ constexpr CheckMeta kZypperDup = dockerfileMeta(
     {.hadolint = "DL3035"});
 
 void zypperDup(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  eachCmd(*o.dockerfile,
-          [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
-            for (const Cmd& c : cmds)
-              if (c.name == "zypper" && hasVerb(c, {"dist-upgrade", "dup"}))
-                sink.add(self.finding(o, c.pos(), path, "zypper dist-upgrade in a build step"));
-          });
+  forEachRun(*o.dockerfile,
+             [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
+               for (const Cmd& c : cmds)
+                 if (c.name == "zypper" && hasVerb(c, {"dist-upgrade", "dup"}))
+                   sink.add(self.finding(o, c.pos(), path, "zypper dist-upgrade in a build step"));
+             });
 }
 
 }  // namespace

@@ -16,10 +16,8 @@ using namespace dockerfile_checks;
 // Every command of every RUN (ONBUILD's included): fn(cmd, path).
 template <typename Fn>
 void eachCommand(const Dockerfile& df, Fn fn) {
-  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
-    if (in.keyword != Keyword::kRun || in.commands.empty()) return;
-    std::string path = pathOf(df, in, outer);
-    for (const Cmd& c : commandsOf(in)) fn(c, path);
+  forEachRun(df, [&](const Instruction&, const std::vector<Cmd>& cmds, const std::string& path) {
+    for (const Cmd& c : cmds) fn(c, path);
   });
 }
 

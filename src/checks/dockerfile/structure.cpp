@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "base/strings.h"
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 #include "checks/util/image_ref.h"
@@ -13,15 +14,6 @@ namespace kh {
 namespace {
 
 using namespace dockerfile_checks;
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // Does a FROM name an earlier stage (or scratch), rather than an image from a registry?
 bool namesStage(const Dockerfile&, const dockerfile::Stage& st) {
@@ -104,7 +96,7 @@ void copyFrom(const FnCheck& self, const Object& o, FindingSink& sink, bool self
     int32_t stage = in.stage;
     if (self_ref) {
       if (stage >= 0 && !df.stages[static_cast<size_t>(stage)].name.text.empty() &&
-          iequal(df.stages[static_cast<size_t>(stage)].name.text, from))
+          iequals(df.stages[static_cast<size_t>(stage)].name.text, from))
         sink.add(self.finding(o, f->pos, pathOf(df, in, outer),
                               fmt::format("COPY --from={} names the stage it is in", from)));
       return;
@@ -115,7 +107,7 @@ void copyFrom(const FnCheck& self, const Object& o, FindingSink& sink, bool self
         std::all_of(from.begin(), from.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return;
     for (int32_t s = 0; s < stage; ++s)
-      if (iequal(df.stages[static_cast<size_t>(s)].name.text, from)) return;
+      if (iequals(df.stages[static_cast<size_t>(s)].name.text, from)) return;
     sink.add(self.finding(o, f->pos, pathOf(df, in, outer),
                           fmt::format("COPY --from={} names no stage defined before it", from)));
   });
@@ -139,7 +131,7 @@ void duplicateStage(const FnCheck& self, const Object& o, const CheckContext&, F
     const dockerfile::Word& name = df.stages[i].name;
     if (name.text.empty()) continue;
     for (size_t j = 0; j < i; ++j) {
-      if (!iequal(df.stages[j].name.text, name.text)) continue;
+      if (!iequals(df.stages[j].name.text, name.text)) continue;
       sink.add(self.finding(o, name.pos, pathOf(df, df.instructions[df.stages[i].from]),
                             fmt::format("stage name {} is already used on line {}", name.text,
                                         df.stages[j].name.pos.line)));

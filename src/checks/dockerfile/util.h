@@ -70,6 +70,16 @@ struct Cmd {
 // The commands of a RUN (its script, heredoc included), in order.
 std::vector<Cmd> commandsOf(const Instruction& in);
 
+// Every RUN with commands (ONBUILD's included): fn(instruction, its commands, its path).
+template <typename Fn>
+void forEachRun(const Dockerfile& df, Fn fn) {
+  forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
+    if (in.keyword != Keyword::kRun || in.commands.empty()) return;
+    std::vector<Cmd> cmds = commandsOf(in);
+    fn(in, cmds, pathOf(df, in, outer));
+  });
+}
+
 bool isFlagWord(std::string_view w);
 
 }  // namespace kh::dockerfile_checks
