@@ -113,23 +113,21 @@ constexpr CheckMeta kYarnCache = dockerfileMeta(
     {.hadolint = "DL3060"});
 
 void yarnCache(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
-  forEachRun(*o.dockerfile, [&](const Instruction& in, const std::vector<Cmd>& cmds,
-                                const std::string& path) {
-    auto install = std::find_if(cmds.begin(), cmds.end(), [](const Cmd& c) {
-      if (c.name != "yarn") return false;
-      auto ws = c.argsNoFlags();
-      return ws.empty() || ws[0]->text == "install";  // plain `yarn` installs too
-    });
-    if (install == cmds.end()) return;
-    bool cleaned = std::any_of(cmds.begin(), cmds.end(), [](const Cmd& c) {
-      return c.name == "yarn" && c.hasArg("cache") && c.hasArg("clean");
-    });
-    for (const dockerfile::Flag& f : in.flags)
-      cleaned |= f.name == "mount" && f.value.find("type=cache") != std::string_view::npos;
-    if (cleaned) return;
-    sink.add(self.finding(o, install->pos(), path,
-                          "yarn install without yarn cache clean in the same RUN"));
-  });
+  forEachRun(*o.dockerfile,
+             [&](const Instruction& in, const std::vector<Cmd>& cmds, const std::string& path) {
+               auto install = std::find_if(cmds.begin(), cmds.end(), [](const Cmd& c) {
+                 if (c.name != "yarn") return false;
+                 auto ws = c.argsNoFlags();
+                 return ws.empty() || ws[0]->text == "install";  // plain `yarn` installs too
+               });
+               if (install == cmds.end()) return;
+               bool cleaned = std::any_of(cmds.begin(), cmds.end(), [](const Cmd& c) {
+                 return c.name == "yarn" && c.hasArg("cache") && c.hasArg("clean");
+               });
+               if (cleaned || hasCacheMount(in, "")) return;
+               sink.add(self.finding(o, install->pos(), path,
+                                     "yarn install without yarn cache clean in the same RUN"));
+             });
 }
 
 }  // namespace

@@ -34,21 +34,6 @@ void eachInstall(const Dockerfile& df, std::string_view program, std::string_vie
   });
 }
 
-// A RUN --mount=type=cache whose target starts with `dir`.
-bool cacheMount(const Instruction& in, std::string_view dir) {
-  for (const dockerfile::Flag& f : in.flags) {
-    if (f.name != "mount" || f.value.find("type=cache") == std::string_view::npos) continue;
-    for (std::string_view key : {"target=", "dst=", "destination="}) {
-      size_t at = f.value.find(key);
-      if (at == std::string_view::npos) continue;
-      std::string_view t = f.value.substr(at + key.size());
-      t = t.substr(0, t.find(','));
-      if (t.starts_with(dir)) return true;
-    }
-  }
-  return false;
-}
-
 // --- apt-get ------------------------------------------------------------------------------
 
 constexpr CheckMeta kAptPin = dockerfileMeta(
@@ -158,8 +143,8 @@ void aptLists(const FnCheck& self, const Object& o, const CheckContext&, Finding
                return w.text.starts_with("/var/lib/apt/lists");
              });
     });
-    if (cleaned || cacheMount(in, "/var/lib/apt/lists") ||
-        (cacheMount(in, "/var/lib/apt") && cacheMount(in, "/var/cache/apt")))
+    if (cleaned || hasCacheMount(in, "/var/lib/apt/lists") ||
+        (hasCacheMount(in, "/var/lib/apt") && hasCacheMount(in, "/var/cache/apt")))
       return;
     sink.add(self.finding(o, update->pos(), pathOf(df, in, outer),
                           "apt-get update without removing /var/lib/apt/lists/* in the same RUN"));
@@ -200,7 +185,7 @@ constexpr CheckMeta kApkCache = dockerfileMeta(
 void apkCache(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   eachInstall(*o.dockerfile, "apk", "add",
               [&](const Instruction& in, const Cmd& c, const std::string& path) {
-                if (c.hasFlag("no-cache") || cacheMount(in, "/var/cache/apk")) return;
+                if (c.hasFlag("no-cache") || hasCacheMount(in, "/var/cache/apk")) return;
                 sink.add(self.finding(o, c.pos(), path, "apk add without --no-cache"));
               });
 }
@@ -308,7 +293,7 @@ void pipCache(const FnCheck& self, const Object& o, const CheckContext&, Finding
     if (in.keyword != Keyword::kRun || env_stage == in.stage) continue;
     for (const Cmd& c : commandsOf(in)) {
       std::vector<const shell::Word*> pkgs;
-      if (!isPip(c, pkgs) || c.hasFlag("no-cache-dir") || cacheMount(in, "/root/.cache/pip"))
+      if (!isPip(c, pkgs) || c.hasFlag("no-cache-dir") || hasCacheMount(in, "/root/.cache/pip"))
         continue;
       sink.add(self.finding(o, c.pos(), pathOf(df, in), "pip install without --no-cache-dir"));
     }

@@ -179,10 +179,7 @@ void clean(const FnCheck& self, const Object& o, FindingSink& sink,
                    for (const shell::Word& w : it->args)
                      if (w.text.starts_with(cache_dir)) return;
                }
-               for (const dockerfile::Flag& f : in.flags)
-                 if (f.name == "mount" && f.value.find("type=cache") != std::string_view::npos &&
-                     f.value.find(cache_dir) != std::string_view::npos)
-                   return;
+               if (hasCacheMount(in, cache_dir)) return;
                sink.add(self.finding(o, install->pos(), path,
                                      fmt::format("{} install without {} afterwards in the same RUN",
                                                  install->name, cleaner)));

@@ -186,23 +186,14 @@ constexpr CheckMeta kAddCopy = dockerfileMeta(
     "fetches URLs, which a reader of the Dockerfile may not expect.",
     {.trivy = "DS-0005", .checkov = "CKV_DOCKER_4", .hadolint = "DL3020"});
 
-bool isArchive(std::string_view s) {
-  static constexpr std::string_view kExt[] = {
-      ".tar",     ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz",
-      ".tar.zst", ".gz",     ".bz2", ".xz",      ".zst",  ".lz",     ".lzma",
-      ".Z",       ".tb2",    ".tbz", ".tlz",     ".tz2",  ".taz",    ".tz"};
-  for (std::string_view e : kExt)
-    if (s.ends_with(e)) return true;
-  return false;
-}
-
 void addCopy(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const Dockerfile& df = *o.dockerfile;
   forEachInstruction(df, [&](const Instruction& in, const Instruction* outer) {
     if (in.keyword != Keyword::kAdd || in.words.size() < 2 || !in.heredocs.empty()) return;
     for (size_t i = 0; i + 1 < in.words.size(); ++i) {
       std::string_view src = in.words[i].text;
-      if (isRemoteSource(src) || isArchive(src) || src.find('$') != std::string_view::npos)
+      if (isRemoteSource(src) || isArchiveName(src, false) ||
+          src.find('$') != std::string_view::npos)
         continue;
       sink.add(self.finding(o, in.pos, pathOf(df, in, outer),
                             fmt::format("ADD {} copies a local file: use COPY", src)));

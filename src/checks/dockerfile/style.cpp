@@ -78,15 +78,6 @@ constexpr CheckMeta kExtract = dockerfileMeta(
     "with RUN keeps the archive in a layer.",
     {.hadolint = "DL3010"});
 
-bool isArchiveName(std::string_view s) {
-  static constexpr std::string_view kExt[] = {
-      ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2",   ".tar.xz", ".txz",  ".tar.zst",
-      ".zip", ".gz",     ".bz2", ".xz",      ".tar.lz", ".tlz",    ".lzma", ".Z"};
-  for (std::string_view e : kExt)
-    if (s.ends_with(e)) return true;
-  return false;
-}
-
 std::string_view baseName(std::string_view p) {
   p = unquote(p);
   size_t slash = p.find_last_of("/\\");
@@ -105,11 +96,11 @@ void extract(const FnCheck& self, const Object& o, const CheckContext&, FindingS
     if (in.keyword == Keyword::kFrom) archives.clear();
     if (in.keyword == Keyword::kCopy && !in.flag("from") && in.words.size() >= 2) {
       std::string_view dest = in.words.back().text;
-      if (isArchiveName(dest)) {
+      if (isArchiveName(dest, true)) {
         archives.push_back({baseName(dest), &in});
       } else {
         for (size_t i = 0; i + 1 < in.words.size(); ++i)
-          if (isArchiveName(in.words[i].text))
+          if (isArchiveName(in.words[i].text, true))
             archives.push_back({baseName(in.words[i].text), &in});
       }
     }

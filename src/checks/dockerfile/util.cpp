@@ -39,6 +39,30 @@ bool isFlagWord(std::string_view w) {
   return w.size() > 1 && w[0] == '-' && w != "--";
 }
 
+bool hasCacheMount(const Instruction& in, std::string_view dir) {
+  for (const dockerfile::Flag& f : in.flags) {
+    if (f.name != "mount" || f.value.find("type=cache") == std::string_view::npos) continue;
+    if (dir.empty()) return true;
+    for (std::string_view key : {"target=", "dst=", "destination="}) {
+      size_t at = f.value.find(key);
+      if (at == std::string_view::npos) continue;
+      std::string_view t = f.value.substr(at + key.size());
+      if (t.substr(0, t.find(',')).starts_with(dir)) return true;
+    }
+  }
+  return false;
+}
+
+bool isArchiveName(std::string_view name, bool zip) {
+  static constexpr std::string_view kExt[] = {
+      ".tar",    ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz",  ".tar.zst",
+      ".tar.lz", ".gz",     ".bz2", ".xz",      ".zst",  ".lz",     ".lzma", ".Z",
+      ".tb2",    ".tbz",    ".tlz", ".tz2",     ".taz",  ".tz"};
+  for (std::string_view e : kExt)
+    if (name.ends_with(e)) return true;
+  return zip && name.ends_with(".zip");
+}
+
 bool Cmd::hasArg(std::string_view a) const {
   for (const shell::Word& w : args)
     if (w.text == a) return true;

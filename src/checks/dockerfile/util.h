@@ -82,4 +82,12 @@ void forEachRun(const Dockerfile& df, Fn fn) {
 
 bool isFlagWord(std::string_view w);
 
+// A `--mount=type=cache` of the instruction whose target starts with `dir` (any cache mount when
+// `dir` is empty).
+bool hasCacheMount(const Instruction& in, std::string_view dir);
+
+// Does the file name end like an archive: a tar archive, compressed or not (what ADD extracts),
+// or, with `zip`, also a .zip?
+bool isArchiveName(std::string_view name, bool zip);
+
 }  // namespace kh::dockerfile_checks
