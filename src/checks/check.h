@@ -63,6 +63,16 @@ constexpr CheckMeta wholeInput(CheckMeta m) {
   return m;
 }
 
+// Where a finding on a rendered object (Helm chart, kustomization) points in the files the user
+// wrote: the template or resource file and a line in it. Set by the scan after the checks ran.
+struct SourceLocation {
+  std::string file;                 // the chart or kustomization path joined with the file's
+  SourcePos pos;                    // line 0: the file is known, the line is not
+  bool exact = false;               // the offending key itself (not an enclosing one)
+  std::vector<std::string> values;  // Helm values keys the template line reads (best effort)
+  uint32_t render = 0;              // index into ScanResult::renders
+};
+
 struct Finding {
   std::string_view check_id;
   std::string_view rule;  // sub-rule of the check, when it has several (a PSA check ID, ...)
@@ -74,11 +84,21 @@ struct Finding {
   std::string message;
   std::string_view remediation;
   // Set by the engine after the checks ran.
+  std::optional<SourceLocation> source;  // rendered objects only
   bool suppressed = false;
   std::string suppression_kind;  // "annotation" or "config"
   std::string suppression_reason;
   std::string fingerprint;
 };
+
+// The file and position a finding is reported at: the source's for a rendered object (and its
+// line when known), else the object's file and the finding's position in it.
+inline std::string_view reportedFile(const Finding& f) {
+  return f.source ? std::string_view(f.source->file) : f.object->file;
+}
+inline SourcePos reportedPos(const Finding& f) {
+  return f.source ? f.source->pos : f.pos;
+}
 
 class FindingSink {
  public:

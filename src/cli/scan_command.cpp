@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -11,6 +12,8 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/baseline.h"
+#include "render/process.h"
+#include "render/render.h"
 #include "report/report.h"
 #include "scan/scan.h"
 
@@ -36,7 +39,22 @@ struct ScanArgs {
   bool no_dockerfiles = false;
   bool dockerfile_only = false;  // `kubeharden dockerfile lint`
   std::string command = "scan";
+  // Rendering (docs/rendering.md).
+  bool no_render = false;
+  bool chart_ci_values = false;
+  bool verbose = false;
+  std::vector<std::string> values, set, set_string, set_file, set_json, api_versions;
+  std::string release_name, namespace_, kube_version;
+  std::string helm, kustomize;
+  unsigned render_timeout = 120;
 };
+
+// -f is --format, and, as helm has it, a values file: a known format (FORMAT or FORMAT=FILE)
+// is a format, anything else a values file.
+bool isFormatSpec(std::string_view s) {
+  std::string_view name = s.substr(0, s.find('='));
+  return name == "text" || name == "json" || name == "sarif" || name == "junit";
+}
 
 int runScanCommand(const ScanArgs& a) {
   auto usageError = [&](const std::string& msg) {
@@ -46,7 +64,10 @@ int runScanCommand(const ScanArgs& a) {
   if (a.stdin_kind != "manifest" && a.stdin_kind != "dockerfile")
     return usageError(
         fmt::format("--stdin-kind: expected manifest or dockerfile, not '{}'", a.stdin_kind));
-  auto specs = pairOutputs(a.formats, a.outputs, {"text", "json", "sarif", "junit"});
+  std::vector<std::string> formats, values = a.values;
+  for (const std::string& f : a.formats)
+    (isFormatSpec(f) || a.dockerfile_only ? formats : values).push_back(f);
+  auto specs = pairOutputs(formats, a.outputs, {"text", "json", "sarif", "junit"});
   if (!specs) return usageError(specs.error().describe());
   std::optional<Severity> fail_on;
   if (a.fail_on != "none") {
@@ -69,6 +90,38 @@ int runScanCommand(const ScanArgs& a) {
     if (!cfg) return usageError(cfg.error().describe());
     opts.config = std::move(cfg.value());
   }
+  opts.render.enabled = !a.no_render && !a.dockerfile_only;
+  opts.render.chart_ci_values = a.chart_ci_values;
+  opts.render.charts = opts.config.render_charts;
+  render::HelmInputs& h = opts.render.helm;
+  h.values_files = values;
+  h.set = a.set;
+  h.set_string = a.set_string;
+  h.set_file = a.set_file;
+  h.set_json = a.set_json;
+  h.api_versions = a.api_versions;
+  h.release_name = a.release_name;
+  h.namespace_ = a.namespace_;
+  h.kube_version = a.kube_version;
+  for (const std::string& v : values) {
+    if (v.find("://") != std::string::npos)
+      return usageError(
+          fmt::format("--values {}: a URL; kubeharden never fetches, download it "
+                      "and pass the file",
+                      v));
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(v, ec))
+      return usageError(
+          fmt::format("--values {}: no such file (-f takes a format, text, json, "
+                      "sarif or junit[=FILE], or a Helm values file)",
+                      v));
+  }
+  if (a.render_timeout == 0) return usageError("--render-timeout: must be at least 1 second");
+  opts.render.settings.timeout = std::chrono::seconds(a.render_timeout);
+  opts.render.settings.tools = render::findTools(a.helm, a.kustomize);
+  for (const auto& [flag, given] : {std::pair{"--helm", &a.helm}, {"--kustomize", &a.kustomize}})
+    if (!given->empty() && render::findExecutable(*given, "").empty())
+      return usageError(fmt::format("{} {}: not an executable file", flag, *given));
   // --enable/--disable come after the config file and override what it says about the same name.
   std::set<std::string, std::less<>> ids;
   for (const auto& c : makeCatalogue()) ids.emplace(c->meta().id);
@@ -133,7 +186,7 @@ int runScanCommand(const ScanArgs& a) {
   for (const OutputSpec& s : *specs) {
     bool to_stdout = s.file.empty() || s.file == "-";
     ReportContext ctx{r, kVersion, !a.no_color && s.format == "text" && useColor(to_stdout),
-                      a.docs_url};
+                      a.docs_url, a.verbose};
     std::string data;
     if (s.format == "text")
       data = renderText(ctx);
@@ -189,9 +242,50 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
         ->capture_default_str();
     app.add_flag("--no-dockerfiles", a->no_dockerfiles,
                  "Do not lint the Dockerfiles found in directories");
+    // Helm charts and kustomizations.
+    app.add_flag("--no-render", a->no_render,
+                 "Do not render Helm charts and kustomizations: read their files as YAML");
+    app.add_option("--values", a->values, "Helm values file for every chart (repeatable; also -f)")
+        ->type_name("FILE")
+        ->allow_extra_args(false);
+    app.add_option("--set", a->set, "Helm --set for every chart (repeatable)")
+        ->type_name("KEY=VAL")
+        ->allow_extra_args(false);
+    app.add_option("--set-string", a->set_string, "Helm --set-string (repeatable)")
+        ->type_name("KEY=VAL")
+        ->allow_extra_args(false);
+    app.add_option("--set-file", a->set_file, "Helm --set-file (repeatable)")
+        ->type_name("KEY=PATH")
+        ->allow_extra_args(false);
+    app.add_option("--set-json", a->set_json, "Helm --set-json (repeatable)")
+        ->type_name("KEY=JSON")
+        ->allow_extra_args(false);
+    app.add_option("--release-name", a->release_name,
+                   "Helm release name (default: release-name, as helm template)");
+    app.add_option("-n,--namespace", a->namespace_, "Helm release namespace");
+    app.add_option("--kube-version", a->kube_version,
+                   "Kubernetes version for Helm's .Capabilities.KubeVersion");
+    app.add_option("--api-versions", a->api_versions,
+                   "API versions for Helm's .Capabilities.APIVersions (repeatable)")
+        ->type_name("GROUP/VERSION[/KIND]")
+        ->allow_extra_args(false);
+    app.add_flag("--chart-ci-values", a->chart_ci_values,
+                 "Also render each chart with each of its ci/*values*.yaml files");
+    app.add_option("--helm", a->helm, "The helm binary (default: $KUBEHARDEN_HELM, then PATH)");
+    app.add_option("--kustomize", a->kustomize,
+                   "The kustomize or kubectl binary (default: $KUBEHARDEN_KUSTOMIZE, then PATH)");
+    app.add_option("--render-timeout", a->render_timeout,
+                   "Seconds one helm or kustomize run may take")
+        ->capture_default_str();
+    app.add_flag("-v,--verbose", a->verbose,
+                 "Text output: how each chart and kustomization was rendered");
   }
   app.add_option("-f,--format", a->formats,
-                 "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to FILE")
+                 a->dockerfile_only
+                     ? "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to "
+                       "FILE"
+                     : "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to "
+                       "FILE. Anything else is a Helm values file, as helm's -f")
       ->type_name("FORMAT[=FILE]")
       ->allow_extra_args(false);
   app.add_option("-o,--output", a->outputs, "Write the matching --format to FILE (repeatable)")

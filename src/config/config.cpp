@@ -30,9 +30,11 @@ class Parser {
         s = parseAdmission(e.value);
       else if (e.key == "image")
         s = parseImage(e.value);
+      else if (e.key == "render")
+        s = parseRender(e.value);
       else
         s = err(e.key_pos, fmt::format("unknown key '{}' (expected checks, exceptions, "
-                                       "podSpecPaths, admission or image)",
+                                       "podSpecPaths, admission, image or render)",
                                        e.key));
       if (!s) return s;
     }
@@ -166,8 +168,8 @@ class Parser {
             for (const Node* id : d.value->seqItems()) {
               std::string_view check = id->text.substr(0, id->text.find('/'));
               if (!ids_.count(std::string(check)))
-                return err(id->pos, fmt::format("unknown check '{}' (see `kubeharden checks`)",
-                                                check));
+                return err(id->pos,
+                           fmt::format("unknown check '{}' (see `kubeharden checks`)", check));
             }
           } else {
             return err(d.key_pos, fmt::format("admission.deny: unknown key '{}' (expected "
@@ -228,6 +230,84 @@ class Parser {
     return {};
   }
 
+  // render.charts: how each chart of the repository is deployed (docs/rendering.md). Paths are
+  // relative to the config file's directory.
+  Status parseRender(const Node* n) {
+    if (!n->isMap()) return err(n->pos, "render: expected a map");
+    for (const MapEntry& e : n->mapEntries()) {
+      if (e.key != "charts")
+        return err(e.key_pos, fmt::format("render: unknown key '{}' (expected charts)", e.key));
+      if (!e.value->isSeq()) return err(e.value->pos, "render.charts: expected a list");
+      for (const Node* item : e.value->seqItems()) {
+        if (!item->isMap()) return err(item->pos, "render.charts: each item must be a map");
+        render::ChartConfig c;
+        c.line = item->pos.line;
+        std::string_view dir = file_.find('/') == std::string::npos
+                                   ? std::string_view()
+                                   : std::string_view(file_).substr(0, file_.rfind('/') + 1);
+        auto rel = [&](std::string_view p) {
+          return p.starts_with('/') ? std::string(p) : std::string(dir) + std::string(p);
+        };
+        for (const MapEntry& f : item->mapEntries()) {
+          const Node* v = f.value;
+          auto scalar = [&](std::string& out) -> Status {
+            if (!v->isScalar() || v->isNull())
+              return err(v->pos, fmt::format("render.charts.{}: expected a string", f.key));
+            out = std::string(v->text);
+            return {};
+          };
+          auto list = [&](std::vector<std::string>& out, bool paths) -> Status {
+            std::vector<std::string> got;
+            if (Status s = strings(v, got); !s) return s;
+            for (std::string& g : got) out.push_back(paths ? rel(g) : std::move(g));
+            return {};
+          };
+          Status s;
+          if (f.key == "path") {
+            s = scalar(c.path);
+            c.path = rel(c.path);
+          } else if (f.key == "name")
+            s = scalar(c.name);
+          else if (f.key == "releaseName")
+            s = scalar(c.helm.release_name);
+          else if (f.key == "namespace")
+            s = scalar(c.helm.namespace_);
+          else if (f.key == "kubeVersion")
+            s = scalar(c.helm.kube_version);
+          else if (f.key == "apiVersions")
+            s = list(c.helm.api_versions, false);
+          else if (f.key == "values")
+            s = list(c.helm.values_files, true);
+          else if (f.key == "set")
+            s = list(c.helm.set, false);
+          else if (f.key == "setString")
+            s = list(c.helm.set_string, false);
+          else if (f.key == "setJson")
+            s = list(c.helm.set_json, false);
+          else if (f.key == "setFile") {
+            // key=path: the path is relative to the config file too.
+            std::vector<std::string> got;
+            s = strings(v, got);
+            for (std::string& g : got) {
+              size_t eq = g.find('=');
+              c.helm.set_file.push_back(
+                  eq == std::string::npos ? g : g.substr(0, eq + 1) + rel(g.substr(eq + 1)));
+            }
+          } else
+            s = err(f.key_pos,
+                    fmt::format("render.charts: unknown key '{}' (expected path, name, "
+                                "releaseName, namespace, values, set, setString, setFile, "
+                                "setJson, kubeVersion or apiVersions)",
+                                f.key));
+          if (!s) return s;
+        }
+        if (c.path.empty()) return err(item->pos, "render.charts: 'path' is required");
+        cfg_.render_charts.push_back(std::move(c));
+      }
+    }
+    return {};
+  }
+
   Status parseExceptions(const Node* n) {
     if (!n->isSeq()) return err(n->pos, "exceptions: expected a list");
     for (const Node* item : n->seqItems()) {
@@ -250,6 +330,8 @@ class Parser {
           ex.name = text;
         else if (e.key == "container")
           ex.container = text;
+        else if (e.key == "file")
+          ex.file = text;
         else if (e.key == "reason")
           ex.reason = text;
         else if (e.key == "expires") {
@@ -260,7 +342,8 @@ class Parser {
           ex.expires = text;
         } else {
           return err(e.key_pos, fmt::format("exceptions: unknown key '{}' (expected checks, kind, "
-                                            "namespace, name, container, reason or expires)",
+                                            "namespace, name, container, file, reason or "
+                                            "expires)",
                                             e.key));
         }
       }

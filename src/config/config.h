@@ -16,12 +16,16 @@
 #include "base/result.h"
 #include "checks/check.h"
 #include "load/loader.h"
+#include "render/options.h"
 
 namespace kh {
 
 struct ConfigException {
   std::vector<std::string> checks;                                        // check IDs, or "*"
   std::string kind = "*", namespace_ = "*", name = "*", container = "*";  // globs
+  // Glob on the file a finding is reported at (a rendered object's template or resource file)
+  // or on the chart or kustomization it was rendered from.
+  std::string file = "*";
   std::string reason;
   std::string expires;  // YYYY-MM-DD or empty
   SourcePos pos;
@@ -57,6 +61,7 @@ struct Config {
   std::vector<std::string> pod_spec_paths;
   AdmissionConfig admission;
   ImageConfig image;
+  std::vector<render::ChartConfig> render_charts;  // `render.charts`
   std::shared_ptr<SourceFile> source;  // keeps option nodes alive
 };
 

@@ -227,7 +227,9 @@ bool exceptionMatches(const ConfigException& ex, const Finding& f) {
   const ObjectRef& r = f.object->ref;
   return globMatch(ex.kind, r.kind) && globMatch(ex.namespace_, r.namespace_) &&
          globMatch(ex.name, r.name) &&
-         (ex.container == "*" || globMatch(ex.container, f.container));
+         (ex.container == "*" || globMatch(ex.container, f.container)) &&
+         (ex.file == "*" || globMatch(ex.file, reportedFile(f)) ||
+          globMatch(ex.file, f.object->file));
 }
 
 }  // namespace

@@ -143,6 +143,7 @@ Result<std::vector<InputFile>> collectInputFiles(const std::vector<std::string>&
     fs::file_status st = fs::status(p, ec);
     if (ec || !fs::exists(st)) return Error{"no such file or directory", p, {}};
     if (!fs::is_directory(st)) {
+      if (opts.consumed && opts.consumed(p)) continue;  // a packaged chart, rendered
       files.push_back({p, explicitKind(p)});
       continue;
     }
@@ -158,10 +159,12 @@ Result<std::vector<InputFile>> collectInputFiles(const std::vector<std::string>&
         continue;
       }
       if (!e.is_regular_file(ec)) continue;
-      if (opts.manifests && hasManifestExtension(e.path()))
-        found.push_back({e.path().string(), InputKind::kManifest});
-      else if (opts.dockerfiles && isDockerfileName(name))
+      if (opts.manifests && hasManifestExtension(e.path())) {
+        if (!opts.consumed || !opts.consumed(e.path().string()))
+          found.push_back({e.path().string(), InputKind::kManifest});
+      } else if (opts.dockerfiles && isDockerfileName(name)) {
         found.push_back({e.path().string(), InputKind::kDockerfile});
+      }
     }
     std::sort(found.begin(), found.end(),
               [](const InputFile& a, const InputFile& b) { return a.path < b.path; });

@@ -7,6 +7,7 @@
 // loads in parallel).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,9 @@ struct CollectOptions {
   bool manifests = true;     // .yaml, .yml and .json files in directories
   bool dockerfiles = false;  // Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* (see
                              // dockerfile::isDockerfileName) in directories and named explicitly
+  // Inputs that something else reads (the files of a Helm chart or a kustomization that
+  // renders, a packaged chart): left out.
+  std::function<bool(const std::string&)> consumed;
 };
 
 // The same walk for several kinds of input. A file named explicitly is read whatever its name:

@@ -44,10 +44,29 @@ std::string renderJson(const ReportContext& ctx) {
     w.EndObject();
     str(w, "container", f.container);
     str(w, "path", f.path);
-    str(w, "file", f.object->file);
-    num(w, "line", f.pos.line);
-    num(w, "column", f.pos.col);
+    str(w, "file", reportedFile(f));
+    num(w, "line", reportedPos(f).line);
+    num(w, "column", reportedPos(f).col);
     str(w, "template", f.object->helm_source);
+    if (f.source) {
+      // Where the finding is in the tool's output (the run's name stands for the file).
+      w.Key("rendered");
+      w.StartObject();
+      str(w, "run", f.object->file);
+      num(w, "render", f.source->render);
+      num(w, "line", f.pos.line);
+      num(w, "column", f.pos.col);
+      w.EndObject();
+      w.Key("lineExact");
+      w.Bool(f.source->exact);
+      if (!f.source->values.empty()) {
+        w.Key("values");
+        w.StartArray();
+        for (const std::string& v : f.source->values)
+          w.String(v.c_str(), static_cast<unsigned>(v.size()));
+        w.EndArray();
+      }
+    }
     str(w, "message", f.message);
     str(w, "remediation", f.remediation);
     w.Key("suppressed");
@@ -60,6 +79,24 @@ std::string renderJson(const ReportContext& ctx) {
       w.EndObject();
     }
     str(w, "fingerprint", f.fingerprint);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("renders");
+  w.StartArray();
+  for (const RenderReport& rr : r.renders) {
+    w.StartObject();
+    str(w, "tool", rr.tool);
+    str(w, "root", rr.root);
+    str(w, "run", rr.name);
+    if (!rr.variant.empty()) str(w, "variant", rr.variant);
+    w.Key("command");
+    w.StartArray();
+    for (const std::string& a : rr.command) w.String(a.c_str(), static_cast<unsigned>(a.size()));
+    w.EndArray();
+    w.Key("ok");
+    w.Bool(rr.ok);
+    num(w, "objects", rr.objects);
     w.EndObject();
   }
   w.EndArray();

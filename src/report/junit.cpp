@@ -81,8 +81,8 @@ std::string renderJunit(const ReportContext& ctx) {
           ++failures;
           std::string text;
           for (const Finding* f : open)
-            fmt::format_to(std::back_inserter(text), "{}:{}:{} {} {}\n", f->object->file,
-                           f->pos.line, f->pos.col, f->path, f->message);
+            fmt::format_to(std::back_inserter(text), "{}:{}:{} {} {}\n", reportedFile(*f),
+                           reportedPos(*f).line, reportedPos(*f).col, f->path, f->message);
           fmt::format_to(std::back_inserter(cases),
                          "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
                          xmlEscape(open.front()->message), severityName(open.front()->severity),

@@ -14,6 +14,7 @@ struct ReportContext {
   std::string_view version;
   bool color = false;    // ANSI colours in text output
   std::string docs_url;  // base URL of the check pages, for SARIF helpUri
+  bool verbose = false;  // text: say how each chart and kustomization was rendered
 };
 
 std::string renderText(const ReportContext& ctx);

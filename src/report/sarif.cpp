@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "base/strings.h"
 #include "docs/check_docs.h"
 #include "report/json_writer.h"
 #include "report/report.h"
@@ -160,16 +161,20 @@ std::string renderSarif(const ReportContext& ctx) {
     w.Key("artifactLocation");
     w.StartObject();
     bool relative = true;
-    str(w, "uri", artifactUri(f.object->file, relative));
+    str(w, "uri", artifactUri(reportedFile(f), relative));
     if (relative) str(w, "uriBaseId", "%SRCROOT%");
     w.EndObject();
-    w.Key("region");
-    w.StartObject();
-    w.Key("startLine");
-    w.Uint(std::max<uint32_t>(1, f.pos.line));
-    w.Key("startColumn");
-    w.Uint(std::max<uint32_t>(1, f.pos.col));
-    w.EndObject();
+    // A rendered object's finding sits on its template's line (no region when the template
+    // could not be read).
+    if (SourcePos pos = reportedPos(f); pos.line > 0 || !f.source) {
+      w.Key("region");
+      w.StartObject();
+      w.Key("startLine");
+      w.Uint(std::max<uint32_t>(1, pos.line));
+      w.Key("startColumn");
+      w.Uint(std::max<uint32_t>(1, pos.col));
+      w.EndObject();
+    }
     w.EndObject();  // physicalLocation
     w.Key("logicalLocations");
     w.StartArray();
@@ -190,6 +195,12 @@ std::string renderSarif(const ReportContext& ctx) {
     str(w, "path", f.path);
     if (!f.container.empty()) str(w, "container", f.container);
     if (!f.object->helm_source.empty()) str(w, "template", f.object->helm_source);
+    if (f.source) {
+      const RenderReport& rep = r.renders[f.source->render];
+      str(w, "rendered", fmt::format("{}:{}:{}", rep.name, f.pos.line, f.pos.col));
+      str(w, "renderCommand", render::shellQuote(rep.command));
+      if (!f.source->values.empty()) str(w, "values", join(f.source->values, ", "));
+    }
     w.EndObject();
     if (f.suppressed) {
       w.Key("suppressions");

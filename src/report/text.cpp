@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "base/strings.h"
 #include "report/report.h"
 
 namespace kh {
@@ -67,6 +68,12 @@ std::string renderText(const ReportContext& ctx) {
   const ScanResult& r = ctx.scan;
   std::string out;
   std::string_view reset = ctx.color ? "\x1b[0m" : "";
+  if (ctx.verbose)
+    for (const RenderReport& rr : r.renders)
+      fmt::format_to(std::back_inserter(out), "rendered {}: {} ({}){}\n", rr.name,
+                     render::shellQuote(rr.command),
+                     rr.ok ? fmt::format("{} objects", rr.objects) : std::string("failed"),
+                     &rr == &r.renders.back() ? "\n" : "");
   std::string_view last_file;
   for (const Finding& f : r.findings) {
     if (f.suppressed) continue;
@@ -76,16 +83,25 @@ std::string renderText(const ReportContext& ctx) {
     }
     std::string sev(severityName(f.severity));
     if (ctx.color) sev = fmt::format("{}{}{}", colorOf(f.severity), sev, reset);
-    fmt::format_to(std::back_inserter(out), "{}:{}:{} {} {} {} [{}", f.object->file, f.pos.line,
-                   f.pos.col, sev, f.check_id, f.message, f.object->displayName());
-    if (!f.object->helm_source.empty())
+    SourcePos pos = reportedPos(f);
+    fmt::format_to(std::back_inserter(out), "{}:{}:{} {} {} {} [{}", reportedFile(f), pos.line,
+                   pos.col, sev, f.check_id, f.message, f.object->displayName());
+    if (f.source) {
+      fmt::format_to(std::back_inserter(out), ", rendered {}:{}", f.object->file, f.pos.line);
+      if (!f.source->values.empty())
+        fmt::format_to(std::back_inserter(out), ", values {}", join(f.source->values, ", "));
+    } else if (!f.object->helm_source.empty()) {
       fmt::format_to(std::back_inserter(out), ", template {}", f.object->helm_source);
+    }
     out += "]\n";
   }
   if (!r.findings.empty() && r.suppressed < r.findings.size()) out += '\n';
   for (const Diagnostic& d : r.diagnostics) {
-    fmt::format_to(std::back_inserter(out), "warning: {}:{}:{}: {} [{}]\n", d.file, d.pos.line,
-                   d.pos.col, d.message, d.code);
+    if (d.pos.line == 0)
+      fmt::format_to(std::back_inserter(out), "warning: {}: {} [{}]\n", d.file, d.message, d.code);
+    else
+      fmt::format_to(std::back_inserter(out), "warning: {}:{}:{}: {} [{}]\n", d.file, d.pos.line,
+                     d.pos.col, d.message, d.code);
   }
   for (const Error& e : r.errors)
     fmt::format_to(std::back_inserter(out), "error: {}\n", e.describe());

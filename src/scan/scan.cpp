@@ -4,13 +4,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <thread>
+#include <unordered_map>
 
 #include "base/parallel.h"
 #include "base/strings.h"
 #include "config/baseline.h"
 #include "config/suppressions.h"
 #include "dockerfile/source.h"
+#include "render/detect.h"
+#include "render/locate.h"
 
 namespace kh {
 
@@ -30,16 +34,113 @@ Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg) {
   return std::make_unique<Registry>(std::move(enabled));
 }
 
+namespace {
+
+// The renderings of the planned roots: a chart once with the command line's inputs, or once per
+// config entry naming it (entry first, command line after, so the command line wins), plus each
+// ci values file with --chart-ci-values; a kustomization once.
+std::vector<render::Run> planRuns(const render::Plan& plan, const RenderOptions& o) {
+  std::vector<render::Run> runs;
+  auto append = [](render::HelmInputs& to, const render::HelmInputs& from) {
+    auto add = [](std::vector<std::string>& a, const std::vector<std::string>& b) {
+      a.insert(a.end(), b.begin(), b.end());
+    };
+    add(to.values_files, from.values_files);
+    add(to.set, from.set);
+    add(to.set_string, from.set_string);
+    add(to.set_file, from.set_file);
+    add(to.set_json, from.set_json);
+    add(to.api_versions, from.api_versions);
+    if (!from.release_name.empty()) to.release_name = from.release_name;
+    if (!from.namespace_.empty()) to.namespace_ = from.namespace_;
+    if (!from.kube_version.empty()) to.kube_version = from.kube_version;
+  };
+  for (size_t i = 0; i < plan.roots.size(); ++i) {
+    const render::Root& root = plan.roots[i];
+    if (root.tool == render::Tool::kKustomize) {
+      runs.push_back({i, root.path, {}, {}});
+      continue;
+    }
+    std::string norm = render::normalPath(root.path);
+    bool configured = false;
+    for (const render::ChartConfig& c : o.charts) {
+      if (render::normalPath(c.path) != norm) continue;
+      configured = true;
+      render::Run run{i, root.path, c.name, c.helm};
+      if (!c.name.empty()) run.name = fmt::format("{}[{}]", root.path, c.name);
+      append(run.helm, o.helm);
+      runs.push_back(std::move(run));
+    }
+    if (!configured) {
+      render::Run run{i, root.path, {}, {}};
+      append(run.helm, o.helm);
+      runs.push_back(std::move(run));
+    }
+    if (o.chart_ci_values && !root.archive)
+      for (const std::string& ci : root.ci_values) {
+        render::Run run{i, fmt::format("{}[{}]", root.path, ci), ci, {}};
+        run.helm.values_files.push_back((std::filesystem::path(root.path) / ci).string());
+        append(run.helm, o.helm);
+        runs.push_back(std::move(run));
+      }
+  }
+  return runs;
+}
+
+// Points each finding on a rendered object at its template or resource file and line.
+void locateRendered(ScanResult& r, const render::Plan& plan) {
+  if (r.renders.empty()) return;
+  std::unordered_map<std::string_view, size_t> render_of;
+  for (size_t k = 0; k < r.renders.size(); ++k)
+    if (r.renders[k].ok) render_of.emplace(r.files[r.renders[k].file]->path, k);
+  render::Locator locator;
+  for (Finding& f : r.findings) {
+    auto it = render_of.find(f.object->file);
+    if (it == render_of.end()) continue;
+    const RenderReport& rep = r.renders[it->second];
+    render::Location loc;
+    if (rep.tool == "helm") {
+      if (f.object->helm_source.empty()) continue;
+      const render::Root* root = nullptr;
+      for (const render::Root& x : plan.roots)
+        if (x.path == rep.root) root = &x;
+      if (!root) continue;
+      loc = locator.helm(*root, f.object->helm_source, *f.object, f.path);
+    } else {
+      if (f.object->doc_index >= rep.origins.size() || rep.origins[f.object->doc_index].empty())
+        continue;
+      loc = locator.kustomize(rep.origins[f.object->doc_index], *f.object, f.path);
+    }
+    f.source = SourceLocation{std::move(loc.file), loc.pos, loc.exact, std::move(loc.values),
+                              static_cast<uint32_t>(it->second)};
+  }
+}
+
+}  // namespace
+
 Result<ScanResult> runScan(ScanOptions opts) {
   ScanResult r;
   auto reg = buildRegistry(opts.config);
   if (!reg) return reg.error();
   r.registry = std::move(reg.value());
 
-  auto files = collectInputFiles(opts.inputs, {opts.manifests, opts.dockerfiles});
+  // Charts and kustomizations first: their files are not also read as plain manifests.
+  render::Plan plan;
+  if (opts.render.enabled && opts.manifests) {
+    auto p = render::planRenders(opts.inputs);
+    if (!p) return p.error();
+    plan = std::move(p.value());
+    for (Diagnostic& d : plan.diagnostics) r.diagnostics.push_back(std::move(d));
+  }
+  std::vector<render::Run> runs = planRuns(plan, opts.render);
+
+  CollectOptions co{opts.manifests, opts.dockerfiles, {}};
+  if (!plan.roots.empty() || !plan.consumed.empty())
+    co.consumed = [&plan](const std::string& path) { return plan.consumes(path); };
+  auto files = collectInputFiles(opts.inputs, co);
   if (!files) return files.error();
   if (!opts.dockerfile_inputs.empty()) {
-    auto more = collectInputFiles(opts.dockerfile_inputs, {false, true});
+    auto more = collectInputFiles(opts.dockerfile_inputs, {false, true, {}});
     if (!more) return more.error();
     files->insert(files->end(), more->begin(), more->end());
   }
@@ -52,9 +153,43 @@ Result<ScanResult> runScan(ScanOptions opts) {
   LoadOptions lo;
   lo.limits = opts.limits;
   lo.pod_spec_paths = opts.config.pod_spec_paths;
-  r.files.resize(files->size());
-  parallelFor(files->size(), threads, [&](size_t i) {
+  size_t n_files = files->size();
+  r.files.resize(n_files + runs.size());
+  r.renders.resize(runs.size());
+  // Files and renderings in one pool: a tool's process runs while other threads parse.
+  parallelFor(r.files.size(), threads, [&](size_t i) {
     r.files[i] = std::make_unique<SourceFile>();
+    if (i >= n_files) {
+      size_t k = i - n_files;
+      const render::Run& run = runs[k];
+      const render::Root& root = plan.roots[run.root];
+      render::Rendered out = render::renderRun(root, run, opts.render.settings);
+      RenderReport& rep = r.renders[k];
+      rep.tool = root.tool == render::Tool::kHelm ? "helm" : "kustomize";
+      rep.root = root.path;
+      rep.name = run.name;
+      rep.variant = run.variant;
+      rep.command = std::move(out.command);
+      rep.origins = std::move(out.origins);
+      rep.file = i;
+      SourceFile& f = *r.files[i];
+      f.path = run.name;
+      if (out.error) {
+        f.error = std::move(out.error);
+        return;
+      }
+      f.buffer = std::move(out.text);
+      parseSource(lo, f);
+      rep.ok = !f.error;
+      rep.objects = f.objects.size();
+      if (rep.ok && f.objects.empty())
+        f.diagnostics.push_back({"render-empty",
+                                 fmt::format("{} rendered no Kubernetes objects (`{}`)", run.name,
+                                             render::shellQuote(rep.command)),
+                                 run.name,
+                                 {}});
+      return;
+    }
     const InputFile& in = (*files)[i];
     if (in.kind == InputKind::kDockerfile)
       dockerfile::loadDockerfile(in.path, lo, *r.files[i]);
@@ -91,6 +226,7 @@ Result<ScanResult> runScan(ScanOptions opts) {
     for (Finding& fd : sinks[i].findings) r.findings.push_back(std::move(fd));
   }
   for (Finding& fd : cross.findings) r.findings.push_back(std::move(fd));
+  locateRendered(r, plan);
 
   for (Finding& f : r.findings) {
     if (auto it = opts.config.severity.find(f.check_id); it != opts.config.severity.end())

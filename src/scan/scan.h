@@ -15,9 +15,20 @@
 #include "checks/scan_index.h"
 #include "config/config.h"
 #include "load/loader.h"
+#include "render/options.h"
+#include "render/render.h"
 #include "scan/compliance.h"
 
 namespace kh {
+
+// Helm charts and kustomizations in the inputs: rendered with the real tools (docs/rendering.md).
+struct RenderOptions {
+  bool enabled = true;                      // false: --no-render (read their files as YAML)
+  render::HelmInputs helm;                  // from the command line, for every chart
+  std::vector<render::ChartConfig> charts;  // from the config file (paths as the walk finds them)
+  bool chart_ci_values = false;             // also render each chart's ci/*values*.yaml
+  render::Settings settings;                // tools, timeout
+};
 
 struct ScanOptions {
   std::vector<std::string> inputs;  // files, directories, "-"
@@ -34,6 +45,20 @@ struct ScanOptions {
   unsigned threads = 0;                      // 0: one per core
   std::vector<const Framework*> frameworks;  // compliance reports to compute
   LoadLimits limits;
+  RenderOptions render;
+};
+
+// One rendering of a chart or kustomization, and what came of it.
+struct RenderReport {
+  std::string tool;                  // "helm" or "kustomize"
+  std::string root;                  // the chart or kustomization path
+  std::string name;                  // the run's name: its objects' file in findings' `rendered`
+  std::string variant;               // ci values file or config entry name; empty by default
+  std::vector<std::string> command;  // reproduces the rendering
+  std::vector<std::string> origins;  // kustomize: each document's resource file
+  size_t file = 0;                   // index into ScanResult::files of the rendered output
+  size_t objects = 0;
+  bool ok = false;
 };
 
 struct ScanResult {
@@ -49,6 +74,7 @@ struct ScanResult {
   size_t baselined = 0;
   size_t bytes = 0;
   std::vector<ComplianceResult> compliance;  // one per requested framework
+  std::vector<RenderReport> renders;         // in input order
 };
 
 // Builds the enabled, configured checks of a run (Error for bad check options).

@@ -86,12 +86,14 @@ std::vector<Finding> runAllChecks(const SourceFile& f, std::string_view check_id
   return runWith(registry, f);
 }
 
-CmdResult runCli(const std::string& args, const std::string& cwd, const std::string& stdin_text) {
+CmdResult runCli(const std::string& args, const std::string& cwd, const std::string& stdin_text,
+                 const std::string& env) {
   TempDir io;
   std::string in = io.write("stdin", stdin_text);
   std::string out = io.path() + "/stdout", err = io.path() + "/stderr";
-  std::string cmd = "NO_COLOR=1 KUBEHARDEN_TODAY=2026-06-15 ";
+  std::string cmd;
   if (!cwd.empty()) cmd += "cd '" + cwd + "' && ";
+  cmd += "NO_COLOR=1 KUBEHARDEN_TODAY=2026-06-15 " + env + " ";
   cmd += std::string(KH_BINARY) + " " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
   int status = std::system(cmd.c_str());
   CmdResult r;

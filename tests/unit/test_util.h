@@ -27,9 +27,10 @@ struct CmdResult {
   std::string out;
   std::string err;
 };
-// Runs `kubeharden ARGS` through the shell in `cwd` (default: a fresh temp dir is not implied).
+// Runs `kubeharden ARGS` through the shell in `cwd` (default: a fresh temp dir is not implied),
+// with `env` ("NAME=value ...") added to its environment.
 CmdResult runCli(const std::string& args, const std::string& cwd = "",
-                 const std::string& stdin_text = "");
+                 const std::string& stdin_text = "", const std::string& env = "");
 
 // Test data kept outside the repository, in ../shared next to the checkout (CI and development
 // have it; a clone on its own does not): the directory `sub` of it ("vulndata/pypi"), or empty
