@@ -1,7 +1,9 @@
 // Loading the inputs of the analysis subcommands (pss, netpol, rbac): paths as in `scan`
 // (files, directories, "-"), errors reported on stderr with file:line:col, and an exit code
-// (3) when a file could not be read or parsed or no Kubernetes object was found. Files load in
-// parallel; objects come out in input order.
+// (3) when a file could not be read or parsed or no Kubernetes object was found. Helm charts
+// and kustomizations render as in `scan` (default values; docs/rendering.md), their objects
+// named by the chart or kustomization path. Files load in parallel; objects come out in input
+// order.
 #pragma once
 
 #include <memory>

@@ -4,7 +4,9 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 namespace kh::render {
 namespace {
@@ -42,22 +44,71 @@ std::string paxPath(std::string_view data) {
   return {};
 }
 
+// Streams the decompressed bytes of a gzip member (or several, as gzip allows) from memory.
+class Inflater {
+ public:
+  explicit Inflater(std::string_view in) : in_(in) {
+    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs_.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), UINT32_MAX));
+    ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;
+  }
+  ~Inflater() {
+    if (ok_) inflateEnd(&zs_);
+  }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+
+  // Fills exactly n bytes; false at the end of the data or on corrupt data.
+  bool read(char* dst, size_t n) {
+    while (n > 0) {
+      if (!ok_ || done_) return false;
+      zs_.next_out = reinterpret_cast<Bytef*>(dst);
+      zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+      uInt before = zs_.avail_out;
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      size_t got = before - zs_.avail_out;
+      total_ += got;
+      if (total_ > kMaxTotal) return false;  // a decompression bomb, not a chart
+      dst += got;
+      n -= got;
+      if (rc == Z_STREAM_END) {
+        // Another gzip member may follow.
+        if (zs_.avail_in == 0 || inflateReset(&zs_) != Z_OK) done_ = true;
+        continue;
+      }
+      if (rc != Z_OK || (got == 0 && zs_.avail_in == 0)) {
+        if (rc != Z_BUF_ERROR || zs_.avail_in == 0) done_ = true;
+        if (got == 0) return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  static constexpr size_t kMaxTotal = size_t{1} << 30;
+  std::string_view in_;
+  size_t total_ = 0;
+  z_stream zs_{};
+  bool ok_ = false, done_ = false;
+};
+
 }  // namespace
 
 Status readTgz(const std::string& path, const std::function<bool(std::string_view)>& want,
                const std::function<bool(std::string_view, std::string&&)>& got) {
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> gz(gzopen(path.c_str(), "rb"), gzclose);
-  if (!gz) return Error{"cannot open the chart archive", path, {}};
-  auto readExact = [&](char* dst, size_t n) -> bool {
-    while (n > 0) {
-      unsigned chunk = static_cast<unsigned>(std::min<size_t>(n, 1u << 30));
-      int r = gzread(gz.get(), dst, chunk);
-      if (r <= 0) return false;
-      dst += r;
-      n -= static_cast<size_t>(r);
-    }
-    return true;
-  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"cannot open the chart archive", path, {}};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string bytes = ss.str();
+  return readTgzBytes(bytes, path, want, got);
+}
+
+Status readTgzBytes(std::string_view bytes, const std::string& path,
+                    const std::function<bool(std::string_view)>& want,
+                    const std::function<bool(std::string_view, std::string&&)>& got) {
+  Inflater z(bytes);
+  auto readExact = [&](char* dst, size_t n) { return z.read(dst, n); };
   constexpr uint64_t kMaxEntry = uint64_t{64} << 20;
   std::string long_name;
   char h[512];

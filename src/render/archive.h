@@ -15,4 +15,9 @@ namespace kh::render {
 Status readTgz(const std::string& path, const std::function<bool(std::string_view)>& want,
                const std::function<bool(std::string_view, std::string&&)>& got);
 
+// The same over the archive's bytes; `name` is for messages. Also what the fuzzer drives.
+Status readTgzBytes(std::string_view bytes, const std::string& name,
+                    const std::function<bool(std::string_view)>& want,
+                    const std::function<bool(std::string_view, std::string&&)>& got);
+
 }  // namespace kh::render

@@ -231,7 +231,8 @@ std::vector<PathSegment> resolvePath(const Node* node, std::string_view path) {
 Location Locator::inTemplate(std::string_view text, const Object& o, std::string_view path) {
   Location loc;
   std::vector<Line> lines = splitLines(text);
-  auto [begin, end] = documentOf(lines, o.ref.kind);
+  const auto doc_range = documentOf(lines, o.ref.kind);
+  const size_t begin = doc_range.first, end = doc_range.second;
   std::vector<PathSegment> segs = resolvePath(o.root, path);
 
   // Walk the segments down the template's literal lines. `parent` is the key column of the

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "load/loader.h"
 #include "render/process.h"
 
 #ifndef KH_TOOLS_DIR
@@ -167,6 +168,19 @@ size_t indentOf(std::string_view line) {
   size_t i = 0;
   while (i < line.size() && line[i] == ' ') ++i;
   return i;
+}
+
+std::vector<std::string> stderrLines(std::string_view err) {
+  std::vector<std::string> out;
+  while (!err.empty() && out.size() < 20) {
+    size_t nl = err.find('\n');
+    std::string_view line = err.substr(0, nl);
+    err = nl == std::string_view::npos ? std::string_view() : err.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.starts_with("# ")) line.remove_prefix(2);
+    if (!line.empty()) out.emplace_back(line);
+  }
+  return out;
 }
 
 std::vector<std::string> helmCommand(const Root& root, const HelmInputs& h) {
@@ -347,6 +361,7 @@ Rendered renderRun(const Root& root, const Run& run, const Settings& s) {
       return r;
     }
     r.text = std::move(p.out);
+    r.warnings = stderrLines(p.err);
     return r;
   }
 
@@ -388,6 +403,7 @@ Rendered renderRun(const Root& root, const Run& run, const Settings& s) {
     return r;
   }
   r.text = std::move(p.out);
+  r.warnings = stderrLines(p.err);
   std::vector<std::string> origins = stripOrigins(r.text);
   for (const std::string& o : origins) {
     if (o.empty()) {
@@ -400,6 +416,81 @@ Rendered renderRun(const Root& root, const Run& run, const Settings& s) {
                            : (fs::path(root.path) / in_root).lexically_normal().string());
   }
   return r;
+}
+
+// The renderings of the planned roots: a chart once with the command line's inputs, or once per
+// config entry naming it (entry first, command line after, so the command line wins), plus each
+// ci values file with --chart-ci-values; a kustomization once.
+std::vector<Run> planRuns(const Plan& plan, const HelmInputs& cli,
+                          const std::vector<ChartConfig>& charts, bool ci_values) {
+  std::vector<Run> runs;
+  auto append = [](HelmInputs& to, const HelmInputs& from) {
+    auto add = [](std::vector<std::string>& a, const std::vector<std::string>& b) {
+      a.insert(a.end(), b.begin(), b.end());
+    };
+    add(to.values_files, from.values_files);
+    add(to.set, from.set);
+    add(to.set_string, from.set_string);
+    add(to.set_file, from.set_file);
+    add(to.set_json, from.set_json);
+    add(to.api_versions, from.api_versions);
+    if (!from.release_name.empty()) to.release_name = from.release_name;
+    if (!from.namespace_.empty()) to.namespace_ = from.namespace_;
+    if (!from.kube_version.empty()) to.kube_version = from.kube_version;
+  };
+  for (size_t i = 0; i < plan.roots.size(); ++i) {
+    const Root& root = plan.roots[i];
+    if (root.tool == Tool::kKustomize) {
+      runs.push_back({i, root.path, {}, {}});
+      continue;
+    }
+    std::string norm = normalPath(root.path);
+    bool configured = false;
+    for (const ChartConfig& c : charts) {
+      if (normalPath(c.path) != norm) continue;
+      configured = true;
+      Run run{i, root.path, c.name, c.helm};
+      if (!c.name.empty()) run.name = fmt::format("{}[{}]", root.path, c.name);
+      append(run.helm, cli);
+      runs.push_back(std::move(run));
+    }
+    if (!configured) {
+      Run run{i, root.path, {}, {}};
+      append(run.helm, cli);
+      runs.push_back(std::move(run));
+    }
+    if (ci_values && !root.archive)
+      for (const std::string& ci : root.ci_values) {
+        Run run{i, fmt::format("{}[{}]", root.path, ci), ci, {}};
+        run.helm.values_files.push_back((std::filesystem::path(root.path) / ci).string());
+        append(run.helm, cli);
+        runs.push_back(std::move(run));
+      }
+  }
+  return runs;
+}
+
+Rendered renderInto(const Root& root, const Run& run, const Settings& settings,
+                    const LoadOptions& lo, SourceFile& f) {
+  Rendered out = renderRun(root, run, settings);
+  f.path = run.name;
+  if (out.error) {
+    f.error = out.error;
+    return out;
+  }
+  f.buffer = std::move(out.text);
+  out.text.clear();
+  parseSource(lo, f);
+  std::string_view tool = root.tool == Tool::kHelm ? "helm" : "kustomize";
+  for (const std::string& w : out.warnings)
+    f.diagnostics.push_back({"render-tool-warning", fmt::format("{}: {}", tool, w), run.name, {}});
+  if (!f.error && f.objects.empty())
+    f.diagnostics.push_back(
+        {"render-empty",
+         fmt::format("{} rendered no Kubernetes objects (`{}`)", run.name, shellQuote(out.command)),
+         run.name,
+         {}});
+  return out;
 }
 
 }  // namespace kh::render

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "load/loader.h"
 #include "render/detect.h"
 #include "render/options.h"
 
@@ -41,15 +42,28 @@ struct Settings {
 };
 
 struct Rendered {
-  std::string text;                  // the tool's output
-  std::vector<std::string> command;  // the command line that reproduces it (as the user would
-                                     // type it: paths as given)
-  std::vector<std::string> origins;  // kustomize: per document, the resource file it came from
-                                     // (as a path joined to the root as given)
-  std::optional<Error> error;        // it did not render
+  std::string text;                   // the tool's output
+  std::vector<std::string> command;   // the command line that reproduces it (as the user would
+                                      // type it: paths as given)
+  std::vector<std::string> origins;   // kustomize: per document, the resource file it came from
+                                      // (as a path joined to the root as given)
+  std::optional<Error> error;         // it did not render
+  std::vector<std::string> warnings;  // what the tool said on stderr when it did render
 };
 
 Rendered renderRun(const Root& root, const Run& run, const Settings& settings);
+
+// The renderings of the planned roots: a chart once with the command line's inputs, or once per
+// config entry naming it (entry first, command line after, so the command line wins), plus each
+// ci values file with `ci_values`; a kustomization once.
+std::vector<Run> planRuns(const Plan& plan, const HelmInputs& cli,
+                          const std::vector<ChartConfig>& charts, bool ci_values);
+
+// Renders `run` and parses the output into `f` (path: the run's name; error: why it did not
+// render; diagnostics: the tool's warnings, an empty rendering). Returns the rest (command,
+// origins); its text has moved into f.buffer.
+Rendered renderInto(const Root& root, const Run& run, const Settings& settings,
+                    const LoadOptions& lo, SourceFile& f);
 
 // The command line as one shell-quoted string, for text output.
 std::string shellQuote(const std::vector<std::string>& argv);

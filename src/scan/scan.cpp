@@ -36,57 +36,6 @@ Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg) {
 
 namespace {
 
-// The renderings of the planned roots: a chart once with the command line's inputs, or once per
-// config entry naming it (entry first, command line after, so the command line wins), plus each
-// ci values file with --chart-ci-values; a kustomization once.
-std::vector<render::Run> planRuns(const render::Plan& plan, const RenderOptions& o) {
-  std::vector<render::Run> runs;
-  auto append = [](render::HelmInputs& to, const render::HelmInputs& from) {
-    auto add = [](std::vector<std::string>& a, const std::vector<std::string>& b) {
-      a.insert(a.end(), b.begin(), b.end());
-    };
-    add(to.values_files, from.values_files);
-    add(to.set, from.set);
-    add(to.set_string, from.set_string);
-    add(to.set_file, from.set_file);
-    add(to.set_json, from.set_json);
-    add(to.api_versions, from.api_versions);
-    if (!from.release_name.empty()) to.release_name = from.release_name;
-    if (!from.namespace_.empty()) to.namespace_ = from.namespace_;
-    if (!from.kube_version.empty()) to.kube_version = from.kube_version;
-  };
-  for (size_t i = 0; i < plan.roots.size(); ++i) {
-    const render::Root& root = plan.roots[i];
-    if (root.tool == render::Tool::kKustomize) {
-      runs.push_back({i, root.path, {}, {}});
-      continue;
-    }
-    std::string norm = render::normalPath(root.path);
-    bool configured = false;
-    for (const render::ChartConfig& c : o.charts) {
-      if (render::normalPath(c.path) != norm) continue;
-      configured = true;
-      render::Run run{i, root.path, c.name, c.helm};
-      if (!c.name.empty()) run.name = fmt::format("{}[{}]", root.path, c.name);
-      append(run.helm, o.helm);
-      runs.push_back(std::move(run));
-    }
-    if (!configured) {
-      render::Run run{i, root.path, {}, {}};
-      append(run.helm, o.helm);
-      runs.push_back(std::move(run));
-    }
-    if (o.chart_ci_values && !root.archive)
-      for (const std::string& ci : root.ci_values) {
-        render::Run run{i, fmt::format("{}[{}]", root.path, ci), ci, {}};
-        run.helm.values_files.push_back((std::filesystem::path(root.path) / ci).string());
-        append(run.helm, o.helm);
-        runs.push_back(std::move(run));
-      }
-  }
-  return runs;
-}
-
 // Points each finding on a rendered object at its template or resource file and line.
 void locateRendered(ScanResult& r, const render::Plan& plan) {
   if (r.renders.empty()) return;
@@ -132,7 +81,8 @@ Result<ScanResult> runScan(ScanOptions opts) {
     plan = std::move(p.value());
     for (Diagnostic& d : plan.diagnostics) r.diagnostics.push_back(std::move(d));
   }
-  std::vector<render::Run> runs = planRuns(plan, opts.render);
+  std::vector<render::Run> runs =
+      render::planRuns(plan, opts.render.helm, opts.render.charts, opts.render.chart_ci_values);
 
   CollectOptions co{opts.manifests, opts.dockerfiles, {}};
   if (!plan.roots.empty() || !plan.consumed.empty())
@@ -163,7 +113,8 @@ Result<ScanResult> runScan(ScanOptions opts) {
       size_t k = i - n_files;
       const render::Run& run = runs[k];
       const render::Root& root = plan.roots[run.root];
-      render::Rendered out = render::renderRun(root, run, opts.render.settings);
+      SourceFile& f = *r.files[i];
+      render::Rendered out = render::renderInto(root, run, opts.render.settings, lo, f);
       RenderReport& rep = r.renders[k];
       rep.tool = root.tool == render::Tool::kHelm ? "helm" : "kustomize";
       rep.root = root.path;
@@ -172,22 +123,8 @@ Result<ScanResult> runScan(ScanOptions opts) {
       rep.command = std::move(out.command);
       rep.origins = std::move(out.origins);
       rep.file = i;
-      SourceFile& f = *r.files[i];
-      f.path = run.name;
-      if (out.error) {
-        f.error = std::move(out.error);
-        return;
-      }
-      f.buffer = std::move(out.text);
-      parseSource(lo, f);
       rep.ok = !f.error;
       rep.objects = f.objects.size();
-      if (rep.ok && f.objects.empty())
-        f.diagnostics.push_back({"render-empty",
-                                 fmt::format("{} rendered no Kubernetes objects (`{}`)", run.name,
-                                             render::shellQuote(rep.command)),
-                                 run.name,
-                                 {}});
       return;
     }
     const InputFile& in = (*files)[i];

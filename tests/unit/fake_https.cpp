@@ -64,8 +64,9 @@ void FakeHttps::accept() {
 
 void writeResponse(FakeHttps::TlsStream& s, int status, const std::string& body,
                    const std::string& headers) {
-  std::string r = fmt::format("HTTP/1.1 {} X\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-                              status, headers, body.size(), body);
+  std::string r =
+      fmt::format("HTTP/1.1 {} X\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n{}", status,
+                  headers, body.size(), body);
   asio::write(s, asio::buffer(r));
 }
 

@@ -7,6 +7,7 @@
 #include "fuzz/dockerfile_target.h"
 #include "fuzz/image_target.h"
 #include "fuzz/loader_target.h"
+#include "fuzz/render_target.h"
 #include "fuzz/version_target.h"
 #include "fuzz/vulndb_target.h"
 #include "tests/unit/test_util.h"
@@ -41,6 +42,10 @@ TEST(FuzzSeeds, VersionSeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, DockerfileSeedCorpusRunsClean) {
   EXPECT_GE(replay("dockerfile", fuzzDockerfileOnce), 10u);
+}
+
+TEST(FuzzSeeds, RenderSeedCorpusRunsClean) {
+  EXPECT_GE(replay("render", fuzzRenderOnce), 10u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {

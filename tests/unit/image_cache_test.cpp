@@ -90,8 +90,8 @@ TEST(ImageCache, StoreLoadAndKeys) {
   }
   EXPECT_EQ(files, 1u);
   // A damaged entry is a miss, and the next store replaces it.
-  std::string path = fmt::format("{}/c/{}-a{}-secrets.layer", d.path(), std::string(64, 'a'),
-                                 kAnalyserVersion);
+  std::string path =
+      fmt::format("{}/c/{}-a{}-secrets.layer", d.path(), std::string(64, 'a'), kAnalyserVersion);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "garbage";
   EXPECT_FALSE(cache.load(id, "secrets"));
   cache.store(id, "secrets", sampleLayer());

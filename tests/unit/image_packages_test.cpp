@@ -45,10 +45,11 @@ TEST(ImagePackages, ApkDatabaseWithOwnedFiles) {
       "F:usr/lib/python3.11/site-packages/six-1.16.0.dist-info\nR:METADATA\n\n"
       "P:busybox\nV:1.36.1-r15\nA:x86_64\nL:GPL-2.0-only\n";
   std::string metadata = "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n";
-  Filesystem fs = fsOf({{{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"},
-                         {"lib/apk/db/installed", db},
-                         {"usr/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA", metadata},
-                         {"app/venv/lib/six-1.16.0.dist-info/METADATA", metadata}}});
+  Filesystem fs =
+      fsOf({{{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"},
+             {"lib/apk/db/installed", db},
+             {"usr/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA", metadata},
+             {"app/venv/lib/six-1.16.0.dist-info/METADATA", metadata}}});
   Inventory inv = buildInventory(fs);
   ASSERT_EQ(inv.packages.size(), 4u);
   const Package* six = find(inv.packages, "py3-six");
@@ -77,22 +78,24 @@ const RpmFixture& rpmFixture() {
   static RpmFixture* f = [] {
     auto* f = new RpmFixture;
     const std::string d = f->dir.path();
-    f->dir.write("top/SPECS/a.spec",
-                 "Name: hello-kh\nVersion: 1.2.3\nRelease: 4.el9\nEpoch: 2\nSummary: t\n"
-                 "License: MIT and (GPLv2+ or BSD)\nBuildArch: noarch\n%description\nt\n"
-                 "%install\nmkdir -p %{buildroot}/usr/lib/python3.9/site-packages/foo-1.0.dist-info\n"
-                 "echo x > %{buildroot}/usr/lib/python3.9/site-packages/foo-1.0.dist-info/METADATA\n"
-                 "%files\n/usr/lib/python3.9/site-packages/foo-1.0.dist-info/METADATA\n");
+    f->dir.write(
+        "top/SPECS/a.spec",
+        "Name: hello-kh\nVersion: 1.2.3\nRelease: 4.el9\nEpoch: 2\nSummary: t\n"
+        "License: MIT and (GPLv2+ or BSD)\nBuildArch: noarch\n%description\nt\n"
+        "%install\nmkdir -p %{buildroot}/usr/lib/python3.9/site-packages/foo-1.0.dist-info\n"
+        "echo x > %{buildroot}/usr/lib/python3.9/site-packages/foo-1.0.dist-info/METADATA\n"
+        "%files\n/usr/lib/python3.9/site-packages/foo-1.0.dist-info/METADATA\n");
     f->dir.write("top/SPECS/b.spec",
                  "Name: libkh\nVersion: 0.9\nRelease: 1\nSummary: t\nLicense: ASL 2.0\n"
                  "BuildArch: noarch\n%description\nt\n%files\n");
     std::string out;
-    int rc = shell(fmt::format("cd {0} && for s in a b; do rpmbuild --quiet --define '_topdir {0}/top' "
-                               "-bb top/SPECS/$s.spec || exit 1; done && mkdir db && "
-                               "rpm --dbpath {0}/db --initdb && rpm --dbpath {0}/db -i --justdb "
-                               "--nodeps --ignorearch --ignoreos top/RPMS/noarch/*.rpm",
-                               d),
-                   &out);
+    int rc =
+        shell(fmt::format("cd {0} && for s in a b; do rpmbuild --quiet --define '_topdir {0}/top' "
+                          "-bb top/SPECS/$s.spec || exit 1; done && mkdir db && "
+                          "rpm --dbpath {0}/db --initdb && rpm --dbpath {0}/db -i --justdb "
+                          "--nodeps --ignorearch --ignoreos top/RPMS/noarch/*.rpm",
+                          d),
+              &out);
     EXPECT_EQ(rc, 0) << "rpmbuild/rpm (Debian package rpm, from scripts/install-deps): " << out;
     f->sqlite = kh::test::readFile(d + "/db/rpmdb.sqlite");
     shell(fmt::format("rpm --dbpath {}/db -qa --qf '%{{NAME}} %{{EPOCH}} %{{VERSION}}-%{{RELEASE}} "
@@ -285,8 +288,9 @@ TEST(ImagePackagesLang, NpmPythonGemComposer) {
 }
 
 TEST(ImagePackagesLang, JavaArchivesNestedAndFallbacks) {
-  std::string pom_props = "#Generated\ngroupId=org.apache.commons\nartifactId=commons-lang3\n"
-                          "version=3.12.0\n";
+  std::string pom_props =
+      "#Generated\ngroupId=org.apache.commons\nartifactId=commons-lang3\n"
+      "version=3.12.0\n";
   std::string pom_xml =
       "<project><licenses><license><name>Apache License, Version 2.0</name></license>"
       "</licenses></project>";
@@ -306,11 +310,12 @@ TEST(ImagePackagesLang, JavaArchivesNestedAndFallbacks) {
   ASSERT_EQ(pkgs.size(), 3u);
   std::set<std::string> got;
   for (const Package& p : pkgs) got.insert(p.name + "@" + p.version + " " + p.path);
-  EXPECT_EQ(got, (std::set<std::string>{
-                     "org.apache.commons:commons-lang3@3.12.0 "
-                     "opt/app.war!WEB-INF/lib/commons-lang3-3.12.0.jar",
-                     "com.google.guava:guava@32.1.2-jre opt/app.war!WEB-INF/lib/guava-32.1.2-jre.jar",
-                     "tiny-lib@2.0.1 opt/app.war!WEB-INF/lib/tiny-lib-2.0.1.jar"}));
+  EXPECT_EQ(got,
+            (std::set<std::string>{
+                "org.apache.commons:commons-lang3@3.12.0 "
+                "opt/app.war!WEB-INF/lib/commons-lang3-3.12.0.jar",
+                "com.google.guava:guava@32.1.2-jre opt/app.war!WEB-INF/lib/guava-32.1.2-jre.jar",
+                "tiny-lib@2.0.1 opt/app.war!WEB-INF/lib/tiny-lib-2.0.1.jar"}));
   EXPECT_EQ(find(pkgs, "org.apache.commons:commons-lang3")->licenses,
             std::vector<std::string>{"Apache-2.0"});
   EXPECT_TRUE(parseJavaArchive("PK\x03\x04 truncated", "x.jar").empty());
@@ -334,8 +339,11 @@ std::string elfWithSection(const kh::test::TempDir& d, const std::string& name,
   std::string id = std::to_string(++n);
   d.write("main.c", "int main(void) { return 0; }\n");
   std::string sec = d.write("sec" + id, section), out;
-  std::string addr = address.empty() ? "" : fmt::format(
-      " --set-section-flags {0}=alloc,load,data --change-section-address {0}={1}", name, address);
+  std::string addr =
+      address.empty()
+          ? ""
+          : fmt::format(" --set-section-flags {0}=alloc,load,data --change-section-address {0}={1}",
+                        name, address);
   int rc = shell(fmt::format("cd {0} && gcc -o bin{1} main.c && objcopy --add-section {2}={3}{4} "
                              "bin{1} bin{1}.out",
                              d.path(), id, name, sec, addr),
@@ -359,7 +367,8 @@ std::string sentinel(const std::string& s) {
 TEST(ImagePackagesBinaries, GoBuildInfo) {
   kh::test::TempDir d;
   // Go 1.18+: the strings inline after the 32-byte header.
-  std::string header = std::string("\xff Go buildinf:", 14) + '\x08' + '\x02' + std::string(16, '\0');
+  std::string header =
+      std::string("\xff Go buildinf:", 14) + '\x08' + '\x02' + std::string(16, '\0');
   std::string mod = sentinel(kModinfo);
   std::string info = header + uvarint(14) + "go1.21.5 X:foo" + uvarint(mod.size()) + mod;
   auto pkgs = parseGoBinary(elfWithSection(d, ".go.buildinfo", info));
@@ -370,7 +379,8 @@ TEST(ImagePackagesBinaries, GoBuildInfo) {
   // Before Go 1.18: pointers to (pointer, length) string headers, resolved through the
   // section's virtual address.
   uint64_t base = 0x900000;
-  std::string v = "go1.16.15", m = sentinel("path\tx\nmod\tx\tv1.0.0\t\ndep\tgithub.com/a/b\tv0.1.0\th1:x=\n");
+  std::string v = "go1.16.15",
+              m = sentinel("path\tx\nmod\tx\tv1.0.0\t\ndep\tgithub.com/a/b\tv0.1.0\th1:x=\n");
   std::string old = std::string("\xff Go buildinf:", 14) + '\x08' + '\x00';
   auto u64 = [](uint64_t x) { return std::string(reinterpret_cast<const char*>(&x), 8); };
   // Layout: header (16) + 2 pointers (16) + 2 string headers (32) + data.
@@ -406,10 +416,11 @@ TEST(ImagePackagesBinaries, RustCargoAuditable) {
 
 TEST(ImagePackagesBinaries, ExecutablesAreFoundByMagicInLayers) {
   kh::test::TempDir d;
-  std::string header = std::string("\xff Go buildinf:", 14) + '\x08' + '\x02' + std::string(16, '\0');
+  std::string header =
+      std::string("\xff Go buildinf:", 14) + '\x08' + '\x02' + std::string(16, '\0');
   std::string mod = sentinel("path\tm\nmod\tm\tv2.0.0\t\n");
-  std::string elf =
-      elfWithSection(d, ".go.buildinfo", header + uvarint(8) + "go1.22.0" + uvarint(mod.size()) + mod);
+  std::string elf = elfWithSection(d, ".go.buildinfo",
+                                   header + uvarint(8) + "go1.22.0" + uvarint(mod.size()) + mod);
   Filesystem fs = fsOf({{{"usr/bin/tool", elf, 'x'}, {"data/not-executable", elf}}});
   Inventory inv = buildInventory(fs);
   std::set<std::string> got;
@@ -440,35 +451,37 @@ TEST(ImagePackagesAssembly, IntroducingLayer) {
   EXPECT_EQ(find(inv.packages, "libc")->layer, 3u);  // upgraded there
   EXPECT_EQ(find(inv.packages, "left-pad")->layer, 3u);
   // A deleted language package is not in the final filesystem.
-  Filesystem gone = fsOf({{{"app/node_modules/a/package.json", R"({"name":"a","version":"1.0.0"})"}},
-                          {{"app/node_modules/.wh.a", ""}}});
+  Filesystem gone =
+      fsOf({{{"app/node_modules/a/package.json", R"({"name":"a","version":"1.0.0"})"}},
+            {{"app/node_modules/.wh.a", ""}}});
   EXPECT_TRUE(buildInventory(gone).packages.empty());
 }
 
 TEST(ImagePackagesAssembly, DebianCopyrightLicences) {
-  Filesystem fs = fsOf({{{"var/lib/dpkg/status",
-                          "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13\n"},
-                         {"usr/share/doc/zlib1g/copyright",
-                          "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-                          "Files: *\nCopyright: x\nLicense: Zlib\n\nFiles: debian/*\nLicense: GPL-2+\n"
-                          " text of the licence\n"}}});
+  Filesystem fs =
+      fsOf({{{"var/lib/dpkg/status",
+              "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13\n"},
+             {"usr/share/doc/zlib1g/copyright",
+              "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+              "Files: *\nCopyright: x\nLicense: Zlib\n\nFiles: debian/*\nLicense: GPL-2+\n"
+              " text of the licence\n"}}});
   EXPECT_EQ(buildInventory(fs).packages[0].licenses,
             (std::vector<std::string>{"Zlib", "GPL-2.0-or-later"}));
   // A doc directory linked to another package's (Debian policy 12.5) shares its copyright file;
   // a link to a directory without one gives nothing, and a loop is no crash.
-  Filesystem linked = fsOf(
-      {{{"var/lib/dpkg/status",
-         "Package: gcc-12-base\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
-         "Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
-         "Package: libstray\nStatus: install ok installed\nVersion: 1\n\n"
-         "Package: loop-a\nStatus: install ok installed\nVersion: 1\n"},
-        {"usr/share/doc/gcc-12-base/copyright",
-         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-         "Files: *\nLicense: GPL-3+\n"},
-        {"usr/share/doc/cpp-12", "", 'l', "gcc-12-base"},
-        {"usr/share/doc/libstray", "", 'l', "/usr/share/doc/nothing-here"},
-        {"usr/share/doc/loop-a", "", 'l', "loop-b"},
-        {"usr/share/doc/loop-b", "", 'l', "loop-a"}}});
+  Filesystem linked =
+      fsOf({{{"var/lib/dpkg/status",
+              "Package: gcc-12-base\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
+              "Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
+              "Package: libstray\nStatus: install ok installed\nVersion: 1\n\n"
+              "Package: loop-a\nStatus: install ok installed\nVersion: 1\n"},
+             {"usr/share/doc/gcc-12-base/copyright",
+              "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+              "Files: *\nLicense: GPL-3+\n"},
+             {"usr/share/doc/cpp-12", "", 'l', "gcc-12-base"},
+             {"usr/share/doc/libstray", "", 'l', "/usr/share/doc/nothing-here"},
+             {"usr/share/doc/loop-a", "", 'l', "loop-b"},
+             {"usr/share/doc/loop-b", "", 'l', "loop-a"}}});
   Inventory li = buildInventory(linked);
   EXPECT_EQ(find(li.packages, "cpp-12")->licenses, std::vector<std::string>{"GPL-3.0-or-later"});
   EXPECT_EQ(find(li.packages, "gcc-12-base")->licenses,

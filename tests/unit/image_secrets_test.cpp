@@ -30,11 +30,13 @@ Filesystem layersOf(const std::vector<std::vector<Member>>& layers) {
 }
 
 const std::string kAws = "aws_access_key_id = AKIAQ3ZT5BWX7KD2MN4R\n";
-const std::string kPem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n";
+const std::string kPem =
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n";
 
 TEST(ImageSecrets, EveryLayerDeletedFilesIncluded) {
   Filesystem fs = layersOf({
-      {{"root/.aws/credentials", "[default]\n" + kAws}, {"app/config.env", "DB_PASSWORD=Zx9!qLm2#Vt7pR4w\n"}},
+      {{"root/.aws/credentials", "[default]\n" + kAws},
+       {"app/config.env", "DB_PASSWORD=Zx9!qLm2#Vt7pR4w\n"}},
       {{"root/.aws/.wh.credentials", ""}, {"etc/ssl/private/server.key", kPem}},
       {{"etc/ssl/private/server.key", kPem, 'f'}},  // copied again (chmod, COPY): reported once
   });
@@ -43,10 +45,10 @@ TEST(ImageSecrets, EveryLayerDeletedFilesIncluded) {
   for (const SecretFinding& s : secrets)
     got.insert(fmt::format("{}:{} {} layer {}{}", s.path, s.line, s.rule_id, s.layer,
                            s.deleted ? " deleted" : ""));
-  EXPECT_EQ(got, (std::set<std::string>{
-                     "app/config.env:1 credential-assignment layer 0",
-                     "etc/ssl/private/server.key:1 private-key layer 1",
-                     "root/.aws/credentials:2 aws-access-key-id layer 0 deleted"}));
+  EXPECT_EQ(got,
+            (std::set<std::string>{"app/config.env:1 credential-assignment layer 0",
+                                   "etc/ssl/private/server.key:1 private-key layer 1",
+                                   "root/.aws/credentials:2 aws-access-key-id layer 0 deleted"}));
   for (const SecretFinding& s : secrets) {
     EXPECT_EQ(s.redacted.find("AKIAQ3ZT5BWX7KD2MN4R"), std::string::npos) << "redacted";
     EXPECT_EQ(s.redacted.find("Zx9!qLm2"), std::string::npos) << "redacted";
@@ -62,16 +64,21 @@ TEST(ImageSecrets, ReplacedFileIsDeletedNotPresent) {
 }
 
 TEST(ImageSecrets, WhatIsSkippedIsCounted) {
-  std::string binary = std::string("\x7f" "ELF\0\0", 6) + kAws;
+  std::string binary = std::string(
+                           "\x7f"
+                           "ELF\0\0",
+                           6) +
+                       kAws;
   std::string large(5000, 'x');
   large += "\n" + kAws;
-  Filesystem fs = layersOf({{{"usr/bin/tool", binary},
-                             {"opt/big.conf", large},
-                             {"usr/share/doc/pkg/README", kAws},
-                             {"usr/lib/python3/site-packages/lib/tests/data/key.pem", kPem},
-                             {"usr/lib/python3/site-packages/rsa/pem.py", "MARKER = '" + kPem.substr(0, 31) + "'\n"},
-                             {"usr/lib/python3/site-packages/app/settings.py",
-                              "password = get_password()\nKEY = 'AKIAQ3ZT5BWX7KD2MN4R'\n"}}});
+  Filesystem fs = layersOf(
+      {{{"usr/bin/tool", binary},
+        {"opt/big.conf", large},
+        {"usr/share/doc/pkg/README", kAws},
+        {"usr/lib/python3/site-packages/lib/tests/data/key.pem", kPem},
+        {"usr/lib/python3/site-packages/rsa/pem.py", "MARKER = '" + kPem.substr(0, 31) + "'\n"},
+        {"usr/lib/python3/site-packages/app/settings.py",
+         "password = get_password()\nKEY = 'AKIAQ3ZT5BWX7KD2MN4R'\n"}}});
   auto secrets = collectSecrets(fs);
   ASSERT_EQ(secrets.size(), 1u);  // the token in source code, nothing else
   EXPECT_EQ(secrets[0].path, "usr/lib/python3/site-packages/app/settings.py");
@@ -100,7 +107,8 @@ TEST(ImageSecrets, CliReportsThemAndNoSecretsTurnsThemOff) {
   EXPECT_NE(text.out.find("deleted by a later layer"), std::string::npos) << text.out;
   EXPECT_EQ(text.out.find("AKIAQ3ZT5BWX7KD2MN4R"), std::string::npos);
   auto json = kh::test::runCli("image scan -f json " + img);
-  EXPECT_NE(json.out.find(R"("ruleId":"aws-access-key-id","title":)"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"("ruleId":"aws-access-key-id","title":)"), std::string::npos)
+      << json.out;
   EXPECT_NE(json.out.find(R"("deleted":true)"), std::string::npos);
   EXPECT_EQ(kh::test::runCli("image scan --fail-on critical " + img).exit_code, 1);
   auto sarif = kh::test::runCli("image scan -f sarif " + img);

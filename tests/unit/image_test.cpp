@@ -13,8 +13,8 @@
 #include <fstream>
 #include <set>
 
-#include "image/filesystem.h"
 #include "image/analyzers.h"
+#include "image/filesystem.h"
 #include "image/inventory.h"
 #include "image/layout.h"
 #include "tests/unit/image_util.h"
@@ -33,25 +33,25 @@ using fixtures::tarOf;
 std::vector<std::string> sampleLayers(std::string_view filter) {
   return {
       fixtures::tarOf({{"./etc", "", 'd'},
-             {"./etc/os-release", "ID=old\n"},
-             {"./etc/app", "", 'd'},
-             {"./etc/app/a.conf", "a"},
-             {"./etc/app/b.conf", "b"},
-             {"opt/x/y", "y"},
-             {"opt/keep", "k"}},
-            filter),
+                       {"./etc/os-release", "ID=old\n"},
+                       {"./etc/app", "", 'd'},
+                       {"./etc/app/a.conf", "a"},
+                       {"./etc/app/b.conf", "b"},
+                       {"opt/x/y", "y"},
+                       {"opt/keep", "k"}},
+                      filter),
       fixtures::tarOf({{"etc/app/.wh..wh..opq", ""},
-             {"etc/app/c.conf", "c"},
-             {"opt/.wh.x", ""},
-             {"etc/.wh.os-release", ""}},
-            filter),
+                       {"etc/app/c.conf", "c"},
+                       {"opt/.wh.x", ""},
+                       {"etc/.wh.os-release", ""}},
+                      filter),
       fixtures::tarOf({{"/usr/lib/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
-             {"etc/os-release", "", 'l', "../usr/lib/os-release"},
-             {"etc/escape", "", 'l', "../../../../usr/lib/os-release"},
-             {"etc/loop1", "", 'l', "loop2"},
-             {"etc/loop2", "", 'l', "loop1"},
-             {"opt/hard", "", 'h', "opt/keep"}},
-            filter),
+                       {"etc/os-release", "", 'l', "../usr/lib/os-release"},
+                       {"etc/escape", "", 'l', "../../../../usr/lib/os-release"},
+                       {"etc/loop1", "", 'l', "loop2"},
+                       {"etc/loop2", "", 'l', "loop1"},
+                       {"opt/hard", "", 'h', "opt/keep"}},
+                      filter),
   };
 }
 
@@ -96,7 +96,6 @@ TEST(ImageFilesystem, WhiteoutsOpaqueDirectoriesAndLinks) {
     EXPECT_EQ(fs.content("opt/hard").value_or(""), "k") << "a hard link shares the data";
   }
 }
-
 
 TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
   test::TempDir d;
@@ -250,25 +249,30 @@ TEST(ImageLayout, ParallelLayerReading) {
   std::vector<Member> members;
   std::string list;
   for (int i = 0; i < 6; ++i) {
-    layers.push_back(fixtures::tarOf({{fmt::format("layer/{}", i), std::string(1000 * (i + 1), 'a' + i)}},
-                                     i % 2 ? "gzip" : ""));
+    layers.push_back(fixtures::tarOf(
+        {{fmt::format("layer/{}", i), std::string(1000 * (i + 1), 'a' + i)}}, i % 2 ? "gzip" : ""));
     members.push_back({fmt::format("l{}/layer.tar", i), layers.back()});
     list += fmt::format("{}\"l{}/layer.tar\"", i ? "," : "", i);
   }
   list += ",\"l2/layer.tar\"";  // listed twice: a 7th layer
-  members.push_back({"manifest.json", fmt::format(R"([{{"Config":"c.json","Layers":[{}]}}])", list)});
+  members.push_back(
+      {"manifest.json", fmt::format(R"([{{"Config":"c.json","Layers":[{}]}}])", list)});
   members.push_back({"c.json", config(7)});
   auto img = openImage(d.write("p.tar", fixtures::tarOf(members)), Platform{});
   ASSERT_TRUE(img) << img.error().describe();
   for (unsigned threads : {1u, 2u, 4u, 8u}) {
     std::vector<std::string> seen(7);
     std::vector<int> calls(7, 0);
-    Status s = forEachLayer(img.value(), [&](size_t i, TarReader& r) -> Status {
-      LayerFiles l = readLayer(r, captureAll());
-      ++calls[i];
-      for (const auto& [path, content] : l.captured) seen[i] += path + ":" + std::to_string(content.size());
-      return {};
-    }, threads);
+    Status s = forEachLayer(
+        img.value(),
+        [&](size_t i, TarReader& r) -> Status {
+          LayerFiles l = readLayer(r, captureAll());
+          ++calls[i];
+          for (const auto& [path, content] : l.captured)
+            seen[i] += path + ":" + std::to_string(content.size());
+          return {};
+        },
+        threads);
     ASSERT_TRUE(s) << s.error().describe();
     for (int i = 0; i < 7; ++i) {
       int layer = i == 6 ? 2 : i;
@@ -277,10 +281,13 @@ TEST(ImageLayout, ParallelLayerReading) {
     }
   }
   // An error in one layer stops the run and is returned, whatever the thread count.
-  Status bad = forEachLayer(img.value(), [](size_t i, TarReader&) -> Status {
-    if (i == 3) return Error{"boom", "layer 3", {}};
-    return {};
-  }, 4);
+  Status bad = forEachLayer(
+      img.value(),
+      [](size_t i, TarReader&) -> Status {
+        if (i == 3) return Error{"boom", "layer 3", {}};
+        return {};
+      },
+      4);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message, "boom");
 }
@@ -301,13 +308,15 @@ TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
   EXPECT_FALSE(parsePlatform("linux"));
   // A manifest that names a layer the archive does not hold.
   std::string path = d.write(
-      "short.tar", fixtures::tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a/layer.tar"]}])"},
-                          {"c.json", config(1)}}));
+      "short.tar",
+      fixtures::tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a/layer.tar"]}])"},
+                       {"c.json", config(1)}}));
   auto img = openImage(path, Platform{});
   ASSERT_TRUE(img) << img.error().describe();
   Status s = forEachLayer(img.value(), [](size_t, TarReader&) -> Status { return {}; });
   ASSERT_FALSE(s);
-  Status par = forEachLayer(img.value(), [](size_t, TarReader&) -> Status { return {}; }, 4);
+  Status par = forEachLayer(
+      img.value(), [](size_t, TarReader&) -> Status { return {}; }, 4);
   ASSERT_FALSE(par);
   EXPECT_EQ(par.error().message, s.error().message);
   EXPECT_NE(s.error().message.find("layer 0 (a/layer.tar) is missing from the archive"),
@@ -409,24 +418,25 @@ TEST(ImageInventory, MatchesDpkgQueryOnThisMachine) {
   pclose(p);
   Filesystem fs = fsOf({{{"var/lib/dpkg/status", status}}});
   std::set<std::string> got;
-  for (const Package& pkg : buildInventory(fs).packages)
-    got.insert(pkg.name + " " + pkg.version);
+  for (const Package& pkg : buildInventory(fs).packages) got.insert(pkg.name + " " + pkg.version);
   EXPECT_GT(expected.size(), 50u);
   EXPECT_EQ(got, expected);
 }
 
 TEST(ImageCli, ScanReportsInventoryAndRefusesWhatIsNotAnImage) {
   test::TempDir d;
-  std::string layer = fixtures::tarOf({{"./etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
-                             {"./var/lib/dpkg/status",
-                              "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n"
-                              "Architecture: amd64\n"}},
-                            "gzip");
+  std::string layer =
+      fixtures::tarOf({{"./etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+                       {"./var/lib/dpkg/status",
+                        "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n"
+                        "Architecture: amd64\n"}},
+                      "gzip");
   std::string path = d.write(
-      "img.tar", fixtures::tarOf({{"manifest.json",
-                         R"([{"Config":"c.json","RepoTags":["a:1"],"Layers":["l/layer.tar"]}])"},
-                        {"c.json", config(1)},
-                        {"l/layer.tar", layer}}));
+      "img.tar",
+      fixtures::tarOf({{"manifest.json",
+                        R"([{"Config":"c.json","RepoTags":["a:1"],"Layers":["l/layer.tar"]}])"},
+                       {"c.json", config(1)},
+                       {"l/layer.tar", layer}}));
   auto json = test::runCli("image scan --format json " + path);
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_NE(json.out.find(R"("schema":"kubeharden/image/v1")"), std::string::npos);

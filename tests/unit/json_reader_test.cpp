@@ -53,8 +53,8 @@ TEST(JsonReader, NumbersKeepTheirTextAndValue) {
   EXPECT_EQ(*num("a")->asInt(), 0);
   EXPECT_EQ(num("a")->text, "-0");
   EXPECT_EQ(*num("b")->asInt(), -123456789012345678);  // 18 digits: the quick path
-  EXPECT_EQ(*num("c")->asInt(), INT64_MAX);             // 19 digits: the general path
-  EXPECT_EQ(num("d")->type, NodeType::kFloat);          // beyond int64
+  EXPECT_EQ(*num("c")->asInt(), INT64_MAX);            // 19 digits: the general path
+  EXPECT_EQ(num("d")->type, NodeType::kFloat);         // beyond int64
   EXPECT_EQ(num("e")->type, NodeType::kFloat);
   EXPECT_EQ(num("e")->text, "1e3");
   EXPECT_EQ(num("f")->type, NodeType::kFloat);
@@ -68,7 +68,8 @@ TEST(JsonReader, LargeObjectsKeepTheLastOfDuplicateKeys) {
   Arena arena;
   std::string body = "{";
   const int kKeys = 200000;
-  for (int i = 0; i < kKeys; ++i) body += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  for (int i = 0; i < kKeys; ++i)
+    body += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
   body += "\"k7\":-1,\"k199999\":-2}";
   auto r = parseJson(body, arena, JsonLimits{.max_bytes = 8u << 20});
   ASSERT_TRUE(r) << r.error().describe();
@@ -88,7 +89,9 @@ TEST(JsonReader, LargeObjectsKeepTheLastOfDuplicateKeys) {
 
 TEST(JsonReader, StringsAreUnescapedInPlace) {
   Arena arena;
-  auto r = parseJson(R"(["plain","a\"b","tab\there","\u00e9\ud83d\ude00","", "0123456789abcdef0123456789abcdef\n"])", arena);
+  auto r = parseJson(
+      R"(["plain","a\"b","tab\there","\u00e9\ud83d\ude00","", "0123456789abcdef0123456789abcdef\n"])",
+      arena);
   ASSERT_TRUE(r) << r.error().describe();
   auto items = r.value()->seqItems();
   ASSERT_EQ(items.size(), 6u);

@@ -75,14 +75,14 @@ TEST(Strings, Utf8Validation) {
   EXPECT_EQ(invalidUtf8At("abcdefghij\xff"), 10u);
   EXPECT_EQ(invalidUtf8At("\xc0\xaf"), 0u);          // overlong '/'
   EXPECT_EQ(invalidUtf8At("\xc1\xbf"), 0u);          // overlong
-  EXPECT_EQ(invalidUtf8At("\xe0\x9f\xbf"), 0u);     // overlong three-byte form
+  EXPECT_EQ(invalidUtf8At("\xe0\x9f\xbf"), 0u);      // overlong three-byte form
   EXPECT_EQ(invalidUtf8At("\xf0\x8f\xbf\xbf"), 0u);  // overlong four-byte form
-  EXPECT_EQ(invalidUtf8At("x\xed\xa0\x80"), 1u);    // a surrogate, U+D800
+  EXPECT_EQ(invalidUtf8At("x\xed\xa0\x80"), 1u);     // a surrogate, U+D800
   EXPECT_EQ(invalidUtf8At("\xf4\x90\x80\x80"), 0u);  // above U+10FFFF
   EXPECT_EQ(invalidUtf8At("\xf5\x80\x80\x80"), 0u);
-  EXPECT_EQ(invalidUtf8At("ab\x80"), 2u);             // a lone continuation byte
-  EXPECT_EQ(invalidUtf8At("ab\xe2\x82"), 2u);        // cut by the end
-  EXPECT_EQ(invalidUtf8At("\xe2\x28\xa1"), 0u);     // a bad continuation
+  EXPECT_EQ(invalidUtf8At("ab\x80"), 2u);        // a lone continuation byte
+  EXPECT_EQ(invalidUtf8At("ab\xe2\x82"), 2u);    // cut by the end
+  EXPECT_EQ(invalidUtf8At("\xe2\x28\xa1"), 0u);  // a bad continuation
   EXPECT_EQ(invalidUtf8At("\xf0\x9f\x98\x80\xf0\x9f\x98"), 4u);
 }
 

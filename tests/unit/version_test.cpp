@@ -1,6 +1,8 @@
 // Version comparison, per ecosystem: the upstream projects' published comparison cases written
 // here as facts (A, B, expected order), and the ecosystems' own tools as live oracles on
 // generated pairs (dpkg --compare-versions; rpm's own rpmvercmp through `rpm --eval` Lua).
+#include "vuln/version.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -12,7 +14,6 @@
 
 #include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
-#include "vuln/version.h"
 
 namespace kh::vuln {
 namespace {
@@ -23,7 +24,9 @@ struct Case {
   int want;
 };
 
-int sign(int v) { return v < 0 ? -1 : v > 0 ? 1 : 0; }
+int sign(int v) {
+  return v < 0 ? -1 : v > 0 ? 1 : 0;
+}
 
 // dpkg's own comparison table (Dpkg::Version tests) and Debian policy's examples.
 const Case kDebian[] = {
@@ -253,12 +256,33 @@ TEST(VersionApk, UpstreamCases) {
 }
 
 // packaging's own ordered list (tests/test_version.py), once without and once with an epoch.
-const char* const kPep440Sorted[] = {
-    "1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456", "1.0b2",
-    "1.0b2.post345.dev456", "1.0b2.post345", "1.0b2-346", "1.0c1.dev456", "1.0c1", "1.0rc2",
-    "1.0c3", "1.0", "1.0.post456.dev34", "1.0.post456", "1.1.dev1", "1.2+123abc",
-    "1.2+123abc456", "1.2+abc", "1.2+abc123", "1.2+abc123def", "1.2+1234.abc", "1.2+123456",
-    "1.2.r32+123456", "1.2.rev33+123456"};
+const char* const kPep440Sorted[] = {"1.0.dev456",
+                                     "1.0a1",
+                                     "1.0a2.dev456",
+                                     "1.0a12.dev456",
+                                     "1.0a12",
+                                     "1.0b1.dev456",
+                                     "1.0b2",
+                                     "1.0b2.post345.dev456",
+                                     "1.0b2.post345",
+                                     "1.0b2-346",
+                                     "1.0c1.dev456",
+                                     "1.0c1",
+                                     "1.0rc2",
+                                     "1.0c3",
+                                     "1.0",
+                                     "1.0.post456.dev34",
+                                     "1.0.post456",
+                                     "1.1.dev1",
+                                     "1.2+123abc",
+                                     "1.2+123abc456",
+                                     "1.2+abc",
+                                     "1.2+abc123",
+                                     "1.2+abc123def",
+                                     "1.2+1234.abc",
+                                     "1.2+123456",
+                                     "1.2.r32+123456",
+                                     "1.2.rev33+123456"};
 
 TEST(VersionPep440, UpstreamOrderAndSpellings) {
   std::vector<std::string> all;
@@ -266,14 +290,24 @@ TEST(VersionPep440, UpstreamOrderAndSpellings) {
   for (const char* v : kPep440Sorted) all.push_back(std::string("1!") + v);
   for (size_t i = 0; i < all.size(); ++i)
     for (size_t j = 0; j < all.size(); ++j)
-      ASSERT_EQ(sign(comparePep440(all[i], all[j])), i < j ? -1 : i > j ? 1 : 0)
+      ASSERT_EQ(sign(comparePep440(all[i], all[j])), i < j   ? -1
+                                                     : i > j ? 1
+                                                             : 0)
           << all[i] << " vs " << all[j];
   // Normalisation (PEP 440's own examples).
-  for (auto [a, b] : {std::pair{"1.0", "1.0.0"}, {"1.0-1", "1.0.post1"}, {"v1.0", "1.0"},
-                      {"1.0ALPHA1", "1.0a1"}, {"1.0-c1", "1.0rc1"}, {"1.0.preview2", "1.0rc2"},
-                      {"1.0+ubuntu-1", "1.0+ubuntu.1"}, {"1.0-dev", "1.0.dev0"},
-                      {"1.0.post", "1.0.post0"}, {"1.0r", "1.0.post0"}, {" 1.0 ", "1.0"},
-                      {"1.0+01", "1.0+1"}, {"0!1.0", "1.0"}})
+  for (auto [a, b] : {std::pair{"1.0", "1.0.0"},
+                      {"1.0-1", "1.0.post1"},
+                      {"v1.0", "1.0"},
+                      {"1.0ALPHA1", "1.0a1"},
+                      {"1.0-c1", "1.0rc1"},
+                      {"1.0.preview2", "1.0rc2"},
+                      {"1.0+ubuntu-1", "1.0+ubuntu.1"},
+                      {"1.0-dev", "1.0.dev0"},
+                      {"1.0.post", "1.0.post0"},
+                      {"1.0r", "1.0.post0"},
+                      {" 1.0 ", "1.0"},
+                      {"1.0+01", "1.0+1"},
+                      {"0!1.0", "1.0"}})
     EXPECT_EQ(comparePep440(a, b), 0) << a << " == " << b;
   // Not PEP 440: before every valid version.
   EXPECT_LT(comparePep440("not-a-version", "0.0.1"), 0);
@@ -282,13 +316,16 @@ TEST(VersionPep440, UpstreamOrderAndSpellings) {
 
 // Semantic Versioning 2.0.0, section 11: precedence.
 TEST(VersionSemver, SpecOrder) {
-  const char* sorted[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-                          "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "2.0.0",
-                          "2.1.0", "2.1.1"};
+  const char* sorted[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                          "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+                          "1.0.0-rc.1",  "1.0.0",         "2.0.0",
+                          "2.1.0",       "2.1.1"};
   size_t n = sizeof sorted / sizeof *sorted;
   for (size_t i = 0; i < n; ++i)
     for (size_t j = 0; j < n; ++j)
-      EXPECT_EQ(sign(compareSemver(sorted[i], sorted[j])), i < j ? -1 : i > j ? 1 : 0)
+      EXPECT_EQ(sign(compareSemver(sorted[i], sorted[j])), i < j   ? -1
+                                                           : i > j ? 1
+                                                                   : 0)
           << sorted[i] << " vs " << sorted[j];
   EXPECT_EQ(compareSemver("1.0.0+build.1", "1.0.0+build.2"), 0) << "build metadata ignored";
   EXPECT_EQ(compareSemver("v1.2.3", "1.2.3"), 0);
@@ -338,11 +375,20 @@ TEST(VersionPep440, AgreesWithPackaging) {
     std::string v = gen() % 8 == 0 ? fmt::format("{}!", gen() % 3) : "";
     if (gen() % 6 == 0) v += pick({"v", "V", " "});
     int n = 1 + static_cast<int>(gen() % 3);
-    for (int i = 0; i < n; ++i) v += fmt::format("{}{}", i ? "." : "", pick({"0", "1", "2", "10", "01", "00"}));
-    if (gen() % 2) v += fmt::format("{}{}{}", pick({"", ".", "-", "_"}), pick({"a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "RC"}), pick({"", "0", "1", "2", ".1", "-3"}));
-    if (gen() % 3 == 0) v += gen() % 3 ? fmt::format("{}{}{}", pick({"", ".", "-", "_"}), pick({"post", "rev", "r"}), pick({"", "1", "2", "_5"})) : fmt::format("-{}", gen() % 4);
-    if (gen() % 3 == 0) v += fmt::format("{}dev{}", pick({"", ".", "-", "_"}), pick({"", "0", "1", "3"}));
-    if (gen() % 4 == 0) v += fmt::format("+{}", pick({"1", "abc", "ubuntu.1", "01", "a-b_c", "1.x"}));
+    for (int i = 0; i < n; ++i)
+      v += fmt::format("{}{}", i ? "." : "", pick({"0", "1", "2", "10", "01", "00"}));
+    if (gen() % 2)
+      v += fmt::format("{}{}{}", pick({"", ".", "-", "_"}),
+                       pick({"a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "RC"}),
+                       pick({"", "0", "1", "2", ".1", "-3"}));
+    if (gen() % 3 == 0)
+      v += gen() % 3 ? fmt::format("{}{}{}", pick({"", ".", "-", "_"}), pick({"post", "rev", "r"}),
+                                   pick({"", "1", "2", "_5"}))
+                     : fmt::format("-{}", gen() % 4);
+    if (gen() % 3 == 0)
+      v += fmt::format("{}dev{}", pick({"", ".", "-", "_"}), pick({"", "0", "1", "3"}));
+    if (gen() % 4 == 0)
+      v += fmt::format("+{}", pick({"1", "abc", "ubuntu.1", "01", "a-b_c", "1.x"}));
     if (gen() % 12 == 0) v += pick({"x", "..", "+", "!", "-"});  // broken
     vs.push_back(v);
   }
@@ -361,22 +407,26 @@ TEST(VersionSemver, AgreesWithNodeSemver) {
   auto pick = [&](std::initializer_list<const char*> l) { return *(l.begin() + gen() % l.size()); };
   std::vector<std::string> vs;
   while (vs.size() < 3000) {
-    std::string v = fmt::format("{}{}.{}.{}", gen() % 8 == 0 ? "v" : "", pick({"0", "1", "2", "10"}),
-                                pick({"0", "1", "9", "10"}), pick({"0", "1", "2", "11"}));
+    std::string v =
+        fmt::format("{}{}.{}.{}", gen() % 8 == 0 ? "v" : "", pick({"0", "1", "2", "10"}),
+                    pick({"0", "1", "9", "10"}), pick({"0", "1", "2", "11"}));
     if (gen() % 2) {
       int n = 1 + static_cast<int>(gen() % 3);
       v += "-";
-      for (int i = 0; i < n; ++i) v += fmt::format("{}{}", i ? "." : "", pick({"alpha", "beta", "rc", "0", "1", "2", "11", "x-y", "1a"}));
+      for (int i = 0; i < n; ++i)
+        v += fmt::format("{}{}", i ? "." : "",
+                         pick({"alpha", "beta", "rc", "0", "1", "2", "11", "x-y", "1a"}));
     }
     if (gen() % 4 == 0) v += fmt::format("+{}", pick({"build", "1", "sha.5114f85", "001"}));
     if (gen() % 12 == 0) v += pick({".", "-", "+", ".0"});  // broken
-    if (gen() % 15 == 0) v = "0" + v;                        // leading zero
+    if (gen() % 15 == 0) v = "0" + v;                       // leading zero
     vs.push_back(v);
   }
   auto got = oracle(
       "node -e \"const c=require('/usr/share/nodejs/semver/functions/compare');"
       "const vs=require('fs').readFileSync(0,'utf8').split('\\n');"
-      "for(let i=0;i+1<vs.length;i+=2){try{console.log(c(vs[i],vs[i+1]))}catch(e){console.log('X')}}\"",
+      "for(let "
+      "i=0;i+1<vs.length;i+=2){try{console.log(c(vs[i],vs[i+1]))}catch(e){console.log('X')}}\"",
       vs);
   EXPECT_GT(agreeWithOracle(vs, got, compareSemver), 700u)
       << "the generator must produce enough valid versions";
@@ -413,7 +463,8 @@ TEST(VersionGo, UpstreamOrder) {
         for (const char* b : groups[j])
           EXPECT_EQ(sign(compareGo(a, b)), i < j ? -1 : i > j ? 1 : 0) << a << " vs " << b;
   // Pseudo-versions order by their timestamp, below the release they precede.
-  EXPECT_LT(compareGo("v0.0.0-20191109021931-daa7c04131f5", "v0.0.0-20200101000000-aaaaaaaaaaaa"), 0);
+  EXPECT_LT(compareGo("v0.0.0-20191109021931-daa7c04131f5", "v0.0.0-20200101000000-aaaaaaaaaaaa"),
+            0);
   EXPECT_LT(compareGo("v1.2.4-0.20191109021931-daa7c04131f5", "v1.2.4"), 0);
   EXPECT_GT(compareGo("v1.2.4-0.20191109021931-daa7c04131f5", "v1.2.3"), 0);
 }
@@ -421,12 +472,15 @@ TEST(VersionGo, UpstreamOrder) {
 // RubyGems' own Gem::Version comparisons (test_gem_version.rb).
 TEST(VersionGem, UpstreamCases) {
   const Case cases[] = {
-      {"1.0", "1.0.0", 0},        {"1.0", "1.0.a", 1},        {"1.8.2", "0.0.0", 1},
-      {"1.8.2", "1.8.2.a", 1},    {"1.8.2.b", "1.8.2.a", 1},  {"1.8.2.a", "1.8.2", -1},
-      {"1.8.2.a10", "1.8.2.a9", 1}, {"", "0", 0},             {"0.beta.1", "0.0.beta.1", 0},
-      {"0.0.beta", "0.0.beta.1", -1}, {"0.0.beta", "0.beta.1", -1}, {"5.a", "5.0.0.rc2", -1},
-      {"5.x", "5.0.0.rc2", 1},    {"1.0-1", "1.0.pre.1", 0},  {"1.0-1", "1.0", -1},
-      {"13.0.6", "13.0.10", -1},  {"2.7.0.rc1", "2.7.0", -1}, {"1.10", "1.9", 1},
+      {"1.0", "1.0.0", 0},           {"1.0", "1.0.a", 1},
+      {"1.8.2", "0.0.0", 1},         {"1.8.2", "1.8.2.a", 1},
+      {"1.8.2.b", "1.8.2.a", 1},     {"1.8.2.a", "1.8.2", -1},
+      {"1.8.2.a10", "1.8.2.a9", 1},  {"", "0", 0},
+      {"0.beta.1", "0.0.beta.1", 0}, {"0.0.beta", "0.0.beta.1", -1},
+      {"0.0.beta", "0.beta.1", -1},  {"5.a", "5.0.0.rc2", -1},
+      {"5.x", "5.0.0.rc2", 1},       {"1.0-1", "1.0.pre.1", 0},
+      {"1.0-1", "1.0", -1},          {"13.0.6", "13.0.10", -1},
+      {"2.7.0.rc1", "2.7.0", -1},    {"1.10", "1.9", 1},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(sign(compareGem(c.a, c.b)), c.want) << c.a << " vs " << c.b;
@@ -459,25 +513,62 @@ TEST(VersionGem, AgreesWithRubyGems) {
 // Maven's own ComparableVersionTest lists, each in increasing order, and its equalities.
 TEST(VersionMaven, UpstreamOrderAndEqualities) {
   for (const std::vector<const char*>& sorted :
-       {std::vector<const char*>{"1-alpha2snapshot", "1-alpha2", "1-alpha-123", "1-beta-2",
-                                 "1-beta123", "1-m2", "1-m11", "1-rc", "1-cr2", "1-rc123",
-                                 "1-SNAPSHOT", "1", "1-sp", "1-sp2", "1-sp123", "1-abc", "1-def",
-                                 "1-pom-1", "1-1-snapshot", "1-1", "1-2", "1-123"},
-        std::vector<const char*>{"2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a",
-                                 "2.1b", "2.1-c", "2.1-1", "2.1.0.1", "2.2", "2.123", "11.a2",
-                                 "11.a11", "11.b2", "11.b11", "11.m2", "11.m11", "11", "11.a",
-                                 "11b", "11c", "11m"}}) {
+       {std::vector<const char*>{"1-alpha2snapshot",
+                                 "1-alpha2",
+                                 "1-alpha-123",
+                                 "1-beta-2",
+                                 "1-beta123",
+                                 "1-m2",
+                                 "1-m11",
+                                 "1-rc",
+                                 "1-cr2",
+                                 "1-rc123",
+                                 "1-SNAPSHOT",
+                                 "1",
+                                 "1-sp",
+                                 "1-sp2",
+                                 "1-sp123",
+                                 "1-abc",
+                                 "1-def",
+                                 "1-pom-1",
+                                 "1-1-snapshot",
+                                 "1-1",
+                                 "1-2",
+                                 "1-123"},
+        std::vector<const char*>{"2.0",    "2.0.a", "2-1",    "2.0.2", "2.0.123", "2.1.0",
+                                 "2.1-a",  "2.1b",  "2.1-c",  "2.1-1", "2.1.0.1", "2.2",
+                                 "2.123",  "11.a2", "11.a11", "11.b2", "11.b11",  "11.m2",
+                                 "11.m11", "11",    "11.a",   "11b",   "11c",     "11m"}}) {
     for (size_t i = 0; i < sorted.size(); ++i)
       for (size_t j = 0; j < sorted.size(); ++j)
-        EXPECT_EQ(sign(compareMaven(sorted[i], sorted[j])), i < j ? -1 : i > j ? 1 : 0)
+        EXPECT_EQ(sign(compareMaven(sorted[i], sorted[j])), i < j   ? -1
+                                                            : i > j ? 1
+                                                                    : 0)
             << sorted[i] << " vs " << sorted[j];
   }
-  for (auto [a, b] : {std::pair{"1", "1.0"}, {"1", "1.0.0"}, {"1.0", "1.0.0"}, {"1", "1-0"},
-                      {"1", "1.0-0"}, {"1.0", "1.0-0"}, {"1a", "1-a"}, {"1a", "1.0-a"},
-                      {"1a", "1.0.0-a"}, {"1.0a", "1-a"}, {"1x", "1-x"}, {"1-ga", "1"},
-                      {"1-final", "1"}, {"1-release", "1"}, {"1cr", "1rc"}, {"1a1", "1-alpha-1"},
-                      {"1b2", "1-beta-2"}, {"1m3", "1-milestone-3"}, {"1X", "1x"},
-                      {"1A", "1a"}, {"1-GA", "1-ga"}, {"1-CR", "1-cr"}, {"1-SNAPSHOT", "1-snapshot"}})
+  for (auto [a, b] : {std::pair{"1", "1.0"},
+                      {"1", "1.0.0"},
+                      {"1.0", "1.0.0"},
+                      {"1", "1-0"},
+                      {"1", "1.0-0"},
+                      {"1.0", "1.0-0"},
+                      {"1a", "1-a"},
+                      {"1a", "1.0-a"},
+                      {"1a", "1.0.0-a"},
+                      {"1.0a", "1-a"},
+                      {"1x", "1-x"},
+                      {"1-ga", "1"},
+                      {"1-final", "1"},
+                      {"1-release", "1"},
+                      {"1cr", "1rc"},
+                      {"1a1", "1-alpha-1"},
+                      {"1b2", "1-beta-2"},
+                      {"1m3", "1-milestone-3"},
+                      {"1X", "1x"},
+                      {"1A", "1a"},
+                      {"1-GA", "1-ga"},
+                      {"1-CR", "1-cr"},
+                      {"1-SNAPSHOT", "1-snapshot"}})
     EXPECT_EQ(compareMaven(a, b), 0) << a << " == " << b;
   // Maven's order has cycles on odd inputs (found by our fuzzer; Maven 3.8.7 says the same).
   EXPECT_LT(compareMaven("v056v668o6r", "0rc2"), 0);
@@ -505,7 +596,10 @@ TEST(VersionMaven, AgreesWithMaven) {
   for (const std::string& v : vs) args += " '" + v + "'";
   std::string out;
   ASSERT_EQ(image::fixtures::shell(fmt::format("java -cp {} org.apache.maven.artifact.versioning."
-                                               "ComparableVersion{}", jar, args), &out), 0);
+                                               "ComparableVersion{}",
+                                               jar, args),
+                                   &out),
+            0);
   // Its report: "   A < B" (or == or >) for each consecutive pair.
   size_t checked = 0, start = 0;
   for (size_t nl = out.find('\n'); nl != std::string::npos; nl = out.find('\n', start)) {
@@ -543,8 +637,8 @@ TEST(VersionRpm, UpstreamCases) {
 
 // Random versions from the characters that matter to both tools.
 std::vector<std::string> generated(size_t n, bool debian, uint32_t seed) {
-  static const char* kParts[] = {"0", "1", "2", "9", "10", "01", "a", "b", "rc", "~", "+", ".",
-                                 "^", "_", "p", "git", "00", "fc", "el", "z"};
+  static const char* kParts[] = {"0", "1", "2", "9", "10", "01",  "a",  "b",  "rc", "~",
+                                 "+", ".", "^", "_", "p",  "git", "00", "fc", "el", "z"};
   std::mt19937 gen(seed);
   std::vector<std::string> out;
   while (out.size() < n) {
@@ -566,9 +660,10 @@ TEST(VersionDebian, AgreesWithDpkg) {
   auto vs = generated(400, true, 42);
   std::string script;
   for (size_t i = 0; i + 1 < vs.size(); i += 2)
-    script += fmt::format("if dpkg --compare-versions '{0}' lt '{1}'; then echo -1; elif "
-                          "dpkg --compare-versions '{0}' eq '{1}'; then echo 0; else echo 1; fi\n",
-                          vs[i], vs[i + 1]);
+    script += fmt::format(
+        "if dpkg --compare-versions '{0}' lt '{1}'; then echo -1; elif "
+        "dpkg --compare-versions '{0}' eq '{1}'; then echo 0; else echo 1; fi\n",
+        vs[i], vs[i + 1]);
   kh::test::TempDir d;
   std::string out;
   ASSERT_EQ(image::fixtures::shell("sh " + d.write("cmp.sh", script), &out), 0) << out;
@@ -612,33 +707,62 @@ TEST(VersionRpm, AgreesWithRpm) {
 // Composer's VersionParser normalisations (its own test list) and PHP's documented order.
 TEST(VersionComposer, UpstreamNormalisationAndOrder) {
   const std::pair<const char*, const char*> normalised[] = {
-      {"1.0.0", "1.0.0.0"},           {"1.2.3.4", "1.2.3.4"},
-      {"1.0.0RC1dev", "1.0.0.0-RC1-dev"}, {"1.0.0-rC15-dEv", "1.0.0.0-RC15-dev"},
-      {"1.0.0.RC.15-dev", "1.0.0.0-RC15-dev"}, {"1.0.0-rc1", "1.0.0.0-RC1"},
-      {"1.0.0.pl3-dev", "1.0.0.0-patch3-dev"}, {"1.0-dev", "1.0.0.0-dev"},
-      {"0", "0.0.0.0"},               {"10.4.13-beta", "10.4.13.0-beta"},
-      {"10.4.13beta2", "10.4.13.0-beta2"}, {"10.4.13beta.2", "10.4.13.0-beta2"},
-      {"10.4.13-b", "10.4.13.0-beta"}, {"10.4.13-b5", "10.4.13.0-beta5"},
-      {"v1.0.0", "1.0.0.0"},          {"2010.01", "2010.01.0.0"},
-      {"2010.01.02", "2010.01.02.0"}, {"2010.1.555", "2010.1.555.0"},
-      {"20100102-203040", "20100102.203040"}, {"20100102203040-10", "20100102203040.10"},
-      {"20100102-203040-p1", "20100102.203040-patch1"}, {"dev-master", "dev-master"},
-      {"master", "dev-master"},       {"dev-trunk", "dev-trunk"},
-      {"1.x-dev", "1.9999999.9999999.9999999-dev"}, {"1.2.x-dev", "1.2.9999999.9999999-dev"},
-      {"dev-feature-foo", "dev-feature-foo"}, {"DEV-FOOBAR", "dev-FOOBAR"},
-      {"dev-master as 1.0.0", "dev-master"}, {"1.0.0+foo", "1.0.0.0"},
-      {"1.0.0-alpha.3.1+foo", "1.0.0.0-alpha3.1"}, {"1.0@dev", "1.0.0.0"},
-      {"1.0-p2", "1.0.0.0-patch2"},   {"1.0RC1", "1.0.0.0-RC1"}, {"123456.1", "123456.1"},
+      {"1.0.0", "1.0.0.0"},
+      {"1.2.3.4", "1.2.3.4"},
+      {"1.0.0RC1dev", "1.0.0.0-RC1-dev"},
+      {"1.0.0-rC15-dEv", "1.0.0.0-RC15-dev"},
+      {"1.0.0.RC.15-dev", "1.0.0.0-RC15-dev"},
+      {"1.0.0-rc1", "1.0.0.0-RC1"},
+      {"1.0.0.pl3-dev", "1.0.0.0-patch3-dev"},
+      {"1.0-dev", "1.0.0.0-dev"},
+      {"0", "0.0.0.0"},
+      {"10.4.13-beta", "10.4.13.0-beta"},
+      {"10.4.13beta2", "10.4.13.0-beta2"},
+      {"10.4.13beta.2", "10.4.13.0-beta2"},
+      {"10.4.13-b", "10.4.13.0-beta"},
+      {"10.4.13-b5", "10.4.13.0-beta5"},
+      {"v1.0.0", "1.0.0.0"},
+      {"2010.01", "2010.01.0.0"},
+      {"2010.01.02", "2010.01.02.0"},
+      {"2010.1.555", "2010.1.555.0"},
+      {"20100102-203040", "20100102.203040"},
+      {"20100102203040-10", "20100102203040.10"},
+      {"20100102-203040-p1", "20100102.203040-patch1"},
+      {"dev-master", "dev-master"},
+      {"master", "dev-master"},
+      {"dev-trunk", "dev-trunk"},
+      {"1.x-dev", "1.9999999.9999999.9999999-dev"},
+      {"1.2.x-dev", "1.2.9999999.9999999-dev"},
+      {"dev-feature-foo", "dev-feature-foo"},
+      {"DEV-FOOBAR", "dev-FOOBAR"},
+      {"dev-master as 1.0.0", "dev-master"},
+      {"1.0.0+foo", "1.0.0.0"},
+      {"1.0.0-alpha.3.1+foo", "1.0.0.0-alpha3.1"},
+      {"1.0@dev", "1.0.0.0"},
+      {"1.0-p2", "1.0.0.0-patch2"},
+      {"1.0RC1", "1.0.0.0-RC1"},
+      {"123456.1", "123456.1"},
       {"1.0.0-stable", "1.0.0.0"}};
-  for (const auto& [in, want] : normalised) EXPECT_EQ(normaliseComposer(in).value_or("X"), want) << in;
-  EXPECT_EQ(normaliseComposer(std::string_view("\0\t1.0 \n", 7)).value_or("X"), "1.0.0.0") << "PHP's trim";
-  for (const char* bad : {"", "a", "1.0.0.0.0", "1.0.0-meh", "feature-foo", "1.0 .2", "dev", "feature-dev"})
+  for (const auto& [in, want] : normalised)
+    EXPECT_EQ(normaliseComposer(in).value_or("X"), want) << in;
+  EXPECT_EQ(normaliseComposer(std::string_view("\0\t1.0 \n", 7)).value_or("X"), "1.0.0.0")
+      << "PHP's trim";
+  for (const char* bad :
+       {"", "a", "1.0.0.0.0", "1.0.0-meh", "feature-foo", "1.0 .2", "dev", "feature-dev"})
     EXPECT_FALSE(normaliseComposer(bad)) << bad;
   // In increasing order; each line's entries are equal.
-  const std::vector<std::vector<const char*>> groups = {
-      {"1.0-dev", "1.0.0-dev"}, {"1.0alpha1", "1.0-a1", "1.0.0-alpha.1"}, {"1.0-beta1", "1.0b1"},
-      {"1.0-beta2"}, {"1.0RC1", "1.0-rc1"}, {"1.0", "1.0.0", "v1.0.0", "1.0.0+build"},
-      {"1.0-p1", "1.0pl1", "1.0-patch1"}, {"1.0.1"}, {"1.0.10"}, {"1.2"}, {"1.10"}, {"10.0.0.1"}};
+  const std::vector<std::vector<const char*>> groups = {{"1.0-dev", "1.0.0-dev"},
+                                                        {"1.0alpha1", "1.0-a1", "1.0.0-alpha.1"},
+                                                        {"1.0-beta1", "1.0b1"},
+                                                        {"1.0-beta2"},
+                                                        {"1.0RC1", "1.0-rc1"},
+                                                        {"1.0", "1.0.0", "v1.0.0", "1.0.0+build"},
+                                                        {"1.0-p1", "1.0pl1", "1.0-patch1"},
+                                                        {"1.0.1"},
+                                                        {"1.0.10"},
+                                                        {"1.2"},
+                                                        {"1.10"},
+                                                        {"10.0.0.1"}};
   for (size_t i = 0; i < groups.size(); ++i)
     for (size_t j = 0; j < groups.size(); ++j)
       for (const char* a : groups[i])
@@ -656,11 +780,13 @@ TEST(VersionComposer, AgreesWithComposerSemver) {
   while (vs.size() < 3000) {
     std::string v = gen() % 6 == 0 ? pick({"v", "V"}) : "";
     int n = 1 + static_cast<int>(gen() % 4);
-    for (int i = 0; i < n; ++i) v += fmt::format("{}{}", i ? "." : "", pick({"0", "1", "2", "10", "01", "2010"}));
+    for (int i = 0; i < n; ++i)
+      v += fmt::format("{}{}", i ? "." : "", pick({"0", "1", "2", "10", "01", "2010"}));
     if (gen() % 2)
-      v += fmt::format("{}{}{}", pick({"", ".", "-", "_"}),
-                       pick({"a", "b", "alpha", "beta", "RC", "rc", "p", "pl", "patch", "stable", "dev"}),
-                       pick({"", "1", "2", ".3", "-4", "1.2"}));
+      v += fmt::format(
+          "{}{}{}", pick({"", ".", "-", "_"}),
+          pick({"a", "b", "alpha", "beta", "RC", "rc", "p", "pl", "patch", "stable", "dev"}),
+          pick({"", "1", "2", ".3", "-4", "1.2"}));
     if (gen() % 5 == 0) v += pick({"-dev", ".dev", "dev"});
     if (gen() % 6 == 0) v += fmt::format("+{}", pick({"build", "1", "sha.5"}));
     if (gen() % 10 == 0) v = pick({"dev-master", "master", "1.x-dev", "2.1.x-dev", "dev-feature"});
@@ -669,7 +795,8 @@ TEST(VersionComposer, AgreesWithComposerSemver) {
   }
   auto got = oracle(
       "php -r 'require \"/usr/share/php/Composer/Semver/autoload.php\";"
-      "$p = new Composer\\Semver\\VersionParser; $vs = file(\"php://stdin\", FILE_IGNORE_NEW_LINES);"
+      "$p = new Composer\\Semver\\VersionParser; $vs = file(\"php://stdin\", "
+      "FILE_IGNORE_NEW_LINES);"
       "for ($i = 0; $i + 1 < count($vs); $i += 2) { try { $a = $p->normalize($vs[$i]);"
       " $b = $p->normalize($vs[$i + 1]);"
       // Composer orders no two branches (Constraint::versionCompare): not judged here.

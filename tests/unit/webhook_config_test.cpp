@@ -206,15 +206,17 @@ TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
   ASSERT_EQ(image::fixtures::shell(helm + " lint " + chart, &out), 0) << out;
   auto render = [&](const std::string& args, const std::string& file) {
     std::string err;
-    EXPECT_EQ(image::fixtures::shell(fmt::format("{} template kubeharden {} -n kubeharden {} > {}/{}", helm,
-                                      chart, args, d.path(), file),
-                          &err),
-              0)
+    EXPECT_EQ(
+        image::fixtures::shell(fmt::format("{} template kubeharden {} -n kubeharden {} > {}/{}",
+                                           helm, chart, args, d.path(), file),
+                               &err),
+        0)
         << err;
     return d.path() + "/" + file;
   };
   auto committed = test::loadText(test::readFile(kSrc + "/deploy/manifests/kubeharden.yaml"), "m");
-  auto helmed = test::loadText(test::readFile(render("--api-versions cert-manager.io/v1", "cm.yaml")), "h");
+  auto helmed =
+      test::loadText(test::readFile(render("--api-versions cert-manager.io/v1", "cm.yaml")), "h");
   ASSERT_EQ(helmed->objects.size(), committed->objects.size()) << version;
   for (const Object& h : helmed->objects) {
     bool found = false;
@@ -228,12 +230,16 @@ TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
   std::string ca = kSrc + "/tests/admission/tls/cert-a.pem";
   for (const std::string& args : {std::string("--set tls.source=self-signed"),
                                   "--set tls.source=secret --set tls.existingSecret=mine "
-                                  "--set-file tls.caBundle=" + ca}) {
+                                  "--set-file tls.caBundle=" +
+                                      ca}) {
     std::string f = render(args, "other.yaml");
     auto pss = test::runCli("pss --level restricted " + f);
     EXPECT_EQ(pss.exit_code, 0) << args << "\n" << pss.out;
   }
-  EXPECT_NE(image::fixtures::shell(fmt::format("{} template kubeharden {} --set tls.source=secret", helm, chart), &out), 0)
+  EXPECT_NE(
+      image::fixtures::shell(
+          fmt::format("{} template kubeharden {} --set tls.source=secret", helm, chart), &out),
+      0)
       << "a secret source without its CA is refused";
   EXPECT_NE(out.find("tls.caBundle (PEM) is required"), std::string::npos) << out;
 }
