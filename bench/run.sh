@@ -21,3 +21,6 @@ echo "== container image scan (an image built from this machine's Debian package
 echo
 echo "== Dockerfiles (a generated corpus of realistic Dockerfiles)"
 "$(dirname "$0")/dockerfile.sh" "$build/kubeharden"
+echo
+echo "== Helm charts (50 chart sources rendered by kubeharden vs helm template one by one, then a scan)"
+"$(dirname "$0")/render.sh" "$build/kubeharden"

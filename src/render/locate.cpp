@@ -437,7 +437,7 @@ Location Locator::helm(const Root& root, std::string_view helm_source, const Obj
       }
       cur /= parts[i];
     }
-    loc.file = cur.lexically_normal().string();
+    loc.file = cur.string();  // the chart path as given, joined with the template's
     f = read(loc.file, nullptr, {});
   }
   if (!f || !f->ok) return loc;  // no line: the file is not where helm says (a packaged subchart)

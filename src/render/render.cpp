@@ -96,7 +96,7 @@ std::string chartFile(const Root& root, std::string_view helm_path) {
   size_t slash = helm_path.find('/');
   std::string_view rest = slash == std::string_view::npos ? helm_path : helm_path.substr(slash + 1);
   if (root.archive) return fmt::format("{}:{}", root.path, helm_path);
-  return (fs::path(root.path) / rest).lexically_normal().string();
+  return (fs::path(root.path) / rest).string();
 }
 
 Error helmError(const Root& root, const std::string& err) {
@@ -126,16 +126,26 @@ Error helmError(const Root& root, const std::string& err) {
   return e;
 }
 
-Error kustomizeError(const Root& root, const std::string& err, const std::string& wrapper,
-                     const std::string& shown) {
-  std::string msg = firstLines(err, 6);
-  if (msg.starts_with("Error: ")) msg.erase(0, 7);
-  if (msg.starts_with("error: ")) msg.erase(0, 7);
-  // The wrapper's relative path to the root means nothing to the user: say the root.
-  if (!wrapper.empty())
-    for (size_t at = msg.find(wrapper); at != std::string::npos; at = msg.find(wrapper, at))
-      msg.replace(at, wrapper.size(), shown);
-  return Error{fmt::format("kustomize build failed: {}", msg), root.path, {}};
+// kustomize's message as the user's own build prints it (the caller re-runs the plain command
+// for it), without kubectl's log header ("E1206 06:10:04.401199 20718 run.go:72] \"command
+// failed\" err=...") and quoting, so the message is the same on every run.
+Error kustomizeError(const Root& root, const std::string& err) {
+  std::string msg = firstLines(err, 8);
+  static const std::regex kKlog(R"(^[EWIF]\d{4} [\d:.]+\s+\d+ [^\]]*\] )");
+  msg = std::regex_replace(msg, kKlog, "", std::regex_constants::format_first_only);
+  for (std::string_view prefix : {"\"command failed\" err=", "Error: ", "error: "})
+    if (msg.starts_with(prefix)) msg.erase(0, prefix.size());
+  if (msg.size() >= 2 && ((msg.front() == '"' && msg.back() == '"') ||
+                          (msg.front() == '<' && msg.back() == '>'))) {
+    msg = msg.substr(1, msg.size() - 2);
+    while (!msg.empty() && (msg.front() == ' ' || msg.front() == '\t')) msg.erase(0, 1);
+    while (!msg.empty() && (msg.back() == ' ' || msg.back() == '\t')) msg.pop_back();
+  }
+  for (char& c : msg)
+    if (c == '\t') c = ' ';
+  std::string file = kustomizationFile(root.path);
+  return Error{fmt::format("kustomize build failed: {}", msg), file.empty() ? root.path : file,
+               {}};
 }
 
 Error startError(std::string_view tool, const std::string& path, const ProcessResult& p,
@@ -399,7 +409,13 @@ Rendered renderRun(const Root& root, const Run& run, const Settings& s) {
     return r;
   }
   if (p.exit_code != 0) {
-    r.error = kustomizeError(root, p.err.empty() ? p.out : p.err, rel, root.path);
+    // The user's own command says what is wrong in the user's terms (the wrapper would add its
+    // own layer to the message): run it for the message.
+    std::vector<std::string> plain = {s.tools.kustomize};
+    plain.insert(plain.end(), r.command.begin() + 1, r.command.end());
+    ProcessResult again = runProcess(plain, po);
+    const ProcessResult& said = again.started && again.exit_code != 0 ? again : p;
+    r.error = kustomizeError(root, said.err.empty() ? said.out : said.err);
     return r;
   }
   r.text = std::move(p.out);

@@ -166,6 +166,63 @@ TEST(Render, ChartFindsWhatPipedHelmTemplateFinds) {
   }
 }
 
+TEST(Render, HelmsOwnSetGrammarValuesFilesAndSetFileReachTheChartAsHelmReadsThem) {
+  KH_NEED_TOOLS();
+  TempDir d;
+  std::string values = d.write("v.yaml", "replicas: 5\nsidecar:\n  enabled: true\n");
+  std::string token = d.write("token.txt", "s3cr3t-from-a-file");
+  std::string chart = kRepo + "/charts/web";
+  RenderOptions ro;
+  ro.helm.values_files = {values};
+  // Commas, list indices, escaped dots and types: helm's grammar, passed through untouched.
+  ro.helm.set = {"hostNetwork=true,image.tag=2.0",
+                 "podSecurityContext.seccompProfile=null",
+                 "global.imageRegistry=registry\\.internal"};
+  ro.helm.set_string = {"image.repository=shop/web,replicas=7"};
+  ro.helm.set_json = {R"(securityContext={"privileged":true,"capabilities":{"add":["NET_ADMIN"]}})"};
+  ro.helm.set_file = {"token=" + token};
+  ro.helm.release_name = "shop";
+  ro.helm.namespace_ = "prod";
+  ro.helm.kube_version = "1.30.0";
+  ro.helm.api_versions = {"monitoring.coreos.com/v1"};
+  ScanResult direct = scan({chart}, ro);
+  ASSERT_EQ(direct.renders.size(), 1u);
+  ASSERT_TRUE(direct.renders[0].ok);
+  std::vector<std::string> argv = direct.renders[0].command;
+  argv[0] = tools().helm;
+  std::string piped = run(argv);
+  EXPECT_EQ(direct.files[direct.renders[0].file]->buffer, piped);
+  EXPECT_EQ(keys(direct), keys(scanText(piped)));
+  std::set<std::string> checks;
+  for (const Finding& f : direct.findings) checks.insert(std::string(f.check_id));
+  for (const char* id : {"pod-privileged", "pod-capabilities-dangerous", "pod-host-network"})
+    EXPECT_TRUE(checks.count(id)) << id;
+  EXPECT_NE(piped.find("namespace: prod"), std::string::npos);
+  EXPECT_NE(piped.find("registry.internal/shop/web:2.0"), std::string::npos);
+  EXPECT_NE(piped.find("s3cr3t-from-a-file"), std::string::npos);
+  EXPECT_NE(piped.find("replicas: 7"), std::string::npos);  // --set-string wins over -f
+}
+
+TEST(Render, KustomizeFailuresSayTheUsersMessageTheSameOnEveryRun) {
+  KH_NEED_TOOLS();
+  TempDir d;
+  d.write("app/kustomization.yaml", "resources:\n- missing.yaml\n");
+  RenderOptions ro;
+  ScanResult a = scan({d.path() + "/app"}, ro);
+  ScanResult b = scan({d.path() + "/app"}, ro);
+  ASSERT_EQ(a.errors.size(), 1u);
+  ASSERT_EQ(b.errors.size(), 1u);
+  const Error& e = a.errors[0];
+  EXPECT_EQ(e.file, d.path() + "/app/kustomization.yaml");
+  EXPECT_TRUE(e.message.starts_with("kustomize build failed: accumulating resources: "))
+      << e.message;
+  EXPECT_NE(e.message.find("missing.yaml"), std::string::npos);
+  EXPECT_EQ(e.message.find("kubeharden-render"), std::string::npos) << "the wrapper shows";
+  EXPECT_EQ(e.message.find("run.go"), std::string::npos) << "kubectl's log header shows";
+  EXPECT_EQ(e.message, b.errors[0].message);
+  EXPECT_FALSE(a.renders[0].ok);
+}
+
 TEST(Render, KustomizationFindsWhatPipedBuildFindsAndTheOutputIsTheUsersBuild) {
   KH_NEED_TOOLS();
   std::string dir = kRepo + "/kustomize/overlays/prod";
@@ -522,8 +579,8 @@ TEST(RenderCli, ScanOfTheRepositoryReportsEverythingAndFailuresLoudly) {
   std::set<std::string> files;
   for (const auto& f : doc["findings"].GetArray()) files.insert(f["file"].GetString());
   EXPECT_TRUE(files.count("./plain/app.yaml"));
-  EXPECT_TRUE(files.count("charts/web/templates/deployment.yaml"));
-  EXPECT_TRUE(files.count("charts/web/charts/sub/templates/statefulset.yaml"));
+  EXPECT_TRUE(files.count("./charts/web/templates/deployment.yaml"));  // the chart as given
+  EXPECT_TRUE(files.count("./charts/web/charts/sub/templates/statefulset.yaml"));
   EXPECT_TRUE(files.count("kustomize/base/deployment.yaml"));
   EXPECT_TRUE(files.count("kustomize/overlays/prod/networkpolicy.yaml"));
   // No template was read as YAML: the diagnostics are the component, said once, and
@@ -537,7 +594,7 @@ TEST(RenderCli, ScanOfTheRepositoryReportsEverythingAndFailuresLoudly) {
                        "from charts/: run `helm dependency build ./charts/missing-dep`"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("charts/needs-tag/templates/pod.yaml:8:26: helm template failed: "
+  EXPECT_NE(r.err.find("./charts/needs-tag/templates/pod.yaml:8:26: helm template failed: "
                        "image.tag is required"),
             std::string::npos)
       << r.err;
