@@ -88,8 +88,58 @@ struct Kustomization {
   bool component = false;
   std::vector<KustRef> refs;  // every path it names (files and directories)
   std::vector<KustRef> helm;  // helmCharts entries (need --enable-helm)
+  std::vector<Patch> patches;
   std::optional<Error> error;
 };
+
+// The line of `text` (1-based) and its indentation.
+uint32_t indentOfLine(std::string_view text, uint32_t line) {
+  for (uint32_t n = 1; n < line && !text.empty(); ++n) {
+    size_t nl = text.find('\n');
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  uint32_t i = 0;
+  while (i < text.size() && text[i] == ' ') ++i;
+  return i;
+}
+
+char charAt(std::string_view text, SourcePos pos) {
+  for (uint32_t n = 1; n < pos.line && !text.empty(); ++n) {
+    size_t nl = text.find('\n');
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  return pos.col >= 1 && pos.col - 1 < text.size() ? text[pos.col - 1] : '\0';
+}
+
+// A patch entry: by path, or inline (a block scalar in the kustomization), with its target.
+void addPatch(const std::string& dir, const std::string& file, std::string_view file_text,
+              const Node* item, std::vector<Patch>& out) {
+  Patch p;
+  const Node* text = item && item->isString() ? item : get(item, "patch");
+  const Node* path = get(item, "path");
+  if (item && item->isString() && item->text.find('\n') == std::string_view::npos &&
+      item->text.find(": ") == std::string_view::npos) {
+    path = item;
+    text = nullptr;
+  }
+  const Node* target = get(item, "target");
+  p.target_kind = std::string(getStr(target, "kind"));
+  p.target_name = std::string(getStr(target, "name"));
+  if (path && path->isString()) {
+    p.file = (fs::path(dir) / path->text).lexically_normal().string();
+  } else if (text && text->isString()) {
+    p.file = file;
+    p.text = std::string(text->text);
+    // A block scalar (| or >) starts on the line after its indicator; a quoted one on its own.
+    char at = charAt(file_text, text->pos);
+    bool block = at == '|' || at == '>';
+    p.first_line = text->pos.line + (block ? 1 : 0);
+    p.indent = block ? indentOfLine(file_text, p.first_line) : text->pos.col;
+  } else {
+    return;
+  }
+  out.push_back(std::move(p));
+}
 
 void addStrings(const Node* list, std::vector<KustRef>& out, bool skip_inline) {
   for (const Node* item : seqOf(list)) {
@@ -141,6 +191,9 @@ Kustomization readKustomization(const std::string& file) {
     }
   if (const Node* p = get(get(r, "openapi"), "path"); p && p->isString())
     k.refs.push_back({std::string(p->text), p->pos});
+  std::string dir = fs::path(file).parent_path().string();
+  for (std::string_view key : {"patches", "patchesStrategicMerge", "patchesJson6902"})
+    for (const Node* item : seqOf(get(r, key))) addPatch(dir, file, y.text, item, k.patches);
   for (const Node* h : seqOf(get(r, "helmCharts")))
     k.helm.push_back({std::string(getStr(h, "name")), h ? h->pos : SourcePos{}});
   // Node strings live in y's arena: the refs were copied.
@@ -319,7 +372,8 @@ Result<Plan> planRenders(const std::vector<std::string>& inputs) {
 
   // Problems a kustomization's tree has that kubeharden says before running anything: remote
   // resources (never fetched) and helmCharts (needs --enable-helm, never enabled).
-  auto treeError = [&](const std::string& root_dir) -> std::optional<Error> {
+  auto treeError = [&](const std::string& root_dir,
+                       std::vector<Patch>& patches) -> std::optional<Error> {
     std::vector<std::string> todo{root_dir};
     std::set<std::string> done;
     while (!todo.empty()) {
@@ -330,6 +384,7 @@ Result<Plan> planRenders(const std::vector<std::string>& inputs) {
       if (it == read.end()) continue;
       const Kustomization& k = it->second;
       if (k.error) return k.error;
+      patches.insert(patches.end(), k.patches.begin(), k.patches.end());
       for (const KustRef& h : k.helm)
         return Error{fmt::format("helmCharts ({}) needs kustomize --enable-helm, which runs helm "
                                  "and may fetch charts from the network; kubeharden does not "
@@ -379,7 +434,7 @@ Result<Plan> planRenders(const std::vector<std::string>& inputs) {
     Root root;
     root.tool = Tool::kKustomize;
     root.path = d;
-    root.error = treeError(n);
+    root.error = treeError(n, root.patches);
     kusts.push_back(std::move(root));
   }
   plan.roots = std::move(charts);

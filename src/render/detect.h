@@ -18,6 +18,16 @@ namespace kh::render {
 
 enum class Tool : uint8_t { kHelm, kKustomize };
 
+// A kustomize patch of a root's tree, for pointing findings at the patch that set a field.
+struct Patch {
+  std::string file;         // the patch file, or the kustomization holding an inline patch
+  std::string text;         // an inline patch's text (empty: read `file`)
+  uint32_t first_line = 0;  // inline: the file line of the text's first line
+  uint32_t indent = 0;      // inline: the columns the text is indented by in the file
+  std::string target_kind;  // the patch's target, when it names one
+  std::string target_name;
+};
+
 struct Root {
   Tool tool = Tool::kHelm;
   std::string path;                    // as found: the input path, or it joined with the walk
@@ -25,6 +35,7 @@ struct Root {
   std::string chart_name;              // Chart.yaml's name (helm)
   std::vector<std::string> ci_values;  // helm: ci/*values*.yaml of the chart, relative, sorted
   std::optional<Error> error;          // cannot render: said instead of running the tool
+  std::vector<Patch> patches;          // kustomize: every patch of the tree
 };
 
 struct Plan {

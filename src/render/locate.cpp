@@ -169,6 +169,60 @@ bool isControlAction(std::string_view line) {
   return false;
 }
 
+// Walks `segs` down a YAML node as far as it has them; `pos` ends at the deepest key or item
+// found (unchanged when none). Returns how many segments were found.
+size_t walk(const Node* node, const std::vector<PathSegment>& segs, SourcePos& pos) {
+  size_t done = 0;
+  for (; done < segs.size() && node; ++done) {
+    const PathSegment& s = segs[done];
+    if (s.index >= 0) {
+      const Node* item = nullptr;
+      if (!s.item_name.empty())
+        for (const Node* it : seqOf(node))
+          if (getStr(it, "name") == s.item_name) item = it;
+      if (!item && node->isSeq() && static_cast<uint32_t>(s.index) < node->size)
+        item = node->items[s.index];
+      if (!item) break;
+      pos = item->pos;
+      node = item;
+      continue;
+    }
+    const MapEntry* e = node->entry(s.key);
+    if (!e) break;
+    pos = e->key_pos;
+    node = e->value;
+  }
+  return done;
+}
+
+// How many leading segments of `segs` a JSON pointer (a JSON 6902 operation's path) names, when
+// it names a prefix of them (0 otherwise). "-" (append) matches any index.
+size_t pointerReach(std::string_view pointer, const std::vector<PathSegment>& segs) {
+  if (!pointer.starts_with('/')) return 0;
+  pointer.remove_prefix(1);
+  size_t n = 0;
+  while (true) {
+    size_t slash = pointer.find('/');
+    std::string_view raw = pointer.substr(0, slash);
+    std::string tok;  // ~1 is '/', ~0 is '~'
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+        tok.push_back(raw[i + 1] == '1' ? '/' : '~');
+        ++i;
+      } else {
+        tok.push_back(raw[i]);
+      }
+    }
+    if (n >= segs.size()) return 0;  // deeper than the finding: not its field
+    const PathSegment& s = segs[n];
+    bool match = s.index >= 0 ? (tok == "-" || tok == std::to_string(s.index)) : tok == s.key;
+    if (!match) return 0;
+    ++n;
+    if (slash == std::string_view::npos) return n;
+    pointer.remove_prefix(slash + 1);
+  }
+}
+
 }  // namespace
 
 std::vector<PathSegment> resolvePath(const Node* node, std::string_view path) {
@@ -446,7 +500,8 @@ Location Locator::helm(const Root& root, std::string_view helm_source, const Obj
   return in;
 }
 
-Location Locator::kustomize(std::string_view origin, const Object& o, std::string_view path) {
+Location Locator::kustomize(std::string_view origin, const Object& o, std::string_view path,
+                            const std::vector<Patch>* patches) {
   Location loc;
   loc.file = std::string(origin);
   auto it = files_.find(loc.file);
@@ -489,29 +544,63 @@ Location Locator::kustomize(std::string_view origin, const Object& o, std::strin
     return loc;
   }
   loc.pos = doc->pos;
-  const Node* node = doc;
-  size_t done = 0;
   std::vector<PathSegment> segs = resolvePath(o.root, path);
-  for (; done < segs.size() && node; ++done) {
-    const PathSegment& s = segs[done];
-    if (s.index >= 0) {
-      const Node* item = nullptr;
-      if (!s.item_name.empty())
-        for (const Node* it2 : seqOf(node))
-          if (getStr(it2, "name") == s.item_name) item = it2;
-      if (!item && node->isSeq() && static_cast<uint32_t>(s.index) < node->size)
-        item = node->items[s.index];
-      if (!item) break;
-      loc.pos = item->pos;
-      node = item;
+  size_t depth = walk(doc, segs, loc.pos);
+  loc.exact = depth == segs.size();
+  if (loc.exact || !patches) return loc;
+
+  // A field the resource file does not have came from a patch: the patch that reaches deepest
+  // into the finding's path (a strategic-merge patch's key, a JSON 6902 operation's path).
+  for (const Patch& p : *patches) {
+    if (!p.target_kind.empty() && p.target_kind != o.ref.kind) continue;
+    if (!p.target_name.empty() && rendered_name.find(p.target_name) == std::string_view::npos)
       continue;
+    std::string key = p.text.empty() ? p.file : fmt::format("{}#{}", p.file, p.first_line);
+    File* pf = nullptr;
+    if (auto pit = files_.find(key); pit != files_.end()) {
+      pf = pit->second.get();
+    } else if (p.text.empty()) {
+      pf = const_cast<File*>(read(p.file, nullptr, {}));
+    } else {
+      auto nf = std::make_unique<File>();
+      nf->text = p.text;
+      nf->ok = true;
+      pf = files_.emplace(key, std::move(nf)).first->second.get();
     }
-    const MapEntry* e = node->entry(s.key);
-    if (!e) break;
-    loc.pos = e->key_pos;
-    node = e->value;
+    if (!pf->ok) continue;
+    if (!pf->parsed) {
+      std::vector<Diagnostic> ignored;
+      pf->docs = parseYamlStream(pf->text, key, pf->arena, LoadLimits{}, ignored).documents;
+      pf->parsed = true;
+    }
+    for (const ParsedDocument& d : pf->docs) {
+      SourcePos pos;
+      size_t reach = 0;
+      if (d.root && d.root->isSeq()) {
+        if (p.target_kind.empty()) continue;  // operations need a target
+        for (const Node* op : d.root->seqItems()) {
+          const MapEntry* pe = getEntry(op, "path");
+          if (!pe || !pe->value || !pe->value->isString()) continue;
+          size_t r = pointerReach(pe->value->text, segs);
+          if (r > reach) {
+            reach = r;
+            pos = pe->key_pos;
+          }
+        }
+      } else if (d.root && d.root->isMap()) {
+        std::string_view kind = getStr(d.root, "kind");
+        std::string_view name = getStr(get(d.root, "metadata"), "name");
+        if (!kind.empty() && kind != o.ref.kind) continue;
+        if (!name.empty() && rendered_name.find(name) == std::string_view::npos) continue;
+        reach = walk(d.root, segs, pos);
+      }
+      if (reach <= depth) continue;
+      depth = reach;
+      loc.file = p.file;
+      loc.pos = p.text.empty() ? pos : SourcePos{p.first_line + pos.line - 1, pos.col + p.indent};
+      loc.exact = depth == segs.size();
+    }
   }
-  loc.exact = done == segs.size();
   return loc;
 }
 

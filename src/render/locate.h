@@ -43,8 +43,10 @@ class Locator {
   // `helm_source` is the `# Source:` path (chart-name/templates/x.yaml).
   Location helm(const Root& root, std::string_view helm_source, const Object& o,
                 std::string_view path);
-  // `origin` is the resource file as Rendered::origins names it.
-  Location kustomize(std::string_view origin, const Object& o, std::string_view path);
+  // `origin` is the resource file as Rendered::origins names it; a field it does not have is
+  // looked for in the tree's `patches` (the patch that set it).
+  Location kustomize(std::string_view origin, const Object& o, std::string_view path,
+                     const std::vector<Patch>* patches = nullptr);
 
   // Exposed for tests: the line (1-based, with the key column) of `path` in a template's text.
   static Location inTemplate(std::string_view text, const Object& o, std::string_view path);

@@ -135,8 +135,8 @@ Error kustomizeError(const Root& root, const std::string& err) {
   msg = std::regex_replace(msg, kKlog, "", std::regex_constants::format_first_only);
   for (std::string_view prefix : {"\"command failed\" err=", "Error: ", "error: "})
     if (msg.starts_with(prefix)) msg.erase(0, prefix.size());
-  if (msg.size() >= 2 && ((msg.front() == '"' && msg.back() == '"') ||
-                          (msg.front() == '<' && msg.back() == '>'))) {
+  if (msg.size() >= 2 &&
+      ((msg.front() == '"' && msg.back() == '"') || (msg.front() == '<' && msg.back() == '>'))) {
     msg = msg.substr(1, msg.size() - 2);
     while (!msg.empty() && (msg.front() == ' ' || msg.front() == '\t')) msg.erase(0, 1);
     while (!msg.empty() && (msg.back() == ' ' || msg.back() == '\t')) msg.pop_back();
@@ -144,8 +144,7 @@ Error kustomizeError(const Root& root, const std::string& err) {
   for (char& c : msg)
     if (c == '\t') c = ' ';
   std::string file = kustomizationFile(root.path);
-  return Error{fmt::format("kustomize build failed: {}", msg), file.empty() ? root.path : file,
-               {}};
+  return Error{fmt::format("kustomize build failed: {}", msg), file.empty() ? root.path : file, {}};
 }
 
 Error startError(std::string_view tool, const std::string& path, const ProcessResult& p,

@@ -47,18 +47,18 @@ void locateRendered(ScanResult& r, const render::Plan& plan) {
     auto it = render_of.find(f.object->file);
     if (it == render_of.end()) continue;
     const RenderReport& rep = r.renders[it->second];
+    const render::Root* root = nullptr;
+    for (const render::Root& x : plan.roots)
+      if (x.path == rep.root) root = &x;
+    if (!root) continue;
     render::Location loc;
     if (rep.tool == "helm") {
       if (f.object->helm_source.empty()) continue;
-      const render::Root* root = nullptr;
-      for (const render::Root& x : plan.roots)
-        if (x.path == rep.root) root = &x;
-      if (!root) continue;
       loc = locator.helm(*root, f.object->helm_source, *f.object, f.path);
     } else {
       if (f.object->doc_index >= rep.origins.size() || rep.origins[f.object->doc_index].empty())
         continue;
-      loc = locator.kustomize(rep.origins[f.object->doc_index], *f.object, f.path);
+      loc = locator.kustomize(rep.origins[f.object->doc_index], *f.object, f.path, &root->patches);
     }
     f.source = SourceLocation{std::move(loc.file), loc.pos, loc.exact, std::move(loc.values),
                               static_cast<uint32_t>(it->second)};

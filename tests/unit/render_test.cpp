@@ -175,11 +175,11 @@ TEST(Render, HelmsOwnSetGrammarValuesFilesAndSetFileReachTheChartAsHelmReadsThem
   RenderOptions ro;
   ro.helm.values_files = {values};
   // Commas, list indices, escaped dots and types: helm's grammar, passed through untouched.
-  ro.helm.set = {"hostNetwork=true,image.tag=2.0",
-                 "podSecurityContext.seccompProfile=null",
+  ro.helm.set = {"hostNetwork=true,image.tag=2.0", "podSecurityContext.seccompProfile=null",
                  "global.imageRegistry=registry\\.internal"};
   ro.helm.set_string = {"image.repository=shop/web,replicas=7"};
-  ro.helm.set_json = {R"(securityContext={"privileged":true,"capabilities":{"add":["NET_ADMIN"]}})"};
+  ro.helm.set_json = {
+      R"(securityContext={"privileged":true,"capabilities":{"add":["NET_ADMIN"]}})"};
   ro.helm.set_file = {"token=" + token};
   ro.helm.release_name = "shop";
   ro.helm.namespace_ = "prod";
@@ -331,9 +331,21 @@ TEST(Render, FindingsPointAtTheMarkedTemplateAndResourceLines) {
   ro.helm.set = {"hostNetwork=true", "sidecar.enabled=true"};
   size_t markers = 0;
   checkMarkers(scan({kRepo + "/charts/web"}, ro), kRepo + "/charts/web", markers);
-  checkMarkers(scan({kRepo + "/kustomize/overlays/prod"}, {}, true), kRepo + "/kustomize/base",
-               markers);
-  EXPECT_GE(markers, 25u);
+  ScanResult k = scan({kRepo + "/kustomize/overlays/prod"}, {}, true);
+  checkMarkers(k, kRepo + "/kustomize", markers);
+  EXPECT_GE(markers, 28u);
+  // A field a patch added is reported on the patch: here a JSON 6902 file (JSON holds no
+  // marker comments), at its operation's path.
+  bool ipc = false;
+  for (const Finding& f : k.findings)
+    if (f.check_id == "pod-host-ipc") {
+      ipc = true;
+      EXPECT_EQ(f.source->file, kRepo + "/kustomize/overlays/prod/hostipc-patch.json");
+      EXPECT_EQ(f.source->pos.line, 1u);
+      EXPECT_EQ(f.source->pos.col, 16u);
+      EXPECT_TRUE(f.source->exact);
+    }
+  EXPECT_TRUE(ipc);
 }
 
 TEST(Render, ValuesKeysAreNamedWhereTheTemplateLineReadsThem) {
@@ -583,6 +595,8 @@ TEST(RenderCli, ScanOfTheRepositoryReportsEverythingAndFailuresLoudly) {
   EXPECT_TRUE(files.count("./charts/web/charts/sub/templates/statefulset.yaml"));
   EXPECT_TRUE(files.count("kustomize/base/deployment.yaml"));
   EXPECT_TRUE(files.count("kustomize/overlays/prod/networkpolicy.yaml"));
+  EXPECT_TRUE(files.count("kustomize/components/debug/debug-patch.yaml"));  // a component's patch
+  EXPECT_TRUE(files.count("./Dockerfile"));  // and the Dockerfile, in the same run
   // No template was read as YAML: the diagnostics are the component, said once, and
   // kustomize's own deprecation warning, passed on.
   std::multiset<std::string> codes;
