@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "load/loader.h"
 #include "render/process.h"
@@ -99,28 +99,79 @@ std::string chartFile(const Root& root, std::string_view helm_path) {
   return (fs::path(root.path) / rest).string();
 }
 
+// The first `chart/templates/x.yaml:LINE[:COL]` in a helm message.
+struct TemplateAt {
+  size_t begin = std::string::npos, end = 0;  // the span in the message
+  std::string path;
+  uint32_t line = 0, col = 0;
+};
+
+TemplateAt findTemplateAt(std::string_view msg) {
+  auto pathChar = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  };
+  auto digits = [&](size_t& i, uint32_t& out) {
+    size_t start = i;
+    uint64_t v = 0;
+    while (i < msg.size() && std::isdigit(static_cast<unsigned char>(msg[i])) && i - start < 9)
+      v = v * 10 + static_cast<uint64_t>(msg[i++] - '0');
+    out = static_cast<uint32_t>(v);
+    return i > start;
+  };
+  for (size_t b = 0; b < msg.size(); ++b) {
+    if (!pathChar(msg[b]) || (b > 0 && (pathChar(msg[b - 1]) || msg[b - 1] == '/'))) continue;
+    size_t i = b;
+    bool slash = false;
+    while (i < msg.size() &&
+           (pathChar(msg[i]) || (msg[i] == '/' && i + 1 < msg.size() && pathChar(msg[i + 1])))) {
+      slash = slash || msg[i] == '/';
+      ++i;
+    }
+    if (!slash || i >= msg.size() || msg[i] != ':') continue;
+    TemplateAt at;
+    at.begin = b;
+    at.path = std::string(msg.substr(b, i - b));
+    ++i;
+    if (!digits(i, at.line)) continue;
+    if (i + 1 < msg.size() && msg[i] == ':' &&
+        std::isdigit(static_cast<unsigned char>(msg[i + 1]))) {
+      ++i;
+      digits(i, at.col);
+    }
+    at.end = i;
+    return at;
+  }
+  return {};
+}
+
 Error helmError(const Root& root, const std::string& err) {
-  static const std::regex kMissingDep(R"(missing in charts/ directory: ([^\n]+))");
-  static const std::regex kAt(R"(([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+):(\d+)(?::(\d+))?)");
-  std::smatch m;
-  if (std::regex_search(err, m, kMissingDep))
+  constexpr std::string_view kMissing = "missing in charts/ directory: ";
+  if (size_t at = err.find(kMissing); at != std::string::npos) {
+    std::string_view deps = std::string_view(err).substr(at + kMissing.size());
+    deps = deps.substr(0, deps.find('\n'));
     return Error{fmt::format("chart dependency {} is missing from charts/: run `helm dependency "
                              "build {}` where the network is available (kubeharden never "
                              "fetches)",
-                             m[1].str(), root.path),
+                             deps, root.path),
                  (fs::path(root.path) / "Chart.yaml").string(),
                  {}};
+  }
   std::string msg = firstLines(err, 6);
   if (msg.starts_with("Error: ")) msg.erase(0, 7);
   Error e{"", root.path, {}};
-  if (std::regex_search(msg, m, kAt)) {
-    e.file = chartFile(root, m[1].str());
-    e.pos.line = static_cast<uint32_t>(std::stoul(m[2].str()));
-    if (m[3].matched) e.pos.col = static_cast<uint32_t>(std::stoul(m[3].str()));
-    // The location is the error's own now: take it out of the message.
-    static const std::regex kPrefix(
-        R"(^(execution error at \(|parse error at \()?[^\s:()]+:\d+(:\d+)?\)?:?\s*)");
-    msg = std::regex_replace(msg, kPrefix, "", std::regex_constants::format_first_only);
+  if (TemplateAt at = findTemplateAt(msg); at.begin != std::string::npos) {
+    e.file = chartFile(root, at.path);
+    e.pos = {at.line, at.col};
+    // The location is the error's own now: take it out of the message when it leads it
+    // ("execution error at (x.yaml:8:26): msg", "x.yaml:6:48 executing ...").
+    std::string_view lead = std::string_view(msg).substr(0, at.begin);
+    if (lead.empty() || lead == "execution error at (" || lead == "parse error at (") {
+      size_t cut = at.end;
+      if (cut < msg.size() && msg[cut] == ')') ++cut;
+      if (cut < msg.size() && msg[cut] == ':') ++cut;
+      while (cut < msg.size() && msg[cut] == ' ') ++cut;
+      msg.erase(0, cut);
+    }
   }
   e.message = fmt::format("helm template failed: {}", msg);
   return e;
@@ -131,8 +182,11 @@ Error helmError(const Root& root, const std::string& err) {
 // failed\" err=...") and quoting, so the message is the same on every run.
 Error kustomizeError(const Root& root, const std::string& err) {
   std::string msg = firstLines(err, 8);
-  static const std::regex kKlog(R"(^[EWIF]\d{4} [\d:.]+\s+\d+ [^\]]*\] )");
-  msg = std::regex_replace(msg, kKlog, "", std::regex_constants::format_first_only);
+  // kubectl's log header: "E1206 06:10:04.401199   20718 run.go:72] ".
+  if (msg.size() > 6 && std::string_view("EWIF").find(msg[0]) != std::string_view::npos &&
+      std::isdigit(static_cast<unsigned char>(msg[1])))
+    if (size_t close = msg.find("] "); close != std::string::npos && close < 64)
+      msg.erase(0, close + 2);
   for (std::string_view prefix : {"\"command failed\" err=", "Error: ", "error: "})
     if (msg.starts_with(prefix)) msg.erase(0, prefix.size());
   if (msg.size() >= 2 &&
