@@ -7,6 +7,7 @@
 #include "fuzz/dockerfile_target.h"
 #include "fuzz/image_target.h"
 #include "fuzz/loader_target.h"
+#include "fuzz/registry_target.h"
 #include "fuzz/render_target.h"
 #include "fuzz/version_target.h"
 #include "fuzz/vulndb_target.h"
@@ -46,6 +47,10 @@ TEST(FuzzSeeds, DockerfileSeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, RenderSeedCorpusRunsClean) {
   EXPECT_GE(replay("render", fuzzRenderOnce), 10u);
+}
+
+TEST(FuzzSeeds, RegistrySeedCorpusRunsClean) {
+  EXPECT_GE(replay("registry", fuzzRegistryOnce), 10u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {

@@ -1,0 +1,26 @@
+#include "fuzz/registry_target.h"
+
+#include <string_view>
+
+#include "registry/reference.h"
+
+namespace kh {
+
+void fuzzRegistryOnce(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto r = registry::parseReference(text);
+  if (r.ok()) {
+    for (const std::string& form : {r->canonical(), r->familiar()}) {
+      auto again = registry::parseReference(form);
+      if (!again.ok() || again->domain != r->domain || again->repository != r->repository ||
+          again->tag != r->tag || again->digest != r->digest)
+        __builtin_trap();
+    }
+  } else if (r.error().message.empty()) {
+    __builtin_trap();
+  }
+  auto p = registry::parsePlatform(text);
+  if (p.ok() && registry::parsePlatform(p->str())->str() != p->str()) __builtin_trap();
+}
+
+}  // namespace kh
