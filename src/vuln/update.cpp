@@ -1,6 +1,5 @@
 #include "vuln/update.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,13 +8,13 @@
 #include <filesystem>
 #include <memory>
 
-#include "base/dynlib.h"
 #include "base/strings.h"
+#include "net/curl_api.h"
 
 namespace kh::vuln {
 
 const std::vector<std::string> kDefaultEcosystems = {
-    "AlmaLinux", "Alpine", "Debian",   "Go",       "Maven",     "npm",
+    "AlmaLinux", "Alpine", "Debian",      "Go",       "Maven",     "npm",
     "Packagist", "PyPI",   "Rocky Linux", "RubyGems", "crates.io", "Ubuntu"};
 
 std::string archiveUrl(const std::string& source, const std::string& ecosystem) {
@@ -33,46 +32,7 @@ std::string archiveUrl(const std::string& source, const std::string& ecosystem) 
 
 namespace {
 
-// libcurl, loaded when an update runs rather than linked (base/dynlib.h): linked, it and the
-// libraries it pulls in (Kerberos, LDAP, SSH, HTTP/2, ...) added 3.5 ms to the start and 4 MB to
-// the resident memory of every kubeharden command (docs/design/vuln.md).
-struct Curl {
-  decltype(&curl_global_init) global_init = nullptr;
-  decltype(&curl_easy_init) easy_init = nullptr;
-  decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&curl_easy_reset) easy_reset = nullptr;
-  decltype(&curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&curl_easy_perform) easy_perform = nullptr;
-  decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&curl_easy_strerror) easy_strerror = nullptr;
-  decltype(&curl_slist_append) slist_append = nullptr;
-  decltype(&curl_slist_free_all) slist_free_all = nullptr;
-  std::string error;  // why it could not be loaded
-
-  static const Curl& get() {
-    static const Curl c = load();
-    return c;
-  }
-
- private:
-  static Curl load() {
-    Curl c;
-    void* h = openLibrary("libcurl.so.4", "libcurl4", c.error);
-    loadSymbol(h, "curl_global_init", c.global_init, c.error);
-    loadSymbol(h, "curl_easy_init", c.easy_init, c.error);
-    loadSymbol(h, "curl_easy_cleanup", c.easy_cleanup, c.error);
-    loadSymbol(h, "curl_easy_reset", c.easy_reset, c.error);
-    loadSymbol(h, "curl_easy_setopt", c.easy_setopt, c.error);
-    loadSymbol(h, "curl_easy_perform", c.easy_perform, c.error);
-    loadSymbol(h, "curl_easy_getinfo", c.easy_getinfo, c.error);
-    loadSymbol(h, "curl_easy_strerror", c.easy_strerror, c.error);
-    loadSymbol(h, "curl_slist_append", c.slist_append, c.error);
-    loadSymbol(h, "curl_slist_free_all", c.slist_free_all, c.error);
-    if (c.error.empty() && c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      c.error = "libcurl could not be initialised";
-    return c;  // the library stays loaded for the life of the process
-  }
-};
+using Curl = net::CurlApi;
 
 // A temporary file next to the database, removed with its owner.
 struct TempFile {
@@ -104,7 +64,8 @@ size_t onHeader(char* data, size_t size, size_t n, void* user) {
   if (line.size() > 5 && toLower(line.substr(0, 5)) == "etag:") {
     std::string_view v = line.substr(5);
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
+      v.remove_suffix(1);
     t->etag = std::string(v);
   }
   return size * n;
@@ -125,9 +86,10 @@ bool unreachable(CURLcode code) {
 std::string explain(CURLcode code, const char* detail, const std::string& url) {
   std::string what = detail && *detail ? detail : Curl::get().easy_strerror(code);
   if (unreachable(code))
-    return fmt::format("cannot reach {} ({}): offline? Without a network, download {} "
-                       "elsewhere and run `kubeharden image db import` on it",
-                       hostOf(url), what, url);
+    return fmt::format(
+        "cannot reach {} ({}): offline? Without a network, download {} "
+        "elsewhere and run `kubeharden image db import` on it",
+        hostOf(url), what, url);
   switch (code) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
@@ -167,7 +129,8 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
     std::string tmpl = dir + "/.kubeharden-download-XXXXXX.zip";
     int fd = ::mkstemps(tmpl.data(), 4);
     if (fd < 0) {
-      item.error = fmt::format("cannot write a temporary file in {}: {}", dir, std::strerror(errno));
+      item.error =
+          fmt::format("cannot write a temporary file in {}: {}", dir, std::strerror(errno));
       report.items.push_back(std::move(item));
       continue;
     }
@@ -180,8 +143,10 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
     std::string etag_key = "etag " + item.url;
     std::string old_etag = db.meta(etag_key);
     curl_slist* headers = nullptr;
-    if (!old_etag.empty()) headers = api.slist_append(headers, ("If-None-Match: " + old_etag).c_str());
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, api.slist_free_all);
+    if (!old_etag.empty())
+      headers = api.slist_append(headers, ("If-None-Match: " + old_etag).c_str());
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers,
+                                                                             api.slist_free_all);
     api.easy_setopt(c, CURLOPT_URL, item.url.c_str());
     api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
     api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -212,9 +177,10 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
     } else if (status == 304) {
       item.state = UpdateItem::kUnchanged;
     } else if (status == 404) {
-      item.error = fmt::format("{} has no archive for '{}' (HTTP 404): is the ecosystem spelled as "
-                               "osv.dev spells it?",
-                               hostOf(item.url), eco);
+      item.error = fmt::format(
+          "{} has no archive for '{}' (HTTP 404): is the ecosystem spelled as "
+          "osv.dev spells it?",
+          hostOf(item.url), eco);
     } else if (status != 200) {
       item.error = fmt::format("{} answered HTTP {}", item.url, status);
     } else if (std::fflush(tmp->f) != 0) {
