@@ -5,40 +5,18 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
-#include <memory>
-#include <thread>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "base/arena.h"
 #include "base/parallel.h"
 #include "load/json_reader.h"
 
 namespace kh::image {
-
-std::string Platform::str() const {
-  return variant.empty() ? os + "/" + architecture : os + "/" + architecture + "/" + variant;
-}
-
-Result<Platform> parsePlatform(std::string_view s) {
-  Platform p;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t slash = s.find('/', start);
-    if (slash == std::string_view::npos) slash = s.size();
-    parts.emplace_back(s.substr(start, slash - start));
-    start = slash + 1;
-  }
-  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
-    return Error{fmt::format("--platform {}: expected OS/ARCH[/VARIANT], e.g. linux/arm64", s)};
-  p.os = parts[0];
-  p.architecture = parts[1];
-  if (parts.size() == 3) p.variant = parts[2];
-  return p;
-}
 
 namespace {
 
@@ -118,13 +96,6 @@ Status collectManifests(const Node* index, const Blobs& blobs, const std::string
   return {};
 }
 
-bool matches(const Platform& have, const Platform& want) {
-  if (have.os != want.os || have.architecture != want.architecture) return false;
-  if (want.variant.empty()) return true;
-  // arm64 images often omit v8.
-  return have.variant == want.variant || (have.variant.empty() && want.variant == "v8");
-}
-
 Status fromOci(ImageSource& img, const Blobs& blobs, const Platform& want) {
   auto it = blobs.find("index.json");
   if (it == blobs.end()) return notAnImage(img.path, "no index.json");
@@ -136,7 +107,7 @@ Status fromOci(ImageSource& img, const Blobs& blobs, const Platform& want) {
   const Candidate* chosen = nullptr;
   for (const Candidate& c : cands) {
     if (c.platform) img.platforms.push_back(c.platform->str());
-    if (!chosen && (!c.platform || matches(*c.platform, want))) chosen = &c;
+    if (!chosen && (!c.platform || c.platform->satisfies(want))) chosen = &c;
   }
   if (cands.size() == 1 && !chosen) chosen = &cands[0];
   if (!chosen) {

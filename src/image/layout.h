@@ -12,14 +12,13 @@
 
 #include "base/result.h"
 #include "image/tar_reader.h"
+#include "registry/reference.h"
 
 namespace kh::image {
 
-struct Platform {
-  std::string os = "linux", architecture = "amd64", variant;
-  std::string str() const;  // "linux/arm64/v8"
-};
-Result<Platform> parsePlatform(std::string_view s);
+// Platforms are the registry's (os/arch[/variant], default linux/amd64).
+using registry::parsePlatform;
+using registry::Platform;
 
 struct LayerInfo {
   std::string digest;   // of the blob as stored (manifest), or the diff ID (legacy layout)

@@ -205,16 +205,16 @@ std::string Reference::familiar() const {
   std::string s = name();
   if (isDockerHub()) {
     // library/ goes only from official images (library/nginx, not library/a/b).
-    std::string short_name = repository.starts_with("library/") &&
-                                     repository.find('/', 8) == std::string::npos
-                                 ? repository.substr(8)
-                                 : repository;
+    std::string short_name =
+        repository.starts_with("library/") && repository.find('/', 8) == std::string::npos
+            ? repository.substr(8)
+            : repository;
     // Only when the short form reads back as Docker Hub: a first component that looks like a
     // registry (docker.io/foo.com/app) keeps the domain.
     std::string_view head = std::string_view(short_name).substr(0, short_name.find('/'));
-    bool looks_like_domain = short_name.find('/') != std::string::npos &&
-                             (head.find_first_of(".:") != std::string_view::npos ||
-                              head == "localhost");
+    bool looks_like_domain =
+        short_name.find('/') != std::string::npos &&
+        (head.find_first_of(".:") != std::string_view::npos || head == "localhost");
     if (!looks_like_domain) s = short_name;
   }
   if (!tag.empty()) s += ":" + tag;
@@ -236,6 +236,12 @@ bool Reference::isLoopback() const {
 std::string Platform::str() const {
   return variant.empty() ? fmt::format("{}/{}", os, architecture)
                          : fmt::format("{}/{}/{}", os, architecture, variant);
+}
+
+bool Platform::satisfies(const Platform& want) const {
+  if (os != want.os || architecture != want.architecture) return false;
+  if (want.variant.empty()) return true;
+  return variant == want.variant || (variant.empty() && want.variant == "v8");
 }
 
 Result<Platform> parsePlatform(std::string_view text) {

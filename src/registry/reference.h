@@ -42,8 +42,11 @@ bool isValidDigest(std::string_view d);
 // A platform, os/architecture[/variant], as OCI indexes name them ("linux/amd64",
 // "linux/arm64/v8", "linux/arm/v7").
 struct Platform {
-  std::string os, architecture, variant;
+  std::string os = "linux", architecture = "amd64", variant;
   std::string str() const;
+  // Is an image of this platform one for `want`? The variant counts when `want` names one,
+  // and an arm64 image without a variant is v8.
+  bool satisfies(const Platform& want) const;
 };
 Result<Platform> parsePlatform(std::string_view text);
 
