@@ -1,0 +1,328 @@
+// The distribution client against a scripted registry (tests/unit/http_test_server.h): the
+// Bearer token flow with and without credentials, Basic registries, indexes resolved to a
+// platform (attestations skipped), manifests and blobs checked against their digests, and the
+// errors a user gets (not found, unauthorized, rate limited, tampered content), none of which
+// shows a secret.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "registry/auth.h"
+#include "registry/client.h"
+#include "registry/digest.h"
+#include "tests/unit/http_test_server.h"
+
+namespace kh::test {
+namespace {
+
+using registry::Client;
+using registry::ClientOptions;
+using registry::Credentials;
+
+// A registry holding one repository, team/app: an index for linux/amd64 and linux/arm64/v8 plus
+// a BuildKit attestation, each platform's manifest, config and one layer.
+struct FakeRegistry {
+  enum class Auth { kNone, kBearerPublic, kBearerPrivate, kBasic };
+  Auth auth = Auth::kBearerPublic;
+  std::map<std::string, std::pair<std::string, std::string>> manifests;  // ident -> type, body
+  std::map<std::string, std::string> blobs;
+  std::map<std::string, std::string> tamper;  // path -> body served instead
+  std::string wrong_dcd;                      // a Docker-Content-Digest to send instead
+  int rate_limit = 0;                         // answer 429 to this many requests
+  std::mutex mu;
+  std::unique_ptr<TestHttpServer> srv;
+  std::string amd_layer = std::string(3000, 'L'), index_digest, amd_digest, arm_digest;
+
+  std::string addBlob(const std::string& body) {
+    std::string d = registry::sha256Digest(body);
+    blobs[d] = body;
+    return d;
+  }
+  std::string image(const std::string& arch, const std::string& layer) {
+    std::string config = fmt::format(
+        R"({{"architecture":"{}","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}}}})",
+        arch, registry::sha256Digest(layer));
+    std::string cd = addBlob(config), ld = addBlob(layer);
+    std::string m = fmt::format(
+        R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
+        registry::kOciManifest, cd, config.size(), ld, layer.size());
+    std::string md = registry::sha256Digest(m);
+    manifests[md] = {registry::kOciManifest, m};
+    return md;
+  }
+  FakeRegistry() {
+    amd_digest = image("amd64", amd_layer);
+    arm_digest = image("arm64", std::string(2000, 'A'));
+    std::string att = image("unknown", "attestation");
+    std::string index = fmt::format(
+        R"({{"schemaVersion":2,"mediaType":"{}","manifests":[)"
+        R"({{"mediaType":"{}","digest":"{}","size":1,"platform":{{"architecture":"arm64","os":"linux","variant":"v8"}}}},)"
+        R"({{"mediaType":"{}","digest":"{}","size":1,"platform":{{"architecture":"amd64","os":"linux"}}}},)"
+        R"({{"mediaType":"{}","digest":"{}","size":1,"platform":{{"architecture":"unknown","os":"unknown"}},"annotations":{{"vnd.docker.reference.type":"attestation-manifest"}}}}]}})",
+        registry::kOciIndex, registry::kOciManifest, arm_digest, registry::kOciManifest, amd_digest,
+        registry::kOciManifest, att);
+    index_digest = registry::sha256Digest(index);
+    manifests["1.0"] = {registry::kOciIndex, index};
+    manifests[index_digest] = manifests["1.0"];
+    manifests["amd-only"] = manifests[amd_digest];
+    manifests["old"] = {"application/vnd.docker.distribution.manifest.v1+prettyjws",
+                        R"({"schemaVersion":1,"name":"team/app","tag":"old"})"};
+    srv = std::make_unique<TestHttpServer>([this](const HttpRequest& r, int fd) { handle(r, fd); });
+  }
+  std::string host() const { return fmt::format("127.0.0.1:{}", srv->port()); }
+
+  void handle(const HttpRequest& r, int fd) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string realm = fmt::format("http://127.0.0.1:{}/token", srv->port());
+    if (r.target.starts_with("/token")) {
+      std::string basic = r.header("authorization");
+      bool alice = basic == registry::basicAuthorization("alice", "s3cr3t-pw");
+      if (!basic.empty() && !alice)
+        return TestHttpServer::respond(fd, 401, {}, R"({"details":"bad creds"})");
+      if (auth == Auth::kBearerPrivate && !alice)
+        return TestHttpServer::respond(fd, 200, {}, R"({"token":"anon-token","expires_in":300})");
+      return TestHttpServer::respond(
+          fd, 200, {},
+          fmt::format(R"({{"token":"old","access_token":"{}","expires_in":300}})",
+                      alice ? "alice-token" : "anon-token"));
+    }
+    if (rate_limit > 0) {
+      --rate_limit;
+      return TestHttpServer::respond(
+          fd, 429, {{"Retry-After", "0"}, {"RateLimit-Limit", "100;w=21600"}},
+          R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})");
+    }
+    std::string a = r.header("authorization");
+    bool ok =
+        auth == Auth::kNone ||
+        (auth == Auth::kBearerPublic && (a == "Bearer anon-token" || a == "Bearer alice-token")) ||
+        (auth == Auth::kBearerPrivate && a == "Bearer alice-token") ||
+        (auth == Auth::kBasic && a == registry::basicAuthorization("alice", "s3cr3t-pw"));
+    if (!ok) {
+      std::string challenge =
+          auth == Auth::kBasic
+              ? std::string(R"(Basic realm="fake")")
+              : fmt::format(
+                    R"(Bearer realm="{}",service="fake",scope="repository:team/app:pull,push")",
+                    realm);
+      return TestHttpServer::respond(
+          fd, 401, {{"WWW-Authenticate", challenge}},
+          R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})");
+    }
+    const std::string mprefix = "/v2/team/app/manifests/", bprefix = "/v2/team/app/blobs/";
+    if (auto t = tamper.find(r.target); t != tamper.end())
+      return TestHttpServer::respond(fd, 200, {{"Content-Type", registry::kOciManifest}},
+                                     t->second);
+    if (r.target.starts_with(mprefix)) {
+      auto m = manifests.find(r.target.substr(mprefix.size()));
+      if (m == manifests.end())
+        return TestHttpServer::respond(
+            fd, 404, {},
+            R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]})");
+      std::string dcd = wrong_dcd.empty() ? registry::sha256Digest(m->second.second) : wrong_dcd;
+      return TestHttpServer::respond(
+          fd, 200, {{"Content-Type", m->second.first}, {"Docker-Content-Digest", dcd}},
+          m->second.second);
+    }
+    if (r.target.starts_with(bprefix)) {
+      auto b = blobs.find(r.target.substr(bprefix.size()));
+      if (b == blobs.end()) return TestHttpServer::respond(fd, 404, {}, "");
+      return TestHttpServer::respond(fd, 200, {}, b->second);
+    }
+    TestHttpServer::respond(fd, 404, {}, "");
+  }
+
+  Client client(const std::string& ident, Credentials creds = {}) {
+    auto ref = registry::parseReference(
+        fmt::format("{}/team/app{}{}", host(), ident.starts_with("sha256:") ? "@" : ":", ident));
+    EXPECT_TRUE(ref.ok());
+    ClientOptions o;
+    o.plain_http = true;
+    o.http.backoff = std::chrono::milliseconds(1);
+    o.http.max_attempts = 3;
+    return Client(ref.value(), std::move(creds), o);
+  }
+};
+
+Credentials alice(std::string password = "s3cr3t-pw") {
+  Credentials c;
+  c.username = "alice";
+  c.password = std::move(password);
+  c.source = "--username";
+  return c;
+}
+
+TEST(RegistryClient, AnIndexResolvesToThePlatformAskedForNeverAnAttestation) {
+  FakeRegistry reg;
+  Client c = reg.client("1.0");
+  auto r = c.resolve(registry::Platform{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->index_digest, reg.index_digest);
+  EXPECT_EQ(r->manifest_digest, reg.amd_digest);
+  EXPECT_EQ(r->platform.str(), "linux/amd64");
+  EXPECT_EQ(r->platforms, (std::vector<std::string>{"linux/arm64/v8", "linux/amd64"}));
+  ASSERT_EQ(r->layers.size(), 1u);
+  EXPECT_EQ(r->layers[0].size, 3000);
+  EXPECT_NE(r->config.find("\"amd64\""), std::string::npos);
+  auto arm = c.resolve(registry::parsePlatform("linux/arm64").value());
+  ASSERT_TRUE(arm.ok());
+  EXPECT_EQ(arm->manifest_digest, reg.arm_digest);
+  auto none = c.resolve(registry::parsePlatform("linux/s390x").value());
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("no linux/s390x image in the index " + reg.index_digest +
+                                      "; it offers linux/arm64/v8, linux/amd64"),
+            std::string::npos)
+      << none.error().message;
+  // A single manifest, by tag: its platform from the config.
+  auto single = reg.client("amd-only").resolve(registry::Platform{});
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->index_digest, "");
+  EXPECT_EQ(single->manifest_digest, reg.amd_digest);
+}
+
+TEST(RegistryClient, TheTokenFlowAsksForPullOnlyAndSendsCredentialsOnlyToTheTokenEndpoint) {
+  FakeRegistry reg;
+  reg.auth = FakeRegistry::Auth::kBearerPrivate;
+  auto denied = reg.client("1.0").resolve(registry::Platform{});
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.error().message.find("unauthorized to pull"), std::string::npos)
+      << denied.error().message;
+  Client c = reg.client("1.0", alice());
+  auto r = c.resolve(registry::Platform{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  bool token_seen = false;
+  for (const HttpRequest& q : reg.srv->requests()) {
+    if (q.target.starts_with("/token")) {
+      if (q.header("authorization").empty()) continue;  // the anonymous attempt above
+      token_seen = true;
+      EXPECT_NE(q.target.find("scope=repository:team/app:pull"), std::string::npos) << q.target;
+      EXPECT_EQ(q.target.find("push"), std::string::npos) << q.target;
+      EXPECT_NE(q.target.find("service=fake"), std::string::npos);
+    } else if (!q.header("authorization").empty()) {
+      // The registry itself only ever sees the token, never the password.
+      EXPECT_TRUE(q.header("authorization").starts_with("Bearer ")) << q.header("authorization");
+    }
+  }
+  EXPECT_TRUE(token_seen);
+  EXPECT_TRUE(c.warnings().empty());
+}
+
+TEST(RegistryClient, RefusedCredentialsOnAPublicRepositoryFallBackToAnonymous) {
+  FakeRegistry reg;
+  Client c = reg.client("1.0", alice("wrong-pw"));
+  auto r = c.resolve(registry::Platform{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(c.warnings().size(), 1u);
+  EXPECT_NE(c.warnings()[0].find("refused the credentials from --username"), std::string::npos)
+      << c.warnings()[0];
+  EXPECT_NE(c.warnings()[0].find("pulling anonymously instead"), std::string::npos);
+  EXPECT_EQ(c.warnings()[0].find("wrong-pw"), std::string::npos);
+  // On a private repository the refusal is the error, and the password is not in it.
+  reg.auth = FakeRegistry::Auth::kBearerPrivate;
+  auto p = reg.client("1.0", alice("wrong-pw")).resolve(registry::Platform{});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message.find("wrong-pw"), std::string::npos);
+}
+
+TEST(RegistryClient, BasicRegistriesAndNoAuthAtAll) {
+  FakeRegistry reg;
+  reg.auth = FakeRegistry::Auth::kBasic;
+  EXPECT_FALSE(reg.client("1.0").resolve(registry::Platform{}).ok());
+  auto r = reg.client("1.0", alice()).resolve(registry::Platform{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  reg.auth = FakeRegistry::Auth::kNone;
+  EXPECT_TRUE(reg.client("1.0").resolve(registry::Platform{}).ok());
+}
+
+TEST(RegistryClient, TamperedManifestsAndBlobsAreRefused) {
+  FakeRegistry reg;
+  reg.auth = FakeRegistry::Auth::kNone;
+  // By digest, a body that is not that digest.
+  reg.tamper["/v2/team/app/manifests/" + reg.amd_digest] = reg.manifests[reg.arm_digest].second;
+  auto t = reg.client(reg.amd_digest).manifest(reg.amd_digest);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message.find("tampered or corrupt, refused"), std::string::npos)
+      << t.error().message;
+  reg.tamper.clear();
+  // By tag, a Docker-Content-Digest that is not the body's.
+  reg.wrong_dcd = reg.arm_digest;
+  auto w = reg.client("amd-only").manifest("amd-only");
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.error().message.find("Docker-Content-Digest"), std::string::npos);
+  reg.wrong_dcd.clear();
+  // A blob whose bytes are not its digest, or longer than the manifest says.
+  Client c = reg.client("1.0");
+  std::string layer_digest = registry::sha256Digest(reg.amd_layer);
+  std::string got;
+  net::Sink keep = [&](std::string_view b) {
+    got.append(b);
+    return true;
+  };
+  ASSERT_TRUE(c.blob(layer_digest, 3000, keep).ok());
+  EXPECT_EQ(got, reg.amd_layer);
+  reg.tamper["/v2/team/app/blobs/" + layer_digest] = std::string(3000, 'X');
+  auto bad = c.blob(layer_digest, 3000, keep);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("does not match its digest"), std::string::npos);
+  reg.tamper["/v2/team/app/blobs/" + layer_digest] = std::string(3001, 'L');
+  auto longer = c.blob(layer_digest, 3000, keep);
+  ASSERT_FALSE(longer.ok());
+  EXPECT_NE(longer.error().message.find("longer than the 3000 bytes"), std::string::npos);
+  // Schema 1 is refused with a reason.
+  auto old = reg.client("old").manifest("old");
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.error().message.find("schema-1"), std::string::npos);
+}
+
+TEST(RegistryClient, ErrorsNameTheRegistryTheRepositoryAndWhatHappened) {
+  FakeRegistry reg;
+  reg.auth = FakeRegistry::Auth::kNone;
+  auto nf = reg.client("9.9").resolve(registry::Platform{});
+  ASSERT_FALSE(nf.ok());
+  EXPECT_NE(nf.error().message.find(reg.host() + "/team/app (" + reg.host() +
+                                    "): manifest 9.9 not found (the registry says: "
+                                    "MANIFEST_UNKNOWN: manifest unknown)"),
+            std::string::npos)
+      << nf.error().message;
+  reg.rate_limit = 100;
+  auto rl = reg.client("1.0").resolve(registry::Platform{});
+  ASSERT_FALSE(rl.ok());
+  EXPECT_NE(rl.error().message.find("rate limited while pulling manifest 1.0"), std::string::npos)
+      << rl.error().message;
+  EXPECT_NE(rl.error().message.find("ratelimit-limit: 100;w=21600"), std::string::npos);
+  // A transient 429 is retried away.
+  reg.rate_limit = 1;
+  EXPECT_TRUE(reg.client("1.0").resolve(registry::Platform{}).ok());
+}
+
+TEST(RegistryAuth, ChallengesAndTokenAnswers) {
+  auto cs = registry::parseChallenges(
+      R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull,push", Basic realm="x\"y")");
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].scheme, "bearer");
+  EXPECT_EQ(cs[0].param("realm"), "https://auth.docker.io/token");
+  EXPECT_EQ(cs[0].param("scope"), "repository:library/nginx:pull,push");
+  EXPECT_EQ(cs[1].scheme, "basic");
+  EXPECT_EQ(cs[1].param("realm"), "x\"y");
+  auto unq = registry::parseChallenges("Bearer realm=https://a/token, error=invalid_token");
+  ASSERT_EQ(unq.size(), 1u);
+  EXPECT_EQ(unq[0].param("error"), "invalid_token");
+  auto t = registry::parseTokenResponse(R"({"token":"a","access_token":"b","expires_in":30})");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->value, "b");
+  EXPECT_EQ(t->expires_in, std::chrono::seconds(60));  // at least 60
+  EXPECT_EQ(registry::parseTokenResponse(R"({"token":"a"})")->value, "a");
+  EXPECT_FALSE(registry::parseTokenResponse(R"({"expires_in":3})").ok());
+  EXPECT_FALSE(registry::parseTokenResponse("<html>").ok());
+  EXPECT_EQ(registry::base64Encode("alice:s3cr3t"), "YWxpY2U6czNjcjN0");
+  EXPECT_EQ(registry::base64Decode("YWxpY2U6czNjcjN0").value(), "alice:s3cr3t");
+  EXPECT_EQ(registry::base64Decode("YQ").value(), "a");
+  EXPECT_FALSE(registry::base64Decode("a!b").ok());
+  EXPECT_EQ(registry::sha256Digest(""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+}  // namespace
+}  // namespace kh::test
