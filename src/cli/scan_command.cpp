@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/baseline.h"
-#include "render/process.h"
+#include "base/process.h"
 #include "render/render.h"
 #include "report/report.h"
 #include "scan/scan.h"
@@ -120,7 +120,7 @@ int runScanCommand(const ScanArgs& a) {
   opts.render.settings.timeout = std::chrono::seconds(a.render_timeout);
   opts.render.settings.tools = render::findTools(a.helm, a.kustomize);
   for (const auto& [flag, given] : {std::pair{"--helm", &a.helm}, {"--kustomize", &a.kustomize}})
-    if (!given->empty() && render::findExecutable(*given, "").empty())
+    if (!given->empty() && kh::findExecutable(*given, "").empty())
       return usageError(fmt::format("{} {}: not an executable file", flag, *given));
   // --enable/--disable come after the config file and override what it says about the same name.
   std::set<std::string, std::less<>> ids;

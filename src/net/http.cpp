@@ -271,6 +271,10 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
     api.easy_setopt(c, CURLOPT_HEADERDATA, &a);
     api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (method == "HEAD") api.easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (method == "POST") {
+      api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      api.easy_setopt(c, CURLOPT_POSTFIELDS, req.body.c_str());
+    }
     if (!opts_.ca_file.empty()) api.easy_setopt(c, CURLOPT_CAINFO, opts_.ca_file.c_str());
     if (opts_.insecure_tls) {
       api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -302,7 +306,7 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
         return Error{
             fmt::format("{} redirected more than {} times", origin, opts_.max_redirects), {}, {}};
       url = resolveUrl(url, location);
-      if (s == 303) method = "GET";
+      if (s == 303 || ((s == 301 || s == 302) && method == "POST")) method = "GET";
       --attempt;  // a redirect is not a retry
       continue;
     }

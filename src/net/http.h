@@ -28,10 +28,11 @@
 namespace kh::net {
 
 struct Request {
-  std::string method = "GET";  // GET or HEAD
+  std::string method = "GET";  // GET, HEAD or POST
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Authorization
   std::string authorization;  // "Bearer ..." / "Basic ...": sent to the request's origin only
+  std::string body;           // POST only (with its Content-Type in `headers`)
 };
 
 struct Response {

@@ -98,7 +98,7 @@ Status Client::authenticate(const net::Response& unauthorized, bool with_credent
     if (c.scheme == "bearer" && !bearer) bearer = &c;
     if (c.scheme == "basic" && !basic) basic = &c;
   }
-  bool have = with_credentials && !creds_.username.empty();
+  bool have = with_credentials && !creds_.username.empty() && creds_.identity_token.empty();
   if (bearer) {
     std::string realm = bearer->param("realm");
     if (realm.empty())
@@ -111,7 +111,21 @@ Status Client::authenticate(const net::Response& unauthorized, bool with_credent
       token_url += "&service=" + percentEncode(service);
     net::Request req;
     req.url = token_url;
-    if (have) req.authorization = basicAuthorization(creds_.username, creds_.password);
+    if (with_credentials && !creds_.identity_token.empty()) {
+      // An identity token is an OAuth2 refresh token: POSTed as a form, not Basic.
+      req.method = "POST";
+      req.url = realm;
+      req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+      req.body =
+          fmt::format("grant_type=refresh_token&client_id=kubeharden&refresh_token={}&scope={}",
+                      percentEncode(creds_.identity_token),
+                      percentEncode(fmt::format("repository:{}:pull", ref_.repository)));
+      if (std::string service = bearer->param("service"); !service.empty())
+        req.body += "&service=" + percentEncode(service);
+      have = true;
+    } else if (have) {
+      req.authorization = basicAuthorization(creds_.username, creds_.password);
+    }
     // The token endpoint may be another host: it gets its own origin check in net::Client, and
     // the credentials here were given for it by the registry's challenge.
     net::ClientOptions h = opts_.http;

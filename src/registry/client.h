@@ -19,8 +19,11 @@ namespace kh::registry {
 struct Credentials {
   std::string username, password;  // Basic, and for the token endpoint
   std::string registry_token;      // a bearer token to present as is (--registry-token)
+  std::string identity_token;      // an OAuth2 refresh token (Docker's identitytoken)
   std::string source;              // where they came from, for messages ("--username", ...)
-  bool anonymous() const { return username.empty() && registry_token.empty(); }
+  bool anonymous() const {
+    return username.empty() && registry_token.empty() && identity_token.empty();
+  }
 };
 
 struct ClientOptions {

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "load/loader.h"
-#include "render/process.h"
+#include "base/process.h"
 
 #ifndef KH_TOOLS_DIR
 #define KH_TOOLS_DIR ""

@@ -99,6 +99,18 @@ void TestHttpServer::serve() {
         }
         at = end + 2;
       }
+      if (size_t head = in.find("\r\n\r\n"); head != std::string::npos) {
+        size_t want =
+            req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
+        req.body = in.substr(head + 4);
+        while (req.body.size() < want && !stop_) {
+          pollfd q{fd, POLLIN, 0};
+          if (::poll(&q, 1, 50) <= 0) continue;
+          ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          req.body.append(buf, static_cast<size_t>(n));
+        }
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back(req);

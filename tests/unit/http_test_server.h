@@ -17,6 +17,7 @@ namespace kh::test {
 struct HttpRequest {
   std::string method, target;                  // "GET", "/v2/..."
   std::map<std::string, std::string> headers;  // names lower case
+  std::string body;                            // when Content-Length says there is one
   std::string header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? std::string() : it->second;

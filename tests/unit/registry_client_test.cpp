@@ -76,6 +76,15 @@ struct FakeRegistry {
   void handle(const HttpRequest& r, int fd) {
     std::lock_guard<std::mutex> lock(mu);
     std::string realm = fmt::format("http://127.0.0.1:{}/token", srv->port());
+    if (r.target.starts_with("/token") && r.method == "POST") {
+      // OAuth2 refresh-token grant (Docker's identity token).
+      bool good = r.body.find("grant_type=refresh_token") != std::string::npos &&
+                  r.body.find("refresh_token=id-tok3n") != std::string::npos &&
+                  r.body.find("scope=repository:team/app:pull") != std::string::npos;
+      if (!good) return TestHttpServer::respond(fd, 401, {}, "{}");
+      return TestHttpServer::respond(fd, 200, {},
+                                     R"({"access_token":"alice-token","expires_in":300})");
+    }
     if (r.target.starts_with("/token")) {
       std::string basic = r.header("authorization");
       bool alice = basic == registry::basicAuthorization("alice", "s3cr3t-pw");
@@ -207,6 +216,29 @@ TEST(RegistryClient, TheTokenFlowAsksForPullOnlyAndSendsCredentialsOnlyToTheToke
   }
   EXPECT_TRUE(token_seen);
   EXPECT_TRUE(c.warnings().empty());
+}
+
+TEST(RegistryClient, AnIdentityTokenIsExchangedWithTheOAuth2RefreshGrant) {
+  FakeRegistry reg;
+  reg.auth = FakeRegistry::Auth::kBearerPrivate;
+  Credentials c;
+  c.username = "<token>";
+  c.identity_token = "id-tok3n";
+  c.source = "~/.docker/config.json";
+  auto r = reg.client("1.0", c).resolve(registry::Platform{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  bool posted = false;
+  for (const HttpRequest& q : reg.srv->requests())
+    if (q.method == "POST") {
+      posted = true;
+      EXPECT_EQ(q.header("content-type"), "application/x-www-form-urlencoded");
+      EXPECT_EQ(q.header("authorization"), "");
+    }
+  EXPECT_TRUE(posted);
+  c.identity_token = "wrong";
+  auto bad = reg.client("1.0", c).resolve(registry::Platform{});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.find("wrong"), std::string::npos) << bad.error().message;
 }
 
 TEST(RegistryClient, RefusedCredentialsOnAPublicRepositoryFallBackToAnonymous) {

@@ -15,10 +15,10 @@
 #include <set>
 #include <sstream>
 
+#include "base/process.h"
 #include "config/config.h"
 #include "render/detect.h"
 #include "render/locate.h"
-#include "render/process.h"
 #include "scan/scan.h"
 #include "tests/unit/test_util.h"
 
@@ -79,9 +79,9 @@ std::multiset<std::string> keys(const ScanResult& r) {
 }
 
 std::string run(const std::vector<std::string>& argv) {
-  render::ProcessOptions po;
+  kh::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=/tmp"};
-  render::ProcessResult p = render::runProcess(argv, po);
+  kh::ProcessResult p = kh::runProcess(argv, po);
   EXPECT_EQ(p.exit_code, 0) << p.err;
   return p.out;
 }
@@ -555,9 +555,9 @@ exceptions:
 TEST(Render, PackagedChartRendersAndPointsIntoTheArchive) {
   KH_NEED_TOOLS();
   TempDir d;
-  render::ProcessOptions po;
+  kh::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "HOME=" + d.path()};
-  auto p = render::runProcess(
+  auto p = kh::runProcess(
       {tools().helm, "package", kRepo + "/charts/web", "--destination", d.path()}, po);
   ASSERT_EQ(p.exit_code, 0) << p.err;
   std::string tgz = d.path() + "/web-0.3.0.tgz";
@@ -714,32 +714,41 @@ TEST(RenderCli, SarifPutsFindingsOnTheTemplatesAndNoRenderKeepsTheOldBehaviour) 
 // ---- the process runner ------------------------------------------------------------------
 
 TEST(RenderProcess, CapturesOutputExitCodesAndKillsAtTheDeadline) {
-  render::ProcessOptions po;
+  kh::ProcessOptions po;
   po.env = {"PATH=/usr/bin:/bin", "GREETING=hello"};
-  auto p = render::runProcess({"/bin/sh", "-c", "echo $GREETING; echo oops >&2; exit 7"}, po);
+  auto p = kh::runProcess({"/bin/sh", "-c", "echo $GREETING; echo oops >&2; exit 7"}, po);
   EXPECT_TRUE(p.started);
   EXPECT_EQ(p.out, "hello\n");
   EXPECT_EQ(p.err, "oops\n");
   EXPECT_EQ(p.exit_code, 7);
   // Only the environment given: nothing of ours leaks into the tool.
-  auto env = render::runProcess({"/usr/bin/env"}, po);
+  auto env = kh::runProcess({"/usr/bin/env"}, po);
   EXPECT_EQ(env.out, "PATH=/usr/bin:/bin\nGREETING=hello\n");
   // A child that never ends (and its children) is killed at the deadline.
   po.timeout = std::chrono::milliseconds(300);
-  auto slow = render::runProcess({"/bin/sh", "-c", "sleep 30 & sleep 30"}, po);
+  auto slow = kh::runProcess({"/bin/sh", "-c", "sleep 30 & sleep 30"}, po);
   EXPECT_TRUE(slow.timed_out);
   EXPECT_EQ(slow.signal, SIGKILL);
   // Output beyond the cap stops the tool.
   po.timeout = std::chrono::seconds(30);
   po.max_output = 1000;
-  auto big = render::runProcess({"/bin/sh", "-c", "yes | head -c 100000"}, po);
+  auto big = kh::runProcess({"/bin/sh", "-c", "yes | head -c 100000"}, po);
   EXPECT_TRUE(big.truncated);
   EXPECT_EQ(big.out.size(), 1000u);
-  auto none = render::runProcess({"/nonexistent/tool"}, po);
+  // Input on stdin; a tool that does not read it does not hurt (no SIGPIPE).
+  po.max_output = 1 << 20;
+  po.input = "server.example.com\n";
+  auto cat = kh::runProcess({"/bin/cat"}, po);
+  EXPECT_EQ(cat.out, "server.example.com\n");
+  po.input = std::string(1 << 20, 'x');
+  auto deaf = kh::runProcess({"/bin/true"}, po);
+  EXPECT_EQ(deaf.exit_code, 0);
+  po.input.clear();
+  auto none = kh::runProcess({"/nonexistent/tool"}, po);
   EXPECT_FALSE(none.started);
   EXPECT_FALSE(none.start_error.empty());
-  EXPECT_EQ(render::findExecutable("sh", "/nonexistent:/bin"), "/bin/sh");
-  EXPECT_EQ(render::findExecutable("no-such-tool-here", "/bin:/usr/bin"), "");
+  EXPECT_EQ(kh::findExecutable("sh", "/nonexistent:/bin"), "/bin/sh");
+  EXPECT_EQ(kh::findExecutable("no-such-tool-here", "/bin:/usr/bin"), "");
 }
 
 }  // namespace

@@ -1,13 +1,14 @@
-// Running a tool as a child process: no shell, a given environment, stdin from /dev/null, stdout
-// and stderr captured, a deadline after which the whole process group is killed, and a cap on
-// the output kept. Safe to call from several threads at once (posix_spawn, close-on-exec pipes).
+// Running a tool as a child process: no shell, a given environment, stdin from /dev/null (or the
+// bytes given), stdout and stderr captured, a deadline after which the whole process group is
+// killed, and a cap on the output kept. Safe to call from several threads at once (posix_spawn,
+// close-on-exec pipes).
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <vector>
 
-namespace kh::render {
+namespace kh {
 
 struct ProcessResult {
   bool started = false;  // false: the program could not be run (start_error says why)
@@ -23,6 +24,7 @@ struct ProcessOptions {
   std::vector<std::string> env;  // the whole environment, "NAME=value"
   std::chrono::milliseconds timeout{60000};
   size_t max_output = size_t{256} << 20;  // stdout bytes kept; stderr keeps its first 1 MiB
+  std::string input;                      // written to stdin (then closed); empty: /dev/null
 };
 
 ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOptions& opts);
@@ -31,4 +33,4 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
 // with a slash is returned as is when it is an executable file.
 std::string findExecutable(const std::string& name, const std::string& path_env);
 
-}  // namespace kh::render
+}  // namespace kh

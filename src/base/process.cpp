@@ -1,7 +1,8 @@
-#include "render/process.h"
+#include "base/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -11,7 +12,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace kh::render {
+namespace kh {
 namespace {
 
 struct Pipe {
@@ -25,6 +26,25 @@ struct Pipe {
     fd[i] = -1;
   }
 };
+
+// write() to a pipe whose reader is gone raises SIGPIPE, which would end kubeharden: block it for
+// this thread while writing, and take a pending one back before unblocking.
+ssize_t writeNoSigpipe(int fd, const char* data, size_t len) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t w = ::write(fd, data, len);
+  int saved = errno;
+  if (w < 0 && errno == EPIPE) {
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return w;
+}
 
 }  // namespace
 
@@ -50,14 +70,19 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
     r.start_error = "no program to run";
     return r;
   }
-  Pipe out, err;
-  if (::pipe2(out.fd, O_CLOEXEC) != 0 || ::pipe2(err.fd, O_CLOEXEC) != 0) {
+  Pipe out, err, in;
+  bool feed = !opts.input.empty();
+  if (::pipe2(out.fd, O_CLOEXEC) != 0 || ::pipe2(err.fd, O_CLOEXEC) != 0 ||
+      (feed && ::pipe2(in.fd, O_CLOEXEC) != 0)) {
     r.start_error = std::string("cannot create a pipe: ") + std::strerror(errno);
     return r;
   }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (feed)
+    posix_spawn_file_actions_adddup2(&fa, in.fd[0], STDIN_FILENO);
+  else
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out.fd[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&fa, err.fd[1], STDERR_FILENO);
   posix_spawnattr_t attr;
@@ -88,6 +113,9 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
   r.started = true;
   out.closeEnd(1);
   err.closeEnd(1);
+  in.closeEnd(0);
+  size_t fed = 0;
+  if (feed) ::fcntl(in.fd[1], F_SETFL, ::fcntl(in.fd[1], F_GETFL) | O_NONBLOCK);
 
   constexpr size_t kMaxErr = size_t{1} << 20;
   auto deadline = std::chrono::steady_clock::now() + opts.timeout;
@@ -100,16 +128,28 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
       r.timed_out = true;
       break;
     }
-    pollfd fds[2];
+    pollfd fds[3];
     nfds_t n = 0;
     if (out_open) fds[n++] = {out.fd[0], POLLIN, 0};
     if (err_open) fds[n++] = {err.fd[0], POLLIN, 0};
+    if (in.fd[1] >= 0) fds[n++] = {in.fd[1], POLLOUT, 0};
     int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left.count(), 1000)));
     if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
     for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].fd == in.fd[1]) {
+        if (fds[i].revents & (POLLERR | POLLHUP)) {
+          in.closeEnd(1);  // the tool does not read its input
+        } else if (fds[i].revents & POLLOUT) {
+          ssize_t w = writeNoSigpipe(in.fd[1], opts.input.data() + fed, opts.input.size() - fed);
+          if (w > 0) fed += static_cast<size_t>(w);
+          if ((w < 0 && errno != EAGAIN && errno != EINTR) || fed == opts.input.size())
+            in.closeEnd(1);
+        }
+        continue;
+      }
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       bool is_out = fds[i].fd == out.fd[0];
       ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
@@ -138,4 +178,4 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
   return r;
 }
 
-}  // namespace kh::render
+}  // namespace kh
