@@ -6,41 +6,45 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
-#include <mutex>
-#include <thread>
-#include <set>
+#include <iostream>
+#include <iterator>
 #include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 
+#include "base/strings.h"
+#include "checks/registry.h"
 #include "cli/commands.h"
 #include "cli/image_report.h"
+#include "cli/output.h"
 #include "config/config.h"
 #include "image/analyzers.h"
 #include "image/filesystem.h"
 #include "image/inventory.h"
-#include "image/license_policy.h"
-#include "image/layout.h"
-#include "image/sbom.h"
-#include "vuln/db.h"
-#include "vuln/update.h"
-#include "vuln/ignore.h"
-#include "vuln/scan.h"
 #include "image/layer_cache.h"
+#include "image/layout.h"
+#include "image/license_policy.h"
+#include "image/remote.h"
+#include "image/sbom.h"
 #include "image/secrets.h"
-#include "base/strings.h"
-#include "checks/registry.h"
-#include "cli/output.h"
+#include "registry/credentials.h"
+#include "registry/reference.h"
 #include "report/report.h"
 #include "scan/scan.h"
+#include "vuln/db.h"
+#include "vuln/ignore.h"
+#include "vuln/scan.h"
+#include "vuln/update.h"
 
 namespace kh {
 namespace {
@@ -63,8 +67,53 @@ struct ImageArgs {
   std::string fail_on = "none";
   std::string config;
   std::string license_deny;
+  // Registries (docs/image.md).
+  std::vector<std::string> refs, inputs;  // --ref, --input: no doubt about what an argument is
+  std::string username, registry_token, authfile, ca_cert, proxy;
+  bool password_stdin = false;
+  std::vector<std::string> insecure;  // registries where plain HTTP or unverified TLS is allowed
+  unsigned timeout = 60;              // seconds without progress before a transfer gives up
 };
 
+// What an IMAGE argument is: a file or directory, or a registry reference. Prefixes remove any
+// doubt: docker-archive:, oci-archive:, oci: (files) and registry:, docker:// (references).
+struct ImageInput {
+  bool remote = false;
+  std::string path;         // a file input
+  registry::Reference ref;  // a remote one
+};
+
+Result<ImageInput> classifyInput(const std::string& arg, bool force_file, bool force_ref) {
+  ImageInput in;
+  std::string_view v = arg;
+  for (std::string_view p : {"docker-archive:", "oci-archive:", "oci:"})
+    if (v.starts_with(p)) {
+      force_file = true;
+      v.remove_prefix(p.size());
+    }
+  for (std::string_view p : {"registry:", "docker://"})
+    if (v.starts_with(p)) {
+      force_ref = true;
+      v.remove_prefix(p.size());
+    }
+  std::error_code ec;
+  bool exists = std::filesystem::exists(std::string(v), ec);
+  if (force_file || (exists && !force_ref)) {
+    in.path = std::string(v);
+    return in;
+  }
+  auto ref = registry::parseReference(v);
+  if (!ref) {
+    if (force_ref) return ref.error();
+    return Error{
+        fmt::format("'{}' is neither a file nor an image reference ({})", v, ref.error().message),
+        {},
+        {}};
+  }
+  in.remote = true;
+  in.ref = std::move(ref.value());
+  return in;
+}
 
 // The image config as a kubeharden.io/v1 ImageConfig object, for the image-config-* checks.
 std::string imageConfigDocument(const image::ImageSource& src) {
@@ -114,7 +163,8 @@ Result<ScanResult> runConfigChecks(const image::ImageSource& src, const ImageArg
         if (!ids.count(id))
           return Error{fmt::format("--{}: '{}' is not an image check (image-config-*: {})",
                                    on ? "enable" : "disable", id, join(ids, ", ")),
-                       {}, {}};
+                       {},
+                       {}};
         if (on) {
           opts.config.enabled.insert(id);
         } else {
@@ -208,9 +258,8 @@ Result<Scanned> scanRootfs(const std::string& dir, bool secrets) {
   return s;
 }
 
-Result<Scanned> scanImage(const std::string& path, const image::Platform& platform, bool secrets,
-                          unsigned threads, const image::LayerCache& cache) {
-  auto src = image::openImage(path, platform);
+Result<Scanned> scanImage(Result<image::ImageSource> src, bool secrets, unsigned threads,
+                          const image::LayerCache& cache) {
   if (!src) return src.error();
   Scanned s;
   s.src = std::move(src.value());
@@ -227,16 +276,21 @@ Result<Scanned> scanImage(const std::string& path, const image::Platform& platfo
   Status st;
   if (std::find(s.layer_cached.begin(), s.layer_cached.end(), false) != s.layer_cached.end()) {
     uint64_t total = 0;
-    for (const image::LayerInfo& l : s.src.layers) total += static_cast<uint64_t>(std::max<int64_t>(l.size, 0));
+    for (const image::LayerInfo& l : s.src.layers)
+      total += static_cast<uint64_t>(std::max<int64_t>(l.size, 0));
     Progress progress(s.src.layers.size(), total);
-    progress.done = static_cast<size_t>(std::count(s.layer_cached.begin(), s.layer_cached.end(), true));
-    st = image::forEachLayer(s.src, [&](size_t i, image::TarReader& r) -> Status {
-      if (s.layer_cached[i]) return {};
-      layers[i] = image::readLayer(r, hs, &progress.bytes);
-      ++progress.done;
-      if (!r.error()) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
-      return {};
-    }, threads);
+    progress.done =
+        static_cast<size_t>(std::count(s.layer_cached.begin(), s.layer_cached.end(), true));
+    st = image::forEachLayer(
+        s.src,
+        [&](size_t i, image::TarReader& r) -> Status {
+          if (s.layer_cached[i]) return {};
+          layers[i] = image::readLayer(r, hs, &progress.bytes);
+          ++progress.done;
+          if (!r.error()) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
+          return {};
+        },
+        threads);
   }
   if (!st) return st.error();
   image::Filesystem fs;
@@ -266,20 +320,24 @@ int runUpdate(vuln::VulnDb& db, const std::string& path, vuln::UpdateOptions opt
   for (const vuln::UpdateItem& i : r.items) {
     if (i.state == vuln::UpdateItem::kFailed) {
       ++failed;
-      std::fprintf(stderr, "kubeharden image db update: %s: %s\n", i.ecosystem.c_str(), i.error.c_str());
+      std::fprintf(stderr, "kubeharden image db update: %s: %s\n", i.ecosystem.c_str(),
+                   i.error.c_str());
     } else if (i.state == vuln::UpdateItem::kUnchanged) {
       std::printf("  %-12s unchanged (ETag)\n", i.ecosystem.c_str());
     } else {
-      std::printf("  %-12s %.1f MB downloaded\n", i.ecosystem.c_str(), static_cast<double>(i.bytes) / 1e6);
+      std::printf("  %-12s %.1f MB downloaded\n", i.ecosystem.c_str(),
+                  static_cast<double>(i.bytes) / 1e6);
     }
   }
   for (const Error& e : r.stats.errors)
     std::fprintf(stderr, "kubeharden image db update: skipped %s\n", e.describe().c_str());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (r.not_tried)
-    std::fprintf(stderr, "kubeharden image db update: %zu more ecosystem(s) not tried\n", r.not_tried);
+    std::fprintf(stderr, "kubeharden image db update: %zu more ecosystem(s) not tried\n",
+                 r.not_tried);
   if (failed == r.items.size()) {
-    std::fprintf(stderr, "kubeharden image db update: nothing could be downloaded; %s is unchanged\n",
+    std::fprintf(stderr,
+                 "kubeharden image db update: nothing could be downloaded; %s is unchanged\n",
                  path.c_str());
     return kExitInput;
   }
@@ -301,14 +359,16 @@ Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
   CLI::App* db = app.add_subcommand("db", "The local vulnerability database (OSV records)");
   db->require_subcommand(1);
   CLI::App* imp = db->add_subcommand(
-      "import", "Import OSV records: JSON files, directories, and osv.dev's per-ecosystem zip files");
+      "import",
+      "Import OSV records: JSON files, directories, and osv.dev's per-ecosystem zip files");
   imp->add_option("PATH", a->paths, "Files, directories or zip archives")->required();
   imp->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
   CLI::App* st = db->add_subcommand("status", "Ecosystems, record counts and the last update");
   st->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
   CLI::App* up = db->add_subcommand(
-      "update", "Download osv.dev's per-ecosystem archives over HTTPS and import them (unchanged "
-                "archives are skipped by ETag)");
+      "update",
+      "Download osv.dev's per-ecosystem archives over HTTPS and import them (unchanged "
+      "archives are skipped by ETag)");
   up->add_option("--db", a->db, "Database file (default: KUBEHARDEN_DB, else the user cache)");
   up->add_option("--ecosystem", a->ecosystems,
                  fmt::format("Comma-separated osv.dev ecosystems (default: {})",
@@ -323,7 +383,8 @@ Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
   return [a, which]() -> int {
     std::string path = a->db.empty() ? vuln::defaultDbPath() : a->db;
     if (*which == 3 && !a->update.source.starts_with("https://")) {
-      std::fprintf(stderr, "kubeharden image db update: --source must be an https:// URL, not '%s'\n",
+      std::fprintf(stderr,
+                   "kubeharden image db update: --source must be an https:// URL, not '%s'\n",
                    a->update.source.c_str());
       return kExitUsage;
     }
@@ -345,10 +406,11 @@ Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
       for (const Error& e : s.errors)
         std::fprintf(stderr, "kubeharden image db import: skipped %s\n", e.describe().c_str());
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("%s: %zu records read in %.2f s: %zu new, %zu updated, %zu unchanged, %zu "
-                  "withdrawn, %zu not OSV\n",
-                  path.c_str(), s.files, secs, s.inserted, s.updated, s.unchanged, s.withdrawn,
-                  s.errors.size());
+      std::printf(
+          "%s: %zu records read in %.2f s: %zu new, %zu updated, %zu unchanged, %zu "
+          "withdrawn, %zu not OSV\n",
+          path.c_str(), s.files, secs, s.inserted, s.updated, s.unchanged, s.withdrawn,
+          s.errors.size());
       return s.errors.empty() ? kExitClean : kExitInput;
     }
     if (*which == 3) {
@@ -378,7 +440,31 @@ Runner addImageCommand(CLI::App& app) {
   Runner db_runner = addDbCommand(app, which);
   CLI::App* scan = app.add_subcommand("scan", "Inventory an image: platform, layers, OS, packages");
   scan->add_option("IMAGE", a->images,
-                   "docker save tarball, OCI layout tarball or OCI layout directory");
+                   "docker save tarball, OCI layout tarball or directory, or a registry reference "
+                   "(nginx:1.27, ghcr.io/org/app@sha256:...)");
+  scan->add_option("--input", a->inputs, "Read IMAGE as a file whatever it looks like (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  scan->add_option("--ref", a->refs, "Pull REF from its registry whatever files exist (repeatable)")
+      ->type_name("REF")
+      ->allow_extra_args(false);
+  scan->add_option("--username", a->username, "Registry user (with --password-stdin)");
+  scan->add_flag("--password-stdin", a->password_stdin, "Read the registry password from stdin");
+  scan->add_option("--registry-token", a->registry_token, "A bearer token for the registry");
+  scan->add_option("--authfile", a->authfile,
+                   "Registry credentials file (containers auth.json format; default: "
+                   "$REGISTRY_AUTH_FILE, then the Docker config)");
+  scan->add_option("--insecure", a->insecure,
+                   "Allow plain HTTP or unverified TLS for this registry (host[:port], "
+                   "repeatable; loopback registries may use HTTP without it)")
+      ->type_name("REGISTRY")
+      ->allow_extra_args(false);
+  scan->add_option("--ca-cert", a->ca_cert, "Also trust this CA certificate (PEM) for registries");
+  scan->add_option("--proxy", a->proxy,
+                   "HTTP(S) proxy for registries (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)");
+  scan->add_option("--timeout", a->timeout,
+                   "Seconds a registry transfer may stall before it is retried, then given up")
+      ->capture_default_str();
   scan->add_option("--rootfs", a->rootfs,
                    "Inventory an unpacked root filesystem (a node, a chroot) instead of an image");
   scan->add_option("--platform", a->platform,
@@ -441,7 +527,8 @@ Runner addImageCommand(CLI::App& app) {
     bool sbom = false;
     for (const auto& spec : specs.value())
       sbom |= spec.format == "cyclonedx" || spec.format == "spdx" || spec.format == "sarif";
-    if (sbom && a->images.size() + (a->rootfs.empty() ? 0 : 1) > 1) {
+    if (sbom &&
+        a->images.size() + a->inputs.size() + a->refs.size() + (a->rootfs.empty() ? 0 : 1) > 1) {
       std::fprintf(stderr,
                    "kubeharden image: an SBOM or SARIF report describes one image; scan them one "
                    "at a time\n");
@@ -451,7 +538,8 @@ Runner addImageCommand(CLI::App& app) {
     if (a->fail_on != "none") {
       fail_on = parseSeverity(a->fail_on);
       if (!fail_on) {
-        std::fprintf(stderr, "kubeharden image: --fail-on: unknown severity '%s'\n", a->fail_on.c_str());
+        std::fprintf(stderr, "kubeharden image: --fail-on: unknown severity '%s'\n",
+                     a->fail_on.c_str());
         return kExitUsage;
       }
     }
@@ -471,14 +559,17 @@ Runner addImageCommand(CLI::App& app) {
           std::vector<std::string> warnings;
           auto ids = image::parseLicenseDenyList(item, &warnings);
           if (!ids || ids.value().size() != 1) {
-            Error e = ids ? Error{fmt::format("'{}': one licence identifier per item", item), {}, {}}
-                          : ids.error();
-            std::fprintf(stderr, "kubeharden image: %s\n",
-                         Error{"image.licenses.deny: " + e.message, config_path, pos}.describe().c_str());
+            Error e =
+                ids ? Error{fmt::format("'{}': one licence identifier per item", item), {}, {}}
+                    : ids.error();
+            std::fprintf(
+                stderr, "kubeharden image: %s\n",
+                Error{"image.licenses.deny: " + e.message, config_path, pos}.describe().c_str());
             return kExitUsage;
           }
           for (const std::string& w : warnings)
-            std::fprintf(stderr, "kubeharden image: warning: %s:%u: %s\n", config_path.c_str(), pos.line, w.c_str());
+            std::fprintf(stderr, "kubeharden image: warning: %s:%u: %s\n", config_path.c_str(),
+                         pos.line, w.c_str());
           policy.deny.push_back(ids.value()[0]);
         }
       }
@@ -523,7 +614,8 @@ Runner addImageCommand(CLI::App& app) {
                          "kubeharden image: warning: the vulnerability database was last updated "
                          "%s (%ld days ago); import newer advisories\n",
                          updated.c_str(),
-                         static_cast<long>(std::chrono::duration_cast<std::chrono::hours>(age).count() / 24));
+                         static_cast<long>(
+                             std::chrono::duration_cast<std::chrono::hours>(age).count() / 24));
         }
       }
     }
@@ -551,7 +643,8 @@ Runner addImageCommand(CLI::App& app) {
                        "kubeharden image: the ignore of %s expired on %s: it is reported again\n",
                        r->id.c_str(), r->expires.c_str());
         std::erase_if(s.vulns, [&](const vuln::Vulnerability& v) {
-          return (a->ignore_unfixed && v.fixed.empty()) || (!wanted.empty() && !wanted.count(v.severity));
+          return (a->ignore_unfixed && v.fixed.empty()) ||
+                 (!wanted.empty() && !wanted.count(v.severity));
         });
       }
       if (!policy.deny.empty()) {
@@ -567,11 +660,11 @@ Runner addImageCommand(CLI::App& app) {
       s.checks = std::move(r.value());
       return kExitClean;
     };
-    image::LayerCache cache(a->no_cache ? std::string()
-                                        : !a->cache_dir.empty() ? a->cache_dir
-                                                                : image::LayerCache::defaultDir());
+    image::LayerCache cache(a->no_cache             ? std::string()
+                            : !a->cache_dir.empty() ? a->cache_dir
+                                                    : image::LayerCache::defaultDir());
     std::vector<Scanned> all;
-    if (a->images.empty() == a->rootfs.empty()) {
+    if ((a->images.empty() && a->inputs.empty() && a->refs.empty()) == a->rootfs.empty()) {
       std::fprintf(stderr, "kubeharden image: give IMAGE... or --rootfs DIR (one of them)\n");
       return kExitUsage;
     }
@@ -584,8 +677,70 @@ Runner addImageCommand(CLI::App& app) {
       all.push_back(std::move(s.value()));
       if (int rc = check(all.back()); rc != kExitClean) return rc;
     }
-    for (const std::string& path : a->images) {
-      auto s = scanImage(path, platform.value(), !a->no_secrets, a->threads, cache);
+    // Registry access: credentials once (a password on stdin can be read only once).
+    std::string password;
+    if (a->password_stdin) {
+      if (a->username.empty()) {
+        std::fprintf(stderr, "kubeharden image: --password-stdin needs --username\n");
+        return kExitUsage;
+      }
+      std::string all_in((std::istreambuf_iterator<char>(std::cin)),
+                         std::istreambuf_iterator<char>());
+      while (!all_in.empty() && (all_in.back() == '\n' || all_in.back() == '\r')) all_in.pop_back();
+      password = std::move(all_in);
+    } else if (!a->username.empty()) {
+      std::fprintf(stderr,
+                   "kubeharden image: --username needs --password-stdin (passwords are "
+                   "never taken as arguments)\n");
+      return kExitUsage;
+    }
+    std::vector<ImageInput> inputs;
+    auto classify = [&](const std::vector<std::string>& list, bool file, bool ref) {
+      for (const std::string& arg : list) {
+        auto in = classifyInput(arg, file, ref);
+        if (!in) {
+          std::fprintf(stderr, "kubeharden image: %s\n", in.error().message.c_str());
+          return false;
+        }
+        inputs.push_back(std::move(in.value()));
+      }
+      return true;
+    };
+    if (!classify(a->images, false, false) || !classify(a->inputs, true, false) ||
+        !classify(a->refs, false, true))
+      return kExitUsage;
+    auto openRemote = [&](const registry::Reference& ref) -> Result<image::ImageSource> {
+      image::RemoteOptions ro;
+      bool insecure =
+          std::find(a->insecure.begin(), a->insecure.end(), ref.domain) != a->insecure.end();
+      ro.client.plain_http = insecure || ref.isLoopback();
+      ro.client.http.insecure_tls = insecure;
+      ro.client.http.ca_file = a->ca_cert;
+      ro.client.http.proxy = a->proxy;
+      ro.client.http.stall_timeout = std::chrono::seconds(a->timeout);
+      ro.client.http.user_agent = fmt::format("kubeharden/{}", kVersion);
+      registry::CredentialSources cs = registry::CredentialSources::fromEnvironment();
+      cs.username = a->username;
+      cs.password = password;
+      cs.registry_token = a->registry_token;
+      cs.authfile = a->authfile;
+      registry::FoundCredentials found = registry::findCredentials(ref, cs);
+      for (const std::string& w : found.warnings)
+        std::fprintf(stderr, "kubeharden image: warning: %s\n", w.c_str());
+      ro.credentials = std::move(found.credentials);
+      if (insecure)
+        std::fprintf(stderr, "kubeharden image: warning: %s: TLS is not verified (--insecure)\n",
+                     ref.domain.c_str());
+      auto img = image::openRemoteImage(ref, platform.value(), ro);
+      if (img)
+        for (const std::string& w : img->warnings)
+          std::fprintf(stderr, "kubeharden image: warning: %s\n", w.c_str());
+      return img;
+    };
+    for (const ImageInput& in : inputs) {
+      auto s =
+          scanImage(in.remote ? openRemote(in.ref) : image::openImage(in.path, platform.value()),
+                    !a->no_secrets, a->threads, cache);
       if (!s) {
         std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
         return kExitInput;
@@ -601,9 +756,11 @@ Runner addImageCommand(CLI::App& app) {
       } else if (spec.format == "cyclonedx") {
         std::vector<image::SbomVulnerability> sv;
         for (const vuln::Vulnerability& v : all[0].vulns)
-          sv.push_back({v.id, v.aliases, static_cast<size_t>(v.package - all[0].inv.packages.data()),
-                        v.fixed, v.severity, v.cvss, v.summary, v.score, v.severity_from});
-        out = image::toCycloneDx(all[0].src, all[0].inv, meta, all[0].vulns_scanned ? &sv : nullptr);
+          sv.push_back({v.id, v.aliases,
+                        static_cast<size_t>(v.package - all[0].inv.packages.data()), v.fixed,
+                        v.severity, v.cvss, v.summary, v.score, v.severity_from});
+        out =
+            image::toCycloneDx(all[0].src, all[0].inv, meta, all[0].vulns_scanned ? &sv : nullptr);
       } else if (spec.format == "spdx") {
         out = image::toSpdx(all[0].src, all[0].inv, meta);
       } else if (spec.format == "sarif") {
@@ -623,13 +780,13 @@ Runner addImageCommand(CLI::App& app) {
     if (fail_on)
       for (const Scanned& s : all)
         for (const vuln::Vulnerability& v : s.vulns)
-          if (parseSeverity(v.severity == "unknown" ? "low" : v.severity).value_or(Severity::kLow) >= *fail_on)
+          if (parseSeverity(v.severity == "unknown" ? "low" : v.severity)
+                  .value_or(Severity::kLow) >= *fail_on)
             return kExitFindings;
     if (fail_on)
       for (const Scanned& s : all)
         for (const image::SecretFinding& f : s.secrets)
-          if (image::secretSeverity(f) >= *fail_on)
-            return kExitFindings;
+          if (image::secretSeverity(f) >= *fail_on) return kExitFindings;
     if (fail_on)
       for (const Scanned& s : all)
         for (const image::LicenseFinding& f : s.licenses)

@@ -222,6 +222,7 @@ std::string toJson(const std::vector<Scanned>& all) {
     w.StartObject();
     str("path", s.src.path);
     str("format", s.src.format);
+    if (!s.src.index_digest.empty()) str("indexDigest", s.src.index_digest);
     str("manifestDigest", s.src.manifest_digest);
     str("configDigest", s.src.config_digest);
     str("platform", s.src.platform.str());

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -316,10 +319,99 @@ Status tarballPasses(const ImageSource& img, const LayerFn& fn, std::vector<bool
 
 }  // namespace
 
+namespace {
+
+// A bounded hand-over of byte chunks from a download thread to the tar reader: the download
+// waits when the reader is 8 MiB behind, so no whole layer is ever held in memory.
+class ChunkPipe {
+ public:
+  // Producer: false when the reader has given up (stop downloading).
+  bool push(std::string_view bytes) {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [&] { return cancelled_ || buffered_ < kCap; });
+    if (cancelled_) return false;
+    chunks_.emplace_back(bytes);
+    buffered_ += bytes.size();
+    ready_.notify_one();
+    return true;
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    ready_.notify_all();
+  }
+  // Consumer: the next chunk, or empty at the end.
+  std::string_view pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_.wait(lock, [&] { return !chunks_.empty() || closed_; });
+    if (chunks_.empty()) return {};
+    current_ = std::move(chunks_.front());
+    chunks_.pop_front();
+    buffered_ -= current_.size();
+    space_.notify_one();
+    return current_;
+  }
+  void cancel() {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    chunks_.clear();
+    buffered_ = 0;
+    space_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kCap = size_t{8} << 20;
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<std::string> chunks_;
+  std::string current_;
+  size_t buffered_ = 0;
+  bool closed_ = false, cancelled_ = false;
+};
+
+// One layer from a registry: downloaded on its own thread into the pipe, read as a tar on this
+// one. The rest of the blob is drained after the reader is done, so its digest is always
+// checked; a digest or size mismatch fails the layer even when the tar read fine.
+Status readRemoteLayer(const ImageSource& img, size_t i, const LayerFn& fn) {
+  ChunkPipe pipe;
+  Status fetched;
+  std::thread download([&] {
+    fetched = img.fetch_layer(i, [&](std::string_view b) { return pipe.push(b); });
+    pipe.close();
+  });
+  auto reader = TarReader::openStream([&] { return pipe.pop(); },
+                                      fmt::format("{}@{}", img.path, img.layers[i].digest));
+  Status s = reader ? fn(i, *reader.value()) : Status(reader.error());
+  if (s && reader && reader.value()->error()) s = *reader.value()->error();
+  if (s) {
+    while (!pipe.pop().empty()) {
+    }
+  } else {
+    pipe.cancel();
+  }
+  download.join();
+  if (!fetched) return fetched;  // the transfer's own error says more than a broken tar
+  return s;
+}
+
+}  // namespace
+
 Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads) {
   size_t n = img.layers.size();
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<size_t>(threads, n));
+  if (img.format == "registry") {
+    std::vector<Status> st(n);
+    std::atomic<bool> failed{false};
+    parallelFor(n, std::max(1u, threads), [&](size_t i) {
+      if (failed) return;
+      st[i] = readRemoteLayer(img, i, fn);
+      if (!st[i]) failed = true;
+    });
+    for (Status& s : st)
+      if (!s) return s;
+    return {};
+  }
   if (img.format == "oci-dir") {
     std::vector<Status> st(n);
     parallelFor(n, threads, [&](size_t i) { st[i] = readLayerFile(img, i, fn); });

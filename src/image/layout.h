@@ -29,8 +29,9 @@ struct LayerInfo {
 };
 
 struct ImageSource {
-  std::string path;
-  std::string format;           // docker-archive, oci-archive, oci-dir
+  std::string path;             // the file, directory, or the reference as canonical
+  std::string format;           // docker-archive, oci-archive, oci-dir, registry
+  std::string index_digest;     // registry: the index the reference named, if it named one
   std::string manifest_digest;  // empty for the legacy layout
   std::string config_digest;
   std::vector<std::string> repo_tags;
@@ -38,6 +39,10 @@ struct ImageSource {
   std::vector<std::string> platforms;  // offered by the index (empty without one)
   std::string config;                  // the image config JSON
   std::vector<LayerInfo> layers;       // in order, base first
+  // registry: streams layer i's blob (compressed, as stored) into the sink, checking its
+  // digest; safe to call from several threads at once.
+  std::function<Status(size_t, const std::function<bool(std::string_view)>&)> fetch_layer;
+  std::vector<std::string> warnings;  // registry: credentials refused, foreign layers, ...
 };
 
 Result<ImageSource> openImage(const std::string& path, const Platform& want);

@@ -1,8 +1,8 @@
 #include "image/tar_reader.h"
 
-#include "image/archive_api.h"
-
 #include <fmt/format.h>
+
+#include "image/archive_api.h"
 
 namespace kh::image {
 
@@ -57,7 +57,36 @@ int closeEntry(archive*, void* data) {
   return ARCHIVE_OK;
 }
 
+struct StreamSource {
+  std::function<std::string_view()> pull;
+};
+
+la_ssize_t readStream(archive*, void* data, const void** out) {
+  auto* src = static_cast<StreamSource*>(data);
+  std::string_view chunk = src->pull();
+  *out = chunk.data();
+  return static_cast<la_ssize_t>(chunk.size());
+}
+
+int closeStream(archive*, void* data) {
+  delete static_cast<StreamSource*>(data);
+  return ARCHIVE_OK;
+}
+
 }  // namespace
+
+Result<std::unique_ptr<TarReader>> TarReader::openStream(std::function<std::string_view()> pull,
+                                                         std::string name) {
+  archive* a = newReader();
+  if (!a) return Error{archiveApi().error, {}, {}};
+  auto* src = new StreamSource{std::move(pull)};
+  if (archiveApi().open(a, src, nullptr, readStream, closeStream) != ARCHIVE_OK) {
+    Error e{fmt::format("cannot read as an archive: {}", errorString(a)), name, {}};
+    archiveApi().read_free(a);
+    return e;
+  }
+  return std::unique_ptr<TarReader>(new TarReader(a, std::move(name)));
+}
 
 Result<std::unique_ptr<TarReader>> TarReader::openFile(const std::string& path) {
   archive* a = newReader();

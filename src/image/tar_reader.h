@@ -42,6 +42,10 @@ class TarReader {
   static Result<std::unique_ptr<TarReader>> openMemory(std::string_view bytes, std::string name);
   // Reads the data of `outer`'s current entry as an archive (a layer blob).
   static Result<std::unique_ptr<TarReader>> openEntry(TarReader& outer, std::string name);
+  // Reads an archive from chunks `pull` hands out one after the other (a layer streaming from
+  // a registry); an empty chunk is the end. A chunk stays valid until the next pull.
+  static Result<std::unique_ptr<TarReader>> openStream(std::function<std::string_view()> pull,
+                                                       std::string name);
   ~TarReader();
 
   // The next entry; false at the end or on error (then error() says what).

@@ -69,6 +69,8 @@ class Client {
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
+  Client(Client&& o) noexcept : opts_(std::move(o.opts_)), curl_(o.curl_) { o.curl_ = nullptr; }
+  Client& operator=(Client&&) = delete;
 
   // Performs `req`. With a sink, the body streams into it (only for a 2xx answer; other bodies
   // are kept in Response::body for the error message, up to 64 KiB); without one it is kept, up

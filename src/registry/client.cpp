@@ -56,6 +56,13 @@ Client::Client(Reference ref, Credentials creds, ClientOptions opts)
   if (!creds_.registry_token.empty()) authorization_ = "Bearer " + creds_.registry_token;
 }
 
+Client Client::clone() const {
+  Client c(ref_, creds_, opts_);
+  c.authorization_ = authorization_;
+  c.tried_anonymous_ = tried_anonymous_;
+  return c;
+}
+
 std::string Client::url(const std::string& path) const {
   return fmt::format("{}://{}/v2/{}", opts_.plain_http ? "http" : "https", ref_.apiHost(), path);
 }

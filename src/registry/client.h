@@ -82,6 +82,8 @@ class Client {
   // anonymous).
   const std::vector<std::string>& warnings() const { return warnings_; }
   const Reference& reference() const { return ref_; }
+  // Another client for the same repository holding the same token (for parallel downloads).
+  Client clone() const;
 
  private:
   Result<net::Response> get(const std::string& path, const std::string& accept,

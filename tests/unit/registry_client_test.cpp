@@ -5,6 +5,9 @@
 // shows a secret.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <map>
 #include <mutex>
@@ -13,6 +16,8 @@
 #include "registry/client.h"
 #include "registry/digest.h"
 #include "tests/unit/http_test_server.h"
+#include "tests/unit/image_util.h"
+#include "tests/unit/test_util.h"
 
 namespace kh::test {
 namespace {
@@ -327,6 +332,118 @@ TEST(RegistryClient, ErrorsNameTheRegistryTheRepositoryAndWhatHappened) {
   // A transient 429 is retried away.
   reg.rate_limit = 1;
   EXPECT_TRUE(reg.client("1.0").resolve(registry::Platform{}).ok());
+}
+
+// An image with an OS, packages, a secret and a config, as an OCI layout tarball and in the
+// registry under team/app:v1.
+struct RealImage {
+  std::string tarball;  // OCI layout tarball bytes
+  std::string manifest_digest;
+};
+
+RealImage addRealImage(FakeRegistry& reg) {
+  using image::fixtures::Member;
+  std::vector<Member> base = {
+      {"etc/os-release",
+       "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"},
+      {"var/lib/dpkg/status",
+       "Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nVersion: "
+       "1:1.2.13.dfsg-1\n"
+       "Source: zlib\n\nPackage: openssl\nStatus: install ok installed\nArchitecture: amd64\n"
+       "Version: 3.0.15-1~deb12u1\n\n"}};
+  std::vector<Member> app = {
+      {"app/settings.py",
+       "AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLQ'\nAWS_SECRET_ACCESS_KEY = "
+       "'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEQ'\n"},
+      {"usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+       "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n"}};
+  std::string l1 = image::fixtures::tarOf(base, "gzip"), l2 = image::fixtures::tarOf(app, "zstd");
+  std::string d1 = image::fixtures::sha256(image::fixtures::tarOf(base)),
+              d2 = image::fixtures::sha256(image::fixtures::tarOf(app));
+  std::string config = fmt::format(
+      R"({{"architecture":"amd64","os":"linux","config":{{"User":"root","Env":["PATH=/usr/bin"]}},"rootfs":{{"type":"layers","diff_ids":["{}","{}"]}}}})",
+      d1, d2);
+  std::string cd = reg.addBlob(config), b1 = reg.addBlob(l1), b2 = reg.addBlob(l2);
+  std::string m = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"{}","size":{}}}]}})",
+      registry::kOciManifest, cd, config.size(), b1, l1.size(), b2, l2.size());
+  std::string md = registry::sha256Digest(m);
+  reg.manifests[md] = {registry::kOciManifest, m};
+  reg.manifests["v1"] = reg.manifests[md];
+  std::string index = fmt::format(
+      R"({{"schemaVersion":2,"manifests":[{{"mediaType":"{}","digest":"{}","size":{}}}]}})",
+      registry::kOciManifest, md, m.size());
+  RealImage r;
+  r.manifest_digest = md;
+  r.tarball = image::fixtures::tarOf({{"oci-layout", R"({"imageLayoutVersion":"1.0.0"})"},
+                                      {"index.json", index},
+                                      {image::fixtures::blob(md), m},
+                                      {image::fixtures::blob(cd), config},
+                                      {image::fixtures::blob(b1), l1},
+                                      {image::fixtures::blob(b2), l2}});
+  return r;
+}
+
+// The report without what says where the image came from.
+std::string withoutSource(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  EXPECT_FALSE(d.HasParseError()) << json.substr(0, 300);
+  if (d.HasParseError()) return {};
+  for (auto& img : d["images"].GetArray()) img.RemoveMember("image");
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  d.Accept(w);
+  return b.GetString();
+}
+
+TEST(RegistryImage, APulledImageReportsWhatItsTarballReports) {
+  FakeRegistry reg;
+  RealImage img = addRealImage(reg);
+  TempDir d;
+  std::string tar = d.write("app.tar", img.tarball);
+  auto local = runCli("image scan " + tar + " -f json");
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  std::string ref = reg.host() + "/team/app:v1";
+  auto pulled = runCli("image scan " + ref + " -f json");
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  std::string a = withoutSource(local.out), b = withoutSource(pulled.out);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(b.find("zlib1g"), std::string::npos);
+  EXPECT_NE(b.find("requests"), std::string::npos);
+  EXPECT_NE(b.find("aws-access-key-id"), std::string::npos) << b.substr(0, 2000);
+  rapidjson::Document j;
+  j.Parse(pulled.out.c_str());
+  const auto& src = j["images"][0]["image"];
+  EXPECT_STREQ(src["format"].GetString(), "registry");
+  EXPECT_EQ(std::string(src["path"].GetString()), reg.host() + "/team/app:v1");
+  EXPECT_EQ(std::string(src["manifestDigest"].GetString()), img.manifest_digest);
+  // By digest, and through the token flow with credentials on stdin.
+  reg.auth = FakeRegistry::Auth::kBearerPrivate;
+  auto denied =
+      runCli("image scan " + reg.host() + "/team/app@" + img.manifest_digest + " -f json");
+  EXPECT_EQ(denied.exit_code, 3);
+  EXPECT_NE(denied.err.find("unauthorized to pull"), std::string::npos) << denied.err;
+  auto authed = runCli("image scan " + reg.host() + "/team/app@" + img.manifest_digest +
+                           " -f json --username alice --password-stdin",
+                       "", "s3cr3t-pw\n");
+  ASSERT_EQ(authed.exit_code, 0) << authed.err;
+  EXPECT_EQ(withoutSource(authed.out), a);
+  EXPECT_EQ(authed.out.find("s3cr3t-pw"), std::string::npos);
+  EXPECT_EQ(authed.err.find("s3cr3t-pw"), std::string::npos);
+  // A tampered layer fails the scan with the digest error, exit 3.
+  reg.auth = FakeRegistry::Auth::kNone;
+  rapidjson::Document m;
+  m.Parse(reg.manifests["v1"].second.c_str());
+  std::string layer = m["layers"][1]["digest"].GetString();
+  reg.tamper["/v2/team/app/blobs/" + layer] = std::string(reg.blobs[layer].size(), 'x');
+  auto bad = runCli("image scan " + ref + " -f json");
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("does not match its digest"), std::string::npos) << bad.err;
+  // What is neither a file nor a reference is a usage error.
+  auto neither = runCli("image scan ./Not/A:ref");
+  EXPECT_EQ(neither.exit_code, 2);
+  EXPECT_NE(neither.err.find("is neither a file nor an image reference"), std::string::npos);
 }
 
 TEST(RegistryAuth, ChallengesAndTokenAnswers) {
