@@ -290,7 +290,7 @@ Result<Scanned> scanImage(Result<image::ImageSource> src, bool secrets, unsigned
           if (!r.error()) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
           return {};
         },
-        threads);
+        threads, &s.layer_cached);
   }
   if (!st) return st.error();
   image::Filesystem fs;

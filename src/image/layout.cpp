@@ -396,7 +396,8 @@ Status readRemoteLayer(const ImageSource& img, size_t i, const LayerFn& fn) {
 
 }  // namespace
 
-Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads) {
+Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads,
+                    const std::vector<bool>* skip) {
   size_t n = img.layers.size();
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<size_t>(threads, n));
@@ -404,7 +405,7 @@ Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads)
     std::vector<Status> st(n);
     std::atomic<bool> failed{false};
     parallelFor(n, std::max(1u, threads), [&](size_t i) {
-      if (failed) return;
+      if (failed || (skip && i < skip->size() && (*skip)[i])) return;
       st[i] = readRemoteLayer(img, i, fn);
       if (!st[i]) failed = true;
     });

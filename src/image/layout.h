@@ -50,7 +50,8 @@ Result<ImageSource> openImage(const std::string& path, const Platform& want);
 // Calls `fn(i, reader)` for each layer i of the image with a reader on its (decompressed) tar,
 // on up to `threads` threads (0: one per core) at once: `fn` must be safe to call concurrently
 // for different layers. Layers come in no particular order; the first error stops the rest.
+// `skip` (when given) marks layers not to read at all: a registry does not download them.
 Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn,
-                    unsigned threads = 1);
+                    unsigned threads = 1, const std::vector<bool>* skip = nullptr);
 
 }  // namespace kh::image

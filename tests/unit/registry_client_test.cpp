@@ -418,6 +418,22 @@ TEST(RegistryImage, APulledImageReportsWhatItsTarballReports) {
   EXPECT_STREQ(src["format"].GetString(), "registry");
   EXPECT_EQ(std::string(src["path"].GetString()), reg.host() + "/team/app:v1");
   EXPECT_EQ(std::string(src["manifestDigest"].GetString()), img.manifest_digest);
+  // With a layer cache, a second scan downloads the manifest and config, no layer.
+  std::string cache = " --cache-dir " + d.path() + "/cache";
+  ASSERT_EQ(runCli("image scan " + ref + " -f json" + cache).exit_code, 0);
+  size_t before = reg.srv->requests().size();
+  auto warm = runCli("image scan " + ref + " -f json" + cache);
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  std::string warm_report = withoutSource(warm.out);
+  for (size_t at = warm_report.find("\"cached\":true"); at != std::string::npos;
+       at = warm_report.find("\"cached\":true"))
+    warm_report.replace(at, 13, "\"cached\":false");
+  EXPECT_EQ(warm_report, a);  // the same, from the cache
+  auto after = reg.srv->requests();
+  size_t blob_gets = 0;
+  for (size_t i = before; i < after.size(); ++i)
+    blob_gets += after[i].target.find("/blobs/") != std::string::npos;
+  EXPECT_EQ(blob_gets, 1u);  // the config only
   // By digest, and through the token flow with credentials on stdin.
   reg.auth = FakeRegistry::Auth::kBearerPrivate;
   auto denied =
