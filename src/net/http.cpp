@@ -103,7 +103,6 @@ bool retryableCode(CURLcode c) {
     case CURLE_GOT_NOTHING:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
       return true;
     default:
       return false;

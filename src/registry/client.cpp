@@ -53,6 +53,7 @@ Client::Client(Reference ref, Credentials creds, ClientOptions opts)
         h.allow_http = opts_.plain_http;
         return h;
       }()) {
+  scheme_known_ = !opts_.plain_http;
   if (!creds_.registry_token.empty()) authorization_ = "Bearer " + creds_.registry_token;
 }
 
@@ -60,11 +61,13 @@ Client Client::clone() const {
   Client c(ref_, creds_, opts_);
   c.authorization_ = authorization_;
   c.tried_anonymous_ = tried_anonymous_;
+  c.scheme_ = scheme_;
+  c.scheme_known_ = scheme_known_;
   return c;
 }
 
 std::string Client::url(const std::string& path) const {
-  return fmt::format("{}://{}/v2/{}", opts_.plain_http ? "http" : "https", ref_.apiHost(), path);
+  return fmt::format("{}://{}/v2/{}", scheme_, ref_.apiHost(), path);
 }
 
 Error Client::statusError(const net::Response& r, std::string_view what) const {
@@ -178,6 +181,14 @@ Result<net::Response> Client::get(const std::string& path, const std::string& ac
   for (int round = 0; round < 3; ++round) {
     req.authorization = authorization_;
     auto r = http_.fetch(req, sink, max_body);
+    if (!r && !scheme_known_ &&
+        r.error().message.find("wrong version number") != std::string::npos) {
+      // The server speaks plain HTTP (allowed here): use it from now on.
+      scheme_ = "http";
+      req.url = url(path);
+      r = http_.fetch(req, sink, max_body);
+    }
+    if (r) scheme_known_ = true;
     if (!r) {
       Error e = r.error();
       e.message = fmt::format("{}: {}", ref_.name(), e.message);

@@ -28,7 +28,9 @@ struct Credentials {
 
 struct ClientOptions {
   net::ClientOptions http;
-  bool plain_http = false;  // http:// (loopback registries, or --insecure names it)
+  // Plain HTTP allowed (loopback registries, or --insecure names it): HTTPS is tried first, and
+  // HTTP used when the server does not speak TLS.
+  bool plain_http = false;
 };
 
 // The media types a manifest request accepts, in this order.
@@ -96,6 +98,8 @@ class Client {
   Credentials creds_;
   ClientOptions opts_;
   net::Client http_;
+  std::string scheme_ = "https";
+  bool scheme_known_ = false;
   std::string authorization_;
   bool tried_anonymous_ = false;
   std::vector<std::string> warnings_;

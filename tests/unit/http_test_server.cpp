@@ -77,6 +77,15 @@ void TestHttpServer::serve() {
         ssize_t n = ::recv(fd, buf, sizeof buf, 0);
         if (n <= 0) break;
         in.append(buf, static_cast<size_t>(n));
+        // Not HTTP (a TLS ClientHello): answer as an HTTP server does, 400, and hang up.
+        if (!in.empty() && !std::isupper(static_cast<unsigned char>(in[0]))) {
+          writeAll(
+              fd,
+              "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n");
+          ::shutdown(fd, SHUT_WR);
+          ::close(fd);
+          return;
+        }
       }
       HttpRequest req;
       size_t line_end = in.find("\r\n");

@@ -1,0 +1,249 @@
+// Pulls from the real Docker distribution registry (Debian's docker-registry, started here on a
+// loopback port), with images pushed by the real skopeo: plain HTTP, and TLS with htpasswd Basic
+// auth. A pulled image's report equals its tarball's.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/unit/image_util.h"
+#include "tests/unit/test_util.h"
+
+extern char** environ;
+
+namespace kh::test {
+namespace {
+
+bool have(const char* tool) {
+  return image::fixtures::shell(fmt::format("command -v {} >/dev/null 2>&1", tool)) == 0;
+}
+
+#define KH_NEED_REGISTRY_TOOLS()                                                            \
+  if (!have("docker-registry") || !have("skopeo") || !have("htpasswd") || !have("openssl")) \
+  GTEST_SKIP()                                                                              \
+      << "needs docker-registry, skopeo, apache2-utils and openssl (scripts/install-deps "  \
+         "installs them)"
+
+int freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+bool accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// docker-registry serving from a temporary directory until destroyed.
+class Registry {
+ public:
+  Registry(const TempDir& d, const std::string& extra_http, const std::string& auth) {
+    port_ = freePort();
+    std::string cfg =
+        d.write(fmt::format("registry-{}.yml", port_),
+                fmt::format("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+                            "storage:\n  filesystem:\n    rootdirectory: {}/store-{}\n  delete:\n  "
+                            "  enabled: true\n"
+                            "http:\n  addr: 127.0.0.1:{}\n{}{}",
+                            d.path(), port_, port_, extra_http, auth));
+    std::vector<char*> argv = {const_cast<char*>("docker-registry"), const_cast<char*>("serve"),
+                               const_cast<char*>(cfg.c_str()), nullptr};
+    // Its log goes to a file next to its storage (kept for a failing test's post-mortem).
+    std::string log = fmt::format("{}/registry-{}.log", d.path(), port_);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    if (posix_spawnp(&pid_, "docker-registry", &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 100 && pid_ > 0 && !accepts(port_); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ~Registry() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool up() const { return pid_ > 0 && accepts(port_); }
+  std::string host() const { return fmt::format("127.0.0.1:{}", port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// An OCI layout tarball with an OS, packages, a secret and a root user, two layers (gzip, zstd).
+std::string ociImage() {
+  using image::fixtures::blob;
+  using image::fixtures::Member;
+  using image::fixtures::sha256;
+  using image::fixtures::tarOf;
+  std::vector<Member> base = {
+      {"etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME=\"Alpine Linux v3.20\"\n"},
+      {"lib/apk/db/installed",
+       "P:musl\nV:1.2.5-r0\nA:x86_64\nL:MIT\no:musl\n\nP:zlib\nV:1.3.1-r1\nA:x86_64\nL:Zlib\no:"
+       "zlib\n\n"}};
+  std::vector<Member> app = {
+      {"srv/.env", "GITHUB_TOKEN=ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"}};
+  std::string l1 = tarOf(base, "gzip"), l2 = tarOf(app, "zstd");
+  std::string config = fmt::format(
+      R"({{"architecture":"amd64","os":"linux","config":{{"User":"0","Env":["PATH=/bin"]}},"rootfs":{{"type":"layers","diff_ids":["{}","{}"]}}}})",
+      sha256(tarOf(base)), sha256(tarOf(app)));
+  std::string m = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"{}","size":{}}}]}})",
+      sha256(config), config.size(), sha256(l1), l1.size(), sha256(l2), l2.size());
+  std::string index = fmt::format(
+      R"({{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"v1"}}}}]}})",
+      sha256(m), m.size());
+  return tarOf({{"oci-layout", R"({"imageLayoutVersion":"1.0.0"})"},
+                {"index.json", index},
+                {blob(sha256(m)), m},
+                {blob(sha256(config)), config},
+                {blob(sha256(l1)), l1},
+                {blob(sha256(l2)), l2}});
+}
+
+std::string withoutSource(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  if (d.HasParseError() || !d.HasMember("images")) return "not JSON: " + json.substr(0, 200);
+  for (auto& img : d["images"].GetArray()) img.RemoveMember("image");
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  d.Accept(w);
+  return b.GetString();
+}
+
+TEST(RegistryReal, PlainHttpPullEqualsTheTarball) {
+  KH_NEED_REGISTRY_TOOLS();
+  TempDir d;
+  Registry reg(d, "", "");
+  ASSERT_TRUE(reg.up()) << "docker-registry did not start";
+  std::string tar = d.write("app.oci.tar", ociImage());
+  std::string out;
+  ASSERT_EQ(
+      image::fixtures::shell(fmt::format("skopeo --insecure-policy copy -q --dest-tls-verify=false "
+                                         "oci-archive:{} docker://{}/team/app:v1",
+                                         tar, reg.host()),
+                             &out),
+      0)
+      << out;
+  auto local = runCli("image scan " + tar + " -f json");
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  auto pulled = runCli("image scan " + reg.host() + "/team/app:v1 -f json");
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(withoutSource(pulled.out), withoutSource(local.out));
+  EXPECT_NE(pulled.out.find("\"format\":\"registry\""), std::string::npos);
+  EXPECT_NE(pulled.out.find("musl"), std::string::npos);
+  EXPECT_NE(pulled.out.find("github"), std::string::npos);
+  // The manifest skopeo pushed, by digest.
+  std::string digest;
+  ASSERT_EQ(image::fixtures::shell(
+                fmt::format("skopeo --insecure-policy inspect --tls-verify=false --format "
+                            "'{{{{.Digest}}}}' docker://{}/team/app:v1",
+                            reg.host()),
+                &digest),
+            0);
+  while (!digest.empty() && (digest.back() == '\n' || digest.back() == ' ')) digest.pop_back();
+  auto by_digest = runCli("image scan " + reg.host() + "/team/app@" + digest + " -f json");
+  ASSERT_EQ(by_digest.exit_code, 0) << by_digest.err;
+  EXPECT_NE(by_digest.out.find(digest), std::string::npos);
+  // Not there: the registry's own words, exit 3.
+  auto missing = runCli("image scan " + reg.host() + "/team/app:v9");
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("manifest v9 not found"), std::string::npos) << missing.err;
+}
+
+TEST(RegistryReal, TlsWithHtpasswdBasicAuth) {
+  KH_NEED_REGISTRY_TOOLS();
+  TempDir d;
+  std::string out;
+  ASSERT_EQ(
+      image::fixtures::shell(
+          fmt::format("cd {} && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+                      "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out "
+                      "cert.pem 2>/dev/null && mkdir certs && cp cert.pem certs/ca.crt && "
+                      "htpasswd -Bbn alice s3cr3t-pw > htpasswd",
+                      d.path()),
+          &out),
+      0)
+      << out;
+  Registry reg(
+      d, fmt::format("  tls:\n    certificate: {0}/cert.pem\n    key: {0}/key.pem\n", d.path()),
+      fmt::format("auth:\n  htpasswd:\n    realm: kubeharden-test\n    path: {}/htpasswd\n",
+                  d.path()));
+  ASSERT_TRUE(reg.up()) << "docker-registry did not start";
+  std::string tar = d.write("app.oci.tar", ociImage());
+  ASSERT_EQ(
+      image::fixtures::shell(
+          fmt::format("skopeo --insecure-policy copy -q --dest-cert-dir {}/certs --dest-creds "
+                      "alice:s3cr3t-pw oci-archive:{} docker://{}/team/app:v1",
+                      d.path(), tar, reg.host()),
+          &out),
+      0)
+      << out;
+  // Without the CA: TLS refuses, and says how to fix it.
+  auto untrusted = runCli("image scan " + reg.host() + "/team/app:v1");
+  EXPECT_EQ(untrusted.exit_code, 3);
+  EXPECT_NE(untrusted.err.find("TLS with https://" + reg.host() + " failed"), std::string::npos)
+      << untrusted.err;
+  EXPECT_NE(untrusted.err.find("--ca-cert"), std::string::npos);
+  // With the CA but no credentials: unauthorized.
+  std::string ca = " --ca-cert " + d.path() + "/cert.pem";
+  auto anon = runCli("image scan " + reg.host() + "/team/app:v1" + ca);
+  EXPECT_EQ(anon.exit_code, 3);
+  EXPECT_NE(anon.err.find("unauthorized to pull"), std::string::npos) << anon.err;
+  // With both: the same report as the tarball, and the password nowhere in the output.
+  auto local = runCli("image scan " + tar + " -f json");
+  auto pulled = runCli("image scan " + reg.host() +
+                           "/team/app:v1 -f json --username alice "
+                           "--password-stdin" +
+                           ca,
+                       "", "s3cr3t-pw\n");
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(withoutSource(pulled.out), withoutSource(local.out));
+  EXPECT_EQ((pulled.out + pulled.err).find("s3cr3t-pw"), std::string::npos);
+  // From a Docker config instead of the command line.
+  d.write("docker/config.json",
+          fmt::format(R"({{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcjN0LXB3"}}}}}})", reg.host()));
+  auto fromConfig = runCli("image scan " + reg.host() + "/team/app:v1 -f json" + ca, "", "",
+                           "DOCKER_CONFIG=" + d.path() + "/docker");
+  ASSERT_EQ(fromConfig.exit_code, 0) << fromConfig.err;
+  EXPECT_EQ(withoutSource(fromConfig.out), withoutSource(local.out));
+  // --insecure for this registry: no CA needed, and it is said.
+  auto insecure = runCli("image scan " + reg.host() + "/team/app:v1 --insecure " + reg.host(), "",
+                         "", "DOCKER_CONFIG=" + d.path() + "/docker");
+  EXPECT_EQ(insecure.exit_code, 0) << insecure.err;
+  EXPECT_NE(insecure.err.find("TLS is not verified (--insecure)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kh::test
