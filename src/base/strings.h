@@ -3,7 +3,7 @@
 #pragma once
 
 #include <chrono>
-
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -64,5 +64,13 @@ std::string todayUtc();
 std::string rfc3339Utc(std::chrono::system_clock::time_point t);
 // FNV-1a 64-bit, rendered as 16 hex digits. Used for stable fingerprints, not for security.
 std::string fingerprintHex(std::string_view data);
+
+// Standard base64 (RFC 4648, with padding); decoding accepts missing padding and fails (nullopt)
+// on any other character.
+std::string base64Encode(std::string_view bytes);
+std::optional<std::string> base64Decode(std::string_view text);
+
+// The whole file at `path` into `out`; false when it cannot be read.
+bool readFileTo(const std::string& path, std::string& out);
 
 }  // namespace kh

@@ -36,8 +36,5 @@ Result<Token> parseTokenResponse(std::string_view body);
 
 // "Basic base64(user:password)".
 std::string basicAuthorization(std::string_view user, std::string_view password);
-std::string base64Encode(std::string_view bytes);
-// Decodes standard base64 (padding optional); nullopt-like failure as an empty Result error.
-Result<std::string> base64Decode(std::string_view text);
 
 }  // namespace kh::registry

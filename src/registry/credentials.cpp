@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/process.h"
+#include "base/strings.h"
 #include "registry/auth.h"
 
 namespace kh::registry {
@@ -16,15 +17,6 @@ namespace {
 std::string envOr(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
-}
-
-bool readFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
 }
 
 std::string str(const rapidjson::Value& o, const char* key) {
@@ -158,7 +150,7 @@ HelperResult runHelper(const std::string& helper, const Reference& ref,
 bool parseAuthFile(const std::string& path, rapidjson::Document& d,
                    std::vector<std::string>& warnings) {
   std::string text;
-  if (path.empty() || !readFile(path, text)) return false;
+  if (path.empty() || !readFileTo(path, text)) return false;
   d.Parse(text.c_str());
   if (d.HasParseError() || !d.IsObject()) {
     warnings.push_back(fmt::format("{} is not a JSON object; its credentials are not used", path));

@@ -10,21 +10,13 @@
 #include <sstream>
 
 #include "base/arena.h"
+#include "base/strings.h"
 #include "load/yaml_reader.h"
 #include "render/archive.h"
 
 namespace kh::render {
 namespace fs = std::filesystem;
 namespace {
-
-bool readFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
 
 struct Yaml {
   std::string text;
@@ -157,7 +149,7 @@ Kustomization readKustomization(const std::string& file) {
   Kustomization k;
   k.file = file;
   Yaml y;
-  if (!readFile(file, y.text)) {
+  if (!readFileTo(file, y.text)) {
     k.error = Error{"cannot read the kustomization", file, {}};
     return k;
   }
@@ -253,7 +245,7 @@ Result<Plan> planRenders(const std::vector<std::string>& inputs) {
     root.path = dir;
     Yaml y;
     std::string chart_file = (fs::path(dir) / "Chart.yaml").string();
-    if (!readFile(chart_file, y.text)) {
+    if (!readFileTo(chart_file, y.text)) {
       root.error = Error{"cannot read Chart.yaml", chart_file, {}};
     } else {
       parseYaml(chart_file, y);

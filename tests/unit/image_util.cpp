@@ -4,6 +4,9 @@
 #include <archive_entry.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -114,6 +117,18 @@ int validateCycloneDx(const std::string& file, std::string* out) {
   return shell(fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py {} {} {}",
                            KH_SOURCE_DIR, schema.bom, file, schema.spdx_ids),
                out);
+}
+
+std::string reportWithoutSource(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("images") || !d["images"].IsArray())
+    return "not a kubeharden/image/v1 report: " + json.substr(0, 200);
+  for (auto& img : d["images"].GetArray()) img.RemoveMember("image");
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  d.Accept(w);
+  return b.GetString();
 }
 
 }  // namespace kh::image::fixtures

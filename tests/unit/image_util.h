@@ -29,4 +29,8 @@ int shell(const std::string& cmd, std::string* out = nullptr);
 // tests/tools/validate_sbom.py: 0 valid, 1 invalid (errors in `out`), -1 no schema here.
 int validateCycloneDx(const std::string& file, std::string* out);
 
+// A kubeharden/image/v1 JSON report without each image's `image` object (where it came from),
+// for comparing the same image read from a tarball and from a registry.
+std::string reportWithoutSource(const std::string& json);
+
 }  // namespace kh::image::fixtures

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 
+#include "base/strings.h"
 #include "registry/auth.h"
 #include "registry/client.h"
 #include "registry/digest.h"
@@ -384,19 +385,6 @@ RealImage addRealImage(FakeRegistry& reg) {
   return r;
 }
 
-// The report without what says where the image came from.
-std::string withoutSource(const std::string& json) {
-  rapidjson::Document d;
-  d.Parse(json.c_str());
-  EXPECT_FALSE(d.HasParseError()) << json.substr(0, 300);
-  if (d.HasParseError()) return {};
-  for (auto& img : d["images"].GetArray()) img.RemoveMember("image");
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  d.Accept(w);
-  return b.GetString();
-}
-
 TEST(RegistryImage, APulledImageReportsWhatItsTarballReports) {
   FakeRegistry reg;
   RealImage img = addRealImage(reg);
@@ -407,7 +395,8 @@ TEST(RegistryImage, APulledImageReportsWhatItsTarballReports) {
   std::string ref = reg.host() + "/team/app:v1";
   auto pulled = runCli("image scan " + ref + " -f json");
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
-  std::string a = withoutSource(local.out), b = withoutSource(pulled.out);
+  std::string a = image::fixtures::reportWithoutSource(local.out),
+              b = image::fixtures::reportWithoutSource(pulled.out);
   EXPECT_EQ(a, b);
   EXPECT_NE(b.find("zlib1g"), std::string::npos);
   EXPECT_NE(b.find("requests"), std::string::npos);
@@ -424,7 +413,7 @@ TEST(RegistryImage, APulledImageReportsWhatItsTarballReports) {
   size_t before = reg.srv->requests().size();
   auto warm = runCli("image scan " + ref + " -f json" + cache);
   ASSERT_EQ(warm.exit_code, 0) << warm.err;
-  std::string warm_report = withoutSource(warm.out);
+  std::string warm_report = image::fixtures::reportWithoutSource(warm.out);
   for (size_t at = warm_report.find("\"cached\":true"); at != std::string::npos;
        at = warm_report.find("\"cached\":true"))
     warm_report.replace(at, 13, "\"cached\":false");
@@ -444,7 +433,7 @@ TEST(RegistryImage, APulledImageReportsWhatItsTarballReports) {
                            " -f json --username alice --password-stdin",
                        "", "s3cr3t-pw\n");
   ASSERT_EQ(authed.exit_code, 0) << authed.err;
-  EXPECT_EQ(withoutSource(authed.out), a);
+  EXPECT_EQ(image::fixtures::reportWithoutSource(authed.out), a);
   EXPECT_EQ(authed.out.find("s3cr3t-pw"), std::string::npos);
   EXPECT_EQ(authed.err.find("s3cr3t-pw"), std::string::npos);
   // A tampered layer fails the scan with the digest error, exit 3.
@@ -481,10 +470,10 @@ TEST(RegistryAuth, ChallengesAndTokenAnswers) {
   EXPECT_EQ(registry::parseTokenResponse(R"({"token":"a"})")->value, "a");
   EXPECT_FALSE(registry::parseTokenResponse(R"({"expires_in":3})").ok());
   EXPECT_FALSE(registry::parseTokenResponse("<html>").ok());
-  EXPECT_EQ(registry::base64Encode("alice:s3cr3t"), "YWxpY2U6czNjcjN0");
-  EXPECT_EQ(registry::base64Decode("YWxpY2U6czNjcjN0").value(), "alice:s3cr3t");
-  EXPECT_EQ(registry::base64Decode("YQ").value(), "a");
-  EXPECT_FALSE(registry::base64Decode("a!b").ok());
+  EXPECT_EQ(kh::base64Encode("alice:s3cr3t"), "YWxpY2U6czNjcjN0");
+  EXPECT_EQ(kh::base64Decode("YWxpY2U6czNjcjN0").value(), "alice:s3cr3t");
+  EXPECT_EQ(kh::base64Decode("YQ").value(), "a");
+  EXPECT_FALSE(kh::base64Decode("a!b"));
   EXPECT_EQ(registry::sha256Digest(""),
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }

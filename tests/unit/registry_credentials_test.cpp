@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "base/strings.h"
 #include "registry/auth.h"
 #include "registry/credentials.h"
 #include "tests/unit/test_util.h"
@@ -17,7 +18,7 @@ using registry::findCredentials;
 using registry::parseReference;
 
 std::string authEntry(const std::string& user, const std::string& pw) {
-  return fmt::format(R"({{"auth":"{}"}})", registry::base64Encode(user + ":" + pw));
+  return fmt::format(R"({{"auth":"{}"}})", kh::base64Encode(user + ":" + pw));
 }
 
 struct Env {

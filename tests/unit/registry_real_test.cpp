@@ -131,17 +131,6 @@ std::string ociImage() {
                 {blob(sha256(l2)), l2}});
 }
 
-std::string withoutSource(const std::string& json) {
-  rapidjson::Document d;
-  d.Parse(json.c_str());
-  if (d.HasParseError() || !d.HasMember("images")) return "not JSON: " + json.substr(0, 200);
-  for (auto& img : d["images"].GetArray()) img.RemoveMember("image");
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  d.Accept(w);
-  return b.GetString();
-}
-
 TEST(RegistryReal, PlainHttpPullEqualsTheTarball) {
   KH_NEED_REGISTRY_TOOLS();
   TempDir d;
@@ -160,7 +149,8 @@ TEST(RegistryReal, PlainHttpPullEqualsTheTarball) {
   ASSERT_EQ(local.exit_code, 0) << local.err;
   auto pulled = runCli("image scan " + reg.host() + "/team/app:v1 -f json");
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
-  EXPECT_EQ(withoutSource(pulled.out), withoutSource(local.out));
+  EXPECT_EQ(image::fixtures::reportWithoutSource(pulled.out),
+            image::fixtures::reportWithoutSource(local.out));
   EXPECT_NE(pulled.out.find("\"format\":\"registry\""), std::string::npos);
   EXPECT_NE(pulled.out.find("musl"), std::string::npos);
   EXPECT_NE(pulled.out.find("github"), std::string::npos);
@@ -229,7 +219,8 @@ TEST(RegistryReal, TlsWithHtpasswdBasicAuth) {
                            ca,
                        "", "s3cr3t-pw\n");
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
-  EXPECT_EQ(withoutSource(pulled.out), withoutSource(local.out));
+  EXPECT_EQ(image::fixtures::reportWithoutSource(pulled.out),
+            image::fixtures::reportWithoutSource(local.out));
   EXPECT_EQ((pulled.out + pulled.err).find("s3cr3t-pw"), std::string::npos);
   // From a Docker config instead of the command line.
   d.write("docker/config.json",
@@ -237,7 +228,8 @@ TEST(RegistryReal, TlsWithHtpasswdBasicAuth) {
   auto fromConfig = runCli("image scan " + reg.host() + "/team/app:v1 -f json" + ca, "", "",
                            "DOCKER_CONFIG=" + d.path() + "/docker");
   ASSERT_EQ(fromConfig.exit_code, 0) << fromConfig.err;
-  EXPECT_EQ(withoutSource(fromConfig.out), withoutSource(local.out));
+  EXPECT_EQ(image::fixtures::reportWithoutSource(fromConfig.out),
+            image::fixtures::reportWithoutSource(local.out));
   // --insecure for this registry: no CA needed, and it is said.
   auto insecure = runCli("image scan " + reg.host() + "/team/app:v1 --insecure " + reg.host(), "",
                          "", "DOCKER_CONFIG=" + d.path() + "/docker");
