@@ -26,6 +26,9 @@ demo: build
 	@python3 scripts/demo_image.py build/demo-image.tar
 	@./build/kubeharden image scan build/demo-image.tar -f cyclonedx=build/demo-image.cdx.json -f text
 	@echo "== CycloneDX SBOM written to build/demo-image.cdx.json"
+	@if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then \
+	  echo; scripts/demo_registry.sh build/kubeharden build/demo-image.tar; \
+	fi
 	@if [ -d ../shared/vulndata/pypi ]; then \
 	  echo; echo "== kubeharden image db import ../shared/vulndata/pypi, then image scan --db --license-deny 'GPL-*'"; \
 	  rm -f build/demo-vuln.db; \

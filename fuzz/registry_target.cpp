@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "base/strings.h"
+#include "registry/auth.h"
 #include "registry/reference.h"
 
 namespace kh {
@@ -21,6 +23,12 @@ void fuzzRegistryOnce(const uint8_t* data, size_t size) {
   }
   auto p = registry::parsePlatform(text);
   if (p.ok() && registry::parsePlatform(p->str())->str() != p->str()) __builtin_trap();
+  // The same bytes as a WWW-Authenticate header, a token answer, and base64.
+  for (const registry::Challenge& c : registry::parseChallenges(text))
+    if (c.scheme.empty()) __builtin_trap();
+  auto t = registry::parseTokenResponse(text);
+  if (t.ok() && (t->value.empty() || t->expires_in.count() < 60)) __builtin_trap();
+  if (auto d = base64Decode(text); d && base64Decode(base64Encode(*d)) != d) __builtin_trap();
 }
 
 }  // namespace kh
