@@ -37,6 +37,9 @@ struct FakeRegistry {
   std::map<std::string, std::string> tamper;  // path -> body served instead
   std::string wrong_dcd;                      // a Docker-Content-Digest to send instead
   int rate_limit = 0;                         // answer 429 to this many requests
+  std::string realm_override;                 // a token endpoint elsewhere (down)
+  int expire_after = -1;  // after this many authorised requests the token expires (once)
+  bool expired = false;
   std::mutex mu;
   std::unique_ptr<TestHttpServer> srv;
   std::string amd_layer = std::string(3000, 'L'), index_digest, amd_digest, arm_digest;
@@ -81,7 +84,9 @@ struct FakeRegistry {
 
   void handle(const HttpRequest& r, int fd) {
     std::lock_guard<std::mutex> lock(mu);
-    std::string realm = fmt::format("http://127.0.0.1:{}/token", srv->port());
+    std::string realm = realm_override.empty()
+                            ? fmt::format("http://127.0.0.1:{}/token", srv->port())
+                            : realm_override;
     if (r.target.starts_with("/token") && r.method == "POST") {
       // OAuth2 refresh-token grant (Docker's identity token).
       bool good = r.body.find("grant_type=refresh_token") != std::string::npos &&
@@ -101,7 +106,9 @@ struct FakeRegistry {
       return TestHttpServer::respond(
           fd, 200, {},
           fmt::format(R"({{"token":"old","access_token":"{}","expires_in":300}})",
-                      alice ? "alice-token" : "anon-token"));
+                      alice     ? "alice-token"
+                      : expired ? "anon-token-2"
+                                : "anon-token"));
     }
     if (rate_limit > 0) {
       --rate_limit;
@@ -110,11 +117,17 @@ struct FakeRegistry {
           R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})");
     }
     std::string a = r.header("authorization");
-    bool ok =
-        auth == Auth::kNone ||
-        (auth == Auth::kBearerPublic && (a == "Bearer anon-token" || a == "Bearer alice-token")) ||
-        (auth == Auth::kBearerPrivate && a == "Bearer alice-token") ||
-        (auth == Auth::kBasic && a == registry::basicAuthorization("alice", "s3cr3t-pw"));
+    if (expire_after == 0 && a == "Bearer anon-token") {
+      expired = true;
+      expire_after = -1;
+    }
+    if (expire_after > 0 && a == "Bearer anon-token") --expire_after;
+    bool ok = auth == Auth::kNone ||
+              (auth == Auth::kBearerPublic &&
+               ((a == "Bearer anon-token" && !expired) || a == "Bearer anon-token-2" ||
+                a == "Bearer alice-token")) ||
+              (auth == Auth::kBearerPrivate && a == "Bearer alice-token") ||
+              (auth == Auth::kBasic && a == registry::basicAuthorization("alice", "s3cr3t-pw"));
     if (!ok) {
       std::string challenge =
           auth == Auth::kBasic
@@ -262,6 +275,26 @@ TEST(RegistryClient, RefusedCredentialsOnAPublicRepositoryFallBackToAnonymous) {
   auto p = reg.client("1.0", alice("wrong-pw")).resolve(registry::Platform{});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().message.find("wrong-pw"), std::string::npos);
+}
+
+TEST(RegistryClient, AnExpiredTokenIsRenewedAndADownTokenEndpointIsSaid) {
+  FakeRegistry reg;
+  reg.expire_after = 2;  // the index and one manifest, then the token is refused
+  Client c = reg.client("1.0");
+  auto r = c.resolve(registry::Platform{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  size_t tokens = 0;
+  for (const HttpRequest& q : reg.srv->requests()) tokens += q.target.starts_with("/token");
+  EXPECT_EQ(tokens, 2u);  // the first, and the renewal after the 401
+  EXPECT_TRUE(reg.expired);
+  // A token endpoint nobody answers: said, with the endpoint's origin.
+  FakeRegistry down;
+  down.realm_override = "http://127.0.0.1:1/token";
+  auto d = down.client("1.0").resolve(registry::Platform{});
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("the token endpoint http://127.0.0.1:1 failed: cannot reach"),
+            std::string::npos)
+      << d.error().message;
 }
 
 TEST(RegistryClient, BasicRegistriesAndNoAuthAtAll) {
