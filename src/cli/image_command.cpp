@@ -287,10 +287,14 @@ Result<Scanned> scanImage(Result<image::ImageSource> src, bool secrets, unsigned
           if (s.layer_cached[i]) return {};
           layers[i] = image::readLayer(r, hs, &progress.bytes);
           ++progress.done;
-          if (!r.error()) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
           return {};
         },
         threads, &s.layer_cached);
+    // Only layers whose content proved to be their diff ID (checked once the whole layer has
+    // been read) go into the cache, which is keyed by it.
+    if (st)
+      for (size_t i = 0; i < layers.size(); ++i)
+        if (!s.layer_cached[i]) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
   }
   if (!st) return st.error();
   image::Filesystem fs;

@@ -14,6 +14,7 @@ const ArchiveApi& archiveApi() {
     loadSymbol(lib, "archive_read_support_format_tar", a.support_format_tar, a.error);
     loadSymbol(lib, "archive_read_support_format_gnutar", a.support_format_gnutar, a.error);
     loadSymbol(lib, "archive_read_support_format_zip", a.support_format_zip, a.error);
+    loadSymbol(lib, "archive_read_support_format_raw", a.support_format_raw, a.error);
     loadSymbol(lib, "archive_read_open_filename", a.open_filename, a.error);
     loadSymbol(lib, "archive_read_open_memory", a.open_memory, a.error);
     loadSymbol(lib, "archive_read_open", a.open, a.error);

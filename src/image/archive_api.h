@@ -17,6 +17,7 @@ struct ArchiveApi {
   decltype(&archive_read_support_format_tar) support_format_tar = nullptr;
   decltype(&archive_read_support_format_gnutar) support_format_gnutar = nullptr;
   decltype(&archive_read_support_format_zip) support_format_zip = nullptr;
+  decltype(&archive_read_support_format_raw) support_format_raw = nullptr;
   decltype(&archive_read_open_filename) open_filename = nullptr;
   decltype(&archive_read_open_memory) open_memory = nullptr;
   decltype(&archive_read_open) open = nullptr;

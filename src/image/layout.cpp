@@ -18,6 +18,8 @@
 #include "base/arena.h"
 #include "base/parallel.h"
 #include "load/json_reader.h"
+#include "registry/digest.h"
+#include "registry/reference.h"
 
 namespace kh::image {
 
@@ -188,6 +190,12 @@ Status fromConfig(ImageSource& img) {
   size_t i = 0;
   for (const Node* d : seqOf(get(get(root, "rootfs"), "diff_ids"))) {
     if (i < img.layers.size()) {
+      if (!registry::isValidDigest(d->str()))
+        return Error{fmt::format("the image config's rootfs.diff_ids[{}] '{}' is not a digest "
+                                 "(sha256:<64 hex digits>)",
+                                 i, d->str()),
+                     img.path,
+                     {}};
       img.layers[i].diff_id = std::string(d->str());
       if (img.layers[i].digest.empty()) img.layers[i].digest = img.layers[i].diff_id;
     }
@@ -274,12 +282,48 @@ namespace {
 
 using LayerFn = std::function<Status(size_t, TarReader&)>;
 
-Status readLayerFile(const ImageSource& img, size_t i, const LayerFn& fn) {
-  auto r = TarReader::openFile((std::filesystem::path(img.path) / img.layers[i].member).string());
-  if (!r) return r.error();
-  if (Status s = fn(i, *r.value()); !s) return s;
-  if (r.value()->error()) return *r.value()->error();
+// Reads layer i as a tar from `raw` (its blob opened with Format::kRaw: decompressed, one
+// entry) while hashing the uncompressed bytes on their way to the tar reader. After `fn`, the
+// rest of the stream (the tar's trailing blocks) is hashed too, and the sum must equal the
+// layer's diff ID from the image config: the same single pass reads the files and proves they
+// are the layer's. A diff ID that is not sha256 is not checked.
+Status readChecked(Result<std::unique_ptr<TarReader>> raw, const ImageSource& img, size_t i,
+                   const LayerFn& fn) {
+  if (!raw) return raw.error();
+  TarReader& blob = *raw.value();
+  TarEntry e;
+  if (!blob.next(e))
+    return blob.error() ? *blob.error() : Error{"the layer is empty", blob.name(), {}};
+  registry::Sha256 hash;
+  auto tar = TarReader::openStream(
+      [&] {
+        std::string_view c = blob.readChunk();
+        hash.update(c);
+        return c;
+      },
+      blob.name());
+  Status s = tar ? fn(i, *tar.value()) : Status(tar.error());
+  if (s && tar && tar.value()->error()) s = *tar.value()->error();
+  if (!s) return blob.error() ? Status(*blob.error()) : s;
+  for (std::string_view c = blob.readChunk(); !c.empty(); c = blob.readChunk()) hash.update(c);
+  if (blob.error()) return *blob.error();
+  const std::string& want = img.layers[i].diff_id;
+  if (!want.starts_with("sha256:")) return {};
+  std::string got = hash.digest();
+  if (got != want)
+    return Error{fmt::format("layer {}: the uncompressed content is {} but the image config says "
+                             "its diff ID is {}: the layer is corrupt or was tampered with",
+                             i, got, want),
+                 blob.name(),
+                 {}};
   return {};
+}
+
+Status readLayerFile(const ImageSource& img, size_t i, const LayerFn& fn) {
+  return readChecked(
+      TarReader::openFile((std::filesystem::path(img.path) / img.layers[i].member).string(),
+                          TarReader::Format::kRaw),
+      img, i, fn);
 }
 
 // In a tarball the layers are members: one pass reads each member once (a layer listed twice
@@ -295,10 +339,10 @@ Status tarballPasses(const ImageSource& img, const LayerFn& fn, std::vector<bool
       if (e.type != TarEntry::Type::kFile) continue;
       for (size_t i = 0; i < img.layers.size(); ++i) {
         if (done[i] || img.layers[i].member != e.path) continue;
-        auto inner = TarReader::openEntry(*outer.value(), img.path + ":" + e.path);
-        if (!inner) return inner.error();
-        if (Status s = fn(i, *inner.value()); !s) return s;
-        if (inner.value()->error()) return *inner.value()->error();
+        Status s = readChecked(
+            TarReader::openEntry(*outer.value(), img.path + ":" + e.path, TarReader::Format::kRaw),
+            img, i, fn);
+        if (!s) return s;
         done[i] = true;
         --left;
         break;  // the member's data is consumed
@@ -379,10 +423,10 @@ Status readRemoteLayer(const ImageSource& img, size_t i, const LayerFn& fn) {
     fetched = img.fetch_layer(i, [&](std::string_view b) { return pipe.push(b); });
     pipe.close();
   });
-  auto reader = TarReader::openStream([&] { return pipe.pop(); },
-                                      fmt::format("{}@{}", img.path, img.layers[i].digest));
-  Status s = reader ? fn(i, *reader.value()) : Status(reader.error());
-  if (s && reader && reader.value()->error()) s = *reader.value()->error();
+  Status s = readChecked(TarReader::openStream([&] { return pipe.pop(); },
+                                               fmt::format("{}@{}", img.path, img.layers[i].digest),
+                                               TarReader::Format::kRaw),
+                         img, i, fn);
   if (s) {
     while (!pipe.pop().empty()) {
     }
@@ -440,9 +484,9 @@ Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads,
       if (e.type != TarEntry::Type::kFile) continue;
       for (size_t i = 0; i < n; ++i) {
         if (img.layers[i].member != e.path || claimed[i].exchange(true)) continue;
-        auto inner = TarReader::openEntry(*outer.value(), img.path + ":" + e.path);
-        Status s = inner ? fn(i, *inner.value()) : Status(inner.error());
-        if (s && inner && inner.value()->error()) s = *inner.value()->error();
+        Status s = readChecked(
+            TarReader::openEntry(*outer.value(), img.path + ":" + e.path, TarReader::Format::kRaw),
+            img, i, fn);
         if (!s) {
           st[w] = s;
           failed = true;

@@ -31,12 +31,16 @@ std::string errorString(archive* a) {
   return m ? m : "unrecognised data";
 }
 
-archive* newReader() {
+archive* newReader(TarReader::Format f = TarReader::Format::kTar) {
   if (!archiveApi().error.empty()) return nullptr;
   archive* a = archiveApi().read_new();
   archiveApi().support_filter_all(a);
-  archiveApi().support_format_tar(a);
-  archiveApi().support_format_gnutar(a);
+  if (f == TarReader::Format::kRaw) {
+    archiveApi().support_format_raw(a);
+  } else {
+    archiveApi().support_format_tar(a);
+    archiveApi().support_format_gnutar(a);
+  }
   return a;
 }
 
@@ -76,8 +80,8 @@ int closeStream(archive*, void* data) {
 }  // namespace
 
 Result<std::unique_ptr<TarReader>> TarReader::openStream(std::function<std::string_view()> pull,
-                                                         std::string name) {
-  archive* a = newReader();
+                                                         std::string name, Format f) {
+  archive* a = newReader(f);
   if (!a) return Error{archiveApi().error, {}, {}};
   auto* src = new StreamSource{std::move(pull)};
   if (archiveApi().open(a, src, nullptr, readStream, closeStream) != ARCHIVE_OK) {
@@ -88,8 +92,8 @@ Result<std::unique_ptr<TarReader>> TarReader::openStream(std::function<std::stri
   return std::unique_ptr<TarReader>(new TarReader(a, std::move(name)));
 }
 
-Result<std::unique_ptr<TarReader>> TarReader::openFile(const std::string& path) {
-  archive* a = newReader();
+Result<std::unique_ptr<TarReader>> TarReader::openFile(const std::string& path, Format f) {
+  archive* a = newReader(f);
   if (!a) return Error{archiveApi().error, {}, {}};
   if (archiveApi().open_filename(a, path.c_str(), 256 * 1024) != ARCHIVE_OK) {
     Error e{fmt::format("cannot read as an archive: {}", errorString(a)), path, {}};
@@ -109,8 +113,9 @@ Result<std::unique_ptr<TarReader>> TarReader::openMemory(std::string_view bytes,
   return r;
 }
 
-Result<std::unique_ptr<TarReader>> TarReader::openEntry(TarReader& outer, std::string name) {
-  archive* a = newReader();
+Result<std::unique_ptr<TarReader>> TarReader::openEntry(TarReader& outer, std::string name,
+                                                        Format f) {
+  archive* a = newReader(f);
   if (!a) return Error{archiveApi().error, {}, {}};
   auto* src = new EntrySource{outer.a_, {}};
   if (archiveApi().open(a, src, nullptr, readEntry, closeEntry) != ARCHIVE_OK) {
@@ -174,6 +179,16 @@ bool TarReader::readMore(std::string& out, size_t upto) {
     out.append(buf, static_cast<size_t>(n));
   }
   return true;
+}
+
+std::string_view TarReader::readChunk() {
+  chunk_.resize(256 * 1024);
+  la_ssize_t n = archiveApi().read_data(a_, chunk_.data(), chunk_.size());
+  if (n < 0) {
+    error_ = Error{fmt::format("reading an entry: {}", errorString(a_)), name_, {}};
+    return {};
+  }
+  return std::string_view(chunk_.data(), static_cast<size_t>(n));
 }
 
 std::optional<std::string> TarReader::read(size_t cap) {

@@ -38,14 +38,19 @@ std::string_view pathDir(std::string_view p);
 
 class TarReader {
  public:
-  static Result<std::unique_ptr<TarReader>> openFile(const std::string& path);
+  // kTar reads tar entries; kRaw reads the whole (decompressed) stream as one entry named
+  // "data", to be taken with readChunk() (a layer's uncompressed bytes, to hash them).
+  enum class Format { kTar, kRaw };
+  static Result<std::unique_ptr<TarReader>> openFile(const std::string& path,
+                                                     Format f = Format::kTar);
   static Result<std::unique_ptr<TarReader>> openMemory(std::string_view bytes, std::string name);
   // Reads the data of `outer`'s current entry as an archive (a layer blob).
-  static Result<std::unique_ptr<TarReader>> openEntry(TarReader& outer, std::string name);
+  static Result<std::unique_ptr<TarReader>> openEntry(TarReader& outer, std::string name,
+                                                      Format f = Format::kTar);
   // Reads an archive from chunks `pull` hands out one after the other (a layer streaming from
   // a registry); an empty chunk is the end. A chunk stays valid until the next pull.
   static Result<std::unique_ptr<TarReader>> openStream(std::function<std::string_view()> pull,
-                                                       std::string name);
+                                                       std::string name, Format f = Format::kTar);
   ~TarReader();
 
   // The next entry; false at the end or on error (then error() says what).
@@ -55,6 +60,9 @@ class TarReader {
   // Appends the current entry's next bytes to `out` until it holds `upto` bytes or the entry
   // ends; false on error.
   bool readMore(std::string& out, size_t upto);
+  // The current entry's next bytes (at most 256 KiB, valid until the next call); empty at its
+  // end or on error (then error() says what).
+  std::string_view readChunk();
   const std::optional<Error>& error() const { return error_; }
   const std::string& name() const { return name_; }
 
@@ -65,6 +73,7 @@ class TarReader {
   std::string name_;
   std::optional<Error> error_;
   std::string memory_;  // owned bytes for openMemory
+  std::string chunk_;   // readChunk's buffer
 };
 
 }  // namespace kh::image

@@ -77,7 +77,7 @@ TEST(LicensePolicy, ImageScanReportsDeniedAndUnknown) {
         "P:mystery\nV:1.0-r0\nA:x86_64\no:mystery\nL:custom\n"}});
   std::string img = d.write(
       "img.tar", fixtures::tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l.tar"]}])"},
-                                  {"c.json", fixtures::config(1)},
+                                  {"c.json", fixtures::config({layer})},
                                   {"l.tar", layer}}));
   auto r = kh::test::runCli(
       fmt::format("image scan -f json --no-secrets --license-deny 'AGPL-*,GPL-2.0-only' {}", img));

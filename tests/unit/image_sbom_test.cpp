@@ -29,6 +29,17 @@ int validateSpdx(const std::string& schema_dir, const std::string& file, std::st
       out);
 }
 
+// The second layer of sampleImage (Python, npm and Java packages).
+std::string sampleLayer1() {
+  std::string meta = "Name: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n";
+  return tarOf({{"app/a/requests-2.31.0.dist-info/METADATA", meta},
+                {"app/b/requests-2.31.0.dist-info/METADATA", meta},
+                {"app/node_modules/@scope/x/package.json",
+                 R"j({"name":"@scope/x","version":"1.0.0","license":"(MIT OR Apache-2.0)"})j"},
+                {"app/lib/tool.jar", fixtures::zipOf({{"META-INF/maven/g/a/pom.properties",
+                                                       "groupId=g\nartifactId=a\nversion=1\n"}})}});
+}
+
 std::string sampleImage(const kh::test::TempDir& d) {
   std::string status =
       "Package: bison\nStatus: install ok installed\nArchitecture: amd64\nVersion: "
@@ -42,18 +53,11 @@ std::string sampleImage(const kh::test::TempDir& d) {
               "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
               "License: GPL-3+ with Bison exception\n"},
              {"usr/share/doc/libssl3/copyright", "Format: x\nLicense: Apache-2.0\n"}});
-  std::string meta = "Name: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n";
-  std::string layer1 =
-      tarOf({{"app/a/requests-2.31.0.dist-info/METADATA", meta},
-             {"app/b/requests-2.31.0.dist-info/METADATA", meta},
-             {"app/node_modules/@scope/x/package.json",
-              R"j({"name":"@scope/x","version":"1.0.0","license":"(MIT OR Apache-2.0)"})j"},
-             {"app/lib/tool.jar", fixtures::zipOf({{"META-INF/maven/g/a/pom.properties",
-                                                    "groupId=g\nartifactId=a\nversion=1\n"}})}});
+  std::string layer1 = sampleLayer1();
   std::string manifest =
       R"([{"Config":"c.json","RepoTags":["example/app:1.0"],"Layers":["l0/layer.tar","l1/layer.tar"]}])";
   return d.write("img.tar", tarOf({{"manifest.json", manifest},
-                                   {"c.json", fixtures::config(2)},
+                                   {"c.json", fixtures::config({layer0, layer1})},
                                    {"l0/layer.tar", layer0},
                                    {"l1/layer.tar", layer1}}));
 }
@@ -91,12 +95,11 @@ TEST(ImageSbom, CycloneDxValidatesAndSaysWhatIsInside) {
   EXPECT_EQ(licences["libssl3"], R"([{"license":{"id":"Apache-2.0"}}])");
   EXPECT_EQ(licences["@scope/x"], R"j([{"expression":"(MIT OR Apache-2.0)"}])j");
   // The layer that introduced each package, and libssl3's source package.
-  EXPECT_NE(
-      text.find(
-          R"("name": "kubeharden:layer:digest",)"
-          "\n"
-          R"(          "value": "sha256:0000000000000000000000000000000000000000000000000000000000000002")"),
-      std::string::npos);
+  EXPECT_NE(text.find(R"("name": "kubeharden:layer:digest",)"
+                      "\n"
+                      R"(          "value": ")" +
+                      fixtures::sha256(sampleLayer1()) + "\""),
+            std::string::npos);
   EXPECT_NE(text.find(R"("value": "openssl")"), std::string::npos);
   // The validator can fail: a licence id not on the SPDX list is refused.
   std::string bad = text;
@@ -154,7 +157,9 @@ TEST(ImageConfigChecks, RunOnTheImageConfig) {
   std::string cfg =
       R"({"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin",)"
       R"("GITHUB_TOKEN=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"],"ExposedPorts":{"22/tcp":{}}},)"
-      R"("rootfs":{"type":"layers","diff_ids":["sha256:00"]},)"
+      R"("rootfs":{"type":"layers","diff_ids":[")" +
+      fixtures::sha256(layer) +
+      R"("]},)"
       R"("history":[{"created_by":"ADD https://x.example/a /a # buildkit"}]})";
   std::string img = d.write(
       "img.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
@@ -188,7 +193,7 @@ TEST(ImageConfigChecks, RunOnTheImageConfig) {
   // A well-configured image has none of them.
   std::string good = d.write(
       "good.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
-                         {"c.json", fixtures::config(1)},
+                         {"c.json", fixtures::config({layer})},
                          {"l/layer.tar", layer}}));
   auto clean = kh::test::runCli("image scan --fail-on info " + good);
   EXPECT_EQ(clean.exit_code, 0) << clean.out;

@@ -98,7 +98,7 @@ TEST(ImageSecrets, CliReportsThemAndNoSecretsTurnsThemOff) {
   std::string img = d.write(
       "img.tar",
       tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a/layer.tar","b/layer.tar"]}])"},
-             {"c.json", fixtures::config(2)},
+             {"c.json", fixtures::config({l0, l1})},
              {"a/layer.tar", l0},
              {"b/layer.tar", l1}}));
   auto text = kh::test::runCli("image scan " + img);

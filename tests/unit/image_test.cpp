@@ -104,7 +104,7 @@ TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
   std::vector<Member> legacy = {
       {"./manifest.json",
        R"([{"Config":"cfg.json","RepoTags":["shop/app:1.0"],"Layers":["l0/layer.tar","l1/layer.tar","l2/layer.tar"]}])"},
-      {"./cfg.json", config(3)},
+      {"./cfg.json", config(layers)},
       {"./l2/layer.tar", layers[2]},
       {"./l0/layer.tar", layers[0]},
       {"./l1/layer.tar", layers[1]}};
@@ -114,7 +114,7 @@ TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
   EXPECT_EQ(img.value().format, "docker-archive");
   EXPECT_EQ(img.value().repo_tags, std::vector<std::string>{"shop/app:1.0"});
   ASSERT_EQ(img.value().layers.size(), 3u);
-  EXPECT_EQ(img.value().layers[0].digest, fmt::format("sha256:{:064x}", 1));
+  EXPECT_EQ(img.value().layers[0].digest, sha256(layers[0])) << "no digest: the diff ID";
   Filesystem fs;
   std::vector<LayerFiles> read(3);
   Status s = forEachLayer(img.value(), [&](size_t i, TarReader& r) -> Status {
@@ -127,8 +127,8 @@ TEST(ImageLayout, DockerSaveLegacyAndDocker25) {
       << "layers applied in manifest order, whatever the member order";
 
   // Docker 25+: an OCI layout with manifest.json alongside.
-  std::string cfg = config(1);
   std::string layer = fixtures::tarOf({{"etc/hostname", "h"}}, "gzip");
+  std::string cfg = config({layer});
   std::string manifest = fmt::format(
       R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
       sha256(cfg), cfg.size(), sha256(layer), layer.size());
@@ -172,7 +172,7 @@ OciImage multiArch(std::string_view filter) {
         R"({{"schemaVersion":2,"config":{{"digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"{}","size":{}}}]}})",
         sha256(cfg), cfg.size(), sha256(layer), layer.size());
   };
-  std::string cfg_amd = config(1, "amd64"), cfg_arm = config(1, "arm64");
+  std::string cfg_amd = config({o.amd_layer}, "amd64"), cfg_arm = config({o.arm_layer}, "arm64");
   std::string m_amd = manifest(cfg_amd, o.amd_layer), m_arm = manifest(cfg_arm, o.arm_layer);
   std::string inner = fmt::format(
       R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
@@ -257,7 +257,9 @@ TEST(ImageLayout, ParallelLayerReading) {
   list += ",\"l2/layer.tar\"";  // listed twice: a 7th layer
   members.push_back(
       {"manifest.json", fmt::format(R"([{{"Config":"c.json","Layers":[{}]}}])", list)});
-  members.push_back({"c.json", config(7)});
+  std::vector<std::string> listed = layers;
+  listed.push_back(layers[2]);
+  members.push_back({"c.json", config(listed)});
   auto img = openImage(d.write("p.tar", fixtures::tarOf(members)), Platform{});
   ASSERT_TRUE(img) << img.error().describe();
   for (unsigned threads : {1u, 2u, 4u, 8u}) {
@@ -292,6 +294,97 @@ TEST(ImageLayout, ParallelLayerReading) {
   EXPECT_EQ(bad.error().message, "boom");
 }
 
+// Each layer's uncompressed content is hashed as it is read and must be the diff ID the image
+// config names, whatever the format, the compression or the number of threads; a scan of an
+// image whose layer is not what its config says fails with exit 3 and caches nothing.
+TEST(ImageLayout, ALayerMustBeTheDiffIdItsConfigNames) {
+  test::TempDir d;
+  std::string good = fixtures::tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}});
+  std::string evil = fixtures::tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.20.0\n"}});
+  auto docker = [&](const std::string& name, const std::string& layer, const std::string& cfg) {
+    return d.write(
+        name,
+        fixtures::tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
+                         {"c.json", cfg},
+                         {"l/layer.tar", layer}}));
+  };
+  auto oci = [&](const std::string& name, const std::string& layer, const std::string& cfg) {
+    std::string m = fmt::format(
+        R"({{"schemaVersion":2,"config":{{"digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
+        sha256(cfg), cfg.size(), sha256(layer), layer.size());
+    std::string index = fmt::format(
+        R"({{"schemaVersion":2,"manifests":[{{"digest":"{}","size":{}}}]}})", sha256(m), m.size());
+    std::string dir = d.path() + "/" + name;
+    std::filesystem::create_directories(dir + "/blobs/sha256");
+    d.write(name + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+    d.write(name + "/index.json", index);
+    for (const std::string& b : {m, cfg, layer}) d.write(name + "/" + blob(sha256(b)), b);
+    return dir;
+  };
+  for (std::string_view filter : {"", "gzip", "zstd"}) {
+    std::string g =
+        filter.empty()
+            ? good
+            : fixtures::tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}}, filter);
+    std::string e =
+        filter.empty()
+            ? evil
+            : fixtures::tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.20.0\n"}}, filter);
+    std::string tag(filter.empty() ? "plain" : filter);
+    for (const std::string& path :
+         {docker(tag + "-ok.tar", g, config({g})), oci(tag + "-ok", g, config({g}))}) {
+      auto img = openImage(path, Platform{});
+      ASSERT_TRUE(img) << img.error().describe();
+      for (unsigned threads : {1u, 2u}) {
+        Status s = forEachLayer(
+            img.value(),
+            [&](size_t, TarReader& r) -> Status {
+              return readLayer(r, captureAll()).entries.empty() ? Status(Error{"no files", {}, {}})
+                                                                : Status();
+            },
+            threads);
+        EXPECT_TRUE(s) << path << ": " << s.error().describe();
+      }
+    }
+    // The evil layer under the good layer's diff ID.
+    for (const std::string& path :
+         {docker(tag + "-bad.tar", e, config({g})), oci(tag + "-bad", e, config({g}))}) {
+      auto img = openImage(path, Platform{});
+      ASSERT_TRUE(img) << img.error().describe();
+      for (unsigned threads : {1u, 2u}) {
+        Status s = forEachLayer(
+            img.value(),
+            [&](size_t, TarReader& r) -> Status {
+              readLayer(r, captureAll());
+              return {};
+            },
+            threads);
+        ASSERT_FALSE(s) << path;
+        EXPECT_NE(s.error().describe().find(fmt::format(
+                      "layer 0: the uncompressed content is {} but the image config says its "
+                      "diff ID is {}",
+                      sha256(fixtures::uncompressed(e)), sha256(fixtures::uncompressed(g)))),
+                  std::string::npos)
+            << s.error().describe();
+      }
+    }
+  }
+  // The command: exit 3, nothing reported, nothing cached; the good image scans and caches.
+  std::string cache = d.path() + "/cache";
+  auto bad =
+      test::runCli("image scan -f json --cache-dir " + cache + " " + d.path() + "/gzip-bad.tar");
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_NE(bad.err.find("the layer is corrupt or was tampered with"), std::string::npos)
+      << bad.err;
+  EXPECT_TRUE(!std::filesystem::exists(cache) || std::filesystem::is_empty(cache));
+  auto ok =
+      test::runCli("image scan -f json --cache-dir " + cache + " " + d.path() + "/gzip-ok.tar");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("3.19.1"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::is_empty(cache));
+}
+
 TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
   test::TempDir d;
   auto check = [&](const std::string& path, std::string_view expect) {
@@ -306,11 +399,16 @@ TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
   std::filesystem::create_directories(d.path() + "/emptydir");
   check(d.path() + "/emptydir", "without oci-layout and index.json");
   EXPECT_FALSE(parsePlatform("linux"));
+  check(d.write("baddiff.tar",
+                fixtures::tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a.tar"]}])"},
+                                 {"c.json", R"({"rootfs":{"diff_ids":["sha256:00"]}})"},
+                                 {"a.tar", fixtures::tarOf({{"x", "y"}})}})),
+        "the image config's rootfs.diff_ids[0] 'sha256:00' is not a digest");
   // A manifest that names a layer the archive does not hold.
   std::string path = d.write(
       "short.tar",
       fixtures::tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["a/layer.tar"]}])"},
-                       {"c.json", config(1)}}));
+                       {"c.json", config({fixtures::tarOf({{"x", "y"}})})}}));
   auto img = openImage(path, Platform{});
   ASSERT_TRUE(img) << img.error().describe();
   Status s = forEachLayer(img.value(), [](size_t, TarReader&) -> Status { return {}; });
@@ -435,7 +533,7 @@ TEST(ImageCli, ScanReportsInventoryAndRefusesWhatIsNotAnImage) {
       "img.tar",
       fixtures::tarOf({{"manifest.json",
                         R"([{"Config":"c.json","RepoTags":["a:1"],"Layers":["l/layer.tar"]}])"},
-                       {"c.json", config(1)},
+                       {"c.json", config({layer})},
                        {"l/layer.tar", layer}}));
   auto json = test::runCli("image scan --format json " + path);
   ASSERT_EQ(json.exit_code, 0) << json.err;

@@ -68,10 +68,26 @@ std::string blob(std::string_view digest) {
   return "blobs/sha256/" + std::string(digest.substr(7));
 }
 
-std::string config(size_t layers, std::string_view arch) {
+std::string uncompressed(std::string_view blob) {
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_raw(a);
+  std::string out;
+  archive_entry* e = nullptr;
+  if (archive_read_open_memory(a, blob.data(), blob.size()) == ARCHIVE_OK &&
+      archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    char buf[65536];
+    for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof buf)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+  }
+  archive_read_free(a);
+  return out;
+}
+
+std::string config(const std::vector<std::string>& layers, std::string_view arch) {
   std::string diff_ids;
-  for (size_t i = 0; i < layers; ++i)
-    diff_ids += fmt::format("{}\"sha256:{:064x}\"", i ? "," : "", i + 1);
+  for (size_t i = 0; i < layers.size(); ++i)
+    diff_ids += fmt::format("{}\"{}\"", i ? "," : "", sha256(uncompressed(layers[i])));
   return fmt::format(
       R"({{"architecture":"{}","os":"linux","config":{{"User":"app"}},"rootfs":{{"type":"layers","diff_ids":[{}]}}}})",
       arch, diff_ids);

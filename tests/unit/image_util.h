@@ -21,8 +21,10 @@ std::string zipOf(const std::vector<Member>& members);
 std::string sha256(std::string_view data);
 // "blobs/sha256/<hex>" for a "sha256:<hex>" digest.
 std::string blob(std::string_view digest);
-// An image config with `layers` diff IDs.
-std::string config(size_t layers, std::string_view arch = "amd64");
+// A layer blob's uncompressed bytes (gzip, zstd, ... or already plain).
+std::string uncompressed(std::string_view blob);
+// An image config whose diff IDs are those of the layer blobs `layers`.
+std::string config(const std::vector<std::string>& layers, std::string_view arch = "amd64");
 // Runs a shell command; its exit code (stdout and stderr to `out` when given).
 int shell(const std::string& cmd, std::string* out = nullptr);
 // Validates a CycloneDX file against the 1.6 schema (kh::test::cycloneDxSchema()) with

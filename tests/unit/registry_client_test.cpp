@@ -9,6 +9,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -482,6 +483,37 @@ TEST(RegistryImage, APulledImageReportsWhatItsTarballReports) {
   auto neither = runCli("image scan ./Not/A:ref");
   EXPECT_EQ(neither.exit_code, 2);
   EXPECT_NE(neither.err.find("is neither a file nor an image reference"), std::string::npos);
+}
+
+// A layer whose blob matches its digest but whose uncompressed content is not the diff ID the
+// config names (a registry serving a swapped layer under a re-signed manifest) fails the
+// scan, exit 3, and nothing goes into the layer cache.
+TEST(RegistryImage, ALayerThatIsNotItsDiffIdIsRefusedAndNotCached) {
+  FakeRegistry reg;
+  std::string good = image::fixtures::tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}});
+  std::string evil =
+      image::fixtures::tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.20.0\n"}}, "gzip");
+  std::string config = fmt::format(
+      R"({{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}}}})",
+      registry::sha256Digest(good));
+  std::string cd = reg.addBlob(config), ld = reg.addBlob(evil);
+  std::string m = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
+      registry::kOciManifest, cd, config.size(), ld, evil.size());
+  reg.manifests["swapped"] = {registry::kOciManifest, m};
+  TempDir d;
+  auto r = runCli("image scan -f json --cache-dir " + d.path() + "/cache " + reg.host() +
+                  "/team/app:swapped");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find(fmt::format("the uncompressed content is {} but the image config says its "
+                                   "diff ID is {}",
+                                   registry::sha256Digest(image::fixtures::uncompressed(evil)),
+                                   registry::sha256Digest(good))),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(!std::filesystem::exists(d.path() + "/cache") ||
+              std::filesystem::is_empty(d.path() + "/cache"));
 }
 
 TEST(RegistryAuth, ChallengesAndTokenAnswers) {

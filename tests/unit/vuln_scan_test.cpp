@@ -44,7 +44,7 @@ TEST(VulnScan, ImageAgainstTheRealAdvisories) {
               "Metadata-Version: 2.1\nName: safe-pkg\nVersion: 1.0\n"}});
   std::string img = d.write(
       "img.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
-                        {"c.json", image::fixtures::config(1)},
+                        {"c.json", image::fixtures::config({layer})},
                         {"l/layer.tar", layer}}));
   std::string db = d.path() + "/v.db";
   auto imp = kh::test::runCli(fmt::format("image db import --db {} {}/pypi {}/almalinux/almalinux9",
@@ -154,7 +154,7 @@ TEST(VulnScan, DebianTrackerAndAlpineSecdb) {
   auto image = [&](const std::string& name, std::vector<image::fixtures::Member> files) {
     return d.write(name,
                    tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l/layer.tar"]}])"},
-                          {"c.json", image::fixtures::config(1)},
+                          {"c.json", image::fixtures::config({tarOf(files)})},
                           {"l/layer.tar", tarOf(files)}}));
   };
   std::string debian = image(
@@ -356,10 +356,11 @@ TEST(VulnScan, SeverityIsBorrowedThroughAliases) {
 // A scan says when the database is more than 7 days old, and not before.
 TEST(VulnScan, WarnsAboutAStaleDatabase) {
   kh::test::TempDir d;
-  std::string img = d.write(
-      "img.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l.tar"]}])"},
-                        {"c.json", image::fixtures::config(1)},
-                        {"l.tar", tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}})}}));
+  std::string layer = tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}});
+  std::string img =
+      d.write("img.tar", tarOf({{"manifest.json", R"([{"Config":"c.json","Layers":["l.tar"]}])"},
+                                {"c.json", image::fixtures::config({layer})},
+                                {"l.tar", layer}}));
   std::string rec =
       d.write("r.json", R"({"id":"X-1","modified":"2024-01-01T00:00:00Z","affected":[]})");
   for (bool stale : {false, true}) {
