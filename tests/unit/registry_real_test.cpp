@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -15,9 +17,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <ctime>
+#include <mutex>
 #include <thread>
 
+#include "base/strings.h"
+#include "tests/unit/http_test_server.h"
 #include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
 
@@ -235,6 +242,183 @@ TEST(RegistryReal, TlsWithHtpasswdBasicAuth) {
                          "", "DOCKER_CONFIG=" + d.path() + "/docker");
   EXPECT_EQ(insecure.exit_code, 0) << insecure.err;
   EXPECT_NE(insecure.err.find("TLS is not verified (--insecure)"), std::string::npos);
+}
+
+// "%3A" -> ":" and "+" -> " ", as a query string encodes them.
+std::string unescapeQuery(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+std::string base64Url(std::string_view bytes) {
+  std::string b = base64Encode(bytes);
+  while (!b.empty() && b.back() == '=') b.pop_back();
+  for (char& c : b) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return b;
+}
+
+// A token server of our own for the registry's token auth (auth.token in its config): GET
+// /token answers a JWT signed RS256 with the key whose certificate is in the x5c header and in
+// the registry's rootcertbundle. alice (Basic, her password) gets what she asks for; anyone
+// gets pull on public/*; nothing else is granted. Every scope asked for is recorded.
+class TokenServer {
+ public:
+  TokenServer(const std::string& key_pem, std::string cert_pem)
+      : srv_([this](const HttpRequest& r, int fd) { answer(r, fd); }) {
+    BIO* bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+    key_ = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    // The certificate's DER, base64: the PEM body without its armour and line breaks.
+    for (std::string_view line : splitTrimmed(cert_pem, '\n'))
+      if (!line.starts_with("-----")) cert_der_b64_ += line;
+  }
+  ~TokenServer() { EVP_PKEY_free(key_); }
+  bool ok() const { return key_ != nullptr; }
+  std::string realm() const { return srv_.url("/token"); }
+  std::vector<std::string> scopes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return scopes_;
+  }
+  std::vector<std::string> authorizations() const {
+    std::vector<std::string> out;
+    for (const HttpRequest& r : srv_.requests()) out.push_back(r.header("authorization"));
+    return out;
+  }
+
+ private:
+  void answer(const HttpRequest& r, int fd) {
+    std::string auth = r.header("authorization"), user;
+    if (auth == "Basic " + base64Encode("alice:s3cr3t-pw")) {
+      user = "alice";
+    } else if (!auth.empty()) {
+      return TestHttpServer::respond(fd, 401, {{"Content-Type", "application/json"}},
+                                     R"({"details":"wrong user name or password"})");
+    }
+    std::string access;
+    size_t q = r.target.find('?');
+    std::string_view query = q == std::string::npos ? "" : std::string_view(r.target).substr(q + 1);
+    for (std::string_view kv : splitTrimmed(query, '&')) {
+      if (!kv.starts_with("scope=")) continue;
+      std::string scope = unescapeQuery(kv.substr(6));
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        scopes_.push_back(scope);
+      }
+      // repository:NAME:ACTIONS
+      size_t a = scope.find(':'), b = scope.rfind(':');
+      if (a == std::string::npos || a == b) continue;
+      std::string name = scope.substr(a + 1, b - a - 1), granted;
+      for (std::string_view act : splitTrimmed(std::string_view(scope).substr(b + 1), ',')) {
+        bool ok = user == "alice" || (name.starts_with("public/") && act == "pull");
+        if (ok) granted += fmt::format("{}\"{}\"", granted.empty() ? "" : ",", act);
+      }
+      if (!granted.empty())
+        access += fmt::format(R"({}{{"type":"repository","name":"{}","actions":[{}]}})",
+                              access.empty() ? "" : ",", name, granted);
+    }
+    long now = static_cast<long>(std::time(nullptr));
+    std::string header =
+        fmt::format(R"({{"typ":"JWT","alg":"RS256","x5c":["{}"]}})", cert_der_b64_);
+    std::string claims = fmt::format(
+        R"({{"iss":"kh-test-issuer","sub":"{}","aud":"kh-test-registry","exp":{},"nbf":{},"iat":{},"jti":"t{}","access":[{}]}})",
+        user, now + 300, now - 10, now, ++serial_, access);
+    std::string signing = base64Url(header) + "." + base64Url(claims);
+    std::string sig(512, '\0');
+    size_t len = sig.size();
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    bool signed_ok =
+        EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_) == 1 &&
+        EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                       reinterpret_cast<const unsigned char*>(signing.data()), signing.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!signed_ok) return TestHttpServer::respond(fd, 500, {}, "cannot sign");
+    sig.resize(len);
+    std::string token = signing + "." + base64Url(sig);
+    TestHttpServer::respond(
+        fd, 200, {{"Content-Type", "application/json"}},
+        fmt::format(R"({{"token":"{0}","access_token":"{0}","expires_in":300}})", token));
+  }
+
+  TestHttpServer srv_;
+  EVP_PKEY* key_ = nullptr;
+  std::string cert_der_b64_;
+  mutable std::mutex mu_;
+  std::vector<std::string> scopes_;
+  std::atomic<int> serial_{0};
+};
+
+// The registry in token mode, with our token server: skopeo pushes as alice; kubeharden pulls
+// a private repository with alice's credentials (sent to the token server only, never to the
+// registry), asks for pull and nothing more, and pulls a public repository anonymously.
+TEST(RegistryReal, TokenAuthWithATokenServerOfOurOwn) {
+  KH_NEED_REGISTRY_TOOLS();
+  TempDir d;
+  std::string out;
+  ASSERT_EQ(image::fixtures::shell(
+                fmt::format("cd {} && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+                            "/CN=kh-test-token-issuer -keyout token-key.pem -out token-cert.pem "
+                            "2>/dev/null",
+                            d.path()),
+                &out),
+            0)
+      << out;
+  TokenServer tokens(readFile(d.path() + "/token-key.pem"), readFile(d.path() + "/token-cert.pem"));
+  ASSERT_TRUE(tokens.ok());
+  Registry reg(d, "",
+               fmt::format("auth:\n  token:\n    realm: {}\n    service: kh-test-registry\n    "
+                           "issuer: kh-test-issuer\n    rootcertbundle: {}/token-cert.pem\n",
+                           tokens.realm(), d.path()));
+  ASSERT_TRUE(reg.up()) << "docker-registry did not start";
+  std::string tar = d.write("app.oci.tar", ociImage());
+  for (std::string repo : {"team/app", "public/app"}) {
+    out.clear();
+    ASSERT_EQ(image::fixtures::shell(
+                  fmt::format("skopeo --insecure-policy copy -q --dest-tls-verify=false "
+                              "--dest-creds alice:s3cr3t-pw oci-archive:{} docker://{}/{}:v1",
+                              tar, reg.host(), repo),
+                  &out),
+              0)
+        << out << readFile(d.path() + "/registry-" + reg.host().substr(10) + ".log");
+  }
+  auto local = runCli("image scan " + tar + " -f json");
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  std::string expect = image::fixtures::reportWithoutSource(local.out);
+  size_t asked_before = tokens.scopes().size();
+  // Private, without credentials: the token grants nothing, the registry refuses.
+  auto anon = runCli("image scan " + reg.host() + "/team/app:v1");
+  EXPECT_EQ(anon.exit_code, 3);
+  EXPECT_NE(anon.err.find("unauthorized to pull"), std::string::npos) << anon.err;
+  // Private, with alice's credentials: the tarball's report.
+  auto pulled =
+      runCli("image scan " + reg.host() + "/team/app:v1 -f json --username alice --password-stdin",
+             "", "s3cr3t-pw\n");
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(image::fixtures::reportWithoutSource(pulled.out), expect);
+  EXPECT_EQ((pulled.out + pulled.err).find("s3cr3t-pw"), std::string::npos);
+  // Wrong password: the token server's refusal, said.
+  auto wrong = runCli("image scan " + reg.host() + "/team/app:v1 --username alice --password-stdin",
+                      "", "nope\n");
+  EXPECT_EQ(wrong.exit_code, 3);
+  EXPECT_NE(wrong.err.find("unauthorized"), std::string::npos) << wrong.err;
+  EXPECT_EQ(wrong.err.find("nope"), std::string::npos);
+  // Public: anonymous.
+  auto pub = runCli("image scan " + reg.host() + "/public/app:v1 -f json");
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  EXPECT_EQ(image::fixtures::reportWithoutSource(pub.out), expect);
+  // kubeharden asked for pull only, on the repository it pulled.
+  std::vector<std::string> asked = tokens.scopes();
+  ASSERT_GT(asked.size(), asked_before);
+  for (size_t i = asked_before; i < asked.size(); ++i)
+    EXPECT_TRUE(asked[i] == "repository:team/app:pull" || asked[i] == "repository:public/app:pull")
+        << asked[i];
 }
 
 }  // namespace

@@ -305,7 +305,9 @@ void checkMarkers(const ScanResult& r, const std::string& dir, size_t& markers) 
   std::map<std::string, std::map<uint32_t, std::set<std::string>>> got;
   for (const Finding& f : r.findings) {
     ASSERT_TRUE(f.source) << keyOf(f);
-    got[f.source->file][f.source->pos.line].insert(std::string(f.check_id));
+    // Reported relative to the working directory when below it: compare absolute paths.
+    got[fs::absolute(f.source->file).lexically_normal().string()][f.source->pos.line].insert(
+        std::string(f.check_id));
   }
   for (const auto& [file, lines] : expected) {
     std::set<std::string> marked;
@@ -340,7 +342,8 @@ TEST(Render, FindingsPointAtTheMarkedTemplateAndResourceLines) {
   for (const Finding& f : k.findings)
     if (f.check_id == "pod-host-ipc") {
       ipc = true;
-      EXPECT_EQ(f.source->file, kRepo + "/kustomize/overlays/prod/hostipc-patch.json");
+      EXPECT_EQ(fs::absolute(f.source->file).lexically_normal().string(),
+                kRepo + "/kustomize/overlays/prod/hostipc-patch.json");
       EXPECT_EQ(f.source->pos.line, 1u);
       EXPECT_EQ(f.source->pos.col, 16u);
       EXPECT_TRUE(f.source->exact);
