@@ -722,6 +722,8 @@ Runner addImageCommand(CLI::App& app) {
       ro.client.http.ca_file = a->ca_cert;
       ro.client.http.proxy = a->proxy;
       ro.client.http.stall_timeout = std::chrono::seconds(a->timeout);
+      ro.client.http.connect_timeout =
+          std::min(ro.client.http.connect_timeout, std::chrono::seconds(a->timeout));
       ro.client.http.user_agent = fmt::format("kubeharden/{}", kVersion);
       registry::CredentialSources cs = registry::CredentialSources::fromEnvironment();
       cs.username = a->username;

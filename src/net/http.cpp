@@ -118,13 +118,33 @@ std::string schemeOf(std::string_view url) {
   return p == std::string_view::npos ? std::string() : toLower(url.substr(0, p));
 }
 
-std::string describe(CURLcode rc, const char* detail, const std::string& url) {
+const char* envFirst(const char* upper, const char* lower) {
+  const char* v = std::getenv(upper);
+  if (!v || !*v) v = std::getenv(lower);
+  return v && *v ? v : nullptr;
+}
+
+// A proxy URL without its user name and password, for messages.
+std::string withoutUserinfo(std::string_view proxy) {
+  size_t scheme = proxy.find("://");
+  size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t at = proxy.find('@', start);
+  size_t slash = proxy.find('/', start);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && at > slash))
+    return std::string(proxy);
+  return std::string(proxy.substr(0, start)) + std::string(proxy.substr(at + 1));
+}
+
+std::string describe(CURLcode rc, const char* detail, const std::string& url,
+                     const std::string& proxy) {
   std::string what = detail && *detail ? detail : CurlApi::get().easy_strerror(rc);
   std::string origin = originOf(url);
+  if (!proxy.empty()) origin += " (through the proxy " + withoutUserinfo(proxy) + ")";
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
+    case CURLE_PROXY:
       return fmt::format(
           "cannot reach {}: {} (network unreachable, or a proxy is needed: "
           "HTTPS_PROXY or --proxy)",
@@ -142,6 +162,26 @@ std::string describe(CURLcode rc, const char* detail, const std::string& url) {
 }
 
 }  // namespace
+
+ProxyChoice chooseProxy(std::string_view url, const std::string& override_proxy) {
+  ProxyChoice c;
+  if (!override_proxy.empty()) {
+    c.proxy = override_proxy;
+  } else {
+    const char* v = schemeOf(url) == "https" ? envFirst("HTTPS_PROXY", "https_proxy")
+                                             : envFirst("HTTP_PROXY", "http_proxy");
+    if (v) c.proxy = v;
+  }
+  const char* no = envFirst("NO_PROXY", "no_proxy");
+  std::string list = no ? no : "";
+  if (list == "*") {
+    c.proxy.clear();  // nothing is proxied
+  } else {
+    c.no_proxy = list.empty() ? "" : list + ",";
+    c.no_proxy += "localhost,127.0.0.0/8,::1";
+  }
+  return c;
+}
 
 std::string Response::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
@@ -279,7 +319,11 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
       api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
       api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (!opts_.proxy.empty()) api.easy_setopt(c, CURLOPT_PROXY, opts_.proxy.c_str());
+    // The proxy is chosen here, not by libcurl: it reads only the lower-case http_proxy and
+    // would proxy loopback addresses; "" turns its own environment reading off.
+    ProxyChoice proxy = chooseProxy(url, opts_.proxy);
+    api.easy_setopt(c, CURLOPT_PROXY, proxy.proxy.c_str());
+    api.easy_setopt(c, CURLOPT_NOPROXY, proxy.no_proxy.c_str());
     CURLcode rc = api.easy_perform(c);
     api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
     if (a.status == 0) a.status = resp.status;
@@ -295,7 +339,7 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
         backoff = std::min(backoff * 2, opts_.max_backoff);
         continue;
       }
-      return Error{describe(rc, errbuf, url), {}, {}};
+      return Error{describe(rc, errbuf, url, proxy.proxy), {}, {}};
     }
     long s = resp.status;
     if (s >= 300 && s < 400 && s != 304) {

@@ -9,9 +9,11 @@
 // - 408, 429 and 5xx answers and dropped connections are retried with exponential backoff,
 //   honouring Retry-After (seconds or an HTTP date); a body that was cut off resumes with Range
 //   where it stopped (or skips what it already delivered when the server ignores Range).
-// - Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (libcurl's reading, CIDRs included) or
-//   from ClientOptions::proxy. TLS is verified against the system roots plus `ca_file`; plain
-//   HTTP and unverified TLS only where the caller allows them.
+// - Proxies come from HTTPS_PROXY/HTTP_PROXY (upper case first, then lower case, as Go-based
+//   tools read them) or ClientOptions::proxy; NO_PROXY (host names, domain suffixes, IP
+//   addresses, CIDRs, "*") exempts hosts, and loopback hosts are never proxied. TLS is verified
+//   against the system roots plus `ca_file`; plain HTTP and unverified TLS only where the caller
+//   allows them.
 // - Credentials never reach a log: Request::authorization is a separate field that errors and
 //   traces leave out.
 #pragma once
@@ -59,6 +61,13 @@ struct ClientOptions {
   std::chrono::milliseconds max_backoff{30000};
   std::string user_agent = "kubeharden";
 };
+
+// The proxy a request to `url` goes through (empty: none), and the hosts libcurl must reach
+// directly whatever the proxy (its CURLOPT_NOPROXY list: NO_PROXY's entries and loopback).
+struct ProxyChoice {
+  std::string proxy, no_proxy;
+};
+ProxyChoice chooseProxy(std::string_view url, const std::string& override_proxy);
 
 // Receives body bytes as they arrive; returns false to abort (the fetch fails with its error).
 using Sink = std::function<bool(std::string_view)>;

@@ -5,9 +5,12 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <poll.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -70,15 +73,17 @@ bool accepts(int port) {
 // docker-registry serving from a temporary directory until destroyed.
 class Registry {
  public:
-  Registry(const TempDir& d, const std::string& extra_http, const std::string& auth) {
+  // `all_interfaces`: listen on every address, not only 127.0.0.1.
+  Registry(const TempDir& d, const std::string& extra_http, const std::string& auth,
+           bool all_interfaces = false) {
     port_ = freePort();
-    std::string cfg =
-        d.write(fmt::format("registry-{}.yml", port_),
-                fmt::format("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
-                            "storage:\n  filesystem:\n    rootdirectory: {}/store-{}\n  delete:\n  "
-                            "  enabled: true\n"
-                            "http:\n  addr: 127.0.0.1:{}\n{}{}",
-                            d.path(), port_, port_, extra_http, auth));
+    std::string cfg = d.write(
+        fmt::format("registry-{}.yml", port_),
+        fmt::format("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+                    "storage:\n  filesystem:\n    rootdirectory: {}/store-{}\n  delete:\n  "
+                    "  enabled: true\n"
+                    "http:\n  addr: {}:{}\n{}{}",
+                    d.path(), port_, all_interfaces ? "" : "127.0.0.1", port_, extra_http, auth));
     std::vector<char*> argv = {const_cast<char*>("docker-registry"), const_cast<char*>("serve"),
                                const_cast<char*>(cfg.c_str()), nullptr};
     // Its log goes to a file next to its storage (kept for a failing test's post-mortem).
@@ -419,6 +424,152 @@ TEST(RegistryReal, TokenAuthWithATokenServerOfOurOwn) {
   for (size_t i = asked_before; i < asked.size(); ++i)
     EXPECT_TRUE(asked[i] == "repository:team/app:pull" || asked[i] == "repository:public/app:pull")
         << asked[i];
+}
+
+// Copies bytes both ways between two sockets until one side closes or 20 s pass idle.
+void splice(int a, int b) {
+  pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+  char buf[65536];
+  while (::poll(p, 2, 20000) > 0) {
+    for (int i = 0; i < 2; ++i) {
+      if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+      if (n <= 0) return;
+      TestHttpServer::writeAll(p[1 - i].fd, std::string_view(buf, static_cast<size_t>(n)));
+    }
+  }
+}
+
+// An HTTPS proxy of our own: CONNECT HOST:PORT is tunnelled to 127.0.0.1:PORT whatever the
+// host (so names that resolve nowhere work through it, and only through it); every CONNECT
+// target and Proxy-Authorization is recorded.
+class ConnectProxy {
+ public:
+  ConnectProxy()
+      : srv_([](const HttpRequest& r, int fd) {
+          if (r.method != "CONNECT") return TestHttpServer::respond(fd, 405, {}, "");
+          int port = std::atoi(r.target.substr(r.target.rfind(':') + 1).c_str());
+          int up = ::socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in a{};
+          a.sin_family = AF_INET;
+          a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          a.sin_port = htons(static_cast<uint16_t>(port));
+          if (::connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            ::close(up);
+            return TestHttpServer::respond(fd, 502, {}, "");
+          }
+          TestHttpServer::writeAll(fd, "HTTP/1.1 200 Connection established\r\n\r\n");
+          splice(fd, up);
+          ::close(up);
+        }) {}
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", srv_.port()); }
+  std::vector<std::string> connects() const {
+    std::vector<std::string> out;
+    for (const HttpRequest& r : srv_.requests()) out.push_back(r.target);
+    return out;
+  }
+
+ private:
+  TestHttpServer srv_;
+};
+
+// This machine's first non-loopback IPv4 address, or "".
+std::string ownAddress() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {};
+  std::string found;
+  for (ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+      continue;
+    char buf[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) found = buf;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+// Proxies as other tools read them: HTTPS_PROXY (and --proxy) carry a TLS registry's traffic
+// through CONNECT; NO_PROXY exempts by domain suffix and by CIDR; loopback registries are
+// never proxied; a proxy's password never appears in a message.
+TEST(RegistryReal, ProxiesFromTheEnvironmentNoProxyAndTheFlag) {
+  KH_NEED_REGISTRY_TOOLS();
+  TempDir d;
+  std::string ip = ownAddress(), out;
+  std::string san = "DNS:registry.example.test,IP:127.0.0.1" + (ip.empty() ? "" : ",IP:" + ip);
+  ASSERT_EQ(image::fixtures::shell(
+                fmt::format("cd {} && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+                            "/CN=registry.example.test -addext subjectAltName={} -keyout key.pem "
+                            "-out cert.pem 2>/dev/null && mkdir certs && cp cert.pem certs/ca.crt",
+                            d.path(), san),
+                &out),
+            0)
+      << out;
+  Registry reg(
+      d, fmt::format("  tls:\n    certificate: {0}/cert.pem\n    key: {0}/key.pem\n", d.path()), "",
+      true);
+  ASSERT_TRUE(reg.up()) << "docker-registry did not start";
+  std::string port = reg.host().substr(reg.host().rfind(':') + 1);
+  std::string tar = d.write("app.oci.tar", ociImage());
+  ASSERT_EQ(image::fixtures::shell(
+                fmt::format("skopeo --insecure-policy copy -q --dest-cert-dir {}/certs "
+                            "oci-archive:{} docker://{}/team/app:v1",
+                            d.path(), tar, reg.host()),
+                &out),
+            0)
+      << out;
+  std::string expect =
+      image::fixtures::reportWithoutSource(runCli("image scan -f json " + tar).out);
+  ConnectProxy proxy;
+  std::string ca = " -f json --timeout 5 --ca-cert " + d.path() + "/cert.pem";
+  std::string named = "registry.example.test:" + port + "/team/app:v1";
+  // A name that resolves nowhere is reached through HTTPS_PROXY, and only through it.
+  auto via = runCli("image scan " + named + ca, "", "", "HTTPS_PROXY=" + proxy.url());
+  ASSERT_EQ(via.exit_code, 0) << via.err;
+  EXPECT_EQ(image::fixtures::reportWithoutSource(via.out), expect);
+  ASSERT_FALSE(proxy.connects().empty());
+  EXPECT_EQ(proxy.connects().back(), "registry.example.test:" + port);
+  auto lower = runCli("image scan " + named + ca, "", "", "https_proxy=" + proxy.url());
+  EXPECT_EQ(lower.exit_code, 0) << lower.err;
+  // NO_PROXY by domain suffix: direct, so the name does not resolve.
+  size_t before = proxy.connects().size();
+  auto exempt = runCli("image scan " + named + ca, "", "",
+                       "HTTPS_PROXY=" + proxy.url() + " NO_PROXY=.example.test");
+  EXPECT_EQ(exempt.exit_code, 3);
+  EXPECT_NE(exempt.err.find("cannot reach https://registry.example.test:" + port),
+            std::string::npos)
+      << exempt.err;
+  EXPECT_EQ(proxy.connects().size(), before);
+  // Loopback is never proxied.
+  auto loop = runCli("image scan " + reg.host() + "/team/app:v1" + ca, "", "",
+                     "HTTPS_PROXY=" + proxy.url());
+  EXPECT_EQ(loop.exit_code, 0) << loop.err;
+  EXPECT_EQ(proxy.connects().size(), before);
+  // --proxy without any environment, and a proxy's password is never shown.
+  auto flag = runCli("image scan " + named + ca + " --proxy " + proxy.url());
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_GT(proxy.connects().size(), before);
+  auto dead = runCli("image scan " + named + ca + " --proxy http://bob:pr0xy-pw@127.0.0.1:9");
+  EXPECT_EQ(dead.exit_code, 3);
+  EXPECT_NE(dead.err.find("through the proxy http://127.0.0.1:9"), std::string::npos) << dead.err;
+  EXPECT_EQ(dead.err.find("pr0xy-pw"), std::string::npos) << dead.err;
+  // NO_PROXY by CIDR, on this machine's own address (the registry listens there too).
+  if (ip.empty()) {
+    std::fprintf(stderr, "no non-loopback IPv4 address here: the CIDR case is not run\n");
+    return;
+  }
+  std::string by_ip = ip + ":" + port + "/team/app:v1";
+  before = proxy.connects().size();
+  auto proxied = runCli("image scan " + by_ip + ca, "", "", "HTTPS_PROXY=" + proxy.url());
+  EXPECT_EQ(proxied.exit_code, 0) << proxied.err;
+  EXPECT_GT(proxy.connects().size(), before);
+  before = proxy.connects().size();
+  std::string cidr = ip.substr(0, ip.rfind('.')) + ".0/24";
+  auto direct = runCli("image scan " + by_ip + ca, "", "",
+                       "HTTPS_PROXY=" + proxy.url() + " NO_PROXY=example.org," + cidr);
+  EXPECT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_EQ(image::fixtures::reportWithoutSource(direct.out), expect);
+  EXPECT_EQ(proxy.connects().size(), before) << "NO_PROXY " << cidr << " was not honoured";
 }
 
 }  // namespace
