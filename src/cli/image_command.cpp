@@ -60,6 +60,7 @@ struct ImageArgs {
   unsigned threads = 0;
   std::string cache_dir;
   bool no_cache = false;
+  bool verify_layers = false;
   std::string db;
   std::string severities;
   bool ignore_unfixed = false;
@@ -497,6 +498,9 @@ Runner addImageCommand(CLI::App& app) {
                    "Keep what each layer holds in DIR, keyed by its digest, and reuse it "
                    "(default: KUBEHARDEN_CACHE_DIR if set, else no cache)");
   scan->add_flag("--no-cache", a->no_cache, "Read every layer, even with a cache directory set");
+  scan->add_flag("--verify-layers", a->verify_layers,
+                 "Prove every layer of a local image is its diff ID (hashing all of it); always "
+                 "done for registries and when a layer cache is used");
   scan->add_flag("--no-secrets", a->no_secrets,
                  "Do not scan the layers' files for secrets (inventory and config only)");
   scan->add_option("--enable", a->enable, "Turn image-config-* checks on (comma-separated IDs)")
@@ -743,10 +747,14 @@ Runner addImageCommand(CLI::App& app) {
           std::fprintf(stderr, "kubeharden image: warning: %s\n", w.c_str());
       return img;
     };
+    auto openLocal = [&](const std::string& path) {
+      auto img = image::openImage(path, platform.value());
+      if (img) img->verify_diff_ids = a->verify_layers || cache.enabled();
+      return img;
+    };
     for (const ImageInput& in : inputs) {
-      auto s =
-          scanImage(in.remote ? openRemote(in.ref) : image::openImage(in.path, platform.value()),
-                    !a->no_secrets, a->threads, cache);
+      auto s = scanImage(in.remote ? openRemote(in.ref) : openLocal(in.path), !a->no_secrets,
+                         a->threads, cache);
       if (!s) {
         std::fprintf(stderr, "kubeharden image: %s\n", s.error().describe().c_str());
         return kExitInput;

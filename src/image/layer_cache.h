@@ -4,9 +4,10 @@
 //
 // Entries are written to a temporary file and renamed into place, so processes sharing the
 // directory never see a partial entry; each entry carries a checksum, and one that does not
-// verify (truncated, corrupt, another version) is a miss, never an error. The cache trusts the
-// diff IDs an image declares: an untrusted image scanned against a shared cache could claim
-// another layer's results. That is why the cache is opt-in (`--cache-dir`, or
+// verify (truncated, corrupt, another version) is a miss, never an error. Only layers whose
+// content was hashed and found to be their diff ID are stored; but a layer found in the cache is
+// not read, so its claim is not re-checked: an untrusted image scanned against a shared cache
+// could claim another layer's diff ID, and its results. That is why the cache is opt-in (`--cache-dir`, or
 // KUBEHARDEN_CACHE_DIR), for pipelines that scan their own images again and again.
 #pragma once
 
@@ -26,6 +27,7 @@ class LayerCache {
   explicit LayerCache(std::string dir) : dir_(std::move(dir)) {}
   // The directory KUBEHARDEN_CACHE_DIR names, or empty (no cache).
   static std::string defaultDir();
+  bool enabled() const { return !dir_.empty(); }
 
   // `variant` names the analyser set (with or without secrets).
   std::optional<LayerFiles> load(std::string_view diff_id, std::string_view variant) const;

@@ -43,6 +43,10 @@ struct ImageSource {
   // digest; safe to call from several threads at once.
   std::function<Status(size_t, const std::function<bool(std::string_view)>&)> fetch_layer;
   std::vector<std::string> warnings;  // registry: credentials refused, foreign layers, ...
+  // Hash each layer's uncompressed content as it is read and fail unless it is the layer's diff
+  // ID. Always on for registries; for local archives the caller decides (it costs reading every
+  // byte of an uncompressed layer, whose unneeded file data is otherwise skipped by seeking).
+  bool verify_diff_ids = true;
 };
 
 Result<ImageSource> openImage(const std::string& path, const Platform& want);
@@ -51,6 +55,7 @@ Result<ImageSource> openImage(const std::string& path, const Platform& want);
 // on up to `threads` threads (0: one per core) at once: `fn` must be safe to call concurrently
 // for different layers. Layers come in no particular order; the first error stops the rest.
 // `skip` (when given) marks layers not to read at all: a registry does not download them.
+// With img.verify_diff_ids, a layer whose content is not its diff ID is an error.
 Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn,
                     unsigned threads = 1, const std::vector<bool>* skip = nullptr);
 

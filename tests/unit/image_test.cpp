@@ -369,7 +369,16 @@ TEST(ImageLayout, ALayerMustBeTheDiffIdItsConfigNames) {
       }
     }
   }
-  // The command: exit 3, nothing reported, nothing cached; the good image scans and caches.
+  // The command: a local image is verified with --verify-layers or a layer cache (exit 3,
+  // nothing reported, nothing cached), and not otherwise (its unneeded bytes are skipped, not
+  // read); the good image scans and caches.
+  std::string bad_tar = d.path() + "/plain-bad.tar";
+  EXPECT_EQ(test::runCli("image scan " + bad_tar).exit_code, 0);
+  auto flagged = test::runCli("image scan --verify-layers " + bad_tar);
+  EXPECT_EQ(flagged.exit_code, 3);
+  EXPECT_NE(flagged.err.find("the layer is corrupt or was tampered with"), std::string::npos)
+      << flagged.err;
+  EXPECT_EQ(test::runCli("image scan --verify-layers " + d.path() + "/plain-ok.tar").exit_code, 0);
   std::string cache = d.path() + "/cache";
   auto bad =
       test::runCli("image scan -f json --cache-dir " + cache + " " + d.path() + "/gzip-bad.tar");
