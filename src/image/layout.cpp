@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +20,7 @@
 
 #include "base/arena.h"
 #include "base/parallel.h"
+#include "image/layer_stream.h"
 #include "load/json_reader.h"
 #include "registry/digest.h"
 #include "registry/reference.h"
@@ -282,100 +286,9 @@ namespace {
 
 using LayerFn = std::function<Status(size_t, TarReader&)>;
 
-// Opens layer i's blob: as a tar (kTar), or raw (kRaw: decompressed, one entry).
-using Opener = std::function<Result<std::unique_ptr<TarReader>>(TarReader::Format)>;
-
-// Reads layer i with `fn`. With img.verify_diff_ids the blob is opened raw and its uncompressed
-// bytes are hashed on their way to the tar reader; after `fn`, the rest of the stream (the tar's
-// trailing blocks) is hashed too, and the sum must equal the layer's diff ID from the image
-// config: the same single pass reads the files and proves they are the layer's.
-Status readLayerBlob(const Opener& open, const ImageSource& img, size_t i, const LayerFn& fn) {
-  if (!img.verify_diff_ids) {
-    auto r = open(TarReader::Format::kTar);
-    if (!r) return r.error();
-    if (Status s = fn(i, *r.value()); !s) return s;
-    if (r.value()->error()) return *r.value()->error();
-    return {};
-  }
-  auto raw = open(TarReader::Format::kRaw);
-  if (!raw) return raw.error();
-  TarReader& blob = *raw.value();
-  TarEntry e;
-  if (!blob.next(e))
-    return blob.error() ? *blob.error() : Error{"the layer is empty", blob.name(), {}};
-  registry::Sha256 hash;
-  auto tar = TarReader::openStream(
-      [&] {
-        std::string_view c = blob.readChunk();
-        hash.update(c);
-        return c;
-      },
-      blob.name());
-  Status s = tar ? fn(i, *tar.value()) : Status(tar.error());
-  if (s && tar && tar.value()->error()) s = *tar.value()->error();
-  if (!s) return blob.error() ? Status(*blob.error()) : s;
-  for (std::string_view c = blob.readChunk(); !c.empty(); c = blob.readChunk()) hash.update(c);
-  if (blob.error()) return *blob.error();
-  std::string got = hash.digest();
-  const std::string& want = img.layers[i].diff_id;
-  if (got != want)
-    return Error{fmt::format("layer {}: the uncompressed content is {} but the image config says "
-                             "its diff ID is {}: the layer is corrupt or was tampered with",
-                             i, got, want.empty() ? "(none)" : want),
-                 blob.name(),
-                 {}};
-  return {};
-}
-
-Status readLayerFile(const ImageSource& img, size_t i, const LayerFn& fn) {
-  std::string path = (std::filesystem::path(img.path) / img.layers[i].member).string();
-  return readLayerBlob([&](TarReader::Format f) { return TarReader::openFile(path, f); }, img, i,
-                       fn);
-}
-
-// In a tarball the layers are members: one pass reads each member once (a layer listed twice
-// is read again in a later pass). `done` marks layers already read.
-Status tarballPasses(const ImageSource& img, const LayerFn& fn, std::vector<bool> done) {
-  size_t left = static_cast<size_t>(std::count(done.begin(), done.end(), false));
-  while (left > 0) {
-    auto outer = TarReader::openFile(img.path);
-    if (!outer) return outer.error();
-    size_t before = left;
-    TarEntry e;
-    while (left > 0 && outer.value()->next(e)) {
-      if (e.type != TarEntry::Type::kFile) continue;
-      for (size_t i = 0; i < img.layers.size(); ++i) {
-        if (done[i] || img.layers[i].member != e.path) continue;
-        Status s = readLayerBlob(
-            [&](TarReader::Format f) {
-              return TarReader::openEntry(*outer.value(), img.path + ":" + e.path, f);
-            },
-            img, i, fn);
-        if (!s) return s;
-        done[i] = true;
-        --left;
-        break;  // the member's data is consumed
-      }
-    }
-    if (outer.value()->error()) return *outer.value()->error();
-    if (left == before) {
-      for (size_t i = 0; i < img.layers.size(); ++i)
-        if (!done[i])
-          return Error{
-              fmt::format("layer {} ({}) is missing from the archive", i, img.layers[i].member),
-              img.path,
-              {}};
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
-namespace {
-
-// A bounded hand-over of byte chunks from a download thread to the tar reader: the download
-// waits when the reader is 8 MiB behind, so no whole layer is ever held in memory.
+// A bounded hand-over of byte chunks from one thread to another (a download to the decoder, the
+// decoder to the tar reader): the producer waits when the consumer is 8 MiB behind, so no whole
+// layer is ever held in memory.
 class ChunkPipe {
  public:
   // Producer: false when the reader has given up (stop downloading).
@@ -422,6 +335,108 @@ class ChunkPipe {
   bool closed_ = false, cancelled_ = false;
 };
 
+// Reads layer i with `fn` from its blob's compressed chunks (`compressed`), in two stages on two
+// threads, so that one large layer keeps two cores busy: this thread's LayerStream decompresses
+// (ISA-L for gzip) into a pipe, from which a second thread hashes the uncompressed bytes (with
+// img.verify_diff_ids) and reads them as a tar with `fn`. After `fn`, the rest of the stream
+// (the tar's trailing blocks) is hashed too, and the sum must equal the layer's diff ID from the
+// image config: the same single pass reads the files and proves they are the layer's.
+Status readLayerBlob(Pull compressed, const std::string& name, const ImageSource& img, size_t i,
+                     const LayerFn& fn) {
+  bool verify = img.verify_diff_ids;
+  ChunkPipe plain;
+  Status read;
+  std::string got;
+  std::thread reader([&] {
+    registry::Sha256 hash;
+    auto tar = TarReader::openStream(
+        [&] {
+          std::string_view c = plain.pop();
+          if (verify) hash.update(c);
+          return c;
+        },
+        name);
+    read = tar ? fn(i, *tar.value()) : Status(tar.error());
+    if (read && tar && tar.value()->error()) read = *tar.value()->error();
+    if (read && verify) {
+      for (std::string_view c = plain.pop(); !c.empty(); c = plain.pop()) hash.update(c);
+      got = hash.digest();
+    }
+    plain.cancel();  // the decoder stops here if the reader stopped early
+  });
+  LayerStream stream(std::move(compressed), name);
+  for (std::string_view c = stream.next(); !c.empty(); c = stream.next())
+    if (!plain.push(c)) break;
+  plain.close();
+  reader.join();
+  if (stream.error()) return *stream.error();  // says more than the tar reader's view of it
+  if (!read || !verify) return read;
+  const std::string& want = img.layers[i].diff_id;
+  if (got != want)
+    return Error{fmt::format("layer {}: the uncompressed content is {} but the image config says "
+                             "its diff ID is {}: the layer is corrupt or was tampered with",
+                             i, got, want.empty() ? "(none)" : want),
+                 name,
+                 {}};
+  return {};
+}
+
+Status readLayerFile(const ImageSource& img, size_t i, const LayerFn& fn) {
+  std::string path = (std::filesystem::path(img.path) / img.layers[i].member).string();
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) return Error{fmt::format("cannot open the layer: {}", std::strerror(errno)), path, {}};
+  std::string buf(256 * 1024, '\0');
+  bool failed = false;
+  Status s = readLayerBlob(
+      [&]() -> std::string_view {
+        size_t n = std::fread(buf.data(), 1, buf.size(), f.get());
+        failed = failed || std::ferror(f.get());
+        return std::string_view(buf.data(), n);
+      },
+      path, img, i, fn);
+  if (failed) return Error{"reading the layer failed (an I/O error)", path, {}};
+  return s;
+}
+
+// In a tarball the layers are members: one pass reads each member once (a layer listed twice
+// is read again in a later pass). `done` marks layers already read.
+Status tarballPasses(const ImageSource& img, const LayerFn& fn, std::vector<bool> done) {
+  size_t left = static_cast<size_t>(std::count(done.begin(), done.end(), false));
+  while (left > 0) {
+    auto outer = TarReader::openFile(img.path);
+    if (!outer) return outer.error();
+    size_t before = left;
+    TarEntry e;
+    while (left > 0 && outer.value()->next(e)) {
+      if (e.type != TarEntry::Type::kFile) continue;
+      for (size_t i = 0; i < img.layers.size(); ++i) {
+        if (done[i] || img.layers[i].member != e.path) continue;
+        Status s = readLayerBlob([&] { return outer.value()->readChunk(); },
+                                 img.path + ":" + e.path, img, i, fn);
+        if (outer.value()->error()) s = *outer.value()->error();
+        if (!s) return s;
+        done[i] = true;
+        --left;
+        break;  // the member's data is consumed
+      }
+    }
+    if (outer.value()->error()) return *outer.value()->error();
+    if (left == before) {
+      for (size_t i = 0; i < img.layers.size(); ++i)
+        if (!done[i])
+          return Error{
+              fmt::format("layer {} ({}) is missing from the archive", i, img.layers[i].member),
+              img.path,
+              {}};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace {
+
 // One layer from a registry: downloaded on its own thread into the pipe, read as a tar on this
 // one. The rest of the blob is drained after the reader is done, so its digest is always
 // checked; a digest or size mismatch fails the layer even when the tar read fine.
@@ -432,12 +447,8 @@ Status readRemoteLayer(const ImageSource& img, size_t i, const LayerFn& fn) {
     fetched = img.fetch_layer(i, [&](std::string_view b) { return pipe.push(b); });
     pipe.close();
   });
-  Status s = readLayerBlob(
-      [&](TarReader::Format f) {
-        return TarReader::openStream([&] { return pipe.pop(); },
-                                     fmt::format("{}@{}", img.path, img.layers[i].digest), f);
-      },
-      img, i, fn);
+  Status s = readLayerBlob([&] { return pipe.pop(); },
+                           fmt::format("{}@{}", img.path, img.layers[i].digest), img, i, fn);
   if (s) {
     while (!pipe.pop().empty()) {
     }
@@ -495,11 +506,9 @@ Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads,
       if (e.type != TarEntry::Type::kFile) continue;
       for (size_t i = 0; i < n; ++i) {
         if (img.layers[i].member != e.path || claimed[i].exchange(true)) continue;
-        Status s = readLayerBlob(
-            [&](TarReader::Format f) {
-              return TarReader::openEntry(*outer.value(), img.path + ":" + e.path, f);
-            },
-            img, i, fn);
+        Status s = readLayerBlob([&] { return outer.value()->readChunk(); },
+                                 img.path + ":" + e.path, img, i, fn);
+        if (outer.value()->error()) s = *outer.value()->error();
         if (!s) {
           st[w] = s;
           failed = true;

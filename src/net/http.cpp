@@ -304,6 +304,9 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
       api.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
     }
     api.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    // Large bodies (layers) arrive in 512 KiB pieces rather than libcurl's 16 KiB: 32x fewer
+    // callbacks, copies into the caller's pipe and thread wake-ups.
+    api.easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
     api.easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
     api.easy_setopt(c, CURLOPT_WRITEDATA, &a);
     api.easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
