@@ -10,6 +10,7 @@
 #include "image/filesystem.h"
 #include "image/inventory.h"
 #include "image/layer_cache.h"
+#include "image/layer_stream.h"
 #include "image/layout.h"
 #include "image/licenses.h"
 #include "image/rpmdb.h"
@@ -40,6 +41,21 @@ void fuzzImageOnce(const uint8_t* data, size_t size) {
   (void)image::parseGoBinary(bytes);
   (void)image::parseRustAuditable(bytes);
   (void)image::normaliseLicense(bytes.substr(0, 256));
+  // The layer decoder (ISA-L for gzip, libarchive otherwise) on the bytes as a blob, in pieces
+  // of 1..64 bytes (the first byte picks the size): it must end, with bytes or an error.
+  for (bool fast : {true, false}) {
+    size_t at = 1, piece = size ? 1 + data[0] % 64 : 1;
+    image::LayerStream ls(
+        [&]() -> std::string_view {
+          std::string_view c = bytes.substr(std::min(at, bytes.size()), piece);
+          at += c.size();
+          return c;
+        },
+        "fuzz", fast);
+    size_t total = 0;
+    for (std::string_view c = ls.next(); !c.empty() && total < (size_t{64} << 20); c = ls.next())
+      total += c.size();
+  }
   // The layer cache's reader: anything that deserialises must serialise back to the same bytes.
   if (auto l = image::deserialiseLayer(bytes)) {
     if (image::serialiseLayer(*l) != bytes) __builtin_trap();

@@ -73,8 +73,11 @@ struct LayerStream::Impl {
   std::unique_ptr<TarReader> raw;  // the libarchive fallback
 };
 
-LayerStream::LayerStream(Pull compressed, std::string name)
-    : compressed_(std::move(compressed)), name_(std::move(name)), impl_(new Impl) {}
+LayerStream::LayerStream(Pull compressed, std::string name, bool fast_gzip)
+    : compressed_(std::move(compressed)),
+      name_(std::move(name)),
+      impl_(new Impl),
+      fast_gzip_(fast_gzip) {}
 
 LayerStream::~LayerStream() = default;
 
@@ -101,7 +104,7 @@ bool LayerStream::start() {
     error_ = Error{"the layer is empty", name_, {}};
     return false;
   }
-  if (isGzip(m.carry) && fastGzip()) {
+  if (isGzip(m.carry) && fast_gzip_ && fastGzip()) {
     decoder_ = "gzip (ISA-L)";
     IsalApi::get().init(&m.state);
     m.state.crc_flag = ISAL_GZIP;

@@ -21,8 +21,9 @@ using Pull = std::function<std::string_view()>;
 
 class LayerStream {
  public:
-  // `compressed` is read as needed; `name` goes into errors.
-  LayerStream(Pull compressed, std::string name);
+  // `compressed` is read as needed; `name` goes into errors. `fast_gzip` false: gzip through
+  // libarchive too (tests compare the two decoders).
+  LayerStream(Pull compressed, std::string name, bool fast_gzip = true);
   ~LayerStream();
   LayerStream(const LayerStream&) = delete;
   LayerStream& operator=(const LayerStream&) = delete;
@@ -46,7 +47,7 @@ class LayerStream {
   std::string decoder_;
   std::optional<Error> error_;
   std::unique_ptr<Impl> impl_;
-  bool started_ = false, done_ = false;
+  bool started_ = false, done_ = false, fast_gzip_ = true;
 };
 
 }  // namespace kh::image

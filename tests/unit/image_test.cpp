@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "image/analyzers.h"
 #include "image/filesystem.h"
 #include "image/inventory.h"
+#include "image/layer_stream.h"
 #include "image/layout.h"
 #include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
@@ -392,6 +394,99 @@ TEST(ImageLayout, ALayerMustBeTheDiffIdItsConfigNames) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("3.19.1"), std::string::npos);
   EXPECT_FALSE(std::filesystem::is_empty(cache));
+}
+
+// gzip of `data` (zlib, level 6), as one member.
+std::string gzipOf(std::string_view data) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+struct Decoded {
+  std::string bytes, decoder, error;
+};
+
+// `blob` through a LayerStream, handed over in `chunk`-byte pieces.
+Decoded decode(const std::string& blob, size_t chunk, bool fast) {
+  size_t at = 0;
+  LayerStream s(
+      [&]() -> std::string_view {
+        std::string_view c = std::string_view(blob).substr(std::min(at, blob.size()), chunk);
+        at += c.size();
+        return c;
+      },
+      "blob", fast);
+  Decoded d;
+  for (std::string_view c = s.next(); !c.empty(); c = s.next()) d.bytes += c;
+  d.decoder = s.decoder();
+  if (s.error()) d.error = s.error()->message;
+  return d;
+}
+
+// ISA-L and libarchive decode gzip to the same bytes however the input is cut; several members
+// are one stream; bytes after the last member are ignored; truncated and corrupt data are errors
+// from both; other compressions and plain tars go through libarchive.
+TEST(LayerStream, IsalAndLibarchiveDecodeTheSameBytes) {
+  if (!LayerStream::fastGzip()) GTEST_SKIP() << "libisal2 is not installed here";
+  std::string text;
+  for (int i = 0; i < 40000; ++i)
+    text += fmt::format("line {} of a layer, {}\n", i, i * 7919 % 1000);
+  std::string noise;
+  uint32_t x = 12345;
+  for (int i = 0; i < 300000; ++i) noise += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  std::string data = text + noise + text;
+  std::string gz = gzipOf(data);
+  for (size_t chunk : {size_t{1} << 20, size_t{65536}, size_t{4093}, size_t{7}}) {
+    for (bool fast : {true, false}) {
+      if (chunk == 7 && !fast) continue;  // slow and no different
+      Decoded d = decode(gz, chunk, fast);
+      EXPECT_EQ(d.error, "") << chunk;
+      EXPECT_EQ(d.bytes.size(), data.size()) << chunk << " " << fast;
+      EXPECT_TRUE(d.bytes == data) << chunk << " " << fast;
+      EXPECT_EQ(d.decoder, fast ? "gzip (ISA-L)" : "libarchive");
+    }
+  }
+  // Two members, then trailing zeros (as some writers pad).
+  std::string two = gzipOf(text) + gzipOf(noise) + std::string(100, '\0');
+  for (bool fast : {true, false}) {
+    Decoded d = decode(two, 5000, fast);
+    EXPECT_EQ(d.error, "");
+    EXPECT_TRUE(d.bytes == text + noise) << fast << " " << d.bytes.size();
+  }
+  // Truncated, and corrupt in the middle.
+  Decoded cut = decode(gz.substr(0, gz.size() / 2), 65536, true);
+  EXPECT_EQ(cut.error, "the gzip stream ends before its end (truncated)");
+  EXPECT_NE(decode(gz.substr(0, gz.size() / 2), 65536, false).error, "");
+  std::string bad = gz;
+  for (size_t i = bad.size() / 2; i < bad.size() / 2 + 64; ++i) bad[i] = static_cast<char>(~bad[i]);
+  Decoded broken = decode(bad, 65536, true);
+  EXPECT_NE(broken.error.find("the gzip data is corrupt"), std::string::npos) << broken.error;
+  // libarchive's gzip filter may end quietly at the damage (no CRC check): the bytes then differ,
+  // which the diff ID check catches; ISA-L says so at once.
+  Decoded lax = decode(bad, 65536, false);
+  EXPECT_TRUE(lax.error != "" || lax.bytes != data) << lax.bytes.size();
+  // A wrong CRC in the trailer.
+  std::string crc = gz;
+  crc[crc.size() - 6] = static_cast<char>(~crc[crc.size() - 6]);
+  EXPECT_EQ(decode(crc, 65536, true).error,
+            "the gzip data is corrupt: a CRC-32 or length that does not match the data");
+  // zstd and plain tars: libarchive.
+  std::string tar = fixtures::tarOf({{"a", text}});
+  for (std::string_view filter : {"zstd", ""}) {
+    Decoded d = decode(fixtures::tarOf({{"a", text}}, filter), 65536, true);
+    EXPECT_EQ(d.decoder, "libarchive");
+    EXPECT_TRUE(d.bytes == tar) << filter;
+  }
+  EXPECT_EQ(decode("", 65536, true).error, "the layer is empty");
 }
 
 TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
