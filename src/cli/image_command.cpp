@@ -295,7 +295,8 @@ Result<Scanned> scanImage(Result<image::ImageSource> src, bool secrets, unsigned
     // been read) go into the cache, which is keyed by it.
     if (st)
       for (size_t i = 0; i < layers.size(); ++i)
-        if (!s.layer_cached[i]) cache.store(s.src.layers[i].diff_id, variant, layers[i]);
+        if (!s.layer_cached[i] && !s.src.layers[i].foreign)
+          cache.store(s.src.layers[i].diff_id, variant, layers[i]);
   }
   if (!st) return st.error();
   image::Filesystem fs;

@@ -254,6 +254,11 @@ std::string toJson(const std::vector<Scanned>& all) {
       w.Uint64(s.layer_bytes[i]);
       w.Key("cached");
       w.Bool(i < s.layer_cached.size() && s.layer_cached[i]);
+      if (s.src.layers[i].foreign) {
+        w.Key("scanned");
+        w.Bool(false);
+        str("reason", "non-distributable (foreign) layer: not fetched");
+      }
       w.EndObject();
     }
     w.EndArray();
@@ -410,8 +415,12 @@ std::string toText(const Scanned& s) {
                    s.src.layers.size(), s.files, s.inv.packages.size(),
                    counts.empty() ? "" : " (" + counts + ")");
   for (size_t i = 0; i < s.src.layers.size(); ++i)
-    o += fmt::format("    layer {} {} {} files, {} bytes\n", i, s.src.layers[i].digest,
-                     s.layer_files[i], s.layer_bytes[i]);
+    o +=
+        s.src.layers[i].foreign
+            ? fmt::format("    layer {} {} NOT SCANNED: non-distributable (foreign), not fetched\n",
+                          i, s.src.layers[i].digest)
+            : fmt::format("    layer {} {} {} files, {} bytes\n", i, s.src.layers[i].digest,
+                          s.layer_files[i], s.layer_bytes[i]);
   if (!s.secrets.empty())
     o += fmt::format(
         "  secrets ({} text files scanned; {} binary, {} over {} MiB, {} documentation "

@@ -22,7 +22,9 @@ struct Section {
 class Elf {
  public:
   static std::optional<Elf> open(std::string_view b) {
-    if (b.size() < 52 || !b.starts_with("\x7f" "ELF")) return std::nullopt;
+    if (b.size() < 52 || !b.starts_with("\x7f"
+                                        "ELF"))
+      return std::nullopt;
     Elf e;
     e.b_ = b;
     e.is64_ = b[4] == 2;
@@ -84,7 +86,8 @@ class Elf {
     if (at > b.size() || static_cast<uint64_t>(n) > b.size() - at) return 0;
     uint64_t v = 0;
     for (int i = 0; i < n; ++i) {
-      uint64_t byte = static_cast<unsigned char>(b[at + static_cast<uint64_t>(big ? i : n - 1 - i)]);
+      uint64_t byte =
+          static_cast<unsigned char>(b[at + static_cast<uint64_t>(big ? i : n - 1 - i)]);
       v = v << 8 | byte;
     }
     return v;
@@ -126,7 +129,8 @@ bool goBuildInfo(const Elf& elf, std::string& version, std::string& modinfo) {
     if (elf.hasSections()) return false;
     // No section headers at all: search, aligned to 16 as the linker places it.
     info = {};
-    for (size_t at = b.find(kGoMagic); at != std::string_view::npos; at = b.find(kGoMagic, at + 1)) {
+    for (size_t at = b.find(kGoMagic); at != std::string_view::npos;
+         at = b.find(kGoMagic, at + 1)) {
       if (at % 16 == 0) {
         info = b.substr(at);
         break;
@@ -208,8 +212,8 @@ std::vector<Package> parseGoBinary(std::string_view bytes) {
     } else if (replaces && was_added) {
       // The dependency above is replaced: what is in the binary is the replacement (a local
       // directory replacement has no version and is dropped).
-      bool local = f[2].empty() || f[2] == "(devel)" || f[1].starts_with(".") ||
-                   f[1].starts_with("/");
+      bool local =
+          f[2].empty() || f[2] == "(devel)" || f[1].starts_with(".") || f[1].starts_with("/");
       if (local) {
         out.pop_back();
       } else {

@@ -211,7 +211,8 @@ void javaArchive(std::string_view bytes, std::string_view path, int depth,
       std::string_view dir = name.substr(15, name.size() - 15 - 8);  // group/artifact
       size_t slash = dir.find('/');
       if (slash == std::string_view::npos) continue;
-      std::string key = std::string(dir.substr(0, slash)) + ":" + std::string(dir.substr(slash + 1));
+      std::string key =
+          std::string(dir.substr(0, slash)) + ":" + std::string(dir.substr(slash + 1));
       for (size_t at = rest.find("<name>"); at != std::string_view::npos;
            at = rest.find("<name>", at + 6)) {
         size_t end = rest.find("</name>", at);

@@ -88,16 +88,29 @@ std::vector<Package> parseApkInstalled(std::string_view text, std::vector<std::s
     if (line.size() < 2 || line[1] != ':') return;
     std::string_view v = line.substr(2);
     switch (line[0]) {
-      case 'P': p.name = v; break;
-      case 'V': p.version = v; break;
-      case 'A': p.arch = v; break;
-      case 'o': p.source_name = v; break;
-      case 'L': addLicense(p.licenses, v); break;
-      case 'F': dir = v; break;
+      case 'P':
+        p.name = v;
+        break;
+      case 'V':
+        p.version = v;
+        break;
+      case 'A':
+        p.arch = v;
+        break;
+      case 'o':
+        p.source_name = v;
+        break;
+      case 'L':
+        addLicense(p.licenses, v);
+        break;
+      case 'F':
+        dir = v;
+        break;
       case 'R':
         if (owned) owned->push_back(dir.empty() ? std::string(v) : dir + "/" + std::string(v));
         break;
-      default: break;
+      default:
+        break;
     }
   });
   flush();

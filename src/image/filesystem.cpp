@@ -150,7 +150,7 @@ Result<LayerFiles> readDirectory(const std::string& root,
       if (!in) return true;  // unreadable: as if empty
       size_t have = buf.size();
       if (upto <= have) return true;
-      size_t want = std::min<size_t>(upto, static_cast<size_t>(e.size)) ;
+      size_t want = std::min<size_t>(upto, static_cast<size_t>(e.size));
       if (want <= have) return true;
       buf.resize(want);
       in.read(buf.data() + have, static_cast<std::streamsize>(want - have));

@@ -8,11 +8,10 @@
 #include <set>
 #include <tuple>
 
+#include "base/strings.h"
 #include "image/analyzers.h"
 #include "image/licenses.h"
 #include "image/rpmdb.h"
-
-#include "base/strings.h"
 
 namespace kh::image {
 
@@ -73,8 +72,8 @@ std::vector<ContentHandler> inventoryHandlers() {
   hs.push_back(captureHandler(inventoryCaptureRule()));
   hs.push_back(handler(
       [](const TarEntry& e) {
-        return e.path == "var/lib/dpkg/status" || (e.path.starts_with("var/lib/dpkg/status.d/") &&
-                                                   !e.path.ends_with(".md5sums"));
+        return e.path == "var/lib/dpkg/status" ||
+               (e.path.starts_with("var/lib/dpkg/status.d/") && !e.path.ends_with(".md5sums"));
       },
       [](const TarEntry& e, std::string_view c, FileFindings& f) {
         f.packages = parseDpkgStatus(c, e.path == "var/lib/dpkg/status");
@@ -130,12 +129,12 @@ std::vector<ContentHandler> inventoryHandlers() {
         if (auto p = parseGemspec(c)) f.packages.push_back(std::move(*p));
       },
       4u << 20));
-  hs.push_back(handler(
-      [](const TarEntry& e) { return e.path.ends_with("composer/installed.json"); },
-      [](const TarEntry&, std::string_view c, FileFindings& f) {
-        f.packages = parseComposerInstalled(c);
-      },
-      kText));
+  hs.push_back(
+      handler([](const TarEntry& e) { return e.path.ends_with("composer/installed.json"); },
+              [](const TarEntry&, std::string_view c, FileFindings& f) {
+                f.packages = parseComposerInstalled(c);
+              },
+              kText));
   hs.push_back(handler([](const TarEntry& e) { return isJavaArchive(e.path); },
                        [](const TarEntry& e, std::string_view c, FileFindings& f) {
                          f.packages = parseJavaArchive(c, e.path);
@@ -148,7 +147,9 @@ std::vector<ContentHandler> inventoryHandlers() {
     return (e.mode & 0111) != 0 && e.size >= 1024 ? Want::kHead : Want::kNo;
   };
   bin.wants_head = [](const TarEntry&, std::string_view head) {
-    return head.starts_with("\x7f" "ELF");
+    return head.starts_with(
+        "\x7f"
+        "ELF");
   };
   bin.handle = [](const TarEntry& e, std::string_view c, LayerFiles& out) {
     std::vector<Package> found = parseGoBinary(c);
@@ -218,7 +219,8 @@ std::string purlOf(const Package& p, const std::optional<OsInfo>& os) {
   std::vector<std::pair<std::string, std::string>> q;
   auto segments = [](std::string_view path) {  // each segment encoded, slashes kept
     std::string out;
-    for (std::string_view s : splitTrimmed(path, '/')) out += (out.empty() ? "" : "/") + percentEncode(s);
+    for (std::string_view s : splitTrimmed(path, '/'))
+      out += (out.empty() ? "" : "/") + percentEncode(s);
     return out;
   };
   if (p.type == "deb") {
@@ -314,7 +316,8 @@ Inventory buildInventory(const Filesystem& fs) {
     if (c != copyright.end()) p.licenses = c->second;
   }
   auto byName = [](const Package& a, const Package& b) {
-    return std::tie(a.type, a.name, a.version, a.arch) < std::tie(b.type, b.name, b.version, b.arch);
+    return std::tie(a.type, a.name, a.version, a.arch) <
+           std::tie(b.type, b.name, b.version, b.arch);
   };
   std::sort(os_pkgs.begin(), os_pkgs.end(), byName);
   os_pkgs.erase(std::unique(os_pkgs.begin(), os_pkgs.end(), samePackage), os_pkgs.end());
@@ -325,7 +328,8 @@ Inventory buildInventory(const Filesystem& fs) {
     return dup;
   });
   std::sort(lang_pkgs.begin(), lang_pkgs.end(), [](const Package& a, const Package& b) {
-    return std::tie(a.type, a.path, a.name, a.version) < std::tie(b.type, b.path, b.name, b.version);
+    return std::tie(a.type, a.path, a.name, a.version) <
+           std::tie(b.type, b.path, b.name, b.version);
   });
   inv.packages = std::move(os_pkgs);
   inv.packages.insert(inv.packages.end(), std::make_move_iterator(lang_pkgs.begin()),

@@ -1,13 +1,16 @@
 #include "image/layer_cache.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 
 #include "base/strings.h"
@@ -43,7 +46,8 @@ class In {
   bool u64(uint64_t& v) {
     if (s_.size() < 8) return ok_ = false;
     v = 0;
-    for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(s_[static_cast<size_t>(i)]);
+    for (int i = 7; i >= 0; --i)
+      v = v << 8 | static_cast<unsigned char>(s_[static_cast<size_t>(i)]);
     s_.remove_prefix(8);
     return true;
   }
@@ -197,7 +201,8 @@ std::string LayerCache::pathFor(std::string_view diff_id, std::string_view varia
   return fmt::format("{}/{}-a{}-{}.layer", dir_, diff_id.substr(7), kAnalyserVersion, variant);
 }
 
-std::optional<LayerFiles> LayerCache::load(std::string_view diff_id, std::string_view variant) const {
+std::optional<LayerFiles> LayerCache::load(std::string_view diff_id,
+                                           std::string_view variant) const {
   std::string path = pathFor(diff_id, variant);
   if (path.empty()) return std::nullopt;
   std::ifstream f(path, std::ios::binary);
@@ -206,12 +211,31 @@ std::optional<LayerFiles> LayerCache::load(std::string_view diff_id, std::string
   return deserialiseLayer(bytes);
 }
 
-void LayerCache::store(std::string_view diff_id, std::string_view variant, const LayerFiles& layer) const {
+// Removes entries' temporary files that a killed process left behind ("NAME.tmp.PID.SEQ" where
+// no process PID exists any more). Files of live processes are theirs to rename.
+static void sweepStale(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    size_t t = name.find(".layer.tmp.");
+    if (t == std::string::npos) continue;
+    long pid = std::strtol(name.c_str() + t + 11, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::error_code rm;
+      std::filesystem::remove(e.path(), rm);
+    }
+  }
+}
+
+void LayerCache::store(std::string_view diff_id, std::string_view variant,
+                       const LayerFiles& layer) const {
   std::string path = pathFor(diff_id, variant);
   if (path.empty()) return;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return;  // a cache that cannot be written is no cache, not an error
+  static std::once_flag swept;
+  std::call_once(swept, [&] { sweepStale(dir_); });
   static std::atomic<uint64_t> seq{0};
   std::string tmp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), seq++);
   {

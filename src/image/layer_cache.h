@@ -3,12 +3,14 @@
 // by many images is read once.
 //
 // Entries are written to a temporary file and renamed into place, so processes sharing the
-// directory never see a partial entry; each entry carries a checksum, and one that does not
+// directory never see a partial entry (and the temporary files of a killed process are removed by
+// the next one that stores); each entry carries a checksum, and one that does not
 // verify (truncated, corrupt, another version) is a miss, never an error. Only layers whose
 // content was hashed and found to be their diff ID are stored; but a layer found in the cache is
 // not read, so its claim is not re-checked: an untrusted image scanned against a shared cache
-// could claim another layer's diff ID, and its results. That is why the cache is opt-in (`--cache-dir`, or
-// KUBEHARDEN_CACHE_DIR), for pipelines that scan their own images again and again.
+// could claim another layer's diff ID, and its results. That is why the cache is opt-in
+// (`--cache-dir`, or KUBEHARDEN_CACHE_DIR), for pipelines that scan their own images again and
+// again.
 #pragma once
 
 #include <optional>

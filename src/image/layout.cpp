@@ -471,7 +471,7 @@ Status forEachLayer(const ImageSource& img, const LayerFn& fn, unsigned threads,
     std::vector<Status> st(n);
     std::atomic<bool> failed{false};
     parallelFor(n, std::max(1u, threads), [&](size_t i) {
-      if (failed || (skip && i < skip->size() && (*skip)[i])) return;
+      if (failed || img.layers[i].foreign || (skip && i < skip->size() && (*skip)[i])) return;
       st[i] = readRemoteLayer(img, i, fn);
       if (!st[i]) failed = true;
     });

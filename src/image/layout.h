@@ -24,8 +24,9 @@ struct LayerInfo {
   std::string digest;   // of the blob as stored (manifest), or the diff ID (legacy layout)
   std::string diff_id;  // of the uncompressed tar, from the config's rootfs
   std::string media_type;
-  std::string member;  // path inside the archive or directory
-  int64_t size = 0;    // as the manifest says (0 when unknown)
+  std::string member;    // path inside the archive or directory
+  int64_t size = 0;      // as the manifest says (0 when unknown)
+  bool foreign = false;  // non-distributable: not fetched, not read, contributes no files
 };
 
 struct ImageSource {
@@ -55,7 +56,8 @@ Result<ImageSource> openImage(const std::string& path, const Platform& want);
 // on up to `threads` threads (0: one per core) at once: `fn` must be safe to call concurrently
 // for different layers. Layers come in no particular order; the first error stops the rest.
 // `skip` (when given) marks layers not to read at all: a registry does not download them.
-// With img.verify_diff_ids, a layer whose content is not its diff ID is an error.
+// With img.verify_diff_ids, a layer whose content is not its diff ID is an error. Foreign
+// layers are never read.
 Status forEachLayer(const ImageSource& img, const std::function<Status(size_t, TarReader&)>& fn,
                     unsigned threads = 1, const std::vector<bool>* skip = nullptr);
 

@@ -123,22 +123,26 @@ Result<std::vector<std::string>> parseLicenseDenyList(std::string_view list,
   std::vector<std::string_view> known = knownSpdxIds();
   for (std::string_view item : splitTrimmed(list, ',')) {
     bool ok = std::all_of(item.begin(), item.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '+' || c == '*';
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '+' ||
+             c == '*';
     });
     if (!ok)
       return Error{fmt::format("'{}' is not an SPDX licence identifier (one per item, "
                                "comma-separated; '*' as a wildcard)",
                                item),
-                   {}, {}};
+                   {},
+                   {}};
     std::string id(item);
     if (item.find('*') == std::string_view::npos) {
       auto same = std::find_if(known.begin(), known.end(),
                                [&](std::string_view k) { return toLower(k) == toLower(item); });
-      if (same != known.end()) id = std::string(*same);
+      if (same != known.end())
+        id = std::string(*same);
       else if (warnings && !item.starts_with("LicenseRef-"))
-        warnings->push_back(fmt::format("'{}' is not an SPDX licence identifier kubeharden "
-                                        "knows; it is compared as written",
-                                        item));
+        warnings->push_back(
+            fmt::format("'{}' is not an SPDX licence identifier kubeharden "
+                        "knows; it is compared as written",
+                        item));
     }
     if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
   }
@@ -161,13 +165,15 @@ LicenseJudgement judgeLicenses(const std::vector<std::string>& licenses,
     if (prose || !Parser(l, deny).parse(e)) e = Eval{LicenseVerdict::kUnknown, {}};
     if (e.v > j.verdict) j.verdict = e.v;
     for (std::string& d : e.denied)
-      if (std::find(j.denied.begin(), j.denied.end(), d) == j.denied.end()) j.denied.push_back(std::move(d));
+      if (std::find(j.denied.begin(), j.denied.end(), d) == j.denied.end())
+        j.denied.push_back(std::move(d));
   }
   if (j.verdict != LicenseVerdict::kDenied) j.denied.clear();
   return j;
 }
 
-std::vector<LicenseFinding> evaluateLicensePolicy(const Inventory& inv, const LicensePolicy& policy) {
+std::vector<LicenseFinding> evaluateLicensePolicy(const Inventory& inv,
+                                                  const LicensePolicy& policy) {
   std::vector<LicenseFinding> out;
   for (const Package& p : inv.packages) {
     LicenseJudgement j = judgeLicenses(p.licenses, policy.deny);

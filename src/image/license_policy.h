@@ -47,6 +47,7 @@ struct LicenseFinding {
 };
 
 // The packages that are denied or of unknown licence, in inventory order.
-std::vector<LicenseFinding> evaluateLicensePolicy(const Inventory& inv, const LicensePolicy& policy);
+std::vector<LicenseFinding> evaluateLicensePolicy(const Inventory& inv,
+                                                  const LicensePolicy& policy);
 
 }  // namespace kh::image

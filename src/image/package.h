@@ -10,7 +10,7 @@ namespace kh::image {
 struct Package {
   std::string name;     // maven: "group:artifact"; golang: the module path
   std::string version;  // rpm: "version-release" (the epoch is kept apart)
-  std::string type;     // the purl type: deb, apk, rpm, npm, pypi, maven, golang, cargo, gem, composer
+  std::string type;  // the purl type: deb, apk, rpm, npm, pypi, maven, golang, cargo, gem, composer
   std::string arch;
   std::string epoch;                        // rpm, when set
   std::string source_name, source_version;  // dpkg Source, apk origin, rpm source package

@@ -40,7 +40,7 @@ Result<ImageSource> openRemoteImage(const registry::Reference& ref, const Platfo
   std::vector<registry::RemoteLayer> remote = r.layers;
   for (size_t i = 0; i < remote.size(); ++i) {
     img.layers.push_back(LayerInfo{remote[i].digest, diff_ids[i], remote[i].media_type,
-                                   remote[i].digest, remote[i].size});
+                                   remote[i].digest, remote[i].size, remote[i].foreign});
     if (remote[i].foreign)
       img.warnings.push_back(
           fmt::format("layer {} is non-distributable (foreign): not fetched, "

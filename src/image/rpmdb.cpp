@@ -202,8 +202,7 @@ Result<std::vector<std::string>> headerBlobs(std::string_view db) {
   return Error{"not an rpm database (neither SQLite, Berkeley DB hash nor NDB)", {}, {}};
 }
 
-Result<std::optional<Package>> parseHeader(std::string_view blob,
-                                           std::vector<std::string>* owned) {
+Result<std::optional<Package>> parseHeader(std::string_view blob, std::vector<std::string>* owned) {
   if (blob.size() < 8) return Error{"rpm header too short", {}, {}};
   uint64_t il = be32(blob, 0), dl = be32(blob, 4);
   if (8 + il * 16 + dl > blob.size()) return Error{"rpm header truncated", {}, {}};

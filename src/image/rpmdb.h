@@ -4,8 +4,8 @@
 // Corrupt or truncated input yields an error, never a crash (fuzzed).
 #pragma once
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 

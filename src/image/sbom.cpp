@@ -31,7 +31,9 @@ std::string layerDigest(const ImageSource& src, uint32_t layer) {
   return l.diff_id.empty() ? l.digest : l.diff_id;
 }
 
-bool isOsPackage(const Package& p) { return p.type == "deb" || p.type == "apk" || p.type == "rpm"; }
+bool isOsPackage(const Package& p) {
+  return p.type == "deb" || p.type == "apk" || p.type == "rpm";
+}
 
 // Characters SPDX allows in SPDXRef-/LicenseRef- ids: letters, digits, '.' and '-'.
 std::string idString(std::string_view s) {
@@ -45,7 +47,8 @@ std::string idString(std::string_view s) {
       out += '-';
     }
   }
-  if (s.size() > 48) out += fmt::format("-{}", fingerprintHex(s));  // long declared texts stay distinct
+  if (s.size() > 48)
+    out += fmt::format("-{}", fingerprintHex(s));  // long declared texts stay distinct
   return out;
 }
 
@@ -61,7 +64,7 @@ SbomMeta sbomMetaNow(std::string tool_version) {
   std::random_device rd;
   std::mt19937_64 gen((uint64_t{rd()} << 32) ^ rd());
   uint64_t hi = gen(), lo = gen();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                          // version 4
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                         // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   m.uuid = fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
                        hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
@@ -121,7 +124,8 @@ std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const Sbom
   prop("kubeharden:image:platform", src.platform.str());
   prop("kubeharden:image:configDigest", src.config_digest);
   for (const std::string& t : src.repo_tags) prop("kubeharden:image:repoTag", t);
-  for (const LayerInfo& l : src.layers) prop("kubeharden:image:layer", l.diff_id.empty() ? l.digest : l.diff_id);
+  for (const LayerInfo& l : src.layers)
+    prop("kubeharden:image:layer", l.diff_id.empty() ? l.digest : l.diff_id);
   w.EndArray();
   w.EndObject();
   w.EndObject();
@@ -160,7 +164,8 @@ std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const Sbom
     if (!p.licenses.empty()) {
       w.Key("licenses");
       w.StartArray();
-      bool one_expression = p.licenses.size() == 1 && p.licenses[0].find(' ') != std::string::npos &&
+      bool one_expression = p.licenses.size() == 1 &&
+                            p.licenses[0].find(' ') != std::string::npos &&
                             isSpdxExpression(p.licenses[0]);
       if (one_expression) {
         w.StartObject();
@@ -238,7 +243,10 @@ std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const Sbom
           kv(w, "id", al);
           w.Key("source");
           w.StartObject();
-          kv(w, "name", al.starts_with("CVE-") ? "NVD" : al.starts_with("GHSA-") ? "GitHub" : "OSV");
+          kv(w, "name",
+             al.starts_with("CVE-")    ? "NVD"
+             : al.starts_with("GHSA-") ? "GitHub"
+                                       : "OSV");
           w.EndObject();
           w.EndObject();
         }
@@ -265,7 +273,8 @@ std::string toCycloneDx(const ImageSource& src, const Inventory& inv, const Sbom
       w.EndObject();
       w.EndArray();
       if (!v.summary.empty()) kv(w, "description", v.summary);
-      if (!v.fixed.empty()) kv(w, "recommendation", fmt::format("Upgrade {} to {} or later", p.name, v.fixed));
+      if (!v.fixed.empty())
+        kv(w, "recommendation", fmt::format("Upgrade {} to {} or later", p.name, v.fixed));
       w.Key("affects");
       w.StartArray();
       w.StartObject();
@@ -375,7 +384,8 @@ std::string toSpdx(const ImageSource& src, const Inventory& inv, const SbomMeta&
     std::string version = p.epoch.empty() ? p.version : fmt::format("{}:{}", p.epoch, p.version);
     std::string layer = layerDigest(src, p.layer);
     package(ids.back(), p.name, version, "LIBRARY", declared(p), p.purl,
-            layer.empty() ? fmt::format("found in {}", p.path) : fmt::format("found in {}, layer {}", p.path, layer));
+            layer.empty() ? fmt::format("found in {}", p.path)
+                          : fmt::format("found in {}, layer {}", p.path, layer));
   }
   w.EndArray();
 

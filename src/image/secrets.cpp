@@ -15,18 +15,18 @@ namespace {
 
 // Trees that hold no configuration: scanning them only finds examples in documentation.
 bool skippedPath(std::string_view p) {
-  for (std::string_view dir : {"usr/share/doc/", "usr/share/man/", "usr/share/info/",
-                               "usr/share/locale/", "usr/share/i18n/", "usr/share/zoneinfo/",
-                               "usr/share/mime/", "usr/share/icons/", "usr/include/",
-                               "var/lib/dpkg/info/", "usr/share/perl5/", "usr/share/perl/"})
+  for (std::string_view dir :
+       {"usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/locale/",
+        "usr/share/i18n/", "usr/share/zoneinfo/", "usr/share/mime/", "usr/share/icons/",
+        "usr/include/", "var/lib/dpkg/info/", "usr/share/perl5/", "usr/share/perl/"})
     if (p.starts_with(dir)) return true;
   if (p.ends_with(".md5sums")) return true;
   // Python package metadata is the project's README (its usage examples carry sample tokens).
   if (p.ends_with(".dist-info/METADATA") || p.ends_with(".egg-info/PKG-INFO")) return true;
   // Test data, examples and documentation inside packages: keys and passwords there are fixtures.
-  for (std::string_view dir : {"test", "tests", "testdata", "testing", "__tests__", "spec",
-                               "example", "examples", "sample", "samples", "doc", "docs",
-                               "fixtures", "dummyserver"}) {
+  for (std::string_view dir :
+       {"test", "tests", "testdata", "testing", "__tests__", "spec", "example", "examples",
+        "sample", "samples", "doc", "docs", "fixtures", "dummyserver"}) {
     for (size_t at = p.find(dir); at != std::string_view::npos; at = p.find(dir, at + 1)) {
       bool start = at == 0 || p[at - 1] == '/';
       bool end = at + dir.size() < p.size() && p[at + dir.size()] == '/';
@@ -41,9 +41,10 @@ bool sourceCode(std::string_view p) {
   size_t dot = base.rfind('.');
   if (dot == std::string_view::npos) return false;
   std::string_view ext = base.substr(dot + 1);
-  for (std::string_view e : {"py", "go", "js", "mjs", "cjs", "ts", "java", "c", "h", "cc", "cpp",
-                             "hpp", "rb", "php", "pl", "pm", "rs", "cs", "swift", "kt", "scala",
-                             "lua", "vim", "el", "tcl", "pas", "pp", "inc", "html", "md", "rst"})
+  for (std::string_view e :
+       {"py",  "go", "js",  "mjs", "cjs", "ts",  "java", "c",     "h",  "cc",    "cpp",
+        "hpp", "rb", "php", "pl",  "pm",  "rs",  "cs",   "swift", "kt", "scala", "lua",
+        "vim", "el", "tcl", "pas", "pp",  "inc", "html", "md",    "rst"})
     if (iequals(ext, e)) return true;
   return false;
 }
@@ -55,9 +56,9 @@ bool configLike(std::string_view p) {
   size_t dot = base.rfind('.');
   if (dot == std::string_view::npos || dot == 0) return true;  // no extension, or a dotfile
   std::string_view ext = base.substr(dot + 1);
-  for (std::string_view e : {"env", "conf", "cfg", "cnf", "ini", "properties", "yaml", "yml",
-                             "toml", "sh", "bash", "zsh", "npmrc", "pypirc", "netrc", "config",
-                             "secret", "secrets", "credentials"})
+  for (std::string_view e :
+       {"env", "conf", "cfg", "cnf", "ini", "properties", "yaml", "yml", "toml", "sh", "bash",
+        "zsh", "npmrc", "pypirc", "netrc", "config", "secret", "secrets", "credentials"})
     if (iequals(ext, e)) return true;
   return p.starts_with("etc/");
 }
@@ -86,21 +87,24 @@ ContentHandler secretsHandler(size_t cap) {
     }
     ++out.secret_stats.files;
     bool code = sourceCode(e.path);
-    scanConfigText(content, [&](const ConfigSecret& s) {
-      // In source code a PEM header or a URL with a password is a parser constant or an example;
-      // token formats (AKIA..., ghp_...) are reported wherever they are.
-      if (code && (s.rule_id == "private-key" || s.rule_id == "url-with-password")) return;
-      SecretFinding f;
-      f.path = e.path;
-      f.line = s.line;
-      f.rule_id = s.rule_id;
-      f.title = s.title;
-      bool known = s.rule_id != "credential-assignment";
-      f.redacted = known ? redact(s.value, true)
-                         : fmt::format("{}={}", s.key, redact(s.value, false));
-      f.fingerprint = fingerprintHex(s.value);
-      out.secrets.push_back(std::move(f));
-    }, configLike(e.path));
+    scanConfigText(
+        content,
+        [&](const ConfigSecret& s) {
+          // In source code a PEM header or a URL with a password is a parser constant or an
+          // example; token formats (AKIA..., ghp_...) are reported wherever they are.
+          if (code && (s.rule_id == "private-key" || s.rule_id == "url-with-password")) return;
+          SecretFinding f;
+          f.path = e.path;
+          f.line = s.line;
+          f.rule_id = s.rule_id;
+          f.title = s.title;
+          bool known = s.rule_id != "credential-assignment";
+          f.redacted =
+              known ? redact(s.value, true) : fmt::format("{}={}", s.key, redact(s.value, false));
+          f.fingerprint = fingerprintHex(s.value);
+          out.secrets.push_back(std::move(f));
+        },
+        configLike(e.path));
   };
   return h;
 }

@@ -2,6 +2,7 @@
 // foreign entries as misses, atomic entries, and `image scan` reusing them.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -144,6 +145,22 @@ TEST(ImageCache, ScanReusesLayers) {
     EXPECT_TRUE(e.path().string().ends_with("-secrets.layer")) << e.path();
   }
   EXPECT_EQ(entries, 1u);
+
+  // A killed process's temporary file is removed by the next process that stores; a live
+  // process's is left alone. A scan leaves nothing in TMPDIR.
+  std::string sweep = d.path() + "/sweep";
+  std::filesystem::create_directories(sweep);
+  std::string dead = fmt::format("{}/{:064x}-a1-secrets.layer.tmp.4194305.0", sweep, 7);
+  std::string live = fmt::format("{}/{:064x}-a1-secrets.layer.tmp.{}.0", sweep, 8, ::getpid());
+  d.write("sweep/" + dead.substr(sweep.size() + 1), "partial");
+  d.write("sweep/" + live.substr(sweep.size() + 1), "partial");
+  std::filesystem::create_directories(d.path() + "/tmp");
+  auto swept = kh::test::runCli(fmt::format("image scan -f json --cache-dir {} {}", sweep, img), "",
+                                "", "TMPDIR=" + d.path() + "/tmp");
+  ASSERT_EQ(swept.exit_code, 0) << swept.err;
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(std::filesystem::is_empty(d.path() + "/tmp"));
 }
 
 }  // namespace

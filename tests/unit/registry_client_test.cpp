@@ -502,8 +502,11 @@ TEST(RegistryImage, ALayerThatIsNotItsDiffIdIsRefusedAndNotCached) {
       registry::kOciManifest, cd, config.size(), ld, evil.size());
   reg.manifests["swapped"] = {registry::kOciManifest, m};
   TempDir d;
-  auto r = runCli("image scan -f json --cache-dir " + d.path() + "/cache " + reg.host() +
-                  "/team/app:swapped");
+  std::filesystem::create_directories(d.path() + "/tmp");
+  auto r = runCli(
+      "image scan -f json --cache-dir " + d.path() + "/cache " + reg.host() + "/team/app:swapped",
+      "", "", "TMPDIR=" + d.path() + "/tmp");
+  EXPECT_TRUE(std::filesystem::is_empty(d.path() + "/tmp"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find(fmt::format("the uncompressed content is {} but the image config says its "
@@ -514,6 +517,51 @@ TEST(RegistryImage, ALayerThatIsNotItsDiffIdIsRefusedAndNotCached) {
       << r.err;
   EXPECT_TRUE(!std::filesystem::exists(d.path() + "/cache") ||
               std::filesystem::is_empty(d.path() + "/cache"));
+}
+
+// A non-distributable (foreign) layer is not fetched: the scan reads the others, says which
+// layer was not scanned (warning, JSON, text), and caches nothing for it.
+TEST(RegistryImage, ForeignLayersAreNotFetchedAndTheReportSaysSo) {
+  FakeRegistry reg;
+  std::string base = image::fixtures::tarOf({{"Files/readme.txt", "windows base"}});
+  std::string app = image::fixtures::tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"}});
+  std::string config = fmt::format(
+      R"({{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}","{}"]}}}})",
+      registry::sha256Digest(base), registry::sha256Digest(app));
+  std::string cd = reg.addBlob(config), ad = reg.addBlob(app);
+  std::string bd = registry::sha256Digest(base);  // never stored: it lives elsewhere
+  std::string m = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip","digest":"{}","size":{},"urls":["https://example.invalid/base"]}},{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"{}","size":{}}}]}})",
+      cd, config.size(), bd, base.size(), ad, app.size());
+  reg.manifests["win"] = {"application/vnd.docker.distribution.manifest.v2+json", m};
+  TempDir d;
+  std::string ref = reg.host() + "/team/app:win";
+  auto r = runCli("image scan -f json --cache-dir " + d.path() + "/cache " + ref);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(
+      r.err.find("layer " + bd + " is non-distributable (foreign): not fetched, so not scanned"),
+      std::string::npos)
+      << r.err;
+  rapidjson::Document j;
+  j.Parse(r.out.c_str());
+  const auto& layers = j["images"][0]["layers"];
+  ASSERT_EQ(layers.Size(), 2u);
+  EXPECT_FALSE(layers[0]["scanned"].GetBool());
+  EXPECT_FALSE(layers[1].HasMember("scanned"));
+  EXPECT_EQ(layers[1]["files"].GetUint64(), 1u);
+  EXPECT_NE(r.out.find("3.19.1"), std::string::npos);
+  for (const auto& req : reg.srv->requests())
+    EXPECT_EQ(req.target.find(bd.substr(7)), std::string::npos) << req.target;
+  size_t cached = 0;
+  for (const auto& e : std::filesystem::directory_iterator(d.path() + "/cache")) {
+    EXPECT_EQ(e.path().filename().string().find(bd.substr(7)), std::string::npos);
+    ++cached;
+  }
+  EXPECT_EQ(cached, 1u);  // the app layer only
+  auto text = runCli("image scan " + ref);
+  EXPECT_NE(text.out.find("NOT SCANNED: non-distributable (foreign), not fetched"),
+            std::string::npos)
+      << text.out;
 }
 
 TEST(RegistryAuth, ChallengesAndTokenAnswers) {
