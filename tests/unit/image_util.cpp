@@ -135,16 +135,32 @@ int validateCycloneDx(const std::string& file, std::string* out) {
                out);
 }
 
-std::string reportWithoutSource(const std::string& json) {
+std::string reportWithoutSource(const std::string& json, bool blobs_too) {
   rapidjson::Document d;
   d.Parse(json.c_str());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("images") || !d["images"].IsArray())
     return "not a kubeharden/image/v1 report: " + json.substr(0, 200);
-  for (auto& img : d["images"].GetArray()) img.RemoveMember("image");
+  std::vector<std::pair<std::string, std::string>> digest_to_diff;
+  for (auto& img : d["images"].GetArray()) {
+    img.RemoveMember("image");
+    if (blobs_too && img.HasMember("layers") && img["layers"].IsArray())
+      for (auto& l : img["layers"].GetArray()) {
+        if (l.HasMember("digest") && l.HasMember("diffId"))
+          digest_to_diff.emplace_back(l["digest"].GetString(), l["diffId"].GetString());
+        l.RemoveMember("digest");
+        l.RemoveMember("mediaType");
+      }
+  }
   rapidjson::StringBuffer b;
   rapidjson::Writer<rapidjson::StringBuffer> w(b);
   d.Accept(w);
-  return b.GetString();
+  std::string out = b.GetString();
+  // Packages and secrets name their layer by blob digest: name it by diff ID instead.
+  for (const auto& [digest, diff] : digest_to_diff)
+    for (size_t at = out.find(digest); at != std::string::npos;
+         at = out.find(digest, at + diff.size()))
+      out.replace(at, digest.size(), diff);
+  return out;
 }
 
 }  // namespace kh::image::fixtures

@@ -32,7 +32,10 @@ int shell(const std::string& cmd, std::string* out = nullptr);
 int validateCycloneDx(const std::string& file, std::string* out);
 
 // A kubeharden/image/v1 JSON report without each image's `image` object (where it came from),
-// for comparing the same image read from a tarball and from a registry.
-std::string reportWithoutSource(const std::string& json);
+// for comparing the same image read from a tarball and from a registry. `blobs_too`: without the
+// layers' blob digests and media types either, and layers named by diff ID wherever the report
+// names them by digest (a push compresses an uncompressed `docker save` layer; its diff ID
+// stays).
+std::string reportWithoutSource(const std::string& json, bool blobs_too = false);
 
 }  // namespace kh::image::fixtures

@@ -184,6 +184,110 @@ TEST(RegistryReal, PlainHttpPullEqualsTheTarball) {
   EXPECT_NE(missing.err.find("manifest v9 not found"), std::string::npos) << missing.err;
 }
 
+// A multi-platform OCI archive: an index of linux/amd64 (gzip) and linux/arm64/v8 (zstd) images
+// with Debian and Alpine packages, plus an attestation entry, as buildx pushes them.
+std::string multiPlatformImage() {
+  using image::fixtures::blob;
+  using image::fixtures::sha256;
+  using image::fixtures::tarOf;
+  std::string amd = tarOf({{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+                           {"var/lib/dpkg/status",
+                            "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n"
+                            "Architecture: amd64\n"}},
+                          "gzip");
+  std::string arm =
+      tarOf({{"etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"},
+             {"lib/apk/db/installed", "P:musl\nV:1.2.5-r0\nA:aarch64\nL:MIT\no:musl\n\n"}},
+            "zstd");
+  std::vector<image::fixtures::Member> members = {
+      {"oci-layout", R"({"imageLayoutVersion":"1.0.0"})"}};
+  auto manifest = [&](const std::string& arch, const std::string& layer, const char* media) {
+    std::string cfg = image::fixtures::config({layer}, arch);
+    std::string m = fmt::format(
+        R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"{}","digest":"{}","size":{}}}]}})",
+        sha256(cfg), cfg.size(), media, sha256(layer), layer.size());
+    members.push_back({blob(sha256(cfg)), cfg});
+    members.push_back({blob(sha256(layer)), layer});
+    members.push_back({blob(sha256(m)), m});
+    return m;
+  };
+  std::string m_amd = manifest("amd64", amd, "application/vnd.oci.image.layer.v1.tar+gzip");
+  std::string m_arm = manifest("arm64", arm, "application/vnd.oci.image.layer.v1.tar+zstd");
+  std::string inner = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{},"platform":{{"os":"linux","architecture":"amd64"}}}},{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{},"platform":{{"os":"linux","architecture":"arm64","variant":"v8"}}}}]}})",
+      sha256(m_amd), m_amd.size(), sha256(m_arm), m_arm.size());
+  members.push_back({blob(sha256(inner)), inner});
+  members.push_back(
+      {"index.json",
+       fmt::format(
+           R"({{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{}","size":{}}}]}})",
+           sha256(inner), inner.size())});
+  return tarOf(members);
+}
+
+// Every kind of input the tarball tests cover, pushed by skopeo and pulled back: a multi-platform
+// index (each platform's report equals the archive's for that platform, the index digest is
+// stated, a missing platform names the ones there are) and a legacy `docker save` archive
+// (skopeo compresses its layers on push: the same report but for the blob digests).
+TEST(RegistryReal, MultiPlatformIndexesAndDockerSaveArchives) {
+  KH_NEED_REGISTRY_TOOLS();
+  TempDir d;
+  Registry reg(d, "", "");
+  ASSERT_TRUE(reg.up()) << "docker-registry did not start";
+  std::string multi = d.write("multi.oci.tar", multiPlatformImage()), out;
+  ASSERT_EQ(image::fixtures::shell(
+                fmt::format("skopeo --insecure-policy copy -q --all --dest-tls-verify=false "
+                            "oci-archive:{} docker://{}/team/multi:v1",
+                            multi, reg.host()),
+                &out),
+            0)
+      << out;
+  for (std::string platform : {"linux/amd64", "linux/arm64/v8"}) {
+    auto local = runCli("image scan -f json --platform " + platform + " " + multi);
+    ASSERT_EQ(local.exit_code, 0) << local.err;
+    auto pulled =
+        runCli("image scan -f json --platform " + platform + " " + reg.host() + "/team/multi:v1");
+    ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+    EXPECT_EQ(image::fixtures::reportWithoutSource(pulled.out),
+              image::fixtures::reportWithoutSource(local.out))
+        << platform;
+    EXPECT_NE(pulled.out.find(platform == "linux/amd64" ? "\"bash\"" : "\"musl\""),
+              std::string::npos);
+    EXPECT_NE(pulled.out.find("\"indexDigest\":\"sha256:"), std::string::npos);
+  }
+  auto none = runCli("image scan --platform linux/s390x " + reg.host() + "/team/multi:v1");
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_NE(none.err.find("linux/amd64, linux/arm64/v8"), std::string::npos) << none.err;
+
+  // A legacy docker save archive (uncompressed layers, RepoTags).
+  std::string layer = image::fixtures::tarOf(
+      {{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"},
+       {"lib/apk/db/installed", "P:busybox\nV:1.36.1-r15\nA:x86_64\nL:GPL-2.0-only\no:busybox\n\n"},
+       {"root/.env", "GITHUB_TOKEN=ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"}});
+  std::string saved = d.write(
+      "saved.tar",
+      image::fixtures::tarOf(
+          {{"manifest.json",
+            R"([{"Config":"c.json","RepoTags":["team/saved:1"],"Layers":["l/layer.tar"]}])"},
+           {"c.json", image::fixtures::config({layer})},
+           {"l/layer.tar", layer}}));
+  ASSERT_EQ(
+      image::fixtures::shell(fmt::format("skopeo --insecure-policy copy -q --dest-tls-verify=false "
+                                         "docker-archive:{} docker://{}/team/saved:1",
+                                         saved, reg.host()),
+                             &out),
+      0)
+      << out;
+  auto local = runCli("image scan -f json " + saved);
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  auto pulled = runCli("image scan -f json " + reg.host() + "/team/saved:1");
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(image::fixtures::reportWithoutSource(pulled.out, true),
+            image::fixtures::reportWithoutSource(local.out, true));
+  EXPECT_NE(pulled.out.find("busybox"), std::string::npos);
+  EXPECT_NE(pulled.out.find("github"), std::string::npos);
+}
+
 TEST(RegistryReal, TlsWithHtpasswdBasicAuth) {
   KH_NEED_REGISTRY_TOOLS();
   TempDir d;
