@@ -381,8 +381,8 @@ Runner addDbCommand(CLI::App& app, std::shared_ptr<int> which) {
                              fmt::join(vuln::kDefaultEcosystems, ",")));
   up->add_option("--source", a->update.source, "Where the archives are (an https:// mirror)")
       ->capture_default_str();
-  up->add_option("--cacert", a->update.ca_file,
-                 "Trust the CAs in this PEM file instead of the system's (private mirrors)");
+  up->add_option("--ca-cert,--cacert", a->update.ca_file,
+                 "Also trust this CA certificate (PEM), for a private mirror");
   imp->callback([which] { *which = 1; });
   st->callback([which] { *which = 2; });
   up->callback([which] { *which = 3; });

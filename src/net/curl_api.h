@@ -1,7 +1,7 @@
 // libcurl, loaded when first used rather than linked (base/dynlib.h): linked, it and the
 // libraries it pulls in (Kerberos, LDAP, SSH, HTTP/2, ...) added 3.5 ms to the start and 4 MB to
-// the resident memory of every kubeharden command (docs/design/vuln.md). Internal to net/ and
-// its one older user, vuln/update.cpp.
+// the resident memory of every kubeharden command (docs/design/vuln.md). Internal to net/:
+// everything else goes through net::Client.
 #pragma once
 
 #include <curl/curl.h>

@@ -242,6 +242,7 @@ Client::~Client() {
 
 Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_body) {
   const CurlApi& api = CurlApi::get();
+  failure_ = Failure::kOther;  // until an answer arrives
   if (!api.error.empty()) return Error{api.error, {}, {}};
   if (!curl_) curl_ = api.easy_init();
   if (!curl_) return Error{"libcurl could not be initialised", {}, {}};
@@ -342,12 +343,33 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
         backoff = std::min(backoff * 2, opts_.max_backoff);
         continue;
       }
+      switch (rc) {
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_PROXY:
+          failure_ = Failure::kUnreachable;
+          break;
+        case CURLE_OPERATION_TIMEDOUT:
+          failure_ = Failure::kTimeout;
+          break;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CERTPROBLEM:
+          failure_ = Failure::kTls;
+          break;
+        default:
+          failure_ = Failure::kOther;
+      }
       return Error{describe(rc, errbuf, url, proxy.proxy), {}, {}};
     }
+    failure_ = Failure::kNone;  // an answer, whatever its status
     long s = resp.status;
     if (s >= 300 && s < 400 && s != 304) {
       std::string location = resp.header("location");
       if (location.empty()) return resp;
+      failure_ = Failure::kOther;
       if (++redirects > opts_.max_redirects)
         return Error{
             fmt::format("{} redirected more than {} times", origin, opts_.max_redirects), {}, {}};

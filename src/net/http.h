@@ -78,7 +78,9 @@ class Client {
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
-  Client(Client&& o) noexcept : opts_(std::move(o.opts_)), curl_(o.curl_) { o.curl_ = nullptr; }
+  Client(Client&& o) noexcept : opts_(std::move(o.opts_)), curl_(o.curl_), failure_(o.failure_) {
+    o.curl_ = nullptr;
+  }
   Client& operator=(Client&&) = delete;
 
   // Performs `req`. With a sink, the body streams into it (only for a 2xx answer; other bodies
@@ -93,6 +95,12 @@ class Client {
   // The options in force.
   const ClientOptions& options() const { return opts_; }
 
+  // What kind of transport failure the last fetch's error was (kNone after a fetch that got an
+  // answer, whatever its status): for callers that act on it, such as not trying the same
+  // unreachable host again.
+  enum class Failure { kNone, kUnreachable, kTimeout, kTls, kOther };
+  Failure lastFailure() const { return failure_; }
+
   // Parses a Retry-After value (delta seconds or an IMF-fixdate) relative to now; negative
   // when absent or unreadable. Exposed for tests.
   static std::chrono::milliseconds retryAfter(std::string_view value,
@@ -101,6 +109,7 @@ class Client {
  private:
   ClientOptions opts_;
   void* curl_ = nullptr;  // one easy handle, reused (connection reuse); not thread-safe
+  Failure failure_ = Failure::kNone;
 };
 
 // The scheme://host:port of a URL (the port made explicit), for comparing origins.

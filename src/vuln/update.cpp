@@ -3,13 +3,17 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "base/strings.h"
-#include "net/curl_api.h"
+#include "net/http.h"
 
 namespace kh::vuln {
 
@@ -32,8 +36,6 @@ std::string archiveUrl(const std::string& source, const std::string& ecosystem) 
 
 namespace {
 
-using Curl = net::CurlApi;
-
 // A temporary file next to the database, removed with its owner.
 struct TempFile {
   std::string path;
@@ -44,62 +46,25 @@ struct TempFile {
   }
 };
 
-struct Transfer {
-  FILE* out = nullptr;
-  size_t bytes = 0;
-  std::string etag;
-};
-
-size_t onBody(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t len = size * n;
-  if (std::fwrite(data, 1, len, t->out) != len) return 0;  // disk full: curl reports a write error
-  t->bytes += len;
-  return len;
-}
-
-size_t onHeader(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  std::string_view line(data, size * n);
-  if (line.size() > 5 && toLower(line.substr(0, 5)) == "etag:") {
-    std::string_view v = line.substr(5);
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
-      v.remove_suffix(1);
-    t->etag = std::string(v);
-  }
-  return size * n;
-}
-
 std::string hostOf(const std::string& url) {
   size_t start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
   return url.substr(start, url.find('/', start) - start);
 }
 
-bool unreachable(CURLcode code) {
-  return code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY ||
-         code == CURLE_COULDNT_CONNECT || code == CURLE_OPERATION_TIMEDOUT;
-}
-
-// What a failed transfer means to the user.
-std::string explain(CURLcode code, const char* detail, const std::string& url) {
-  std::string what = detail && *detail ? detail : Curl::get().easy_strerror(code);
-  if (unreachable(code))
-    return fmt::format(
-        "cannot reach {} ({}): offline? Without a network, download {} "
-        "elsewhere and run `kubeharden image db import` on it",
-        hostOf(url), what, url);
-  switch (code) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CONNECT_ERROR:
-      return fmt::format("TLS with {} failed: {} (a private mirror's CA goes in --cacert)",
-                         hostOf(url), what);
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return fmt::format("{}: only HTTPS is used, redirects included", what);
+// What a failed transfer means to the user (net::Client's message says what happened).
+std::string explain(const net::Client& client, const Error& e, const std::string& url) {
+  switch (client.lastFailure()) {
+    case net::Client::Failure::kUnreachable:
+    case net::Client::Failure::kTimeout:
+      return fmt::format(
+          "cannot reach {} ({}): offline? Without a network, download {} "
+          "elsewhere and run `kubeharden image db import` on it",
+          hostOf(url), e.message, url);
+    case net::Client::Failure::kTls:
+      return e.message;  // names the certificate problem and --ca-cert
     default:
-      return fmt::format("downloading {} failed: {}", url, what);
+      return fmt::format("downloading {} failed: {}", url, e.message);
   }
 }
 
@@ -108,8 +73,6 @@ std::string explain(CURLcode code, const char* detail, const std::string& url) {
 Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const UpdateOptions& opts) {
   if (!opts.source.starts_with("https://"))
     return Error{fmt::format("--source must be an https:// URL, not '{}'", opts.source), {}, {}};
-  const Curl& api = Curl::get();
-  if (!api.error.empty()) return Error{api.error, {}, {}};
   const std::vector<std::string>& ecosystems =
       opts.ecosystems.empty() ? kDefaultEcosystems : opts.ecosystems;
   std::string dir = std::filesystem::path(db_path).parent_path().string();
@@ -118,8 +81,15 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
   std::vector<std::unique_ptr<TempFile>> files;
   std::vector<std::string> paths, urls;  // downloaded archives and where they came from
   std::map<std::string, std::string> etags;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(api.easy_init(), api.easy_cleanup);
-  if (!curl) return Error{"libcurl could not be initialised", {}, {}};
+  // HTTPS only, redirects included; proxies, retries (an unreachable host twice at most: the
+  // user is probably offline), resumed transfers and timeouts as every other download.
+  net::ClientOptions co;
+  co.ca_file = opts.ca_file;
+  co.connect_timeout = std::chrono::seconds(opts.connect_timeout_s);
+  co.stall_timeout = std::chrono::seconds(opts.stall_timeout_s);
+  co.max_redirects = 5;
+  co.max_attempts = 2;
+  net::Client client(co);
   for (const std::string& eco : ecosystems) {
     UpdateItem item;
     item.ecosystem = eco;
@@ -136,45 +106,33 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
     }
     tmp->path = tmpl;
     tmp->f = ::fdopen(fd, "wb");
-    Transfer t{tmp->f, 0, {}};
-    CURL* c = curl.get();
-    api.easy_reset(c);
-    char errbuf[CURL_ERROR_SIZE] = {0};
     std::string etag_key = "etag " + item.url;
     std::string old_etag = db.meta(etag_key);
-    curl_slist* headers = nullptr;
-    if (!old_etag.empty())
-      headers = api.slist_append(headers, ("If-None-Match: " + old_etag).c_str());
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers,
-                                                                             api.slist_free_all);
-    api.easy_setopt(c, CURLOPT_URL, item.url.c_str());
-    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    api.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    api.easy_setopt(c, CURLOPT_USERAGENT, "kubeharden");
-    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts.connect_timeout_s);
-    api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, opts.stall_timeout_s);
-    api.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
-    api.easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    api.easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
-    api.easy_setopt(c, CURLOPT_HEADERDATA, &t);
-    api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    if (!opts.ca_file.empty()) api.easy_setopt(c, CURLOPT_CAINFO, opts.ca_file.c_str());
-    CURLcode rc = api.easy_perform(c);
-    long status = 0;
-    api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) {
-      item.error = explain(rc, errbuf, item.url);
-      if (unreachable(rc)) {  // the same mirror for the rest: do not wait for it again
+    net::Request req;
+    req.url = item.url;
+    if (!old_etag.empty()) req.headers.emplace_back("If-None-Match", old_etag);
+    size_t bytes = 0;
+    bool disk_full = false;
+    net::Sink sink = [&](std::string_view b) {
+      if (std::fwrite(b.data(), 1, b.size(), tmp->f) != b.size()) {
+        disk_full = true;
+        return false;
+      }
+      bytes += b.size();
+      return true;
+    };
+    auto resp = client.fetch(req, &sink);
+    if (!resp) {
+      item.error = disk_full ? fmt::format("cannot write {}: {}", tmp->path, std::strerror(errno))
+                             : explain(client, resp.error(), item.url);
+      if (client.lastFailure() == net::Client::Failure::kUnreachable ||
+          client.lastFailure() == net::Client::Failure::kTimeout) {
+        // The same mirror for the rest: do not wait for it again.
         report.not_tried = ecosystems.size() - report.items.size() - 1;
         report.items.push_back(std::move(item));
         break;
       }
-    } else if (status == 304) {
+    } else if (long status = resp.value().status; status == 304) {
       item.state = UpdateItem::kUnchanged;
     } else if (status == 404) {
       item.error = fmt::format(
@@ -187,10 +145,10 @@ Result<UpdateReport> update(VulnDb& db, const std::string& db_path, const Update
       item.error = fmt::format("cannot write {}: {}", tmp->path, std::strerror(errno));
     } else {
       item.state = UpdateItem::kDownloaded;
-      item.bytes = t.bytes;
+      item.bytes = bytes;
       paths.push_back(tmp->path);
       urls.push_back(item.url);
-      if (!t.etag.empty()) etags[etag_key] = t.etag;
+      if (std::string etag = resp.value().header("etag"); !etag.empty()) etags[etag_key] = etag;
       files.push_back(std::move(tmp));
     }
     report.items.push_back(std::move(item));

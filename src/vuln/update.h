@@ -17,7 +17,7 @@ namespace kh::vuln {
 struct UpdateOptions {
   std::string source = "https://osv-vulnerabilities.storage.googleapis.com";
   std::vector<std::string> ecosystems;  // empty: kDefaultEcosystems
-  std::string ca_file;                  // trust these CAs instead of the system's
+  std::string ca_file;                  // also trust these CAs
   long connect_timeout_s = 30;
   long stall_timeout_s = 60;  // give up when less than 1 KiB/s arrives for this long
 };

@@ -68,7 +68,7 @@ TEST(VulnUpdate, DownloadsSkipsByEtagAndFailsClearly) {
   std::string db = d.path() + "/cache/v.db";
   std::string ca = std::string(KH_SOURCE_DIR) + "/tests/admission/tls/cert-a.pem";
   std::string common =
-      fmt::format("image db update --db {} --source {} --cacert {}", db, m.server.url(), ca);
+      fmt::format("image db update --db {} --source {} --ca-cert {}", db, m.server.url(), ca);
 
   auto first = kh::test::runCli(common + " --ecosystem PyPI,Go");
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -113,7 +113,7 @@ TEST(VulnUpdate, DownloadsSkipsByEtagAndFailsClearly) {
                                    "{}/tests/admission/tls/cert-b.pem --ecosystem PyPI",
                                    db, m.server.url(), KH_SOURCE_DIR));
   EXPECT_EQ(untrusted.exit_code, 3);
-  EXPECT_NE(untrusted.err.find("TLS with 127.0.0.1"), std::string::npos) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("TLS with https://127.0.0.1"), std::string::npos) << untrusted.err;
   EXPECT_NE(untrusted.err.find("is unchanged"), std::string::npos) << untrusted.err;
   EXPECT_EQ(kh::test::readFile(db), before);
 }
