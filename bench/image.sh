@@ -18,15 +18,8 @@ ls -l "$img" | awk '{printf "image: %s, %.2f GB\n", $NF, $5/1e9}'
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# median seconds and max RSS (MB) of 5 runs of "$@"
-measure() {
-  local label=$1
-  shift
-  for i in 1 2 3 4 5; do
-    /usr/bin/time -f "%e %M" -o "$tmp/t.$i" "$@" > /dev/null 2> "$tmp/err" || { cat "$tmp/err"; exit 1; }
-  done
-  cat "$tmp"/t.* | sort -n | awk -v l="$label" '{t[NR]=$1; if ($2>m) m=$2} END {printf "%-52s %6.2f s  %5.0f MB\n", l, t[3], m/1024}'
-}
+# shellcheck source=bench/measure.sh
+source "$here/measure.sh"
 
 measure "inventory + SBOM, 2 threads" "$kh" image scan -j 2 --no-secrets -f cyclonedx="$tmp/bom.json" "$img"
 measure "inventory + SBOM, 1 thread" "$kh" image scan -j 1 --no-secrets -f cyclonedx="$tmp/bom.json" "$img"

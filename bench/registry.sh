@@ -54,16 +54,8 @@ printf "%-52s %6.1f s\n" "skopeo push (gzip compression), for reference" "$(echo
 skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$ref" "oci-archive:$tmp/bench.oci.tar"
 ls -l "$tmp/bench.oci.tar" | awk '{printf "compressed image: %.2f GB (OCI archive of the pushed image)\n", $5/1e9}'
 
-# median seconds and max RSS (MB) of 5 runs of "$@"; the median goes to $tmp/last
-measure() {
-  local label=$1
-  shift
-  for i in 1 2 3 4 5; do
-    /usr/bin/time -f "%e %M" -o "$tmp/t.$i" "$@" > /dev/null 2> "$tmp/err" || { cat "$tmp/err"; exit 1; }
-  done
-  cat "$tmp"/t.[1-5] | sort -n | awk -v l="$label" -v out="$tmp/last" \
-    '{t[NR]=$1; if ($2>m) m=$2} END {printf "%-52s %6.2f s  %5.0f MB\n", l, t[3], m/1024; print t[3] > out}'
-}
+# shellcheck source=bench/measure.sh
+source "$here/measure.sh"
 
 measure "from the registry, cold (2 threads)" "$kh" image scan -j 2 -f json="$tmp/pulled.json" "$ref"
 pulled=$(cat "$tmp/last")
