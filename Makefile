@@ -3,7 +3,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS := -G Ninja -DKH_WERROR=ON
 
-.PHONY: all deps build demo check test test-asan bench fuzz format clean
+.PHONY: all deps build demo check test test-asan bench fuzz format clean image
 
 all: build
 
@@ -38,6 +38,18 @@ demo: build
 
 test: build
 	@cd build && ctest -j $(JOBS) --output-on-failure
+
+# kubeharden's own container image, without a Docker daemon, reproducibly (scripts/build-image.py):
+# build/image/oci (OCI layout), build/image/kubeharden-TAG.tar (docker save), build/image/digest,
+# and its CycloneDX SBOM, then kubeharden's own verdict on it.
+IMAGE_TAG ?= $(shell sed -n 's/.*kVersion = "\(.*\)";/\1/p' src/cli/main.cpp)
+image: build
+	@python3 scripts/build-image.py --binary build/kubeharden --out build/image --tag $(IMAGE_TAG) \
+	  --epoch "$$(git log -1 --format=%ct 2>/dev/null || echo 0)" --revision "$$(git rev-parse HEAD 2>/dev/null)"
+	@./build/kubeharden image scan build/image/oci -f cyclonedx=build/image/sbom.cdx.json
+	@./build/kubeharden image scan build/image/oci --fail-on medium -f text > build/image/scan.txt; \
+	  rc=$$?; head -4 build/image/scan.txt; exit $$rc
+	@echo "== build/image: oci/, kubeharden-$(IMAGE_TAG).tar, digest $$(cat build/image/digest), sbom.cdx.json"
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
