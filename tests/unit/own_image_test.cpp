@@ -7,11 +7,13 @@
 #include <rapidjson/document.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <string>
 
 #include "tests/unit/image_util.h"
+#include "tests/unit/registry_util.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -107,6 +109,25 @@ TEST(OwnImage, ReproducibleMinimalAndCleanUnderItsOwnScan) {
   EXPECT_NE(config.find(R"("created":"2023-11-14T22:13:20Z")"), std::string::npos) << config;
   auto strict = runCli("image scan --fail-on medium " + d.path() + "/a/kubeharden-0.1.0.tar");
   EXPECT_EQ(strict.exit_code, 0) << strict.out << strict.err;
+
+  // Pushed as the README says (skopeo copy oci:...:TAG), pulled back by digest: the same image.
+  if (!have("docker-registry") || !have("skopeo")) {
+    std::fprintf(stderr, "no docker-registry or skopeo here: the push is not tried\n");
+    return;
+  }
+  Registry reg(d, "", "");
+  ASSERT_TRUE(reg.up()) << "docker-registry did not start";
+  ASSERT_EQ(shell(fmt::format("skopeo --insecure-policy copy -q --dest-tls-verify=false "
+                              "oci:{}/a/oci:0.1.0 docker://{}/kubeharden:0.1.0",
+                              d.path(), reg.host()),
+                  &out),
+            0)
+      << out;
+  auto pulled = runCli("image scan -f json " + reg.host() + "/kubeharden@" + a);
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_NE(pulled.out.find("\"manifestDigest\":\"" + a + "\""), std::string::npos);
+  EXPECT_EQ(image::fixtures::reportWithoutSource(pulled.out),
+            image::fixtures::reportWithoutSource(scan.out));
 }
 
 // The binary runs from the image's files alone: chroot into the unpacked root filesystem as
