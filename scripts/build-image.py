@@ -76,21 +76,39 @@ def runtime_libraries(binary):
     return wanted
 
 
-def debian_package(path):
-    """(package, version, architecture, source) owning `path`, or None."""
-    candidates = [path, os.path.realpath(path)]
-    for c in list(candidates):
-        if c.startswith("/usr/"):
-            candidates.append(c[4:])
-        else:
-            candidates.append("/usr" + c)
-    for c in candidates:
-        r = subprocess.run(["dpkg-query", "-S", c], capture_output=True, text=True)
-        if r.returncode == 0:
-            pkg = r.stdout.split(":")[0].strip()
-            fields = run("dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}", pkg)
-            return tuple(fields.split("\t"))
-    return None
+def debian_packages(paths):
+    """path -> (package, version, architecture, source, source version) for every path a Debian
+    package owns, with two dpkg-query calls in all (one per file is seconds slower)."""
+    candidates = {}
+    for path in paths:
+        names = [path, os.path.realpath(path)]
+        for c in list(names):
+            names.append(c[4:] if c.startswith("/usr/") else "/usr" + c)
+        candidates[path] = names
+    owner = {}
+    r = subprocess.run(["dpkg-query", "-S"] + sorted({c for cs in candidates.values() for c in cs}),
+                       capture_output=True, text=True)  # non-zero when some candidate is unowned
+    for line in r.stdout.splitlines():
+        if line.startswith("diversion "):
+            continue
+        pkgs, _, file = line.partition(": ")
+        owner.setdefault(file, pkgs.split(",")[0].split(":")[0].strip())
+    wanted = sorted({owner[c] for cs in candidates.values() for c in cs if c in owner})
+    fields = {}
+    if wanted:
+        out = run("dpkg-query", "-W", "-f",
+                  "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n",
+                  *wanted)
+        for line in out.splitlines():
+            f = tuple(line.split("\t"))
+            fields[f[0]] = f
+    found = {}
+    for path, cs in candidates.items():
+        for c in cs:
+            if c in owner and owner[c] in fields:
+                found[path] = fields[owner[c]]
+                break
+    return found
 
 
 class Layer:
@@ -140,6 +158,20 @@ class Layer:
         return buf.getvalue()
 
 
+def licenses(source_dir):
+    """The SPDX expression of kubeharden's licence: the SPDX-License-Identifier line of the
+    repository's LICENSE file, or NOASSERTION (SPDX's word for "not stated") while it has none."""
+    try:
+        with open(os.path.join(source_dir, "LICENSE"), encoding="utf-8") as f:
+            for line in f:
+                m = re.search(r"SPDX-License-Identifier:\s*(\S.*?)\s*$", line)
+                if m:
+                    return m.group(1)
+    except FileNotFoundError:
+        pass
+    return "NOASSERTION"
+
+
 def sha256(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
@@ -153,6 +185,8 @@ def main():
     ap.add_argument("--source", default="https://github.com/kubeharden/kubeharden")
     ap.add_argument("--revision", default="")
     ap.add_argument("--epoch", type=int, default=int(os.environ.get("SOURCE_DATE_EPOCH", "0")))
+    ap.add_argument("--rootfs", help="also unpack the root filesystem into this directory (the "
+                    "Dockerfile copies it into a scratch image)")
     args = ap.parse_args()
     epoch = args.epoch
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
@@ -169,6 +203,8 @@ def main():
 
     packages = {}
     libs = runtime_libraries(args.binary)
+    ca_owner = "/usr/share/ca-certificates"
+    owners = debian_packages(list(libs.values()) + ["/usr/lib/os-release", ca_owner])
     for name, path in sorted(libs.items()):
         with open(os.path.realpath(path), "rb") as f:
             data = f.read()
@@ -177,7 +213,7 @@ def main():
             layer.symlink("usr/lib64/" + name, "../lib/x86_64-linux-gnu/" + name)
         else:
             layer.file("usr/lib/x86_64-linux-gnu/" + name, data, 0o644)
-        pkg = debian_package(path)
+        pkg = owners.get(path)
         if pkg is None:
             sys.exit(f"build-image: no Debian package owns {path}: cannot describe it in the image")
         packages[pkg[0]] = pkg
@@ -186,7 +222,7 @@ def main():
                            ("etc/os-release", "/usr/lib/os-release")]:
         with open(pkg_path, "rb") as f:
             layer.file(path, f.read())
-        pkg = debian_package(pkg_path) if path != "etc/ssl/certs/ca-certificates.crt" else debian_package("/usr/share/ca-certificates")
+        pkg = owners.get(ca_owner if path == "etc/ssl/certs/ca-certificates.crt" else pkg_path)
         if pkg:
             packages[pkg[0]] = pkg
     layer.file("etc/passwd", b"root:x:0:0:root:/root:/sbin/nologin\n"
@@ -212,6 +248,8 @@ def main():
         "org.opencontainers.image.version": args.tag,
         "org.opencontainers.image.created": created,
         "org.opencontainers.image.title": "kubeharden",
+        "org.opencontainers.image.licenses": licenses(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))),
     }
     config = {
         "architecture": "amd64",
@@ -271,6 +309,11 @@ def main():
             "Layers": [diff_id[7:] + "/layer.tar"]}], separators=(",", ":")).encode())
     with open(os.path.join(out, f"kubeharden-{args.tag}.tar"), "wb") as f:
         f.write(archive.getvalue())
+    if args.rootfs:
+        shutil.rmtree(args.rootfs, ignore_errors=True)
+        os.makedirs(args.rootfs)
+        with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+            t.extractall(args.rootfs, numeric_owner=True)
     with open(os.path.join(out, "digest"), "w") as f:
         f.write(digest + "\n")
     print(f"{args.repository}:{args.tag}@{digest}: {len(libs)} libraries from {len(packages)} "

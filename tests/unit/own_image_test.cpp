@@ -25,11 +25,11 @@ using image::fixtures::shell;
 const std::string kSrc = KH_SOURCE_DIR;
 
 // Builds the image from the test's binary into `out`; its digest, or "" (the reason in `why`).
-std::string buildImage(const std::string& out, std::string* why) {
+std::string buildImage(const std::string& out, std::string* why, const std::string& extra = "") {
   std::string log;
   int rc = shell(fmt::format("python3 {}/scripts/build-image.py --binary {} --out {} --tag 0.1.0 "
-                             "--epoch 1700000000 --revision 0123456789abcdef 2>&1",
-                             kSrc, KH_BINARY, out),
+                             "--epoch 1700000000 --revision 0123456789abcdef {} 2>&1",
+                             kSrc, KH_BINARY, out, extra),
                  &log);
   if (rc != 0) {
     *why = log;
@@ -38,6 +38,24 @@ std::string buildImage(const std::string& out, std::string* why) {
   std::string digest = readFile(out + "/digest");
   while (!digest.empty() && digest.back() == '\n') digest.pop_back();
   return digest;
+}
+
+// "path type mode size" of every entry under `dir`, sorted: what two root filesystems compare by
+// (without sizes where the libraries may come from another point release).
+std::set<std::string> fileList(const std::string& dir, bool sizes = true) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    auto st = it->symlink_status();
+    std::string rel = fs::relative(it->path(), dir).string();
+    char kind = fs::is_symlink(st) ? 'l' : fs::is_directory(st) ? 'd' : 'f';
+    uintmax_t size = kind == 'f' && sizes ? fs::file_size(it->path()) : 0;
+    std::string target = kind == 'l' ? " -> " + fs::read_symlink(it->path()).string() : "";
+    out.insert(fmt::format("{} {} {:o} {}{}", rel, kind, static_cast<unsigned>(st.permissions()),
+                           size, target));
+  }
+  return out;
 }
 
 #define KH_NEED_OPTIMISED_BINARY()                                                        \
@@ -51,7 +69,7 @@ TEST(OwnImage, ReproducibleMinimalAndCleanUnderItsOwnScan) {
   KH_NEED_OPTIMISED_BINARY();
   TempDir d;
   std::string why;
-  std::string a = buildImage(d.path() + "/a", &why);
+  std::string a = buildImage(d.path() + "/a", &why, "--rootfs " + d.path() + "/rootfs");
   ASSERT_FALSE(a.empty()) << why;
   std::string b = buildImage(d.path() + "/b", &why);
   EXPECT_EQ(a, b);
@@ -107,8 +125,28 @@ TEST(OwnImage, ReproducibleMinimalAndCleanUnderItsOwnScan) {
             std::string::npos)
       << config;
   EXPECT_NE(config.find(R"("created":"2023-11-14T22:13:20Z")"), std::string::npos) << config;
+  EXPECT_NE(config.find(R"("org.opencontainers.image.licenses":"NOASSERTION")"), std::string::npos)
+      << config;
+  // The root filesystem the Dockerfile copies into its scratch stage (--rootfs) is the layer's.
+  EXPECT_EQ(fileList(root.string()), fileList(d.path() + "/rootfs"));
+  EXPECT_GT(fileList(root.string()).size(), 60u);
   auto strict = runCli("image scan --fail-on medium " + d.path() + "/a/kubeharden-0.1.0.tar");
   EXPECT_EQ(strict.exit_code, 0) << strict.out << strict.err;
+  // No vulnerability above low against the shared advisories, where they are here (they cover
+  // AlmaLinux and PyPI today, none of the image's Debian packages: the scan must still run clean).
+  if (std::string vulndata = sharedDir("vulndata"); !vulndata.empty()) {
+    std::string db = d.path() + "/v.db";
+    auto imp = runCli(fmt::format("image db import --db {} {}/pypi {}/almalinux/almalinux9", db,
+                                  vulndata, vulndata));
+    ASSERT_EQ(imp.exit_code, 0) << imp.err;
+    auto vulns =
+        runCli(fmt::format("image scan -f json --fail-on medium --db {} {}/a/oci", db, d.path()));
+    EXPECT_EQ(vulns.exit_code, 0) << vulns.err;
+    EXPECT_NE(vulns.out.find("\"vulnerabilities\":[]"), std::string::npos)
+        << vulns.out.substr(0, 2000);
+  } else {
+    std::fprintf(stderr, "no ../shared/vulndata here: the advisories are not tried\n");
+  }
 
   // Pushed as the README says (skopeo copy oci:...:TAG), pulled back by digest: the same image.
   if (!have("docker-registry") || !have("skopeo")) {
@@ -128,6 +166,69 @@ TEST(OwnImage, ReproducibleMinimalAndCleanUnderItsOwnScan) {
   EXPECT_NE(pulled.out.find("\"manifestDigest\":\"" + a + "\""), std::string::npos);
   EXPECT_EQ(image::fixtures::reportWithoutSource(pulled.out),
             image::fixtures::reportWithoutSource(scan.out));
+}
+
+// The Dockerfile users build with Docker: clean under kubeharden's own Dockerfile checks (the
+// opt-in digest pin included), its final stage the same non-root scratch image `make image`
+// configures, its root filesystem made by the same script (the --rootfs compared above).
+TEST(OwnImage, TheDockerfileIsCleanAndDescribesTheSameImage) {
+  auto scan =
+      runCli("scan --enable dockerfile-base-not-pinned --fail-on info " + kSrc + "/Dockerfile");
+  EXPECT_EQ(scan.exit_code, 0) << scan.out << scan.err;
+  EXPECT_NE(scan.out.find(" 0 findings"), std::string::npos) << scan.out;
+  std::string text = readFile(kSrc + "/Dockerfile");
+  std::string final_stage = text.substr(text.rfind("\nFROM "));
+  EXPECT_EQ(final_stage.find("\nFROM scratch\n"), 0u) << final_stage;
+  for (const char* line :
+       {"COPY --from=build /rootfs/ /\n", "USER 65532:65532\n", "WORKDIR /home/nonroot\n",
+        "ENV HOME=/home/nonroot SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n",
+        "ENTRYPOINT [\"/kubeharden\"]\n", "org.opencontainers.image.licenses="})
+    EXPECT_NE(final_stage.find(line), std::string::npos) << line;
+  // The same values in the config build-image.py writes.
+  std::string script = readFile(kSrc + "/scripts/build-image.py");
+  for (const char* line :
+       {R"("User": f"{NONROOT}:{NONROOT}")", R"("Entrypoint": ["/kubeharden"])",
+        R"("WorkingDir": "/home/nonroot")",
+        R"("Env": ["HOME=/home/nonroot", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"])"})
+    EXPECT_NE(script.find(line), std::string::npos) << line;
+  // The base image is pinned by digest, the digest of 64 hex digits.
+  auto pin = text.find("debian:12-slim@sha256:");
+  ASSERT_NE(pin, std::string::npos);
+  std::string hex = text.substr(pin + 22, 64);
+  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos) << hex;
+}
+
+// Where Docker exists, the image it builds from the Dockerfile holds the files `make image` puts
+// in its layer. No Docker daemon runs on the build machines: skipped there.
+TEST(OwnImage, DockerBuildsTheSameFilesAsMakeImage) {
+  KH_NEED_OPTIMISED_BINARY();
+  std::string out;
+  if (!have("docker") || shell("docker info >/dev/null 2>&1", &out) != 0)
+    GTEST_SKIP() << "no Docker daemon here: the Dockerfile's image is not built";
+  TempDir d;
+  std::string why;
+  ASSERT_FALSE(buildImage(d.path() + "/img", &why, "--rootfs " + d.path() + "/mine").empty())
+      << why;
+  std::string tag = fmt::format("kubeharden-test:{}", ::getpid());
+  ASSERT_EQ(
+      shell(fmt::format("docker build -q -t {0} {1} && id=$(docker create {0}) && "
+                        "mkdir {2}/theirs && docker export $id | tar -x -C {2}/theirs; "
+                        "rc=$?; docker rm $id >/dev/null; docker rmi {0} >/dev/null; exit $rc",
+                        tag, kSrc, d.path()),
+            &out),
+      0)
+      << out;
+  // docker export adds the runtime's mount points (.dockerenv, dev, proc, sys, etc/hosts...).
+  std::set<std::string> theirs;
+  for (const auto& e : fileList(d.path() + "/theirs", false)) {
+    static const char* kRuntime[] = {
+        ".dockerenv ",      "dev",      "proc", "sys", "etc/hosts ", "etc/hostname ",
+        "etc/resolv.conf ", "etc/mtab "};
+    bool runtime = false;
+    for (const char* r : kRuntime) runtime = runtime || e.rfind(r, 0) == 0;
+    if (!runtime) theirs.insert(e);
+  }
+  EXPECT_EQ(theirs, fileList(d.path() + "/mine", false));
 }
 
 // The binary runs from the image's files alone: chroot into the unpacked root filesystem as
