@@ -74,6 +74,7 @@ struct ImageArgs {
   bool password_stdin = false;
   std::vector<std::string> insecure;  // registries where plain HTTP or unverified TLS is allowed
   unsigned timeout = 60;              // seconds without progress before a transfer gives up
+  unsigned retries = 4;               // retries of a failed registry request (backoff 0.5 s, x2)
 };
 
 // What an IMAGE argument is: a file or directory, or a registry reference. Prefixes remove any
@@ -471,6 +472,11 @@ Runner addImageCommand(CLI::App& app) {
   scan->add_option("--timeout", a->timeout,
                    "Seconds a registry transfer may stall before it is retried, then given up")
       ->capture_default_str();
+  scan->add_option("--retries", a->retries,
+                   "Retries of a registry request that failed in transit (connection refused or "
+                   "dropped, 408, 429, 5xx), with exponential backoff from 0.5 s")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 20u));
   scan->add_option("--rootfs", a->rootfs,
                    "Inventory an unpacked root filesystem (a node, a chroot) instead of an image");
   scan->add_option("--platform", a->platform,
@@ -727,6 +733,7 @@ Runner addImageCommand(CLI::App& app) {
       ro.client.http.ca_file = a->ca_cert;
       ro.client.http.proxy = a->proxy;
       ro.client.http.stall_timeout = std::chrono::seconds(a->timeout);
+      ro.client.http.max_attempts = static_cast<int>(a->retries) + 1;
       ro.client.http.connect_timeout =
           std::min(ro.client.http.connect_timeout, std::chrono::seconds(a->timeout));
       ro.client.http.user_agent = fmt::format("kubeharden/{}", kVersion);

@@ -183,8 +183,16 @@ Status fromDockerManifest(ImageSource& img, const Blobs& blobs) {
   return {};
 }
 
-// diff IDs from the config, and the platform it declares.
-Status fromConfig(ImageSource& img) {
+std::string readWhole(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Status applyConfig(ImageSource& img) {
   auto j = parse(img.config, "image config", img.path);
   if (!j) return j.error();
   const Node* root = j.value()->root;
@@ -211,15 +219,6 @@ Status fromConfig(ImageSource& img) {
                  {}};
   return {};
 }
-
-std::string readWhole(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 Result<ImageSource> openImage(const std::string& path, const Platform& want) {
   namespace fs = std::filesystem;
@@ -278,7 +277,7 @@ Result<ImageSource> openImage(const std::string& path, const Platform& want) {
   } else {
     if (Status s = fromOci(img, blobs, want); !s) return s.error();
   }
-  if (Status s = fromConfig(img); !s) return s.error();
+  if (Status s = applyConfig(img); !s) return s.error();
   return img;
 }
 

@@ -52,6 +52,11 @@ struct ImageSource {
 
 Result<ImageSource> openImage(const std::string& path, const Platform& want);
 
+// Reads img.config (JSON) into img: the platform it declares and each layer's diff ID, in order.
+// Fails, naming img.path, on a config that is not JSON, a diff ID that is not a digest, or a
+// layer count that differs from img.layers'. Used for every source: archives, layouts, registries.
+Status applyConfig(ImageSource& img);
+
 // Calls `fn(i, reader)` for each layer i of the image with a reader on its (decompressed) tar,
 // on up to `threads` threads (0: one per core) at once: `fn` must be safe to call concurrently
 // for different layers. Layers come in no particular order; the first error stops the rest.

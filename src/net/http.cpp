@@ -135,26 +135,41 @@ std::string withoutUserinfo(std::string_view proxy) {
   return std::string(proxy.substr(0, start)) + std::string(proxy.substr(at + 1));
 }
 
-std::string describe(CURLcode rc, const char* detail, const std::string& url,
-                     const std::string& proxy) {
-  std::string what = detail && *detail ? detail : CurlApi::get().easy_strerror(rc);
-  std::string origin = originOf(url);
-  if (!proxy.empty()) origin += " (through the proxy " + withoutUserinfo(proxy) + ")";
+// What kind of failure a transfer error is: what the caller may tell its user (lastFailure())
+// and how the message below explains it.
+Client::Failure classify(CURLcode rc) {
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
     case CURLE_PROXY:
-      return fmt::format(
-          "cannot reach {}: {} (network unreachable, or a proxy is needed: "
-          "HTTPS_PROXY or --proxy)",
-          origin, what);
+      return Client::Failure::kUnreachable;
     case CURLE_OPERATION_TIMEDOUT:
-      return fmt::format("{} timed out: {}", origin, what);
+      return Client::Failure::kTimeout;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
+      return Client::Failure::kTls;
+    default:
+      return Client::Failure::kOther;
+  }
+}
+
+std::string describe(CURLcode rc, const char* detail, const std::string& url,
+                     const std::string& proxy) {
+  std::string what = detail && *detail ? detail : CurlApi::get().easy_strerror(rc);
+  std::string origin = originOf(url);
+  if (!proxy.empty()) origin += " (through the proxy " + withoutUserinfo(proxy) + ")";
+  switch (classify(rc)) {
+    case Client::Failure::kUnreachable:
+      return fmt::format(
+          "cannot reach {}: {} (network unreachable, or a proxy is needed: "
+          "HTTPS_PROXY or --proxy)",
+          origin, what);
+    case Client::Failure::kTimeout:
+      return fmt::format("{} timed out: {}", origin, what);
+    case Client::Failure::kTls:
       return fmt::format("TLS with {} failed: {} (a private CA goes in --ca-cert)", origin, what);
     default:
       return fmt::format("request to {} failed: {}", origin, what);
@@ -343,25 +358,7 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
         backoff = std::min(backoff * 2, opts_.max_backoff);
         continue;
       }
-      switch (rc) {
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY:
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_PROXY:
-          failure_ = Failure::kUnreachable;
-          break;
-        case CURLE_OPERATION_TIMEDOUT:
-          failure_ = Failure::kTimeout;
-          break;
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_SSL_CERTPROBLEM:
-          failure_ = Failure::kTls;
-          break;
-        default:
-          failure_ = Failure::kOther;
-      }
+      failure_ = classify(rc);
       return Error{describe(rc, errbuf, url, proxy.proxy), {}, {}};
     }
     failure_ = Failure::kNone;  // an answer, whatever its status

@@ -519,6 +519,38 @@ TEST(RegistryImage, ALayerThatIsNotItsDiffIdIsRefusedAndNotCached) {
               std::filesystem::is_empty(d.path() + "/cache"));
 }
 
+// A pulled config is checked as a local archive's is: a diff ID that is not a digest, a layer
+// count that is not the manifest's, a config that is not JSON: each refused by name, exit 3.
+TEST(RegistryImage, AMalformedConfigIsRefusedByName) {
+  FakeRegistry reg;
+  std::string layer = image::fixtures::tarOf({{"etc/os-release", "ID=alpine\n"}}, "gzip");
+  std::string ld = reg.addBlob(layer);
+  auto serve = [&](const std::string& tag, const std::string& config) {
+    std::string cd = reg.addBlob(config);
+    reg.manifests[tag] = {
+        registry::kOciManifest,
+        fmt::format(
+            R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
+            registry::kOciManifest, cd, config.size(), ld, layer.size())};
+  };
+  serve("md5", R"({"os":"linux","rootfs":{"type":"layers","diff_ids":["md5:0123"]}})");
+  serve("two", fmt::format(R"({{"os":"linux","rootfs":{{"diff_ids":["{0}","{0}"]}}}})",
+                           registry::sha256Digest(image::fixtures::uncompressed(layer))));
+  serve("text", "not json at all");
+  serve("good", fmt::format(R"({{"os":"linux","rootfs":{{"diff_ids":["{}"]}}}})",
+                            registry::sha256Digest(image::fixtures::uncompressed(layer))));
+  for (auto [tag, want] : std::vector<std::pair<std::string, std::string>>{
+           {"md5", "rootfs.diff_ids[0] 'md5:0123' is not a digest"},
+           {"two", "the config lists 2 layers, the manifest 1"},
+           {"text", "image config"}}) {
+    auto r = runCli("image scan " + reg.host() + "/team/app:" + tag);
+    EXPECT_EQ(r.exit_code, 3) << tag << r.out;
+    EXPECT_NE(r.err.find(want), std::string::npos) << tag << ": " << r.err;
+    EXPECT_NE(r.err.find(reg.host() + "/team/app:" + tag), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(runCli("image scan " + reg.host() + "/team/app:good").exit_code, 0);
+}
+
 // A non-distributable (foreign) layer is not fetched: the scan reads the others, says which
 // layer was not scanned (warning, JSON, text), and caches nothing for it.
 TEST(RegistryImage, ForeignLayersAreNotFetchedAndTheReportSaysSo) {

@@ -573,7 +573,8 @@ TEST(RegistryReal, ProxiesFromTheEnvironmentNoProxyAndTheFlag) {
   auto flag = runCli("image scan " + named + ca + " --proxy " + proxy.url());
   EXPECT_EQ(flag.exit_code, 0) << flag.err;
   EXPECT_GT(proxy.connects().size(), before);
-  auto dead = runCli("image scan " + named + ca + " --proxy http://bob:pr0xy-pw@127.0.0.1:9");
+  auto dead =
+      runCli("image scan " + named + ca + " --retries 1 --proxy http://bob:pr0xy-pw@127.0.0.1:9");
   EXPECT_EQ(dead.exit_code, 3);
   EXPECT_NE(dead.err.find("through the proxy http://127.0.0.1:9"), std::string::npos) << dead.err;
   EXPECT_EQ(dead.err.find("pr0xy-pw"), std::string::npos) << dead.err;

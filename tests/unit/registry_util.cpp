@@ -58,8 +58,14 @@ Registry::Registry(const TempDir& d, const std::string& extra_http, const std::s
                   "  enabled: true\n"
                   "http:\n  addr: {}:{}\n{}{}",
                   d.path(), port_, all_interfaces ? "" : "127.0.0.1", port_, extra_http, auth));
-  std::vector<char*> argv = {const_cast<char*>("docker-registry"), const_cast<char*>("serve"),
-                             const_cast<char*>(cfg.c_str()), nullptr};
+  // Through setpriv --pdeathsig: a test process that is killed takes its registry with it.
+  std::vector<char*> argv = {const_cast<char*>("setpriv"),
+                             const_cast<char*>("--pdeathsig"),
+                             const_cast<char*>("KILL"),
+                             const_cast<char*>("docker-registry"),
+                             const_cast<char*>("serve"),
+                             const_cast<char*>(cfg.c_str()),
+                             nullptr};
   // Its log goes to a file next to its storage (kept for a failing test's post-mortem).
   std::string log = fmt::format("{}/registry-{}.log", d.path(), port_);
   posix_spawn_file_actions_t fa;
@@ -67,7 +73,7 @@ Registry::Registry(const TempDir& d, const std::string& extra_http, const std::s
   posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-  if (posix_spawnp(&pid_, "docker-registry", &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  if (posix_spawnp(&pid_, "setpriv", &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
   posix_spawn_file_actions_destroy(&fa);
   for (int i = 0; i < 100 && pid_ > 0 && !accepts(port_); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
