@@ -30,5 +30,6 @@ Runner addReviewCommand(CLI::App& app);
 Runner addServeCommand(CLI::App& app);
 Runner addWebhookConfigCommand(CLI::App& app);
 Runner addImageCommand(CLI::App& app);
+Runner addSigstoreCommand(CLI::App& app);
 
 }  // namespace kh

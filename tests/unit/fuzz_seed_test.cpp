@@ -9,6 +9,7 @@
 #include "fuzz/loader_target.h"
 #include "fuzz/registry_target.h"
 #include "fuzz/render_target.h"
+#include "fuzz/sigstore_target.h"
 #include "fuzz/version_target.h"
 #include "fuzz/vulndb_target.h"
 #include "tests/unit/test_util.h"
@@ -51,6 +52,7 @@ TEST(FuzzSeeds, RenderSeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, RegistrySeedCorpusRunsClean) {
   EXPECT_GE(replay("registry", fuzzRegistryOnce), 10u);
+  EXPECT_GE(replay("sigstore", fuzzSigstoreOnce), 8u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {
