@@ -445,6 +445,7 @@ Runner addImageCommand(CLI::App& app) {
   app.require_subcommand(1);
   auto which = std::make_shared<int>(0);  // 0 scan, 1 db import, 2 db status
   Runner db_runner = addDbCommand(app, which);
+  Runner verify_runner = addImageVerifyCommand(app, which, 10);
   CLI::App* scan = app.add_subcommand("scan", "Inventory an image: platform, layers, OS, packages");
   scan->add_option("IMAGE", a->images,
                    "docker save tarball, OCI layout tarball or directory, or a registry reference "
@@ -526,7 +527,8 @@ Runner addImageCommand(CLI::App& app) {
                    "Exit 1 when an image check finds something at or above: critical, high, "
                    "medium, low, info; none never fails")
       ->capture_default_str();
-  return [a, which, db_runner] {
+  return [a, which, db_runner, verify_runner] {
+    if (*which == 10) return verify_runner();
     if (*which != 0) return db_runner();
     auto platform = image::parsePlatform(a->platform);
     if (!platform) {

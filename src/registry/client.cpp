@@ -218,12 +218,55 @@ Result<net::Response> Client::get(const std::string& path, const std::string& ac
 }
 
 Result<Fetched> Client::manifest(const std::string& ident) {
+  net::Response missing;
+  auto m = fetchManifest(ident, &missing);
+  if (!m) return m.error();
+  if (!m.value()) return statusError(missing, fmt::format("manifest {}", ident));
+  return std::move(*m.value());
+}
+
+Result<std::optional<Fetched>> Client::manifestIfAny(const std::string& ident) {
+  net::Response missing;
+  return fetchManifest(ident, &missing);
+}
+
+Result<std::optional<Fetched>> Client::referrers(const std::string& digest) {
+  auto r = get(fmt::format("{}/referrers/{}", ref_.repository, digest), kOciIndex, nullptr,
+               kMaxManifest);
+  if (!r) return r.error();
+  if (r->status == 200) {
+    rapidjson::Document d;
+    d.Parse(r->body.data(), r->body.size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("manifests"))
+      return Error{
+          fmt::format("{}: the referrers of {} are not an image index", ref_.name(), digest),
+          {},
+          {}};
+    Fetched f;
+    f.media_type = kOciIndex;
+    f.digest = sha256Digest(r->body);
+    f.body = std::move(r->body);
+    return std::optional<Fetched>(std::move(f));
+  }
+  if (r->status != 404) return statusError(r.value(), fmt::format("the referrers of {}", digest));
+  // No referrers API (Docker's registry 2.8, for one): the referrers tag schema.
+  std::string tag = digest;
+  if (size_t colon = tag.find(':'); colon != std::string::npos) tag[colon] = '-';
+  return manifestIfAny(tag);
+}
+
+Result<std::optional<Fetched>> Client::fetchManifest(const std::string& ident,
+                                                     net::Response* missing) {
   std::string accept =
       fmt::format("{}, {}, {}, {}", kOciIndex, kOciManifest, kDockerList, kDockerManifest);
   auto r =
       get(fmt::format("{}/manifests/{}", ref_.repository, ident), accept, nullptr, kMaxManifest);
   if (!r) return r.error();
   std::string what = fmt::format("manifest {}", ident);
+  if (r->status == 404) {
+    *missing = std::move(r.value());
+    return std::optional<Fetched>();
+  }
   if (r->status != 200) return statusError(r.value(), what);
   Fetched f;
   f.body = std::move(r->body);
@@ -261,7 +304,7 @@ Result<Fetched> Client::manifest(const std::string& ident) {
                  {}};
   if (f.media_type.empty() && d.HasMember("manifests")) f.media_type = kOciIndex;
   if (f.media_type.empty() && d.HasMember("layers")) f.media_type = kOciManifest;
-  return f;
+  return std::optional<Fetched>(std::move(f));
 }
 
 Result<std::string> Client::smallBlob(const std::string& digest, size_t max) {

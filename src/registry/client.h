@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,12 @@ class Client {
   // checked against `ident` when it is a digest and against Docker-Content-Digest when the
   // registry sends one. Schema-1 manifests are refused.
   Result<Fetched> manifest(const std::string& ident);
+  // The same, but a manifest the registry does not have (404) is no error: nullopt.
+  Result<std::optional<Fetched>> manifestIfAny(const std::string& ident);
+  // The OCI 1.1 referrers of `digest` (an image index listing the artifacts whose subject it
+  // is): the referrers API, and where the registry has none (404) the referrers tag
+  // `sha256-<hex>` that clients maintain instead. nullopt when neither exists.
+  Result<std::optional<Fetched>> referrers(const std::string& digest);
   // The reference's image for `want`: an index resolved to its manifest (attestations never
   // chosen), the config fetched and checked.
   Result<Resolved> resolve(const Platform& want);
@@ -91,6 +98,8 @@ class Client {
   Result<net::Response> get(const std::string& path, const std::string& accept,
                             const net::Sink* sink, size_t max_body);
   Status authenticate(const net::Response& unauthorized, bool with_credentials);
+  // A manifest, or nullopt with the 404 answer in `missing`.
+  Result<std::optional<Fetched>> fetchManifest(const std::string& ident, net::Response* missing);
   Error statusError(const net::Response& r, std::string_view what) const;
   std::string url(const std::string& path) const;
 

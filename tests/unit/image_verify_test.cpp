@@ -1,0 +1,228 @@
+// kubeharden image verify against Docker's registry (docker-registry, htpasswd): images pushed
+// with skopeo, signed by Sigstore's own JavaScript signer (tests/tools/sigstore-sign.js over
+// @sigstore/sign and @sigstore/mock) the two ways cosign stores signatures: the legacy
+// sha256-<hex>.sig / .att tags, and v0.3 bundles attached as OCI referrers by @sigstore/oci
+// (this registry has no referrers API, so through the sha256-<hex> tag fallback).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "tests/unit/image_util.h"
+#include "tests/unit/registry_util.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::test {
+namespace {
+
+using image::fixtures::blob;
+using image::fixtures::sha256;
+using image::fixtures::shell;
+using image::fixtures::tarOf;
+
+const std::string kTools = std::string(KH_SOURCE_DIR) + "/tests/tools";
+
+// A one-layer OCI archive whose file says `what` (so two images have two digests), and its
+// manifest digest.
+std::string ociArchive(const std::string& what, std::string* digest) {
+  std::string layer = tarOf({{"etc/os-release", "ID=alpine\n"}, {"app/what", what}}, "gzip");
+  std::string config = fmt::format(
+      R"({{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}}}})",
+      sha256(image::fixtures::uncompressed(layer)));
+  std::string m = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":{}}}]}})",
+      sha256(config), config.size(), sha256(layer), layer.size());
+  *digest = sha256(m);
+  std::string index = fmt::format(
+      R"({{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"v1"}}}}]}})",
+      sha256(m), m.size());
+  return tarOf({{"oci-layout", R"({"imageLayoutVersion":"1.0.0"})"},
+                {"index.json", index},
+                {blob(sha256(m)), m},
+                {blob(sha256(config)), config},
+                {blob(sha256(layer)), layer}});
+}
+
+struct SignedRegistry {
+  TempDir d;
+  std::unique_ptr<Registry> reg;
+  std::string env;   // credentials for the JS tools and kubeharden (auth.json)
+  std::string a, b;  // two images' digests, pushed as team/app:a and team/app:b
+
+  bool start(std::string* why) {
+    std::string out;
+    if (shell(fmt::format("cd {} && htpasswd -Bbn alice s3cr3t-pw > htpasswd", d.path()), &out)) {
+      *why = out;
+      return false;
+    }
+    reg = std::make_unique<Registry>(
+        d, "",
+        fmt::format("auth:\n  htpasswd:\n    realm: kh-test\n    path: {}/htpasswd\n", d.path()));
+    if (!reg->up()) {
+      *why = "docker-registry did not start";
+      return false;
+    }
+    std::string auth = d.write(
+        "auth.json",
+        fmt::format(R"({{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcjN0LXB3"}}}}}})", reg->host()));
+    env =
+        fmt::format("REGISTRY_USER=alice REGISTRY_PASSWORD=s3cr3t-pw REGISTRY_AUTH_FILE={}", auth);
+    for (auto [name, digest] : {std::pair{"a", &a}, std::pair{"b", &b}}) {
+      std::string tar = d.write(fmt::format("{}.tar", name), ociArchive(name, digest));
+      if (shell(fmt::format("skopeo --insecure-policy copy -q --dest-tls-verify=false "
+                            "--dest-creds alice:s3cr3t-pw oci-archive:{} docker://{}/team/app:{} "
+                            "2>&1",
+                            tar, reg->host(), name),
+                &out)) {
+        *why = out;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Signs image `digest` with the JS tool; the trusted root (and key) land in d/NAME.
+  std::string sign(const std::string& name, const std::string& digest, const std::string& flags) {
+    std::string out;
+    int rc = shell(fmt::format("{} node {}/sigstore-sign.js --out {}/{} --image {}/team/app@{} {} "
+                               "2>&1",
+                               env, kTools, d.path(), name, reg->host(), digest, flags),
+                   &out);
+    EXPECT_EQ(rc, 0) << out;
+    return d.path() + "/" + name;
+  }
+
+  CmdResult verify(const std::string& image, const std::string& dir, const std::string& policy) {
+    return runCli(fmt::format("image verify {}/team/app{} --trusted-root {}/trusted_root.json {}",
+                              reg->host(), image, dir, policy),
+                  "", "", env);
+  }
+};
+
+#define KH_NEED_SIGNING_TOOLS()                                                        \
+  KH_NEED_REGISTRY_TOOLS();                                                            \
+  if (!std::filesystem::exists(std::string(KH_SOURCE_DIR) +                            \
+                               "/deps/npm/node_modules/@sigstore/oci/package.json") || \
+      shell("node --version >/dev/null 2>&1") != 0)                                    \
+  GTEST_SKIP() << "needs node and the @sigstore packages scripts/install-deps puts in deps/npm"
+
+const std::string kAlice =
+    "--certificate-identity alice@example.com --certificate-oidc-issuer https://issuer.example.com";
+
+TEST(ImageVerify, LegacyCosignTagsSignaturesAndAttestations) {
+  KH_NEED_SIGNING_TOOLS();
+  SignedRegistry s;
+  std::string why;
+  ASSERT_TRUE(s.start(&why)) << why;
+  // Nothing signed yet: exit 1, and it says where it looked.
+  auto none = s.verify(":a", s.d.path(), "--key /dev/null");
+  EXPECT_EQ(none.exit_code, 3) << none.err;  // /dev/null is no key
+  std::string keyless = s.sign("legacy", s.a, "--legacy");
+  auto unsigned_b = s.verify(":b", keyless, kAlice);
+  EXPECT_EQ(unsigned_b.exit_code, 1) << unsigned_b.out << unsigned_b.err;
+  EXPECT_NE(unsigned_b.err.find("no signature found for " + s.b + " (looked for the tag sha256-" +
+                                s.b.substr(7) + ".sig and its OCI referrers"),
+            std::string::npos)
+      << unsigned_b.err;
+  // By tag: the tag resolves to the digest that was signed.
+  auto ok = s.verify(":a", keyless, kAlice);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("verified  tag sha256-" + s.a.substr(7) +
+                        ".sig layer 0 (cosign signature): signed by alice@example.com, issuer "
+                        "https://issuer.example.com"),
+            std::string::npos)
+      << ok.out;
+  // Another identity, another issuer: exit 1 with the reason.
+  auto bob = s.verify("@" + s.a, keyless,
+                      "--certificate-identity-regexp '^bob@.*' --certificate-oidc-issuer "
+                      "https://issuer.example.com");
+  EXPECT_EQ(bob.exit_code, 1);
+  EXPECT_NE(bob.out.find("identity: the certificate is for alice@example.com, not /^bob@.*/"),
+            std::string::npos)
+      << bob.out;
+  // A signature copied from image a onto image b's tag: the payload names a's digest.
+  std::string out;
+  ASSERT_EQ(shell(fmt::format("skopeo --insecure-policy copy -q --src-tls-verify=false "
+                              "--dest-tls-verify=false --src-creds alice:s3cr3t-pw --dest-creds "
+                              "alice:s3cr3t-pw docker://{0}/team/app:sha256-{1}.sig "
+                              "docker://{0}/team/app:sha256-{2}.sig 2>&1",
+                              s.reg->host(), s.a.substr(7), s.b.substr(7)),
+                  &out),
+            0)
+      << out;
+  auto copied = s.verify(":b", keyless, kAlice + " -f json");
+  EXPECT_EQ(copied.exit_code, 1) << copied.err;
+  rapidjson::Document j;
+  j.Parse(copied.out.c_str());
+  ASSERT_FALSE(j.HasParseError()) << copied.out;
+  EXPECT_STREQ(j["apiVersion"].GetString(), "kubeharden/verify/v1");
+  EXPECT_FALSE(j["verified"].GetBool());
+  ASSERT_EQ(j["signatures"].Size(), 1u);
+  EXPECT_STREQ(j["signatures"][0]["reason"].GetString(), "digest");
+  EXPECT_EQ(std::string(j["signatures"][0]["message"].GetString()),
+            "the signature is for " + s.a + ", not this image (" + s.b + ")");
+  // A legacy attestation (.att, DSSE) with a timestamp, by predicate type.
+  std::string att = s.sign("att", s.a, "--legacy --attest https://spdx.dev/Document --tsa");
+  auto spdx = s.verify(":a", att, kAlice + " --attestation-type https://spdx.dev/Document");
+  EXPECT_EQ(spdx.exit_code, 0) << spdx.out << spdx.err;
+  auto slsa = s.verify(":a", att, kAlice + " --attestation-type https://slsa.dev/provenance/v1");
+  EXPECT_EQ(slsa.exit_code, 1) << slsa.out;
+  EXPECT_NE(slsa.out.find("predicate type is https://spdx.dev/Document, not "
+                          "https://slsa.dev/provenance/v1"),
+            std::string::npos)
+      << slsa.out;
+}
+
+TEST(ImageVerify, BundlesAttachedAsReferrersAndTheirPredicates) {
+  KH_NEED_SIGNING_TOOLS();
+  SignedRegistry s;
+  std::string why;
+  ASSERT_TRUE(s.start(&why)) << why;
+  std::string keyless = s.sign("sig", s.b, "--attach");
+  std::string keyed = s.sign("slsa", s.b, "--attach --key --attest https://slsa.dev/provenance/v1");
+  auto sig = s.verify("@" + s.b, keyless, kAlice);
+  EXPECT_EQ(sig.exit_code, 0) << sig.out << sig.err;
+  EXPECT_NE(sig.out.find("(sigstore bundle): signed by alice@example.com"), std::string::npos)
+      << sig.out;
+  // The provenance attestation, by its key, with its predicate in the JSON.
+  auto prov = s.verify(":b", keyed,
+                       fmt::format("--key {}/key.pem --attestation-type "
+                                   "https://slsa.dev/provenance/v1 -f json",
+                                   keyed));
+  EXPECT_EQ(prov.exit_code, 0) << prov.out << prov.err;
+  rapidjson::Document j;
+  j.Parse(prov.out.c_str());
+  ASSERT_FALSE(j.HasParseError()) << prov.out;
+  bool found = false;
+  for (const auto& c : j["signatures"].GetArray())
+    if (c["verified"].GetBool()) {
+      found = true;
+      EXPECT_STREQ(c["predicateType"].GetString(), "https://slsa.dev/provenance/v1");
+      EXPECT_TRUE(c["predicate"]["tested"].GetBool());
+      EXPECT_STREQ(c["signer"].GetString(), "ECDSA P-256 key");
+    }
+  EXPECT_TRUE(found) << prov.out;
+  // The keyless signature's key is not the provenance key; nor is image a signed at all.
+  auto wrong = s.verify(":b", keyed, fmt::format("--key {}/key.pem", keyed));
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("signature: no signature of the DSSE envelope verifies with the ECDSA "
+                           "P-256 key given"),
+            std::string::npos)
+      << wrong.out;
+  EXPECT_EQ(s.verify(":a", keyless, kAlice).exit_code, 1);
+  // Sigstore's own verifier agrees on the bundle that was attached.
+  std::string out;
+  EXPECT_EQ(shell(fmt::format("node {}/sigstore-verify.js --bundle {}/bundle.json --trusted-root "
+                              "{}/trusted_root.json --identity alice@example.com --issuer "
+                              "https://issuer.example.com {}/trusted_root.json 2>&1",
+                              kTools, keyless, keyless, keyless),
+                  &out),
+            0)
+      << out;
+}
+
+}  // namespace
+}  // namespace kh::test
