@@ -16,10 +16,10 @@ namespace {
 
 void refsText(std::string& out, const CheckRefs& r) {
   std::pair<std::string_view, std::string_view> items[] = {
-      {"CIS", r.cis},         {"PSS", r.pss},
-      {"MITRE", r.mitre},     {"kube-linter", r.kube_linter},
-      {"Trivy", r.trivy},     {"Kubescape", r.kubescape},
-      {"Polaris", r.polaris}, {"Checkov", r.checkov},
+      {"CIS", r.cis},           {"PSS", r.pss},
+      {"MITRE", r.mitre},       {"kube-linter", r.kube_linter},
+      {"Trivy", r.trivy},       {"Kubescape", r.kubescape},
+      {"Polaris", r.polaris},   {"Checkov", r.checkov},
       {"hadolint", r.hadolint},
   };
   bool first = true;

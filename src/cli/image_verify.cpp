@@ -15,6 +15,7 @@
 
 #include "base/json_util.h"
 #include "cli/commands.h"
+#include "cli/trust.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
 #include "registry/reference.h"
@@ -23,9 +24,6 @@
 #include "sigstore/verify.h"
 
 namespace kh {
-
-extern const char* const kTrustedRootJson;
-extern const char* const kTrustedRootSource;
 
 namespace {
 
@@ -223,17 +221,7 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
       if (!k) return input(a->key + ": " + k.error().message);
       policy.key = k.value();
     }
-    std::string root_json, root_name = a->trusted_root;
-    if (!a->trusted_root.empty()) {
-      if (!readAll(a->trusted_root, &root_json))
-        return input(a->trusted_root + ": cannot read the trusted root");
-    } else {
-      root_json = kTrustedRootJson;
-      root_name = kTrustedRootSource;
-      if (root_json.empty())
-        return input("this build has no Sigstore trusted root built in: pass --trusted-root");
-    }
-    auto root = sigstore::parseTrustedRoot(root_json, root_name);
+    auto root = loadTrustedRoot(a->trusted_root, "kubeharden image verify");
     if (!root) return input(root.error().describe());
 
     auto ref = registry::parseReference(a->image);

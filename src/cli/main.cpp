@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/trust.h"
 
 namespace kh {
 const char* const kVersion = "0.1.0";
@@ -11,7 +12,9 @@ const char* const kVersion = "0.1.0";
 
 int main(int argc, char** argv) {
   CLI::App app{"kubeharden: Kubernetes security checks from build to runtime", "kubeharden"};
-  app.set_version_flag("--version", std::string("kubeharden ") + kh::kVersion);
+  app.set_version_flag("--version",
+                       std::string("kubeharden ") + kh::kVersion +
+                           "\nSigstore trusted root: " + kh::builtInTrustedRootSource());
   app.require_subcommand(1);
   app.fallthrough(false);
   std::vector<std::pair<CLI::App*, kh::Runner>> commands;

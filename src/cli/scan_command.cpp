@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <set>
 
+#include "base/process.h"
 #include "base/strings.h"
 #include "checks/frameworks.h"
 #include "checks/registry.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/baseline.h"
-#include "base/process.h"
 #include "render/render.h"
 #include "report/report.h"
 #include "scan/scan.h"

@@ -8,15 +8,11 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/trust.h"
 #include "sigstore/bundle.h"
 #include "sigstore/verify.h"
 
 namespace kh {
-
-// The production trusted root compiled into this binary (deps/sigstore, installed by
-// scripts/install-deps from @sigstore/tuf's seeds); empty when the build had none.
-extern const char* const kTrustedRootJson;
-extern const char* const kTrustedRootSource;
 
 namespace {
 
@@ -83,17 +79,7 @@ Runner addSigstoreCommand(CLI::App& app) {
       if (!k) return inputError(a->key + ": " + k.error().message);
       policy.key = k.value();
     }
-    std::string root_json, root_name = a->trusted_root;
-    if (!a->trusted_root.empty()) {
-      if (!readAll(a->trusted_root, &root_json))
-        return inputError(a->trusted_root + ": cannot read the trusted root");
-    } else {
-      root_json = kTrustedRootJson;
-      root_name = kTrustedRootSource;
-      if (root_json.empty())
-        return inputError("this build has no Sigstore trusted root built in: pass --trusted-root");
-    }
-    auto root = sigstore::parseTrustedRoot(root_json, root_name);
+    auto root = loadTrustedRoot(a->trusted_root, "kubeharden sigstore");
     if (!root) return inputError(root.error().describe());
     std::string bundle_json;
     if (!readAll(a->bundle, &bundle_json))

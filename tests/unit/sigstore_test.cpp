@@ -291,6 +291,19 @@ TEST(SigstoreBundles, RejectionsAgreeWithSigstoreJsEachWithItsReason) {
                   d.write("k.pem", readFile(signWithJs(d, "k2", art, "--key").dir + "/key.pem"))),
        "signature: the signature does not verify with the ECDSA P-256 key given"},
   };
+  // Without --trusted-root, the production root built in: the mock log is not in it.
+  if (std::filesystem::exists(std::string(KH_SOURCE_DIR) + "/deps/sigstore/trusted_root.json")) {
+    auto prod =
+        runCli(fmt::format("sigstore verify-bundle --bundle {}/bundle.json {} {}", keyless.dir,
+                           "--certificate-identity alice@example.com "
+                           "--certificate-oidc-issuer https://issuer.example.com",
+                           art));
+    EXPECT_EQ(prod.exit_code, 1) << prod.err;
+    EXPECT_NE(prod.err.find("comes from a log the trusted root does not name"), std::string::npos)
+        << prod.err;
+    EXPECT_NE(runCli("--version").out.find("Sigstore trusted root: @sigstore/tuf "),
+              std::string::npos);
+  }
   for (const auto& c : cases) {
     EXPECT_EQ(c.v.ours, 1) << c.name << ": " << c.v.our_err;
     EXPECT_NE(c.v.our_err.find(std::string("not verified: ") + c.reason), std::string::npos)
