@@ -9,8 +9,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "base/json_util.h"
@@ -98,7 +102,151 @@ std::map<std::string, std::string> annotationsOf(const std::string& manifest, si
   return out;
 }
 
-void writeJson(const VerifyArgs& a, const registry::Reference& ref, const std::string& digest,
+// Where signatures are read from: a registry repository, or an OCI image layout on disk (which
+// holds the image and its signature artifacts, as `skopeo copy` or `cosign save` write them).
+class Store {
+ public:
+  virtual ~Store() = default;
+  // The manifest a tag or digest names; nullopt when there is none.
+  virtual Result<std::optional<registry::Fetched>> manifest(const std::string& ident) = 0;
+  // An image index of the artifacts whose subject is `digest`; nullopt when there are none.
+  virtual Result<std::optional<registry::Fetched>> referrers(const std::string& digest) = 0;
+  virtual Result<std::string> blob(const std::string& digest) = 0;
+  virtual std::string where() const = 0;
+};
+
+class RegistryStore : public Store {
+ public:
+  explicit RegistryStore(registry::Client c) : c_(std::move(c)) {}
+  Result<std::optional<registry::Fetched>> manifest(const std::string& ident) override {
+    return c_.manifestIfAny(ident);
+  }
+  Result<std::optional<registry::Fetched>> referrers(const std::string& digest) override {
+    return c_.referrers(digest);
+  }
+  Result<std::string> blob(const std::string& digest) override {
+    return c_.smallBlob(digest, kMaxSignatureBlob);
+  }
+  std::string where() const override { return c_.reference().name(); }
+
+ private:
+  registry::Client c_;
+};
+
+class LayoutStore : public Store {
+ public:
+  static Result<std::unique_ptr<LayoutStore>> open(const std::string& dir) {
+    auto s = std::make_unique<LayoutStore>();
+    s->dir_ = dir;
+    std::string index;
+    if (!readAll(dir + "/oci-layout", &index) || !readAll(dir + "/index.json", &index))
+      return Error{"not an OCI image layout (no oci-layout or index.json)", dir, {}};
+    rapidjson::Document d;
+    d.Parse(index.data(), index.size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("manifests") ||
+        !d["manifests"].IsArray())
+      return Error{"index.json is not an image index", dir, {}};
+    for (const auto& m : d["manifests"].GetArray()) {
+      std::string digest(jsonString(m, "digest"));
+      s->all_.push_back(digest);
+      if (auto it = m.FindMember("annotations"); it != m.MemberEnd())
+        if (auto name = jsonString(it->value, "org.opencontainers.image.ref.name"); !name.empty())
+          s->tags_[std::string(name)] = digest;
+    }
+    return s;
+  }
+  Result<std::optional<registry::Fetched>> manifest(const std::string& ident) override {
+    std::string digest = ident.starts_with("sha256:") ? ident : "";
+    if (digest.empty()) {
+      auto it = tags_.find(ident);
+      if (it == tags_.end()) return std::optional<registry::Fetched>();
+      digest = it->second;
+    }
+    auto body = blob(digest);
+    if (!body) return std::optional<registry::Fetched>();
+    registry::Fetched f;
+    f.digest = digest;
+    f.body = std::move(body.value());
+    rapidjson::Document d;
+    d.Parse(f.body.data(), f.body.size());
+    f.media_type = std::string(jsonString(d, "mediaType"));
+    return std::optional<registry::Fetched>(std::move(f));
+  }
+  // Every manifest of the layout whose subject is `digest` (the layout has no referrers API).
+  Result<std::optional<registry::Fetched>> referrers(const std::string& digest) override {
+    rapidjson::Document out(rapidjson::kObjectType);
+    auto& al = out.GetAllocator();
+    out.AddMember("schemaVersion", 2, al);
+    rapidjson::Value list(rapidjson::kArrayType);
+    // The layout's manifests, and those of its indexes (a copied referrers tag is an index).
+    std::vector<std::string> scan = all_;
+    for (const std::string& m : all_) {
+      auto body = blob(m);
+      rapidjson::Document d;
+      if (body) d.Parse(body->data(), body->size());
+      if (body && d.IsObject() && d.HasMember("manifests") && d["manifests"].IsArray())
+        for (const auto& c : d["manifests"].GetArray()) scan.emplace_back(jsonString(c, "digest"));
+    }
+    for (const std::string& m : scan) {
+      auto body = blob(m);
+      if (!body) continue;
+      rapidjson::Document d;
+      d.Parse(body->data(), body->size());
+      if (!d.IsObject() || !d.HasMember("subject") || jsonString(d["subject"], "digest") != digest)
+        continue;
+      rapidjson::Value e(rapidjson::kObjectType);
+      e.AddMember("digest", rapidjson::Value(m.c_str(), al), al);
+      std::string type(jsonString(d, "artifactType"));
+      e.AddMember("artifactType", rapidjson::Value(type.c_str(), al), al);
+      list.PushBack(e, al);
+    }
+    if (list.Empty()) return std::optional<registry::Fetched>();
+    out.AddMember("manifests", list, al);
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    out.Accept(w);
+    registry::Fetched f;
+    f.media_type = registry::kOciIndex;
+    f.body = sb.GetString();
+    return std::optional<registry::Fetched>(std::move(f));
+  }
+  Result<std::string> blob(const std::string& digest) override {
+    if (!digest.starts_with("sha256:") || digest.size() != 71)
+      return Error{fmt::format("{} is not a sha256 digest", digest), dir_, {}};
+    std::string path = dir_ + "/blobs/sha256/" + digest.substr(7), body;
+    if (!readAll(path, &body)) return Error{fmt::format("blob {} is missing", digest), dir_, {}};
+    if (sigstore::sha256(body) != sigstore::unhex(digest.substr(7)).value())
+      return Error{fmt::format("blob {} is not what its name says: corrupt", digest), dir_, {}};
+    return body;
+  }
+  std::string where() const override { return dir_; }
+  // The image the layout holds: the one manifest not named as a signature, attestation or
+  // referrers tag.
+  Result<std::string> image(const std::string& want) const {
+    if (!want.empty()) {
+      if (want.starts_with("sha256:")) return want;
+      auto it = tags_.find(want);
+      if (it == tags_.end()) return Error{fmt::format("no image tagged {}", want), dir_, {}};
+      return it->second;
+    }
+    std::set<std::string> images;
+    for (const auto& [tag, digest] : tags_)
+      if (!tag.starts_with("sha256-")) images.insert(digest);
+    if (images.size() != 1)
+      return Error{fmt::format("the layout names {} images: say which (DIR:TAG or DIR@DIGEST)",
+                               images.size()),
+                   dir_,
+                   {}};
+    return *images.begin();
+  }
+
+ private:
+  std::string dir_;
+  std::vector<std::string> all_;
+  std::map<std::string, std::string> tags_;
+};
+
+void writeJson(const VerifyArgs& a, const std::string& image, const std::string& digest,
                const std::vector<Candidate>& found, bool ok) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
@@ -106,7 +254,7 @@ void writeJson(const VerifyArgs& a, const registry::Reference& ref, const std::s
   w.Key("apiVersion");
   w.String("kubeharden/verify/v1");
   w.Key("image");
-  w.String(ref.canonical().c_str());
+  w.String(image.c_str());
   w.Key("digest");
   w.String(digest.c_str());
   w.Key("verified");
@@ -224,43 +372,71 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
     auto root = loadTrustedRoot(a->trusted_root, "kubeharden image verify");
     if (!root) return input(root.error().describe());
 
-    auto ref = registry::parseReference(a->image);
-    if (!ref) return input(a->image + ": " + ref.error().message);
-    auto clientFor = [&](const registry::Reference& r) {
-      registry::ClientOptions co;
-      bool insecure =
-          std::find(a->insecure.begin(), a->insecure.end(), r.domain) != a->insecure.end();
-      co.plain_http = insecure || r.isLoopback();
-      co.http.insecure_tls = insecure;
-      co.http.ca_file = a->ca_cert;
-      co.http.stall_timeout = std::chrono::seconds(a->timeout);
-      co.http.connect_timeout = std::min(co.http.connect_timeout, std::chrono::seconds(a->timeout));
-      co.http.max_attempts = static_cast<int>(a->retries) + 1;
-      co.http.user_agent = fmt::format("kubeharden/{}", kVersion);
-      registry::CredentialSources cs = registry::CredentialSources::fromEnvironment();
-      cs.registry_token = a->registry_token;
-      registry::FoundCredentials found = registry::findCredentials(r, cs);
-      for (const std::string& w : found.warnings)
-        std::fprintf(stderr, "kubeharden image verify: warning: %s\n", w.c_str());
-      return registry::Client(r, found.credentials, co);
-    };
-    registry::Client client = clientFor(ref.value());
-    // The digest the reference names: signatures are made on digests, never on tags.
-    std::string digest = ref->digest;
-    if (digest.empty()) {
-      auto m = client.manifest(ref->tag);
-      if (!m) return input(m.error().message);
-      digest = m->digest;
+    // An OCI layout directory (DIR, DIR:TAG, DIR@DIGEST), else a registry reference.
+    std::unique_ptr<Store> store;
+    std::string digest, image_name, display;
+    std::string dir = a->image, pick;
+    if (size_t at = dir.rfind('@');
+        at != std::string::npos && !std::filesystem::is_directory(dir)) {
+      pick = dir.substr(at + 1);
+      dir.resize(at);
+    } else if (size_t colon = dir.rfind(':'); colon != std::string::npos &&
+                                              !std::filesystem::is_directory(dir) &&
+                                              std::filesystem::is_directory(dir.substr(0, colon))) {
+      pick = dir.substr(colon + 1);
+      dir.resize(colon);
     }
-    registry::Reference sig_ref = ref.value();
-    if (!a->signature_repository.empty()) {
-      auto r = registry::parseReference(a->signature_repository);
-      if (!r) return input("--signature-repository: " + r.error().message);
-      sig_ref = r.value();
+    if (std::filesystem::is_directory(dir)) {
+      auto layout = LayoutStore::open(dir);
+      if (!layout) return input(layout.error().describe());
+      auto d = layout.value()->image(pick);
+      if (!d) return input(d.error().describe());
+      digest = d.value();
+      image_name = display = dir;
+      store = std::move(layout.value());
+    } else {
+      auto ref = registry::parseReference(a->image);
+      if (!ref) return input(a->image + ": " + ref.error().message);
+      auto clientFor = [&](const registry::Reference& r) {
+        registry::ClientOptions co;
+        bool insecure =
+            std::find(a->insecure.begin(), a->insecure.end(), r.domain) != a->insecure.end();
+        co.plain_http = insecure || r.isLoopback();
+        co.http.insecure_tls = insecure;
+        co.http.ca_file = a->ca_cert;
+        co.http.stall_timeout = std::chrono::seconds(a->timeout);
+        co.http.connect_timeout =
+            std::min(co.http.connect_timeout, std::chrono::seconds(a->timeout));
+        co.http.max_attempts = static_cast<int>(a->retries) + 1;
+        co.http.user_agent = fmt::format("kubeharden/{}", kVersion);
+        registry::CredentialSources cs = registry::CredentialSources::fromEnvironment();
+        cs.registry_token = a->registry_token;
+        registry::FoundCredentials found = registry::findCredentials(r, cs);
+        for (const std::string& w : found.warnings)
+          std::fprintf(stderr, "kubeharden image verify: warning: %s\n", w.c_str());
+        return registry::Client(r, found.credentials, co);
+      };
+      // The digest the reference names: signatures are made on digests, never on tags.
+      digest = ref->digest;
+      if (digest.empty()) {
+        registry::Client client = clientFor(ref.value());
+        auto m = client.manifest(ref->tag);
+        if (!m) return input(m.error().message);
+        digest = m->digest;
+      }
+      image_name = ref->canonical();
+      display = ref->name();
+      registry::Reference sig_ref = ref.value();
+      if (!a->signature_repository.empty()) {
+        auto r = registry::parseReference(a->signature_repository);
+        if (!r) return input("--signature-repository: " + r.error().message);
+        sig_ref = r.value();
+      }
+      sig_ref.tag.clear();
+      sig_ref.digest.clear();
+      store = std::make_unique<RegistryStore>(clientFor(sig_ref));
     }
-    sig_ref.tag.clear();
-    sig_ref.digest.clear();
-    registry::Client sigs = clientFor(sig_ref);
+    Store& sigs = *store;
     std::string hex = digest.substr(digest.find(':') + 1);
     auto digest_raw = sigstore::unhex(hex);
     if (!digest_raw || digest_raw.value().size() != 32)
@@ -273,7 +449,7 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
     std::vector<Candidate> found;
     // 1. cosign's legacy tags: sha256-<hex>.sig (or .att), one signature per layer.
     std::string tag = fmt::format("sha256-{}.{}", hex, attest ? "att" : "sig");
-    auto legacy = sigs.manifestIfAny(tag);
+    auto legacy = sigs.manifest(tag);
     if (!legacy) return input(legacy.error().message);
     if (legacy.value()) {
       const std::string& body = legacy.value()->body;
@@ -282,7 +458,7 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
         Candidate c;
         c.source = fmt::format("tag {} layer {}", tag, i);
         c.kind = attest ? "cosign attestation" : "cosign signature";
-        auto blob = sigs.smallBlob(layers[i].first, kMaxSignatureBlob);
+        auto blob = sigs.blob(layers[i].first);
         if (!blob) return input(blob.error().message);
         auto b =
             sigstore::bundleFromCosignLayer(layers[i].second, blob.value(), annotationsOf(body, i));
@@ -332,13 +508,18 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
           c.kind = "sigstore bundle";
           auto man = sigs.manifest(std::string(jsonString(m, "digest")));
           if (!man) return input(man.error().message);
-          auto layers = layersOf(man->body);
+          if (!man.value()) {
+            fail(c, "the referrer's manifest is missing");
+            found.push_back(c);
+            continue;
+          }
+          auto layers = layersOf(man.value()->body);
           if (layers.empty()) {
             fail(c, "the referrer has no layer");
             found.push_back(c);
             continue;
           }
-          auto blob = sigs.smallBlob(layers[0].first, kMaxSignatureBlob);
+          auto blob = sigs.blob(layers[0].first);
           if (!blob) return input(blob.error().message);
           auto b = sigstore::parseBundle(blob.value(), c.source);
           if (!b) {
@@ -371,9 +552,9 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
     bool ok =
         std::any_of(found.begin(), found.end(), [](const Candidate& c) { return c.verified; });
     if (a->format == "json") {
-      writeJson(*a, ref.value(), digest, found, ok);
+      writeJson(*a, image_name, digest, found, ok);
     } else {
-      std::printf("%s@%s: %s\n", ref->name().c_str(), digest.c_str(),
+      std::printf("%s@%s: %s\n", display.c_str(), digest.c_str(),
                   ok              ? "verified"
                   : found.empty() ? "no signature found"
                                   : "not verified");
@@ -395,7 +576,7 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
                    "kubeharden image verify: no %s found for %s (looked for the tag %s and its "
                    "OCI referrers in %s)\n",
                    attest ? "attestation" : "signature", digest.c_str(), tag.c_str(),
-                   sig_ref.name().c_str());
+                   sigs.where().c_str());
     return ok ? kExitClean : kExitFindings;
   };
 }

@@ -164,6 +164,20 @@ TEST(ImageVerify, LegacyCosignTagsSignaturesAndAttestations) {
   EXPECT_STREQ(j["signatures"][0]["reason"].GetString(), "digest");
   EXPECT_EQ(std::string(j["signatures"][0]["message"].GetString()),
             "the signature is for " + s.a + ", not this image (" + s.b + ")");
+  // Offline: the image and its .sig tag copied into an OCI layout, verified from the directory.
+  std::string layout = s.d.path() + "/layout";
+  for (const std::string& what : {std::string("a"), "sha256-" + s.a.substr(7) + ".sig"})
+    ASSERT_EQ(
+        shell(fmt::format("skopeo --insecure-policy copy -q --src-tls-verify=false "
+                          "--src-creds alice:s3cr3t-pw docker://{}/team/app:{} oci:{}:{} 2>&1",
+                          s.reg->host(), what, layout, what),
+              &out),
+        0)
+        << out;
+  auto offline = runCli(fmt::format("image verify {} --trusted-root {}/trusted_root.json {}",
+                                    layout, keyless, kAlice));
+  EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
+  EXPECT_NE(offline.out.find(layout + "@" + s.a + ": verified"), std::string::npos) << offline.out;
   // A legacy attestation (.att, DSSE) with a timestamp, by predicate type.
   std::string att = s.sign("att", s.a, "--legacy --attest https://spdx.dev/Document --tsa");
   auto spdx = s.verify(":a", att, kAlice + " --attestation-type https://spdx.dev/Document");
@@ -213,8 +227,27 @@ TEST(ImageVerify, BundlesAttachedAsReferrersAndTheirPredicates) {
             std::string::npos)
       << wrong.out;
   EXPECT_EQ(s.verify(":a", keyless, kAlice).exit_code, 1);
+  // Offline: image b and its referrers tag (an index of the referrers) in an OCI layout.
+  std::string layout = s.d.path() + "/layout", out;
+  for (const std::string& what : {std::string("b"), "sha256-" + s.b.substr(7)})
+    ASSERT_EQ(
+        shell(fmt::format("skopeo --insecure-policy copy --all -q --src-tls-verify=false "
+                          "--src-creds alice:s3cr3t-pw docker://{}/team/app:{} oci:{}:{} 2>&1",
+                          s.reg->host(), what, layout, what),
+              &out),
+        0)
+        << out;
+  auto offline = runCli(fmt::format("image verify {}:b --trusted-root {}/trusted_root.json {}",
+                                    layout, keyless, kAlice));
+  EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
+  EXPECT_NE(offline.out.find("(sigstore bundle): signed by alice@example.com"), std::string::npos)
+      << offline.out;
+  auto tampered_dir =
+      runCli(fmt::format("image verify {}@sha256:{} --trusted-root "
+                         "{}/trusted_root.json {}",
+                         layout, std::string(64, '0'), keyless, kAlice));
+  EXPECT_EQ(tampered_dir.exit_code, 1) << tampered_dir.err;
   // Sigstore's own verifier agrees on the bundle that was attached.
-  std::string out;
   EXPECT_EQ(shell(fmt::format("node {}/sigstore-verify.js --bundle {}/bundle.json --trusted-root "
                               "{}/trusted_root.json --identity alice@example.com --issuer "
                               "https://issuer.example.com {}/trusted_root.json 2>&1",
