@@ -18,4 +18,12 @@ inline std::string_view jsonString(const rapidjson::Value& o, const char* key) {
              : std::string_view();
 }
 
+// The member `key` of `o`, or a null value when `o` is no object or has no such member.
+inline const rapidjson::Value& jsonMember(const rapidjson::Value& o, const char* key) {
+  static const rapidjson::Value kNull;
+  if (!o.IsObject()) return kNull;
+  auto it = o.FindMember(key);
+  return it == o.MemberEnd() ? kNull : it->value;
+}
+
 }  // namespace kh

@@ -35,7 +35,8 @@ constexpr size_t kMaxSignatureBlob = 4 << 20;
 constexpr const char* kCosignSignPredicate = "https://sigstore.dev/cosign/sign/v1";
 
 struct VerifyArgs {
-  std::string image, key, identity, identity_regexp, issuer, issuer_regexp, trusted_root;
+  std::string image;
+  PolicyArgs policy;
   std::string attestation_type, signature_repository, format = "text", ca_cert, registry_token;
   std::vector<std::string> insecure;
   unsigned timeout = 30;
@@ -52,12 +53,7 @@ struct Candidate {
 };
 
 bool readAll(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
+  return readWholeFile(path, out);
 }
 
 void fail(Candidate& c, const std::string& message) {
@@ -316,15 +312,7 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
   CLI::App* v = image.add_subcommand(
       "verify", "Verify an image's cosign/Sigstore signatures or attestations, offline");
   v->add_option("IMAGE", a->image, "A registry reference (tag or digest)")->required();
-  v->add_option("--key", a->key, "Verify with this public key (PEM)");
-  v->add_option("--certificate-identity", a->identity, "The keyless signer's identity, exactly");
-  v->add_option("--certificate-identity-regexp", a->identity_regexp,
-                "The keyless signer's identity as an RE2 regular expression (whole name)");
-  v->add_option("--certificate-oidc-issuer", a->issuer, "The OIDC issuer, exactly");
-  v->add_option("--certificate-oidc-issuer-regexp", a->issuer_regexp,
-                "The OIDC issuer as an RE2 regular expression");
-  v->add_option("--trusted-root", a->trusted_root,
-                "A Sigstore trusted_root.json (default: the production root built in)");
+  addPolicyOptions(v, a->policy);
   v->add_option("--attestation-type", a->attestation_type,
                 "Verify an attestation of this predicate type (a URI) instead of a signature");
   v->add_option("--signature-repository", a->signature_repository,
@@ -351,26 +339,11 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
       return kExitInput;
     };
     if (a->format != "text" && a->format != "json") return usage("--format is text or json");
-    bool keyless = a->key.empty();
-    if (keyless && ((a->identity.empty() && a->identity_regexp.empty()) ||
-                    (a->issuer.empty() && a->issuer_regexp.empty())))
-      return usage(
-          "give --key, or both an identity (--certificate-identity[-regexp]) and an "
-          "issuer (--certificate-oidc-issuer[-regexp])");
-    sigstore::Policy policy;
-    policy.identity = a->identity;
-    policy.identity_regexp = a->identity_regexp;
-    policy.issuer = a->issuer;
-    policy.issuer_regexp = a->issuer_regexp;
-    if (!keyless) {
-      std::string pem;
-      if (!readAll(a->key, &pem)) return input(a->key + ": cannot read the key");
-      auto k = sigstore::PublicKey::fromPem(pem);
-      if (!k) return input(a->key + ": " + k.error().message);
-      policy.key = k.value();
-    }
-    auto root = loadTrustedRoot(a->trusted_root, "kubeharden image verify");
-    if (!root) return input(root.error().describe());
+    int code = kExitUsage;
+    auto trust = verificationFrom(a->policy, "kubeharden image verify", &code);
+    if (!trust) return code;
+    const sigstore::Policy& policy = trust->policy;
+    const sigstore::TrustedRoot& root = trust->root;
 
     // An OCI layout directory (DIR, DIR:TAG, DIR@DIGEST), else a registry reference.
     std::unique_ptr<Store> store;
@@ -473,7 +446,7 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
           art.sha256 = sigstore::sha256(art.bytes);
           art.digest_only = false;
         }
-        auto r = sigstore::verifyBundle(b.value(), art, policy, root.value());
+        auto r = sigstore::verifyBundle(b.value(), art, policy, root);
         if (b->dsse) c.predicate_type = predicateType(b->payload);
         if (!r) {
           fail(c, r.error().message);
@@ -538,7 +511,7 @@ Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id
             found.push_back(c);
             continue;
           }
-          auto r = sigstore::verifyBundle(b.value(), image_digest, policy, root.value());
+          auto r = sigstore::verifyBundle(b.value(), image_digest, policy, root);
           if (!r) {
             fail(c, r.error().message);
           } else {

@@ -18,17 +18,17 @@ constexpr int64_t kStaleDays = 180;
 
 }  // namespace
 
+bool readWholeFile(const std::string& path, std::string* out);
+
 std::string builtInTrustedRootSource() {
   return *kTrustedRootJson ? kTrustedRootSource : "none (pass --trusted-root)";
 }
 
 Result<sigstore::TrustedRoot> loadTrustedRoot(const std::string& path, const char* who) {
   if (!path.empty()) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Error{"cannot read the trusted root", path, {}};
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return sigstore::parseTrustedRoot(ss.str(), path);
+    std::string text;
+    if (!readWholeFile(path, &text)) return Error{"cannot read the trusted root", path, {}};
+    return sigstore::parseTrustedRoot(text, path);
   }
   if (!*kTrustedRootJson)
     return Error{"this build has no Sigstore trusted root built in: pass --trusted-root", {}, {}};
@@ -44,6 +44,58 @@ Result<sigstore::TrustedRoot> loadTrustedRoot(const std::string& path, const cha
                    who, source.c_str(), static_cast<long long>(age));
   }
   return sigstore::parseTrustedRoot(kTrustedRootJson, "the built-in trusted root (" + source + ")");
+}
+
+bool readWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+void addPolicyOptions(CLI::App* app, PolicyArgs& a) {
+  app->add_option("--key", a.key, "Verify with this public key (PEM) instead of an identity");
+  app->add_option("--certificate-identity", a.identity,
+                  "The keyless signer's identity (certificate subject alternative name), exactly");
+  app->add_option("--certificate-identity-regexp", a.identity_regexp,
+                  "The keyless signer's identity as an RE2 regular expression (whole name)");
+  app->add_option("--certificate-oidc-issuer", a.issuer, "The OIDC issuer, exactly");
+  app->add_option("--certificate-oidc-issuer-regexp", a.issuer_regexp,
+                  "The OIDC issuer as an RE2 regular expression");
+  app->add_option("--trusted-root", a.trusted_root,
+                  "A Sigstore trusted_root.json (default: the production root built in)");
+}
+
+Result<Verification> verificationFrom(const PolicyArgs& a, const char* who, int* exit_code) {
+  auto fail = [&](int code, const std::string& m) {
+    *exit_code = code;
+    std::fprintf(stderr, "%s: %s\n", who, m.c_str());
+    return Error{m, {}, {}};
+  };
+  Verification v;
+  if (a.key.empty()) {
+    if ((a.identity.empty() && a.identity_regexp.empty()) ||
+        (a.issuer.empty() && a.issuer_regexp.empty()))
+      return fail(2,
+                  "give --key, or both an identity (--certificate-identity[-regexp]) and an "
+                  "issuer (--certificate-oidc-issuer[-regexp])");
+    v.policy.identity = a.identity;
+    v.policy.identity_regexp = a.identity_regexp;
+    v.policy.issuer = a.issuer;
+    v.policy.issuer_regexp = a.issuer_regexp;
+  } else {
+    std::string pem;
+    if (!readWholeFile(a.key, &pem)) return fail(3, a.key + ": cannot read the key");
+    auto k = sigstore::PublicKey::fromPem(pem);
+    if (!k) return fail(3, a.key + ": " + k.error().message);
+    v.policy.key = k.value();
+  }
+  auto root = loadTrustedRoot(a.trusted_root, who);
+  if (!root) return fail(3, root.error().describe());
+  v.root = std::move(root.value());
+  return v;
 }
 
 }  // namespace kh

@@ -3,10 +3,12 @@
 // warning on stderr when that one is more than 180 days old.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 #include "base/result.h"
 #include "sigstore/trusted_root.h"
+#include "sigstore/verify.h"
 
 namespace kh {
 
@@ -15,5 +17,23 @@ std::string builtInTrustedRootSource();
 
 // Reads `path` (or the built-in root when empty); `who` prefixes the warning.
 Result<sigstore::TrustedRoot> loadTrustedRoot(const std::string& path, const char* who);
+
+// The verification policy options `image verify` and `sigstore verify-bundle` share: --key, or
+// --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]; --trusted-root.
+struct PolicyArgs {
+  std::string key, identity, identity_regexp, issuer, issuer_regexp, trusted_root;
+};
+void addPolicyOptions(CLI::App* app, PolicyArgs& a);
+
+// The policy and trust root the options describe: nullopt-like failure as an exit code (2 for
+// a missing identity or issuer, 3 for an unreadable key or root), the message on stderr.
+struct Verification {
+  sigstore::Policy policy;
+  sigstore::TrustedRoot root;
+};
+Result<Verification> verificationFrom(const PolicyArgs& a, const char* who, int* exit_code);
+
+// A whole file, or false.
+bool readWholeFile(const std::string& path, std::string* out);
 
 }  // namespace kh

@@ -40,19 +40,12 @@ Result<Validity> validity(const rapidjson::Value& v, const std::string& where) {
   return out;
 }
 
-const rapidjson::Value& member(const rapidjson::Value& o, const char* key) {
-  static const rapidjson::Value kNull;
-  if (!o.IsObject()) return kNull;
-  auto it = o.FindMember(key);
-  return it == o.MemberEnd() ? kNull : it->value;
-}
-
 // A transparency or CT log: nullopt-like skip (ok, `*skip` true) for a key kind not supported.
 Result<TrustedLog> log(const rapidjson::Value& v, const std::string& where, bool* skip) {
   TrustedLog out;
   *skip = false;
   out.base_url = std::string(jsonString(v, "baseUrl"));
-  const auto& pk = member(v, "publicKey");
+  const auto& pk = jsonMember(v, "publicKey");
   auto raw = base64Decode(jsonString(pk, "rawBytes"));
   if (!raw || raw->empty()) {
     *skip = true;  // a key given some other way (not in this format version)
@@ -61,10 +54,10 @@ Result<TrustedLog> log(const rapidjson::Value& v, const std::string& where, bool
   auto key = PublicKey::fromDer(*raw);
   if (!key) return Error{fmt::format("{}.publicKey: {}", where, key.error().message), {}, {}};
   out.key = key.value();
-  auto id = base64Decode(jsonString(member(v, "logId"), "keyId"));
+  auto id = base64Decode(jsonString(jsonMember(v, "logId"), "keyId"));
   if (!id || id->empty()) return Error{fmt::format("{}.logId.keyId is missing", where), {}, {}};
   out.key_id = *id;
-  auto valid = validity(member(pk, "validFor"), where + ".publicKey");
+  auto valid = validity(jsonMember(pk, "validFor"), where + ".publicKey");
   if (!valid) return valid.error();
   out.valid = valid.value();
   return out;
@@ -73,7 +66,7 @@ Result<TrustedLog> log(const rapidjson::Value& v, const std::string& where, bool
 Result<TrustedCa> ca(const rapidjson::Value& v, const std::string& where) {
   TrustedCa out;
   out.uri = std::string(jsonString(v, "uri"));
-  const auto& certs = member(member(v, "certChain"), "certificates");
+  const auto& certs = jsonMember(jsonMember(v, "certChain"), "certificates");
   if (!certs.IsArray() || certs.Empty())
     return Error{fmt::format("{}.certChain.certificates is missing or empty", where), {}, {}};
   for (const auto& c : certs.GetArray()) {
@@ -83,7 +76,7 @@ Result<TrustedCa> ca(const rapidjson::Value& v, const std::string& where) {
     if (!cert) return Error{fmt::format("{}: {}", where, cert.error().message), {}, {}};
     out.chain.push_back(cert.value());
   }
-  auto valid = validity(member(v, "validFor"), where);
+  auto valid = validity(jsonMember(v, "validFor"), where);
   if (!valid) return valid.error();
   out.valid = valid.value();
   return out;
@@ -159,7 +152,7 @@ Result<TrustedRoot> parseTrustedRoot(std::string_view json, const std::string& f
       root.newest_start = v.start;
   };
   for (const char* kind : {"tlogs", "ctlogs"}) {
-    const auto& list = member(d, kind);
+    const auto& list = jsonMember(d, kind);
     if (!list.IsArray()) continue;
     size_t i = 0;
     for (const auto& v : list.GetArray()) {
@@ -172,7 +165,7 @@ Result<TrustedRoot> parseTrustedRoot(std::string_view json, const std::string& f
     }
   }
   for (const char* kind : {"certificateAuthorities", "timestampAuthorities"}) {
-    const auto& list = member(d, kind);
+    const auto& list = jsonMember(d, kind);
     if (!list.IsArray()) continue;
     size_t i = 0;
     for (const auto& v : list.GetArray()) {

@@ -23,13 +23,6 @@ std::string when(int64_t t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(t)));
 }
 
-const rapidjson::Value& member(const rapidjson::Value& o, const char* key) {
-  static const rapidjson::Value kNull;
-  if (!o.IsObject()) return kNull;
-  auto it = o.FindMember(key);
-  return it == o.MemberEnd() ? kNull : it->value;
-}
-
 // The key a log entry names (base64 of a PEM key or certificate) is the signing key.
 bool sameKey(std::string_view pem_b64, const PublicKey& key) {
   auto pem = base64Decode(pem_b64);
@@ -56,33 +49,33 @@ Status checkBody(const TlogEntry& e, const Bundle& b, const Artifact& artifact,
   d.Parse(e.body.data(), e.body.size());
   if (d.HasParseError() || !d.IsObject()) return fail("tlog", "the log entry's body is not JSON");
   std::string kind(jsonString(d, "kind"));
-  const auto& spec = member(d, "spec");
+  const auto& spec = jsonMember(d, "spec");
   if (kind != e.kind)
     return fail("tlog", fmt::format("the log entry says kind {} but its body is {}", e.kind, kind));
   if (kind == "hashedrekord") {
     if (b.dsse) return fail("tlog", "a hashedrekord entry for a DSSE envelope");
-    const auto& hash = member(member(spec, "data"), "hash");
+    const auto& hash = jsonMember(jsonMember(spec, "data"), "hash");
     if (jsonString(hash, "algorithm") != "sha256" ||
         jsonString(hash, "value") != hex(artifact.sha256))
       return fail("tlog", fmt::format("the log entry is for sha256:{}, not the artifact's "
                                       "sha256:{}",
                                       jsonString(hash, "value"), hex(artifact.sha256)));
-    const auto& s = member(spec, "signature");
+    const auto& s = jsonMember(spec, "signature");
     if (!sameSignature(jsonString(s, "content"), sig))
       return fail("tlog", "the log entry records another signature");
-    if (!sameKey(jsonString(member(s, "publicKey"), "content"), key))
+    if (!sameKey(jsonString(jsonMember(s, "publicKey"), "content"), key))
       return fail("tlog", "the log entry records another signing key");
     return {};
   }
   if (kind == "dsse" || kind == "intoto") {
     if (!b.dsse) return fail("tlog", fmt::format("a {} entry for a message signature", kind));
-    const rapidjson::Value& content = kind == "dsse" ? spec : member(spec, "content");
-    const auto& ph = member(content, "payloadHash");
+    const rapidjson::Value& content = kind == "dsse" ? spec : jsonMember(spec, "content");
+    const auto& ph = jsonMember(content, "payloadHash");
     if (jsonString(ph, "value") != hex(sha256(b.payload)))
       return fail("tlog", "the log entry is for another DSSE payload");
     bool found = false;
-    const auto& sigs = kind == "dsse" ? member(spec, "signatures")
-                                      : member(member(content, "envelope"), "signatures");
+    const auto& sigs = kind == "dsse" ? jsonMember(spec, "signatures")
+                                      : jsonMember(jsonMember(content, "envelope"), "signatures");
     if (sigs.IsArray())
       for (const auto& s : sigs.GetArray()) {
         std::string_view sv = jsonString(s, kind == "dsse" ? "signature" : "sig");
@@ -154,9 +147,9 @@ Result<Verified> verifyBundle(const Bundle& b, const Artifact& artifact, const P
       st.Parse(b.payload.data(), b.payload.size());
       bool named = false;
       if (!st.HasParseError())
-        if (const auto& subjects = member(st, "subject"); subjects.IsArray())
+        if (const auto& subjects = jsonMember(st, "subject"); subjects.IsArray())
           for (const auto& s : subjects.GetArray())
-            named = named || jsonString(member(s, "digest"), "sha256") == hex(artifact.sha256);
+            named = named || jsonString(jsonMember(s, "digest"), "sha256") == hex(artifact.sha256);
       if (!named)
         return fail("digest", fmt::format("the in-toto statement names no subject with the "
                                           "artifact's digest sha256:{}",
