@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/json_util.h"
+#include "registry/reference.h"
 #include "sigstore/bundle.h"
 #include "sigstore/cosign.h"
 #include "sigstore/crypto.h"
@@ -168,11 +169,14 @@ class LayoutStore : public SignatureStore {
     return std::optional<registry::Fetched>(std::move(f));
   }
   Result<std::string> blob(const std::string& digest) override {
-    if (!digest.starts_with("sha256:") || digest.size() != 71)
-      return Error{fmt::format("{} is not a sha256 digest", digest), dir_, {}};
+    // Checked before it becomes a path: 64 hex digits, nothing else.
+    auto want = digest.starts_with("sha256:") && digest.size() == 71
+                    ? unhex(digest.substr(7))
+                    : Result<std::string>(Error{"", {}, {}});
+    if (!want) return Error{fmt::format("{} is not a sha256 digest", digest), dir_, {}};
     std::string path = dir_ + "/blobs/sha256/" + digest.substr(7), body;
     if (!readAll(path, &body)) return Error{fmt::format("blob {} is missing", digest), dir_, {}};
-    if (sigstore::sha256(body) != sigstore::unhex(digest.substr(7)).value())
+    if (sha256(body) != want.value())
       return Error{fmt::format("blob {} is not what its name says: corrupt", digest), dir_, {}};
     return body;
   }
@@ -248,6 +252,11 @@ Result<ImageSignatures> verifyImage(SignatureStore& sigs, const std::string& dig
       Candidate c;
       c.source = fmt::format("tag {} layer {}", tag, i);
       c.kind = attest ? "cosign attestation" : "cosign signature";
+      if (!registry::isValidDigest(layers[i].first)) {
+        fail(c, fmt::format("the layer's digest '{}' is not a digest", layers[i].first));
+        found.push_back(c);
+        continue;
+      }
       auto blob = sigs.blob(layers[i].first);
       if (!blob) return blob.error();
       auto b = bundleFromCosignLayer(layers[i].second, blob.value(), annotationsOf(body, i));
@@ -293,6 +302,11 @@ Result<ImageSignatures> verifyImage(SignatureStore& sigs, const std::string& dig
         Candidate c;
         c.source = fmt::format("referrer {}", jsonString(m, "digest"));
         c.kind = "sigstore bundle";
+        if (!registry::isValidDigest(jsonString(m, "digest"))) {
+          fail(c, "the referrer's digest is not a digest");
+          found.push_back(c);
+          continue;
+        }
         auto man = sigs.manifest(std::string(jsonString(m, "digest")));
         if (!man) return man.error();
         if (!man.value()) {
@@ -301,8 +315,8 @@ Result<ImageSignatures> verifyImage(SignatureStore& sigs, const std::string& dig
           continue;
         }
         auto layers = layersOf(man.value()->body);
-        if (layers.empty()) {
-          fail(c, "the referrer has no layer");
+        if (layers.empty() || !registry::isValidDigest(layers[0].first)) {
+          fail(c, "the referrer has no layer, or its digest is not a digest");
           found.push_back(c);
           continue;
         }
