@@ -66,6 +66,9 @@ void addPolicyOptions(CLI::App* app, PolicyArgs& a) {
                   "The OIDC issuer as an RE2 regular expression");
   app->add_option("--trusted-root", a.trusted_root,
                   "A Sigstore trusted_root.json (default: the production root built in)");
+  app->add_flag("--require-timestamp", a.require_timestamp,
+                "With --key too, require a verified transparency-log entry or RFC 3161 time "
+                "stamp (keyless verification always does)");
 }
 
 Result<Verification> verificationFrom(const PolicyArgs& a, const char* who, int* exit_code) {
@@ -92,6 +95,7 @@ Result<Verification> verificationFrom(const PolicyArgs& a, const char* who, int*
     if (!k) return fail(3, a.key + ": " + k.error().message);
     v.policy.key = k.value();
   }
+  v.policy.require_timestamp = a.require_timestamp;
   auto root = loadTrustedRoot(a.trusted_root, who);
   if (!root) return fail(3, root.error().describe());
   v.root = std::move(root.value());

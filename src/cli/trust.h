@@ -22,6 +22,7 @@ Result<sigstore::TrustedRoot> loadTrustedRoot(const std::string& path, const cha
 // --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]; --trusted-root.
 struct PolicyArgs {
   std::string key, identity, identity_regexp, issuer, issuer_regexp, trusted_root;
+  bool require_timestamp = false;
 };
 void addPolicyOptions(CLI::App* app, PolicyArgs& a);
 

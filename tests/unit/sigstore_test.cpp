@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "sigstore/cosign.h"
 #include "sigstore/crypto.h"
 #include "sigstore/tlog.h"
 #include "sigstore/trusted_root.h"
@@ -286,6 +287,9 @@ TEST(SigstoreBundles, RejectionsAgreeWithSigstoreJsEachWithItsReason) {
       {"a changed signature byte", verifyBoth(keyless, art, flipped), "signature: "},
       {"a log entry for another signature", verifyBoth(keyless, art, swapped_body), "tlog: "},
       {"another artifact's bundle", verifyBoth(other_keyless, art), "digest: "},
+      {"a certificate with no proof of when it signed (no log entry, no time stamp)",
+       verifyBoth(signWithJs(d, "notime", art, "--no-tlog"), art),
+       "tlog: a certificate-signed bundle needs a verified log entry or timestamp"},
       {"the wrong key",
        verifyBoth(key, art, "", "", "",
                   d.write("k.pem", readFile(signWithJs(d, "k2", art, "--key").dir + "/key.pem"))),
@@ -310,6 +314,101 @@ TEST(SigstoreBundles, RejectionsAgreeWithSigstoreJsEachWithItsReason) {
         << c.name << ": " << c.v.our_err;
     EXPECT_EQ(c.v.theirs, 1) << c.name << ": @sigstore/verify said " << c.v.their_out;
   }
+}
+
+// Keys of every kind a cosign key can be, signed by the OpenSSL command line (an independent
+// signer), in a key-signed bundle without a log entry: accepted with the key, refused with another
+// key, with a changed artifact, and with --require-timestamp.
+TEST(SigstoreKeys, EcdsaRsaAndEd25519SignedByOpensslItself) {
+  TempDir d;
+  std::string art = d.write("artifact.bin", "signed by openssl\n");
+  struct Kind {
+    const char* name;
+    const char* genkey;
+    const char* sign;  // {0} key, {1} artifact, {2} signature out
+  } kinds[] = {
+      {"p256", "openssl ecparam -name prime256v1 -genkey -noout -out {0}",
+       "openssl dgst -sha256 -sign {0} -out {2} {1}"},
+      {"p384", "openssl ecparam -name secp384r1 -genkey -noout -out {0}",
+       "openssl dgst -sha384 -sign {0} -out {2} {1}"},
+      {"rsa", "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out {0}",
+       "openssl dgst -sha256 -sign {0} -out {2} {1}"},
+      {"rsa-pss", "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out {0}",
+       "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -sign {0} "
+       "-out {2} {1}"},
+      {"ed25519", "openssl genpkey -algorithm ED25519 -out {0}",
+       "openssl pkeyutl -sign -rawin -inkey {0} -in {1} -out {2}"},
+  };
+  std::string other = d.path() + "/other.pem", out;
+  ASSERT_EQ(shell(fmt::format("openssl ecparam -name prime256v1 -genkey -noout -out {0}.key && "
+                              "openssl pkey -in {0}.key -pubout -out {0}",
+                              other),
+                  &out),
+            0)
+      << out;
+  for (const auto& k : kinds) {
+    std::string key = d.path() + "/" + k.name + ".key", pub = d.path() + "/" + k.name + ".pem",
+                sig = d.path() + "/" + k.name + ".sig";
+    ASSERT_EQ(shell(fmt::format(fmt::runtime(std::string(k.genkey) +
+                                             " && openssl pkey -in {0} "
+                                             "-pubout -out {3} && " +
+                                             k.sign),
+                                key, art, sig, pub) +
+                        " 2>&1",
+                    &out),
+              0)
+        << k.name << ": " << out;
+    std::string bundle = d.write(
+        fmt::format("{}.json", k.name),
+        fmt::format(
+            R"({{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json",)"
+            R"("verificationMaterial":{{"publicKey":{{"hint":"{}"}},"tlogEntries":[]}},)"
+            R"("messageSignature":{{"messageDigest":{{"algorithm":"SHA2_256","digest":"{}"}},)"
+            R"("signature":"{}"}}}})",
+            k.name, base64Encode(sha256(readFile(art))), base64Encode(readFile(sig))));
+    auto verify = [&](const std::string& key_file, const std::string& file,
+                      const std::string& extra = "") {
+      return runCli(fmt::format("sigstore verify-bundle --bundle {} --key {} {} {}", bundle,
+                                key_file, extra, file));
+    };
+    auto ok = verify(pub, art);
+    EXPECT_EQ(ok.exit_code, 0) << k.name << ": " << ok.err;
+    auto wrong = verify(other, art);
+    EXPECT_EQ(wrong.exit_code, 1) << k.name;
+    EXPECT_NE(wrong.err.find("not verified: signature: "), std::string::npos) << wrong.err;
+    auto changed = verify(pub, d.write("changed.bin", "signed by someone else\n"));
+    EXPECT_EQ(changed.exit_code, 1) << k.name;
+    EXPECT_NE(changed.err.find("not verified: digest: the bundle signs sha256:"), std::string::npos)
+        << changed.err;
+    auto timed = verify(pub, art, "--require-timestamp");
+    EXPECT_EQ(timed.exit_code, 1) << k.name;
+    EXPECT_NE(timed.err.find("no verified log entry or timestamp, and one is required"),
+              std::string::npos)
+        << timed.err;
+  }
+}
+
+// cosign's legacy layer annotations, in both spellings it has written.
+TEST(SigstoreCosign, LegacyLayersInBothSpellingsAndTheSimpleSigningPayload) {
+  std::string payload =
+      R"({"Critical":{"Identity":{"docker-reference":"r/a"},"Image":{"Docker-Manifest-Digest":"sha256:aa"},"Type":"Cosign Container Image Signature"},"optional":null})";
+  for (const char* prefix : {"dev.cosignproject.cosign/", "dev.sigstore.cosign/"}) {
+    auto b = bundleFromCosignLayer(kSimpleSigningType, payload,
+                                   {{std::string(prefix) + "signature", base64Encode("sig")}});
+    ASSERT_TRUE(b) << prefix << ": " << b.error().message;
+    EXPECT_EQ(b.value().signature, "sig");
+    EXPECT_EQ(b.value().message_digest, sha256(payload));
+  }
+  EXPECT_TRUE(checkSimpleSigning(payload, "sha256:aa"));  // member names without regard to case
+  auto other = checkSimpleSigning(payload, "sha256:AA");  // the digest exactly
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().message, "the signature is for sha256:aa, not this image (sha256:AA)");
+  EXPECT_FALSE(checkSimpleSigning(R"({"critical":{"type":"something else"}})", "sha256:aa"));
+  auto unsigned_layer = bundleFromCosignLayer(kSimpleSigningType, payload, {});
+  ASSERT_FALSE(unsigned_layer);
+  EXPECT_NE(unsigned_layer.error().message.find("without the signature annotation"),
+            std::string::npos);
+  EXPECT_FALSE(bundleFromCosignLayer("application/octet-stream", payload, {}));
 }
 
 TEST(SigstoreCli, UsageAndInputErrors) {
