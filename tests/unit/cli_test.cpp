@@ -51,7 +51,12 @@ std::vector<std::string> checksIn(const rapidjson::Document& d, bool include_sup
 TEST(Cli, VersionAndHelp) {
   auto r = runCli("--version");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out, "kubeharden 0.1.0\n");
+  // The version, then the Sigstore trusted root built in (or "none" in a build without one).
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n') + 1), "kubeharden 0.1.0\n");
+  EXPECT_TRUE(r.out.find("\nSigstore trusted root: @sigstore/tuf ") != std::string::npos ||
+              r.out.find("\nSigstore trusted root: none (pass --trusted-root)\n") !=
+                  std::string::npos)
+      << r.out;
   auto h = runCli("scan --help");
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(h.out.find("--fail-on"), std::string::npos);
