@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/trust.h"
 #include "sigstore/bundle.h"
@@ -44,7 +45,7 @@ Runner addSigstoreCommand(CLI::App& app) {
     auto trust = verificationFrom(a->policy, "kubeharden sigstore verify-bundle", &code);
     if (!trust) return code;
     std::string bundle_json;
-    if (!readWholeFile(a->bundle, &bundle_json))
+    if (!readFileTo(a->bundle, bundle_json))
       return inputError(a->bundle + ": cannot read the bundle");
     auto bundle = sigstore::parseBundle(bundle_json, a->bundle);
     if (!bundle) return inputError(bundle.error().describe());
@@ -56,8 +57,7 @@ Runner addSigstoreCommand(CLI::App& app) {
       art.sha256 = raw.value();
       art.digest_only = true;
     } else {
-      if (!readWholeFile(a->artifact, &art.bytes))
-        return inputError(a->artifact + ": cannot read it");
+      if (!readFileTo(a->artifact, art.bytes)) return inputError(a->artifact + ": cannot read it");
       art.sha256 = sigstore::sha256(art.bytes);
     }
     auto v = sigstore::verifyBundle(bundle.value(), art, trust->policy, trust->root);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/strings.h"
+
 namespace kh {
 
 extern const char* const kTrustedRootJson;
@@ -18,8 +20,6 @@ constexpr int64_t kStaleDays = 180;
 
 }  // namespace
 
-bool readWholeFile(const std::string& path, std::string* out);
-
 std::string builtInTrustedRootSource() {
   return *kTrustedRootJson ? kTrustedRootSource : "none (pass --trusted-root)";
 }
@@ -27,7 +27,7 @@ std::string builtInTrustedRootSource() {
 Result<sigstore::TrustedRoot> loadTrustedRoot(const std::string& path, const char* who) {
   if (!path.empty()) {
     std::string text;
-    if (!readWholeFile(path, &text)) return Error{"cannot read the trusted root", path, {}};
+    if (!readFileTo(path, text)) return Error{"cannot read the trusted root", path, {}};
     return sigstore::parseTrustedRoot(text, path);
   }
   if (!*kTrustedRootJson)
@@ -44,15 +44,6 @@ Result<sigstore::TrustedRoot> loadTrustedRoot(const std::string& path, const cha
                    who, source.c_str(), static_cast<long long>(age));
   }
   return sigstore::parseTrustedRoot(kTrustedRootJson, "the built-in trusted root (" + source + ")");
-}
-
-bool readWholeFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
 }
 
 void addPolicyOptions(CLI::App* app, PolicyArgs& a) {
@@ -90,7 +81,7 @@ Result<Verification> verificationFrom(const PolicyArgs& a, const char* who, int*
     v.policy.issuer_regexp = a.issuer_regexp;
   } else {
     std::string pem;
-    if (!readWholeFile(a.key, &pem)) return fail(3, a.key + ": cannot read the key");
+    if (!readFileTo(a.key, pem)) return fail(3, a.key + ": cannot read the key");
     auto k = sigstore::PublicKey::fromPem(pem);
     if (!k) return fail(3, a.key + ": " + k.error().message);
     v.policy.key = k.value();

@@ -34,7 +34,4 @@ struct Verification {
 };
 Result<Verification> verificationFrom(const PolicyArgs& a, const char* who, int* exit_code);
 
-// A whole file, or false.
-bool readWholeFile(const std::string& path, std::string* out);
-
 }  // namespace kh

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/json_util.h"
+#include "base/strings.h"
 #include "registry/reference.h"
 #include "sigstore/bundle.h"
 #include "sigstore/cosign.h"
@@ -21,15 +22,6 @@ namespace kh::sigstore {
 namespace {
 
 constexpr size_t kMaxSignatureBlob = 4 << 20;
-
-bool readAll(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
 
 void fail(Candidate& c, const std::string& message) {
   size_t colon = message.find(": ");
@@ -97,7 +89,7 @@ class LayoutStore : public SignatureStore {
     auto s = std::make_unique<LayoutStore>();
     s->dir_ = dir;
     std::string index;
-    if (!readAll(dir + "/oci-layout", &index) || !readAll(dir + "/index.json", &index))
+    if (!readFileTo(dir + "/oci-layout", index) || !readFileTo(dir + "/index.json", index))
       return Error{"not an OCI image layout (no oci-layout or index.json)", dir, {}};
     rapidjson::Document d;
     d.Parse(index.data(), index.size());
@@ -175,7 +167,7 @@ class LayoutStore : public SignatureStore {
                     : Result<std::string>(Error{"", {}, {}});
     if (!want) return Error{fmt::format("{} is not a sha256 digest", digest), dir_, {}};
     std::string path = dir_ + "/blobs/sha256/" + digest.substr(7), body;
-    if (!readAll(path, &body)) return Error{fmt::format("blob {} is missing", digest), dir_, {}};
+    if (!readFileTo(path, body)) return Error{fmt::format("blob {} is missing", digest), dir_, {}};
     if (sha256(body) != want.value())
       return Error{fmt::format("blob {} is not what its name says: corrupt", digest), dir_, {}};
     return body;
