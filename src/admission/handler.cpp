@@ -112,8 +112,18 @@ std::vector<std::string> budgetWarnings(const std::vector<std::string>& in) {
   return out;
 }
 
+std::string_view exemption(const AdmissionRequest& req, const Policy& policy, const Object& obj) {
+  if (contains(policy.exempt_namespaces, req.namespace_)) return "namespace";
+  if (contains(policy.exempt_usernames, req.username)) return "user";
+  for (std::string_view g : req.groups)
+    if (contains(policy.exempt_groups, g)) return "group";
+  if (obj.pod && contains(policy.exempt_runtime_classes, getStr(obj.pod->spec, "runtimeClassName")))
+    return "runtimeClass";
+  return {};
+}
+
 AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
-                         const Node* namespace_labels) {
+                         const Node* namespace_labels, const ImageVerdicts* images) {
   AdmissionResponse resp;
   resp.uid = std::string(req.uid);
   // Nothing to judge: deletions, connections, and subresources other than ephemeral containers.
@@ -127,16 +137,9 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
 
   const std::string_view kind = req.kind.kind;
   // Exemptions, recorded as PSA records them.
-  std::string_view exempt;
-  if (contains(policy.exempt_namespaces, req.namespace_)) exempt = "namespace";
-  if (exempt.empty() && contains(policy.exempt_usernames, req.username)) exempt = "user";
-  for (std::string_view g : req.groups)
-    if (exempt.empty() && contains(policy.exempt_groups, g)) exempt = "group";
   Object obj = makeObject(req.object, {});
   if (obj.ref.namespace_.empty()) obj.ref.namespace_ = req.namespace_;
-  if (exempt.empty() && obj.pod &&
-      contains(policy.exempt_runtime_classes, getStr(obj.pod->spec, "runtimeClassName")))
-    exempt = "runtimeClass";
+  std::string_view exempt = exemption(req, policy, obj);
   if (!exempt.empty()) {
     resp.audit_annotations[fmt::format("{}exempt", kAnnotationPrefix)] = std::string(exempt);
     return resp;
@@ -229,6 +232,44 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
       resp.audit_annotations[fmt::format("{}violations", kAnnotationPrefix)] = join(ids, ",");
     if (!excepted.empty())
       resp.audit_annotations[fmt::format("{}exceptions", kAnnotationPrefix)] = join(excepted, ",");
+  }
+
+  // admission.verifyImages: static allow and deny, digests required, and the verdicts.
+  if (policy.images) {
+    std::vector<std::string> record;
+    for (const ImageUse& u : imagesToVerify(req, policy, labels, false)) {
+      const ImageRule& rule = policy.images->rules[u.rule];
+      std::string failure;
+      if (rule.action == VerifyImagesRule::Action::kAllow) {
+        record.push_back(fmt::format("{}: allowed by {}", u.image, rule.name));
+        continue;
+      }
+      if (rule.action == VerifyImagesRule::Action::kDeny) {
+        failure = "is not allowed";
+      } else if (u.ref.digest.empty() && rule.verify_digest) {
+        failure =
+            "is not pinned to a digest (the rule verifies digests only; mutateDigest pins "
+            "tags in the mutating webhook)";
+      } else {
+        const ImageVerdict* v = nullptr;
+        if (images)
+          if (auto it = images->find(u.key()); it != images->end()) v = &it->second;
+        if (v && v->verified) {
+          record.push_back(fmt::format("{}: {}", u.image, v->message));
+          continue;
+        }
+        failure = v ? v->message : "was not verified";
+      }
+      std::string text = fmt::format("image \"{}\" {} ({})", u.image, failure, rule.name);
+      record.push_back(fmt::format("{}: {}", u.image, failure));
+      if (rule.audit)
+        warnings.push_back(text);
+      else
+        denials.push_back(text);
+    }
+    if (!record.empty())
+      resp.audit_annotations[fmt::format("{}image-verification", kAnnotationPrefix)] =
+          join(record, "; ");
   }
 
   // As PSA: the warn level's warnings are left out when the request is denied anyway.

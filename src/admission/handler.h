@@ -5,13 +5,16 @@
 // Admission, and the scan catalogue for everything else.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "admission/image_policy.h"
 #include "admission/review.h"
 #include "checks/check.h"
 #include "checks/registry.h"
 #include "config/config.h"
+#include "model/object.h"
 #include "pss/namespaces.h"
 
 namespace kh::admission {
@@ -33,6 +36,9 @@ struct Policy {
   // and expiry) suppress catalogue findings; annotations on the object never do.
   const Config* config = nullptr;
   std::string today;  // YYYY-MM-DD, for exception expiry (the caller's clock)
+  // admission.verifyImages, compiled (null: no rules). Verdicts needing a registry are passed
+  // to decide() by the caller.
+  std::shared_ptr<const ImagePolicy> images;
 
   static pss::DefaultPolicies defaultModes();
 };
@@ -40,8 +46,14 @@ struct Policy {
 // The policy a config file describes (its `admission:` section, its exceptions and checks).
 Policy policyFromConfig(const Config& cfg, const Registry* registry, std::string today);
 
+// `images`: the verdicts on the request's images that verify rules govern (image_verifier.h);
+// an image a verify rule governs with no verdict here is refused as unverified.
 AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
-                         const Node* namespace_labels);
+                         const Node* namespace_labels, const ImageVerdicts* images = nullptr);
+
+// Why the request is exempt from evaluation ("namespace", "user", "group", "runtimeClass"), or
+// empty.
+std::string_view exemption(const AdmissionRequest& req, const Policy& policy, const Object& obj);
 
 // PSA's warning budget: each warning cut to 120 characters (UTF-8 aware), duplicates dropped,
 // and no more warnings once their total would pass 4,096 characters.

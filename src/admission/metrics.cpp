@@ -78,6 +78,15 @@ std::string Metrics::render() const {
   add("# HELP kubeharden_admission_namespaces Namespaces whose labels the webhook knows.\n");
   add("# TYPE kubeharden_admission_namespaces gauge\n");
   add("kubeharden_admission_namespaces {}\n", namespaces_.load());
+  add("# HELP kubeharden_admission_image_verifications_total Image verdicts of verifyImages "
+      "rules, by where they came from (cache, verified, or cut short by the deadline).\n");
+  add("# TYPE kubeharden_admission_image_verifications_total counter\n");
+  add("kubeharden_admission_image_verifications_total{{result=\"cache\"}} {}\n",
+      image_hits_.load());
+  add("kubeharden_admission_image_verifications_total{{result=\"verified\"}} {}\n",
+      image_misses_.load());
+  add("kubeharden_admission_image_verifications_total{{result=\"deadline\"}} {}\n",
+      image_timeouts_.load());
   return out;
 }
 

@@ -25,6 +25,13 @@ class Metrics {
   void policyReload() { ++policy_reloads_; }
   void certificateExpiry(double unix_seconds) { cert_expiry_ = unix_seconds; }
   void namespaces(size_t n) { namespaces_ = n; }
+  // Image verification (admission.verifyImages): verdicts from the cache, computed, and those
+  // the deadline cut short.
+  void imageVerifications(uint64_t hits, uint64_t misses, uint64_t timeouts) {
+    image_hits_ = hits;
+    image_misses_ = misses;
+    image_timeouts_ = timeouts;
+  }
   std::string render() const;
 
  private:
@@ -37,6 +44,7 @@ class Metrics {
   std::atomic<uint64_t> deadline_hits_{0}, decode_errors_{0}, policy_reloads_{0};
   std::atomic<double> cert_expiry_{0};
   std::atomic<uint64_t> namespaces_{0};
+  std::atomic<uint64_t> image_hits_{0}, image_misses_{0}, image_timeouts_{0};
 };
 
 }  // namespace kh::admission

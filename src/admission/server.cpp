@@ -19,6 +19,7 @@
 
 #include "admission/deadline_stream.h"
 #include "admission/handler.h"
+#include "admission/image_verifier.h"
 #include "admission/metrics.h"
 #include "admission/mutate.h"
 #include "admission/namespace_watch.h"
@@ -61,6 +62,13 @@ Result<std::shared_ptr<PolicyBundle>> loadPolicy(const std::string& path) {
   b->registry = std::move(reg.value());
   b->policy = policyFromConfig(b->config, b->registry.get(), todayUtc());
   b->mutation.default_on = b->config.admission.mutate_by_default;
+  if (!b->config.admission.verify_images.rules.empty()) {
+    auto images = compileImagePolicy(b->config.admission.verify_images);
+    if (!images) return images.error();
+    if (!images.value()->root_warning.empty())
+      std::fprintf(stderr, "kubeharden serve: warning: %s\n", images.value()->root_warning.c_str());
+    b->policy.images = images.value();
+  }
   return b;
 }
 
@@ -80,35 +88,6 @@ Result<std::shared_ptr<asio::ssl::context>> loadTls(const std::string& cert, con
     if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &t) == 1) *expiry = static_cast<double>(timegm(&t));
   }
   return ctx;
-}
-
-// "10s", "500ms", "1m30s" (Go durations as the API server writes ?timeout=).
-std::optional<double> goDuration(std::string_view s) {
-  double total = 0;
-  bool any = false;
-  while (!s.empty()) {
-    size_t i = 0;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (i == 0) return std::nullopt;
-    double v = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
-    s.remove_prefix(i);
-    double unit = 0;
-    for (auto [u, f] : {std::pair<std::string_view, double>{"ms", 1e-3},
-                        {"us", 1e-6},
-                        {"ns", 1e-9},
-                        {"h", 3600},
-                        {"m", 60},
-                        {"s", 1}})
-      if (s.starts_with(u)) {
-        unit = f;
-        s.remove_prefix(u.size());
-        break;
-      }
-    if (unit == 0) return std::nullopt;
-    total += v * unit;
-    any = true;
-  }
-  return any ? std::optional(total) : std::nullopt;
 }
 
 class ServerImpl final : public Server {
@@ -407,7 +386,7 @@ class ServerImpl final : public Server {
     double budget = 10;
     for (std::string_view kv : splitTrimmed(query, '&'))
       if (kv.starts_with("timeout="))
-        if (auto d = goDuration(kv.substr(8))) budget = *d;
+        if (auto d = parseDuration(kv.substr(8))) budget = *d;
     Arena arena;
     auto decoded = decodeRequest(req.body(), arena, JsonLimits{.max_bytes = opts_.max_body_bytes});
     if (!decoded) {
@@ -423,12 +402,27 @@ class ServerImpl final : public Server {
       namespaces = namespaces_;
     }
     const Node* labels = namespaces->labels(r.namespace_);
+    // Images the verifyImages rules govern: their verdicts (from the cache, or registries) by a
+    // deadline that leaves room to decide and answer before the API server's.
+    std::vector<ImageUse> images = imagesToVerify(r, policy->policy, labels, mutating);
+    ImageVerdicts verdicts;
+    if (std::any_of(images.begin(), images.end(),
+                    [](const ImageUse& u) { return u.needs_verification; })) {
+      double share = budget * opts_.deadline_fraction;
+      auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(share - std::min(0.1, share / 10)));
+      verdicts = verifier_.verify(*policy->policy.images, images, deadline);
+      ImageVerifier::Stats st = verifier_.stats();
+      metrics_.imageVerifications(st.hits, st.misses, st.timeouts);
+    }
     AdmissionResponse resp;
     if (mutating) {
       resp.uid = std::string(r.uid);
       resp.patch = mutationPatch(r, policy->mutation, labels);
+      if (policy->policy.images)
+        resp.patch = joinPatches(resp.patch, pinPatch(images, *policy->policy.images, verdicts));
     } else {
-      resp = decide(r, policy->policy, labels);
+      resp = decide(r, policy->policy, labels, &verdicts);
     }
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     if (elapsed > budget * opts_.deadline_fraction) {
@@ -528,6 +522,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<NamespaceWatch> watch_;
   std::string policy_key_, tls_key_;
   Metrics metrics_;
+  ImageVerifier verifier_{registrySource()};
   std::atomic<bool> ready_{false}, draining_{false}, stop_watch_{false};
   size_t connections_ = 0;
   std::map<int, bool> idle_;  // connection fd -> waiting for its next request

@@ -53,6 +53,34 @@ std::string toLower(std::string_view s) {
   return out;
 }
 
+std::optional<double> parseDuration(std::string_view s) {
+  double total = 0;
+  bool any = false;
+  while (!s.empty()) {
+    size_t i = 0;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (i == 0) return std::nullopt;
+    double v = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
+    s.remove_prefix(i);
+    double unit = 0;
+    for (auto [u, f] : {std::pair<std::string_view, double>{"ms", 1e-3},
+                        {"us", 1e-6},
+                        {"ns", 1e-9},
+                        {"h", 3600},
+                        {"m", 60},
+                        {"s", 1}})
+      if (s.starts_with(u)) {
+        unit = f;
+        s.remove_prefix(u.size());
+        break;
+      }
+    if (unit == 0) return std::nullopt;
+    total += v * unit;
+    any = true;
+  }
+  return any ? std::optional(total) : std::nullopt;
+}
+
 bool globMatch(std::string_view p, std::string_view t) {
   // Iterative matcher with single backtrack point: linear in practice, no recursion.
   size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;

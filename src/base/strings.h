@@ -50,6 +50,9 @@ void forEachLine(std::string_view text, Fn fn) {
     }
   }
 }
+// A Go duration ("10s", "500ms", "1m30s", "1h"), in seconds; nullopt when malformed.
+std::optional<double> parseDuration(std::string_view s);
+
 // Shell-style glob with '*' and '?' only (used for exceptions by kind/namespace/name).
 bool globMatch(std::string_view pattern, std::string_view text);
 

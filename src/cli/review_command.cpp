@@ -3,9 +3,12 @@
 // AdmissionReview the server would answer. For testing policies and for CI of admission rules.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "admission/handler.h"
+#include "admission/image_verifier.h"
 #include "admission/mutate.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -22,6 +25,7 @@ struct ReviewArgs {
   std::vector<std::string> labels;  // namespace labels, k=v
   bool mutate = false;
   bool enforce_on_controllers = false;
+  std::vector<std::string> layouts;  // OCI layouts holding images and their signatures
 };
 
 int runReview(const ReviewArgs& a) {
@@ -63,13 +67,41 @@ int runReview(const ReviewArgs& a) {
 
   admission::Policy policy = admission::policyFromConfig(cfg, registry.value().get(), todayUtc());
   if (a.enforce_on_controllers) policy.enforce_on_controllers = true;
+  if (!cfg.admission.verify_images.rules.empty()) {
+    auto images = admission::compileImagePolicy(cfg.admission.verify_images);
+    if (!images) return fail(kExitUsage, images.error().describe());
+    if (!images.value()->root_warning.empty())
+      std::fprintf(stderr, "kubeharden review: warning: %s\n",
+                   images.value()->root_warning.c_str());
+    policy.images = images.value();
+  }
+  // verifyImages offline: tags resolved and signatures read from the OCI layouts given.
+  std::vector<admission::ImageUse> uses =
+      admission::imagesToVerify(req.value(), policy, label_node.value(), a.mutate);
+  admission::ImageVerdicts verdicts;
+  bool verify = std::any_of(uses.begin(), uses.end(),
+                            [](const admission::ImageUse& u) { return u.needs_verification; });
+  if (verify && a.layouts.empty())
+    std::fprintf(stderr,
+                 "kubeharden review: warning: verifyImages rules govern images of this request "
+                 "and no --oci-layout holds their signatures: they count as unverified\n");
+  if (verify && !a.layouts.empty()) {
+    auto source = admission::layoutSource(a.layouts);
+    if (!source) return fail(kExitInput, source.error().describe());
+    admission::ImageVerifier verifier(std::move(source.value()));
+    verdicts = verifier.verify(*policy.images, uses,
+                               std::chrono::steady_clock::now() + std::chrono::minutes(1));
+  }
   admission::AdmissionResponse resp;
   if (a.mutate) {
     resp.uid = std::string(req.value().uid);
     resp.patch = admission::mutationPatch(
         req.value(), {.default_on = cfg.admission.mutate_by_default}, label_node.value());
+    if (policy.images)
+      resp.patch =
+          admission::joinPatches(resp.patch, admission::pinPatch(uses, *policy.images, verdicts));
   } else {
-    resp = admission::decide(req.value(), policy, label_node.value());
+    resp = admission::decide(req.value(), policy, label_node.value(), &verdicts);
   }
   (void)writeOutput("", admission::encodeResponse(req.value().api_version, resp, a.mutate) + "\n");
   return resp.allowed ? kExitClean : kExitFindings;
@@ -86,6 +118,11 @@ Runner addReviewCommand(CLI::App& app) {
   app.add_option("--namespace-label", a->labels,
                  "A label of the request's namespace, KEY=VALUE (repeatable), e.g. "
                  "kubeharden.io/enforce=restricted")
+      ->expected(1)
+      ->allow_extra_args(false);
+  app.add_option("--oci-layout", a->layouts,
+                 "An OCI image layout holding images the config's verifyImages rules govern and "
+                 "their signatures (skopeo copy --all, cosign save); repeatable")
       ->expected(1)
       ->allow_extra_args(false);
   app.add_flag("--mutate", a->mutate, "Answer as the mutating endpoint (secure-default patch)");

@@ -191,13 +191,241 @@ class Parser {
                                               x.key));
           if (Status st = strings(x.value, *list); !st) return st;
         }
+      } else if (e.key == "verifyImages") {
+        if (Status st = parseVerifyImages(e.value); !st) return st;
       } else {
         return err(e.key_pos, fmt::format("admission: unknown key '{}' (expected defaults, "
-                                          "enforceOnControllers, mutateByDefault, deny or "
-                                          "exemptions)",
+                                          "enforceOnControllers, mutateByDefault, deny, "
+                                          "exemptions or verifyImages)",
                                           e.key));
       }
     }
+    return {};
+  }
+
+  // admission.verifyImages (docs/signatures.md). Keys and regular expressions are compiled by
+  // the webhook (admission/image_policy.h), which reports their errors at these positions.
+  Status parseVerifyImages(const Node* n) {
+    VerifyImagesConfig& v = cfg_.admission.verify_images;
+    v.file = file_;
+    if (!n->isMap()) return err(n->pos, "admission.verifyImages: expected a map");
+    auto rel = [&](std::string_view p) {
+      size_t slash = file_.rfind('/');
+      return p.starts_with('/') || slash == std::string::npos
+                 ? std::string(p)
+                 : file_.substr(0, slash + 1) + std::string(p);
+    };
+    auto text = [&](const Node* x, std::string_view what, std::string& out) -> Status {
+      if (!x->isScalar() || x->isNull() || x->text.empty())
+        return err(x->pos, fmt::format("admission.verifyImages.{}: expected a string", what));
+      out = std::string(x->text);
+      return {};
+    };
+    auto flag = [&](const Node* x, std::string_view what, bool& out) -> Status {
+      if (!x->isTrue() && !x->isFalse())
+        return err(x->pos, fmt::format("admission.verifyImages.{}: expected true or false", what));
+      out = x->isTrue();
+      return {};
+    };
+    for (const MapEntry& e : n->mapEntries()) {
+      const Node* x = e.value;
+      Status st;
+      if (e.key == "trustedRoot") {
+        st = text(x, e.key, v.trusted_root);
+        v.trusted_root = rel(v.trusted_root);
+        v.trusted_root_pos = x->pos;
+      } else if (e.key == "caFile") {
+        st = text(x, e.key, v.ca_file);
+        v.ca_file = rel(v.ca_file);
+      } else if (e.key == "insecureRegistries") {
+        st = strings(x, v.insecure_registries);
+      } else if (e.key == "cache") {
+        if (!x->isMap()) return err(x->pos, "admission.verifyImages.cache: expected a map");
+        for (const MapEntry& c : x->mapEntries()) {
+          double* ttl = c.key == "successTTL"   ? &v.success_ttl
+                        : c.key == "failureTTL" ? &v.failure_ttl
+                        : c.key == "tagTTL"     ? &v.tag_ttl
+                                                : nullptr;
+          if (!ttl)
+            return err(c.key_pos, fmt::format("admission.verifyImages.cache: unknown key '{}' "
+                                              "(expected successTTL, failureTTL or tagTTL)",
+                                              c.key));
+          auto d = c.value->isScalar() ? parseDuration(c.value->text) : std::nullopt;
+          if (!d || *d > 86400)
+            return err(c.value->pos, fmt::format("admission.verifyImages.cache.{}: expected a "
+                                                 "duration up to 24h (30s, 10m, 0s)",
+                                                 c.key));
+          *ttl = *d;
+        }
+      } else if (e.key == "rules") {
+        if (!x->isSeq()) return err(x->pos, "admission.verifyImages.rules: expected a list");
+        for (const Node* item : x->seqItems())
+          if (Status r = parseVerifyRule(item, rel, text, flag); !r) return r;
+      } else {
+        return err(e.key_pos, fmt::format("admission.verifyImages: unknown key '{}' (expected "
+                                          "rules, trustedRoot, cache, caFile or "
+                                          "insecureRegistries)",
+                                          e.key));
+      }
+      if (!st) return st;
+    }
+    return {};
+  }
+
+  template <typename Rel, typename Text, typename Flag>
+  Status parseVerifyRule(const Node* item, Rel& rel, Text& text, Flag& flag) {
+    if (!item->isMap()) return err(item->pos, "admission.verifyImages.rules: expected a map");
+    VerifyImagesRule r;
+    r.pos = item->pos;
+    bool has_count = false;
+    for (const MapEntry& e : item->mapEntries()) {
+      const Node* x = e.value;
+      Status st;
+      if (e.key == "name") {
+        st = text(x, "rules.name", r.name);
+      } else if (e.key == "images") {
+        st = strings(x, r.images);
+        for (const std::string& g : r.images)
+          if (g.empty()) return err(x->pos, "admission.verifyImages.rules.images: empty pattern");
+      } else if (e.key == "namespaces") {
+        st = strings(x, r.namespaces);
+      } else if (e.key == "excludeNamespaces") {
+        st = strings(x, r.exclude_namespaces);
+      } else if (e.key == "namespaceLabels") {
+        if (!x->isMap())
+          return err(x->pos, "admission.verifyImages.rules.namespaceLabels: expected a map");
+        for (const MapEntry& l : x->mapEntries()) {
+          if (!l.value->isScalar())
+            return err(l.value->pos,
+                       "admission.verifyImages.rules.namespaceLabels: expected a "
+                       "string value");
+          r.namespace_labels.emplace_back(std::string(l.key), std::string(l.value->text));
+        }
+      } else if (e.key == "action") {
+        std::string a;
+        st = text(x, "rules.action", a);
+        if (st && a != "verify" && a != "allow" && a != "deny")
+          return err(x->pos, fmt::format("admission.verifyImages.rules.action: '{}' is not "
+                                         "verify, allow or deny",
+                                         a));
+        r.action = a == "allow"  ? VerifyImagesRule::Action::kAllow
+                   : a == "deny" ? VerifyImagesRule::Action::kDeny
+                                 : VerifyImagesRule::Action::kVerify;
+      } else if (e.key == "failureAction") {
+        std::string a;
+        st = text(x, "rules.failureAction", a);
+        if (st && a != "deny" && a != "audit")
+          return err(x->pos, fmt::format("admission.verifyImages.rules.failureAction: '{}' is "
+                                         "not deny or audit",
+                                         a));
+        r.audit = a == "audit";
+      } else if (e.key == "attestors") {
+        if (!x->isSeq())
+          return err(x->pos, "admission.verifyImages.rules.attestors: expected a list");
+        for (const Node* a : x->seqItems()) {
+          if (!a->isMap())
+            return err(a->pos, "admission.verifyImages.rules.attestors: expected a map");
+          VerifyAttestor at;
+          at.pos = a->pos;
+          for (const MapEntry& f : a->mapEntries()) {
+            std::string* field = f.key == "key"              ? &at.key
+                                 : f.key == "identity"       ? &at.identity
+                                 : f.key == "identityRegexp" ? &at.identity_regexp
+                                 : f.key == "issuer"         ? &at.issuer
+                                 : f.key == "issuerRegexp"   ? &at.issuer_regexp
+                                                             : nullptr;
+            if (!field)
+              return err(f.key_pos, fmt::format("admission.verifyImages.rules.attestors: unknown "
+                                                "key '{}' (expected key, identity, "
+                                                "identityRegexp, issuer or issuerRegexp)",
+                                                f.key));
+            if (Status s = text(f.value, "rules.attestors." + std::string(f.key), *field); !s)
+              return s;
+          }
+          if (!at.key.empty()) {
+            if (!at.identity.empty() || !at.identity_regexp.empty() || !at.issuer.empty() ||
+                !at.issuer_regexp.empty())
+              return err(a->pos,
+                         "admission.verifyImages.rules.attestors: a key, or an "
+                         "identity and issuer, not both");
+            if (!at.key.starts_with("-----BEGIN")) at.key = rel(at.key);
+          } else if ((at.identity.empty() && at.identity_regexp.empty()) ||
+                     (at.issuer.empty() && at.issuer_regexp.empty())) {
+            return err(a->pos,
+                       "admission.verifyImages.rules.attestors: give a key, or an "
+                       "identity (identity or identityRegexp) and an issuer (issuer "
+                       "or issuerRegexp)");
+          }
+          r.attestors.push_back(std::move(at));
+        }
+      } else if (e.key == "count") {
+        if (!x->isScalar() || x->text.empty() ||
+            x->text.find_first_not_of("0123456789") != std::string_view::npos ||
+            x->text.size() > 3 || std::stoi(std::string(x->text)) < 1)
+          return err(x->pos, "admission.verifyImages.rules.count: expected a number from 1");
+        r.count = std::stoi(std::string(x->text));
+        has_count = true;
+      } else if (e.key == "attestations") {
+        if (!x->isSeq())
+          return err(x->pos, "admission.verifyImages.rules.attestations: expected a list");
+        for (const Node* a : x->seqItems()) {
+          std::string type;
+          // A predicate type, or a map with `type:` (room for conditions later).
+          const Node* t = a->isMap() ? get(a, "type") : a;
+          if (a->isMap())
+            for (const MapEntry& f : a->mapEntries())
+              if (f.key != "type")
+                return err(f.key_pos, fmt::format("admission.verifyImages.rules.attestations: "
+                                                  "unknown key '{}' (expected type)",
+                                                  f.key));
+          if (!t) return err(a->pos, "admission.verifyImages.rules.attestations: no type");
+          if (Status s = text(t, "rules.attestations.type", type); !s) return s;
+          r.attestations.push_back(std::move(type));
+        }
+      } else if (e.key == "requireSignature") {
+        st = flag(x, "rules.requireSignature", r.require_signature);
+      } else if (e.key == "requireTimestamp") {
+        st = flag(x, "rules.requireTimestamp", r.require_timestamp);
+      } else if (e.key == "mutateDigest") {
+        st = flag(x, "rules.mutateDigest", r.mutate_digest);
+      } else if (e.key == "verifyDigest") {
+        st = flag(x, "rules.verifyDigest", r.verify_digest);
+      } else if (e.key == "signatureRepository") {
+        st = text(x, "rules.signatureRepository", r.signature_repository);
+      } else {
+        return err(e.key_pos,
+                   fmt::format("admission.verifyImages.rules: unknown key '{}' (expected name, "
+                               "images, namespaces, excludeNamespaces, namespaceLabels, action, "
+                               "attestors, count, attestations, requireSignature, "
+                               "requireTimestamp, signatureRepository, mutateDigest, "
+                               "verifyDigest or failureAction)",
+                               e.key));
+      }
+      if (!st) return st;
+    }
+    if (r.images.empty())
+      return err(item->pos, "admission.verifyImages.rules: a rule needs images (globs)");
+    if (r.action == VerifyImagesRule::Action::kVerify) {
+      if (r.attestors.empty())
+        return err(item->pos,
+                   "admission.verifyImages.rules: a verify rule needs attestors (or "
+                   "action: allow or deny)");
+      if (!r.require_signature && r.attestations.empty())
+        return err(item->pos,
+                   "admission.verifyImages.rules: requireSignature is false and no "
+                   "attestations are required: nothing to verify");
+      if (r.count > static_cast<int>(r.attestors.size()))
+        return err(item->pos, fmt::format("admission.verifyImages.rules: count {} is more than "
+                                          "the {} attestors",
+                                          r.count, r.attestors.size()));
+    } else if (!r.attestors.empty() || !r.attestations.empty() || has_count) {
+      return err(item->pos,
+                 "admission.verifyImages.rules: an allow or deny rule takes no "
+                 "attestors, attestations or count");
+    }
+    if (r.name.empty())
+      r.name = fmt::format("rule {}", cfg_.admission.verify_images.rules.size() + 1);
+    cfg_.admission.verify_images.rules.push_back(std::move(r));
     return {};
   }
 

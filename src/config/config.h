@@ -7,8 +7,8 @@
 #pragma once
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +31,43 @@ struct ConfigException {
   SourcePos pos;
 };
 
+// admission.verifyImages (docs/signatures.md): which images must be signed, by whom.
+struct VerifyAttestor {
+  std::string key;  // a PEM public key: inline, or a file (relative to the config file)
+  std::string identity, identity_regexp, issuer, issuer_regexp;  // keyless
+  SourcePos pos;
+};
+
+struct VerifyImagesRule {
+  std::string name;                 // for messages; "rule N" when not given
+  std::vector<std::string> images;  // globs on the normalised reference (or its repository)
+  // Namespace selection: globs on the name (empty: every namespace), exclusions, and labels the
+  // namespace must carry (all of them, exactly).
+  std::vector<std::string> namespaces, exclude_namespaces;
+  std::vector<std::pair<std::string, std::string>> namespace_labels;
+  enum class Action { kVerify, kAllow, kDeny } action = Action::kVerify;
+  std::vector<VerifyAttestor> attestors;
+  int count = 1;                          // attestors that must each have verified the image
+  std::vector<std::string> attestations;  // predicate types each needing an attestation
+  bool require_signature = true;
+  bool require_timestamp = false;    // key-based signatures too need a log entry or time
+  std::string signature_repository;  // where signatures are stored, when not beside it
+  bool mutate_digest = true;         // the mutating webhook pins tags to digests
+  bool verify_digest = true;         // the validating webhook refuses tags
+  bool audit = false;                // failureAction: audit (warn) rather than deny
+  SourcePos pos;
+};
+
+struct VerifyImagesConfig {
+  std::vector<VerifyImagesRule> rules;  // the first whose images match an image decides it
+  std::string trusted_root;             // a trusted_root.json; empty: the built-in one
+  SourcePos trusted_root_pos;
+  double success_ttl = 600, failure_ttl = 30, tag_ttl = 60;  // cache, seconds
+  std::string ca_file;                                       // added to the system roots
+  std::vector<std::string> insecure_registries;              // plain HTTP or unverified TLS
+  std::string file;                                          // the config file (for errors)
+};
+
 // The admission webhook's section (`admission:`): see docs/design/admission.md.
 struct AdmissionConfig {
   std::string enforce = "baseline", enforce_version = "latest";
@@ -42,6 +79,7 @@ struct AdmissionConfig {
   std::vector<std::string> deny_checks = {"rbac-risky-permission/anonymous-binding"};
   std::vector<std::string> exempt_namespaces, exempt_usernames, exempt_groups,
       exempt_runtime_classes;
+  VerifyImagesConfig verify_images;
 };
 
 // `image scan`'s section (`image:`): the licence policy. The identifiers are checked by the
@@ -62,7 +100,7 @@ struct Config {
   AdmissionConfig admission;
   ImageConfig image;
   std::vector<render::ChartConfig> render_charts;  // `render.charts`
-  std::shared_ptr<SourceFile> source;  // keeps option nodes alive
+  std::shared_ptr<SourceFile> source;              // keeps option nodes alive
 };
 
 // Reads and validates a config file against the check catalogue.

@@ -262,9 +262,10 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
   if (!curl_) curl_ = api.easy_init();
   if (!curl_) return Error{"libcurl could not be initialised", {}, {}};
   CURL* c = handle(curl_);
-  auto deadline = opts_.total_timeout.count() > 0
-                      ? std::chrono::steady_clock::now() + opts_.total_timeout
-                      : std::chrono::steady_clock::time_point::max();
+  auto deadline =
+      opts_.total_timeout.count() > 0
+          ? std::min(opts_.deadline, std::chrono::steady_clock::now() + opts_.total_timeout)
+          : opts_.deadline;
   const std::string origin = originOf(req.url);
   std::string url = req.url;
   std::string method = req.method;
@@ -312,11 +313,15 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
     if (deadline != std::chrono::steady_clock::time_point::max()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0)
-        return Error{fmt::format("{} did not answer within {} s", originOf(url),
-                                 opts_.total_timeout.count()),
+      if (left.count() <= 0) {
+        failure_ = Failure::kTimeout;
+        return Error{opts_.total_timeout.count() > 0
+                         ? fmt::format("{} did not answer within {} s", originOf(url),
+                                       opts_.total_timeout.count())
+                         : fmt::format("{} did not answer before the deadline", originOf(url)),
                      {},
                      {}};
+      }
       api.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
     }
     api.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

@@ -55,6 +55,8 @@ struct ClientOptions {
   std::chrono::seconds connect_timeout{15};
   std::chrono::seconds stall_timeout{30};  // fewer than 1 KiB/s for this long aborts
   std::chrono::seconds total_timeout{0};   // 0: none beyond the stall timeout
+  // Every request (with its retries) ends by this time: the admission webhook's deadline.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   int max_redirects = 10;
   int max_attempts = 5;                    // 1 + retries
   std::chrono::milliseconds backoff{500};  // doubled per retry, capped at max_backoff
