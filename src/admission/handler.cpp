@@ -260,12 +260,17 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
         }
         failure = v ? v->message : "was not verified";
       }
-      std::string text = fmt::format("image \"{}\" {} ({})", u.image, failure, rule.name);
       record.push_back(fmt::format("{}: {}", u.image, failure));
-      if (rule.audit)
-        warnings.push_back(text);
-      else
-        denials.push_back(text);
+      if (rule.audit) {
+        // Warnings are cut at 120 characters: the digest shortened leaves room for the reason
+        // (the audit annotation has it whole).
+        std::string shown = u.image;
+        if (size_t at = shown.find("@sha256:"); at != std::string::npos && shown.size() > at + 20)
+          shown = shown.substr(0, at + 20) + "\u2026";
+        warnings.push_back(fmt::format("image \"{}\" {} ({})", shown, failure, rule.name));
+      } else {
+        denials.push_back(fmt::format("image \"{}\" {} ({})", u.image, failure, rule.name));
+      }
     }
     if (!record.empty())
       resp.audit_annotations[fmt::format("{}image-verification", kAnnotationPrefix)] =

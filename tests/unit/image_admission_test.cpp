@@ -3,9 +3,13 @@
 // (pure); then the server against Docker's registry with images signed by Sigstore's own
 // JavaScript signer (verdicts cached: a repeated request makes no registry request), a registry
 // that stalls (answered within the deadline), and `kubeharden review` from an OCI layout.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +23,7 @@
 #include "base/strings.h"
 #include "config/config.h"
 #include "load/json_reader.h"
+#include "net/http.h"
 #include "sigstore/builtin_root.h"
 #include "tests/unit/http_test_server.h"
 #include "tests/unit/signing_util.h"
@@ -431,6 +436,376 @@ TEST(VerifyImagesMutate, PinsEveryContainerListAndJoinsPatches) {
   EXPECT_EQ(joinPatches("", "[1]"), "[1]");
   EXPECT_EQ(joinPatches("[1]", ""), "[1]");
   EXPECT_EQ(joinPatches("[1,2]", "[3]"), "[1,2,3]");
+}
+
+// --- The server, against registries ---
+
+// Forwards each request to the registry at 127.0.0.1:`upstream` (Connection: close) and copies
+// its answer back: a registry whose requests the test can count (TestHttpServer records them).
+void forward(const test::HttpRequest& r, int fd, int upstream) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(upstream));
+  if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(s);
+    return;
+  }
+  std::string out = r.method + " " + r.target + " HTTP/1.1\r\n";
+  for (const auto& [k, v] : r.headers)
+    if (k != "connection") out += k + ": " + v + "\r\n";
+  out += "Connection: close\r\n\r\n" + r.body;
+  test::TestHttpServer::writeAll(s, out);
+  char buf[16384];
+  for (ssize_t n; (n = ::recv(s, buf, sizeof buf, 0)) > 0;)
+    test::TestHttpServer::writeAll(fd, std::string_view(buf, static_cast<size_t>(n)));
+  ::close(s);
+}
+
+struct Serving {
+  std::unique_ptr<Server> server;
+  std::thread thread;
+  explicit Serving(const std::string& config) {
+    ServerOptions o;
+    o.listen.clear();
+    o.insecure_listen = "127.0.0.1:0";
+    o.config = config;
+    auto s = Server::create(o);
+    EXPECT_TRUE(s) << (s ? "" : s.error().describe());
+    if (!s) return;
+    server = std::move(s.value());
+    thread = std::thread([this] { server->run(); });
+  }
+  ~Serving() {
+    if (!server) return;
+    server->shutdown();
+    thread.join();
+  }
+  // POSTs `body` to `path` and returns the AdmissionReview's response object as JSON text, and
+  // how long the answer took.
+  struct Answer {
+    bool allowed = false;
+    std::string message, patch, annotation, body;
+    std::vector<std::string> warnings;
+    double seconds = 0;
+  };
+  Answer post(const std::string& path, const std::string& body) {
+    net::ClientOptions co;
+    co.allow_http = true;
+    co.max_attempts = 1;
+    net::Client c(co);
+    net::Request req;
+    req.method = "POST";
+    req.url = fmt::format("http://127.0.0.1:{}{}", server->port(), path);
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = body;
+    auto start = std::chrono::steady_clock::now();
+    auto r = c.fetch(req);
+    Answer a;
+    a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_TRUE(r) << (r ? "" : r.error().describe());
+    if (!r) return a;
+    a.body = r.value().body;
+    rapidjson::Document d;
+    d.Parse(a.body.c_str());
+    EXPECT_TRUE(d.IsObject() && d.HasMember("response")) << a.body;
+    if (!d.IsObject() || !d.HasMember("response")) return a;
+    const auto& resp = d["response"];
+    a.allowed = resp["allowed"].GetBool();
+    if (resp.HasMember("status")) a.message = resp["status"]["message"].GetString();
+    if (resp.HasMember("patch"))
+      a.patch = base64Decode(resp["patch"].GetString()).value_or("(not base64)");
+    if (resp.HasMember("warnings"))
+      for (const auto& w : resp["warnings"].GetArray()) a.warnings.emplace_back(w.GetString());
+    if (resp.HasMember("auditAnnotations") &&
+        resp["auditAnnotations"].HasMember("kubeharden.io/image-verification"))
+      a.annotation = resp["auditAnnotations"]["kubeharden.io/image-verification"].GetString();
+    return a;
+  }
+  std::string metrics() {
+    net::ClientOptions co;
+    co.allow_http = true;
+    net::Client c(co);
+    net::Request req;
+    req.url = fmt::format("http://127.0.0.1:{}/metrics", server->port());
+    auto r = c.fetch(req);
+    return r ? r.value().body : "";
+  }
+};
+
+// Sets an environment variable for the test's duration.
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() { ::unsetenv(name.c_str()); }
+};
+
+TEST(VerifyImagesServer, SignedImagesThroughARegistryAndTheCache) {
+  KH_NEED_SIGNING_TOOLS();
+  test::SignedRegistry s;
+  std::string why;
+  ASSERT_TRUE(s.start(&why)) << why;
+  std::string keyed = s.sign("key", s.a, "--key --legacy");
+  int upstream = std::stoi(s.reg->host().substr(s.reg->host().rfind(':') + 1));
+  test::TestHttpServer proxy(
+      [upstream](const test::HttpRequest& r, int fd) { forward(r, fd, upstream); });
+  std::string host = fmt::format("127.0.0.1:{}", proxy.port());
+  // The webhook's credentials come from its environment, as in a cluster (a mounted auth file).
+  ScopedEnv auth(
+      "REGISTRY_AUTH_FILE",
+      s.d.write("proxy-auth.json",
+                fmt::format(R"({{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcjN0LXB3"}}}}}})", host)));
+  std::string config = s.d.write("kubeharden.yaml", fmt::format(R"(admission:
+  defaults: {{enforce: privileged, warn: privileged, audit: privileged}}
+  verifyImages:
+    trustedRoot: {1}/trusted_root.json  # names the mock Rekor the signer logged to
+    rules:
+      - name: team
+        images: ["{0}/team/**"]
+        attestors:
+          - key: {1}/key.pem
+)",
+                                                                host, keyed));
+  Serving srv(config);
+  ASSERT_TRUE(srv.server);
+  std::string image_a = fmt::format("{}/team/app@{}", host, s.a);
+  std::string image_b = fmt::format("{}/team/app@{}", host, s.b);
+  auto validate = [&](const std::string& image) {
+    return srv.post("/validate?timeout=10s",
+                    review("CREATE", "Pod", pod("[" + container("c", image) + "]")));
+  };
+
+  // Signed: allowed, after reading the registry.
+  auto a = validate(image_a);
+  EXPECT_TRUE(a.allowed) << a.body;
+  EXPECT_EQ(a.annotation,
+            fmt::format("{}: signature verified by key {}/key.pem ({})", image_a, keyed, s.a));
+  size_t after_first = proxy.requests().size();
+  EXPECT_GT(after_first, 0u);
+  // Within the TTL, the same request makes no registry request.
+  a = validate(image_a);
+  EXPECT_TRUE(a.allowed) << a.body;
+  EXPECT_EQ(proxy.requests().size(), after_first);
+
+  // Unsigned: denied, saying why; the failure is cached too.
+  auto b = validate(image_b);
+  EXPECT_FALSE(b.allowed);
+  EXPECT_EQ(b.message,
+            fmt::format("image \"{}\" has no signature verified at {} (key {}/key.pem: no "
+                        "signature found (tag sha256-{}.sig, referrers)) (team)",
+                        image_b, s.b, keyed, s.b.substr(7)));
+  size_t after_b = proxy.requests().size();
+  EXPECT_GT(after_b, after_first);
+  EXPECT_FALSE(validate(image_b).allowed);
+  EXPECT_EQ(proxy.requests().size(), after_b);
+
+  // A tag: refused by the validating webhook, pinned by the mutating one (every container list)
+  // after the tag was resolved and the digest verified ...
+  std::string tag_a = host + "/team/app:a";
+  EXPECT_NE(validate(tag_a).message.find("is not pinned to a digest"), std::string::npos);
+  std::string tagged =
+      review("CREATE", "Pod",
+             pod("[" + container("c", tag_a) + "]", "[" + container("i", tag_a) + "]",
+                 "[" + container("e", tag_a) + "]"));
+  auto m = srv.post("/mutate?timeout=10s", tagged);
+  EXPECT_TRUE(m.allowed);
+  std::string pinned = tag_a + "@" + s.a;
+  EXPECT_EQ(
+      m.patch,
+      fmt::format(R"([{{"op":"replace","path":"/spec/initContainers/0/image","value":"{0}"}},)"
+                  R"({{"op":"replace","path":"/spec/containers/0/image","value":"{0}"}},)"
+                  R"({{"op":"replace","path":"/spec/ephemeralContainers/0/image","value":"{0}"}}])",
+                  pinned));
+  size_t after_mutate = proxy.requests().size();
+  EXPECT_GT(after_mutate, after_b);  // the tag was resolved
+  // ... so the pinned pod that reaches the validating webhook is judged from the cache.
+  auto p = srv.post("/validate?timeout=10s",
+                    review("CREATE", "Pod", pod("[" + container("c", pinned) + "]")));
+  EXPECT_TRUE(p.allowed) << p.body;
+  EXPECT_EQ(proxy.requests().size(), after_mutate);
+  // The mutating webhook asked again within the tag TTL resolves nothing either.
+  EXPECT_EQ(srv.post("/mutate?timeout=10s", tagged).patch, m.patch);
+  EXPECT_EQ(proxy.requests().size(), after_mutate);
+  std::string metrics = srv.metrics();
+  EXPECT_NE(metrics.find(R"(kubeharden_admission_image_verifications_total{result="cache"} 4)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(kubeharden_admission_image_verifications_total{result="verified"} 3)"),
+            std::string::npos)
+      << metrics;
+  // No credential ever reaches an answer or the log.
+  for (const auto& r : proxy.requests())
+    EXPECT_EQ(r.header("authorization").find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(m.body.find("YWxpY2U6"), std::string::npos);
+}
+
+TEST(VerifyImagesServer, AStallingRegistryIsAnsweredWithinTheDeadline) {
+  TempDir d;
+  makeKey(d, "cosign.pub");
+  std::atomic<bool> release{false};
+  test::TestHttpServer stall([&](const test::HttpRequest&, int) {
+    for (int i = 0; i < 200 && !release; ++i)  // 10 s, unless the test ends first
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  });
+  struct Release {
+    std::atomic<bool>& r;
+    ~Release() { r = true; }
+  } release_at_end{release};
+  std::string host = fmt::format("127.0.0.1:{}", stall.port());
+  std::string config = d.write("kubeharden.yaml", fmt::format(R"(admission:
+  defaults: {{enforce: privileged, warn: privileged, audit: privileged}}
+  verifyImages:
+    rules:
+      - name: strict
+        images: ["{0}/strict/**"]
+        attestors: [{{key: cosign.pub}}]
+      - name: lenient
+        images: ["{0}/lenient/**"]
+        attestors: [{{key: cosign.pub}}]
+        failureAction: audit
+)",
+                                                              host));
+  Serving srv(config);
+  ASSERT_TRUE(srv.server);
+  auto images = [&](const std::string& repo, int n) {
+    std::string list;
+    for (int i = 0; i < n; ++i)
+      list += fmt::format(
+          "{}{}", i ? "," : "",
+          container(fmt::format("c{}", i),
+                    fmt::format("{}/{}/app{}@sha256:{}", host, repo, i, std::string(64, 'a' + i))));
+    return review("CREATE", "Pod", pod("[" + list + "]"));
+  };
+  // The API server's timeout is 2 s: the answer comes before it, a denial that says why.
+  auto one = srv.post("/validate?timeout=2s", images("strict", 1));
+  EXPECT_LT(one.seconds, 2.0);
+  EXPECT_FALSE(one.allowed);
+  EXPECT_NE(one.message.find(fmt::format("image \"{}/strict/app0@sha256:aaaa", host)),
+            std::string::npos)
+      << one.message;
+  EXPECT_NE(one.message.find("could not be verified before the webhook's deadline: "),
+            std::string::npos)
+      << one.message;
+  EXPECT_NE(one.message.find(fmt::format("http://{} timed out", host)), std::string::npos)
+      << one.message;
+  EXPECT_EQ(one.body.find("kubeharden.io/deadline"), std::string::npos) << one.body;
+  // Three images share the time; all are answered for.
+  auto three = srv.post("/validate?timeout=2s", images("strict", 3));
+  EXPECT_LT(three.seconds, 2.0);
+  EXPECT_FALSE(three.allowed);
+  EXPECT_EQ(std::count(three.message.begin(), three.message.end(), ';'), 2) << three.message;
+  // failureAction: audit: allowed with a warning that says so.
+  auto lenient = srv.post("/validate?timeout=2s", images("lenient", 1));
+  EXPECT_LT(lenient.seconds, 2.0);
+  EXPECT_TRUE(lenient.allowed);
+  EXPECT_EQ(std::count_if(lenient.warnings.begin(), lenient.warnings.end(),
+                          [](const std::string& w) {
+                            return w.find(
+                                       "/lenient/app0@sha256:aaaaaaaaaaaa\u2026\" could not be "
+                                       "verified before the webhook") != std::string::npos;
+                          }),
+            1)
+      << lenient.body;
+  // app0's failure was cached (failureTTL): four images waited for the registry, not five.
+  std::string metrics = srv.metrics();
+  EXPECT_NE(metrics.find(R"(kubeharden_admission_image_verifications_total{result="deadline"} 4)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(kubeharden_admission_image_verifications_total{result="cache"} 1)"),
+            std::string::npos)
+      << metrics;
+}
+
+// `kubeharden review` decides the same offline: images and signatures from an OCI layout.
+TEST(VerifyImagesReview, OfflineFromAnOciLayoutKeyAndKeyless) {
+  KH_NEED_SIGNING_TOOLS();
+  test::SignedRegistry s;
+  std::string why;
+  ASSERT_TRUE(s.start(&why)) << why;
+  std::string keyless = s.sign("keyless", s.a, "--legacy");
+  std::string layout = s.d.path() + "/layout";
+  for (const std::string& what :
+       {std::string("a"), std::string("b"), "sha256-" + s.a.substr(7) + ".sig"}) {
+    std::string out;
+    ASSERT_EQ(
+        shell(fmt::format("skopeo --insecure-policy copy -q --src-tls-verify=false "
+                          "--src-creds alice:s3cr3t-pw docker://{}/team/app:{} oci:{}:{} 2>&1",
+                          s.reg->host(), what, layout, what),
+              &out),
+        0)
+        << out;
+  }
+  auto config = [&](const std::string& identity) {
+    return s.d.write("review.yaml", fmt::format(R"(admission:
+  defaults: {{enforce: privileged, warn: privileged, audit: privileged}}
+  verifyImages:
+    trustedRoot: keyless/trusted_root.json
+    rules:
+      - name: team
+        images: ["ghcr.io/acme/**"]
+        attestors:
+          - identity: {}
+            issuer: https://issuer.example.com
+)",
+                                                identity));
+  };
+  auto request = [&](const std::string& image) {
+    return s.d.write("request.json",
+                     review("CREATE", "Pod", pod("[" + container("c", image) + "]")));
+  };
+  std::string image_a = "ghcr.io/acme/app@" + s.a;
+  auto run = [&](const std::string& image, const std::string& flags) {
+    std::string req = request(image);
+    return test::runCli(fmt::format("review -c {} --oci-layout {} {} {}",
+                                    config("alice@example.com"), layout, flags, req));
+  };
+  // Signed by alice: allowed, from the layout alone.
+  auto ok = run(image_a, "");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find(R"("allowed":true)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("signature verified by identity alice@example.com issuer "
+                        "https://issuer.example.com"),
+            std::string::npos)
+      << ok.out;
+  // Image b has no signature: denied (exit 1), saying so.
+  auto unsigned_b = run("ghcr.io/acme/app@" + s.b, "");
+  EXPECT_EQ(unsigned_b.exit_code, 1) << unsigned_b.out << unsigned_b.err;
+  EXPECT_NE(unsigned_b.out.find("has no signature verified at " + s.b), std::string::npos)
+      << unsigned_b.out;
+  // Another identity: denied with the identity reason.
+  std::string req = request(image_a);
+  auto bob = test::runCli(
+      fmt::format("review -c {} --oci-layout {} {}", config("bob@example.com"), layout, req));
+  EXPECT_EQ(bob.exit_code, 1);
+  EXPECT_NE(bob.out.find("identity: the certificate is for alice@example.com, not "
+                         "bob@example.com"),
+            std::string::npos)
+      << bob.out;
+  // The mutating answer pins the tag to the layout's digest for it.
+  auto pinned = run("ghcr.io/acme/app:a", "--mutate");
+  EXPECT_EQ(pinned.exit_code, 0) << pinned.err;
+  rapidjson::Document d;
+  d.Parse(pinned.out.c_str());
+  ASSERT_TRUE(d.IsObject() && d["response"].HasMember("patch")) << pinned.out;
+  EXPECT_EQ(base64Decode(d["response"]["patch"].GetString()).value_or(""),
+            R"([{"op":"replace","path":"/spec/containers/0/image","value":"ghcr.io/acme/app:a@)" +
+                s.a + R"("}])");
+  // A tag the layout does not hold: no pin, and the validating answer says why.
+  auto missing = run("ghcr.io/acme/app:zzz", "--mutate");
+  EXPECT_EQ(missing.out.find("patch"), std::string::npos) << missing.out;
+  // No layout at all: unverified, said on stderr; a layout that is not one: exit 3.
+  req = request(image_a);
+  auto none = test::runCli(fmt::format("review -c {} {}", config("alice@example.com"), req));
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no --oci-layout holds their signatures"), std::string::npos);
+  EXPECT_NE(none.out.find("was not verified (team)"), std::string::npos) << none.out;
+  auto bad = test::runCli(
+      fmt::format("review -c {} --oci-layout {} {}", config("alice@example.com"), s.d.path(), req));
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("not an OCI image layout"), std::string::npos) << bad.err;
 }
 
 }  // namespace
