@@ -87,6 +87,7 @@ generate() {
 }
 curl -sk "https://127.0.0.1:$port/metrics" >"$tmp/m0"
 generate even
+base_p99=$p99
 curl -sk "https://127.0.0.1:$port/metrics" >"$tmp/m1"
 # The server's own p99 (request read to answer ready) from its histogram: the smallest bucket
 # holding 99% of this run's reviews.
@@ -118,3 +119,83 @@ status=0
 wait "$pid" || status=$?
 pid=""
 echo "SIGTERM:   exit $status"
+
+# verifyImages with a warm cache: the same review with its three images pinned to a digest whose
+# cosign signature (made by Sigstore's JavaScript signer, tests/tools/sigstore-sign.js) is in a
+# local docker-registry, on a second server whose config requires it; one review warms the
+# cache, then the same evenly spaced load as above. The added latency is this p99 minus the one
+# above (the two runs share the machine with the load generator: compare, do not subtract to the
+# microsecond; kh_bench's BM_AdmissionVerifyImagesWarmCache gives the added step alone).
+if ! command -v docker-registry >/dev/null || ! command -v node >/dev/null ||
+  [ ! -d "$root/deps/npm/node_modules/@sigstore/sign" ]; then
+  echo "verifyImages: needs docker-registry, node and deps/npm (scripts/install-deps); skipped"
+  exit 0
+fi
+rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$tmp/registry.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $tmp/store
+http:
+  addr: 127.0.0.1:$rport
+YML
+docker-registry serve "$tmp/registry.yml" >"$tmp/registry.log" 2>&1 &
+rpid=$!
+trap 'kill $rpid 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$rport/v2/" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+digest="sha256:$(printf 'kubeharden bench image' | sha256sum | cut -c1-64)"
+node "$root/tests/tools/sigstore-sign.js" --out "$tmp/sig" --key --legacy \
+  --image "127.0.0.1:$rport/shop/app@$digest" >"$tmp/sign.log" 2>&1 || { cat "$tmp/sign.log" >&2; exit 1; }
+sed -E "s#registry\.example\.com/shop/[a-z-]+:[0-9.]+#127.0.0.1:$rport/shop/app@$digest#g" "$review" >"$tmp/signed-review.json"
+cat >"$tmp/verify.yaml" <<YML
+admission:
+  verifyImages:
+    trustedRoot: $tmp/sig/trusted_root.json
+    rules:
+      - name: shop
+        images: ["127.0.0.1:*/shop/**"]
+        attestors:
+          - key: $tmp/sig/key.pem
+YML
+"$kh" serve --listen "127.0.0.1:$port" --tls-cert "$root/tests/admission/tls/cert-a.pem" \
+  --tls-key "$root/tests/admission/tls/key-a.pem" -c "$tmp/verify.yaml" 2>"$tmp/serve2.log" &
+pid=$!
+for _ in $(seq 100); do
+  curl -skf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+warm=$(curl -sk -H 'Content-Type: application/json' --data-binary "@$tmp/signed-review.json" \
+  "https://127.0.0.1:$port/validate?timeout=10s")
+case "$warm" in
+  *'"kubeharden.io/image-verification":"127.0.0.1:'*'signature verified by key'*) ;;
+  *) echo "verifyImages: the warm-up review was not verified: $warm" >&2; exit 1 ;;
+esac
+# Alternating on this one server, so both see the same machine: the original review (its images
+# are governed by no rule: no verification) and the signed one (three cached verdicts).
+plain_review=$review
+for round in 1 2 3; do
+  review=$plain_review
+  generate even
+  eval "plain_p50_$round=$p50 plain_p99_$round=$p99"
+  review=$tmp/signed-review.json
+  generate even
+  eval "signed_p50_$round=$p50 signed_p99_$round=$p99 signed_bad_$round=$((non2xx + errors))"
+done
+curl -sk "https://127.0.0.1:$port/metrics" >"$tmp/m2"
+hits=$(awk -F' ' '/image_verifications_total\{result="cache"\}/ {print $2}' "$tmp/m2")
+misses=$(awk -F' ' '/image_verifications_total\{result="verified"\}/ {print $2}' "$tmp/m2")
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+echo "verifyImages, warm cache, $half/s evenly spaced, alternating 10 s runs on one server (median of 3; each run's p99):"
+echo "  images governed by no rule: p50 $(median3 "$plain_p50_1" "$plain_p50_2" "$plain_p50_3") ms, p99 $(median3 "$plain_p99_1" "$plain_p99_2" "$plain_p99_3") ms ($plain_p99_1, $plain_p99_2, $plain_p99_3)"
+echo "  three signed images, cached: p50 $(median3 "$signed_p50_1" "$signed_p50_2" "$signed_p50_3") ms, p99 $(median3 "$signed_p99_1" "$signed_p99_2" "$signed_p99_3") ms ($signed_p99_1, $signed_p99_2, $signed_p99_3); non-2xx+errors $((signed_bad_1 + signed_bad_2 + signed_bad_3)); verdicts from the cache $hits, verified $misses"
+kill -TERM "$pid"
+wait "$pid" || true
+pid=""
