@@ -3,8 +3,13 @@
 #pragma once
 
 #include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
 
+#include <algorithm>
+#include <string>
 #include <string_view>
+
+#include "base/result.h"
 
 namespace kh {
 
@@ -24,6 +29,24 @@ inline const rapidjson::Value& jsonMember(const rapidjson::Value& o, const char*
   if (!o.IsObject()) return kNull;
   auto it = o.FindMember(key);
   return it == o.MemberEnd() ? kNull : it->value;
+}
+
+// The Error for a document that did not parse: RapidJSON's reason at the line and column of
+// its byte offset in `text` (columns count bytes, from 1).
+inline Error jsonParseError(const rapidjson::Document& d, std::string_view text,
+                            const std::string& file) {
+  size_t offset = std::min(d.GetErrorOffset(), text.size());
+  SourcePos pos{1, 1};
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++pos.line;
+      pos.col = 1;
+    } else {
+      ++pos.col;
+    }
+  }
+  return Error{std::string("not JSON: ") + rapidjson::GetParseError_En(d.GetParseError()), file,
+               pos};
 }
 
 }  // namespace kh

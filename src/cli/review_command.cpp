@@ -2,6 +2,8 @@
 // the request body (a file or - for stdin), decides it with the webhook's engine and prints the
 // AdmissionReview the server would answer. For testing policies and for CI of admission rules.
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <chrono>
@@ -42,16 +44,19 @@ int runReview(const ReviewArgs& a) {
   auto registry = buildRegistry(cfg);
   if (!registry) return fail(kExitUsage, registry.error().describe());
 
-  // Namespace labels as a JSON map for the engine.
-  std::string labels = "{";
+  // Namespace labels as a JSON map for the engine (keys and values escaped).
+  rapidjson::StringBuffer label_buf;
+  rapidjson::Writer<rapidjson::StringBuffer> lw(label_buf);
+  lw.StartObject();
   for (const std::string& kv : a.labels) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       return fail(kExitUsage, fmt::format("--namespace-label {}: expected KEY=VALUE", kv));
-    labels += fmt::format("{}\"{}\":\"{}\"", labels.size() > 1 ? "," : "", kv.substr(0, eq),
-                          kv.substr(eq + 1));
+    lw.Key(kv.data(), static_cast<rapidjson::SizeType>(eq));
+    lw.String(kv.data() + eq + 1, static_cast<rapidjson::SizeType>(kv.size() - eq - 1));
   }
-  labels += "}";
+  lw.EndObject();
+  std::string labels(label_buf.GetString(), label_buf.GetSize());
 
   SourceFile src;
   if (!readSource(a.request, LoadOptions{}, src)) return fail(kExitInput, src.error->describe());
@@ -118,12 +123,10 @@ Runner addReviewCommand(CLI::App& app) {
   app.add_option("--namespace-label", a->labels,
                  "A label of the request's namespace, KEY=VALUE (repeatable), e.g. "
                  "kubeharden.io/enforce=restricted")
-      ->expected(1)
       ->allow_extra_args(false);
   app.add_option("--oci-layout", a->layouts,
                  "An OCI image layout holding images the config's verifyImages rules govern and "
                  "their signatures (skopeo copy --all, cosign save); repeatable")
-      ->expected(1)
       ->allow_extra_args(false);
   app.add_flag("--mutate", a->mutate, "Answer as the mutating endpoint (secure-default patch)");
   app.add_flag("--enforce-on-controllers", a->enforce_on_controllers,

@@ -300,17 +300,14 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
                  "Turn checks on: IDs, a group (security, reliability) or all; comma-separated, "
                  "repeatable")
       ->type_name("LIST")
-      ->expected(1)
       ->allow_extra_args(false);
   app.add_option("--disable", a->disable, "Turn checks off (same forms as --enable)")
       ->type_name("LIST")
-      ->expected(1)
       ->allow_extra_args(false);
   app.add_option("--framework", a->frameworks,
                  "Add a compliance report: nsa, cis, pss-baseline, pss-restricted, mitre "
                  "(comma-separated, repeatable)")
       ->type_name("NAME")
-      ->expected(1)
       ->allow_extra_args(false);
   app.add_option("--baseline", a->baseline,
                  "An earlier JSON report: report only findings that are not in it");

@@ -22,7 +22,7 @@ std::string builtInRootSource() {
   return *kTrustedRootJson ? kTrustedRootSource : "";
 }
 
-Result<TrustedRoot> loadTrustedRoot(const std::string& path, std::string* warning) {
+Result<TrustedRoot> loadTrustedRoot(const std::string& path, std::string* warning, int64_t now) {
   if (!path.empty()) {
     std::string text;
     if (!readFileTo(path, text)) return Error{"cannot read the trusted root", path, {}};
@@ -34,7 +34,9 @@ Result<TrustedRoot> loadTrustedRoot(const std::string& path, std::string* warnin
   if (size_t at = source.find("published "); at != std::string::npos && warning) {
     auto published = parseRfc3339(source.substr(at + 10, 10) + "T00:00:00Z");
     int64_t age =
-        published ? (static_cast<int64_t>(std::time(nullptr)) - published.value()) / 86400 : 0;
+        published
+            ? ((now ? now : static_cast<int64_t>(std::time(nullptr))) - published.value()) / 86400
+            : 0;
     if (age > kStaleDays)
       *warning = fmt::format(
           "the built-in Sigstore trusted root ({}) is {} days old: keys rotated since are "

@@ -3,6 +3,7 @@
 // scripts/embed_trusted_root.cmake embeds it).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "base/result.h"
@@ -15,7 +16,8 @@ namespace kh::sigstore {
 std::string builtInRootSource();
 
 // Reads `path`, or the built-in root when it is empty. `warning` gets a sentence when the
-// built-in root is more than 180 days old (keys rotated since are unknown to it).
-Result<TrustedRoot> loadTrustedRoot(const std::string& path, std::string* warning);
+// built-in root was published more than 180 days before `now` (Unix seconds; 0: the clock): keys
+// rotated since are unknown to it.
+Result<TrustedRoot> loadTrustedRoot(const std::string& path, std::string* warning, int64_t now = 0);
 
 }  // namespace kh::sigstore

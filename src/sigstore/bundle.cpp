@@ -43,11 +43,7 @@ Result<std::string> bytesOf(const rapidjson::Value& o, const char* key, const st
 Result<Bundle> parseBundle(std::string_view json, const std::string& file) {
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
-  if (d.HasParseError())
-    return Error{fmt::format("not JSON: {} at offset {}",
-                             rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()),
-                 file,
-                 {}};
+  if (d.HasParseError()) return jsonParseError(d, json, file);
   auto fail = [&](const std::string& m) { return Error{m, file, {}}; };
   if (!d.IsObject()) return fail("a Sigstore bundle is a JSON object");
   Bundle b;

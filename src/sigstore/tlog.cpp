@@ -8,6 +8,7 @@
 #include <cmath>
 #include <set>
 
+#include "base/json_util.h"
 #include "base/strings.h"
 
 namespace kh::sigstore {
@@ -211,11 +212,7 @@ Result<std::string> canonicalJson(const rapidjson::Value& v) {
 Result<std::string> canonicalJson(std::string_view json) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseFullPrecisionFlag>(json.data(), json.size());
-  if (d.HasParseError())
-    return Error{fmt::format("not JSON: {} at offset {}",
-                             rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()),
-                 {},
-                 {}};
+  if (d.HasParseError()) return jsonParseError(d, json, "");
   return canonicalJson(static_cast<const rapidjson::Value&>(d));
 }
 

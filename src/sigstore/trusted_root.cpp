@@ -133,11 +133,7 @@ const TrustedLog* TrustedRoot::tlog(std::string_view key_id) const {
 Result<TrustedRoot> parseTrustedRoot(std::string_view json, const std::string& file) {
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
-  if (d.HasParseError())
-    return Error{fmt::format("not JSON: {} at offset {}",
-                             rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()),
-                 file,
-                 {}};
+  if (d.HasParseError()) return jsonParseError(d, json, file);
   if (!d.IsObject()) return Error{"a trusted root is a JSON object", file, {}};
   std::string_view media = jsonString(d, "mediaType");
   if (!media.starts_with("application/vnd.dev.sigstore.trustedroot"))

@@ -333,6 +333,10 @@ TEST(Cli, EnableAndDisableByIdGroupAndAll) {
   auto cli = ids("-c cfg.yaml --enable pod-privileged --disable reliability");
   EXPECT_TRUE(cli.count("pod-privileged")) << "the command line overrides the config file";
   EXPECT_FALSE(cli.count("rel-liveness-probe"));
+  // Repeatable, not only comma-separated.
+  auto repeated = ids("--disable all --enable pod-privileged --enable reliability");
+  EXPECT_TRUE(repeated.count("pod-privileged"));
+  EXPECT_TRUE(repeated.count("rel-liveness-probe"));
   auto bad = runCli("scan --enable pod-privilegd p.yaml", d.path());
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("unknown check or group 'pod-privilegd'"), std::string::npos) << bad.err;
@@ -485,6 +489,12 @@ TEST(Cli, ReviewDecidesOneAdmissionReview) {
   EXPECT_EQ(bad.exit_code, 3);
   EXPECT_NE(bad.err.find("admission.k8s.io/v1"), std::string::npos) << bad.err;
   EXPECT_EQ(runCli("review --namespace-label nolabel " + dir + "pod.json").exit_code, 2);
+  // Several labels, and labels with quotes and backslashes (escaped into the engine's JSON).
+  auto two = runCli(
+      "review --namespace-label 'we\"ird=va\\lue' --namespace-label "
+      "kubeharden.io/enforce=privileged " +
+      dir + "pod.json");
+  EXPECT_EQ(two.exit_code, 0) << two.out << two.err;
 }
 
 }  // namespace

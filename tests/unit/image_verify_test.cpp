@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "base/strings.h"
 #include "tests/unit/image_util.h"
 #include "tests/unit/registry_util.h"
 #include "tests/unit/signing_util.h"
@@ -50,6 +51,20 @@ TEST(ImageVerify, LegacyCosignTagsSignaturesAndAttestations) {
                         "https://issuer.example.com"),
             std::string::npos)
       << ok.out;
+  // Wrong credentials: an input error that names the registry and says nothing of the secret.
+  std::string wrong =
+      s.d.write("wrong.json", fmt::format(R"({{"auths":{{"{}":{{"auth":"{}"}}}}}})", s.reg->host(),
+                                          base64Encode("alice:wr0ng-s3cret")));
+  auto refused =
+      runCli(fmt::format("image verify {}/team/app:a --trusted-root {}/trusted_root.json {}",
+                         s.reg->host(), keyless, kAlice),
+             "", "", "REGISTRY_AUTH_FILE=" + wrong);
+  EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find(s.reg->host()), std::string::npos) << refused.err;
+  for (const std::string& secret :
+       {std::string("wr0ng-s3cret"), base64Encode("alice:wr0ng-s3cret"), std::string("s3cr3t-pw")})
+    EXPECT_EQ((refused.out + refused.err + ok.out + ok.err).find(secret), std::string::npos)
+        << secret;
   // Another identity, another issuer: exit 1 with the reason.
   auto bob = s.verify("@" + s.a, keyless,
                       "--certificate-identity-regexp '^bob@.*' --certificate-oidc-issuer "

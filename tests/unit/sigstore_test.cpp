@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "sigstore/builtin_root.h"
 #include "sigstore/cosign.h"
 #include "sigstore/crypto.h"
 #include "sigstore/tlog.h"
@@ -411,6 +412,32 @@ TEST(SigstoreCosign, LegacyLayersInBothSpellingsAndTheSimpleSigningPayload) {
   EXPECT_FALSE(bundleFromCosignLayer("application/octet-stream", payload, {}));
 }
 
+// The built-in root warns once it is more than 180 days older than the clock.
+TEST(SigstoreTrustedRoot, BuiltInRootWarnsAfter180Days) {
+  std::string source = sigstore::builtInRootSource();
+  if (source.empty()) GTEST_SKIP() << "this build has no trusted root built in";
+  size_t at = source.find("published ");
+  ASSERT_NE(at, std::string::npos) << source;
+  auto published = sigstore::parseRfc3339(source.substr(at + 10, 10) + "T00:00:00Z");
+  ASSERT_TRUE(published);
+  std::string warning;
+  auto fresh = sigstore::loadTrustedRoot("", &warning, published.value() + 180 * 86400);
+  ASSERT_TRUE(fresh) << fresh.error().describe();
+  EXPECT_EQ(warning, "");
+  EXPECT_FALSE(fresh.value().tlogs.empty());
+  auto stale = sigstore::loadTrustedRoot("", &warning, published.value() + 181 * 86400 + 60);
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(warning, "the built-in Sigstore trusted root (" + source +
+                         ") is 181 days old: keys rotated since are unknown to it; update "
+                         "kubeharden or pass --trusted-root");
+  // A root given as a file is the user's to keep current: no warning.
+  warning.clear();
+  TempDir d;
+  auto missing = sigstore::loadTrustedRoot(d.path() + "/none.json", &warning);
+  EXPECT_FALSE(missing);
+  EXPECT_EQ(warning, "");
+}
+
 TEST(SigstoreCli, UsageAndInputErrors) {
   TempDir d;
   std::string art = d.write("a.txt", "x");
@@ -431,6 +458,18 @@ TEST(SigstoreCli, UsageAndInputErrors) {
   auto digest = runCli("sigstore verify-bundle --bundle " + bad +
                        " --certificate-identity a --certificate-oidc-issuer b sha256:12");
   EXPECT_EQ(digest.exit_code, 3);
+  // Malformed JSON is placed at its line and column, in the bundle and in the trusted root.
+  std::string broken = d.write("broken.json", "{\n  \"mediaType\": \"x\",\n  oops\n}\n");
+  auto at = runCli("sigstore verify-bundle --bundle " + broken +
+                   " --certificate-identity a --certificate-oidc-issuer b " + art);
+  EXPECT_EQ(at.exit_code, 3);
+  EXPECT_NE(at.err.find("broken.json:3:3: not JSON: Missing a name for object member."),
+            std::string::npos)
+      << at.err;
+  auto root = runCli("sigstore verify-bundle --bundle " + bad + " --trusted-root " + broken +
+                     " --certificate-identity a --certificate-oidc-issuer b " + art);
+  EXPECT_EQ(root.exit_code, 3);
+  EXPECT_NE(root.err.find("broken.json:3:3: not JSON"), std::string::npos) << root.err;
 }
 
 }  // namespace
