@@ -81,12 +81,13 @@ constexpr const char* kValidatingRulesRest = R"(      - apiGroups: ["networking.
         scope: "*"
 )";
 
-// Mutation: Pods when created, controllers when created or updated (their templates).
+// Mutation: Pods when created (secure defaults) and updated or given ephemeral containers (the
+// digest pins of verifyImages), controllers when created or updated (their templates).
 constexpr const char* kMutatingRules = R"(    rules:
       - apiGroups: [""]
         apiVersions: ["v1"]
-        operations: ["CREATE"]
-        resources: ["pods"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["pods", "pods/ephemeralcontainers"]
         scope: "Namespaced"
       - apiGroups: [""]
         apiVersions: ["v1"]
