@@ -230,7 +230,13 @@ Result<std::shared_ptr<const ImagePolicy>> compileImagePolicy(const VerifyImages
     }
     field(material, fmt::format("{}/{}/{}/{}", r.count, r.require_signature, r.require_timestamp,
                                 out.signature_repository ? out.signature_repository->name() : ""));
-    for (const std::string& t : r.attestations) field(material, t);
+    for (const AttestationRequirement& t : r.attestations) {
+      field(material, t.type);
+      for (const auto& [pointer, glob] : t.predicate) {
+        field(material, pointer);
+        field(material, glob);
+      }
+    }
     out.hash = sha256Hex(material);
     p->rules.push_back(std::move(out));
   }

@@ -32,7 +32,7 @@ struct ImageRule {
   VerifyImagesRule::Action action = VerifyImagesRule::Action::kVerify;
   std::vector<Attestor> attestors;
   int count = 1;
-  std::vector<std::string> attestations;
+  std::vector<AttestationRequirement> attestations;
   bool require_signature = true;
   std::optional<registry::Reference> signature_repository;
   bool mutate_digest = true, verify_digest = true, audit = false;

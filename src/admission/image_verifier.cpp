@@ -1,12 +1,17 @@
 #include "admission/image_verifier.h"
 
 #include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/pointer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
 
+#include "base/json_util.h"
 #include "base/strings.h"
 #include "registry/credentials.h"
 
@@ -55,6 +60,32 @@ std::string whyNot(const sigstore::ImageSignatures& s, bool attestation) {
   }
   if (why.size() > 3) why.resize(3);
   return join(why, "; ");
+}
+
+// Empty when the in-toto statement's predicate meets every condition (JSON Pointer -> glob on
+// the value's text: a string as it is, other values as JSON); else the first unmet one.
+std::string predicateMismatch(const std::string& statement,
+                              const std::vector<std::pair<std::string, std::string>>& conditions) {
+  if (conditions.empty()) return {};
+  rapidjson::Document d;
+  d.Parse(statement.data(), statement.size());
+  const rapidjson::Value& predicate = jsonMember(d, "predicate");
+  for (const auto& [pointer, glob] : conditions) {
+    const rapidjson::Value* v = rapidjson::Pointer(pointer.c_str()).Get(predicate);
+    if (!v) return fmt::format("has no {} (wanted '{}')", pointer, glob);
+    std::string text;
+    if (v->IsString()) {
+      text.assign(v->GetString(), v->GetStringLength());
+    } else {
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      v->Accept(w);
+      text = buf.GetString();
+    }
+    if (!globMatch(glob, text))
+      return fmt::format("{} is '{}', not '{}'", pointer, text.substr(0, 200), glob);
+  }
+  return {};
 }
 
 class RegistrySource : public ImageSource {
@@ -183,11 +214,12 @@ ImageVerdict ImageVerifier::verifyDigest(const ImagePolicy& policy, const ImageR
     return v;
   }
   MemoStore memo(*store.value());
-  std::vector<std::string> kinds;  // "" for the signature, then the attestation types
+  std::vector<AttestationRequirement> kinds;  // type "" for the signature, then attestations
   if (rule.require_signature) kinds.emplace_back();
   kinds.insert(kinds.end(), rule.attestations.begin(), rule.attestations.end());
   std::vector<std::string> said;
-  for (const std::string& type : kinds) {
+  for (const AttestationRequirement& kind : kinds) {
+    const std::string& type = kind.type;
     std::string what = type.empty() ? "signature" : "attestation " + type;
     std::vector<std::string> by;
     std::string why;
@@ -197,10 +229,24 @@ ImageVerdict ImageVerifier::verifyDigest(const ImagePolicy& policy, const ImageR
         v.message = "could not be verified: " + r.error().describe();
         return v;
       }
-      if (r->verified())
+      // Verified, and (for attestations with conditions) a predicate that meets them.
+      std::string unmet;
+      bool ok = false;
+      for (const sigstore::Candidate& c : r->candidates) {
+        if (!c.verified) continue;
+        std::string miss = predicateMismatch(c.result.payload, kind.predicate);
+        if (miss.empty()) {
+          ok = true;
+          break;
+        }
+        if (unmet.empty()) unmet = miss;
+      }
+      if (ok)
         by.push_back(a.name);
       else if (why.empty())
-        why = fmt::format("{}: {}", a.name, whyNot(r.value(), !type.empty()));
+        why = fmt::format("{}: {}", a.name,
+                          unmet.empty() ? whyNot(r.value(), !type.empty())
+                                        : "verified, but its predicate " + unmet);
     }
     if (static_cast<int>(by.size()) < rule.count) {
       v.message = rule.count == 1 || rule.attestors.size() == 1

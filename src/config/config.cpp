@@ -369,18 +369,36 @@ class Parser {
         if (!x->isSeq())
           return err(x->pos, "admission.verifyImages.rules.attestations: expected a list");
         for (const Node* a : x->seqItems()) {
-          std::string type;
-          // A predicate type, or a map with `type:` (room for conditions later).
+          AttestationRequirement req;
+          // A predicate type, or a map with `type:` and `predicate:` conditions.
           const Node* t = a->isMap() ? get(a, "type") : a;
           if (a->isMap())
-            for (const MapEntry& f : a->mapEntries())
-              if (f.key != "type")
+            for (const MapEntry& f : a->mapEntries()) {
+              if (f.key == "type") continue;
+              if (f.key != "predicate")
                 return err(f.key_pos, fmt::format("admission.verifyImages.rules.attestations: "
-                                                  "unknown key '{}' (expected type)",
+                                                  "unknown key '{}' (expected type or predicate)",
                                                   f.key));
+              if (!f.value->isMap())
+                return err(f.value->pos,
+                           "admission.verifyImages.rules.attestations.predicate: "
+                           "expected a map of JSON Pointers to values");
+              for (const MapEntry& c : f.value->mapEntries()) {
+                if (!c.key.starts_with('/'))
+                  return err(c.key_pos,
+                             fmt::format("admission.verifyImages.rules.attestations.predicate: "
+                                         "'{}' is not a JSON Pointer (/field/0/name)",
+                                         c.key));
+                if (!c.value->isScalar() || c.value->isNull())
+                  return err(c.value->pos,
+                             "admission.verifyImages.rules.attestations.predicate: "
+                             "expected a value (a glob)");
+                req.predicate.emplace_back(std::string(c.key), std::string(c.value->text));
+              }
+            }
           if (!t) return err(a->pos, "admission.verifyImages.rules.attestations: no type");
-          if (Status s = text(t, "rules.attestations.type", type); !s) return s;
-          r.attestations.push_back(std::move(type));
+          if (Status s = text(t, "rules.attestations.type", req.type); !s) return s;
+          r.attestations.push_back(std::move(req));
         }
       } else if (e.key == "requireSignature") {
         st = flag(x, "rules.requireSignature", r.require_signature);

@@ -38,6 +38,13 @@ struct VerifyAttestor {
   SourcePos pos;
 };
 
+// An attestation an image must carry: its in-toto predicate type and, optionally, values its
+// predicate must have (JSON Pointer -> glob on the value's text).
+struct AttestationRequirement {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> predicate;
+};
+
 struct VerifyImagesRule {
   std::string name;                 // for messages; "rule N" when not given
   std::vector<std::string> images;  // globs on the normalised reference (or its repository)
@@ -48,7 +55,7 @@ struct VerifyImagesRule {
   enum class Action { kVerify, kAllow, kDeny } action = Action::kVerify;
   std::vector<VerifyAttestor> attestors;
   int count = 1;                          // attestors that must each have verified the image
-  std::vector<std::string> attestations;  // predicate types each needing an attestation
+  std::vector<AttestationRequirement> attestations;  // each needs an attestation
   bool require_signature = true;
   bool require_timestamp = false;    // key-based signatures too need a log entry or time
   std::string signature_repository;  // where signatures are stored, when not beside it

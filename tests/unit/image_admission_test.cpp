@@ -203,7 +203,8 @@ TEST(VerifyImagesConfig, ErrorsNameTheFileAndLine) {
           - key: cosign.pub
         attestations:
           - https://slsa.dev/provenance/v1
-          - {type: https://cyclonedx.org/bom}
+          - type: https://cyclonedx.org/bom
+            predicate: {/metadata/component/name: "app*"}
         requireTimestamp: false
         mutateDigest: false
         verifyDigest: false
@@ -220,7 +221,10 @@ TEST(VerifyImagesConfig, ErrorsNameTheFileAndLine) {
   EXPECT_EQ(p.rules[0].name, "prod");
   EXPECT_EQ(p.rules[1].name, "rule 2");
   EXPECT_EQ(p.rules[0].patterns[1], "docker.io/library/nginx");
-  EXPECT_EQ(p.rules[0].attestations.size(), 2u);
+  ASSERT_EQ(p.rules[0].attestations.size(), 2u);
+  EXPECT_EQ(p.rules[0].attestations[1].type, "https://cyclonedx.org/bom");
+  ASSERT_EQ(p.rules[0].attestations[1].predicate.size(), 1u);
+  EXPECT_EQ(p.rules[0].attestations[1].predicate[0].first, "/metadata/component/name");
   EXPECT_TRUE(p.rules[0].audit);
   EXPECT_FALSE(p.rules[0].mutate_digest);
   EXPECT_EQ(p.rules[0].attestors[0].name, "key " + key);
@@ -796,6 +800,52 @@ TEST(VerifyImagesReview, OfflineFromAnOciLayoutKeyAndKeyless) {
   // A tag the layout does not hold: no pin, and the validating answer says why.
   auto missing = run("ghcr.io/acme/app:zzz", "--mutate");
   EXPECT_EQ(missing.out.find("patch"), std::string::npos) << missing.out;
+  // Attestations, with conditions on the predicate (the signer's statement says
+  // {"builder":{"id":"https://example.com/builder"},"tested":true}).
+  std::string att = s.sign("att", s.a, "--legacy --attest https://slsa.dev/provenance/v1");
+  {
+    std::string out;
+    ASSERT_EQ(shell(fmt::format("skopeo --insecure-policy copy -q --src-tls-verify=false "
+                                "--src-creds alice:s3cr3t-pw docker://{0}/team/app:{1} oci:{2}:{1} "
+                                "2>&1",
+                                s.reg->host(), "sha256-" + s.a.substr(7) + ".att", layout),
+                    &out),
+              0)
+        << out;
+  }
+  auto attested = [&](const std::string& conditions) {
+    std::string cfg = s.d.write("att.yaml", fmt::format(R"(admission:
+  verifyImages:
+    trustedRoot: att/trusted_root.json
+    rules:
+      - name: provenance
+        images: ["ghcr.io/acme/**"]
+        attestors: [{{identity: alice@example.com, issuer: https://issuer.example.com}}]
+        requireSignature: false
+        attestations:
+          - type: https://slsa.dev/provenance/v1
+            predicate: {}
+)",
+                                                        conditions));
+    return test::runCli(
+        fmt::format("review -c {} --oci-layout {} {}", cfg, layout, request(image_a)));
+  };
+  auto good = attested(R"({/builder/id: "https://example.com/*", /tested: "true"})");
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  EXPECT_NE(good.out.find("attestation https://slsa.dev/provenance/v1 verified by identity "
+                          "alice@example.com"),
+            std::string::npos)
+      << good.out;
+  auto wrong = attested(R"({/builder/id: "https://builder.acme.dev/*"})");
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("verified, but its predicate /builder/id is "
+                           "'https://example.com/builder', not 'https://builder.acme.dev/*'"),
+            std::string::npos)
+      << wrong.out;
+  auto absent = attested(R"({/materials/0/uri: "*"})");
+  EXPECT_EQ(absent.exit_code, 1);
+  EXPECT_NE(absent.out.find("its predicate has no /materials/0/uri"), std::string::npos)
+      << absent.out;
   // No layout at all: unverified, said on stderr; a layout that is not one: exit 3.
   req = request(image_a);
   auto none = test::runCli(fmt::format("review -c {} {}", config("alice@example.com"), req));
