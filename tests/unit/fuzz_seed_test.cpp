@@ -7,6 +7,7 @@
 #include "fuzz/dockerfile_target.h"
 #include "fuzz/image_target.h"
 #include "fuzz/loader_target.h"
+#include "fuzz/kubeconfig_target.h"
 #include "fuzz/registry_target.h"
 #include "fuzz/render_target.h"
 #include "fuzz/sigstore_target.h"
@@ -53,6 +54,10 @@ TEST(FuzzSeeds, RenderSeedCorpusRunsClean) {
 TEST(FuzzSeeds, RegistrySeedCorpusRunsClean) {
   EXPECT_GE(replay("registry", fuzzRegistryOnce), 10u);
   EXPECT_GE(replay("sigstore", fuzzSigstoreOnce), 8u);
+}
+
+TEST(FuzzSeeds, KubeConfigSeedCorpusRunsClean) {
+  EXPECT_GE(replay("kubeconfig", fuzzKubeConfigOnce), 4u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {
