@@ -339,6 +339,28 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
       api.easy_setopt(c, CURLOPT_POSTFIELDS, req.body.c_str());
     }
     if (!opts_.ca_file.empty()) api.easy_setopt(c, CURLOPT_CAINFO, opts_.ca_file.c_str());
+    // Blobs are copied by libcurl when set (CURL_BLOB_COPY).
+    auto blob = [&](CURLoption o, const std::string& pem) {
+      curl_blob b{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+      api.easy_setopt(c, o, &b);
+    };
+    if (!opts_.ca_pem.empty()) {
+      // Only these: the distribution's default bundle and directory are switched off.
+      api.easy_setopt(c, CURLOPT_CAINFO, static_cast<const char*>(nullptr));
+      api.easy_setopt(c, CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+      blob(CURLOPT_CAINFO_BLOB, opts_.ca_pem);
+    }
+    if (!opts_.client_cert_pem.empty()) {
+      api.easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+      blob(CURLOPT_SSLCERT_BLOB, opts_.client_cert_pem);
+      api.easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+      blob(CURLOPT_SSLKEY_BLOB, opts_.client_key_pem);
+    }
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connect_to(
+        opts_.connect_to.empty() ? nullptr
+                                 : api.slist_append(nullptr, opts_.connect_to.c_str()),
+        api.slist_free_all);
+    if (connect_to) api.easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
     if (opts_.insecure_tls) {
       api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
       api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

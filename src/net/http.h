@@ -49,6 +49,14 @@ struct Response {
 
 struct ClientOptions {
   std::string ca_file;        // added to the system roots
+  // Trust exactly these CA certificates (PEM bytes) instead of the system roots: a Kubernetes
+  // API server's own CA.
+  std::string ca_pem;
+  // TLS client authentication: a certificate (chain) and its private key, PEM bytes.
+  std::string client_cert_pem, client_key_pem;
+  // Connect to another address than the URL's host ("HOST:PORT:ADDRESS:PORT", libcurl's
+  // CONNECT_TO): the URL's host is then the name TLS verifies (kubeconfig's tls-server-name).
+  std::string connect_to;
   bool insecure_tls = false;  // do not verify certificates (the caller names the hosts)
   bool allow_http = false;    // plain http:// URLs (the caller decides for which hosts)
   std::string proxy;          // overrides the environment's proxies when set

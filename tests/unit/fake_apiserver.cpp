@@ -1,0 +1,473 @@
+#include "tests/unit/fake_apiserver.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/strings.h"
+#include "tests/unit/image_util.h"
+
+namespace kh::test {
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string toJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  v.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
+
+std::string status(int code, const std::string& reason, const std::string& message) {
+  return fmt::format(
+      R"({{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"{}","reason":"{}","code":{}}})",
+      message, reason, code);
+}
+
+std::string urlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string pluralOf(const std::string& kind) {
+  static const std::map<std::string, std::string> kIrregular = {
+      {"Endpoints", "endpoints"}, {"PodSecurityPolicy", "podsecuritypolicies"}};
+  if (auto it = kIrregular.find(kind); it != kIrregular.end()) return it->second;
+  std::string l = lower(kind);
+  if (l.ends_with("y") && l.size() > 1 &&
+      std::string("aeiou").find(l[l.size() - 2]) == std::string::npos)
+    return l.substr(0, l.size() - 1) + "ies";
+  if (l.ends_with("s") || l.ends_with("x") || l.ends_with("ch") || l.ends_with("sh"))
+    return l + "es";
+  return l + "s";
+}
+
+bool clusterScoped(const std::string& kind) {
+  static const std::set<std::string> kCluster = {"Namespace",
+                                                 "Node",
+                                                 "PersistentVolume",
+                                                 "ClusterRole",
+                                                 "ClusterRoleBinding",
+                                                 "StorageClass",
+                                                 "CustomResourceDefinition",
+                                                 "PriorityClass",
+                                                 "ValidatingWebhookConfiguration",
+                                                 "MutatingWebhookConfiguration",
+                                                 "APIService",
+                                                 "CSIDriver",
+                                                 "CSINode",
+                                                 "RuntimeClass",
+                                                 "IngressClass",
+                                                 "VolumeAttachment",
+                                                 "ComponentStatus"};
+  return kCluster.count(kind) > 0;
+}
+
+bool Pki::make(const TempDir& d, std::string* why) {
+  dir = d.path() + "/pki";
+  std::string script = fmt::format(R"(set -e
+mkdir -p {0} && cd {0}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+  -days 2 -subj /CN=fake-kubernetes-ca 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other-ca.key \
+  -out other-ca.pem -days 2 -subj /CN=other-ca 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:kubernetes.default,DNS:localhost\nextendedKeyUsage=serverAuth\n' > server.ext
+printf 'extendedKeyUsage=clientAuth\n' > client.ext
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr \
+  -subj /CN=kube-apiserver 2>/dev/null
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+  -extfile server.ext -out server.pem 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout alice.key -out alice.csr \
+  -subj /O=ops/CN=alice 2>/dev/null
+openssl x509 -req -in alice.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+  -extfile client.ext -out alice.pem 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mallory.key \
+  -out mallory.csr -subj /CN=mallory 2>/dev/null
+openssl x509 -req -in mallory.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -days 2 \
+  -extfile client.ext -out mallory.pem 2>/dev/null
+)",
+                                   dir);
+  std::string out;
+  if (image::fixtures::shell(script + " 2>&1", &out) != 0) {
+    *why = out;
+    return false;
+  }
+  return true;
+}
+
+FakeApiServer::FakeApiServer(const Pki& pki, std::string version)
+    : pki_(pki), version_(std::move(version)) {
+  // The core group always exists, with Namespaces (kubectl asks for them).
+  addResource({"", "v1", "namespaces", "Namespace", false, {}});
+}
+
+FakeApiServer::~FakeApiServer() {
+  stop_ = true;
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
+  if (acceptor_.joinable()) acceptor_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int fd : conn_fds_) ::shutdown(fd, SHUT_RDWR);
+  }
+  for (auto& t : conns_)
+    if (t.joinable()) t.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (ssl_ctx_) SSL_CTX_free(static_cast<SSL_CTX*>(ssl_ctx_));
+}
+
+std::string FakeApiServer::url() const {
+  return fmt::format("https://127.0.0.1:{}", port_);
+}
+
+void FakeApiServer::addResource(ApiResource r) {
+  for (ApiResource& e : resources_)
+    if (e.group == r.group && e.version == r.version && e.resource == r.resource) {
+      for (auto& i : r.items) e.items.push_back(std::move(i));
+      return;
+    }
+  resources_.push_back(std::move(r));
+}
+
+void FakeApiServer::addObjects(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (!d.IsObject()) return;
+  std::vector<rapidjson::Value*> objects;
+  if (d.HasMember("items") && d["items"].IsArray()) {
+    for (auto& v : d["items"].GetArray()) objects.push_back(&v);
+  } else if (d.HasMember("kind")) {
+    objects.push_back(&d);
+  } else {
+    for (auto& m : d.GetObject()) objects.push_back(&m.value);  // the recorded-cluster map
+  }
+  for (rapidjson::Value* o : objects) {
+    if (!o->IsObject() || !o->HasMember("kind") || !o->HasMember("apiVersion")) continue;
+    std::string kind = (*o)["kind"].GetString(), api = (*o)["apiVersion"].GetString();
+    o->RemoveMember("kind");
+    o->RemoveMember("apiVersion");
+    size_t slash = api.find('/');
+    ApiResource r;
+    r.group = slash == std::string::npos ? "" : api.substr(0, slash);
+    r.version = slash == std::string::npos ? api : api.substr(slash + 1);
+    r.kind = kind;
+    r.resource = pluralOf(kind);
+    r.namespaced = !clusterScoped(kind);
+    std::string ns;
+    if (o->HasMember("metadata") && (*o)["metadata"].HasMember("namespace"))
+      ns = (*o)["metadata"]["namespace"].GetString();
+    r.items.push_back({ns, toJson(*o)});
+    addResource(std::move(r));
+  }
+}
+
+void FakeApiServer::addToken(const std::string& token, const std::string& user) {
+  tokens_[token] = user;
+}
+void FakeApiServer::forbid(const std::string& resource) {
+  forbidden_.insert(resource);
+}
+void FakeApiServer::expireFirstContinue(const std::string& resource) {
+  expire_once_.insert(resource);
+}
+void FakeApiServer::throttle(int count) {
+  throttle_ = count;
+}
+void FakeApiServer::staleGroup(const std::string& gv) {
+  stale_.insert(gv);
+}
+
+std::vector<ApiRequest> FakeApiServer::requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_;
+}
+
+void FakeApiServer::start() {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  ssl_ctx_ = ctx;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_use_certificate_chain_file(ctx, pki_.path("server.pem").c_str());
+  SSL_CTX_use_PrivateKey_file(ctx, pki_.path("server.key").c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_load_verify_locations(ctx, pki_.path("ca.pem").c_str(), nullptr);
+  SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(pki_.path("ca.pem").c_str()));
+  // A client certificate is optional (bearer tokens too), but must verify when sent.
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::listen(listen_fd_, 128);
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] {
+    while (!stop_) {
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (stop_) return;
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      conn_fds_.push_back(fd);
+      conns_.emplace_back([this, fd] { serve(fd); });
+    }
+  });
+}
+
+void FakeApiServer::serve(int fd) {
+  struct timeval tv {
+    10, 0
+  };
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  SSL* ssl = SSL_new(static_cast<SSL_CTX*>(ssl_ctx_));
+  SSL_set_fd(ssl, fd);
+  if (SSL_accept(ssl) == 1) {
+    std::string user;
+    if (X509* peer = SSL_get1_peer_certificate(ssl)) {
+      if (SSL_get_verify_result(ssl) == X509_V_OK) {
+        char cn[256] = {0};
+        X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+        user = cn;
+      }
+      X509_free(peer);
+    }
+    std::string in;
+    char buf[16384];
+    for (bool open = true; open && !stop_;) {
+      size_t head;
+      while ((head = in.find("\r\n\r\n")) == std::string::npos) {
+        int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) {
+          open = false;
+          break;
+        }
+        in.append(buf, static_cast<size_t>(n));
+      }
+      if (!open) break;
+      std::string header = in.substr(0, head);
+      in.erase(0, head + 4);
+      std::vector<std::string> lines;
+      for (std::string_view l : splitTrimmed(header, '\n')) lines.emplace_back(trim(l));
+      if (lines.empty()) break;
+      std::string method = lines[0].substr(0, lines[0].find(' '));
+      std::string target = lines[0].substr(method.size() + 1);
+      target = target.substr(0, target.rfind(' '));
+      std::map<std::string, std::string> headers;
+      for (size_t i = 1; i < lines.size(); ++i) {
+        size_t colon = lines[i].find(':');
+        if (colon == std::string::npos) continue;
+        headers[lower(lines[i].substr(0, colon))] = std::string(trim(lines[i].substr(colon + 1)));
+      }
+      size_t length = headers.count("content-length") ? std::stoul(headers["content-length"]) : 0;
+      while (in.size() < length) {
+        int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) break;
+        in.append(buf, static_cast<size_t>(n));
+      }
+      in.erase(0, std::min(length, in.size()));
+      std::string who = user;
+      if (who.empty() && headers["authorization"].starts_with("Bearer ")) {
+        auto it = tokens_.find(headers["authorization"].substr(7));
+        if (it != tokens_.end()) who = "token:" + it->second;
+      }
+      Answer a;
+      if (who.empty() && !headers.count("authorization") && target != "/version") {
+        a = {401, status(401, "Unauthorized", "Unauthorized"), "application/json", {}};
+      } else if (who.empty() && headers.count("authorization")) {
+        a = {401, status(401, "Unauthorized", "Unauthorized"), "application/json", {}};
+      } else if (throttle_ > 0) {
+        --throttle_;
+        a = {429,
+             status(429, "TooManyRequests", "slow down"),
+             "application/json",
+             {{"Retry-After", "1"}}};
+      } else {
+        a = route(method, target, who);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back({method, target, who, headers["accept"], a.status});
+      }
+      std::string out = fmt::format("HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+                                    a.status, a.content_type, a.body.size());
+      for (const auto& [k, v] : a.headers) out += k + ": " + v + "\r\n";
+      bool close = lower(headers["connection"]) == "close";
+      if (close) out += "Connection: close\r\n";
+      out += "\r\n" + a.body;
+      if (SSL_write(ssl, out.data(), static_cast<int>(out.size())) <= 0 || close) break;
+    }
+    SSL_shutdown(ssl);
+  }
+  SSL_free(ssl);
+  ::close(fd);
+}
+
+std::string FakeApiServer::discovery(const std::string& gv) const {
+  std::string out;
+  for (const ApiResource& r : resources_) {
+    if (r.apiVersion() != gv) continue;
+    out += fmt::format(
+        R"({}{{"name":"{}","singularName":"{}","namespaced":{},"kind":"{}","verbs":["get","list","watch"]}})",
+        out.empty() ? "" : ",", r.resource, lower(r.kind), r.namespaced ? "true" : "false", r.kind);
+  }
+  return fmt::format(
+      R"({{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"{}","resources":[{}]}})", gv,
+      out);
+}
+
+FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std::string& target,
+                                           const std::string& user) {
+  std::string path = target.substr(0, target.find('?'));
+  std::map<std::string, std::string> q;
+  if (size_t at = target.find('?'); at != std::string::npos)
+    for (std::string_view kv : splitTrimmed(std::string_view(target).substr(at + 1), '&')) {
+      size_t eq = kv.find('=');
+      q[std::string(kv.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : urlDecode(kv.substr(eq + 1));
+    }
+  if (method != "GET")
+    return {
+        405, status(405, "MethodNotAllowed", "the fake serves GET only"), "application/json", {}};
+  if (path == "/version")
+    return {
+        200,
+        fmt::format(
+            R"({{"major":"1","minor":"{}","gitVersion":"{}","gitCommit":"0","gitTreeState":"clean","buildDate":"2026-11-01T00:00:00Z","goVersion":"go1.23","compiler":"gc","platform":"linux/amd64"}})",
+            version_.substr(3, version_.find('.', 3) - 3), version_),
+        "application/json",
+        {}};
+  if (path == "/api")
+    return {
+        200,
+        fmt::format(
+            R"({{"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1:{}"}}]}})",
+            port_),
+        "application/json",
+        {}};
+  if (path == "/apis") {
+    std::vector<std::string> gvs;
+    for (const ApiResource& r : resources_)
+      if (!r.group.empty() && std::find(gvs.begin(), gvs.end(), r.apiVersion()) == gvs.end())
+        gvs.push_back(r.apiVersion());
+    std::string groups;
+    for (const std::string& gv : gvs) {
+      std::string g = gv.substr(0, gv.find('/')), v = gv.substr(gv.find('/') + 1);
+      groups += fmt::format(
+          R"({}{{"name":"{}","versions":[{{"groupVersion":"{}","version":"{}"}}],"preferredVersion":{{"groupVersion":"{}","version":"{}"}}}})",
+          groups.empty() ? "" : ",", g, gv, v, gv, v);
+    }
+    return {200,
+            fmt::format(R"({{"kind":"APIGroupList","apiVersion":"v1","groups":[{}]}})", groups),
+            "application/json",
+            {}};
+  }
+  // /api/v1[/namespaces/NS]/RESOURCE, /apis/G/V[/namespaces/NS]/RESOURCE
+  std::vector<std::string> parts;
+  for (std::string_view p : splitTrimmed(path, '/')) parts.emplace_back(p);
+  size_t base = parts.size() >= 2 && parts[0] == "api" ? 2 : parts.size() >= 3 ? 3 : 0;
+  if (base == 0)
+    return {404,
+            status(404, "NotFound", "the server could not find the requested resource"),
+            "application/json",
+            {}};
+  std::string gv = base == 2 ? parts[1] : parts[1] + "/" + parts[2];
+  if (parts.size() == base) {
+    if (stale_.count(gv))
+      return {
+          503,
+          status(503, "ServiceUnavailable", "the server is currently unable to handle the request"),
+          "application/json",
+          {}};
+    return {200, discovery(gv), "application/json", {}};
+  }
+  std::string ns;
+  size_t at = base;
+  if (parts.size() >= base + 3 && parts[base] == "namespaces") {
+    ns = parts[base + 1];
+    at = base + 2;
+  }
+  if (parts.size() != at + 1)
+    return {404, status(404, "NotFound", "the fake serves lists only"), "application/json", {}};
+  for (const ApiResource& r : resources_)
+    if (r.apiVersion() == gv && r.resource == parts[at]) return list(r, ns, q, user);
+  return {404,
+          status(404, "NotFound", "the server could not find the requested resource"),
+          "application/json",
+          {}};
+}
+
+FakeApiServer::Answer FakeApiServer::list(const ApiResource& r, const std::string& ns,
+                                          const std::map<std::string, std::string>& q,
+                                          const std::string& user) {
+  if (forbidden_.count(r.resource))
+    return {
+        403,
+        status(403, "Forbidden",
+               fmt::format("{} is forbidden: User \\\"{}\\\" cannot list resource \\\"{}\\\" in "
+                           "API group \\\"{}\\\" at the cluster scope",
+                           r.resource, user, r.resource, r.group)),
+        "application/json",
+        {}};
+  std::vector<const ApiResource::Item*> items;
+  for (const auto& i : r.items)
+    if (ns.empty() || i.ns == ns) items.push_back(&i);
+  size_t offset = 0;
+  if (auto c = q.find("continue"); c != q.end() && !c->second.empty()) {
+    if (expire_once_.erase(r.resource))
+      return {410,
+              status(410, "Expired",
+                     "The provided continue parameter is too old to display a consistent list "
+                     "result. You can start a new list without the continue parameter."),
+              "application/json",
+              {}};
+    auto decoded = base64Decode(c->second);
+    if (!decoded || !decoded->starts_with(r.resource + ":"))
+      return {400, status(400, "BadRequest", "invalid continue token"), "application/json", {}};
+    offset = std::stoul(decoded->substr(r.resource.size() + 1));
+  }
+  size_t limit = items.size();
+  if (auto l = q.find("limit"); l != q.end() && !l->second.empty() && std::stoul(l->second) > 0)
+    limit = std::stoul(l->second);
+  size_t end = std::min(items.size(), offset + limit);
+  std::string body;
+  for (size_t i = offset; i < end; ++i) body += (i > offset ? "," : "") + items[i]->json;
+  std::string meta = R"("resourceVersion":"1000")";
+  if (end < items.size())
+    meta += fmt::format(R"(,"continue":"{}","remainingItemCount":{})",
+                        base64Encode(fmt::format("{}:{}", r.resource, end)), items.size() - end);
+  return {200,
+          fmt::format(R"({{"kind":"{}List","apiVersion":"{}","metadata":{{{}}},"items":[{}]}})",
+                      r.kind, r.apiVersion(), meta, body),
+          "application/json",
+          {}};
+}
+
+}  // namespace kh::test
