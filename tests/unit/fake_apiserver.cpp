@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cctype>
 
 #include "base/strings.h"
@@ -208,6 +209,9 @@ std::vector<ApiRequest> FakeApiServer::requests() const {
 }
 
 void FakeApiServer::start() {
+  // A client that hangs up mid-answer must not kill the test process (OpenSSL writes with
+  // write(2), which raises SIGPIPE on a closed socket).
+  std::signal(SIGPIPE, SIG_IGN);
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   ssl_ctx_ = ctx;
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
