@@ -190,6 +190,9 @@ void FakeApiServer::addObjects(const std::string& json) {
 void FakeApiServer::addToken(const std::string& token, const std::string& user) {
   tokens_[token] = user;
 }
+void FakeApiServer::addBasic(const std::string& user, const std::string& password) {
+  basic_[base64Encode(user + ":" + password)] = user;
+}
 void FakeApiServer::forbid(const std::string& resource) {
   forbidden_.insert(resource);
 }
@@ -285,10 +288,15 @@ void FakeApiServer::serve(int fd) {
       std::string target = lines[0].substr(method.size() + 1);
       target = target.substr(0, target.rfind(' '));
       std::map<std::string, std::string> headers;
+      std::string impersonate;
       for (size_t i = 1; i < lines.size(); ++i) {
         size_t colon = lines[i].find(':');
         if (colon == std::string::npos) continue;
-        headers[lower(lines[i].substr(0, colon))] = std::string(trim(lines[i].substr(colon + 1)));
+        std::string name = lower(lines[i].substr(0, colon));
+        std::string value(trim(lines[i].substr(colon + 1)));
+        if (name == "impersonate-user" || name == "impersonate-group")
+          impersonate += (impersonate.empty() ? "" : ",") + value;
+        headers[name] = value;
       }
       size_t length = headers.count("content-length") ? std::stoul(headers["content-length"]) : 0;
       while (in.size() < length) {
@@ -301,6 +309,10 @@ void FakeApiServer::serve(int fd) {
       if (who.empty() && headers["authorization"].starts_with("Bearer ")) {
         auto it = tokens_.find(headers["authorization"].substr(7));
         if (it != tokens_.end()) who = "token:" + it->second;
+      }
+      if (who.empty() && headers["authorization"].starts_with("Basic ")) {
+        auto it = basic_.find(headers["authorization"].substr(6));
+        if (it != basic_.end()) who = "basic:" + it->second;
       }
       Answer a;
       if (who.empty() && !headers.count("authorization") && target != "/version") {
@@ -318,7 +330,7 @@ void FakeApiServer::serve(int fd) {
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
-        requests_.push_back({method, target, who, headers["accept"], a.status});
+        requests_.push_back({method, target, who, headers["accept"], impersonate, a.status});
       }
       std::string out = fmt::format("HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
                                     a.status, a.content_type, a.body.size());

@@ -44,6 +44,7 @@ struct ApiResource {
 struct ApiRequest {
   std::string method, target, user;  // user: "alice" (certificate), "token:NAME", "" (anonymous)
   std::string accept;
+  std::string impersonate;  // Impersonate-User, then each Impersonate-Group, comma-separated
   int status = 0;
 };
 
@@ -63,6 +64,8 @@ class FakeApiServer {
   void addResource(ApiResource r);
   // Bearer tokens accepted, and the user each stands for.
   void addToken(const std::string& token, const std::string& user);
+  // Basic authentication (user "basic:NAME").
+  void addBasic(const std::string& user, const std::string& password);
   // Faults.
   void forbid(const std::string& resource);               // 403 on its lists
   void expireFirstContinue(const std::string& resource);  // 410 on its first continue token
@@ -89,6 +92,7 @@ class FakeApiServer {
   std::string version_;
   std::vector<ApiResource> resources_;
   std::map<std::string, std::string> tokens_;
+  std::map<std::string, std::string> basic_;  // base64(user:password) -> user
   std::set<std::string> forbidden_, expire_once_, stale_;
   std::atomic<int> throttle_{0};
   int listen_fd_ = -1, port_ = 0;

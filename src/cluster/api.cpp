@@ -1,0 +1,134 @@
+#include "cluster/api.h"
+
+#include <fmt/format.h>
+
+#include "base/strings.h"
+
+namespace kh::cluster {
+namespace {
+
+// scheme://host[:port] split; the port defaults by scheme.
+struct Origin {
+  std::string scheme, host, port, rest;
+};
+
+std::optional<Origin> parseServer(std::string_view url) {
+  Origin o;
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  o.scheme = std::string(url.substr(0, sep));
+  std::string_view after = url.substr(sep + 3);
+  size_t slash = after.find('/');
+  std::string_view hostport = after.substr(0, slash);
+  o.rest = slash == std::string_view::npos ? "" : std::string(after.substr(slash));
+  if (hostport.starts_with('[')) {
+    size_t close = hostport.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    o.host = std::string(hostport.substr(0, close + 1));
+    if (close + 1 < hostport.size() && hostport[close + 1] == ':')
+      o.port = std::string(hostport.substr(close + 2));
+  } else {
+    size_t colon = hostport.rfind(':');
+    o.host = std::string(hostport.substr(0, colon));
+    if (colon != std::string_view::npos) o.port = std::string(hostport.substr(colon + 1));
+  }
+  if (o.port.empty()) o.port = o.scheme == "http" ? "80" : "443";
+  if (o.host.empty() || (o.scheme != "https" && o.scheme != "http")) return std::nullopt;
+  while (o.rest.ends_with('/')) o.rest.pop_back();
+  return o;
+}
+
+Result<std::string> pemFrom(const std::string& file, const std::string& data, const char* what) {
+  if (!data.empty()) return data;
+  if (file.empty()) return std::string();
+  std::string out;
+  if (!readFileTo(file, out)) return Error{fmt::format("cannot read the {}", what), file, {}};
+  return out;
+}
+
+}  // namespace
+
+Api::Api(const Connection& c, net::ClientOptions o) : conn_(c) {
+  net::ClientOptions single = o;
+  single.max_attempts = 1;
+  http_ = std::make_unique<net::Client>(std::move(o));
+  once_ = std::make_unique<net::Client>(std::move(single));
+}
+
+Result<std::unique_ptr<Api>> Api::create(const Connection& c, const ApiOptions& opts) {
+  auto origin = parseServer(c.cluster.server);
+  if (!origin)
+    return Error{
+        fmt::format("the server URL '{}' is not http(s)://HOST[:PORT]", c.cluster.server), {}, {}};
+  net::ClientOptions o;
+  o.connect_timeout = opts.timeout;
+  o.stall_timeout = opts.timeout;
+  o.max_attempts = opts.max_attempts;
+  o.user_agent = opts.user_agent;
+  o.allow_http = origin->scheme == "http";
+  o.proxy = c.cluster.proxy_url;
+  o.insecure_tls = c.cluster.insecure_skip_tls_verify;
+  auto ca = pemFrom(c.cluster.certificate_authority, c.cluster.certificate_authority_data,
+                    "certificate authority");
+  if (!ca) return ca.error();
+  o.ca_pem = ca.value();
+  auto cert =
+      pemFrom(c.user.client_certificate, c.user.client_certificate_data, "client certificate");
+  if (!cert) return cert.error();
+  auto key = pemFrom(c.user.client_key, c.user.client_key_data, "client key");
+  if (!key) return key.error();
+  o.client_cert_pem = cert.value();
+  o.client_key_pem = key.value();
+  std::string host = origin->host;
+  if (!c.cluster.tls_server_name.empty()) {
+    // Verify the certificate for tls-server-name, but connect to the server's address.
+    o.connect_to = fmt::format("{}:{}:{}:{}", c.cluster.tls_server_name, origin->port, origin->host,
+                               origin->port);
+    host = c.cluster.tls_server_name;
+  }
+  std::unique_ptr<Api> api(new Api(c, std::move(o)));
+  api->server_ = c.cluster.server;
+  api->base_url_ = fmt::format("{}://{}:{}{}", origin->scheme, host, origin->port, origin->rest);
+  if (c.cluster.insecure_skip_tls_verify)
+    api->warnings_.push_back(fmt::format(
+        "insecure-skip-tls-verify: the server's certificate is not verified ({}): anyone on the "
+        "path can read and change what is scanned",
+        c.cluster.server));
+  return api;
+}
+
+Result<std::string> Api::authorization() const {
+  const UserEntry& u = conn_.user;
+  if (!u.token.empty()) return "Bearer " + u.token;
+  if (!u.token_file.empty()) {
+    // Re-read for every request: projected service-account tokens rotate.
+    std::string t;
+    if (!readFileTo(u.token_file, t)) return Error{"cannot read the token file", u.token_file, {}};
+    return "Bearer " + std::string(trim(t));
+  }
+  if (!u.username.empty() || !u.password.empty())
+    return "Basic " + base64Encode(u.username + ":" + u.password);
+  if (u.exec)
+    return Error{
+        fmt::format("exec credential plugins ({}) are not supported yet", u.exec->command), {}, {}};
+  return std::string();
+}
+
+Result<net::Response> Api::get(const std::string& path, const std::string& accept, bool retry) {
+  auto auth = authorization();
+  if (!auth) return auth.error();
+  net::Request req;
+  req.url = base_url_ + path;
+  req.authorization = auth.value();
+  req.headers.emplace_back("Accept", accept);
+  const UserEntry& u = conn_.user;
+  if (!u.as.empty()) req.headers.emplace_back("Impersonate-User", u.as);
+  if (!u.as_uid.empty()) req.headers.emplace_back("Impersonate-Uid", u.as_uid);
+  for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
+  ++requests_;
+  auto r = (retry ? http_ : once_)->fetch(req, nullptr, size_t{1} << 30);
+  if (r) bytes_ += r.value().body.size();
+  return r;
+}
+
+}  // namespace kh::cluster

@@ -1,0 +1,54 @@
+// The Kubernetes API client: GET requests over net::Client with what a Connection says (the
+// server's CA alone, or insecure-skip-tls-verify; tls-server-name; proxy-url; client
+// certificates; bearer tokens, a token file re-read for every request, basic auth;
+// impersonation headers). Read-only by construction: it has no other verb. Credentials go in
+// the Authorization header to the API server's origin only and never into messages.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "cluster/kubeconfig.h"
+#include "net/http.h"
+
+namespace kh::cluster {
+
+struct ApiOptions {
+  std::chrono::seconds timeout{30};  // per request (connect and stall)
+  int max_attempts = 5;              // 429/5xx/dropped connections, honouring Retry-After
+  std::string user_agent = "kubeharden";
+};
+
+class Api {
+ public:
+  // Reads the CA and client certificate files now (an error names the file).
+  static Result<std::unique_ptr<Api>> create(const Connection& c, const ApiOptions& o);
+
+  // GET `path` (with its query); the answer whatever its status, an Error only when there was
+  // none (unreachable, TLS, timeout) or the credentials could not be read.
+  // `retry`: 429/5xx and dropped connections are retried (with Retry-After); discovery of a
+  // group version asks once, since an aggregated API that is down answers 503 every time.
+  Result<net::Response> get(const std::string& path, const std::string& accept = "application/json",
+                            bool retry = true);
+
+  const std::string& server() const { return server_; }
+  // Things the user should know (insecure-skip-tls-verify in use).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  uint64_t requests() const { return requests_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  Api(const Connection& c, net::ClientOptions o);
+  Result<std::string> authorization() const;
+
+  Connection conn_;
+  std::string server_, base_url_;
+  std::unique_ptr<net::Client> http_, once_;
+  std::vector<std::string> warnings_;
+  uint64_t requests_ = 0, bytes_ = 0;
+};
+
+}  // namespace kh::cluster

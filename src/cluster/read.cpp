@@ -1,0 +1,163 @@
+#include "cluster/read.h"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+
+#include "base/json_util.h"
+#include "base/strings.h"
+
+namespace kh::cluster {
+namespace {
+
+std::string urlEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// The Status message of an error answer, or its HTTP status.
+std::string statusMessage(const net::Response& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.data(), r.body.size());
+  std::string_view m = jsonString(d, "message");
+  return m.empty() ? fmt::format("HTTP {}", r.status) : std::string(m);
+}
+
+Result<rapidjson::Document> getJson(Api& api, const std::string& path, long* status,
+                                    bool retry = true) {
+  auto r = api.get(path, "application/json", retry);
+  if (!r) return r.error();
+  *status = r.value().status;
+  rapidjson::Document d;
+  if (r.value().status != 200) {
+    return Error{fmt::format("{}: {}", path, statusMessage(r.value())), {}, {}};
+  }
+  d.Parse(r.value().body.data(), r.value().body.size());
+  if (d.HasParseError() || !d.IsObject())
+    return Error{fmt::format("{}: the answer is not a JSON object", path), {}, {}};
+  return d;
+}
+
+void addResources(const rapidjson::Document& list, const std::string& group,
+                  const std::string& version, std::vector<ResourceType>& out) {
+  const rapidjson::Value& rs = jsonMember(list, "resources");
+  if (!rs.IsArray()) return;
+  for (const auto& r : rs.GetArray()) {
+    std::string name(jsonString(r, "name"));
+    if (name.empty() || name.find('/') != std::string::npos) continue;  // subresources
+    const rapidjson::Value& verbs = jsonMember(r, "verbs");
+    bool listable = false;
+    if (verbs.IsArray())
+      for (const auto& v : verbs.GetArray())
+        listable |= v.IsString() && std::string_view(v.GetString()) == "list";
+    if (!listable) continue;
+    ResourceType t;
+    t.group = group;
+    t.version = version;
+    t.resource = name;
+    t.kind = std::string(jsonString(r, "kind"));
+    const rapidjson::Value& ns = jsonMember(r, "namespaced");
+    t.namespaced = !ns.IsBool() || ns.GetBool();
+    out.push_back(std::move(t));
+  }
+}
+
+}  // namespace
+
+std::string ResourceType::listPath(const std::string& ns) const {
+  std::string base = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+  if (!ns.empty() && namespaced) base += "/namespaces/" + ns;
+  return base + "/" + resource;
+}
+
+Result<Discovery> discover(Api& api) {
+  Discovery d;
+  long status = 0;
+  auto version = getJson(api, "/version", &status);
+  if (!version) return version.error();
+  d.git_version = std::string(jsonString(version.value(), "gitVersion"));
+  auto core = getJson(api, "/api/v1", &status);
+  if (!core) return core.error();
+  addResources(core.value(), "", "v1", d.types);
+  auto groups = getJson(api, "/apis", &status);
+  if (!groups) return groups.error();
+  const rapidjson::Value& list = jsonMember(groups.value(), "groups");
+  if (list.IsArray())
+    for (const auto& g : list.GetArray()) {
+      std::string name(jsonString(g, "name"));
+      std::string gv(jsonString(jsonMember(g, "preferredVersion"), "groupVersion"));
+      if (name.empty() || gv.empty()) continue;
+      std::string version = gv.substr(gv.find('/') + 1);
+      auto rl = getJson(api, "/apis/" + gv, &status, false);
+      if (!rl) {
+        // An aggregated API that is down makes its group unavailable, not the scan.
+        d.unavailable.emplace_back(gv, rl.error().message);
+        continue;
+      }
+      addResources(rl.value(), name, version, d.types);
+    }
+  return d;
+}
+
+TypeCoverage listType(Api& api, const ResourceType& t, const ListOptions& o,
+                      const std::function<void(std::string page)>& on_page) {
+  TypeCoverage cov;
+  cov.type = t;
+  std::vector<std::string> pages;
+  size_t objects = 0;
+  std::string token;
+  for (;;) {
+    std::string path = fmt::format("{}?limit={}", t.listPath(), o.page_size);
+    if (!o.label_selector.empty()) path += "&labelSelector=" + urlEncode(o.label_selector);
+    if (!token.empty()) path += "&continue=" + urlEncode(token);
+    auto r = api.get(path);
+    if (!r) {
+      cov.state = TypeCoverage::State::kFailed;
+      cov.message = r.error().describe();
+      return cov;
+    }
+    const net::Response& resp = r.value();
+    if (resp.status == 410 && !token.empty() && !cov.restarted) {
+      cov.restarted = true;  // the snapshot the token named is gone: start over, once
+      pages.clear();
+      objects = 0;
+      token.clear();
+      continue;
+    }
+    if (resp.status == 403 || resp.status == 401) {
+      cov.state = TypeCoverage::State::kForbidden;
+      cov.message = statusMessage(resp);
+      return cov;
+    }
+    if (resp.status != 200) {
+      cov.state = TypeCoverage::State::kFailed;
+      cov.message = statusMessage(resp);
+      return cov;
+    }
+    rapidjson::Document d;
+    d.Parse(resp.body.data(), resp.body.size());
+    if (d.HasParseError() || !d.IsObject()) {
+      cov.state = TypeCoverage::State::kFailed;
+      cov.message = "the list is not a JSON object";
+      return cov;
+    }
+    const rapidjson::Value& items = jsonMember(d, "items");
+    objects += items.IsArray() ? items.Size() : 0;
+    token = std::string(jsonString(jsonMember(d, "metadata"), "continue"));
+    pages.push_back(std::move(r.value().body));
+    if (token.empty()) break;
+  }
+  cov.objects = objects;
+  cov.pages = pages.size();
+  for (std::string& p : pages) on_page(std::move(p));
+  return cov;
+}
+
+}  // namespace kh::cluster

@@ -1,0 +1,52 @@
+// Reading a cluster: discovery (every listable resource type at its group's preferred version)
+// and paginated lists of each type (docs/cluster.md). Lists only, never a per-object GET; an
+// expired continue token (410) restarts that type's list once; a type the identity may not list
+// (403) or that fails is recorded in the coverage and the rest goes on.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "cluster/api.h"
+
+namespace kh::cluster {
+
+struct ResourceType {
+  std::string group, version, resource, kind;
+  bool namespaced = true;
+  std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
+  // The list path: /api/v1/pods, /apis/apps/v1/namespaces/NS/deployments.
+  std::string listPath(const std::string& ns = "") const;
+};
+
+struct Discovery {
+  std::string git_version;  // the server's (/version)
+  std::vector<ResourceType> types;
+  // Group versions whose discovery failed (an aggregated API that is down): listed, not fatal.
+  std::vector<std::pair<std::string, std::string>> unavailable;  // (group/version, why)
+};
+
+// Legacy discovery: /version, /api, /api/v1, /apis, and each group's preferred version.
+Result<Discovery> discover(Api& api);
+
+struct TypeCoverage {
+  ResourceType type;
+  enum class State { kRead, kForbidden, kFailed } state = State::kRead;
+  std::string message;  // the server's, for forbidden and failed types
+  size_t objects = 0, pages = 0;
+  bool restarted = false;  // an expired continue token made it start over
+};
+
+struct ListOptions {
+  size_t page_size = 500;
+  std::string label_selector;
+};
+
+// Lists every object of `t`, page by page; `on_page` gets each page (a typed List as the
+// server wrote it) once the whole list succeeded, so a restarted list is never half delivered.
+TypeCoverage listType(Api& api, const ResourceType& t, const ListOptions& o,
+                      const std::function<void(std::string page)>& on_page);
+
+}  // namespace kh::cluster
