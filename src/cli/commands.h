@@ -22,6 +22,7 @@ using Runner = std::function<int()>;
 
 Runner addScanCommand(CLI::App& app);
 Runner addDockerfileCommand(CLI::App& app);
+Runner addClusterCommand(CLI::App& app);
 Runner addChecksCommand(CLI::App& app);
 Runner addExplainCommand(CLI::App& app);
 Runner addPssCommand(CLI::App& app);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       "misconfigurations",
       kh::addScanCommand);
   add("dockerfile", "Lint Dockerfiles (dockerfile lint PATH...)", kh::addDockerfileCommand);
+  add("cluster", "Review a live cluster read-only (cluster scan)", kh::addClusterCommand);
   add("pss", "Evaluate the Pod Security Standards exactly as Pod Security Admission does",
       kh::addPssCommand);
   add("netpol",

@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "checks/frameworks.h"
 #include "checks/registry.h"
+#include "cli/cluster_source.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/baseline.h"
@@ -47,6 +48,8 @@ struct ScanArgs {
   std::string release_name, namespace_, kube_version;
   std::string helm, kustomize;
   unsigned render_timeout = 120;
+  // `cluster scan`: the objects come from a cluster's API, not from files.
+  std::shared_ptr<ClusterArgs> cluster;
 };
 
 // -f is --format, and, as helm has it, a values file: a known format (FORMAT or FORMAT=FILE)
@@ -66,7 +69,7 @@ int runScanCommand(const ScanArgs& a) {
         fmt::format("--stdin-kind: expected manifest or dockerfile, not '{}'", a.stdin_kind));
   std::vector<std::string> formats, values = a.values;
   for (const std::string& f : a.formats)
-    (isFormatSpec(f) || a.dockerfile_only ? formats : values).push_back(f);
+    (isFormatSpec(f) || a.dockerfile_only || a.cluster ? formats : values).push_back(f);
   auto specs = pairOutputs(formats, a.outputs, {"text", "json", "sarif", "junit"});
   if (!specs) return usageError(specs.error().describe());
   std::optional<Severity> fail_on;
@@ -77,7 +80,7 @@ int runScanCommand(const ScanArgs& a) {
 
   ScanOptions opts;
   opts.inputs = a.paths;
-  if (a.paths.empty() && a.dockerfiles.empty()) opts.inputs = {"."};
+  if (a.paths.empty() && a.dockerfiles.empty() && !a.cluster) opts.inputs = {"."};
   opts.dockerfiles = !a.no_dockerfiles;
   opts.manifests = !a.dockerfile_only;
   opts.dockerfile_inputs = a.dockerfiles;
@@ -175,6 +178,12 @@ int runScanCommand(const ScanArgs& a) {
     opts.baseline = std::move(base.value());
   }
 
+  bool partial = false;
+  if (a.cluster) {
+    opts.render.enabled = false;
+    opts.dockerfiles = false;
+    if (int code = readCluster(*a.cluster, opts.texts, &partial); code != 0) return code;
+  }
   auto result = runScan(std::move(opts));
   if (!result) {
     std::fprintf(stderr, "kubeharden %s: %s\n", a.command.c_str(),
@@ -211,6 +220,13 @@ int runScanCommand(const ScanArgs& a) {
     return kExitInput;
   }
   if (!r.errors.empty()) return kExitInput;
+  if (partial && !a.cluster->allow_partial) {
+    std::fprintf(stderr,
+                 "kubeharden %s: the cluster was read incompletely (see above): exit 3 "
+                 "(--allow-partial to judge by the findings alone)\n",
+                 a.command.c_str());
+    return kExitInput;
+  }
   if (a.strict && !r.diagnostics.empty()) {
     std::fprintf(stderr, "kubeharden %s: %zu diagnostics and --strict is set\n", a.command.c_str(),
                  r.diagnostics.size());
@@ -229,7 +245,7 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
                    "Dockerfiles, directories (recursive: Dockerfile, Containerfile, "
                    "*.Dockerfile, Dockerfile.*) or - for stdin")
         ->type_name("PATH...");
-  } else {
+  } else if (!a->cluster) {
     app.add_option("paths", a->paths,
                    "Files, directories (recursive: .yaml .yml .json and Dockerfiles) or - for "
                    "stdin")
@@ -281,7 +297,7 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
                  "Text output: how each chart and kustomization was rendered");
   }
   app.add_option("-f,--format", a->formats,
-                 a->dockerfile_only
+                 a->dockerfile_only || a->cluster
                      ? "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to "
                        "FILE"
                      : "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to "
@@ -326,6 +342,20 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
 Runner addScanCommand(CLI::App& app) {
   auto a = std::make_shared<ScanArgs>();
   addScanOptions(app, a);
+  return [a] { return runScanCommand(*a); };
+}
+
+Runner addClusterCommand(CLI::App& app) {
+  app.require_subcommand(1);
+  auto a = std::make_shared<ScanArgs>();
+  a->command = "cluster scan";
+  a->cluster = std::make_shared<ClusterArgs>();
+  CLI::App* scan = app.add_subcommand(
+      "scan",
+      "Review a live cluster, read-only: every listable object through the API, judged "
+      "by every check of `scan`");
+  addScanOptions(*scan, a);
+  addClusterOptions(*scan, *a->cluster);
   return [a] { return runScanCommand(*a); };
 }
 

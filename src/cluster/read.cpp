@@ -80,7 +80,8 @@ std::string ResourceType::listPath(const std::string& ns) const {
 Result<Discovery> discover(Api& api) {
   Discovery d;
   long status = 0;
-  auto version = getJson(api, "/version", &status);
+  // Asked once: an unreachable or misconfigured server fails fast, as kubectl does.
+  auto version = getJson(api, "/version", &status, false);
   if (!version) return version.error();
   d.git_version = std::string(jsonString(version.value(), "gitVersion"));
   auto core = getJson(api, "/api/v1", &status);

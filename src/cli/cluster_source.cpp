@@ -1,0 +1,112 @@
+#include "cli/cluster_source.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "cluster/api.h"
+#include "cluster/kubeconfig.h"
+#include "cluster/read.h"
+
+namespace kh {
+
+void addClusterOptions(CLI::App& app, ClusterArgs& a) {
+  app.add_option("--kubeconfig", a.kubeconfig,
+                 "kubeconfig file (default: $KUBECONFIG's files, else ~/.kube/config; in a pod "
+                 "without one, its service account)");
+  app.add_option("--context", a.context, "kubeconfig context (default: current-context)");
+  app.add_option("--cluster", a.cluster, "kubeconfig cluster, replacing the context's");
+  app.add_option("--user", a.user, "kubeconfig user, replacing the context's");
+  app.add_option("--as", a.as, "Impersonate this user");
+  app.add_option("--as-group", a.as_groups, "Impersonate this group (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--include-resources", a.include_resources,
+                 "Read only these resource types (plural, or plural.group; repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--page-size", a.page_size, "Objects per list page")->capture_default_str();
+  app.add_option("--request-timeout", a.timeout, "Seconds a request may take to connect, or stall")
+      ->capture_default_str();
+  app.add_flag("--allow-partial", a.allow_partial,
+               "Exit as the findings say even when some resource types could not be read (they "
+               "are listed; default: exit 3)");
+}
+
+int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
+                bool* partial) {
+  auto fail = [](int code, const std::string& m) {
+    std::fprintf(stderr, "kubeharden cluster scan: %s\n", m.c_str());
+    return code;
+  };
+  if (a.page_size == 0) return fail(kExitUsage, "--page-size: at least 1");
+  cluster::Overrides o;
+  o.context = a.context;
+  o.cluster = a.cluster;
+  o.user = a.user;
+  o.as = a.as;
+  o.as_groups = a.as_groups;
+  std::vector<std::string> warnings;
+  auto conn = cluster::connect(cluster::KubeConfigSources::fromEnvironment(a.kubeconfig),
+                               cluster::InClusterSources::fromEnvironment(), o, &warnings);
+  for (const std::string& w : warnings)
+    std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n", w.c_str());
+  if (!conn) return fail(kExitInput, conn.error().describe());
+  auto api =
+      cluster::Api::create(conn.value(), {.timeout = std::chrono::seconds(a.timeout),
+                                          .user_agent = fmt::format("kubeharden/{}", kVersion)});
+  if (!api) return fail(kExitInput, api.error().describe());
+  for (const std::string& w : api.value()->warnings())
+    std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n", w.c_str());
+  auto d = cluster::discover(*api.value());
+  if (!d) return fail(kExitInput, d.error().describe());
+  std::fprintf(stderr, "cluster: %s, server %s (Kubernetes %s)\n",
+               conn.value().in_cluster ? "in cluster" : ("context " + conn.value().context).c_str(),
+               conn.value().cluster.server.c_str(), d.value().git_version.c_str());
+  auto named = [](const cluster::ResourceType& t) {
+    return t.group.empty() ? t.resource : t.resource + "." + t.group;
+  };
+  auto listed = [](const std::vector<std::string>& v, const std::string& n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  size_t objects = 0, pages = 0, types = 0;
+  std::vector<std::string> missing;
+  for (const auto& [gv, why] : d.value().unavailable) {
+    missing.push_back(fmt::format("{} (discovery failed: {})", gv, why));
+  }
+  for (const cluster::ResourceType& t : d.value().types) {
+    std::string name = named(t);
+    if (!a.include_resources.empty() ? !listed(a.include_resources, name)
+                                     : listed(a.exclude_resources, name))
+      continue;
+    cluster::TypeCoverage cov =
+        cluster::listType(*api.value(), t, {.page_size = a.page_size}, [&](std::string page) {
+          texts.emplace_back(fmt::format("{} (page {})", t.listPath(), ++pages), std::move(page));
+        });
+    ++types;
+    if (cov.state == cluster::TypeCoverage::State::kRead) {
+      objects += cov.objects;
+      continue;
+    }
+    missing.push_back(
+        fmt::format("{} ({}: {})", name,
+                    cov.state == cluster::TypeCoverage::State::kForbidden ? "forbidden" : "failed",
+                    cov.message));
+  }
+  std::fprintf(stderr,
+               "read: %zu objects of %zu resource types in %zu pages (%llu requests, %.1f MB)\n",
+               objects, types, pages, static_cast<unsigned long long>(api.value()->requests()),
+               static_cast<double>(api.value()->bytes()) / 1e6);
+  if (!missing.empty()) {
+    std::fprintf(stderr,
+                 "INCOMPLETE: %zu resource types were not read; the checks that need "
+                 "them could not judge them:\n",
+                 missing.size());
+    for (const std::string& m : missing) std::fprintf(stderr, "  %s\n", m.c_str());
+  }
+  *partial = !missing.empty();
+  return 0;
+}
+
+}  // namespace kh

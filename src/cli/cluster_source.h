@@ -1,0 +1,33 @@
+// `kubeharden cluster scan`: the connection options (as kubectl's) and reading the cluster into
+// documents for the scan pipeline (docs/cluster.md).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kh {
+
+struct ClusterArgs {
+  std::string kubeconfig, context, cluster, user, as;
+  std::vector<std::string> as_groups;
+  std::vector<std::string> exclude_resources = {"events", "events.events.k8s.io",
+                                                "secrets"};  // not read unless included
+  std::vector<std::string> include_resources;                // only these (plural[.group])
+  size_t page_size = 500;
+  unsigned timeout = 30;
+  bool allow_partial = false;
+};
+
+void addClusterOptions(CLI::App& app, ClusterArgs& a);
+
+// Reads every listable type of the selected cluster into `texts` (one typed List per page,
+// named by its API path). The coverage goes to stderr. Returns 0, or the exit code of a
+// failure (2 usage, 3 connection or discovery); `partial` is set when some type could not be
+// read.
+int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
+                bool* partial);
+
+}  // namespace kh

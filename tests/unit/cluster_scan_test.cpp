@@ -1,0 +1,142 @@
+// `kubeharden cluster scan` against the fake API server: the same findings as `kubeharden scan`
+// of the same objects as a file (locations aside), in pages of any size; incomplete coverage
+// (a forbidden type, an unavailable group) is stated and exits 3 unless --allow-partial;
+// connection errors are clear; nothing but GET reaches the server.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <set>
+
+#include "tests/unit/fake_apiserver.h"
+#include "tests/unit/image_util.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::test {
+namespace {
+
+const std::string kObjects = std::string(KH_SOURCE_DIR) + "/tests/cluster/objects.json";
+
+// (check, kind, namespace, name, container, message) of every finding of a JSON report.
+std::multiset<std::string> findingsOf(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  std::multiset<std::string> out;
+  EXPECT_TRUE(d.IsObject() && d.HasMember("findings")) << json.substr(0, 500);
+  if (!d.IsObject() || !d.HasMember("findings")) return out;
+  for (const auto& f : d["findings"].GetArray())
+    out.insert(fmt::format("{} {} {}/{} [{}] {}", f["check"].GetString(),
+                           f["object"]["kind"].GetString(), f["object"]["namespace"].GetString(),
+                           f["object"]["name"].GetString(), f["container"].GetString(),
+                           f["message"].GetString()));
+  return out;
+}
+
+struct Cluster {
+  TempDir d;
+  Pki pki;
+  std::unique_ptr<FakeApiServer> api;
+  std::string kubeconfig;
+  bool start(std::string* why, const std::function<void(FakeApiServer&)>& faults = {}) {
+    if (image::fixtures::shell("openssl version") != 0) {
+      *why = "needs openssl";
+      return false;
+    }
+    if (!pki.make(d, why)) return false;
+    api = std::make_unique<FakeApiServer>(pki);
+    api->addObjects(readFile(kObjects));
+    api->addToken("scanner-token", "scanner");
+    if (faults) faults(*api);
+    api->start();
+    kubeconfig = d.write("kubeconfig", fmt::format(R"(current-context: fake
+clusters: [{{name: fake, cluster: {{server: "{}", certificate-authority: {}}}}}]
+users: [{{name: scanner, user: {{token: scanner-token}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: scanner}}}}]
+)",
+                                                   api->url(), pki.path("ca.pem")));
+    return true;
+  }
+  CmdResult scan(const std::string& flags) {
+    return runCli(
+        fmt::format("cluster scan --kubeconfig {} --fail-on none -f json {}", kubeconfig, flags),
+        d.path(), "", "HOME=" + d.path());
+  }
+};
+
+TEST(ClusterScan, SameFindingsAsTheObjectsScannedAsFiles) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why)) GTEST_SKIP() << why;
+  auto files = runCli(fmt::format("scan --fail-on none -f json {}", kObjects));
+  ASSERT_EQ(files.exit_code, 0) << files.err;
+  std::multiset<std::string> expected = findingsOf(files.out);
+  ASSERT_GT(expected.size(), 20u);
+  for (const char* page : {"500", "1", "3"}) {
+    auto live = c.scan(std::string("--page-size ") + page);
+    ASSERT_EQ(live.exit_code, 0) << live.err;
+    std::multiset<std::string> got = findingsOf(live.out);
+    EXPECT_EQ(got, expected) << "page size " << page;
+    EXPECT_NE(
+        live.err.find("cluster: context fake, server " + c.api->url() + " (Kubernetes v1.31.2)"),
+        std::string::npos)
+        << live.err;
+    EXPECT_NE(live.err.find("read: 17 objects of "), std::string::npos) << live.err;
+  }
+  // Read-only: nothing but GET, and lists only (discovery aside).
+  for (const ApiRequest& r : c.api->requests()) {
+    EXPECT_EQ(r.method, "GET") << r.target;
+    EXPECT_EQ(r.user, "token:scanner");
+  }
+  // --fail-on works as for files.
+  auto fail = runCli(fmt::format("cluster scan --kubeconfig {} --fail-on high", c.kubeconfig),
+                     c.d.path(), "", "HOME=" + c.d.path());
+  EXPECT_EQ(fail.exit_code, 1) << fail.err;
+}
+
+TEST(ClusterScan, IncompleteCoverageIsStatedAndExits3) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why, [](FakeApiServer& a) {
+        a.forbid("clusterroles");
+        a.staleGroup("networking.k8s.io/v1");
+      }))
+    GTEST_SKIP() << why;
+  auto r = c.scan("");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("INCOMPLETE: 2 resource types were not read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("clusterroles.rbac.authorization.k8s.io (forbidden: clusterroles is "
+                       "forbidden: User \"token:scanner\" cannot list resource \"clusterroles\""),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("networking.k8s.io/v1 (discovery failed: "), std::string::npos) << r.err;
+  // The report is still written: what could be read was judged.
+  EXPECT_GT(findingsOf(r.out).size(), 10u);
+  auto allowed = c.scan("--allow-partial");
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+}
+
+TEST(ClusterScan, ConnectionErrorsAreClear) {
+  TempDir d;
+  auto none = runCli(fmt::format("cluster scan --kubeconfig {}/missing", d.path()), d.path(), "",
+                     "HOME=" + d.path());
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_NE(none.err.find("missing: the kubeconfig file does not exist"), std::string::npos)
+      << none.err;
+  std::string k = d.write("k", R"(current-context: c
+clusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+)");
+  auto refused = runCli(fmt::format("cluster scan --kubeconfig {} --request-timeout 2", k),
+                        d.path(), "", "HOME=" + d.path());
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_NE(refused.err.find("cannot reach https://127.0.0.1:1"), std::string::npos) << refused.err;
+  auto wrong = runCli(fmt::format("cluster scan --kubeconfig {} --context nope", k), d.path(), "",
+                      "HOME=" + d.path());
+  EXPECT_EQ(wrong.exit_code, 3);
+  EXPECT_NE(wrong.err.find("context \"nope\" is not in the kubeconfig"), std::string::npos)
+      << wrong.err;
+}
+
+}  // namespace
+}  // namespace kh::test
