@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "base/strings.h"
 
 namespace kh::cluster {
@@ -48,10 +50,14 @@ Result<std::string> pemFrom(const std::string& file, const std::string& data, co
 
 }  // namespace
 
-Api::Api(const Connection& c, net::ClientOptions o) : conn_(c) {
-  net::ClientOptions single = o;
+Api::Api(const Connection& c, net::ClientOptions o) : conn_(c), opts_(std::move(o)) {
+  makeClients();
+}
+
+void Api::makeClients() {
+  net::ClientOptions single = opts_;
   single.max_attempts = 1;
-  http_ = std::make_unique<net::Client>(std::move(o));
+  http_ = std::make_unique<net::Client>(opts_);
   once_ = std::make_unique<net::Client>(std::move(single));
 }
 
@@ -97,7 +103,7 @@ Result<std::unique_ptr<Api>> Api::create(const Connection& c, const ApiOptions& 
   return api;
 }
 
-Result<std::string> Api::authorization() const {
+Result<std::string> Api::authorization(bool refresh) {
   const UserEntry& u = conn_.user;
   if (!u.token.empty()) return "Bearer " + u.token;
   if (!u.token_file.empty()) {
@@ -108,14 +114,27 @@ Result<std::string> Api::authorization() const {
   }
   if (!u.username.empty() || !u.password.empty())
     return "Basic " + base64Encode(u.username + ":" + u.password);
-  if (u.exec)
-    return Error{
-        fmt::format("exec credential plugins ({}) are not supported yet", u.exec->command), {}, {}};
+  if (u.exec) {
+    bool expired =
+        exec_ && exec_->expires && static_cast<int64_t>(std::time(nullptr)) >= *exec_->expires - 10;
+    if (!exec_ || expired || refresh) {
+      auto c = runExecPlugin(*u.exec, conn_.cluster, std::chrono::seconds(60));
+      if (!c) return c.error();
+      exec_ = std::move(c.value());
+      if (exec_->client_cert_pem != opts_.client_cert_pem ||
+          exec_->client_key_pem != opts_.client_key_pem) {
+        opts_.client_cert_pem = exec_->client_cert_pem;
+        opts_.client_key_pem = exec_->client_key_pem;
+        makeClients();
+      }
+    }
+    return exec_->token.empty() ? std::string() : "Bearer " + exec_->token;
+  }
   return std::string();
 }
 
 Result<net::Response> Api::get(const std::string& path, const std::string& accept, bool retry) {
-  auto auth = authorization();
+  auto auth = authorization(false);
   if (!auth) return auth.error();
   net::Request req;
   req.url = base_url_ + path;
@@ -127,6 +146,14 @@ Result<net::Response> Api::get(const std::string& path, const std::string& accep
   for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
   ++requests_;
   auto r = (retry ? http_ : once_)->fetch(req, nullptr, size_t{1} << 30);
+  if (r && r.value().status == 401 && u.exec) {
+    // The plugin's credential was refused (revoked, or expired early): fetch it again, once.
+    auto again = authorization(true);
+    if (!again) return again.error();
+    req.authorization = again.value();
+    ++requests_;
+    r = (retry ? http_ : once_)->fetch(req, nullptr, size_t{1} << 30);
+  }
   if (r) bytes_ += r.value().body.size();
   return r;
 }

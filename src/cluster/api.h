@@ -1,8 +1,9 @@
 // The Kubernetes API client: GET requests over net::Client with what a Connection says (the
 // server's CA alone, or insecure-skip-tls-verify; tls-server-name; proxy-url; client
 // certificates; bearer tokens, a token file re-read for every request, basic auth;
-// impersonation headers). Read-only by construction: it has no other verb. Credentials go in
-// the Authorization header to the API server's origin only and never into messages.
+// impersonation headers; exec credential plugins, their credential kept until it expires and
+// fetched again once after a 401). Read-only by construction: it has no other verb. Credentials go
+// in the Authorization header to the API server's origin only and never into messages.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cluster/exec_credential.h"
 #include "cluster/kubeconfig.h"
 #include "net/http.h"
 
@@ -42,9 +44,14 @@ class Api {
 
  private:
   Api(const Connection& c, net::ClientOptions o);
-  Result<std::string> authorization() const;
+  void makeClients();
+  // The Authorization header for the next request; runs the exec plugin when its credential is
+  // missing or expired (`refresh`: after a 401).
+  Result<std::string> authorization(bool refresh);
 
   Connection conn_;
+  net::ClientOptions opts_;
+  std::optional<ExecCredential> exec_;
   std::string server_, base_url_;
   std::unique_ptr<net::Client> http_, once_;
   std::vector<std::string> warnings_;

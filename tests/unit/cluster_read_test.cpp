@@ -4,12 +4,17 @@
 // forbidden type and throttling; nothing but GET sent.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 
+#include "base/strings.h"
 #include "cluster/api.h"
 #include "cluster/kubeconfig.h"
-#include "base/strings.h"
 #include "cluster/read.h"
 #include "tests/unit/fake_apiserver.h"
 #include "tests/unit/image_util.h"
@@ -190,6 +195,116 @@ TEST(ClusterRead, DiscoveryAndPaginatedListsWithFaults) {
   for (const ApiRequest& q : e.api->requests()) EXPECT_EQ(q.method, "GET") << q.target;
   EXPECT_GT(api.value()->requests(), 5u);
   EXPECT_GT(api.value()->bytes(), 500u);
+}
+
+// exec credential plugins: a shell script standing in for aws/gke-gcloud-auth-plugin/kubelogin.
+TEST(ClusterApi, ExecCredentialPlugins) {
+  KH_FAKE_API(e);
+  e.api->start();
+  std::string dir = e.d.path();
+  // Answers with DIR/answer, or DIR/first once when it exists; records runs and its input.
+  std::string plugin = e.d.write("plugin.sh", R"(#!/bin/sh
+echo run >> "$DIR/runs"
+printf '%s' "$KUBERNETES_EXEC_INFO" > "$DIR/info"
+if [ -f "$DIR/first" ]; then cat "$DIR/first"; rm "$DIR/first"; exit 0; fi
+if [ -f "$DIR/fail" ]; then echo "boom: no session" >&2; exit 3; fi
+cat "$DIR/answer"
+)");
+  ASSERT_EQ(::chmod(plugin.c_str(), 0755), 0);
+  auto cred = [](const std::string& status) {
+    return R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":)" +
+           status + "}";
+  };
+  auto user = [&](const std::string& extra = "") {
+    return fmt::format(
+        "{{exec: {{apiVersion: client.authentication.k8s.io/v1, command: {}, args: [get-token], "
+        "env: [{{name: DIR, value: {}}}], interactiveMode: Never, provideClusterInfo: true, "
+        "installHint: 'install the plugin'{}}}}}",
+        plugin, dir, extra);
+  };
+  auto runs = [&] {
+    std::string r = test::readFile(dir + "/runs");
+    return std::count(r.begin(), r.end(), '\n');
+  };
+  // A token, kept for the process when it does not expire.
+  e.d.write("answer", cred(R"({"token":"tok-1"})"));
+  auto api = Api::create(e.conn(user(), e.ca()), {});
+  ASSERT_TRUE(api) << api.error().describe();
+  for (int i = 0; i < 3; ++i) {
+    auto r = api.value()->get("/api/v1");
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r.value().status, 200);
+  }
+  EXPECT_EQ(e.api->requests().back().user, "token:bob");
+  EXPECT_EQ(runs(), 1);
+  std::string info = test::readFile(dir + "/info");
+  EXPECT_NE(
+      info.find(R"("kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":")" +
+                e.api->url()),
+      std::string::npos)
+      << info;
+  EXPECT_NE(info.find("certificate-authority-data"), std::string::npos) << info;
+  // An expired credential is fetched again before the next request.
+  e.d.write("answer", cred(R"({"token":"tok-2","expirationTimestamp":"2020-01-01T00:00:00Z"})"));
+  auto exp = Api::create(e.conn(user(), e.ca()), {});
+  ASSERT_TRUE(exp);
+  ASSERT_TRUE(exp.value()->get("/api/v1"));
+  ASSERT_TRUE(exp.value()->get("/api/v1"));
+  EXPECT_EQ(runs(), 3);
+  EXPECT_EQ(e.api->requests().back().user, "token:carol");
+  // A refused credential (401) is fetched again once, and the request retried.
+  e.d.write("first", cred(R"({"token":"revoked"})"));
+  e.d.write("answer", cred(R"({"token":"tok-1"})"));
+  auto again = Api::create(e.conn(user(), e.ca()), {});
+  ASSERT_TRUE(again);
+  auto r = again.value()->get("/api/v1");
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r.value().status, 200);
+  EXPECT_EQ(runs(), 5);
+  // A client certificate from the plugin.
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartObject();
+  w.Key("clientCertificateData");
+  w.String(test::readFile(e.pki.path("alice.pem")).c_str());
+  w.Key("clientKeyData");
+  w.String(test::readFile(e.pki.path("alice.key")).c_str());
+  w.EndObject();
+  e.d.write("answer", cred(b.GetString()));
+  auto certs = Api::create(e.conn(user(), e.ca()), {});
+  ASSERT_TRUE(certs);
+  ASSERT_TRUE(certs.value()->get("/api/v1"));
+  EXPECT_EQ(e.api->requests().back().user, "alice");
+
+  // Failures, each saying why, never what the plugin printed.
+  auto error = [&](const std::string& user_yaml) {
+    auto a = Api::create(e.conn(user_yaml, e.ca()), {});
+    if (!a) return a.error().describe();
+    auto g = a.value()->get("/api/v1");
+    return g ? std::string("(ok)") : g.error().describe();
+  };
+  e.d.write("fail", "");
+  EXPECT_EQ(error(user()),
+            fmt::format("exec credential plugin {}: exited with 3: boom: no session", plugin));
+  std::filesystem::remove(dir + "/fail");
+  e.d.write("answer", R"({"token":"s3cret-but-not-a-credential"})");
+  std::string not_cred = error(user());
+  EXPECT_EQ(not_cred, fmt::format("exec credential plugin {}: its output is not an "
+                                  "ExecCredential (JSON)",
+                                  plugin));
+  EXPECT_EQ(error("{exec: {apiVersion: client.authentication.k8s.io/v1, command: "
+                  "kh-no-such-plugin, installHint: 'brew install kh-plugin'}}"),
+            "exec credential plugin kh-no-such-plugin: not found. brew install kh-plugin");
+  std::string always = user();
+  always.replace(always.find("interactiveMode: Never"), 22, "interactiveMode: Always");
+  EXPECT_EQ(error(always),
+            fmt::format("exec credential plugin {}: it needs an interactive terminal "
+                        "(interactiveMode: Always); kubeharden runs non-interactively: use a "
+                        "plugin mode or credential that needs no prompt",
+                        plugin));
+  EXPECT_EQ(error("{exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: x}}"),
+            "exec credential plugin x: apiVersion 'client.authentication.k8s.io/v1alpha1' is not "
+            "client.authentication.k8s.io/v1 or v1beta1");
 }
 
 }  // namespace
