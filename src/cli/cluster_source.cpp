@@ -26,6 +26,11 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
   app.add_option("--include-resources", a.include_resources,
                  "Read only these resource types (plural, or plural.group; repeatable)")
       ->allow_extra_args(false);
+  app.add_option("--secrets", a.secrets,
+                 "How Secrets are read: metadata (names, labels, annotations; no value ever), "
+                 "skip, or full (their values, for checks that judge them)")
+      ->check(CLI::IsMember({"metadata", "skip", "full"}))
+      ->capture_default_str();
   app.add_option("--page-size", a.page_size, "Objects per list page")->capture_default_str();
   app.add_option("--request-timeout", a.timeout, "Seconds a request may take to connect, or stall")
       ->capture_default_str();
@@ -80,10 +85,15 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     if (!a.include_resources.empty() ? !listed(a.include_resources, name)
                                      : listed(a.exclude_resources, name))
       continue;
-    cluster::TypeCoverage cov =
-        cluster::listType(*api.value(), t, {.page_size = a.page_size}, [&](std::string page) {
-          texts.emplace_back(fmt::format("{} (page {})", t.listPath(), ++pages), std::move(page));
-        });
+    bool secret = name == "secrets";
+    if (secret && a.secrets == "skip") continue;
+    bool metadata_only = secret && a.secrets == "metadata";
+    cluster::ListOptions lo{.page_size = a.page_size};
+    if (metadata_only) lo.accept = cluster::kMetadataAccept;
+    cluster::TypeCoverage cov = cluster::listType(*api.value(), t, lo, [&](std::string page) {
+      texts.emplace_back(fmt::format("{} (page {})", t.listPath(), ++pages),
+                         metadata_only ? cluster::secretsAsMetadata(page) : std::move(page));
+    });
     ++types;
     if (cov.state == cluster::TypeCoverage::State::kRead) {
       objects += cov.objects;

@@ -13,8 +13,9 @@ namespace kh {
 struct ClusterArgs {
   std::string kubeconfig, context, cluster, user, as;
   std::vector<std::string> as_groups;
-  std::vector<std::string> exclude_resources = {"events", "events.events.k8s.io",
-                                                "secrets"};  // not read unless included
+  std::vector<std::string> exclude_resources = {"events",
+                                                "events.events.k8s.io"};  // unless included
+  std::string secrets = "metadata";  // metadata, skip or full
   std::vector<std::string> include_resources;                // only these (plural[.group])
   size_t page_size = 500;
   unsigned timeout = 30;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 
@@ -71,6 +73,44 @@ void addResources(const rapidjson::Document& list, const std::string& group,
 
 }  // namespace
 
+std::string secretsAsMetadata(std::string_view page) {
+  rapidjson::Document in;
+  in.Parse(page.data(), page.size());
+  rapidjson::Document out(rapidjson::kObjectType);
+  auto& al = out.GetAllocator();
+  out.AddMember("apiVersion", "v1", al);
+  out.AddMember("kind", "SecretList", al);
+  rapidjson::Value items(rapidjson::kArrayType);
+  const rapidjson::Value& list = jsonMember(in, "items");
+  if (list.IsArray())
+    for (const auto& item : list.GetArray()) {
+      const rapidjson::Value& meta = jsonMember(item, "metadata");
+      if (!meta.IsObject()) continue;
+      rapidjson::Value m(meta, al);
+      if (m.HasMember("annotations") && m["annotations"].IsObject()) {
+        auto& ann = m["annotations"];
+        constexpr const char* kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+        if (auto it = ann.FindMember(kLastApplied); it != ann.MemberEnd()) {
+          std::string_view v =
+              it->value.IsString() ? std::string_view(it->value.GetString()) : std::string_view();
+          bool values = v.find("\"data\"") != std::string_view::npos ||
+                        v.find("\"stringData\"") != std::string_view::npos;
+          it->value.SetString(values ? R"j({"data":"(values redacted by kubeharden)"})j"
+                                     : "(redacted by kubeharden)",
+                              al);
+        }
+      }
+      rapidjson::Value o(rapidjson::kObjectType);
+      o.AddMember("metadata", m, al);
+      items.PushBack(o, al);
+    }
+  out.AddMember("items", items, al);
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  out.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
+
 std::string ResourceType::listPath(const std::string& ns) const {
   std::string base = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
   if (!ns.empty() && namespaced) base += "/namespaces/" + ns;
@@ -118,7 +158,7 @@ TypeCoverage listType(Api& api, const ResourceType& t, const ListOptions& o,
     std::string path = fmt::format("{}?limit={}", t.listPath(), o.page_size);
     if (!o.label_selector.empty()) path += "&labelSelector=" + urlEncode(o.label_selector);
     if (!token.empty()) path += "&continue=" + urlEncode(token);
-    auto r = api.get(path);
+    auto r = api.get(path, o.accept);
     if (!r) {
       cov.state = TypeCoverage::State::kFailed;
       cov.message = r.error().describe();

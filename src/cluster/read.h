@@ -42,7 +42,19 @@ struct TypeCoverage {
 struct ListOptions {
   size_t page_size = 500;
   std::string label_selector;
+  std::string accept = "application/json";
 };
+
+// What Secrets are read as: object metadata only (the server is asked for a
+// PartialObjectMetadataList), and the answer reduced to that whatever the server sent.
+inline constexpr const char* kMetadataAccept =
+    "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json";
+
+// A page of Secrets as a SecretList of metadata alone: no data, stringData or type, and
+// kubectl's last-applied-configuration annotation (a copy of the values) replaced by a marker
+// that says only whether it held data. No value survives into the model, a report or a
+// snapshot.
+std::string secretsAsMetadata(std::string_view page);
 
 // Lists every object of `t`, page by page; `on_page` gets each page (a typed List as the
 // server wrote it) once the whole list succeeded, so a restarted list is never half delivered.

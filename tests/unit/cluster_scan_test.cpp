@@ -115,6 +115,47 @@ TEST(ClusterScan, IncompleteCoverageIsStatedAndExits3) {
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
 }
 
+// A Secret whose value is also in kubectl's last-applied annotation.
+const char* kSecret =
+    R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":"shop",
+  "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"v1\",\"data\":{\"password\":\"c3VwZXJzZWNyZXQ=\"},\"kind\":\"Secret\"}"}},
+  "type":"Opaque","data":{"password":"c3VwZXJzZWNyZXQ="}})";
+
+TEST(ClusterScan, SecretsAreReadAsMetadataOnly) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why, [](FakeApiServer& a) { a.addObjects(kSecret); })) GTEST_SKIP() << why;
+  auto r = c.scan("--include-resources secrets");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("c3VwZXJzZWNyZXQ"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("supersecret"), std::string::npos);
+  std::multiset<std::string> got = findingsOf(r.out);
+  bool annotation = false, object = false;
+  for (const std::string& f : got) {
+    annotation |= f.starts_with("secrets-annotation Secret shop/db") &&
+                  f.find("holds a copy of the Secret's data") != std::string::npos;
+    object |= f.starts_with("secrets-secret-object");
+  }
+  EXPECT_TRUE(annotation) << r.out;  // judged on the redacted marker
+  EXPECT_FALSE(object);              // no values were read to judge
+  bool asked_metadata = false;
+  for (const ApiRequest& q : c.api->requests())
+    if (q.target.starts_with("/api/v1/secrets"))
+      asked_metadata = q.accept.starts_with("application/json;as=PartialObjectMetadataList");
+  EXPECT_TRUE(asked_metadata);
+  // skip: not even listed; full: the values are judged.
+  size_t before = c.api->requests().size();
+  auto skipped = c.scan("--include-resources secrets --secrets skip");
+  for (size_t i = before; i < c.api->requests().size(); ++i)
+    EXPECT_FALSE(c.api->requests()[i].target.starts_with("/api/v1/secrets"));
+  auto full = c.scan("--include-resources secrets --secrets full");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  object = false;
+  for (const std::string& f : findingsOf(full.out))
+    object |= f.starts_with("secrets-secret-object");
+  EXPECT_TRUE(object) << full.out;
+}
+
 TEST(ClusterScan, ConnectionErrorsAreClear) {
   TempDir d;
   auto none = runCli(fmt::format("cluster scan --kubeconfig {}/missing", d.path()), d.path(), "",

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cctype>
+#include <csignal>
 
 #include "base/strings.h"
 #include "tests/unit/image_util.h"
@@ -326,7 +326,7 @@ void FakeApiServer::serve(int fd) {
              "application/json",
              {{"Retry-After", "1"}}};
       } else {
-        a = route(method, target, who);
+        a = route(method, target, who, headers["accept"]);
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -360,7 +360,7 @@ std::string FakeApiServer::discovery(const std::string& gv) const {
 }
 
 FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std::string& target,
-                                           const std::string& user) {
+                                           const std::string& user, const std::string& accept) {
   std::string path = target.substr(0, target.find('?'));
   std::map<std::string, std::string> q;
   if (size_t at = target.find('?'); at != std::string::npos)
@@ -433,7 +433,7 @@ FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std:
   if (parts.size() != at + 1)
     return {404, status(404, "NotFound", "the fake serves lists only"), "application/json", {}};
   for (const ApiResource& r : resources_)
-    if (r.apiVersion() == gv && r.resource == parts[at]) return list(r, ns, q, user);
+    if (r.apiVersion() == gv && r.resource == parts[at]) return list(r, ns, q, user, accept);
   return {404,
           status(404, "NotFound", "the server could not find the requested resource"),
           "application/json",
@@ -442,7 +442,7 @@ FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std:
 
 FakeApiServer::Answer FakeApiServer::list(const ApiResource& r, const std::string& ns,
                                           const std::map<std::string, std::string>& q,
-                                          const std::string& user) {
+                                          const std::string& user, const std::string& accept) {
   if (forbidden_.count(r.resource))
     return {
         403,
@@ -473,17 +473,34 @@ FakeApiServer::Answer FakeApiServer::list(const ApiResource& r, const std::strin
   if (auto l = q.find("limit"); l != q.end() && !l->second.empty() && std::stoul(l->second) > 0)
     limit = std::stoul(l->second);
   size_t end = std::min(items.size(), offset + limit);
+  // PartialObjectMetadataList, when asked first: each item's metadata alone, as the API server
+  // answers.
+  bool metadata = accept.starts_with("application/json;as=PartialObjectMetadataList");
   std::string body;
-  for (size_t i = offset; i < end; ++i) body += (i > offset ? "," : "") + items[i]->json;
+  for (size_t i = offset; i < end; ++i) {
+    std::string item = items[i]->json;
+    if (metadata) {
+      rapidjson::Document o;
+      o.Parse(item.c_str());
+      item = R"({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":)" +
+             toJson(o["metadata"]) + "}";
+    }
+    body += (i > offset ? "," : "") + item;
+  }
   std::string meta = R"("resourceVersion":"1000")";
   if (end < items.size())
     meta += fmt::format(R"(,"continue":"{}","remainingItemCount":{})",
                         base64Encode(fmt::format("{}:{}", r.resource, end)), items.size() - end);
-  return {200,
-          fmt::format(R"({{"kind":"{}List","apiVersion":"{}","metadata":{{{}}},"items":[{}]}})",
-                      r.kind, r.apiVersion(), meta, body),
-          "application/json",
-          {}};
+  return {
+      200,
+      metadata
+          ? fmt::format(
+                R"({{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{{{}}},"items":[{}]}})",
+                meta, body)
+          : fmt::format(R"({{"kind":"{}List","apiVersion":"{}","metadata":{{{}}},"items":[{}]}})",
+                        r.kind, r.apiVersion(), meta, body),
+      "application/json",
+      {}};
 }
 
 }  // namespace kh::test

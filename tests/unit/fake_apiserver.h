@@ -82,9 +82,11 @@ class FakeApiServer {
     std::string body, content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
   };
-  Answer route(const std::string& method, const std::string& target, const std::string& user);
+  Answer route(const std::string& method, const std::string& target, const std::string& user,
+               const std::string& accept);
   Answer list(const ApiResource& r, const std::string& ns,
-              const std::map<std::string, std::string>& q, const std::string& user);
+              const std::map<std::string, std::string>& q, const std::string& user,
+              const std::string& accept);
   std::string discovery(const std::string& group_version) const;
   void serve(int fd);
 
