@@ -119,4 +119,111 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   return 0;
 }
 
+std::string readerClusterRole(const PermissionArgs& a) {
+  // The core group's listable types but Secrets (RBAC cannot grant "all but one").
+  static const char* kCore[] = {"componentstatuses",
+                                "configmaps",
+                                "endpoints",
+                                "events",
+                                "limitranges",
+                                "namespaces",
+                                "nodes",
+                                "persistentvolumeclaims",
+                                "persistentvolumes",
+                                "pods",
+                                "podtemplates",
+                                "replicationcontrollers",
+                                "resourcequotas",
+                                "serviceaccounts",
+                                "services"};
+  // The built-in groups' listable types, each group its own rule (no wildcard: a read-only
+  // role should pass kubeharden's own rbac-wildcard-rule).
+  static const std::pair<const char*, std::vector<const char*>> kGroups[] = {
+      {"admissionregistration.k8s.io",
+       {"mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+        "mutatingwebhookconfigurations", "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings", "validatingwebhookconfigurations"}},
+      {"apiextensions.k8s.io", {"customresourcedefinitions"}},
+      {"apiregistration.k8s.io", {"apiservices"}},
+      {"apps", {"controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"}},
+      {"autoscaling", {"horizontalpodautoscalers"}},
+      {"batch", {"cronjobs", "jobs"}},
+      {"certificates.k8s.io", {"certificatesigningrequests", "clustertrustbundles"}},
+      {"coordination.k8s.io", {"leasecandidates", "leases"}},
+      {"discovery.k8s.io", {"endpointslices"}},
+      {"events.k8s.io", {"events"}},
+      {"flowcontrol.apiserver.k8s.io", {"flowschemas", "prioritylevelconfigurations"}},
+      {"networking.k8s.io",
+       {"ingressclasses", "ingresses", "ipaddresses", "networkpolicies", "servicecidrs"}},
+      {"node.k8s.io", {"runtimeclasses"}},
+      {"policy", {"poddisruptionbudgets"}},
+      {"rbac.authorization.k8s.io",
+       {"clusterrolebindings", "clusterroles", "rolebindings", "roles"}},
+      {"resource.k8s.io",
+       {"deviceclasses", "resourceclaims", "resourceclaimtemplates", "resourceslices"}},
+      {"scheduling.k8s.io", {"priorityclasses"}},
+      {"storage.k8s.io",
+       {"csidrivers", "csinodes", "csistoragecapacities", "storageclasses", "volumeattachments",
+        "volumeattributesclasses"}},
+      {"storagemigration.k8s.io", {"storageversionmigrations"}}};
+  auto quoted = [](auto begin, auto end) {
+    std::string out;
+    for (auto it = begin; it != end; ++it)
+      out += fmt::format("{}\"{}\"", out.empty() ? "" : ", ", *it);
+    return out;
+  };
+  std::string out = fmt::format(
+      R"(# The read-only access `kubeharden cluster scan` needs (docs/cluster.md): get and list, no
+# write, no exec, no proxy unless asked.{}{}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {}
+  labels:
+    app.kubernetes.io/name: kubeharden
+rules:
+  # Discovery and the server's version.
+  - nonResourceURLs: ["/version", "/api", "/api/*", "/apis", "/apis/*"]
+    verbs: ["get"]
+  # The core group, every type but Secrets.
+  - apiGroups: [""]
+    resources: [{}]
+    verbs: ["get", "list"]
+  # The built-in groups.
+)",
+      a.secrets ? ""
+                : "\n# Secrets are not granted: scan with --secrets skip, "
+                  "or print this with --secrets.",
+      a.custom_groups.empty() ? "\n# Custom resources: add their API groups with --group." : "",
+      a.name, quoted(std::begin(kCore), std::end(kCore)));
+  for (const auto& [group, resources] : kGroups)
+    out += fmt::format(
+        "  - apiGroups: [\"{}\"]\n    resources: [{}]\n    verbs: [\"get\", \"list\"]\n", group,
+        quoted(resources.begin(), resources.end()));
+  if (!a.custom_groups.empty()) {
+    // Custom resources: every type of the groups named (their types are the CRDs' to say).
+    out += fmt::format(
+        "  # Custom resources of the groups given.\n  - apiGroups: [{}]\n    resources: "
+        "[\"*\"]\n    verbs: [\"get\", \"list\"]\n",
+        quoted(a.custom_groups.begin(), a.custom_groups.end()));
+  }
+  if (a.secrets)
+    out +=
+        R"(  # Opt-in (--secrets): Secrets, read as metadata only unless --secrets full; RBAC cannot
+  # grant metadata without values, so the values are readable with this role.
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["list"]
+)";
+  if (a.nodes_proxy)
+    out +=
+        R"(  # Opt-in (--nodes-proxy): each kubelet's configuration through the API server's node proxy.
+  # nodes/proxy also reaches the kubelet's exec and logs endpoints: grant it with care.
+  - apiGroups: [""]
+    resources: ["nodes/proxy"]
+    verbs: ["get"]
+)";
+  return out;
+}
+
 }  // namespace kh

@@ -31,4 +31,12 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a);
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
                 bool* partial);
 
+// `kubeharden cluster permissions`: the ClusterRole a scan needs, as YAML.
+struct PermissionArgs {
+  std::string name = "kubeharden-reader";
+  bool secrets = false, nodes_proxy = false;
+  std::vector<std::string> custom_groups;
+};
+std::string readerClusterRole(const PermissionArgs& a);
+
 }  // namespace kh

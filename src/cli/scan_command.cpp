@@ -356,7 +356,24 @@ Runner addClusterCommand(CLI::App& app) {
       "by every check of `scan`");
   addScanOptions(*scan, a);
   addClusterOptions(*scan, *a->cluster);
-  return [a] { return runScanCommand(*a); };
+  auto p = std::make_shared<PermissionArgs>();
+  CLI::App* perms = app.add_subcommand(
+      "permissions", "Print the read-only ClusterRole that cluster scan needs (YAML)");
+  perms->add_option("--name", p->name, "The ClusterRole's name")->capture_default_str();
+  perms->add_flag("--secrets", p->secrets, "Also grant listing Secrets (read as metadata only)");
+  perms->add_flag("--nodes-proxy", p->nodes_proxy,
+                  "Also grant nodes/proxy (kubelet configuration; reaches kubelet exec too)");
+  perms
+      ->add_option("--group", p->custom_groups,
+                   "An API group of custom resources to read (repeatable)")
+      ->allow_extra_args(false);
+  return [a, p, perms] {
+    if (perms->parsed()) {
+      std::fputs(readerClusterRole(*p).c_str(), stdout);
+      return kExitClean;
+    }
+    return runScanCommand(*a);
+  };
 }
 
 Runner addDockerfileCommand(CLI::App& app) {

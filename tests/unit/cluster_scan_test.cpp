@@ -156,6 +156,50 @@ TEST(ClusterScan, SecretsAreReadAsMetadataOnly) {
   EXPECT_TRUE(object) << full.out;
 }
 
+// The ClusterRole `cluster permissions` prints: read-only, enough for every type of the test
+// cluster, Secrets and nodes/proxy only when asked, and clean under kubeharden's own checks.
+TEST(ClusterPermissions, ReadOnlyRoleJudgedByOurOwnRbacEngine) {
+  TempDir d;
+  std::string binding = d.write("binding.yaml", R"(apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: kubeharden-reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kubeharden-reader}
+subjects: [{kind: ServiceAccount, name: scanner, namespace: kubeharden}]
+)");
+  auto role = [&](const std::string& flags) {
+    auto r = runCli("cluster permissions " + flags);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return d.write("role.yaml", r.out);
+  };
+  auto can = [&](const std::string& role_file, const std::string& question) {
+    return runCli(fmt::format("rbac can sa:kubeharden/scanner {} {} {} --no-defaults", question,
+                              role_file, binding))
+        .exit_code;
+  };
+  std::string plain = role("");
+  auto own = runCli(fmt::format("scan --fail-on info {} {}", plain, binding));
+  EXPECT_EQ(own.exit_code, 0) << own.out;
+  for (const char* q :
+       {"list pods", "list namespaces", "list services", "list serviceaccounts",
+        "list deployments --api-group apps", "list daemonsets --api-group apps",
+        "list networkpolicies --api-group networking.k8s.io",
+        "list clusterroles --api-group rbac.authorization.k8s.io",
+        "list rolebindings --api-group rbac.authorization.k8s.io",
+        "list customresourcedefinitions --api-group apiextensions.k8s.io", "get nodes"})
+    EXPECT_EQ(can(plain, q), 0) << q;
+  for (const char* q :
+       {"list secrets", "get secrets", "create pods", "delete pods", "create pods/exec",
+        "get nodes/proxy", "update deployments --api-group apps",
+        "list widgets --api-group example.com"})
+    EXPECT_EQ(can(plain, q), 1) << q;
+  std::string more = role("--secrets --nodes-proxy --group example.com");
+  EXPECT_EQ(can(more, "list secrets"), 0);
+  EXPECT_EQ(can(more, "get secrets"), 1);  // list is all a scan does
+  EXPECT_EQ(can(more, "get nodes/proxy"), 0);
+  EXPECT_EQ(can(more, "list widgets --api-group example.com"), 0);
+  EXPECT_EQ(can(more, "create widgets --api-group example.com"), 1);
+}
+
 TEST(ClusterScan, ConnectionErrorsAreClear) {
   TempDir d;
   auto none = runCli(fmt::format("cluster scan --kubeconfig {}/missing", d.path()), d.path(), "",
