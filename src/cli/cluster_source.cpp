@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cluster/api.h"
 #include "cluster/kubeconfig.h"
 #include "cluster/read.h"
@@ -34,6 +36,10 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
   app.add_option("--page-size", a.page_size, "Objects per list page")->capture_default_str();
   app.add_option("--request-timeout", a.timeout, "Seconds a request may take to connect, or stall")
       ->capture_default_str();
+  app.add_option("--save-snapshot", a.save_snapshot,
+                 "Also write what was read to DIR (one List per resource type, Secrets as read; "
+                 "`kubeharden scan DIR` gives the same findings offline)")
+      ->type_name("DIR");
   app.add_flag("--allow-partial", a.allow_partial,
                "Exit as the findings say even when some resource types could not be read (they "
                "are listed; default: exit 3)");
@@ -75,6 +81,16 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   auto listed = [](const std::vector<std::string>& v, const std::string& n) {
     return std::find(v.begin(), v.end(), n) != v.end();
   };
+  if (!a.save_snapshot.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.save_snapshot, ec);
+    if (ec)
+      return fail(kExitUsage, fmt::format("--save-snapshot {}: {}", a.save_snapshot, ec.message()));
+  }
+  std::string index = fmt::format(
+      "# kubeharden cluster snapshot\nserver: {}\ncontext: {}\nkubernetes: {}\nread:\n",
+      conn.value().cluster.server, conn.value().in_cluster ? "(in cluster)" : conn.value().context,
+      d.value().git_version);
   size_t objects = 0, pages = 0, types = 0;
   std::vector<std::string> missing;
   for (const auto& [gv, why] : d.value().unavailable) {
@@ -90,11 +106,30 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     bool metadata_only = secret && a.secrets == "metadata";
     cluster::ListOptions lo{.page_size = a.page_size};
     if (metadata_only) lo.accept = cluster::kMetadataAccept;
+    size_t first_page = texts.size();
     cluster::TypeCoverage cov = cluster::listType(*api.value(), t, lo, [&](std::string page) {
       texts.emplace_back(fmt::format("{} (page {})", t.listPath(), ++pages),
                          metadata_only ? cluster::secretsAsMetadata(page) : std::move(page));
     });
     ++types;
+    if (!a.save_snapshot.empty() && cov.state == cluster::TypeCoverage::State::kRead) {
+      // One List per type: the pages' items together.
+      // Snapshots never hold a Secret's values, whatever --secrets read.
+      std::vector<std::string> redacted;
+      std::vector<std::string_view> type_pages;
+      for (size_t i = first_page; i < texts.size(); ++i)
+        redacted.push_back(secret && !metadata_only ? cluster::secretsAsMetadata(texts[i].second)
+                                                    : std::string());
+      for (size_t i = first_page; i < texts.size(); ++i)
+        type_pages.push_back(redacted[i - first_page].empty() ? std::string_view(texts[i].second)
+                                                              : redacted[i - first_page]);
+      std::string file =
+          fmt::format("{}/{}{}.json", a.save_snapshot, t.group.empty() ? "core" : t.group,
+                      "_" + t.version + "_" + t.resource);
+      if (Status st = writeOutput(file, cluster::mergePages(type_pages)); !st)
+        return fail(kExitInput, st.error().describe());
+      index += fmt::format("  {}: {} objects\n", name, cov.objects);
+    }
     if (cov.state == cluster::TypeCoverage::State::kRead) {
       objects += cov.objects;
       continue;
@@ -114,6 +149,17 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
                  "them could not judge them:\n",
                  missing.size());
     for (const std::string& m : missing) std::fprintf(stderr, "  %s\n", m.c_str());
+  }
+  if (!a.save_snapshot.empty()) {
+    if (!missing.empty()) {
+      index += "not read:\n";
+      for (const std::string& m : missing) index += "  - " + m + "\n";
+    }
+    // Not a manifest: a .txt, so that `scan DIR` reads only the Lists.
+    if (Status st = writeOutput(a.save_snapshot + "/snapshot.txt", index); !st)
+      return fail(kExitInput, st.error().describe());
+    std::fprintf(stderr, "snapshot: %s (scan it with: kubeharden scan %s)\n",
+                 a.save_snapshot.c_str(), a.save_snapshot.c_str());
   }
   *partial = !missing.empty();
   return 0;

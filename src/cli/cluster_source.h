@@ -20,6 +20,7 @@ struct ClusterArgs {
   size_t page_size = 500;
   unsigned timeout = 30;
   bool allow_partial = false;
+  std::string save_snapshot;  // a directory: one List per type, and what was read
 };
 
 void addClusterOptions(CLI::App& app, ClusterArgs& a);

@@ -111,6 +111,29 @@ std::string secretsAsMetadata(std::string_view page) {
   return std::string(b.GetString(), b.GetSize());
 }
 
+std::string mergePages(const std::vector<std::string_view>& pages) {
+  rapidjson::Document out(rapidjson::kObjectType);
+  auto& al = out.GetAllocator();
+  rapidjson::Value items(rapidjson::kArrayType);
+  for (size_t i = 0; i < pages.size(); ++i) {
+    rapidjson::Document p;
+    p.Parse(pages[i].data(), pages[i].size());
+    if (!p.IsObject()) continue;
+    if (i == 0) {
+      out.AddMember("apiVersion", rapidjson::Value(jsonString(p, "apiVersion").data(), al), al);
+      out.AddMember("kind", rapidjson::Value(jsonString(p, "kind").data(), al), al);
+    }
+    const rapidjson::Value& list = jsonMember(p, "items");
+    if (list.IsArray())
+      for (const auto& item : list.GetArray()) items.PushBack(rapidjson::Value(item, al), al);
+  }
+  out.AddMember("items", items, al);
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  out.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
+
 std::string ResourceType::listPath(const std::string& ns) const {
   std::string base = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
   if (!ns.empty() && namespaced) base += "/namespaces/" + ns;

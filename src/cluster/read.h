@@ -56,6 +56,10 @@ inline constexpr const char* kMetadataAccept =
 // snapshot.
 std::string secretsAsMetadata(std::string_view page);
 
+// The pages of one list as one List (the first page's kind and apiVersion, every page's items):
+// what a snapshot keeps per type.
+std::string mergePages(const std::vector<std::string_view>& pages);
+
 // Lists every object of `t`, page by page; `on_page` gets each page (a typed List as the
 // server wrote it) once the whole list succeeded, so a restarted list is never half delivered.
 TypeCoverage listType(Api& api, const ResourceType& t, const ListOptions& o,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <filesystem>
 #include <set>
 
 #include "tests/unit/fake_apiserver.h"
@@ -82,6 +83,22 @@ TEST(ClusterScan, SameFindingsAsTheObjectsScannedAsFiles) {
         << live.err;
     EXPECT_NE(live.err.find("read: 17 objects of "), std::string::npos) << live.err;
   }
+  // A snapshot scans offline to the same findings.
+  std::string snap = c.d.path() + "/snap";
+  auto saved = c.scan("--page-size 2 --save-snapshot " + snap);
+  ASSERT_EQ(saved.exit_code, 0) << saved.err;
+  EXPECT_EQ(findingsOf(saved.out), expected);
+  auto offline = runCli(fmt::format("scan --fail-on none -f json {}", snap));
+  ASSERT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_EQ(findingsOf(offline.out), expected);
+  std::string index = readFile(snap + "/snapshot.txt");
+  EXPECT_NE(index.find("server: " + c.api->url() + "\ncontext: fake\nkubernetes: v1.31.2\n"),
+            std::string::npos)
+      << index;
+  EXPECT_NE(index.find("  pods: 1 objects\n"), std::string::npos) << index;
+  EXPECT_NE(index.find("  deployments.apps: 2 objects\n"), std::string::npos) << index;
+  EXPECT_TRUE(std::filesystem::exists(snap + "/apps_v1_deployments.json"));
+  EXPECT_TRUE(std::filesystem::exists(snap + "/core_v1_pods.json"));
   // Read-only: nothing but GET, and lists only (discovery aside).
   for (const ApiRequest& r : c.api->requests()) {
     EXPECT_EQ(r.method, "GET") << r.target;
@@ -143,12 +160,21 @@ TEST(ClusterScan, SecretsAreReadAsMetadataOnly) {
     if (q.target.starts_with("/api/v1/secrets"))
       asked_metadata = q.accept.starts_with("application/json;as=PartialObjectMetadataList");
   EXPECT_TRUE(asked_metadata);
+  // A snapshot holds no value either.
+  std::string snap = c.d.path() + "/snap";
+  ASSERT_EQ(c.scan("--include-resources secrets --save-snapshot " + snap).exit_code, 0);
+  std::string saved = readFile(snap + "/core_v1_secrets.json");
+  EXPECT_NE(saved.find(R"("name":"db")"), std::string::npos) << saved;
+  EXPECT_EQ(saved.find("c3VwZXJzZWNyZXQ"), std::string::npos) << saved;
   // skip: not even listed; full: the values are judged.
   size_t before = c.api->requests().size();
   auto skipped = c.scan("--include-resources secrets --secrets skip");
   for (size_t i = before; i < c.api->requests().size(); ++i)
     EXPECT_FALSE(c.api->requests()[i].target.starts_with("/api/v1/secrets"));
-  auto full = c.scan("--include-resources secrets --secrets full");
+  std::string snap_full = c.d.path() + "/snap-full";
+  auto full = c.scan("--include-resources secrets --secrets full --save-snapshot " + snap_full);
+  EXPECT_EQ(readFile(snap_full + "/core_v1_secrets.json").find("c3VwZXJzZWNyZXQ"),
+            std::string::npos);
   ASSERT_EQ(full.exit_code, 0) << full.err;
   object = false;
   for (const std::string& f : findingsOf(full.out))
