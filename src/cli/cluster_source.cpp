@@ -12,6 +12,7 @@
 #include "cluster/api.h"
 #include "cluster/kubeconfig.h"
 #include "cluster/read.h"
+#include "scan/scan.h"
 
 namespace kh {
 
@@ -46,7 +47,7 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
 }
 
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
-                bool* partial) {
+                ClusterSource* source) {
   auto fail = [](int code, const std::string& m) {
     std::fprintf(stderr, "kubeharden cluster scan: %s\n", m.c_str());
     return code;
@@ -161,7 +162,15 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     std::fprintf(stderr, "snapshot: %s (scan it with: kubeharden scan %s)\n",
                  a.save_snapshot.c_str(), a.save_snapshot.c_str());
   }
-  *partial = !missing.empty();
+  source->context = conn.value().in_cluster ? "(in cluster)" : conn.value().context;
+  source->server = conn.value().cluster.server;
+  source->kubernetes_version = d.value().git_version;
+  source->types = types;
+  source->objects = objects;
+  source->pages = pages;
+  source->requests = api.value()->requests();
+  source->bytes = api.value()->bytes();
+  source->not_read = missing;
   return 0;
 }
 

@@ -15,8 +15,8 @@ struct ClusterArgs {
   std::vector<std::string> as_groups;
   std::vector<std::string> exclude_resources = {"events",
                                                 "events.events.k8s.io"};  // unless included
-  std::string secrets = "metadata";  // metadata, skip or full
-  std::vector<std::string> include_resources;                // only these (plural[.group])
+  std::string secrets = "metadata";                                       // metadata, skip or full
+  std::vector<std::string> include_resources;  // only these (plural[.group])
   size_t page_size = 500;
   unsigned timeout = 30;
   bool allow_partial = false;
@@ -27,10 +27,10 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a);
 
 // Reads every listable type of the selected cluster into `texts` (one typed List per page,
 // named by its API path). The coverage goes to stderr. Returns 0, or the exit code of a
-// failure (2 usage, 3 connection or discovery); `partial` is set when some type could not be
-// read.
+// failure (2 usage, 3 connection or discovery); `source` says what was read and what was not.
+struct ClusterSource;
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
-                bool* partial);
+                ClusterSource* source);
 
 // `kubeharden cluster permissions`: the ClusterRole a scan needs, as YAML.
 struct PermissionArgs {

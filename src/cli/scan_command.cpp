@@ -178,12 +178,14 @@ int runScanCommand(const ScanArgs& a) {
     opts.baseline = std::move(base.value());
   }
 
-  bool partial = false;
+  std::optional<ClusterSource> cluster_source;
   if (a.cluster) {
     opts.render.enabled = false;
     opts.dockerfiles = false;
-    if (int code = readCluster(*a.cluster, opts.texts, &partial); code != 0) return code;
+    cluster_source.emplace();
+    if (int code = readCluster(*a.cluster, opts.texts, &*cluster_source); code != 0) return code;
   }
+  bool partial = cluster_source && !cluster_source->not_read.empty();
   auto result = runScan(std::move(opts));
   if (!result) {
     std::fprintf(stderr, "kubeharden %s: %s\n", a.command.c_str(),
@@ -191,6 +193,7 @@ int runScanCommand(const ScanArgs& a) {
     return kExitInput;
   }
   ScanResult& r = result.value();
+  r.cluster = cluster_source;
 
   for (const OutputSpec& s : *specs) {
     bool to_stdout = s.file.empty() || s.file == "-";

@@ -28,6 +28,28 @@ std::string renderJson(const ReportContext& ctx) {
   w.EndObject();
   num(w, "files", r.files.size());
   num(w, "objects", r.objects);
+  if (r.cluster) {
+    // cluster scan: where the objects came from, and what could not be read (first, since a
+    // partial read qualifies every finding below).
+    const ClusterSource& c = *r.cluster;
+    w.Key("cluster");
+    w.StartObject();
+    str(w, "context", c.context);
+    str(w, "server", c.server);
+    str(w, "kubernetesVersion", c.kubernetes_version);
+    num(w, "resourceTypes", c.types);
+    num(w, "objects", c.objects);
+    num(w, "pages", c.pages);
+    num(w, "requests", c.requests);
+    num(w, "bytes", c.bytes);
+    w.Key("complete");
+    w.Bool(c.not_read.empty());
+    w.Key("notRead");
+    w.StartArray();
+    for (const std::string& n : c.not_read) w.String(n.c_str());
+    w.EndArray();
+    w.EndObject();
+  }
   w.Key("findings");
   w.StartArray();
   for (const Finding& f : r.findings) {

@@ -68,6 +68,20 @@ std::string renderText(const ReportContext& ctx) {
   const ScanResult& r = ctx.scan;
   std::string out;
   std::string_view reset = ctx.color ? "\x1b[0m" : "";
+  if (r.cluster) {
+    const ClusterSource& c = *r.cluster;
+    fmt::format_to(std::back_inserter(out),
+                   "cluster {} ({}, Kubernetes {}): {} objects of {} resource types\n", c.context,
+                   c.server, c.kubernetes_version, c.objects, c.types);
+    if (!c.not_read.empty()) {
+      fmt::format_to(std::back_inserter(out),
+                     "INCOMPLETE: {} resource types were not read; the checks that need them "
+                     "could not judge them:\n",
+                     c.not_read.size());
+      for (const std::string& n : c.not_read) fmt::format_to(std::back_inserter(out), "  {}\n", n);
+    }
+    out += '\n';
+  }
   if (ctx.verbose)
     for (const RenderReport& rr : r.renders)
       fmt::format_to(std::back_inserter(out), "rendered {}: {} ({}){}\n", rr.name,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -61,6 +62,13 @@ struct RenderReport {
   bool ok = false;
 };
 
+// Where the objects came from when not from files: a live cluster (`kubeharden cluster scan`).
+struct ClusterSource {
+  std::string context, server, kubernetes_version;
+  size_t types = 0, objects = 0, pages = 0, requests = 0, bytes = 0;
+  std::vector<std::string> not_read;  // "TYPE (forbidden: the server's message)", groups too
+};
+
 struct ScanResult {
   std::vector<std::unique_ptr<SourceFile>> files;
   std::unique_ptr<Registry> registry;
@@ -75,6 +83,7 @@ struct ScanResult {
   size_t bytes = 0;
   std::vector<ComplianceResult> compliance;  // one per requested framework
   std::vector<RenderReport> renders;         // in input order
+  std::optional<ClusterSource> cluster;      // cluster scan: what was read, and what was not
 };
 
 // Builds the enabled, configured checks of a run (Error for bad check options).

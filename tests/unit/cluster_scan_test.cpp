@@ -82,6 +82,11 @@ TEST(ClusterScan, SameFindingsAsTheObjectsScannedAsFiles) {
         std::string::npos)
         << live.err;
     EXPECT_NE(live.err.find("read: 17 objects of "), std::string::npos) << live.err;
+    rapidjson::Document j;
+    j.Parse(live.out.c_str());
+    ASSERT_TRUE(j.IsObject() && j.HasMember("cluster"));
+    EXPECT_TRUE(j["cluster"]["complete"].GetBool());
+    EXPECT_EQ(j["cluster"]["objects"].GetUint(), 17u);
   }
   // A snapshot scans offline to the same findings.
   std::string snap = c.d.path() + "/snap";
@@ -126,8 +131,22 @@ TEST(ClusterScan, IncompleteCoverageIsStatedAndExits3) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("networking.k8s.io/v1 (discovery failed: "), std::string::npos) << r.err;
-  // The report is still written: what could be read was judged.
+  // The report is still written: what could be read was judged, and the report says what was
+  // not, first.
   EXPECT_GT(findingsOf(r.out).size(), 10u);
+  rapidjson::Document j;
+  j.Parse(r.out.c_str());
+  ASSERT_TRUE(j.IsObject() && j.HasMember("cluster")) << r.out.substr(0, 300);
+  EXPECT_FALSE(j["cluster"]["complete"].GetBool());
+  EXPECT_EQ(j["cluster"]["notRead"].Size(), 2u);
+  EXPECT_STREQ(j["cluster"]["context"].GetString(), "fake");
+  EXPECT_STREQ(j["cluster"]["kubernetesVersion"].GetString(), "v1.31.2");
+  auto text =
+      runCli(fmt::format("cluster scan --kubeconfig {} --fail-on none --no-color", c.kubeconfig),
+             c.d.path(), "", "HOME=" + c.d.path());
+  EXPECT_TRUE(text.out.starts_with("cluster fake (" + c.api->url() + ", Kubernetes v1.31.2): "))
+      << text.out.substr(0, 300);
+  EXPECT_NE(text.out.find("\nINCOMPLETE: 2 resource types were not read"), std::string::npos);
   auto allowed = c.scan("--allow-partial");
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
 }
