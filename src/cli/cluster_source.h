@@ -21,6 +21,9 @@ struct ClusterArgs {
   unsigned timeout = 30;
   bool allow_partial = false;
   std::string save_snapshot;  // a directory: one List per type, and what was read
+  std::vector<std::string> namespaces;          // only these (namespaced types listed in each)
+  std::vector<std::string> exclude_namespaces;  // all but these (a field selector)
+  std::string label_selector;
 };
 
 void addClusterOptions(CLI::App& app, ClusterArgs& a);

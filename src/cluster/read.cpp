@@ -178,8 +178,9 @@ TypeCoverage listType(Api& api, const ResourceType& t, const ListOptions& o,
   size_t objects = 0;
   std::string token;
   for (;;) {
-    std::string path = fmt::format("{}?limit={}", t.listPath(), o.page_size);
+    std::string path = fmt::format("{}?limit={}", t.listPath(o.namespace_), o.page_size);
     if (!o.label_selector.empty()) path += "&labelSelector=" + urlEncode(o.label_selector);
+    if (!o.field_selector.empty()) path += "&fieldSelector=" + urlEncode(o.field_selector);
     if (!token.empty()) path += "&continue=" + urlEncode(token);
     auto r = api.get(path, o.accept);
     if (!r) {

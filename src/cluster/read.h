@@ -42,6 +42,8 @@ struct TypeCoverage {
 struct ListOptions {
   size_t page_size = 500;
   std::string label_selector;
+  std::string field_selector;  // e.g. metadata.namespace!=kube-system
+  std::string namespace_;      // list in this namespace only (namespaced types)
   std::string accept = "application/json";
 };
 

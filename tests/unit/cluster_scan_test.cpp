@@ -115,6 +115,70 @@ TEST(ClusterScan, SameFindingsAsTheObjectsScannedAsFiles) {
   EXPECT_EQ(fail.exit_code, 1) << fail.err;
 }
 
+// The namespace of a finding line of findingsOf ("check Kind ns/name ...").
+std::string nsOf(const std::string& finding) {
+  size_t a = finding.find(' ', finding.find(' ') + 1) + 1;
+  return finding.substr(a, finding.find('/', a) - a);
+}
+
+TEST(ClusterScan, NamespacesExclusionsAndLabelSelectors) {
+  Cluster c;
+  std::string why;
+  // An identity that may list Pods and Deployments in namespaces, not cluster-wide.
+  if (!c.start(&why, [](FakeApiServer& a) {
+        a.forbidClusterWide("pods");
+        a.forbidClusterWide("deployments");
+      }))
+    GTEST_SKIP() << why;
+  auto files = runCli(fmt::format("scan --fail-on none -f json {}", kObjects));
+  std::multiset<std::string> all = findingsOf(files.out);
+  // Cluster-wide, the forbidden types make the read incomplete.
+  EXPECT_EQ(c.scan("").exit_code, 3);
+  // Per namespace: complete for those namespaces, and the same findings there.
+  auto two = c.scan("--namespaces shop,default");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  // Expected: the findings about objects of those namespaces, cluster-scoped ones and the
+  // selected Namespaces; not the RBAC risk that a RoleBinding in another namespace gives a
+  // ClusterRole (that binding is not read), nor other Namespaces.
+  std::multiset<std::string> expected;
+  for (const std::string& f : all) {
+    bool cluster_scoped = nsOf(f).empty();
+    if (f.find(" Namespace /") != std::string::npos)
+      cluster_scoped = f.find(" Namespace /shop ") != std::string::npos ||
+                       f.find(" Namespace /default ") != std::string::npos;
+    if (f.find("in namespace team") != std::string::npos) continue;
+    if (cluster_scoped || nsOf(f) == "shop" || nsOf(f) == "default") expected.insert(f);
+  }
+  std::multiset<std::string> got = findingsOf(two.out);
+  for (const std::string& f : got) EXPECT_TRUE(expected.count(f)) << "extra: " << f;
+  for (const std::string& f : expected) EXPECT_TRUE(got.count(f)) << "missing: " << f;
+  bool per_namespace = false;
+  for (const ApiRequest& r : c.api->requests())
+    per_namespace |= r.target.starts_with("/apis/apps/v1/namespaces/shop/deployments?");
+  EXPECT_TRUE(per_namespace);
+  // Exclusions: a field selector, every type.
+  std::string kubeconfig = c.kubeconfig;
+  Cluster open;
+  ASSERT_TRUE(open.start(&why)) << why;
+  auto without = open.scan("--exclude-namespaces shop --exclude-namespaces logging");
+  ASSERT_EQ(without.exit_code, 0) << without.err;
+  expected.clear();
+  for (const std::string& f : all)
+    if (nsOf(f) != "shop" && nsOf(f) != "logging") expected.insert(f);
+  EXPECT_EQ(findingsOf(without.out), expected);
+  bool selected = false;
+  for (const ApiRequest& r : open.api->requests())
+    selected |= r.target.find(
+                    "fieldSelector=metadata.namespace%21%3Dshop%2Cmetadata.namespace%"
+                    "21%3Dlogging") != std::string::npos;
+  EXPECT_TRUE(selected);
+  // A label selector: only Namespaces carry labels here.
+  auto labelled = open.scan("-l kubernetes.io/metadata.name=shop");
+  ASSERT_EQ(labelled.exit_code, 0) << labelled.err;
+  for (const std::string& f : findingsOf(labelled.out))
+    EXPECT_TRUE(f.find(" Namespace /shop ") != std::string::npos) << f;
+}
+
 TEST(ClusterScan, IncompleteCoverageIsStatedAndExits3) {
   Cluster c;
   std::string why;

@@ -182,7 +182,12 @@ void FakeApiServer::addObjects(const std::string& json) {
     std::string ns;
     if (o->HasMember("metadata") && (*o)["metadata"].HasMember("namespace"))
       ns = (*o)["metadata"]["namespace"].GetString();
-    r.items.push_back({ns, toJson(*o)});
+    std::map<std::string, std::string> labels;
+    if (o->HasMember("metadata") && (*o)["metadata"].HasMember("labels") &&
+        (*o)["metadata"]["labels"].IsObject())
+      for (const auto& l : (*o)["metadata"]["labels"].GetObject())
+        if (l.value.IsString()) labels[l.name.GetString()] = l.value.GetString();
+    r.items.push_back({ns, toJson(*o), labels});
     addResource(std::move(r));
   }
 }
@@ -195,6 +200,9 @@ void FakeApiServer::addBasic(const std::string& user, const std::string& passwor
 }
 void FakeApiServer::forbid(const std::string& resource) {
   forbidden_.insert(resource);
+}
+void FakeApiServer::forbidClusterWide(const std::string& resource) {
+  forbidden_wide_.insert(resource);
 }
 void FakeApiServer::expireFirstContinue(const std::string& resource) {
   expire_once_.insert(resource);
@@ -452,9 +460,49 @@ FakeApiServer::Answer FakeApiServer::list(const ApiResource& r, const std::strin
                            r.resource, user, r.resource, r.group)),
         "application/json",
         {}};
+  if (ns.empty() && r.namespaced && forbidden_wide_.count(r.resource))
+    return {403,
+            status(403, "Forbidden",
+                   fmt::format("{} is forbidden: User \\\"{}\\\" cannot list resource \\\"{}\\\" "
+                               "in API group \\\"{}\\\" at the cluster scope",
+                               r.resource, user, r.resource, r.group)),
+            "application/json",
+            {}};
+  // Selectors: labels (k=v, k!=v, k, !k) and the namespace field (metadata.namespace=/!=),
+  // comma-separated, all of them.
+  auto matches = [&](const ApiResource::Item& i) {
+    if (auto l = q.find("labelSelector"); l != q.end())
+      for (std::string_view term : splitTrimmed(l->second, ',')) {
+        size_t ne = term.find("!="), eq = term.find('=');
+        if (ne != std::string_view::npos) {
+          auto it = i.labels.find(std::string(term.substr(0, ne)));
+          if (it != i.labels.end() && it->second == term.substr(ne + 2)) return false;
+        } else if (eq != std::string_view::npos) {
+          auto it = i.labels.find(std::string(term.substr(0, eq)));
+          size_t v = term[eq + 1] == '=' ? eq + 2 : eq + 1;
+          if (it == i.labels.end() || it->second != term.substr(v)) return false;
+        } else if (term.starts_with('!')) {
+          if (i.labels.count(std::string(term.substr(1)))) return false;
+        } else if (!i.labels.count(std::string(term))) {
+          return false;
+        }
+      }
+    if (auto f = q.find("fieldSelector"); f != q.end())
+      for (std::string_view term : splitTrimmed(f->second, ',')) {
+        if (term.starts_with("metadata.namespace!=")) {
+          if (i.ns == term.substr(20)) return false;
+        } else if (term.starts_with("metadata.namespace=")) {
+          if (i.ns != term.substr(term.find('=') + 1)) return false;
+        } else if (term.starts_with("metadata.name=")) {
+          if (i.json.find(fmt::format(R"("name":"{}")", term.substr(14))) == std::string::npos)
+            return false;
+        }
+      }
+    return true;
+  };
   std::vector<const ApiResource::Item*> items;
   for (const auto& i : r.items)
-    if (ns.empty() || i.ns == ns) items.push_back(&i);
+    if ((ns.empty() || i.ns == ns) && matches(i)) items.push_back(&i);
   size_t offset = 0;
   if (auto c = q.find("continue"); c != q.end() && !c->second.empty()) {
     if (expire_once_.erase(r.resource))

@@ -36,6 +36,7 @@ struct ApiResource {
   bool namespaced = true;
   struct Item {
     std::string ns, json;  // the object, without kind and apiVersion
+    std::map<std::string, std::string> labels;
   };
   std::vector<Item> items;
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
@@ -68,6 +69,8 @@ class FakeApiServer {
   void addBasic(const std::string& user, const std::string& password);
   // Faults.
   void forbid(const std::string& resource);               // 403 on its lists
+  // 403 on its cluster-wide lists only (an identity with rights in some namespaces).
+  void forbidClusterWide(const std::string& resource);
   void expireFirstContinue(const std::string& resource);  // 410 on its first continue token
   void throttle(int count);                               // the next `count` requests get 429
   void staleGroup(const std::string& group_version);      // 503 on its discovery
@@ -95,7 +98,7 @@ class FakeApiServer {
   std::vector<ApiResource> resources_;
   std::map<std::string, std::string> tokens_;
   std::map<std::string, std::string> basic_;  // base64(user:password) -> user
-  std::set<std::string> forbidden_, expire_once_, stale_;
+  std::set<std::string> forbidden_, forbidden_wide_, expire_once_, stale_;
   std::atomic<int> throttle_{0};
   int listen_fd_ = -1, port_ = 0;
   std::atomic<bool> stop_{false};
