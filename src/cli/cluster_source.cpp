@@ -133,35 +133,27 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
                            metadata_only ? cluster::secretsAsMetadata(page) : std::move(page));
       };
     };
+    // With --namespaces: the selected Namespaces by name, namespaced types in each namespace;
+    // the type's coverage is the worst of its lists.
     cluster::TypeCoverage cov;
-    if (!namespaces.empty() && name == "namespaces") {
-      // The selected Namespaces only: the others' labels and policies are not being reviewed.
-      cov.type = t;
-      for (const std::string& ns : namespaces) {
-        lo.field_selector = "metadata.name=" + ns;
-        cluster::TypeCoverage one = cluster::listType(*api.value(), t, lo, keep(t, ""));
-        cov.objects += one.objects;
-        cov.pages += one.pages;
-        if (one.state != cluster::TypeCoverage::State::kRead &&
-            cov.state == cluster::TypeCoverage::State::kRead) {
-          cov.state = one.state;
-          cov.message = one.message;
-        }
-      }
-    } else if (namespaces.empty() || !t.namespaced) {
+    cov.type = t;
+    bool by_name = !namespaces.empty() && name == "namespaces";
+    bool per_namespace = !namespaces.empty() && t.namespaced;
+    if (!by_name && !per_namespace) {
       cov = cluster::listType(*api.value(), t, lo, keep(t, ""));
     } else {
-      // One list per namespace; the type's coverage is the worst of them.
-      cov.type = t;
       for (const std::string& ns : namespaces) {
-        lo.namespace_ = ns;
-        cluster::TypeCoverage one = cluster::listType(*api.value(), t, lo, keep(t, ns));
+        if (by_name)
+          lo.field_selector = "metadata.name=" + ns;
+        else
+          lo.namespace_ = ns;
+        cluster::TypeCoverage one = cluster::listType(*api.value(), t, lo, keep(t, lo.namespace_));
         cov.objects += one.objects;
         cov.pages += one.pages;
         if (one.state != cluster::TypeCoverage::State::kRead &&
             cov.state == cluster::TypeCoverage::State::kRead) {
           cov.state = one.state;
-          cov.message = fmt::format("in namespace {}: {}", ns, one.message);
+          cov.message = by_name ? one.message : fmt::format("in namespace {}: {}", ns, one.message);
         }
       }
     }
