@@ -45,6 +45,9 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
   app.add_option("-l,--label-selector", a.label_selector,
                  "Read only objects with these labels (the API's label selector syntax)");
   app.add_option("--page-size", a.page_size, "Objects per list page")->capture_default_str();
+  app.add_option("--qps", a.qps, "Requests per second to the API server on average (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--burst", a.burst, "Requests allowed at once above --qps")->capture_default_str();
   app.add_option("--request-timeout", a.timeout, "Seconds a request may take to connect, or stall")
       ->capture_default_str();
   app.add_option("--save-snapshot", a.save_snapshot,
@@ -77,7 +80,9 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   if (!conn) return fail(kExitInput, conn.error().describe());
   auto api =
       cluster::Api::create(conn.value(), {.timeout = std::chrono::seconds(a.timeout),
-                                          .user_agent = fmt::format("kubeharden/{}", kVersion)});
+                                          .user_agent = fmt::format("kubeharden/{}", kVersion),
+                                          .qps = a.qps,
+                                          .burst = a.burst});
   if (!api) return fail(kExitInput, api.error().describe());
   for (const std::string& w : api.value()->warnings())
     std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n", w.c_str());

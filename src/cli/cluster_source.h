@@ -19,8 +19,10 @@ struct ClusterArgs {
   std::vector<std::string> include_resources;  // only these (plural[.group])
   size_t page_size = 500;
   unsigned timeout = 30;
+  double qps = 20;
+  int burst = 40;
   bool allow_partial = false;
-  std::string save_snapshot;  // a directory: one List per type, and what was read
+  std::string save_snapshot;                    // a directory: one List per type, and what was read
   std::vector<std::string> namespaces;          // only these (namespaced types listed in each)
   std::vector<std::string> exclude_namespaces;  // all but these (a field selector)
   std::string label_selector;

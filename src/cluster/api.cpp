@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
+#include <thread>
 
 #include "base/strings.h"
 
@@ -93,6 +95,10 @@ Result<std::unique_ptr<Api>> Api::create(const Connection& c, const ApiOptions& 
     host = c.cluster.tls_server_name;
   }
   std::unique_ptr<Api> api(new Api(c, std::move(o)));
+  api->qps_ = opts.qps;
+  api->burst_ = std::max(1, opts.burst);
+  api->tokens_ = api->burst_;
+  api->refilled_ = std::chrono::steady_clock::now();
   api->server_ = c.cluster.server;
   api->base_url_ = fmt::format("{}://{}:{}{}", origin->scheme, host, origin->port, origin->rest);
   if (c.cluster.insecure_skip_tls_verify)
@@ -133,6 +139,21 @@ Result<std::string> Api::authorization(bool refresh) {
   return std::string();
 }
 
+void Api::waitForToken() {
+  if (qps_ <= 0) return;
+  auto now = std::chrono::steady_clock::now();
+  tokens_ = std::min<double>(
+      burst_, tokens_ + std::chrono::duration<double>(now - refilled_).count() * qps_);
+  refilled_ = now;
+  if (tokens_ < 1) {
+    auto wait = std::chrono::duration<double>((1 - tokens_) / qps_);
+    std::this_thread::sleep_for(wait);
+    tokens_ = 1;
+    refilled_ = std::chrono::steady_clock::now();
+  }
+  tokens_ -= 1;
+}
+
 Result<net::Response> Api::get(const std::string& path, const std::string& accept, bool retry) {
   auto auth = authorization(false);
   if (!auth) return auth.error();
@@ -145,6 +166,7 @@ Result<net::Response> Api::get(const std::string& path, const std::string& accep
   if (!u.as_uid.empty()) req.headers.emplace_back("Impersonate-Uid", u.as_uid);
   for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
   ++requests_;
+  waitForToken();
   auto r = (retry ? http_ : once_)->fetch(req, nullptr, size_t{1} << 30);
   if (r && r.value().status == 401 && u.exec) {
     // The plugin's credential was refused (revoked, or expired early): fetch it again, once.

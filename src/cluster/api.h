@@ -22,6 +22,10 @@ struct ApiOptions {
   std::chrono::seconds timeout{30};  // per request (connect and stall)
   int max_attempts = 5;              // 429/5xx/dropped connections, honouring Retry-After
   std::string user_agent = "kubeharden";
+  // Client-side rate limit (a token bucket, as client-go's): requests per second on average and
+  // the burst allowed; qps 0 is unlimited.
+  double qps = 20;
+  int burst = 40;
 };
 
 class Api {
@@ -56,6 +60,11 @@ class Api {
   std::unique_ptr<net::Client> http_, once_;
   std::vector<std::string> warnings_;
   uint64_t requests_ = 0, bytes_ = 0;
+  // The token bucket: tokens now, and when they were counted.
+  double qps_ = 0, tokens_ = 0;
+  int burst_ = 0;
+  std::chrono::steady_clock::time_point refilled_;
+  void waitForToken();
 };
 
 }  // namespace kh::cluster

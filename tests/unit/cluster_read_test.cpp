@@ -197,6 +197,20 @@ TEST(ClusterRead, DiscoveryAndPaginatedListsWithFaults) {
   EXPECT_GT(api.value()->bytes(), 500u);
 }
 
+// The client-side rate limit: at 5 requests per second with no burst, six requests cannot take
+// less than a second (a lower bound only: a slow machine only makes it longer).
+TEST(ClusterApi, RateLimitSpacesRequests) {
+  KH_FAKE_API(e);
+  e.api->start();
+  auto api = Api::create(e.conn("{token: tok-1}", e.ca()), {.qps = 5, .burst = 1});
+  ASSERT_TRUE(api) << api.error().describe();
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(api.value()->get("/api/v1"));
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(took, 0.95);
+  EXPECT_EQ(e.api->requests().size(), 6u);
+}
+
 // exec credential plugins: a shell script standing in for aws/gke-gcloud-auth-plugin/kubelogin.
 TEST(ClusterApi, ExecCredentialPlugins) {
   KH_FAKE_API(e);
