@@ -88,9 +88,14 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n", w.c_str());
   auto d = cluster::discover(*api.value());
   if (!d) return fail(kExitInput, d.error().describe());
-  std::fprintf(stderr, "cluster: %s, server %s (Kubernetes %s)\n",
+  if (auto who = api.value()->whoAmI())
+    source->identity = who->groups.empty()
+                           ? who->username
+                           : fmt::format("{} ({})", who->username, join(who->groups, ", "));
+  std::fprintf(stderr, "cluster: %s, server %s (Kubernetes %s)%s%s\n",
                conn.value().in_cluster ? "in cluster" : ("context " + conn.value().context).c_str(),
-               conn.value().cluster.server.c_str(), d.value().git_version.c_str());
+               conn.value().cluster.server.c_str(), d.value().git_version.c_str(),
+               source->identity.empty() ? "" : ", as ", source->identity.c_str());
   auto named = [](const cluster::ResourceType& t) {
     return t.group.empty() ? t.resource : t.resource + "." + t.group;
   };

@@ -1,11 +1,13 @@
 #include "cluster/api.h"
 
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <ctime>
 #include <thread>
 
+#include "base/json_util.h"
 #include "base/strings.h"
 
 namespace kh::cluster {
@@ -137,6 +139,41 @@ Result<std::string> Api::authorization(bool refresh) {
     return exec_->token.empty() ? std::string() : "Bearer " + exec_->token;
   }
   return std::string();
+}
+
+std::optional<Api::Identity> Api::whoAmI() {
+  auto auth = authorization(false);
+  if (!auth) return std::nullopt;
+  for (const char* version : {"v1", "v1beta1"}) {
+    net::Request req;
+    req.method = "POST";
+    req.url = base_url_ + "/apis/authentication.k8s.io/" + version + "/selfsubjectreviews";
+    req.authorization = auth.value();
+    req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+    const UserEntry& u = conn_.user;
+    if (!u.as.empty()) req.headers.emplace_back("Impersonate-User", u.as);
+    for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
+    req.body = fmt::format(
+        R"({{"apiVersion":"authentication.k8s.io/{}","kind":"SelfSubjectReview"}})", version);
+    ++requests_;
+    waitForToken();
+    auto r = once_->fetch(req, nullptr, 1 << 20);
+    if (!r) return std::nullopt;
+    if (r.value().status == 404) continue;  // an older server: try v1beta1
+    if (r.value().status != 200 && r.value().status != 201) return std::nullopt;
+    rapidjson::Document d;
+    d.Parse(r.value().body.data(), r.value().body.size());
+    const rapidjson::Value& info = jsonMember(jsonMember(d, "status"), "userInfo");
+    Identity id;
+    id.username = std::string(jsonString(info, "username"));
+    const rapidjson::Value& groups = jsonMember(info, "groups");
+    if (groups.IsArray())
+      for (const auto& g : groups.GetArray())
+        if (g.IsString()) id.groups.emplace_back(g.GetString());
+    if (id.username.empty()) return std::nullopt;
+    return id;
+  }
+  return std::nullopt;
 }
 
 void Api::waitForToken() {

@@ -2,12 +2,14 @@
 // server's CA alone, or insecure-skip-tls-verify; tls-server-name; proxy-url; client
 // certificates; bearer tokens, a token file re-read for every request, basic auth;
 // impersonation headers; exec credential plugins, their credential kept until it expires and
-// fetched again once after a 401). Read-only by construction: it has no other verb. Credentials go
+// fetched again once after a 401). Read-only by construction: GET, and the SelfSubjectReview
+// that asks who we are. Credentials go
 // in the Authorization header to the API server's origin only and never into messages.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,15 @@ class Api {
   // group version asks once, since an aggregated API that is down answers 503 every time.
   Result<net::Response> get(const std::string& path, const std::string& accept = "application/json",
                             bool retry = true);
+
+  // Who the server says we are: a SelfSubjectReview (authentication.k8s.io/v1, Kubernetes
+  // 1.28+; v1beta1 before). The one request that is not a GET, and it changes nothing. Empty
+  // when the server does not offer it or refuses it.
+  struct Identity {
+    std::string username;
+    std::vector<std::string> groups;
+  };
+  std::optional<Identity> whoAmI();
 
   const std::string& server() const { return server_; }
   // Things the user should know (insecure-skip-tls-verify in use).

@@ -37,6 +37,7 @@ std::string renderJson(const ReportContext& ctx) {
     str(w, "context", c.context);
     str(w, "server", c.server);
     str(w, "kubernetesVersion", c.kubernetes_version);
+    str(w, "identity", c.identity);
     num(w, "resourceTypes", c.types);
     num(w, "objects", c.objects);
     num(w, "pages", c.pages);

@@ -71,8 +71,9 @@ std::string renderText(const ReportContext& ctx) {
   if (r.cluster) {
     const ClusterSource& c = *r.cluster;
     fmt::format_to(std::back_inserter(out),
-                   "cluster {} ({}, Kubernetes {}): {} objects of {} resource types\n", c.context,
-                   c.server, c.kubernetes_version, c.objects, c.types);
+                   "cluster {} ({}, Kubernetes {}){}{}: {} objects of {} resource types\n",
+                   c.context, c.server, c.kubernetes_version, c.identity.empty() ? "" : ", as ",
+                   c.identity, c.objects, c.types);
     if (!c.not_read.empty()) {
       fmt::format_to(std::back_inserter(out),
                      "INCOMPLETE: {} resource types were not read; the checks that need them "

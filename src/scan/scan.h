@@ -65,6 +65,7 @@ struct RenderReport {
 // Where the objects came from when not from files: a live cluster (`kubeharden cluster scan`).
 struct ClusterSource {
   std::string context, server, kubernetes_version;
+  std::string identity;  // who the server says we are (SelfSubjectReview), when it says
   size_t types = 0, objects = 0, pages = 0, requests = 0, bytes = 0;
   std::vector<std::string> not_read;  // "TYPE (forbidden: the server's message)", groups too
 };

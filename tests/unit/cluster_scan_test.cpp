@@ -104,11 +104,20 @@ TEST(ClusterScan, SameFindingsAsTheObjectsScannedAsFiles) {
   EXPECT_NE(index.find("  deployments.apps: 2 objects\n"), std::string::npos) << index;
   EXPECT_TRUE(std::filesystem::exists(snap + "/apps_v1_deployments.json"));
   EXPECT_TRUE(std::filesystem::exists(snap + "/core_v1_pods.json"));
-  // Read-only: nothing but GET, and lists only (discovery aside).
+  // Read-only: nothing but GET, and the one SelfSubjectReview per run that asks who we are.
+  size_t reviews = 0;
   for (const ApiRequest& r : c.api->requests()) {
-    EXPECT_EQ(r.method, "GET") << r.target;
+    bool review =
+        r.method == "POST" && r.target == "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    reviews += review;
+    EXPECT_TRUE(r.method == "GET" || review) << r.method << " " << r.target;
     EXPECT_EQ(r.user, "token:scanner");
   }
+  EXPECT_EQ(reviews, 4u);  // four runs
+  EXPECT_NE(saved.err.find(", as scanner (system:authenticated)"), std::string::npos) << saved.err;
+  rapidjson::Document sj;
+  sj.Parse(saved.out.c_str());
+  EXPECT_STREQ(sj["cluster"]["identity"].GetString(), "scanner (system:authenticated)");
   // --fail-on works as for files.
   auto fail = runCli(fmt::format("cluster scan --kubeconfig {} --fail-on high", c.kubeconfig),
                      c.d.path(), "", "HOME=" + c.d.path());
@@ -208,7 +217,8 @@ TEST(ClusterScan, IncompleteCoverageIsStatedAndExits3) {
   auto text =
       runCli(fmt::format("cluster scan --kubeconfig {} --fail-on none --no-color", c.kubeconfig),
              c.d.path(), "", "HOME=" + c.d.path());
-  EXPECT_TRUE(text.out.starts_with("cluster fake (" + c.api->url() + ", Kubernetes v1.31.2): "))
+  EXPECT_TRUE(text.out.starts_with("cluster fake (" + c.api->url() +
+                                   ", Kubernetes v1.31.2), as scanner (system:authenticated): "))
       << text.out.substr(0, 300);
   EXPECT_NE(text.out.find("\nINCOMPLETE: 2 resource types were not read"), std::string::npos);
   auto allowed = c.scan("--allow-partial");

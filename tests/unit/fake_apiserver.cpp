@@ -377,6 +377,19 @@ FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std:
       q[std::string(kv.substr(0, eq))] =
           eq == std::string_view::npos ? "" : urlDecode(kv.substr(eq + 1));
     }
+  // Who am I: the one POST a read-only client may send (it changes nothing).
+  if (method == "POST" && path == "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
+    std::string name = user.starts_with("token:") || user.starts_with("basic:")
+                           ? user.substr(user.find(':') + 1)
+                           : user;
+    return {
+        201,
+        fmt::format(
+            R"({{"kind":"SelfSubjectReview","apiVersion":"authentication.k8s.io/v1","metadata":{{}},"status":{{"userInfo":{{"username":"{}","groups":["system:authenticated"]}}}}}})",
+            name),
+        "application/json",
+        {}};
+  }
   if (method != "GET")
     return {
         405, status(405, "MethodNotAllowed", "the fake serves GET only"), "application/json", {}};
