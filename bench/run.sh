@@ -16,6 +16,9 @@ echo
 echo "== admission webhook (HTTPS keep-alive, 10 KB Pod review; wrk or kh_loadgen and the server share the cores)"
 "$(dirname "$0")/admission.sh" "$build/kubeharden" "$build/kh_loadgen"
 echo
+echo "== live cluster (a generated 10,000-pod cluster served by the tests' fake API server over loopback TLS)"
+"$build/kh_cluster_bench" "$build/kubeharden" 10000
+echo
 echo "== container image scan (an image built from this machine's Debian packages)"
 "$(dirname "$0")/image.sh" "$build/kubeharden"
 echo

@@ -121,6 +121,7 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
       field_selector +=
           fmt::format("{}metadata.namespace!={}", field_selector.empty() ? "" : ",", ns);
   size_t objects = 0, pages = 0, types = 0;
+  auto read_start = std::chrono::steady_clock::now();
   std::vector<std::string> missing;
   for (const auto& [gv, why] : d.value().unavailable) {
     missing.push_back(fmt::format("{} (discovery failed: {})", gv, why));
@@ -195,10 +196,12 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
                     cov.state == cluster::TypeCoverage::State::kForbidden ? "forbidden" : "failed",
                     cov.message));
   }
-  std::fprintf(stderr,
-               "read: %zu objects of %zu resource types in %zu pages (%llu requests, %.1f MB)\n",
-               objects, types, pages, static_cast<unsigned long long>(api.value()->requests()),
-               static_cast<double>(api.value()->bytes()) / 1e6);
+  std::fprintf(
+      stderr,
+      "read: %zu objects of %zu resource types in %zu pages (%llu requests, %.1f MB) in %.2f s\n",
+      objects, types, pages, static_cast<unsigned long long>(api.value()->requests()),
+      static_cast<double>(api.value()->bytes()) / 1e6,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
   if (!missing.empty()) {
     std::fprintf(stderr,
                  "INCOMPLETE: %zu resource types were not read; the checks that need "
