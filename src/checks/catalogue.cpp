@@ -1,5 +1,6 @@
 // The one list of every check kubeharden ships: each area's module adds its checks, one sorted
 // line per check, and the Registry sorts the union by ID.
+#include "checks/cluster/cluster_checks.h"
 #include "checks/cp/cp_checks.h"
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/image/image_checks.h"
@@ -17,6 +18,7 @@ namespace kh {
 
 std::vector<std::unique_ptr<Check>> makeCatalogue() {
   std::vector<std::unique_ptr<Check>> out;
+  addClusterChecks(out);
   addCpChecks(out);
   addDockerfileChecks(out);
   addImageChecks(out);

@@ -108,6 +108,14 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     if (ec)
       return fail(kExitUsage, fmt::format("--save-snapshot {}: {}", a.save_snapshot, ec.message()));
   }
+  // What the server says of itself, for the version checks; kept by snapshots too.
+  std::string info = cluster::clusterInfoDocument(
+      d.value(), conn.value().in_cluster ? "in-cluster" : conn.value().context,
+      conn.value().cluster.server);
+  texts.emplace_back("/version", info);
+  if (!a.save_snapshot.empty())
+    if (Status st = writeOutput(a.save_snapshot + "/cluster-info.json", info); !st)
+      return fail(kExitInput, st.error().describe());
   std::string index = fmt::format(
       "# kubeharden cluster snapshot\nserver: {}\ncontext: {}\nkubernetes: {}\nread:\n",
       conn.value().cluster.server, conn.value().in_cluster ? "(in cluster)" : conn.value().context,

@@ -8,12 +8,15 @@
 
 #include "base/process.h"
 #include "base/strings.h"
+#include "checks/cluster/cluster_checks.h"
+#include "checks/cluster/versions.h"
 #include "checks/frameworks.h"
 #include "checks/registry.h"
 #include "cli/cluster_source.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "config/baseline.h"
+#include "load/yaml_reader.h"
 #include "render/render.h"
 #include "report/report.h"
 #include "scan/scan.h"
@@ -50,7 +53,48 @@ struct ScanArgs {
   unsigned render_timeout = 120;
   // `cluster scan`: the objects come from a cluster's API, not from files.
   std::shared_ptr<ClusterArgs> cluster;
+  // The Kubernetes version table and the date it is read at (docs/cluster.md, "Versions").
+  std::string k8s_data, now;
 };
+
+// --now and --k8s-data: the options `now` and `data` of every check that reads the version
+// table, over what the config file says for them.
+Status applyVersionFlags(const ScanArgs& a, Config& cfg) {
+  if (a.now.empty() && a.k8s_data.empty()) return {};
+  if (!a.now.empty() && !k8sver::parseDate(a.now))
+    return Error{fmt::format("--now: {} is not a date (YYYY-MM-DD)", a.now), "", {}};
+  if (!a.k8s_data.empty()) {
+    auto t = k8sver::loadTable(a.k8s_data);
+    if (!t) return Error{"--k8s-data: " + t.error().describe(), "", {}};
+  }
+  auto quoted = [](std::string_view v) {
+    std::string out = "\"";
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "\"";
+  };
+  for (std::string_view id : kVersionCheckIds) {
+    std::string now = a.now, data = a.k8s_data;
+    if (auto it = cfg.options.find(id); it != cfg.options.end()) {
+      if (now.empty()) now = std::string(getStr(it->second, "now"));
+      if (data.empty()) data = std::string(getStr(it->second, "data"));
+    }
+    auto f = std::make_shared<SourceFile>();
+    f->path = "--now/--k8s-data";
+    std::vector<std::string> items;
+    if (!now.empty()) items.push_back("now: " + quoted(now));
+    if (!data.empty()) items.push_back("data: " + quoted(data));
+    f->buffer = "{" + join(items, ", ") + "}";
+    std::vector<Diagnostic> diags;
+    ParseOutput out = parseYamlStream(f->buffer, f->path, f->arena, LoadLimits{}, diags);
+    if (out.error || out.documents.size() != 1) return *out.error;
+    cfg.options[std::string(id)] = out.documents[0].root;
+    cfg.flag_sources.push_back(std::move(f));
+  }
+  return {};
+}
 
 // -f is --format, and, as helm has it, a values file: a known format (FORMAT or FORMAT=FILE)
 // is a format, anything else a values file.
@@ -93,6 +137,7 @@ int runScanCommand(const ScanArgs& a) {
     if (!cfg) return usageError(cfg.error().describe());
     opts.config = std::move(cfg.value());
   }
+  if (Status st = applyVersionFlags(a, opts.config); !st) return usageError(st.error().describe());
   opts.render.enabled = !a.no_render && !a.dockerfile_only;
   opts.render.chart_ci_values = a.chart_ci_values;
   opts.render.charts = opts.config.render_charts;
@@ -336,6 +381,14 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
                "Treat diagnostics (duplicate keys, skipped documents) as "
                "input errors (exit 3)");
   app.add_flag("--no-color", a->no_color, "No colours in text output (NO_COLOR also works)");
+  app.add_option("--k8s-data", a->k8s_data,
+                 "Kubernetes version table (releases, end-of-life dates, CVEs) replacing the "
+                 "built-in one (docs/cluster.md, \"Versions\")")
+      ->type_name("FILE");
+  app.add_option("--now", a->now,
+                 "Judge versions as on this date (YYYY-MM-DD; default today), for "
+                 "reproducible runs")
+      ->type_name("DATE");
   app.add_option("-j,--threads", a->threads, "Worker threads (default: one per core)");
   app.add_option("--docs-url", a->docs_url, "Base URL of the check pages (SARIF helpUri)");
 }

@@ -140,6 +140,33 @@ std::string ResourceType::listPath(const std::string& ns) const {
   return base + "/" + resource;
 }
 
+std::string clusterInfoDocument(const Discovery& d, const std::string& context,
+                                const std::string& server) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("kubeharden.io/v1");
+  w.Key("kind");
+  w.String("ClusterInfo");
+  w.Key("metadata");
+  w.StartObject();
+  w.Key("name");
+  w.String(context.empty() ? "cluster" : context.c_str());
+  w.EndObject();
+  w.Key("server");
+  w.String(server.c_str());
+  w.Key("version");
+  w.StartObject();
+  for (const auto& [k, v] : d.version_fields) {
+    w.Key(k.c_str());
+    w.String(v.c_str());
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
 Result<Discovery> discover(Api& api) {
   Discovery d;
   long status = 0;
@@ -147,6 +174,10 @@ Result<Discovery> discover(Api& api) {
   auto version = getJson(api, "/version", &status, false);
   if (!version) return version.error();
   d.git_version = std::string(jsonString(version.value(), "gitVersion"));
+  if (version.value().IsObject())
+    for (const auto& m : version.value().GetObject())
+      if (m.value.IsString())
+        d.version_fields.emplace_back(m.name.GetString(), m.value.GetString());
   auto core = getJson(api, "/api/v1", &status);
   if (!core) return core.error();
   addResources(core.value(), "", "v1", d.types);

@@ -22,11 +22,17 @@ struct ResourceType {
 };
 
 struct Discovery {
-  std::string git_version;  // the server's (/version)
+  std::string git_version;                                          // the server's (/version)
+  std::vector<std::pair<std::string, std::string>> version_fields;  // /version's, as served
   std::vector<ResourceType> types;
   // Group versions whose discovery failed (an aggregated API that is down): listed, not fatal.
   std::vector<std::pair<std::string, std::string>> unavailable;  // (group/version, why)
 };
+
+// The ClusterInfo document a cluster read adds to what it read (and a snapshot keeps): the
+// server, the context, and /version, for the cluster-version-* checks.
+std::string clusterInfoDocument(const Discovery& d, const std::string& context,
+                                const std::string& server);
 
 // Legacy discovery: /version, /api, /api/v1, /apis, and each group's preferred version.
 Result<Discovery> discover(Api& api);

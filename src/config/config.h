@@ -108,6 +108,8 @@ struct Config {
   ImageConfig image;
   std::vector<render::ChartConfig> render_charts;  // `render.charts`
   std::shared_ptr<SourceFile> source;              // keeps option nodes alive
+  // Option nodes made from command-line flags (--now, --k8s-data), kept alive likewise.
+  std::vector<std::shared_ptr<SourceFile>> flag_sources;
 };
 
 // Reads and validates a config file against the check catalogue.

@@ -27,6 +27,7 @@ bool isClusterScopedKind(std::string_view kind) {
       "CSIDriver",
       "CSINode",
       "CertificateSigningRequest",
+      "ClusterInfo",
       "ClusterIssuer",
       "ClusterPolicy",
       "ClusterRole",

@@ -10,6 +10,8 @@
 
 #include "base/parallel.h"
 #include "base/strings.h"
+#include "checks/cluster/cluster_checks.h"
+#include "checks/cluster/versions.h"
 #include "config/baseline.h"
 #include "config/suppressions.h"
 #include "dockerfile/source.h"
@@ -62,6 +64,21 @@ void locateRendered(ScanResult& r, const render::Plan& plan) {
     }
     f.source = SourceLocation{std::move(loc.file), loc.pos, loc.exact, std::move(loc.values),
                               static_cast<uint32_t>(it->second)};
+  }
+}
+
+// The version table's own state (stale, or older than a version in the input) as diagnostics,
+// when a check that reads it runs.
+void addVersionTableNotes(ScanResult& r, const Config& cfg) {
+  for (std::string_view id : kVersionCheckIds) {
+    if (!r.registry->find(id)) continue;
+    auto opt = cfg.options.find(id);
+    auto o = k8sver::readOptions(opt == cfg.options.end() ? nullptr : opt->second);
+    if (!o) return;  // configure() said so already
+    for (k8sver::Note& n : k8sver::tableNotes(r.index, *o->table, o->today))
+      r.diagnostics.push_back({std::move(n.code), std::move(n.message), std::string(n.object->file),
+                               n.object->root->pos});
+    return;
   }
 }
 
@@ -153,6 +170,7 @@ Result<ScanResult> runScan(ScanOptions opts) {
   });
   VectorSink cross;
   r.registry->finish(ctx, cross);
+  addVersionTableNotes(r, opts.config);
 
   for (size_t i = 0; i < r.files.size(); ++i) {
     SourceFile& f = *r.files[i];

@@ -1,0 +1,9 @@
+#include "checks/cluster/cluster_checks.h"
+
+namespace kh {
+
+void addClusterChecks(std::vector<std::unique_ptr<Check>>& out) {
+  addVersionChecks(out);
+}
+
+}  // namespace kh
