@@ -59,6 +59,9 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
                "are listed; default: exit 3)");
 }
 
+// Bytes of list pages one snapshot file holds at most (a page more than this is a file alone).
+constexpr size_t kSnapshotFileBytes = 16u << 20;
+
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
                 ClusterSource* source) {
   auto fail = [](int code, const std::string& m) {
@@ -188,11 +191,25 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
       for (size_t i = first_page; i < texts.size(); ++i)
         type_pages.push_back(redacted[i - first_page].empty() ? std::string_view(texts[i].second)
                                                               : redacted[i - first_page]);
-      std::string file =
-          fmt::format("{}/{}{}.json", a.save_snapshot, t.group.empty() ? "core" : t.group,
-                      "_" + t.version + "_" + t.resource);
-      if (Status st = writeOutput(file, cluster::mergePages(type_pages)); !st)
-        return fail(kExitInput, st.error().describe());
+      // Files of bounded size (what the loader takes in one document): a large type spans
+      // several, core_v1_pods.json, core_v1_pods.2.json, ...
+      std::string stem = fmt::format("{}/{}_{}_{}", a.save_snapshot,
+                                     t.group.empty() ? "core" : t.group, t.version, t.resource);
+      size_t part = 0, from = 0, bytes = 0;
+      for (size_t i = 0; i <= type_pages.size(); ++i) {
+        bool last = i == type_pages.size();
+        if (!last && (i == from || bytes + type_pages[i].size() <= kSnapshotFileBytes)) {
+          bytes += type_pages[i].size();
+          continue;
+        }
+        if (i == from) break;  // no page at all
+        std::vector<std::string_view> chunk(type_pages.begin() + from, type_pages.begin() + i);
+        std::string file = ++part == 1 ? stem + ".json" : fmt::format("{}.{}.json", stem, part);
+        if (Status st = writeOutput(file, cluster::mergePages(chunk)); !st)
+          return fail(kExitInput, st.error().describe());
+        from = i;
+        bytes = last ? 0 : type_pages[i].size();
+      }
       index += fmt::format("  {}: {} objects\n", name, cov.objects);
     }
     if (cov.state == cluster::TypeCoverage::State::kRead) {

@@ -93,6 +93,7 @@ class Reader {
           doc.start = posOf(ev.start_mark);
           anchors_.clear();
           doc_weight_ = 0;
+          doc_literal_ = 0;
           break;
         case YAML_DOCUMENT_END_EVENT: {
           doc.root = root_;
@@ -148,10 +149,21 @@ class Reader {
   }
 
   // Adds a finished node to its parent (or makes it the document root).
-  void add(const Node* n, uint64_t weight, bool merge_key = false) {
+  // `literal`: a node written in the input (not an alias's copy). Literal nodes are bounded by
+  // the file's size and by max_document_nodes; what aliases add beyond them, by
+  // max_expanded_nodes (the billion-laughs guard). A large export (`kubectl get pods -A -o
+  // json` of a big cluster) is one document of millions of literal nodes and no alias.
+  void add(const Node* n, uint64_t weight, bool merge_key = false, bool literal = true) {
     doc_weight_ += weight;
-    if (doc_weight_ > limits_.max_expanded_nodes) {
-      fail(n->pos, fmt::format("document expands to more than {} nodes (alias expansion limit)",
+    doc_literal_ += literal;
+    if (doc_literal_ > limits_.max_document_nodes) {
+      fail(n->pos, fmt::format("document has more than {} nodes (document size limit)",
+                               limits_.max_document_nodes));
+      return;
+    }
+    if (doc_weight_ - doc_literal_ > limits_.max_expanded_nodes) {
+      fail(n->pos, fmt::format("aliases expand the document by more than {} nodes (alias "
+                               "expansion limit)",
                                limits_.max_expanded_nodes));
       return;
     }
@@ -174,7 +186,7 @@ class Reader {
            fmt::format("unknown anchor '{}' (or an alias inside the node it names)", name));
       return;
     }
-    add(it->second.first, it->second.second);
+    add(it->second.first, it->second.second, false, false);
   }
 
   void onScalar(const yaml_event_t& ev) {
@@ -317,7 +329,8 @@ class Reader {
   std::vector<MapEntry> entries_;
   std::unordered_map<std::string, std::pair<const Node*, uint64_t>> anchors_;
   const Node* root_ = nullptr;
-  uint64_t doc_weight_ = 0;
+  uint64_t doc_weight_ = 0;   // nodes of the document, aliases expanded
+  uint64_t doc_literal_ = 0;  // nodes written in the input
   std::optional<Error> error_;
 };
 

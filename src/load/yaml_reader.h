@@ -21,7 +21,8 @@ namespace kh {
 struct LoadLimits {
   size_t max_file_bytes = 64u << 20;        // per input file
   uint32_t max_depth = 200;                 // nesting of maps and sequences
-  uint64_t max_expanded_nodes = 2'000'000;  // per document, counting through aliases
+  uint64_t max_expanded_nodes = 2'000'000;  // per document: nodes aliases add beyond the written
+  uint64_t max_document_nodes = 8'000'000;  // per document: nodes written (a 64 MB export ~ 6M)
 };
 
 struct ParsedDocument {

@@ -2,11 +2,16 @@
 // of the same objects as a file (locations aside), in pages of any size; incomplete coverage
 // (a forbidden type, an unavailable group) is stated and exits 3 unless --allow-partial;
 // connection errors are clear; nothing but GET reaches the server.
+#include <archive.h>
+#include <archive_entry.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "tests/unit/fake_apiserver.h"
@@ -46,14 +51,15 @@ struct Cluster {
   Pki pki;
   std::unique_ptr<FakeApiServer> api;
   std::string kubeconfig;
-  bool start(std::string* why, const std::function<void(FakeApiServer&)>& faults = {}) {
+  bool start(std::string* why, const std::function<void(FakeApiServer&)>& faults = {},
+             const std::string& objects = readFile(kObjects)) {
     if (image::fixtures::shell("openssl version") != 0) {
       *why = "needs openssl";
       return false;
     }
     if (!pki.make(d, why)) return false;
     api = std::make_unique<FakeApiServer>(pki);
-    api->addObjects(readFile(kObjects));
+    api->addObjects(objects);
     api->addToken("scanner-token", "scanner");
     if (faults) faults(*api);
     api->start();
@@ -358,6 +364,83 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
   EXPECT_EQ(wrong.exit_code, 3);
   EXPECT_NE(wrong.err.find("context \"nope\" is not in the kubeconfig"), std::string::npos)
       << wrong.err;
+}
+
+// The first file of a zip archive.
+std::string unzipFirst(const std::string& path) {
+  archive* a = archive_read_new();
+  archive_read_support_format_zip(a);
+  std::string out;
+  archive_entry* e = nullptr;
+  if (archive_read_open_filename(a, path.c_str(), 1 << 16) == ARCHIVE_OK &&
+      archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    char buf[1 << 16];
+    for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof buf)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+  }
+  archive_read_free(a);
+  return out;
+}
+
+// Findings per (check, kind): the comparison for runs of six-figure finding counts.
+std::map<std::string, size_t> findingCounts(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  std::map<std::string, size_t> out;
+  EXPECT_TRUE(d.IsObject() && d.HasMember("findings")) << json.substr(0, 300);
+  if (!d.IsObject() || !d.HasMember("findings")) return out;
+  for (const auto& f : d["findings"].GetArray())
+    ++out[fmt::format("{} {}", f["check"].GetString(), f["object"]["kind"].GetString())];
+  return out;
+}
+
+// The recorded 15,000-pod cluster (../shared/clusters, objects as a real API server returned
+// them: managedFields, defaults, status): served by the fake in pages, read whole, and judged
+// exactly as the same objects in a file; its snapshot (split into files of bounded size) scans
+// offline to the same findings.
+TEST(ClusterScan, RecordedClusterOf15000Pods) {
+  KH_NEED_SHARED(dir, "clusters");
+  std::string recorded = unzipFirst(dir + "/kwok-15k-pods.json.zip");
+  ASSERT_GT(recorded.size(), 50u << 20);
+  Cluster c;
+  std::string why;
+  if (!c.start(&why, {}, recorded)) GTEST_SKIP() << why;
+  // The same objects as one List file (as `kubectl get -o json` would write them).
+  rapidjson::Document map;
+  map.Parse(recorded.c_str(), recorded.size());
+  ASSERT_TRUE(map.IsObject());
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("v1");
+  w.Key("kind");
+  w.String("List");
+  w.Key("items");
+  w.StartArray();
+  for (const auto& m : map.GetObject()) m.value.Accept(w);
+  w.EndArray();
+  w.EndObject();
+  std::string list = c.d.write("recorded.json", std::string(buf.GetString(), buf.GetSize()));
+  auto files = runCli(fmt::format("scan --fail-on none -f json {} {}", list, clusterInfoFile(c.d)));
+  ASSERT_EQ(files.exit_code, 0) << files.err;
+  std::map<std::string, size_t> expected = findingCounts(files.out);
+  size_t total = 0;
+  for (const auto& [k, n] : expected) total += n;
+  EXPECT_GT(total, 100'000u);
+  EXPECT_GT(expected["pod-privilege-escalation Pod"], 14'000u);
+
+  std::string snap = c.d.path() + "/snap";
+  auto live = c.scan("--save-snapshot " + snap);
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  EXPECT_NE(live.err.find("read: 15267 objects of "), std::string::npos) << live.err;
+  EXPECT_EQ(findingCounts(live.out), expected);
+  // Pods: 14,651 objects, more than one snapshot file holds.
+  EXPECT_TRUE(std::filesystem::exists(snap + "/core_v1_pods.json"));
+  EXPECT_TRUE(std::filesystem::exists(snap + "/core_v1_pods.2.json"));
+  auto offline = runCli(fmt::format("scan --fail-on none -f json {}", snap));
+  ASSERT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_EQ(findingCounts(offline.out), expected);
 }
 
 }  // namespace

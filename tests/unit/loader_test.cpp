@@ -197,6 +197,32 @@ TEST(Loader, BillionLaughsIsCapped) {
   EXPECT_NE(f->error->message.find("alias expansion limit"), std::string::npos);
 }
 
+// A big cluster's export (`kubectl get pods -A -o json`) is one document of millions of nodes
+// written out, no alias: it loads whole, while a document over the size limit is an error
+// naming that limit, not aliases.
+TEST(Loader, LargeDocumentsWithoutAliasesLoad) {
+  std::string big = R"({"apiVersion": "v1", "kind": "PodList", "items": [)";
+  constexpr int kPods = 100'000;  // ~2.6M nodes, beyond the alias limit of 2M
+  for (int i = 0; i < kPods; ++i)
+    big += fmt::format(
+        R"({}{{"metadata": {{"name": "p{}", "namespace": "ns", "labels": {{"a": "b"}}}}, "spec": {{"containers": [{{"name": "c", "image": "nginx:1.25", "args": ["a", "b", "c", "d", "e", "f"]}}]}}}})",
+        i ? "," : "", i);
+  big += "]}";
+  auto f = loadText(big, "pods.json");
+  ASSERT_FALSE(f->error) << f->error->describe();
+  EXPECT_EQ(f->objects.size(), static_cast<size_t>(kPods));
+  LoadOptions lo;
+  lo.limits.max_document_nodes = 1'000'000;
+  SourceFile small;
+  small.path = "pods.json";
+  small.buffer = big;
+  parseSource(lo, small);
+  ASSERT_TRUE(small.error);
+  EXPECT_NE(small.error->message.find("more than 1000000 nodes (document size limit)"),
+            std::string::npos)
+      << small.error->message;
+}
+
 TEST(Loader, RecursiveAliasIsAnError) {
   auto f = loadText("a: &x [1, *x]\n");
   ASSERT_TRUE(f->error);

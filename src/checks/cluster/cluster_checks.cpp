@@ -3,6 +3,7 @@
 namespace kh {
 
 void addClusterChecks(std::vector<std::unique_ptr<Check>>& out) {
+  addDriftChecks(out);
   addVersionChecks(out);
 }
 
