@@ -28,6 +28,7 @@ const std::vector<Control>& nsaControls() {
       {"NSA-14", "Authentication and authorization"},
       {"NSA-15", "Control plane hardening"},
       {"NSA-16", "Upgrading and application security practices"},
+      {"NSA-17", "Audit logging and threat detection"},
   };
   return c;
 }

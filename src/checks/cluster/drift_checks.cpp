@@ -19,7 +19,7 @@ namespace {
 constexpr std::string_view kPod[] = {"Pod"};
 constexpr std::string_view kReplicaSet[] = {"ReplicaSet"};
 
-constexpr CheckRefs kDriftRefs{.nsa = "Threat detection: analyse pods of one deployment",
+constexpr CheckRefs kDriftRefs{.nsa = "Audit logging and threat detection",
                                .mitre = "T1525,T1610"};
 
 // A controller's identity: the owner reference with controller: true.
@@ -311,7 +311,7 @@ constexpr CheckMeta kEphemeral = wholeInput({
     .kinds = kPod,
     .remediation = "Confirm who ran `kubectl debug` and why (the audit log has it); restart the "
                    "pod to remove the container, and restrict pods/ephemeralcontainers in RBAC.",
-    .refs = {.nsa = "Threat detection", .mitre = "T1609"},
+    .refs = {.nsa = "Audit logging and threat detection", .mitre = "T1609"},
 });
 
 void ephemeral(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
