@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -12,6 +14,7 @@
 #include "cluster/api.h"
 #include "cluster/kubeconfig.h"
 #include "cluster/read.h"
+#include "load/yaml_reader.h"
 #include "scan/scan.h"
 
 namespace kh {
@@ -54,6 +57,10 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
                  "Also write what was read to DIR (one List per resource type, Secrets as read; "
                  "`kubeharden scan DIR` gives the same findings offline)")
       ->type_name("DIR");
+  app.add_option("--from-snapshot", a.from_snapshot,
+                 "Judge a snapshot a previous run saved (--save-snapshot) instead of a cluster: "
+                 "the same findings, and the same coverage, offline")
+      ->type_name("DIR");
   app.add_flag("--allow-partial", a.allow_partial,
                "Exit as the findings say even when some resource types could not be read (they "
                "are listed; default: exit 3)");
@@ -61,6 +68,78 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
 
 // Bytes of list pages one snapshot file holds at most (a page more than this is a file alone).
 constexpr size_t kSnapshotFileBytes = 16u << 20;
+
+namespace {
+
+// A YAML double-quoted scalar (snapshot.txt is YAML, for --from-snapshot to read back).
+std::string yamlQuoted(std::string_view v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source) {
+  auto fail = [](int code, const std::string& m) {
+    std::fprintf(stderr, "kubeharden cluster scan: %s\n", m.c_str());
+    return code;
+  };
+  if (!a.kubeconfig.empty() || !a.context.empty() || !a.save_snapshot.empty() ||
+      !a.include_resources.empty() || !a.namespaces.empty() || !a.exclude_namespaces.empty() ||
+      !a.label_selector.empty())
+    return fail(kExitUsage,
+                "--from-snapshot reads no cluster: connection and selection options (--kubeconfig, "
+                "--context, --include-resources, --namespaces, -l, --save-snapshot) do not apply");
+  std::string path = a.from_snapshot + "/snapshot.txt";
+  SourceFile f;
+  f.path = path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail(kExitInput, fmt::format("--from-snapshot {}: no snapshot.txt there (a directory "
+                                        "`cluster scan --save-snapshot` wrote)",
+                                        a.from_snapshot));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  f.buffer = ss.str();
+  std::vector<Diagnostic> diags;
+  ParseOutput out = parseYamlStream(f.buffer, f.path, f.arena, LoadLimits{}, diags);
+  if (out.error) return fail(kExitInput, out.error->describe());
+  const Node* root = out.documents.empty() ? nullptr : out.documents[0].root;
+  if (!root || !root->isMap() || !get(root, "server"))
+    return fail(kExitInput, path + ": not a kubeharden snapshot index (no server)");
+  source->context = std::string(getStr(root, "context"));
+  source->server = std::string(getStr(root, "server"));
+  source->kubernetes_version =
+      std::string(get(root, "kubernetes") ? get(root, "kubernetes")->text : std::string_view());
+  for (const MapEntry& e : mapOf(get(root, "read"))) {
+    ++source->types;
+    source->objects +=
+        static_cast<size_t>(std::strtoull(std::string(e.value->text).c_str(), nullptr, 10));
+  }
+  for (const Node* m : seqOf(get(root, "not read"))) source->not_read.emplace_back(m->text);
+  source->snapshot = a.from_snapshot;
+  source->snapshot_taken = std::string(getStr(root, "taken"));
+  std::fprintf(stderr, "snapshot: %s of context %s, server %s (Kubernetes %s)%s%s\n",
+               a.from_snapshot.c_str(), source->context.c_str(), source->server.c_str(),
+               source->kubernetes_version.c_str(), source->snapshot_taken.empty() ? "" : ", taken ",
+               source->snapshot_taken.c_str());
+  if (!source->not_read.empty()) {
+    std::fprintf(stderr,
+                 "INCOMPLETE: %zu resource types were not read when the snapshot was taken; the "
+                 "checks that need them could not judge them:\n",
+                 source->not_read.size());
+    for (const std::string& m : source->not_read) std::fprintf(stderr, "  %s\n", m.c_str());
+  }
+  return 0;
+}
 
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
                 ClusterSource* source) {
@@ -120,9 +199,10 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     if (Status st = writeOutput(a.save_snapshot + "/cluster-info.json", info); !st)
       return fail(kExitInput, st.error().describe());
   std::string index = fmt::format(
-      "# kubeharden cluster snapshot\nserver: {}\ncontext: {}\nkubernetes: {}\nread:\n",
-      conn.value().cluster.server, conn.value().in_cluster ? "(in cluster)" : conn.value().context,
-      d.value().git_version);
+      "# kubeharden cluster snapshot\ntaken: {}\nserver: {}\ncontext: {}\nkubernetes: "
+      "{}\nread:\n",
+      rfc3339Utc(std::chrono::system_clock::now()), conn.value().cluster.server,
+      conn.value().in_cluster ? "(in cluster)" : conn.value().context, d.value().git_version);
   std::vector<std::string> namespaces;
   for (const std::string& list : a.namespaces)
     for (std::string_view ns : splitTrimmed(list, ',')) namespaces.emplace_back(ns);
@@ -237,7 +317,7 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   if (!a.save_snapshot.empty()) {
     if (!missing.empty()) {
       index += "not read:\n";
-      for (const std::string& m : missing) index += "  - " + m + "\n";
+      for (const std::string& m : missing) index += "  - " + yamlQuoted(m) + "\n";
     }
     // Not a manifest: a .txt, so that `scan DIR` reads only the Lists.
     if (Status st = writeOutput(a.save_snapshot + "/snapshot.txt", index); !st)

@@ -23,6 +23,7 @@ struct ClusterArgs {
   int burst = 40;
   bool allow_partial = false;
   std::string save_snapshot;                    // a directory: one List per type, and what was read
+  std::string from_snapshot;  // a directory a previous run saved: read it instead of a cluster
   std::vector<std::string> namespaces;          // only these (namespaced types listed in each)
   std::vector<std::string> exclude_namespaces;  // all but these (a field selector)
   std::string label_selector;
@@ -36,6 +37,10 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a);
 struct ClusterSource;
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
                 ClusterSource* source);
+
+// `cluster scan --from-snapshot DIR`: what the snapshot says of its read (context, server,
+// version, coverage) into `source`; the caller scans DIR's files. 0, or an exit code.
+int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source);
 
 // `kubeharden cluster permissions`: the ClusterRole a scan needs, as YAML.
 struct PermissionArgs {

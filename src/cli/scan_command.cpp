@@ -228,7 +228,12 @@ int runScanCommand(const ScanArgs& a) {
     opts.render.enabled = false;
     opts.dockerfiles = false;
     cluster_source.emplace();
-    if (int code = readCluster(*a.cluster, opts.texts, &*cluster_source); code != 0) return code;
+    if (!a.cluster->from_snapshot.empty()) {
+      if (int code = readSnapshotIndex(*a.cluster, &*cluster_source); code != 0) return code;
+      opts.inputs = {a.cluster->from_snapshot};
+    } else if (int code = readCluster(*a.cluster, opts.texts, &*cluster_source); code != 0) {
+      return code;
+    }
   }
   bool partial = cluster_source && !cluster_source->not_read.empty();
   auto result = runScan(std::move(opts));

@@ -38,6 +38,10 @@ std::string renderJson(const ReportContext& ctx) {
     str(w, "server", c.server);
     str(w, "kubernetesVersion", c.kubernetes_version);
     str(w, "identity", c.identity);
+    if (!c.snapshot.empty()) {
+      str(w, "snapshot", c.snapshot);
+      str(w, "snapshotTaken", c.snapshot_taken);
+    }
     num(w, "resourceTypes", c.types);
     num(w, "objects", c.objects);
     num(w, "pages", c.pages);

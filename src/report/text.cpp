@@ -74,6 +74,9 @@ std::string renderText(const ReportContext& ctx) {
                    "cluster {} ({}, Kubernetes {}){}{}: {} objects of {} resource types\n",
                    c.context, c.server, c.kubernetes_version, c.identity.empty() ? "" : ", as ",
                    c.identity, c.objects, c.types);
+    if (!c.snapshot.empty())
+      fmt::format_to(std::back_inserter(out), "from the snapshot {}{}{}\n", c.snapshot,
+                     c.snapshot_taken.empty() ? "" : " taken ", c.snapshot_taken);
     if (!c.not_read.empty()) {
       fmt::format_to(std::back_inserter(out),
                      "INCOMPLETE: {} resource types were not read; the checks that need them "

@@ -111,6 +111,26 @@ TEST(ClusterScan, SameFindingsAsTheObjectsScannedAsFiles) {
   auto offline = runCli(fmt::format("scan --fail-on none -f json {}", snap));
   ASSERT_EQ(offline.exit_code, 0) << offline.err;
   EXPECT_EQ(findingsOf(offline.out), expected);
+  // cluster scan --from-snapshot: the same findings, and the read's context and coverage.
+  auto replayed =
+      runCli(fmt::format("cluster scan --fail-on none -f json --from-snapshot {}", snap));
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
+  EXPECT_EQ(findingsOf(replayed.out), expected);
+  rapidjson::Document rj;
+  rj.Parse(replayed.out.c_str());
+  ASSERT_TRUE(rj.IsObject() && rj.HasMember("cluster")) << replayed.out.substr(0, 300);
+  EXPECT_STREQ(rj["cluster"]["context"].GetString(), "fake");
+  EXPECT_STREQ(rj["cluster"]["kubernetesVersion"].GetString(), "v1.31.2");
+  EXPECT_EQ(rj["cluster"]["objects"].GetUint(), 17u);
+  EXPECT_EQ(rj["cluster"]["snapshot"].GetString(), snap);
+  EXPECT_TRUE(rj["cluster"]["complete"].GetBool());
+  EXPECT_NE(replayed.err.find("snapshot: " + snap + " of context fake"), std::string::npos)
+      << replayed.err;
+  // Connection options make no sense with it; a directory without an index is not a snapshot.
+  EXPECT_EQ(runCli(fmt::format("cluster scan --from-snapshot {} --context x", snap)).exit_code, 2);
+  auto none = runCli("cluster scan --from-snapshot " + c.d.path());
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_NE(none.err.find("no snapshot.txt there"), std::string::npos) << none.err;
   std::string index = readFile(snap + "/snapshot.txt");
   EXPECT_NE(index.find("server: " + c.api->url() + "\ncontext: fake\nkubernetes: v1.31.2\n"),
             std::string::npos)
@@ -247,6 +267,26 @@ TEST(ClusterScan, IncompleteCoverageIsStatedAndExits3) {
   EXPECT_NE(text.out.find("\nINCOMPLETE: 2 resource types were not read"), std::string::npos);
   auto allowed = c.scan("--allow-partial");
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  // A snapshot of the incomplete read replays its coverage: incomplete, exit 3.
+  std::string snap = c.d.path() + "/partial";
+  EXPECT_EQ(c.scan("--allow-partial --save-snapshot " + snap).exit_code, 0);
+  auto replayed = runCli("cluster scan --fail-on none -f json --from-snapshot " + snap);
+  EXPECT_EQ(replayed.exit_code, 3) << replayed.err;
+  EXPECT_NE(replayed.err.find("INCOMPLETE: 2 resource types were not read when the snapshot"),
+            std::string::npos)
+      << replayed.err;
+  rapidjson::Document rj;
+  rj.Parse(replayed.out.c_str());
+  ASSERT_TRUE(rj.IsObject() && rj.HasMember("cluster"));
+  EXPECT_FALSE(rj["cluster"]["complete"].GetBool());
+  ASSERT_EQ(rj["cluster"]["notRead"].Size(), 2u);
+  EXPECT_NE(std::string(rj["cluster"]["notRead"][1].GetString())
+                .find("clusterroles.rbac.authorization.k8s.io (forbidden: clusterroles is "
+                      "forbidden: User \"token:scanner\""),
+            std::string::npos)
+      << rj["cluster"]["notRead"][1].GetString();
+  EXPECT_EQ(runCli("cluster scan --fail-on none --allow-partial --from-snapshot " + snap).exit_code,
+            0);
 }
 
 // A Secret whose value is also in kubectl's last-applied annotation.
