@@ -303,8 +303,10 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   }
   std::fprintf(
       stderr,
-      "read: %zu objects of %zu resource types in %zu pages (%llu requests, %.1f MB) in %.2f s\n",
-      objects, types, pages, static_cast<unsigned long long>(api.value()->requests()),
+      "read: %zu objects of %zu resource types in %zu pages (%s discovery, %llu requests, %.1f "
+      "MB) in %.2f s\n",
+      objects, types, pages, d.value().aggregated ? "aggregated" : "legacy",
+      static_cast<unsigned long long>(api.value()->requests()),
       static_cast<double>(api.value()->bytes()) / 1e6,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
   if (!missing.empty()) {

@@ -71,6 +71,72 @@ void addResources(const rapidjson::Document& list, const std::string& group,
   }
 }
 
+// Aggregated discovery (apidiscovery.k8s.io v2, v2beta1 before 1.30): every group's resources
+// in one answer each for /api and /apis.
+constexpr const char* kAggregatedAccept =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json";
+
+// The resources of an APIGroupDiscoveryList: each group's preferred (first) version.
+void addAggregated(const rapidjson::Document& list, Discovery& d) {
+  const rapidjson::Value& items = jsonMember(list, "items");
+  if (!items.IsArray()) return;
+  for (const auto& g : items.GetArray()) {
+    std::string group(jsonString(jsonMember(g, "metadata"), "name"));
+    const rapidjson::Value& versions = jsonMember(g, "versions");
+    if (!versions.IsArray() || versions.Empty()) continue;
+    const rapidjson::Value& v = versions[0];
+    std::string version(jsonString(v, "version"));
+    if (version.empty()) continue;
+    std::string gv = group.empty() ? version : group + "/" + version;
+    if (jsonString(v, "freshness") == "Stale") {
+      // An aggregated API that is down: its group is unavailable, not the scan.
+      d.unavailable.emplace_back(gv, "stale in the server's aggregated discovery");
+      continue;
+    }
+    const rapidjson::Value& rs = jsonMember(v, "resources");
+    if (!rs.IsArray()) continue;
+    for (const auto& r : rs.GetArray()) {
+      std::string name(jsonString(r, "resource"));
+      const rapidjson::Value& verbs = jsonMember(r, "verbs");
+      bool listable = false;
+      if (verbs.IsArray())
+        for (const auto& verb : verbs.GetArray())
+          listable |= verb.IsString() && std::string_view(verb.GetString()) == "list";
+      if (name.empty() || !listable) continue;
+      ResourceType t;
+      t.group = group;
+      t.version = version;
+      t.resource = name;
+      t.kind = std::string(jsonString(jsonMember(r, "responseKind"), "kind"));
+      t.namespaced = jsonString(r, "scope") != "Cluster";
+      d.types.push_back(std::move(t));
+    }
+  }
+}
+
+// Aggregated discovery: true when the server answered both with APIGroupDiscoveryLists; false
+// (and nothing added) when it answered in the legacy form, so the caller falls back.
+Result<bool> discoverAggregated(Api& api, Discovery& d) {
+  Discovery got;
+  for (const char* path : {"/api", "/apis"}) {
+    auto r = api.get(path, kAggregatedAccept, false);
+    if (!r) return r.error();
+    if (r.value().status != 200)
+      return Error{fmt::format("{}: {}", path, statusMessage(r.value())), {}, {}};
+    rapidjson::Document doc;
+    doc.Parse(r.value().body.data(), r.value().body.size());
+    if (doc.HasParseError() || !doc.IsObject())
+      return Error{fmt::format("{}: the answer is not a JSON object", path), {}, {}};
+    if (jsonString(doc, "kind") != "APIGroupDiscoveryList") return false;
+    addAggregated(doc, got);
+  }
+  for (auto& t : got.types) d.types.push_back(std::move(t));
+  for (auto& u : got.unavailable) d.unavailable.push_back(std::move(u));
+  return true;
+}
+
 }  // namespace
 
 std::string secretsAsMetadata(std::string_view page) {
@@ -178,6 +244,13 @@ Result<Discovery> discover(Api& api) {
     for (const auto& m : version.value().GetObject())
       if (m.value.IsString())
         d.version_fields.emplace_back(m.name.GetString(), m.value.GetString());
+  auto aggregated = discoverAggregated(api, d);
+  if (!aggregated) return aggregated.error();
+  if (aggregated.value()) {
+    d.aggregated = true;
+    return d;
+  }
+  // Legacy discovery: a server before 1.26 (or one that does not offer the aggregated form).
   auto core = getJson(api, "/api/v1", &status);
   if (!core) return core.error();
   addResources(core.value(), "", "v1", d.types);

@@ -27,6 +27,7 @@ struct Discovery {
   std::vector<ResourceType> types;
   // Group versions whose discovery failed (an aggregated API that is down): listed, not fatal.
   std::vector<std::pair<std::string, std::string>> unavailable;  // (group/version, why)
+  bool aggregated = false;  // the server answered aggregated discovery (two requests in all)
 };
 
 // The ClusterInfo document a cluster read adds to what it read (and a snapshot keeps): the
@@ -34,7 +35,8 @@ struct Discovery {
 std::string clusterInfoDocument(const Discovery& d, const std::string& context,
                                 const std::string& server);
 
-// Legacy discovery: /version, /api, /api/v1, /apis, and each group's preferred version.
+// Discovery: /version, then aggregated discovery (/api and /apis as APIGroupDiscoveryLists, v2
+// or v2beta1), else the legacy walk (/api/v1, /apis, each group's preferred version).
 Result<Discovery> discover(Api& api);
 
 struct TypeCoverage {

@@ -132,6 +132,16 @@ TEST(FakeApiServer, KubectlListsEveryTypeInSmallChunks) {
     if (r.target.starts_with("/api/v1/pods?")) ++pages;
   }
   EXPECT_EQ(pages, 4u);
+  // kubectl discovered the types through our aggregated discovery (apidiscovery.k8s.io/v2): it
+  // asked for it, and needed no per-group request.
+  bool aggregated = false;
+  for (const ApiRequest& r : f.api->requests()) {
+    if (r.target == "/apis" || r.target.starts_with("/apis?"))
+      aggregated |=
+          r.accept.find("g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList") != std::string::npos;
+    EXPECT_FALSE(r.target == "/apis/apps/v1" || r.target.starts_with("/apis/apps/v1?")) << r.target;
+  }
+  EXPECT_TRUE(aggregated);
 
   // A bearer token; a wrong one is refused; a certificate of another CA fails the handshake.
   std::string token = f.kubeconfig("{token: t0ken-of-bob}");
@@ -169,9 +179,11 @@ TEST(FakeApiServer, FaultsReachKubectlAsARealServersWould) {
   std::string err;
   ASSERT_EQ(f.kubectl(cert, "get pods -A -o json --chunk-size 2", &out, &err), 0) << out;
   EXPECT_EQ(namesIn(out).size(), 7u) << out.substr(0, 300);
-  EXPECT_NE(err.find("couldn't get resource list for networking.k8s.io/v1"), std::string::npos)
+  // Aggregated discovery marks the group stale: kubectl knows its types no more.
+  EXPECT_NE(f.kubectl(cert, "get networkpolicies -A -o json", &out, &err), 0);
+  EXPECT_NE(err.find("the server doesn't have a resource type \"networkpolicies\""),
+            std::string::npos)
       << err;
-  EXPECT_NE(f.kubectl(cert, "get networkpolicies -A -o json", &out), 0);
   // 429 with Retry-After: kubectl waits and retries.
   f.api->throttle(1);
   ASSERT_EQ(f.kubectl(cert, "get deployments.apps -A -o json", &out), 0) << out;
@@ -179,6 +191,18 @@ TEST(FakeApiServer, FaultsReachKubectlAsARealServersWould) {
   bool saw429 = false;
   for (const ApiRequest& r : f.api->requests()) saw429 |= r.status == 429;
   EXPECT_TRUE(saw429);
+  // Legacy discovery (a server before aggregated discovery): kubectl walks the groups and warns
+  // of the stale one.
+  Fixture legacy;
+  ASSERT_TRUE(legacy.start(&why)) << why;
+  legacy.api->legacyDiscoveryOnly();
+  legacy.api->staleGroup("networking.k8s.io/v1");
+  legacy.api->start();
+  std::string token = legacy.kubeconfig("{token: t0ken-of-bob}");
+  ASSERT_EQ(legacy.kubectl(token, "get pods -A -o json", &out, &err), 0) << out;
+  EXPECT_EQ(namesIn(out).size(), 7u);
+  EXPECT_NE(err.find("couldn't get resource list for networking.k8s.io/v1"), std::string::npos)
+      << err;
 }
 
 }  // namespace

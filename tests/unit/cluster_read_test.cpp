@@ -168,6 +168,10 @@ TEST(ClusterRead, DiscoveryAndPaginatedListsWithFaults) {
             "/apis/apps/v1/namespaces/shop/deployments");
   ASSERT_EQ(d.value().unavailable.size(), 1u);
   EXPECT_EQ(d.value().unavailable[0].first, "networking.k8s.io/v1");
+  // Aggregated discovery: /api and /apis, no per-group request.
+  EXPECT_TRUE(d.value().aggregated);
+  for (const ApiRequest& r : e.api->requests())
+    EXPECT_FALSE(r.target == "/api/v1" || r.target.starts_with("/apis/apps/v1")) << r.target;
 
   // Pods in pages of 2: the first continue token has expired, so the list starts over once.
   std::vector<std::string> pages;
@@ -199,6 +203,38 @@ TEST(ClusterRead, DiscoveryAndPaginatedListsWithFaults) {
 
 // The client-side rate limit: at 5 requests per second with no burst, six requests cannot take
 // less than a second (a lower bound only: a slow machine only makes it longer).
+// A server without aggregated discovery (before 1.26) answers the legacy form: the same types
+// through the legacy walk, a stale group still only unavailable.
+TEST(ClusterRead, LegacyDiscoveryFallback) {
+  std::vector<std::string> aggregated_types;
+  for (bool legacy : {false, true}) {
+    KH_FAKE_API(e);
+    e.api->staleGroup("networking.k8s.io/v1");
+    if (legacy) e.api->legacyDiscoveryOnly();
+    e.api->start();
+    auto api = Api::create(e.conn("{token: tok-1}", e.ca()), {});
+    ASSERT_TRUE(api) << api.error().describe();
+    auto d = discover(*api.value());
+    ASSERT_TRUE(d) << d.error().describe();
+    EXPECT_EQ(d.value().aggregated, !legacy);
+    std::vector<std::string> types;
+    for (const ResourceType& t : d.value().types)
+      types.push_back(fmt::format("{} {} {} {}", t.apiVersion(), t.resource, t.kind,
+                                  t.namespaced ? "namespaced" : "cluster"));
+    std::sort(types.begin(), types.end());
+    EXPECT_GE(types.size(), 3u);
+    ASSERT_EQ(d.value().unavailable.size(), 1u);
+    EXPECT_EQ(d.value().unavailable[0].first, "networking.k8s.io/v1");
+    bool per_group = false;
+    for (const ApiRequest& r : e.api->requests()) per_group |= r.target == "/apis/apps/v1";
+    EXPECT_EQ(per_group, legacy);
+    if (!legacy)
+      aggregated_types = types;
+    else
+      EXPECT_EQ(types, aggregated_types);
+  }
+}
+
 TEST(ClusterApi, RateLimitSpacesRequests) {
   KH_FAKE_API(e);
   e.api->start();

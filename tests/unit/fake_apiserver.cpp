@@ -367,6 +367,35 @@ std::string FakeApiServer::discovery(const std::string& gv) const {
       out);
 }
 
+std::string FakeApiServer::aggregatedDiscovery(bool core, const std::string& v) const {
+  // One item per group, its one version, its resources (in the order first added).
+  std::vector<std::string> gvs;
+  for (const ApiResource& r : resources_)
+    if (r.group.empty() == core && std::find(gvs.begin(), gvs.end(), r.apiVersion()) == gvs.end())
+      gvs.push_back(r.apiVersion());
+  std::string items;
+  for (const std::string& gv : gvs) {
+    std::string group = core ? "" : gv.substr(0, gv.find('/'));
+    std::string version = core ? gv : gv.substr(gv.find('/') + 1);
+    std::string resources;
+    if (!stale_.count(gv))
+      for (const ApiResource& r : resources_) {
+        if (r.apiVersion() != gv) continue;
+        resources += fmt::format(
+            R"({}{{"resource":"{}","responseKind":{{"group":"{}","version":"{}","kind":"{}"}},"scope":"{}","singularResource":"{}","verbs":["get","list","watch"]}})",
+            resources.empty() ? "" : ",", r.resource, group, version, r.kind,
+            r.namespaced ? "Namespaced" : "Cluster", lower(r.kind));
+      }
+    items += fmt::format(
+        R"({}{{"metadata":{{{}"creationTimestamp":null}},"versions":[{{"version":"{}","resources":[{}],"freshness":"{}"}}]}})",
+        items.empty() ? "" : ",", core ? "" : fmt::format(R"("name":"{}",)", group), version,
+        resources, stale_.count(gv) ? "Stale" : "Current");
+  }
+  return fmt::format(
+      R"({{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/{}","metadata":{{}},"items":[{}]}})",
+      v, items);
+}
+
 FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std::string& target,
                                            const std::string& user, const std::string& accept) {
   std::string path = target.substr(0, target.find('?'));
@@ -401,6 +430,16 @@ FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std:
             version_.substr(3, version_.find('.', 3) - 3), version_),
         "application/json",
         {}};
+  // Aggregated discovery (apidiscovery.k8s.io/v2, v2beta1) when the client asks for it first.
+  if ((path == "/api" || path == "/apis") && !legacy_discovery_ &&
+      accept.starts_with("application/json;g=apidiscovery.k8s.io;v=v2")) {
+    std::string v =
+        accept.starts_with("application/json;g=apidiscovery.k8s.io;v=v2;") ? "v2" : "v2beta1";
+    return {200,
+            aggregatedDiscovery(path == "/api", v),
+            "application/json;g=apidiscovery.k8s.io;v=" + v + ";as=APIGroupDiscoveryList",
+            {}};
+  }
   if (path == "/api")
     return {
         200,

@@ -68,12 +68,14 @@ class FakeApiServer {
   // Basic authentication (user "basic:NAME").
   void addBasic(const std::string& user, const std::string& password);
   // Faults.
-  void forbid(const std::string& resource);               // 403 on its lists
+  void forbid(const std::string& resource);  // 403 on its lists
   // 403 on its cluster-wide lists only (an identity with rights in some namespaces).
   void forbidClusterWide(const std::string& resource);
   void expireFirstContinue(const std::string& resource);  // 410 on its first continue token
   void throttle(int count);                               // the next `count` requests get 429
   void staleGroup(const std::string& group_version);      // 503 on its discovery
+  // Answer discovery in the legacy form only (a server before aggregated discovery, 1.26).
+  void legacyDiscoveryOnly() { legacy_discovery_ = true; }
   void start();
 
   std::vector<ApiRequest> requests() const;
@@ -91,6 +93,8 @@ class FakeApiServer {
               const std::map<std::string, std::string>& q, const std::string& user,
               const std::string& accept);
   std::string discovery(const std::string& group_version) const;
+  // /api (core) or /apis as an APIGroupDiscoveryList of version v (v2 or v2beta1).
+  std::string aggregatedDiscovery(bool core, const std::string& v) const;
   void serve(int fd);
 
   Pki pki_;
@@ -100,6 +104,7 @@ class FakeApiServer {
   std::map<std::string, std::string> basic_;  // base64(user:password) -> user
   std::set<std::string> forbidden_, forbidden_wide_, expire_once_, stale_;
   std::atomic<int> throttle_{0};
+  bool legacy_discovery_ = false;
   int listen_fd_ = -1, port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
