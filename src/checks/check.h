@@ -120,6 +120,9 @@ struct CheckContext {
   // The input is one object under review (the admission webhook), not a set of manifests:
   // whatever the rest of the cluster holds is unknown, so sub-rules about it stay silent.
   bool single_object = false;
+  // The objects were read from a live cluster (`cluster scan`, or its snapshot replayed): what
+  // is normal there (a Secret holding data) is not a finding about manifests.
+  bool live = false;
 };
 
 class Check {

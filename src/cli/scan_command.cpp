@@ -227,6 +227,7 @@ int runScanCommand(const ScanArgs& a) {
   if (a.cluster) {
     opts.render.enabled = false;
     opts.dockerfiles = false;
+    opts.live = true;
     cluster_source.emplace();
     if (!a.cluster->from_snapshot.empty()) {
       if (int code = readSnapshotIndex(*a.cluster, &*cluster_source); code != 0) return code;

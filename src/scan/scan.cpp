@@ -163,7 +163,7 @@ Result<ScanResult> runScan(ScanOptions opts) {
     for (const Object& o : f->objects) r.index.add(&o);
   }
 
-  CheckContext ctx{&r.index};
+  CheckContext ctx{.index = &r.index, .live = opts.live};
   std::vector<VectorSink> sinks(r.files.size());
   parallelFor(r.files.size(), threads, [&](size_t i) {
     for (const Object& o : r.files[i]->objects) r.registry->dispatch(o, ctx, sinks[i]);

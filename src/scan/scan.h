@@ -47,6 +47,7 @@ struct ScanOptions {
   std::vector<const Framework*> frameworks;  // compliance reports to compute
   LoadLimits limits;
   RenderOptions render;
+  bool live = false;  // the inputs are a live cluster's objects (CheckContext::live)
 };
 
 // One rendering of a chart or kustomization, and what came of it.

@@ -333,10 +333,39 @@ TEST(ClusterScan, SecretsAreReadAsMetadataOnly) {
   EXPECT_EQ(readFile(snap_full + "/core_v1_secrets.json").find("c3VwZXJzZWNyZXQ"),
             std::string::npos);
   ASSERT_EQ(full.exit_code, 0) << full.err;
-  object = false;
-  for (const std::string& f : findingsOf(full.out))
+  // Full: the values were read (the annotation check judged the real last-applied copy), yet
+  // no report format carries them, and a Secret holding data in a cluster is no finding (it is
+  // where secrets belong; secrets-secret-object is about repositories).
+  object = annotation = false;
+  for (const std::string& f : findingsOf(full.out)) {
     object |= f.starts_with("secrets-secret-object");
-  EXPECT_TRUE(object) << full.out;
+    annotation |= f.starts_with("secrets-annotation Secret shop/db");
+  }
+  EXPECT_FALSE(object) << full.out;
+  EXPECT_TRUE(annotation) << full.out;
+  bool asked_full = false;
+  for (const ApiRequest& q : c.api->requests())
+    if (q.target.starts_with("/api/v1/secrets")) asked_full = q.accept == "application/json";
+  EXPECT_TRUE(asked_full);
+  for (const char* format : {"json", "sarif", "text", "junit"}) {
+    auto out = runCli(fmt::format("cluster scan --kubeconfig {} --fail-on none -f {} "
+                                  "--include-resources secrets --secrets full",
+                                  c.kubeconfig, format),
+                      c.d.path(), "", "HOME=" + c.d.path());
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_NE(out.out.find("db"), std::string::npos) << format;
+    for (const char* value : {"c3VwZXJzZWNyZXQ", "supersecret"}) {
+      EXPECT_EQ(out.out.find(value), std::string::npos) << format << ": " << out.out;
+      EXPECT_EQ(out.err.find(value), std::string::npos) << format << ": " << out.err;
+    }
+  }
+  // The same Secret in a file is a finding: it is committed where it should not be.
+  std::string file = c.d.write("secret.json", kSecret);
+  auto files = runCli("scan --fail-on none -f json " + file);
+  object = false;
+  for (const std::string& f : findingsOf(files.out))
+    object |= f.starts_with("secrets-secret-object");
+  EXPECT_TRUE(object) << files.out;
 }
 
 // The ClusterRole `cluster permissions` prints: read-only, enough for every type of the test

@@ -168,7 +168,10 @@ void configMapPii(const FnCheck& self, const Object& o, const CheckContext&, Fin
   }
 }
 
-void secretObject(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+void secretObject(const FnCheck& self, const Object& o, const CheckContext& ctx,
+                  FindingSink& sink) {
+  // In a cluster a Secret's data is where it belongs: the finding is about repositories.
+  if (ctx.live) return;
   for (std::string_view field : {"data", "stringData"}) {
     const MapEntry* e = o.root->entry(field);
     if (!e || !e->value->isMap() || e->value->size == 0) continue;
