@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/parallel.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -51,6 +52,10 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
   app.add_option("--qps", a.qps, "Requests per second to the API server on average (0: no limit)")
       ->capture_default_str();
   app.add_option("--burst", a.burst, "Requests allowed at once above --qps")->capture_default_str();
+  app.add_option("--parallel", a.parallel,
+                 "Resource types listed at once (connections in flight; --qps still bounds the "
+                 "request rate)")
+      ->capture_default_str();
   app.add_option("--request-timeout", a.timeout, "Seconds a request may take to connect, or stall")
       ->capture_default_str();
   app.add_option("--save-snapshot", a.save_snapshot,
@@ -148,6 +153,7 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     return code;
   };
   if (a.page_size == 0) return fail(kExitUsage, "--page-size: at least 1");
+  if (a.parallel == 0) return fail(kExitUsage, "--parallel: at least 1");
   cluster::Overrides o;
   o.context = a.context;
   o.cluster = a.cluster;
@@ -217,60 +223,82 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   for (const auto& [gv, why] : d.value().unavailable) {
     missing.push_back(fmt::format("{} (discovery failed: {})", gv, why));
   }
+  // The types to read, in discovery order.
+  std::vector<const cluster::ResourceType*> todo;
   for (const cluster::ResourceType& t : d.value().types) {
     std::string name = named(t);
     if (!a.include_resources.empty() ? !listed(a.include_resources, name)
                                      : listed(a.exclude_resources, name))
       continue;
-    bool secret = name == "secrets";
-    if (secret && a.secrets == "skip") continue;
-    bool metadata_only = secret && a.secrets == "metadata";
+    if (name == "secrets" && a.secrets == "skip") continue;
+    todo.push_back(&t);
+  }
+  // Each type read by one of --parallel workers (the Api is shared: credentials, rate limit,
+  // connections); the results are taken in discovery order, so the output is the same whatever
+  // the number of workers.
+  struct TypeRead {
+    cluster::TypeCoverage cov;
+    std::vector<std::pair<std::string, std::string>> pages;  // (name, text)
+  };
+  std::vector<TypeRead> reads(todo.size());
+  auto readType = [&](size_t k) {
+    const cluster::ResourceType& t = *todo[k];
+    TypeRead& out = reads[k];
+    bool metadata_only = named(t) == "secrets" && a.secrets == "metadata";
     cluster::ListOptions lo{.page_size = a.page_size, .label_selector = a.label_selector};
     lo.field_selector = field_selector;
     if (metadata_only) lo.accept = cluster::kMetadataAccept;
-    size_t first_page = texts.size();
-    auto keep = [&](const cluster::ResourceType& rt, const std::string& ns) {
-      return [&, path = rt.listPath(ns)](std::string page) {
-        texts.emplace_back(fmt::format("{} (page {})", path, ++pages),
-                           metadata_only ? cluster::secretsAsMetadata(page) : std::move(page));
+    auto keep = [&](const std::string& ns) {
+      return [&, path = t.listPath(ns)](std::string page) {
+        out.pages.emplace_back(fmt::format("{} (page {})", path, out.pages.size() + 1),
+                               metadata_only ? cluster::secretsAsMetadata(page) : std::move(page));
       };
     };
     // With --namespaces: the selected Namespaces by name, namespaced types in each namespace;
     // the type's coverage is the worst of its lists.
-    cluster::TypeCoverage cov;
+    cluster::TypeCoverage& cov = out.cov;
     cov.type = t;
-    bool by_name = !namespaces.empty() && name == "namespaces";
+    bool by_name = !namespaces.empty() && named(t) == "namespaces";
     bool per_namespace = !namespaces.empty() && t.namespaced;
     if (!by_name && !per_namespace) {
-      cov = cluster::listType(*api.value(), t, lo, keep(t, ""));
-    } else {
-      for (const std::string& ns : namespaces) {
-        if (by_name)
-          lo.field_selector = "metadata.name=" + ns;
-        else
-          lo.namespace_ = ns;
-        cluster::TypeCoverage one = cluster::listType(*api.value(), t, lo, keep(t, lo.namespace_));
-        cov.objects += one.objects;
-        cov.pages += one.pages;
-        if (one.state != cluster::TypeCoverage::State::kRead &&
-            cov.state == cluster::TypeCoverage::State::kRead) {
-          cov.state = one.state;
-          cov.message = by_name ? one.message : fmt::format("in namespace {}: {}", ns, one.message);
-        }
+      cov = cluster::listType(*api.value(), t, lo, keep(""));
+      return;
+    }
+    for (const std::string& ns : namespaces) {
+      if (by_name)
+        lo.field_selector = "metadata.name=" + ns;
+      else
+        lo.namespace_ = ns;
+      cluster::TypeCoverage one = cluster::listType(*api.value(), t, lo, keep(lo.namespace_));
+      cov.objects += one.objects;
+      cov.pages += one.pages;
+      if (one.state != cluster::TypeCoverage::State::kRead &&
+          cov.state == cluster::TypeCoverage::State::kRead) {
+        cov.state = one.state;
+        cov.message = by_name ? one.message : fmt::format("in namespace {}: {}", ns, one.message);
       }
     }
+  };
+  parallelFor(todo.size(), std::max(1u, a.parallel), readType);
+  for (size_t k = 0; k < todo.size(); ++k) {
+    const cluster::ResourceType& t = *todo[k];
+    std::string name = named(t);
+    bool secret = name == "secrets";
+    bool metadata_only = secret && a.secrets == "metadata";
+    cluster::TypeCoverage& cov = reads[k].cov;
+    pages += reads[k].pages.size();
     ++types;
     if (!a.save_snapshot.empty() && cov.state == cluster::TypeCoverage::State::kRead) {
       // One List per type: the pages' items together.
       // Snapshots never hold a Secret's values, whatever --secrets read.
       std::vector<std::string> redacted;
       std::vector<std::string_view> type_pages;
-      for (size_t i = first_page; i < texts.size(); ++i)
-        redacted.push_back(secret && !metadata_only ? cluster::secretsAsMetadata(texts[i].second)
+      for (const auto& page : reads[k].pages)
+        redacted.push_back(secret && !metadata_only ? cluster::secretsAsMetadata(page.second)
                                                     : std::string());
-      for (size_t i = first_page; i < texts.size(); ++i)
-        type_pages.push_back(redacted[i - first_page].empty() ? std::string_view(texts[i].second)
-                                                              : redacted[i - first_page]);
+      for (size_t i = 0; i < reads[k].pages.size(); ++i)
+        type_pages.push_back(redacted[i].empty() ? std::string_view(reads[k].pages[i].second)
+                                                 : redacted[i]);
       // Files of bounded size (what the loader takes in one document): a large type spans
       // several, core_v1_pods.json, core_v1_pods.2.json, ...
       std::string stem = fmt::format("{}/{}_{}_{}", a.save_snapshot,
@@ -292,6 +320,8 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
       }
       index += fmt::format("  {}: {} objects\n", name, cov.objects);
     }
+    for (auto& page : reads[k].pages) texts.push_back(std::move(page));
+    reads[k].pages.clear();
     if (cov.state == cluster::TypeCoverage::State::kRead) {
       objects += cov.objects;
       continue;

@@ -18,6 +18,7 @@ struct ClusterArgs {
   std::string secrets = "metadata";                                       // metadata, skip or full
   std::vector<std::string> include_resources;  // only these (plural[.group])
   size_t page_size = 500;
+  unsigned parallel = 4;  // resource types read at once
   unsigned timeout = 30;
   double qps = 20;
   int burst = 40;

@@ -54,15 +54,26 @@ Result<std::string> pemFrom(const std::string& file, const std::string& data, co
 
 }  // namespace
 
-Api::Api(const Connection& c, net::ClientOptions o) : conn_(c), opts_(std::move(o)) {
-  makeClients();
+Api::Api(const Connection& c, net::ClientOptions o) : conn_(c), opts_(std::move(o)) {}
+
+Api::Lease Api::lease(bool retry) {
+  std::lock_guard lock(mu_);
+  auto& pool = retry ? idle_ : idle_once_;
+  Lease l{nullptr, generation_, retry};
+  if (!pool.empty()) {
+    l.client = std::move(pool.back());
+    pool.pop_back();
+    return l;
+  }
+  net::ClientOptions o = opts_;
+  if (!retry) o.max_attempts = 1;
+  l.client = std::make_unique<net::Client>(std::move(o));
+  return l;
 }
 
-void Api::makeClients() {
-  net::ClientOptions single = opts_;
-  single.max_attempts = 1;
-  http_ = std::make_unique<net::Client>(opts_);
-  once_ = std::make_unique<net::Client>(std::move(single));
+void Api::giveBack(Lease l) {
+  std::lock_guard lock(mu_);
+  if (l.generation == generation_) (l.retry ? idle_ : idle_once_).push_back(std::move(l.client));
 }
 
 Result<std::unique_ptr<Api>> Api::create(const Connection& c, const ApiOptions& opts) {
@@ -133,7 +144,10 @@ Result<std::string> Api::authorization(bool refresh) {
           exec_->client_key_pem != opts_.client_key_pem) {
         opts_.client_cert_pem = exec_->client_cert_pem;
         opts_.client_key_pem = exec_->client_key_pem;
-        makeClients();
+        // Connections with the old certificate are not used again.
+        ++generation_;
+        idle_.clear();
+        idle_once_.clear();
       }
     }
     return exec_->token.empty() ? std::string() : "Bearer " + exec_->token;
@@ -142,7 +156,10 @@ Result<std::string> Api::authorization(bool refresh) {
 }
 
 std::optional<Api::Identity> Api::whoAmI() {
-  auto auth = authorization(false);
+  auto auth = [&] {
+    std::lock_guard lock(mu_);
+    return authorization(false);
+  }();
   if (!auth) return std::nullopt;
   for (const char* version : {"v1", "v1beta1"}) {
     net::Request req;
@@ -157,7 +174,9 @@ std::optional<Api::Identity> Api::whoAmI() {
         R"({{"apiVersion":"authentication.k8s.io/{}","kind":"SelfSubjectReview"}})", version);
     ++requests_;
     waitForToken();
-    auto r = once_->fetch(req, nullptr, 1 << 20);
+    Lease l = lease(false);
+    auto r = l.client->fetch(req, nullptr, 1 << 20);
+    giveBack(std::move(l));
     if (!r) return std::nullopt;
     if (r.value().status == 404) continue;  // an older server: try v1beta1
     if (r.value().status != 200 && r.value().status != 201) return std::nullopt;
@@ -178,21 +197,26 @@ std::optional<Api::Identity> Api::whoAmI() {
 
 void Api::waitForToken() {
   if (qps_ <= 0) return;
-  auto now = std::chrono::steady_clock::now();
-  tokens_ = std::min<double>(
-      burst_, tokens_ + std::chrono::duration<double>(now - refilled_).count() * qps_);
-  refilled_ = now;
-  if (tokens_ < 1) {
-    auto wait = std::chrono::duration<double>((1 - tokens_) / qps_);
-    std::this_thread::sleep_for(wait);
-    tokens_ = 1;
-    refilled_ = std::chrono::steady_clock::now();
+  std::chrono::duration<double> wait{0};
+  {
+    // Reserve a token now (the count may go below zero) and wait for it outside the lock, so
+    // concurrent requests queue in order without holding each other up.
+    std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    tokens_ = std::min<double>(
+        burst_, tokens_ + std::chrono::duration<double>(now - refilled_).count() * qps_);
+    refilled_ = now;
+    tokens_ -= 1;
+    if (tokens_ < 0) wait = std::chrono::duration<double>(-tokens_ / qps_);
   }
-  tokens_ -= 1;
+  if (wait.count() > 0) std::this_thread::sleep_for(wait);
 }
 
 Result<net::Response> Api::get(const std::string& path, const std::string& accept, bool retry) {
-  auto auth = authorization(false);
+  auto auth = [&] {
+    std::lock_guard lock(mu_);
+    return authorization(false);
+  }();
   if (!auth) return auth.error();
   net::Request req;
   req.url = base_url_ + path;
@@ -204,14 +228,25 @@ Result<net::Response> Api::get(const std::string& path, const std::string& accep
   for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
   ++requests_;
   waitForToken();
-  auto r = (retry ? http_ : once_)->fetch(req, nullptr, size_t{1} << 30);
+  Lease l = lease(retry);
+  auto r = l.client->fetch(req, nullptr, size_t{1} << 30);
+  giveBack(std::move(l));
   if (r && r.value().status == 401 && u.exec) {
     // The plugin's credential was refused (revoked, or expired early): fetch it again, once.
-    auto again = authorization(true);
+    // Concurrent requests refused with the same credential run the plugin once between them:
+    // those that come second find the credential already renewed.
+    auto again = [&] {
+      std::lock_guard lock(mu_);
+      auto current = authorization(false);
+      if (current && current.value() != req.authorization) return current;
+      return authorization(true);
+    }();
     if (!again) return again.error();
     req.authorization = again.value();
     ++requests_;
-    r = (retry ? http_ : once_)->fetch(req, nullptr, size_t{1} << 30);
+    Lease l2 = lease(retry);
+    r = l2.client->fetch(req, nullptr, size_t{1} << 30);
+    giveBack(std::move(l2));
   }
   if (r) bytes_ += r.value().body.size();
   return r;

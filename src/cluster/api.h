@@ -7,7 +7,9 @@
 // in the Authorization header to the API server's origin only and never into messages.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +32,7 @@ struct ApiOptions {
   int burst = 40;
 };
 
+// Thread-safe: requests may be made from several threads at once (`cluster scan --parallel`).
 class Api {
  public:
   // Reads the CA and client certificate files now (an error names the file).
@@ -59,19 +62,31 @@ class Api {
 
  private:
   Api(const Connection& c, net::ClientOptions o);
-  void makeClients();
   // The Authorization header for the next request; runs the exec plugin when its credential is
-  // missing or expired (`refresh`: after a 401).
+  // missing or expired (`refresh`: after a 401). Under mu_.
   Result<std::string> authorization(bool refresh);
+  // A connection of the pool for one request (a new one when none is idle), and its return.
+  // Connections made before the client certificate changed are dropped on return.
+  struct Lease {
+    std::unique_ptr<net::Client> client;
+    uint64_t generation = 0;
+    bool retry = true;
+  };
+  Lease lease(bool retry);
+  void giveBack(Lease l);
 
   Connection conn_;
-  net::ClientOptions opts_;
+  net::ClientOptions opts_;  // under mu_ (an exec plugin may change the client certificate)
   std::optional<ExecCredential> exec_;
   std::string server_, base_url_;
-  std::unique_ptr<net::Client> http_, once_;
   std::vector<std::string> warnings_;
-  uint64_t requests_ = 0, bytes_ = 0;
-  // The token bucket: tokens now, and when they were counted.
+  std::atomic<uint64_t> requests_{0}, bytes_{0};
+  // Thread-safe: concurrent get()s share the credentials, the token bucket and a pool of
+  // connections (one net::Client, that is one curl handle, per request in flight).
+  std::mutex mu_;
+  std::vector<std::unique_ptr<net::Client>> idle_, idle_once_;
+  uint64_t generation_ = 0;
+  // The token bucket: tokens now (negative: reserved by waiting requests), and when counted.
   double qps_ = 0, tokens_ = 0;
   int burst_ = 0;
   std::chrono::steady_clock::time_point refilled_;

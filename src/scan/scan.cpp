@@ -150,13 +150,17 @@ Result<ScanResult> runScan(ScanOptions opts) {
     else
       loadFile(in.path, lo, *r.files[i]);
   });
-  for (auto& [name, text] : opts.texts) {
+  // Documents given as text (a cluster's list pages): parsed in parallel too.
+  size_t first_text = r.files.size();
+  r.files.resize(first_text + opts.texts.size());
+  parallelFor(opts.texts.size(), threads, [&](size_t i) {
     auto f = std::make_unique<SourceFile>();
-    f->path = name;
-    f->buffer = std::move(text);
+    f->path = std::move(opts.texts[i].first);
+    f->buffer = std::move(opts.texts[i].second);
     parseSource(lo, *f);
-    r.files.push_back(std::move(f));
-  }
+    r.files[first_text + i] = std::move(f);
+  });
+  opts.texts.clear();
 
   for (const auto& f : r.files) {
     r.bytes += f->buffer.size();
