@@ -1,6 +1,8 @@
 #include "admission/metrics.h"
 
 #include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
 
 namespace kh::admission {
 
@@ -87,7 +89,80 @@ std::string Metrics::render() const {
       image_misses_.load());
   add("kubeharden_admission_image_verifications_total{{result=\"deadline\"}} {}\n",
       image_timeouts_.load());
+  std::lock_guard<std::mutex> lock(mu_);
+  out += cluster_;
   return out;
+}
+
+Status Metrics::clusterSummary(std::string_view json) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject())
+    return Error{fmt::format("not JSON ({} at offset {})",
+                             rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()),
+                 {},
+                 {}};
+  if (!d.HasMember("schema") || !d["schema"].IsString() ||
+      std::string_view(d["schema"].GetString()) != "kubeharden/cluster-summary/v1")
+    return Error{"not a kubeharden/cluster-summary/v1 document", {}, {}};
+  // Label values as Prometheus' text format quotes them.
+  auto label = [](std::string_view v) {
+    std::string out;
+    for (char c : v) {
+      if (c == '\\' || c == '"') out += '\\';
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out += c;
+    }
+    return out;
+  };
+  std::string out;
+  auto add = [&](std::string_view f, auto&&... args) {
+    fmt::vformat_to(std::back_inserter(out), f, fmt::make_format_args(args...));
+  };
+  auto num = [](const rapidjson::Value& v) { return v.IsNumber() ? v.GetDouble() : 0.0; };
+  std::string context, version;
+  bool complete = true;
+  double objects = 0;
+  if (d.HasMember("cluster") && d["cluster"].IsObject()) {
+    const auto& c = d["cluster"];
+    if (c.HasMember("context") && c["context"].IsString()) context = c["context"].GetString();
+    if (c.HasMember("kubernetesVersion") && c["kubernetesVersion"].IsString())
+      version = c["kubernetesVersion"].GetString();
+    if (c.HasMember("complete") && c["complete"].IsBool()) complete = c["complete"].GetBool();
+    if (c.HasMember("objects")) objects = num(c["objects"]);
+  }
+  add("# HELP kubeharden_cluster_scan_timestamp_seconds When the last scheduled cluster scan "
+      "finished.\n# TYPE kubeharden_cluster_scan_timestamp_seconds gauge\n");
+  add("kubeharden_cluster_scan_timestamp_seconds{{context=\"{}\",kubernetes_version=\"{}\"}} "
+      "{}\n",
+      label(context), label(version), d.HasMember("unixTime") ? num(d["unixTime"]) : 0.0);
+  add("# HELP kubeharden_cluster_scan_complete 1 when the last cluster scan read every resource "
+      "type.\n# TYPE kubeharden_cluster_scan_complete gauge\nkubeharden_cluster_scan_complete "
+      "{}\n",
+      complete ? 1 : 0);
+  add("# HELP kubeharden_cluster_scan_objects Objects the last cluster scan read.\n# TYPE "
+      "kubeharden_cluster_scan_objects gauge\nkubeharden_cluster_scan_objects {}\n",
+      objects);
+  add("# HELP kubeharden_cluster_findings Findings of the last cluster scan, by severity "
+      "(suppressed ones aside).\n# TYPE kubeharden_cluster_findings gauge\n");
+  if (d.HasMember("bySeverity") && d["bySeverity"].IsObject())
+    for (const auto& m : d["bySeverity"].GetObject())
+      add("kubeharden_cluster_findings{{severity=\"{}\"}} {}\n", label(m.name.GetString()),
+          num(m.value));
+  add("# HELP kubeharden_cluster_check_findings Findings of the last cluster scan, by check "
+      "and severity.\n# TYPE kubeharden_cluster_check_findings gauge\n");
+  if (d.HasMember("byCheck") && d["byCheck"].IsObject())
+    for (const auto& c : d["byCheck"].GetObject())
+      if (c.value.IsObject())
+        for (const auto& m : c.value.GetObject())
+          add("kubeharden_cluster_check_findings{{check=\"{}\",severity=\"{}\"}} {}\n",
+              label(c.name.GetString()), label(m.name.GetString()), num(m.value));
+  std::lock_guard<std::mutex> lock(mu_);
+  cluster_ = std::move(out);
+  return {};
 }
 
 }  // namespace kh::admission

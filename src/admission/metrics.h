@@ -11,6 +11,8 @@
 #include <string>
 #include <tuple>
 
+#include "base/result.h"
+
 namespace kh::admission {
 
 class Metrics {
@@ -32,6 +34,10 @@ class Metrics {
     image_misses_ = misses;
     image_timeouts_ = timeouts;
   }
+  // The latest scheduled cluster scan's counts (a kubeharden/cluster-summary/v1 document, the
+  // ConfigMap `cluster scan --report-configmap` writes, mounted as a file): exported as the
+  // kubeharden_cluster_* gauges. An error (and the previous counts kept) when it is not one.
+  Status clusterSummary(std::string_view json);
   std::string render() const;
 
  private:
@@ -45,6 +51,7 @@ class Metrics {
   std::atomic<double> cert_expiry_{0};
   std::atomic<uint64_t> namespaces_{0};
   std::atomic<uint64_t> image_hits_{0}, image_misses_{0}, image_timeouts_{0};
+  std::string cluster_;  // rendered kubeharden_cluster_* lines, under mu_
 };
 
 }  // namespace kh::admission

@@ -99,6 +99,7 @@ class ServerImpl final : public Server {
     if (!p) return p.error();
     policy_ = p.value();
     policy_key_ = mtimeKey(opts_.config);
+    loadClusterReport();
     auto n = loadNamespaceFile(opts_.namespaces);
     if (!n) return n.error();
     namespaces_ = n.value();
@@ -481,6 +482,20 @@ class ServerImpl final : public Server {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
 
+  // The cluster summary file, when it changed (a mounted ConfigMap changes by a symlink swap,
+  // which mtimeKey follows); missing is fine (no scheduled scan has run yet).
+  void loadClusterReport() {
+    if (opts_.cluster_report.empty()) return;
+    std::string k = mtimeKey(opts_.cluster_report);
+    if (k == cluster_report_key_) return;
+    cluster_report_key_ = k;
+    std::string text;
+    if (!readFileTo(opts_.cluster_report, text)) return;
+    if (Status st = metrics_.clusterSummary(text); !st)
+      std::fprintf(stderr, "kubeharden serve: %s: %s\n", opts_.cluster_report.c_str(),
+                   st.error().describe().c_str());
+  }
+
   void watchFiles() {
     while (!stop_watch_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -495,6 +510,7 @@ class ServerImpl final : public Server {
                        p.error().describe().c_str());
         }
       }
+      loadClusterReport();
       if (tls_ && mtimeKey(opts_.tls_cert) + mtimeKey(opts_.tls_key) != tls_key_) {
         tls_key_ = mtimeKey(opts_.tls_cert) + mtimeKey(opts_.tls_key);
         double expiry = 0;
@@ -522,6 +538,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<NamespaceWatch> watch_;
   std::string policy_key_, tls_key_;
   Metrics metrics_;
+  std::string cluster_report_key_;
   ImageVerifier verifier_{registrySource()};
   std::atomic<bool> ready_{false}, draining_{false}, stop_watch_{false};
   size_t connections_ = 0;

@@ -20,6 +20,9 @@ struct ServerOptions {
   std::string tls_cert, tls_key;
   std::string config;      // config file (admission section, checks, exceptions); may be empty
   std::string namespaces;  // YAML file of Namespace objects whose labels set modes; may be empty
+  // The scheduled cluster scan's summary (the mounted ConfigMap's summary.json), exported as
+  // kubeharden_cluster_* metrics and re-read when it changes; may be empty or not exist yet.
+  std::string cluster_report;
   // Keep every namespace's labels current from the Kubernetes API (in cluster, or `kube`).
   bool watch_namespaces = false;
   KubeApiOptions kube;

@@ -1,6 +1,7 @@
 #include "cli/cluster_source.h"
 
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -66,6 +67,11 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
                  "Judge a snapshot a previous run saved (--save-snapshot) instead of a cluster: "
                  "the same findings, and the same coverage, offline")
       ->type_name("DIR");
+  app.add_option("--report-configmap", a.report_configmap,
+                 "Also publish the findings' counts (kubeharden/cluster-summary/v1) in this "
+                 "ConfigMap, by server-side apply: the one write, for `serve --cluster-report` "
+                 "metrics (the Helm chart's scheduled scan)")
+      ->type_name("NAMESPACE/NAME");
   app.add_flag("--allow-partial", a.allow_partial,
                "Exit as the findings say even when some resource types could not be read (they "
                "are listed; default: exit 3)");
@@ -366,6 +372,45 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   source->requests = api.value()->requests();
   source->bytes = api.value()->bytes();
   source->not_read = missing;
+  return 0;
+}
+
+int publishSummary(const ClusterArgs& a, const std::string& summary) {
+  auto fail = [&](const std::string& m) {
+    std::fprintf(stderr, "kubeharden cluster scan: --report-configmap %s: %s\n",
+                 a.report_configmap.c_str(), m.c_str());
+    return kExitInput;
+  };
+  size_t slash = a.report_configmap.find('/');
+  std::string ns = a.report_configmap.substr(0, slash);
+  std::string name = slash == std::string::npos ? "" : a.report_configmap.substr(slash + 1);
+  cluster::Overrides o;
+  o.context = a.context;
+  o.cluster = a.cluster;
+  o.user = a.user;
+  o.as = a.as;
+  o.as_groups = a.as_groups;
+  std::vector<std::string> warnings;
+  auto conn = cluster::connect(cluster::KubeConfigSources::fromEnvironment(a.kubeconfig),
+                               cluster::InClusterSources::fromEnvironment(), o, &warnings);
+  if (!conn) return fail(conn.error().describe());
+  auto api =
+      cluster::Api::create(conn.value(), {.timeout = std::chrono::seconds(a.timeout),
+                                          .user_agent = fmt::format("kubeharden/{}", kVersion),
+                                          .qps = a.qps,
+                                          .burst = a.burst});
+  if (!api) return fail(api.error().describe());
+  auto r = api.value()->applyConfigMap(ns, name, {{"summary.json", summary}});
+  if (!r) return fail(r.error().describe());
+  if (r.value().status != 200 && r.value().status != 201) {
+    rapidjson::Document d;
+    d.Parse(r.value().body.data(), r.value().body.size());
+    std::string_view m = d.IsObject() && d.HasMember("message") && d["message"].IsString()
+                             ? std::string_view(d["message"].GetString())
+                             : std::string_view();
+    return fail(fmt::format("HTTP {}{}{}", r.value().status, m.empty() ? "" : ": ", m));
+  }
+  std::fprintf(stderr, "summary: published in ConfigMap %s\n", a.report_configmap.c_str());
   return 0;
 }
 

@@ -25,6 +25,7 @@ struct ClusterArgs {
   bool allow_partial = false;
   std::string save_snapshot;                    // a directory: one List per type, and what was read
   std::string from_snapshot;  // a directory a previous run saved: read it instead of a cluster
+  std::string report_configmap;  // NAMESPACE/NAME: publish the summary there (the one write)
   std::vector<std::string> namespaces;          // only these (namespaced types listed in each)
   std::vector<std::string> exclude_namespaces;  // all but these (a field selector)
   std::string label_selector;
@@ -42,6 +43,10 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
 // `cluster scan --from-snapshot DIR`: what the snapshot says of its read (context, server,
 // version, coverage) into `source`; the caller scans DIR's files. 0, or an exit code.
 int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source);
+
+// `--report-configmap NS/NAME`: the summary (report/report.h) into that ConfigMap, by
+// server-side apply, over the same connection settings. 0, or an exit code.
+int publishSummary(const ClusterArgs& a, const std::string& summary);
 
 // `kubeharden cluster permissions`: the ClusterRole a scan needs, as YAML.
 struct PermissionArgs {

@@ -236,6 +236,15 @@ int runScanCommand(const ScanArgs& a) {
       return code;
     }
   }
+  if (a.cluster && !a.cluster->report_configmap.empty()) {
+    const std::string& rc = a.cluster->report_configmap;
+    size_t slash = rc.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == rc.size() ||
+        rc.find('/', slash + 1) != std::string::npos)
+      return usageError(fmt::format("--report-configmap: NAMESPACE/NAME, not '{}'", rc));
+    if (!a.cluster->from_snapshot.empty())
+      return usageError("--report-configmap publishes a live scan, not --from-snapshot");
+  }
   bool partial = cluster_source && !cluster_source->not_read.empty();
   auto result = runScan(std::move(opts));
   if (!result) {
@@ -260,6 +269,14 @@ int runScanCommand(const ScanArgs& a) {
     else
       data = renderJunit(ctx);
     if (Status st = writeOutput(s.file, data); !st) return usageError(st.error().describe());
+  }
+
+  if (a.cluster && !a.cluster->report_configmap.empty()) {
+    ReportContext ctx{r, kVersion, false, a.docs_url, false};
+    if (int code =
+            publishSummary(*a.cluster, renderClusterSummary(ctx, std::chrono::system_clock::now()));
+        code != 0)
+      return code;
   }
 
   // Errors always reach stderr, whatever the formats chosen.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <ctime>
@@ -249,6 +251,61 @@ Result<net::Response> Api::get(const std::string& path, const std::string& accep
     giveBack(std::move(l2));
   }
   if (r) bytes_ += r.value().body.size();
+  return r;
+}
+
+Result<net::Response> Api::applyConfigMap(
+    const std::string& ns, const std::string& name,
+    const std::vector<std::pair<std::string, std::string>>& data) {
+  auto auth = [&] {
+    std::lock_guard lock(mu_);
+    return authorization(false);
+  }();
+  if (!auth) return auth.error();
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("v1");
+  w.Key("kind");
+  w.String("ConfigMap");
+  w.Key("metadata");
+  w.StartObject();
+  w.Key("name");
+  w.String(name.c_str());
+  w.Key("namespace");
+  w.String(ns.c_str());
+  w.Key("labels");
+  w.StartObject();
+  w.Key("app.kubernetes.io/name");
+  w.String("kubeharden");
+  w.Key("app.kubernetes.io/component");
+  w.String("cluster-scan");
+  w.EndObject();
+  w.EndObject();
+  w.Key("data");
+  w.StartObject();
+  for (const auto& [k, v] : data) {
+    w.Key(k.c_str());
+    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  w.EndObject();
+  w.EndObject();
+  net::Request req;
+  req.method = "PATCH";
+  req.url = fmt::format("{}/api/v1/namespaces/{}/configmaps/{}?fieldManager=kubeharden&force=true",
+                        base_url_, ns, name);
+  req.authorization = auth.value();
+  req.headers = {{"Content-Type", "application/apply-patch+yaml"}, {"Accept", "application/json"}};
+  const UserEntry& u = conn_.user;
+  if (!u.as.empty()) req.headers.emplace_back("Impersonate-User", u.as);
+  for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
+  req.body = std::string(b.GetString(), b.GetSize());
+  ++requests_;
+  waitForToken();
+  Lease l = lease(true);
+  auto r = l.client->fetch(req, nullptr, 1 << 20);
+  giveBack(std::move(l));
   return r;
 }
 

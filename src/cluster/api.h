@@ -54,6 +54,12 @@ class Api {
   };
   std::optional<Identity> whoAmI();
 
+  // The one write there is, made only when asked (`cluster scan --report-configmap`): the
+  // ConfigMap NS/NAME holding `data` (key -> value), created or replaced by server-side apply
+  // (field manager kubeharden). Never used while reading.
+  Result<net::Response> applyConfigMap(const std::string& ns, const std::string& name,
+                                       const std::vector<std::pair<std::string, std::string>>& data);
+
   const std::string& server() const { return server_; }
   // Things the user should know (insecure-skip-tls-verify in use).
   const std::vector<std::string>& warnings() const { return warnings_; }

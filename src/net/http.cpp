@@ -334,9 +334,12 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
     api.easy_setopt(c, CURLOPT_HEADERDATA, &a);
     api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (method == "HEAD") api.easy_setopt(c, CURLOPT_NOBODY, 1L);
-    if (method == "POST") {
+    if (method == "POST" || method == "PATCH" || method == "PUT") {
       api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
       api.easy_setopt(c, CURLOPT_POSTFIELDS, req.body.c_str());
+      // A body sent as POST does, under the method asked for (cluster scan's one server-side
+      // apply is a PATCH).
+      if (method != "POST") api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
     if (!opts_.ca_file.empty()) api.easy_setopt(c, CURLOPT_CAINFO, opts_.ca_file.c_str());
     // Blobs are copied by libcurl when set (CURL_BLOB_COPY).

@@ -30,7 +30,7 @@
 namespace kh::net {
 
 struct Request {
-  std::string method = "GET";  // GET, HEAD or POST
+  std::string method = "GET";  // GET, HEAD, POST, PATCH or PUT (the last three send body)
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Authorization
   std::string authorization;  // "Bearer ..." / "Basic ...": sent to the request's origin only
@@ -48,7 +48,7 @@ struct Response {
 };
 
 struct ClientOptions {
-  std::string ca_file;        // added to the system roots
+  std::string ca_file;  // added to the system roots
   // Trust exactly these CA certificates (PEM bytes) instead of the system roots: a Kubernetes
   // API server's own CA.
   std::string ca_pem;

@@ -369,6 +369,63 @@ TEST(ClusterScan, SecretsAreReadAsMetadataOnly) {
   EXPECT_TRUE(object) << files.out;
 }
 
+// --report-configmap: the counts published by server-side apply into a ConfigMap (the one write,
+// only when asked), equal to the report's; failures are clear.
+TEST(ClusterScan, ReportConfigMap) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why)) GTEST_SKIP() << why;
+  auto r = c.scan("--report-configmap kubeharden/kubeharden-cluster-scan");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("summary: published in ConfigMap kubeharden/kubeharden-cluster-scan"),
+            std::string::npos)
+      << r.err;
+  std::string applied = c.api->applied("kubeharden/kubeharden-cluster-scan");
+  rapidjson::Document cm;
+  cm.Parse(applied.c_str());
+  ASSERT_TRUE(cm.IsObject()) << applied;
+  EXPECT_STREQ(cm["kind"].GetString(), "ConfigMap");
+  EXPECT_STREQ(cm["metadata"]["namespace"].GetString(), "kubeharden");
+  rapidjson::Document summary;
+  summary.Parse(cm["data"]["summary.json"].GetString());
+  ASSERT_TRUE(summary.IsObject());
+  EXPECT_STREQ(summary["schema"].GetString(), "kubeharden/cluster-summary/v1");
+  EXPECT_STREQ(summary["cluster"]["kubernetesVersion"].GetString(), "v1.31.2");
+  EXPECT_TRUE(summary["cluster"]["complete"].GetBool());
+  rapidjson::Document report;
+  report.Parse(r.out.c_str());
+  for (const char* sev : {"critical", "high", "medium", "low", "info"})
+    EXPECT_EQ(summary["bySeverity"][sev].GetUint64(),
+              report["summary"]["bySeverity"][sev].GetUint64())
+        << sev;
+  size_t by_check = 0;
+  for (const auto& ck : summary["byCheck"].GetObject())
+    for (const auto& n : ck.value.GetObject()) by_check += n.value.GetUint64();
+  EXPECT_EQ(by_check, report["summary"]["findings"].GetUint64());
+  // The one write: a PATCH of that ConfigMap; everything else read.
+  size_t patches = 0;
+  for (const ApiRequest& q : c.api->requests()) {
+    if (q.method == "PATCH") {
+      ++patches;
+      EXPECT_TRUE(q.target.starts_with(
+          "/api/v1/namespaces/kubeharden/configmaps/kubeharden-cluster-scan?fieldManager="))
+          << q.target;
+    } else {
+      EXPECT_TRUE(q.method == "GET" || q.method == "POST") << q.method << " " << q.target;
+    }
+  }
+  EXPECT_EQ(patches, 1u);
+  EXPECT_EQ(c.scan("--report-configmap nonamespace").exit_code, 2);
+  // Refused: exit 3, the server's message.
+  Cluster refused;
+  ASSERT_TRUE(refused.start(&why, [](FakeApiServer& a) { a.forbid("configmaps"); })) << why;
+  auto no = refused.scan("--include-resources pods --report-configmap kubeharden/x");
+  EXPECT_EQ(no.exit_code, 3);
+  EXPECT_NE(no.err.find("--report-configmap kubeharden/x: HTTP 403: configmaps \"x\" is forbidden"),
+            std::string::npos)
+      << no.err;
+}
+
 // The ClusterRole `cluster permissions` prints: read-only, enough for every type of the test
 // cluster, Secrets and nodes/proxy only when asked, and clean under kubeharden's own checks.
 TEST(ClusterPermissions, ReadOnlyRoleJudgedByOurOwnRbacEngine) {

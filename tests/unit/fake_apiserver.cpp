@@ -312,6 +312,7 @@ void FakeApiServer::serve(int fd) {
         if (n <= 0) break;
         in.append(buf, static_cast<size_t>(n));
       }
+      std::string body = in.substr(0, std::min(length, in.size()));
       in.erase(0, std::min(length, in.size()));
       std::string who = user;
       if (who.empty() && headers["authorization"].starts_with("Bearer ")) {
@@ -334,7 +335,8 @@ void FakeApiServer::serve(int fd) {
              "application/json",
              {{"Retry-After", "1"}}};
       } else {
-        a = route(method, target, who, headers["accept"]);
+        a = method == "PATCH" ? apply(target, headers["content-type"], body)
+                              : route(method, target, who, headers["accept"]);
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -394,6 +396,46 @@ std::string FakeApiServer::aggregatedDiscovery(bool core, const std::string& v) 
   return fmt::format(
       R"({{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/{}","metadata":{{}},"items":[{}]}})",
       v, items);
+}
+
+// Server-side apply of a ConfigMap (the one write kubeharden makes, when asked): stored as
+// sent, 201 the first time and 200 after, as the API server answers.
+FakeApiServer::Answer FakeApiServer::apply(const std::string& target,
+                                           const std::string& content_type,
+                                           const std::string& body) {
+  std::string path = target.substr(0, target.find('?'));
+  std::vector<std::string> parts;
+  for (std::string_view p : splitTrimmed(path, '/')) parts.emplace_back(p);
+  if (parts.size() != 6 || parts[0] != "api" || parts[2] != "namespaces" ||
+      parts[4] != "configmaps")
+    return {405,
+            status(405, "MethodNotAllowed", "the fake applies ConfigMaps only"),
+            "application/json",
+            {}};
+  if (content_type != "application/apply-patch+yaml" ||
+      target.find("fieldManager=") == std::string::npos)
+    return {415,
+            status(415, "UnsupportedMediaType", "server-side apply with a field manager"),
+            "application/json",
+            {}};
+  if (forbidden_.count("configmaps"))
+    return {403,
+            status(403, "Forbidden",
+                   fmt::format("configmaps \\\"{}\\\" is forbidden: cannot patch resource "
+                               "\\\"configmaps\\\" in namespace \\\"{}\\\"",
+                               parts[5], parts[3])),
+            "application/json",
+            {}};
+  std::lock_guard<std::mutex> lock(mu_);
+  bool created = !applied_.count(parts[3] + "/" + parts[5]);
+  applied_[parts[3] + "/" + parts[5]] = body;
+  return {created ? 201 : 200, body, "application/json", {}};
+}
+
+std::string FakeApiServer::applied(const std::string& ns_name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = applied_.find(ns_name);
+  return it == applied_.end() ? std::string() : it->second;
 }
 
 FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std::string& target,

@@ -79,6 +79,8 @@ class FakeApiServer {
   void start();
 
   std::vector<ApiRequest> requests() const;
+  // The body of the last server-side apply of ConfigMap "NS/NAME" (empty when none).
+  std::string applied(const std::string& ns_name) const;
   const std::vector<ApiResource>& resources() const { return resources_; }
 
  private:
@@ -93,6 +95,8 @@ class FakeApiServer {
               const std::map<std::string, std::string>& q, const std::string& user,
               const std::string& accept);
   std::string discovery(const std::string& group_version) const;
+  Answer apply(const std::string& target, const std::string& content_type,
+               const std::string& body);
   // /api (core) or /apis as an APIGroupDiscoveryList of version v (v2 or v2beta1).
   std::string aggregatedDiscovery(bool core, const std::string& v) const;
   void serve(int fd);
@@ -112,6 +116,7 @@ class FakeApiServer {
   std::vector<int> conn_fds_;
   mutable std::mutex mu_;
   std::vector<ApiRequest> requests_;
+  std::map<std::string, std::string> applied_;  // NS/NAME -> applied body
   void* ssl_ctx_ = nullptr;  // SSL_CTX
 };
 

@@ -106,6 +106,47 @@ TEST(Server, RoutesAndKeepAlive) {
             std::string::npos);
 }
 
+// The scheduled cluster scan's summary, mounted from its ConfigMap: its counts on /metrics,
+// re-read when the file changes (a ConfigMap update swaps it), a bad document reported and the
+// previous counts kept.
+TEST(Server, ClusterReportMetrics) {
+  test::TempDir d;
+  std::string file = d.path() + "/summary.json";
+  ServerOptions o = plain();
+  o.cluster_report = file;  // not there yet: no scan has run
+  Running r(o);
+  Client c(r.server->port());
+  EXPECT_EQ(c.send(http::verb::get, "/metrics").body.find("kubeharden_cluster_"),
+            std::string::npos);
+  d.write("summary.json", R"({"schema":"kubeharden/cluster-summary/v1","unixTime":1796000000,
+    "cluster":{"context":"prod","kubernetesVersion":"v1.33.4","objects":1234,"complete":false},
+    "bySeverity":{"critical":2,"high":5,"medium":0,"low":1,"info":0},
+    "byCheck":{"pod-privileged":{"critical":2},"cluster-version-cve":{"high":5}}})");
+  std::string body;
+  for (int i = 0; i < 40 && body.find("kubeharden_cluster_findings") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    body = c.send(http::verb::get, "/metrics").body;
+  }
+  for (
+      const char* line :
+      {R"(kubeharden_cluster_findings{severity="critical"} 2)",
+       R"(kubeharden_cluster_findings{severity="high"} 5)",
+       R"(kubeharden_cluster_check_findings{check="pod-privileged",severity="critical"} 2)",
+       "kubeharden_cluster_scan_complete 0", "kubeharden_cluster_scan_objects 1234",
+       R"(kubeharden_cluster_scan_timestamp_seconds{context="prod",kubernetes_version="v1.33.4"} 1796000000)"})
+    EXPECT_NE(body.find(line), std::string::npos) << line << "\n" << body;
+  // Not a summary: the counts stay as they were.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  d.write("summary.json", R"({"schema":"something/else"})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_NE(c.send(http::verb::get, "/metrics")
+                .body.find(R"(kubeharden_cluster_findings{severity="critical"} 2)"),
+            std::string::npos);
+  admission::Metrics m;
+  EXPECT_FALSE(m.clusterSummary("{"));
+  EXPECT_FALSE(m.clusterSummary(R"({"schema":"kubeharden/scan/v1"})"));
+}
+
 TEST(Server, BodyLimitAndDeadline) {
   ServerOptions o = plain();
   o.max_body_bytes = 4096;
