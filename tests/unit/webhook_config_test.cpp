@@ -244,6 +244,100 @@ TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
   EXPECT_NE(out.find("tls.caBundle (PEM) is required"), std::string::npos) << out;
 }
 
+// The chart's scheduled cluster scan (clusterScan.enabled): its ClusterRole is exactly what
+// `kubeharden cluster permissions` prints (for each Secrets choice and custom groups), its one
+// write is the summary ConfigMap, the webhook mounts that and exports it, and the whole
+// rendering passes kubeharden's own checks and the restricted PSS level.
+TEST(WebhookConfig, ChartClusterScan) {
+  std::string helm = test::toolPath("helm");
+  std::string version;
+  if (image::fixtures::shell(helm + " version --short", &version) != 0)
+    GTEST_SKIP() << "no Helm binary here (run scripts/install-deps, or set $HELM)";
+  test::TempDir d;
+  std::string chart = kSrc + "/deploy/helm/kubeharden";
+  auto render = [&](const std::string& args) {
+    std::string out, err;
+    EXPECT_EQ(image::fixtures::shell(
+                  fmt::format("({} template kubeharden {} -n kubeharden --api-versions "
+                              "cert-manager.io/v1 --set clusterScan.enabled=true {} > {}/r.yaml)",
+                              helm, chart, args, d.path()),
+                  &err),
+              0)
+        << err;
+    return d.path() + "/r.yaml";
+  };
+  struct Variant {
+    std::string values, permissions;
+  } variants[] = {{"", ""},
+                  {"--set clusterScan.secrets=metadata", "--secrets"},
+                  {"--set clusterScan.customResourceGroups={example.com}", "--group example.com"}};
+  for (const Variant& v : variants) {
+    std::string file = render(v.values);
+    auto rendered = test::loadText(test::readFile(file), "r.yaml");
+    auto cmd = test::runCli("cluster permissions " + v.permissions);
+    ASSERT_EQ(cmd.exit_code, 0) << cmd.err;
+    auto printed = test::loadText(cmd.out, "permissions.yaml");
+    ASSERT_EQ(printed->objects.size(), 1u);
+    const Object* role = nullptr;
+    for (const Object& o : rendered->objects)
+      if (o.ref.kind == "ClusterRole" && o.ref.name == "kubeharden-cluster-scan-reader") role = &o;
+    ASSERT_TRUE(role) << v.values;
+    EXPECT_EQ(canon(get(role->root, "rules")), canon(get(printed->objects[0].root, "rules")))
+        << v.values;
+    if (!v.values.empty()) continue;
+    std::set<std::string> kinds;
+    for (const Object& o : rendered->objects) {
+      kinds.insert(std::string(o.ref.kind));
+      if (o.ref.kind == "Deployment") {
+        std::string args = canon(
+            get(seqOf(get(get(get(get(o.root, "spec"), "template"), "spec"), "containers"))[0],
+                "args"));
+        EXPECT_NE(args.find("--cluster-report=/etc/kubeharden/cluster-scan/summary.json"),
+                  std::string::npos)
+            << args;
+      }
+      if (o.ref.kind == "CronJob") {
+        std::string spec = canon(get(o.root, "spec"));
+        for (const char* want : {"'--report-configmap=kubeharden/kubeharden-cluster-scan'",
+                                 "'--secrets=skip'", "'--allow-partial'", "'17 3 * * *'"})
+          EXPECT_NE(spec.find(want), std::string::npos) << want << "\n" << spec;
+      }
+    }
+    for (const char* k : {"CronJob", "Role", "RoleBinding", "ClusterRole", "ConfigMap"})
+      EXPECT_TRUE(kinds.count(k)) << k;
+    auto scan = test::runCli("scan --fail-on low " + file);
+    EXPECT_EQ(scan.exit_code, 0) << scan.out << scan.err;
+    auto pss = test::runCli("pss --level restricted " + file);
+    EXPECT_EQ(pss.exit_code, 0) << pss.out;
+    EXPECT_NE(pss.out.find("CronJob kubeharden/kubeharden-cluster-scan: allowed"),
+              std::string::npos)
+        << pss.out;
+    // The scan's identity, by kubeharden's own RBAC engine: reads, and writes that ConfigMap
+    // alone.
+    auto can = [&](const std::string& q) {
+      return test::runCli(
+                 fmt::format("rbac can sa:kubeharden/kubeharden-cluster-scan {} {} --no-defaults",
+                             q, file))
+          .exit_code;
+    };
+    for (const char* q : {"list pods", "list deployments --api-group apps",
+                          "patch configmaps -n kubeharden --name kubeharden-cluster-scan"})
+      EXPECT_EQ(can(q), 0) << q;
+    for (const char* q : {"list secrets", "patch configmaps -n kubeharden --name other",
+                          "create configmaps -n kubeharden", "create pods/exec -n default"})
+      EXPECT_EQ(can(q), 1) << q;
+  }
+  // Bad choices are refused at rendering.
+  std::string out;
+  EXPECT_NE(image::fixtures::shell(
+                fmt::format("{} template kubeharden {} --set clusterScan.enabled=true --set "
+                            "clusterScan.secrets=full",
+                            helm, chart),
+                &out),
+            0);
+  EXPECT_NE(out.find("clusterScan.secrets must be skip or metadata"), std::string::npos) << out;
+}
+
 TEST(WebhookConfig, CliErrors) {
   EXPECT_EQ(test::runCli("webhook-config --ca-bundle x").exit_code, 2);  // --service required
   EXPECT_EQ(test::runCli("webhook-config --service kh --ca-bundle x").exit_code, 2);
