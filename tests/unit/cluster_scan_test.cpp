@@ -10,6 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -367,6 +368,22 @@ TEST(ClusterScan, SecretsAreReadAsMetadataOnly) {
   for (const std::string& f : findingsOf(files.out))
     object |= f.starts_with("secrets-secret-object");
   EXPECT_TRUE(object) << files.out;
+}
+
+// A server that accepts a list and never answers: the request times out (--request-timeout:
+// stalled for that long), the type is marked failed, the rest is read, and the run ends.
+TEST(ClusterScan, StalledServerTimesOut) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why, [](FakeApiServer& a) { a.stall("pods"); })) GTEST_SKIP() << why;
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.scan("--request-timeout 1 --include-resources pods --include-resources namespaces");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("INCOMPLETE: 1 resource types were not read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pods (failed: "), std::string::npos) << r.err;
+  EXPECT_LT(seconds, 30) << "a stalled server held the scan";
+  EXPECT_GT(findingsOf(r.out).size(), 0u);  // the namespaces were read and judged
 }
 
 // --report-configmap: the counts published by server-side apply into a ConfigMap (the one write,

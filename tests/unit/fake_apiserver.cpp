@@ -545,6 +545,13 @@ FakeApiServer::Answer FakeApiServer::route(const std::string& method, const std:
 FakeApiServer::Answer FakeApiServer::list(const ApiResource& r, const std::string& ns,
                                           const std::map<std::string, std::string>& q,
                                           const std::string& user, const std::string& accept) {
+  if (stalled_.count(r.resource)) {
+    // A server that accepted the request and never answers: hold the connection until the
+    // client gives up (or the fake stops).
+    for (int i = 0; i < 600 && !stop_; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return {503, status(503, "ServiceUnavailable", "stalled"), "application/json", {}};
+  }
   if (forbidden_.count(r.resource))
     return {
         403,

@@ -74,6 +74,7 @@ class FakeApiServer {
   void expireFirstContinue(const std::string& resource);  // 410 on its first continue token
   void throttle(int count);                               // the next `count` requests get 429
   void staleGroup(const std::string& group_version);      // 503 on its discovery
+  void stall(const std::string& resource) { stalled_.insert(resource); }  // lists never answer
   // Answer discovery in the legacy form only (a server before aggregated discovery, 1.26).
   void legacyDiscoveryOnly() { legacy_discovery_ = true; }
   void start();
@@ -95,8 +96,7 @@ class FakeApiServer {
               const std::map<std::string, std::string>& q, const std::string& user,
               const std::string& accept);
   std::string discovery(const std::string& group_version) const;
-  Answer apply(const std::string& target, const std::string& content_type,
-               const std::string& body);
+  Answer apply(const std::string& target, const std::string& content_type, const std::string& body);
   // /api (core) or /apis as an APIGroupDiscoveryList of version v (v2 or v2beta1).
   std::string aggregatedDiscovery(bool core, const std::string& v) const;
   void serve(int fd);
@@ -106,7 +106,7 @@ class FakeApiServer {
   std::vector<ApiResource> resources_;
   std::map<std::string, std::string> tokens_;
   std::map<std::string, std::string> basic_;  // base64(user:password) -> user
-  std::set<std::string> forbidden_, forbidden_wide_, expire_once_, stale_;
+  std::set<std::string> forbidden_, forbidden_wide_, expire_once_, stale_, stalled_;
   std::atomic<int> throttle_{0};
   bool legacy_discovery_ = false;
   int listen_fd_ = -1, port_ = 0;
@@ -117,7 +117,7 @@ class FakeApiServer {
   mutable std::mutex mu_;
   std::vector<ApiRequest> requests_;
   std::map<std::string, std::string> applied_;  // NS/NAME -> applied body
-  void* ssl_ctx_ = nullptr;  // SSL_CTX
+  void* ssl_ctx_ = nullptr;                     // SSL_CTX
 };
 
 // The plural of a kind, as the API names its resource ("NetworkPolicy" -> "networkpolicies").
