@@ -86,6 +86,7 @@ Result<std::unique_ptr<Api>> Api::create(const Connection& c, const ApiOptions& 
   net::ClientOptions o;
   o.connect_timeout = opts.timeout;
   o.stall_timeout = opts.timeout;
+  o.max_timeout_attempts = 2;
   o.max_attempts = opts.max_attempts;
   o.user_agent = opts.user_agent;
   o.allow_http = origin->scheme == "http";

@@ -273,6 +273,7 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
   int redirects = 0;
   size_t delivered = 0;  // body bytes handed over so far (resumes start here)
   std::chrono::milliseconds backoff = opts_.backoff;
+  int timeouts = 0;
   for (int attempt = 1;; ++attempt) {
     std::string scheme = schemeOf(url);
     if (scheme != "https" && !(scheme == "http" && opts_.allow_http))
@@ -360,8 +361,7 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
       blob(CURLOPT_SSLKEY_BLOB, opts_.client_key_pem);
     }
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connect_to(
-        opts_.connect_to.empty() ? nullptr
-                                 : api.slist_append(nullptr, opts_.connect_to.c_str()),
+        opts_.connect_to.empty() ? nullptr : api.slist_append(nullptr, opts_.connect_to.c_str()),
         api.slist_free_all);
     if (connect_to) api.easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
     if (opts_.insecure_tls) {
@@ -382,7 +382,9 @@ Result<Response> Client::fetch(const Request& req, const Sink* sink, size_t max_
       return Error{fmt::format("{} sent more than {} bytes", originOf(url), max_body), {}, {}};
     delivered += a.delivered;
     if (rc != CURLE_OK) {
-      if (retryableCode(rc) && attempt < opts_.max_attempts &&
+      timeouts += rc == CURLE_OPERATION_TIMEDOUT;
+      bool timeouts_left = opts_.max_timeout_attempts <= 0 || timeouts < opts_.max_timeout_attempts;
+      if (retryableCode(rc) && timeouts_left && attempt < opts_.max_attempts &&
           std::chrono::steady_clock::now() + backoff < deadline) {
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, opts_.max_backoff);

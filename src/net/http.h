@@ -66,7 +66,10 @@ struct ClientOptions {
   // Every request (with its retries) ends by this time: the admission webhook's deadline.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   int max_redirects = 10;
-  int max_attempts = 5;                    // 1 + retries
+  int max_attempts = 5;  // 1 + retries
+  // Attempts that may end in a timeout (a stalled peer) before giving up; 0: max_attempts. A
+  // server that stalls once tends to stall again: the Kubernetes API client gives it two.
+  int max_timeout_attempts = 0;
   std::chrono::milliseconds backoff{500};  // doubled per retry, capped at max_backoff
   std::chrono::milliseconds max_backoff{30000};
   std::string user_agent = "kubeharden";

@@ -232,6 +232,10 @@ void FakeApiServer::start() {
   SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(pki_.path("ca.pem").c_str()));
   // A client certificate is optional (bearer tokens too), but must verify when sent.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  // Clients resume TLS sessions on new connections (libcurl does after a timed-out request);
+  // with peer verification on, OpenSSL refuses resumption without a session ID context.
+  static const unsigned char kSessionContext[] = "kubeharden-fake-apiserver";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
