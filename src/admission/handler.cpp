@@ -123,7 +123,8 @@ std::string_view exemption(const AdmissionRequest& req, const Policy& policy, co
 }
 
 AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
-                         const Node* namespace_labels, const ImageVerdicts* images) {
+                         const Node* namespace_labels, const ImageVerdicts* images,
+                         const std::vector<ImageUse>* uses) {
   AdmissionResponse resp;
   resp.uid = std::string(req.uid);
   // Nothing to judge: deletions, connections, and subresources other than ephemeral containers.
@@ -237,7 +238,12 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
   // admission.verifyImages: static allow and deny, digests required, and the verdicts.
   if (policy.images) {
     std::vector<std::string> record;
-    for (const ImageUse& u : imagesToVerify(req, policy, labels, false)) {
+    std::vector<ImageUse> computed;
+    if (!uses) {
+      computed = imagesToVerify(req, policy, labels, false);
+      uses = &computed;
+    }
+    for (const ImageUse& u : *uses) {
       const ImageRule& rule = policy.images->rules[u.rule];
       std::string failure;
       if (rule.action == VerifyImagesRule::Action::kAllow) {

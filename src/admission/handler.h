@@ -48,8 +48,11 @@ Policy policyFromConfig(const Config& cfg, const Registry* registry, std::string
 
 // `images`: the verdicts on the request's images that verify rules govern (image_verifier.h);
 // an image a verify rule governs with no verdict here is refused as unverified.
+// `uses`: the images imagesToVerify() found for this request (validating), when the caller has
+// them already (the server, which verified them); computed here otherwise.
 AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
-                         const Node* namespace_labels, const ImageVerdicts* images = nullptr);
+                         const Node* namespace_labels, const ImageVerdicts* images = nullptr,
+                         const std::vector<ImageUse>* uses = nullptr);
 
 // Why the request is exempt from evaluation ("namespace", "user", "group", "runtimeClass"), or
 // empty.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "base/json_util.h"
@@ -88,6 +89,10 @@ std::string predicateMismatch(const std::string& statement,
   return {};
 }
 
+// Registries, with credentials from the environment (REGISTRY_AUTH_FILE: the chart's mounted
+// pull secret, Docker config, helpers). Credentials are looked up once per repository and kept
+// for a minute, so a verification on the request path reads no file and runs no helper in the
+// common case, while a rotated pull secret is picked up soon. Thread-safe.
 class RegistrySource : public ImageSource {
  public:
   Result<std::string> resolve(const registry::Reference& ref, const ImagePolicy& p,
@@ -104,8 +109,27 @@ class RegistrySource : public ImageSource {
   }
 
  private:
-  static registry::Client client(const registry::Reference& ref, const ImagePolicy& p,
-                                 SteadyTime deadline) {
+  static constexpr std::chrono::seconds kCredentialTtl{60};
+
+  registry::Credentials credentials(const registry::Reference& ref) {
+    std::string key = ref.name();
+    auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = creds_.find(key); it != creds_.end() && now < it->second.second)
+        return it->second.first;
+    }
+    registry::CredentialSources cs = registry::CredentialSources::fromEnvironment();
+    cs.helper_timeout = std::chrono::seconds(1);
+    registry::FoundCredentials found = registry::findCredentials(ref, cs);
+    std::lock_guard lock(mu_);
+    if (creds_.size() > 4096) creds_.clear();  // bounded: repositories seen in a minute
+    creds_[key] = {found.credentials, now + kCredentialTtl};
+    return found.credentials;
+  }
+
+  registry::Client client(const registry::Reference& ref, const ImagePolicy& p,
+                          SteadyTime deadline) {
     registry::ClientOptions co;
     bool insecure = std::find(p.insecure_registries.begin(), p.insecure_registries.end(),
                               ref.domain) != p.insecure_registries.end();
@@ -116,11 +140,12 @@ class RegistrySource : public ImageSource {
     co.http.max_attempts = 3;
     co.http.backoff = std::chrono::milliseconds(100);
     co.http.user_agent = "kubeharden-webhook";
-    registry::CredentialSources cs = registry::CredentialSources::fromEnvironment();
-    cs.helper_timeout = std::chrono::seconds(1);
-    registry::FoundCredentials found = registry::findCredentials(ref, cs);
-    return registry::Client(ref, found.credentials, co);
+    return registry::Client(ref, credentials(ref), co);
   }
+
+  std::mutex mu_;
+  std::map<std::string, std::pair<registry::Credentials, std::chrono::steady_clock::time_point>>
+      creds_;
 };
 
 class LayoutSource : public ImageSource {

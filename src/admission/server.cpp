@@ -423,7 +423,7 @@ class ServerImpl final : public Server {
       if (policy->policy.images)
         resp.patch = joinPatches(resp.patch, pinPatch(images, *policy->policy.images, verdicts));
     } else {
-      resp = decide(r, policy->policy, labels, &verdicts);
+      resp = decide(r, policy->policy, labels, &verdicts, &images);
     }
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     if (elapsed > budget * opts_.deadline_fraction) {
