@@ -360,8 +360,9 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     // Not a manifest: a .txt, so that `scan DIR` reads only the Lists.
     if (Status st = writeOutput(a.save_snapshot + "/snapshot.txt", index); !st)
       return fail(kExitInput, st.error().describe());
-    std::fprintf(stderr, "snapshot: %s (scan it with: kubeharden scan %s)\n",
-                 a.save_snapshot.c_str(), a.save_snapshot.c_str());
+    if (a.snapshot_note)
+      std::fprintf(stderr, "snapshot: %s (scan it with: kubeharden scan %s)\n",
+                   a.save_snapshot.c_str(), a.save_snapshot.c_str());
   }
   source->context = conn.value().in_cluster ? "(in cluster)" : conn.value().context;
   source->server = conn.value().cluster.server;

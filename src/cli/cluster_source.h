@@ -24,6 +24,7 @@ struct ClusterArgs {
   int burst = 40;
   bool allow_partial = false;
   std::string save_snapshot;                    // a directory: one List per type, and what was read
+  bool snapshot_note = true;  // say how to scan the snapshot (not for a temporary one)
   std::string from_snapshot;  // a directory a previous run saved: read it instead of a cluster
   std::string report_configmap;  // NAMESPACE/NAME: publish the summary there (the one write)
   std::vector<std::string> namespaces;          // only these (namespaced types listed in each)

@@ -28,6 +28,12 @@ Runner addExplainCommand(CLI::App& app);
 Runner addPssCommand(CLI::App& app);
 Runner addNetpolCommand(CLI::App& app);
 Runner addRbacCommand(CLI::App& app);
+// The same subcommands over RBAC read from elsewhere (`cluster rbac`): `before` runs once the
+// command line is parsed and may add input paths (and say the built-in roles are not wanted,
+// the input having its own); a non-zero return is the exit code. `after` runs when done.
+Runner addRbacCommand(CLI::App& app,
+                      std::function<int(std::vector<std::string>& paths, bool& no_defaults)> before,
+                      std::function<void()> after);
 Runner addReviewCommand(CLI::App& app);
 Runner addServeCommand(CLI::App& app);
 Runner addWebhookConfigCommand(CLI::App& app);

@@ -386,6 +386,12 @@ void common(CLI::App* sub, RbacArgs& a) {
 }  // namespace
 
 Runner addRbacCommand(CLI::App& app) {
+  return addRbacCommand(app, nullptr, nullptr);
+}
+
+Runner addRbacCommand(CLI::App& app,
+                      std::function<int(std::vector<std::string>& paths, bool& no_defaults)> before,
+                      std::function<void()> after) {
   app.require_subcommand(1);
   auto w = std::make_shared<RbacArgs>();
   CLI::App* who = app.add_subcommand(
@@ -419,7 +425,21 @@ Runner addRbacCommand(CLI::App& app) {
   esc->add_option("paths", e->args, "Files, directories or - for stdin")->type_name("PATH...");
   esc->add_option("-f,--format", e->format, "text, json or dot")->capture_default_str();
   noDefaults(esc, *e);
-  return [w, c, p, k, e, who, can, perms, risks, esc] {
+  return [=] {
+    if (before) {
+      RbacArgs* args = who->parsed()     ? w.get()
+                       : can->parsed()   ? c.get()
+                       : perms->parsed() ? p.get()
+                       : risks->parsed() ? k.get()
+                                         : e.get();
+      if (int rc = before(args->args, args->no_defaults); rc != 0) return rc;
+    }
+    struct After {
+      const std::function<void()>& fn;
+      ~After() {
+        if (fn) fn();
+      }
+    } done{after};
     if (who->parsed())
       return w->format == "text" || w->format == "json" ? runWhoCan(*w)
                                                         : usage("--format must be text or json");

@@ -1,8 +1,10 @@
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -446,11 +448,58 @@ Runner addClusterCommand(CLI::App& app) {
       ->add_option("--group", p->custom_groups,
                    "An API group of custom resources to read (repeatable)")
       ->allow_extra_args(false);
-  return [a, p, perms] {
+  // cluster rbac: the rbac subcommands over the cluster's own roles and bindings, read once into
+  // a temporary snapshot (its built-in roles are the cluster's, so kubeharden's are left out).
+  auto ra = std::make_shared<ClusterArgs>();
+  auto tmp = std::make_shared<std::string>();
+  CLI::App* rbac = app.add_subcommand(
+      "rbac",
+      "RBAC of the live cluster, read-only: who-can, can, permissions, risks and escalation over "
+      "its real roles and bindings (connection options before the subcommand)");
+  addClusterOptions(*rbac, *ra);
+  Runner rbac_run = addRbacCommand(
+      *rbac,
+      [ra, tmp](std::vector<std::string>& paths, bool& no_defaults) {
+        const char* base = std::getenv("TMPDIR");
+        std::string templ = std::string(base && *base ? base : "/tmp") + "/kubeharden-rbac-XXXXXX";
+        std::vector<char> buf(templ.begin(), templ.end());
+        buf.push_back('\0');
+        if (!::mkdtemp(buf.data())) {
+          std::fprintf(stderr, "kubeharden cluster rbac: cannot make a temporary directory\n");
+          return kExitInput;
+        }
+        *tmp = buf.data();
+        ra->include_resources = {"roles.rbac.authorization.k8s.io",
+                                 "rolebindings.rbac.authorization.k8s.io",
+                                 "clusterroles.rbac.authorization.k8s.io",
+                                 "clusterrolebindings.rbac.authorization.k8s.io"};
+        ra->save_snapshot = *tmp;
+        ra->snapshot_note = false;
+        std::vector<std::pair<std::string, std::string>> texts;
+        ClusterSource source;
+        if (int rc = readCluster(*ra, texts, &source); rc != 0) return rc;
+        if (!source.not_read.empty() && !ra->allow_partial) {
+          std::fprintf(stderr,
+                       "kubeharden cluster rbac: not every RBAC type could be read (see above): "
+                       "an answer would be wrong; exit 3 (--allow-partial to answer anyway)\n");
+          return kExitInput;
+        }
+        paths.push_back(*tmp);
+        no_defaults = true;
+        return 0;
+      },
+      [tmp] {
+        if (!tmp->empty()) {
+          std::error_code ec;
+          std::filesystem::remove_all(*tmp, ec);
+        }
+      });
+  return [a, p, perms, rbac, rbac_run] {
     if (perms->parsed()) {
       std::fputs(readerClusterRole(*p).c_str(), stdout);
       return kExitClean;
     }
+    if (rbac->parsed()) return rbac_run();
     return runScanCommand(*a);
   };
 }

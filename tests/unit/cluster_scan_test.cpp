@@ -445,6 +445,40 @@ TEST(ClusterScan, ReportConfigMap) {
       << no.err;
 }
 
+// cluster rbac: the rbac subcommands over the cluster's own roles and bindings give what they give
+// over the same objects in a file (without kubeharden's built-in roles: the cluster has its
+// own); only the RBAC types are read, and the temporary snapshot is removed.
+TEST(ClusterRbac, SameAnswersAsTheObjectsInAFile) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why)) GTEST_SKIP() << why;
+  for (const char* q :
+       {"who-can list pods -n team", "risks", "escalation", "can user:owner create pods -n team",
+        "can user:owner create pods -n dev", "permissions sa:dev/deployer"}) {
+    std::string cmd(q);
+    auto file = runCli(fmt::format("rbac {} {} --no-defaults", cmd, kObjects));
+    auto live = runCli(fmt::format("cluster rbac --kubeconfig {} {}", c.kubeconfig, cmd),
+                       c.d.path(), "", "HOME=" + c.d.path() + " TMPDIR=" + c.d.path());
+    EXPECT_EQ(live.exit_code, file.exit_code) << q << "\n" << live.err;
+    EXPECT_EQ(live.out, file.out) << q;
+    EXPECT_FALSE(live.out.empty()) << q;
+  }
+  for (const ApiRequest& r : c.api->requests()) {
+    if (r.target.find("?limit=") != std::string::npos) {
+      EXPECT_TRUE(r.target.starts_with("/apis/rbac.authorization.k8s.io/")) << r.target;
+    }
+  }
+  for (const auto& e : std::filesystem::directory_iterator(c.d.path()))
+    EXPECT_FALSE(e.path().filename().string().starts_with("kubeharden-rbac-")) << e.path();
+  // A type it may not read: no answer rather than a wrong one.
+  Cluster blind;
+  ASSERT_TRUE(blind.start(&why, [](FakeApiServer& a) { a.forbid("rolebindings"); })) << why;
+  auto r = runCli(fmt::format("cluster rbac --kubeconfig {} who-can list pods", blind.kubeconfig),
+                  blind.d.path(), "", "HOME=" + blind.d.path());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("not every RBAC type could be read"), std::string::npos) << r.err;
+}
+
 // The ClusterRole `cluster permissions` prints: read-only, enough for every type of the test
 // cluster, Secrets and nodes/proxy only when asked, and clean under kubeharden's own checks.
 TEST(ClusterPermissions, ReadOnlyRoleJudgedByOurOwnRbacEngine) {
