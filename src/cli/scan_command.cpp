@@ -256,6 +256,12 @@ int runScanCommand(const ScanArgs& a) {
   }
   ScanResult& r = result.value();
   r.cluster = cluster_source;
+  if (r.cluster) {
+    if (const Check* cp = r.registry->find("cp-apiserver")) {
+      r.cluster->control_plane_checked = true;
+      for (const Object* o : r.index.ofKind("Pod")) r.cluster->apiserver_pods += cp->appliesTo(*o);
+    }
+  }
 
   for (const OutputSpec& s : *specs) {
     bool to_stdout = s.file.empty() || s.file == "-";

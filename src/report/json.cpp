@@ -47,6 +47,14 @@ std::string renderJson(const ReportContext& ctx) {
     num(w, "pages", c.pages);
     num(w, "requests", c.requests);
     num(w, "bytes", c.bytes);
+    w.Key("controlPlane");
+    w.StartObject();
+    num(w, "apiServerPods", c.apiserver_pods);
+    w.Key("visible");
+    w.Bool(c.apiserver_pods > 0);
+    w.Key("judged");
+    w.Bool(c.control_plane_checked && c.apiserver_pods > 0);
+    w.EndObject();
     w.Key("complete");
     w.Bool(c.not_read.empty());
     w.Key("notRead");

@@ -74,6 +74,14 @@ std::string renderText(const ReportContext& ctx) {
                    "cluster {} ({}, Kubernetes {}){}{}: {} objects of {} resource types\n",
                    c.context, c.server, c.kubernetes_version, c.identity.empty() ? "" : ", as ",
                    c.identity, c.objects, c.types);
+    if (c.control_plane_checked)
+      fmt::format_to(std::back_inserter(out), "{}\n",
+                     c.apiserver_pods > 0
+                         ? fmt::format("control plane: {} kube-apiserver pod{} judged by the cp-* "
+                                       "checks",
+                                       c.apiserver_pods, c.apiserver_pods == 1 ? "" : "s")
+                         : std::string("control plane: not visible (managed by the provider, or "
+                                       "not run as pods): its configuration is not judged"));
     if (!c.snapshot.empty())
       fmt::format_to(std::back_inserter(out), "from the snapshot {}{}{}\n", c.snapshot,
                      c.snapshot_taken.empty() ? "" : " taken ", c.snapshot_taken);

@@ -445,6 +445,43 @@ TEST(ClusterScan, ReportConfigMap) {
       << no.err;
 }
 
+// A managed control plane shows no kube-apiserver pod: the report says it is not visible (not
+// judged, never "passing"); kubeadm's mirror pods are judged by the cp-* checks.
+TEST(ClusterScan, ControlPlaneVisibility) {
+  Cluster managed;
+  std::string why;
+  if (!managed.start(&why)) GTEST_SKIP() << why;
+  auto m = managed.scan("");
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  rapidjson::Document mj;
+  mj.Parse(m.out.c_str());
+  ASSERT_TRUE(mj.IsObject() && mj.HasMember("cluster"));
+  EXPECT_FALSE(mj["cluster"]["controlPlane"]["visible"].GetBool());
+  EXPECT_FALSE(mj["cluster"]["controlPlane"]["judged"].GetBool());
+  auto text = runCli(
+      fmt::format("cluster scan --kubeconfig {} --fail-on none --no-color", managed.kubeconfig),
+      managed.d.path(), "", "HOME=" + managed.d.path());
+  EXPECT_NE(text.out.find("control plane: not visible (managed by the provider"), std::string::npos)
+      << text.out.substr(0, 400);
+  Cluster kubeadm;
+  ASSERT_TRUE(kubeadm.start(&why, [](FakeApiServer& a) {
+    a.addObjects(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"kube-apiserver-cp1",
+      "namespace":"kube-system","labels":{"component":"kube-apiserver","tier":"control-plane"}},
+      "spec":{"containers":[{"name":"kube-apiserver","image":"registry.k8s.io/kube-apiserver:v1.31.2",
+      "command":["kube-apiserver","--anonymous-auth=true","--authorization-mode=AlwaysAllow"]}]}})");
+  })) << why;
+  auto k = kubeadm.scan("");
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  rapidjson::Document kj;
+  kj.Parse(k.out.c_str());
+  EXPECT_EQ(kj["cluster"]["controlPlane"]["apiServerPods"].GetUint(), 1u);
+  EXPECT_TRUE(kj["cluster"]["controlPlane"]["judged"].GetBool());
+  bool cp = false;
+  for (const std::string& f : findingsOf(k.out))
+    cp |= f.starts_with("cp-apiserver Pod kube-system/");
+  EXPECT_TRUE(cp) << k.out.substr(0, 300);
+}
+
 // cluster rbac: the rbac subcommands over the cluster's own roles and bindings give what they give
 // over the same objects in a file (without kubeharden's built-in roles: the cluster has its
 // own); only the RBAC types are read, and the temporary snapshot is removed.
