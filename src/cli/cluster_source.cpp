@@ -152,14 +152,9 @@ int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source) {
   return 0;
 }
 
-int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
-                ClusterSource* source) {
-  auto fail = [](int code, const std::string& m) {
-    std::fprintf(stderr, "kubeharden cluster scan: %s\n", m.c_str());
-    return code;
-  };
-  if (a.page_size == 0) return fail(kExitUsage, "--page-size: at least 1");
-  if (a.parallel == 0) return fail(kExitUsage, "--parallel: at least 1");
+// The connection the options select (kubeconfig or in cluster) and its API client; warnings
+// (insecure TLS, ...) go to stderr.
+Result<std::unique_ptr<cluster::Api>> connectApi(const ClusterArgs& a, cluster::Connection* out) {
   cluster::Overrides o;
   o.context = a.context;
   o.cluster = a.cluster;
@@ -170,16 +165,31 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   auto conn = cluster::connect(cluster::KubeConfigSources::fromEnvironment(a.kubeconfig),
                                cluster::InClusterSources::fromEnvironment(), o, &warnings);
   for (const std::string& w : warnings)
-    std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n", w.c_str());
-  if (!conn) return fail(kExitInput, conn.error().describe());
+    std::fprintf(stderr, "kubeharden cluster: warning: %s\n", w.c_str());
+  if (!conn) return conn.error();
   auto api =
       cluster::Api::create(conn.value(), {.timeout = std::chrono::seconds(a.timeout),
                                           .user_agent = fmt::format("kubeharden/{}", kVersion),
                                           .qps = a.qps,
                                           .burst = a.burst});
-  if (!api) return fail(kExitInput, api.error().describe());
+  if (!api) return api.error();
   for (const std::string& w : api.value()->warnings())
-    std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n", w.c_str());
+    std::fprintf(stderr, "kubeharden cluster: warning: %s\n", w.c_str());
+  if (out) *out = conn.value();
+  return api;
+}
+
+int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
+                ClusterSource* source) {
+  auto fail = [](int code, const std::string& m) {
+    std::fprintf(stderr, "kubeharden cluster scan: %s\n", m.c_str());
+    return code;
+  };
+  if (a.page_size == 0) return fail(kExitUsage, "--page-size: at least 1");
+  if (a.parallel == 0) return fail(kExitUsage, "--parallel: at least 1");
+  cluster::Connection connection;
+  auto api = connectApi(a, &connection);
+  if (!api) return fail(kExitInput, api.error().describe());
   auto d = cluster::discover(*api.value());
   if (!d) return fail(kExitInput, d.error().describe());
   if (auto who = api.value()->whoAmI())
@@ -187,8 +197,8 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
                            ? who->username
                            : fmt::format("{} ({})", who->username, join(who->groups, ", "));
   std::fprintf(stderr, "cluster: %s, server %s (Kubernetes %s)%s%s\n",
-               conn.value().in_cluster ? "in cluster" : ("context " + conn.value().context).c_str(),
-               conn.value().cluster.server.c_str(), d.value().git_version.c_str(),
+               connection.in_cluster ? "in cluster" : ("context " + connection.context).c_str(),
+               connection.cluster.server.c_str(), d.value().git_version.c_str(),
                source->identity.empty() ? "" : ", as ", source->identity.c_str());
   auto named = [](const cluster::ResourceType& t) {
     return t.group.empty() ? t.resource : t.resource + "." + t.group;
@@ -204,8 +214,8 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   }
   // What the server says of itself, for the version checks; kept by snapshots too.
   std::string info = cluster::clusterInfoDocument(
-      d.value(), conn.value().in_cluster ? "in-cluster" : conn.value().context,
-      conn.value().cluster.server);
+      d.value(), connection.in_cluster ? "in-cluster" : connection.context,
+      connection.cluster.server);
   texts.emplace_back("/version", info);
   if (!a.save_snapshot.empty())
     if (Status st = writeOutput(a.save_snapshot + "/cluster-info.json", info); !st)
@@ -213,8 +223,8 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
   std::string index = fmt::format(
       "# kubeharden cluster snapshot\ntaken: {}\nserver: {}\ncontext: {}\nkubernetes: "
       "{}\nread:\n",
-      rfc3339Utc(std::chrono::system_clock::now()), conn.value().cluster.server,
-      conn.value().in_cluster ? "(in cluster)" : conn.value().context, d.value().git_version);
+      rfc3339Utc(std::chrono::system_clock::now()), connection.cluster.server,
+      connection.in_cluster ? "(in cluster)" : connection.context, d.value().git_version);
   std::vector<std::string> namespaces;
   for (const std::string& list : a.namespaces)
     for (std::string_view ns : splitTrimmed(list, ',')) namespaces.emplace_back(ns);
@@ -364,8 +374,8 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
       std::fprintf(stderr, "snapshot: %s (scan it with: kubeharden scan %s)\n",
                    a.save_snapshot.c_str(), a.save_snapshot.c_str());
   }
-  source->context = conn.value().in_cluster ? "(in cluster)" : conn.value().context;
-  source->server = conn.value().cluster.server;
+  source->context = connection.in_cluster ? "(in cluster)" : connection.context;
+  source->server = connection.cluster.server;
   source->kubernetes_version = d.value().git_version;
   source->types = types;
   source->objects = objects;
@@ -385,21 +395,7 @@ int publishSummary(const ClusterArgs& a, const std::string& summary) {
   size_t slash = a.report_configmap.find('/');
   std::string ns = a.report_configmap.substr(0, slash);
   std::string name = slash == std::string::npos ? "" : a.report_configmap.substr(slash + 1);
-  cluster::Overrides o;
-  o.context = a.context;
-  o.cluster = a.cluster;
-  o.user = a.user;
-  o.as = a.as;
-  o.as_groups = a.as_groups;
-  std::vector<std::string> warnings;
-  auto conn = cluster::connect(cluster::KubeConfigSources::fromEnvironment(a.kubeconfig),
-                               cluster::InClusterSources::fromEnvironment(), o, &warnings);
-  if (!conn) return fail(conn.error().describe());
-  auto api =
-      cluster::Api::create(conn.value(), {.timeout = std::chrono::seconds(a.timeout),
-                                          .user_agent = fmt::format("kubeharden/{}", kVersion),
-                                          .qps = a.qps,
-                                          .burst = a.burst});
+  auto api = connectApi(a, nullptr);
   if (!api) return fail(api.error().describe());
   auto r = api.value()->applyConfigMap(ns, name, {{"summary.json", summary}});
   if (!r) return fail(r.error().describe());
