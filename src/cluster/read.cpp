@@ -186,8 +186,13 @@ std::string mergePages(const std::vector<std::string_view>& pages) {
     p.Parse(pages[i].data(), pages[i].size());
     if (!p.IsObject()) continue;
     if (i == 0) {
-      out.AddMember("apiVersion", rapidjson::Value(jsonString(p, "apiVersion").data(), al), al);
-      out.AddMember("kind", rapidjson::Value(jsonString(p, "kind").data(), al), al);
+      // Copied by length: a member may be missing (an empty view with no data) or hold NULs.
+      auto copy = [&](std::string_view v) {
+        return rapidjson::Value(v.empty() ? "" : v.data(),
+                                static_cast<rapidjson::SizeType>(v.size()), al);
+      };
+      out.AddMember("apiVersion", copy(jsonString(p, "apiVersion")), al);
+      out.AddMember("kind", copy(jsonString(p, "kind")), al);
     }
     const rapidjson::Value& list = jsonMember(p, "items");
     if (list.IsArray())

@@ -4,10 +4,11 @@
 #include <filesystem>
 
 #include "fuzz/admission_target.h"
+#include "fuzz/clusterdata_target.h"
 #include "fuzz/dockerfile_target.h"
 #include "fuzz/image_target.h"
-#include "fuzz/loader_target.h"
 #include "fuzz/kubeconfig_target.h"
+#include "fuzz/loader_target.h"
 #include "fuzz/registry_target.h"
 #include "fuzz/render_target.h"
 #include "fuzz/sigstore_target.h"
@@ -58,6 +59,10 @@ TEST(FuzzSeeds, RegistrySeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, KubeConfigSeedCorpusRunsClean) {
   EXPECT_GE(replay("kubeconfig", fuzzKubeConfigOnce), 4u);
+}
+
+TEST(FuzzSeeds, ClusterDataSeedCorpusRunsClean) {
+  EXPECT_GE(replay("clusterdata", fuzzClusterDataOnce), 9u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {
