@@ -17,6 +17,7 @@ struct ClusterArgs {
                                                 "events.events.k8s.io"};  // unless included
   std::string secrets = "metadata";                                       // metadata, skip or full
   std::vector<std::string> include_resources;  // only these (plural[.group])
+  std::vector<std::string> include_kinds, exclude_kinds;  // Pod, Deployment (case-insensitive)
   size_t page_size = 500;
   unsigned parallel = 4;  // resource types read at once
   unsigned timeout = 30;

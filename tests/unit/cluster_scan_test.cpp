@@ -370,6 +370,34 @@ TEST(ClusterScan, SecretsAreReadAsMetadataOnly) {
   EXPECT_TRUE(object) << files.out;
 }
 
+// Selections by kind, and what counts as a gap: a group whose discovery failed is one only when
+// the selection could include its types.
+TEST(ClusterScan, KindSelectionAndRelevantGaps) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why, [](FakeApiServer& a) { a.staleGroup("networking.k8s.io/v1"); }))
+    GTEST_SKIP() << why;
+  EXPECT_EQ(c.scan("").exit_code, 3);  // everything wanted: the stale group is a gap
+  auto pods = c.scan("--include-resources pods");
+  EXPECT_EQ(pods.exit_code, 0) << pods.err;  // pods are core: the stale group is not wanted
+  EXPECT_EQ(c.scan("--include-resources networkpolicies.networking.k8s.io").exit_code, 3);
+  EXPECT_EQ(c.scan("--include-kinds Pod").exit_code, 3);  // a kind's group is unknown: kept
+  size_t before = c.api->requests().size();
+  auto kinds = c.scan("--include-kinds pod,Namespace --allow-partial");
+  ASSERT_EQ(kinds.exit_code, 0) << kinds.err;
+  std::set<std::string> listed;
+  std::vector<ApiRequest> requests = c.api->requests();
+  for (size_t i = before; i < requests.size(); ++i) {
+    const std::string& t = requests[i].target;
+    if (t.find("?limit=") != std::string::npos) listed.insert(t.substr(0, t.find('?')));
+  }
+  EXPECT_EQ(listed, (std::set<std::string>{"/api/v1/pods", "/api/v1/namespaces"}));
+  auto without = c.scan("--exclude-kinds Pod --allow-partial");
+  ASSERT_EQ(without.exit_code, 0);
+  for (const std::string& f : findingsOf(without.out))
+    EXPECT_EQ(f.find(" Pod "), std::string::npos) << f;
+}
+
 // A server that accepts a list and never answers: the request times out (--request-timeout:
 // stalled for that long), the type is marked failed, the rest is read, and the run ends.
 TEST(ClusterScan, StalledServerTimesOut) {
