@@ -27,6 +27,12 @@ std::string uncompressed(std::string_view blob);
 std::string config(const std::vector<std::string>& layers, std::string_view arch = "amd64");
 // Runs a shell command; its exit code (stdout and stderr to `out` when given).
 int shell(const std::string& cmd, std::string* out = nullptr);
+// A self-signed RSA certificate for tests (openssl CLI): DIR/key.pem and DIR/cert.pem (or the
+// names given) with subject CN and, unless empty, the subjectAltName `san` ("IP:127.0.0.1").
+// The shell's exit status; its output goes to *out.
+int selfSignedCert(const std::string& dir, const std::string& cn, const std::string& san,
+                   std::string* out, const std::string& key = "key.pem",
+                   const std::string& cert = "cert.pem");
 // Validates a CycloneDX file against the 1.6 schema (kh::test::cycloneDxSchema()) with
 // tests/tools/validate_sbom.py: 0 valid, 1 invalid (errors in `out`), -1 no schema here.
 int validateCycloneDx(const std::string& file, std::string* out);

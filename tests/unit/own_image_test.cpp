@@ -20,6 +20,7 @@ namespace kh::test {
 namespace {
 
 namespace fs = std::filesystem;
+using image::fixtures::selfSignedCert;
 using image::fixtures::shell;
 
 const std::string kSrc = KH_SOURCE_DIR;
@@ -275,13 +276,8 @@ TEST(OwnImage, RunsFromItsOwnRootFilesystemAsNonRoot) {
   EXPECT_EQ(in("image scan --verify-layers /tmp/app.tar", &out), 0) << out;
   EXPECT_NE(out.find("musl 1.2.4-r2"), std::string::npos) << out;
   // serve: a generated certificate, a privileged Pod's review, the answer.
-  ASSERT_EQ(shell(fmt::format("cd {}/tmp && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-                              "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "
-                              "key.pem -out cert.pem 2>/dev/null && chmod 644 key.pem",
-                              root),
-                  &out),
-            0)
-      << out;
+  ASSERT_EQ(selfSignedCert(root + "/tmp", "127.0.0.1", "IP:127.0.0.1", &out), 0) << out;
+  ASSERT_EQ(shell(fmt::format("chmod 644 {}/tmp/key.pem", root), &out), 0) << out;
   int port = 20000 + static_cast<int>(::getpid() % 20000);
   std::string review =
       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"own-image-1","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"default","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"default"},"spec":{"containers":[{"name":"c","image":"nginx:1.27","securityContext":{"privileged":true}}]}}}})";

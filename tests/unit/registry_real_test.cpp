@@ -212,15 +212,12 @@ TEST(RegistryReal, TlsWithHtpasswdBasicAuth) {
   KH_NEED_REGISTRY_TOOLS();
   TempDir d;
   std::string out;
-  ASSERT_EQ(
-      image::fixtures::shell(
-          fmt::format("cd {} && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
-                      "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out "
-                      "cert.pem 2>/dev/null && mkdir certs && cp cert.pem certs/ca.crt && "
-                      "htpasswd -Bbn alice s3cr3t-pw > htpasswd",
-                      d.path()),
-          &out),
-      0)
+  ASSERT_EQ(image::fixtures::selfSignedCert(d.path(), "127.0.0.1", "IP:127.0.0.1", &out), 0) << out;
+  ASSERT_EQ(image::fixtures::shell(fmt::format("cd {} && mkdir certs && cp cert.pem certs/ca.crt "
+                                               "&& htpasswd -Bbn alice s3cr3t-pw > htpasswd",
+                                               d.path()),
+                                   &out),
+            0)
       << out;
   Registry reg(
       d, fmt::format("  tls:\n    certificate: {0}/cert.pem\n    key: {0}/key.pem\n", d.path()),
@@ -391,12 +388,8 @@ TEST(RegistryReal, TokenAuthWithATokenServerOfOurOwn) {
   KH_NEED_REGISTRY_TOOLS();
   TempDir d;
   std::string out;
-  ASSERT_EQ(image::fixtures::shell(
-                fmt::format("cd {} && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
-                            "/CN=kh-test-token-issuer -keyout token-key.pem -out token-cert.pem "
-                            "2>/dev/null",
-                            d.path()),
-                &out),
+  ASSERT_EQ(image::fixtures::selfSignedCert(d.path(), "kh-test-token-issuer", "", &out,
+                                            "token-key.pem", "token-cert.pem"),
             0)
       << out;
   TokenServer tokens(readFile(d.path() + "/token-key.pem"), readFile(d.path() + "/token-cert.pem"));
@@ -521,12 +514,10 @@ TEST(RegistryReal, ProxiesFromTheEnvironmentNoProxyAndTheFlag) {
   TempDir d;
   std::string ip = ownAddress(), out;
   std::string san = "DNS:registry.example.test,IP:127.0.0.1" + (ip.empty() ? "" : ",IP:" + ip);
+  ASSERT_EQ(image::fixtures::selfSignedCert(d.path(), "registry.example.test", san, &out), 0)
+      << out;
   ASSERT_EQ(image::fixtures::shell(
-                fmt::format("cd {} && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
-                            "/CN=registry.example.test -addext subjectAltName={} -keyout key.pem "
-                            "-out cert.pem 2>/dev/null && mkdir certs && cp cert.pem certs/ca.crt",
-                            d.path(), san),
-                &out),
+                fmt::format("cd {} && mkdir certs && cp cert.pem certs/ca.crt", d.path()), &out),
             0)
       << out;
   Registry reg(
