@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
   fmt::print("corpus: {} ({} files, {:.1f} MB); {} runs each, median (min)\n", corpus, files, mb,
              runs);
   fmt::print("{:<44} {:>16} {:>14}  {}\n", "measure", "value", "goal", "");
-  fmt::print("{:<44} {:>9.3f} s ({:.3f}) {:>14}  {}\n", "full scan, default checks, JSON, 2 threads",
-             scan.median, scan.min, "< 0.150 s", verdict(scan.median < 0.150));
+  fmt::print("{:<44} {:>9.3f} s ({:.3f}) {:>14}  {}\n",
+             "full scan, default checks, JSON, 2 threads", scan.median, scan.min, "< 0.150 s",
+             verdict(scan.median < 0.150));
   fmt::print("{:<44} {:>9.3f} s ({:.3f}) {:>14}\n", "full scan, 1 thread", one.median, one.min, "");
   fmt::print("{:<44} {:>11.1f} MB/s {:>14}  {}\n", "end-to-end throughput per core (1 thread)",
              mb / one.median, ">= 40 MB/s", verdict(mb / one.median >= 40));

@@ -75,19 +75,30 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) die(std::string(a) + " needs a value");
       return argv[++i];
     };
-    if (a == "--host") o.host = value();
-    else if (a == "--port") o.port = std::stoi(value());
-    else if (a == "--path") o.path = value();
-    else if (a == "--body") o.bodyFile = value();
-    else if (a == "--rate") o.rate = std::stod(value());
-    else if (a == "--seconds") o.seconds = std::stod(value());
-    else if (a == "--warmup") o.warmup = std::stod(value());
-    else if (a == "--connections") o.connections = std::stoi(value());
-    else if (a == "--arrivals") o.arrivals = value();
-    else die("unknown option " + std::string(a));
+    if (a == "--host")
+      o.host = value();
+    else if (a == "--port")
+      o.port = std::stoi(value());
+    else if (a == "--path")
+      o.path = value();
+    else if (a == "--body")
+      o.bodyFile = value();
+    else if (a == "--rate")
+      o.rate = std::stod(value());
+    else if (a == "--seconds")
+      o.seconds = std::stod(value());
+    else if (a == "--warmup")
+      o.warmup = std::stod(value());
+    else if (a == "--connections")
+      o.connections = std::stoi(value());
+    else if (a == "--arrivals")
+      o.arrivals = value();
+    else
+      die("unknown option " + std::string(a));
   }
   if (o.bodyFile.empty()) die("--body FILE is required");
-  if (o.rate <= 0 || o.seconds <= 0 || o.connections < 1) die("rate, seconds and connections must be positive");
+  if (o.rate <= 0 || o.seconds <= 0 || o.connections < 1)
+    die("rate, seconds and connections must be positive");
   if (o.arrivals != "even" && o.arrivals != "poisson" && o.arrivals != "ms-bursts")
     die("--arrivals must be even, poisson or ms-bursts");
   return o;
@@ -97,7 +108,7 @@ struct Connection {
   int fd = -1;
   SSL* ssl = nullptr;
   bool busy = false;
-  Nanos intended = 0;   // when the request in flight was due
+  Nanos intended = 0;    // when the request in flight was due
   std::size_t sent = 0;  // bytes of the request written
   std::string in;        // response bytes so far
 };
@@ -156,10 +167,12 @@ class LoadGen {
         send(c, waiting.front());
         waiting.pop_front();
       }
-      bool inFlight = std::any_of(conns_.begin(), conns_.end(), [](const Connection& c) { return c.busy; });
+      bool inFlight =
+          std::any_of(conns_.begin(), conns_.end(), [](const Connection& c) { return c.busy; });
       if (next >= end && waiting.empty() && !inFlight) break;
       if (t > drainUntil) {
-        errors_ += static_cast<std::uint64_t>(std::count_if(conns_.begin(), conns_.end(), [](const Connection& c) { return c.busy; }));
+        errors_ += static_cast<std::uint64_t>(std::count_if(
+            conns_.begin(), conns_.end(), [](const Connection& c) { return c.busy; }));
         break;
       }
       timespec timeout{0, 0};
@@ -171,7 +184,8 @@ class LoadGen {
       } else {
         timeout.tv_sec = 1;  // wait for a connection to come free
       }
-      int n = epoll_pwait2(epoll_, events.data(), static_cast<int>(events.size()), &timeout, nullptr);
+      int n =
+          epoll_pwait2(epoll_, events.data(), static_cast<int>(events.size()), &timeout, nullptr);
       if (n < 0 && errno != EINTR) die(std::string("epoll_pwait2: ") + std::strerror(errno));
       for (int k = 0; k < n; ++k) {
         Connection& c = conns_[events[static_cast<std::size_t>(k)].data.u64];
@@ -189,9 +203,11 @@ class LoadGen {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(o_.port));
-    if (inet_pton(AF_INET, o_.host.c_str(), &addr.sin_addr) != 1) die("--host must be an IPv4 address");
+    if (inet_pton(AF_INET, o_.host.c_str(), &addr.sin_addr) != 1)
+      die("--host must be an IPv4 address");
     if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      die("cannot connect to " + o_.host + ":" + std::to_string(o_.port) + ": " + std::strerror(errno));
+      die("cannot connect to " + o_.host + ":" + std::to_string(o_.port) + ": " +
+          std::strerror(errno));
     int one = 1;
     setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c.ssl = SSL_new(ctx_);
@@ -224,7 +240,8 @@ class LoadGen {
   // Writes what is left of the request; false on a broken connection.
   bool flush(Connection& c) {
     while (c.sent < request_.size()) {
-      int n = SSL_write(c.ssl, request_.data() + c.sent, static_cast<int>(request_.size() - c.sent));
+      int n =
+          SSL_write(c.ssl, request_.data() + c.sent, static_cast<int>(request_.size() - c.sent));
       if (n > 0) {
         c.sent += static_cast<std::size_t>(n);
         continue;
@@ -269,12 +286,14 @@ class LoadGen {
     std::string_view head(c.in.data(), headerEnd);
     std::size_t length = 0;
     bool haveLength = false;
-    for (std::size_t at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
+    for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;
+         at = head.find("\r\n", at + 2)) {
       std::string_view line = head.substr(at + 2, head.find("\r\n", at + 2) - (at + 2));
       constexpr std::string_view kLength = "content-length:";
       if (line.size() > kLength.size() &&
-          std::equal(kLength.begin(), kLength.end(), line.begin(),
-                     [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+          std::equal(kLength.begin(), kLength.end(), line.begin(), [](char a, char b) {
+            return a == std::tolower(static_cast<unsigned char>(b));
+          })) {
         length = std::strtoul(std::string(line.substr(kLength.size())).c_str(), nullptr, 10);
         haveLength = true;
       }
@@ -296,11 +315,13 @@ class LoadGen {
     std::sort(latencies_.begin(), latencies_.end());
     auto pct = [&](double p) -> double {
       if (latencies_.empty()) return 0;
-      auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(latencies_.size())));
+      auto rank =
+          static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(latencies_.size())));
       return static_cast<double>(latencies_[std::max<std::size_t>(rank, 1) - 1]) / 1e6;
     };
     std::printf(
-        "requests=%zu seconds=%.3f rate=%.0f non2xx=%llu errors=%llu late=%llu p50=%.3f p90=%.3f p99=%.3f "
+        "requests=%zu seconds=%.3f rate=%.0f non2xx=%llu errors=%llu late=%llu p50=%.3f p90=%.3f "
+        "p99=%.3f "
         "p999=%.3f max=%.3f\n",
         latencies_.size(), seconds, static_cast<double>(latencies_.size()) / seconds,
         static_cast<unsigned long long>(non2xx_), static_cast<unsigned long long>(errors_),

@@ -11,7 +11,9 @@ namespace kh {
 
 namespace {
 
-int sign(int v) { return v < 0 ? -1 : v > 0 ? 1 : 0; }
+int sign(int v) {
+  return v < 0 ? -1 : v > 0 ? 1 : 0;
+}
 
 void properties(int (*cmp)(std::string_view, std::string_view), std::string_view a,
                 std::string_view b, std::string_view c, bool transitive = true) {
@@ -39,14 +41,17 @@ void fuzzVersionOnce(const uint8_t* data, size_t size) {
   // Composer: a total order on the versions it accepts. On strings it rejects PHP's
   // version_compare is neither antisymmetric nor transitive ("1-alp" < "1." < "1-alp"), and we
   // keep PHP's answers there; only reflexivity is ours.
-  if (vuln::normaliseComposer(v[0]) && vuln::normaliseComposer(v[1]) && vuln::normaliseComposer(v[2]))
+  if (vuln::normaliseComposer(v[0]) && vuln::normaliseComposer(v[1]) &&
+      vuln::normaliseComposer(v[2]))
     properties(vuln::compareComposer, v[0], v[1], v[2]);
   else if (vuln::compareComposer(v[0], v[0]) != 0)
     __builtin_trap();
   // OSV range evaluation on whatever JSON the first line holds, and CVSS vectors.
-  for (const char* eco : {"PyPI", "Debian:12", "AlmaLinux:9", "Alpine:v3.19", "Go", "npm", "Maven", "Packagist"})
+  for (const char* eco :
+       {"PyPI", "Debian:12", "AlmaLinux:9", "Alpine:v3.19", "Go", "npm", "Maven", "Packagist"})
     (void)vuln::affects(v[0], eco, v[1]);
-  if (auto score = vuln::cvss3BaseScore(v[0]); score && (*score < 0 || *score > 10)) __builtin_trap();
+  if (auto score = vuln::cvss3BaseScore(v[0]); score && (*score < 0 || *score > 10))
+    __builtin_trap();
   // Licence expressions: any text against any deny list; nothing denied without a deny list.
   (void)image::judgeLicenses({std::string(v[0])}, {std::string(v[1])});
   if (image::judgeLicenses({std::string(v[0])}, {}).verdict == image::LicenseVerdict::kDenied)

@@ -11,7 +11,8 @@
 namespace kh {
 
 void fuzzVulnDbOnce(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/kubeharden-vulndb-fuzz-" + std::to_string(::getpid()) + ".json";
+  static const std::string path =
+      "/tmp/kubeharden-vulndb-fuzz-" + std::to_string(::getpid()) + ".json";
   if (FILE* f = std::fopen(path.c_str(), "wb")) {
     std::fwrite(data, 1, size, f);
     std::fclose(f);

@@ -5,10 +5,9 @@
 #pragma once
 
 #include <dlfcn.h>
+#include <fmt/format.h>
 
 #include <string>
-
-#include <fmt/format.h>
 
 namespace kh {
 

@@ -16,7 +16,7 @@ struct ClusterArgs {
   std::vector<std::string> exclude_resources = {"events",
                                                 "events.events.k8s.io"};  // unless included
   std::string secrets = "metadata";                                       // metadata, skip or full
-  std::vector<std::string> include_resources;  // only these (plural[.group])
+  std::vector<std::string> include_resources;             // only these (plural[.group])
   std::vector<std::string> include_kinds, exclude_kinds;  // Pod, Deployment (case-insensitive)
   size_t page_size = 500;
   unsigned parallel = 4;  // resource types read at once
@@ -24,9 +24,9 @@ struct ClusterArgs {
   double qps = 20;
   int burst = 40;
   bool allow_partial = false;
-  std::string save_snapshot;                    // a directory: one List per type, and what was read
-  bool snapshot_note = true;  // say how to scan the snapshot (not for a temporary one)
-  std::string from_snapshot;  // a directory a previous run saved: read it instead of a cluster
+  std::string save_snapshot;     // a directory: one List per type, and what was read
+  bool snapshot_note = true;     // say how to scan the snapshot (not for a temporary one)
+  std::string from_snapshot;     // a directory a previous run saved: read it instead of a cluster
   std::string report_configmap;  // NAMESPACE/NAME: publish the summary there (the one write)
   std::vector<std::string> namespaces;          // only these (namespaced types listed in each)
   std::vector<std::string> exclude_namespaces;  // all but these (a field selector)

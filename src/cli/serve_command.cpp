@@ -18,9 +18,10 @@ Runner addServeCommand(CLI::App& app) {
   app.add_option("--tls-key", o->tls_key, "Its private key (PEM); reloaded on change");
   app.add_option("-c,--config", o->config,
                  "Config file (admission section, checks, exceptions); reloaded on change");
-  app.add_option("--cluster-report", o->cluster_report,
-                 "The scheduled cluster scan's summary (summary.json of the ConfigMap `cluster scan "
-                 "--report-configmap` writes, mounted): its counts on /metrics, re-read on change")
+  app.add_option(
+         "--cluster-report", o->cluster_report,
+         "The scheduled cluster scan's summary (summary.json of the ConfigMap `cluster scan "
+         "--report-configmap` writes, mounted): its counts on /metrics, re-read on change")
       ->type_name("FILE");
   app.add_option("--namespaces", o->namespaces,
                  "YAML file of Namespace objects whose kubeharden.io labels set each namespace's "

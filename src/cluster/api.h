@@ -9,8 +9,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,8 +57,9 @@ class Api {
   // The one write there is, made only when asked (`cluster scan --report-configmap`): the
   // ConfigMap NS/NAME holding `data` (key -> value), created or replaced by server-side apply
   // (field manager kubeharden). Never used while reading.
-  Result<net::Response> applyConfigMap(const std::string& ns, const std::string& name,
-                                       const std::vector<std::pair<std::string, std::string>>& data);
+  Result<net::Response> applyConfigMap(
+      const std::string& ns, const std::string& name,
+      const std::vector<std::pair<std::string, std::string>>& data);
 
   const std::string& server() const { return server_; }
   // Things the user should know (insecure-skip-tls-verify in use).

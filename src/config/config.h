@@ -54,7 +54,7 @@ struct VerifyImagesRule {
   std::vector<std::pair<std::string, std::string>> namespace_labels;
   enum class Action { kVerify, kAllow, kDeny } action = Action::kVerify;
   std::vector<VerifyAttestor> attestors;
-  int count = 1;                          // attestors that must each have verified the image
+  int count = 1;  // attestors that must each have verified the image
   std::vector<AttestationRequirement> attestations;  // each needs an attestation
   bool require_signature = true;
   bool require_timestamp = false;    // key-based signatures too need a log entry or time

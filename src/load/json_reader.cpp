@@ -258,7 +258,8 @@ Result<const Node*> parseJson(std::string_view text, Arena& arena, const JsonLim
     std::string why;
     switch (builder.stopped()) {
       case Builder::Stop::kTooDeep:
-        why = fmt::format("nesting deeper than {} levels", std::min(limits.max_depth, kMaxJsonDepth));
+        why =
+            fmt::format("nesting deeper than {} levels", std::min(limits.max_depth, kMaxJsonDepth));
         break;
       case Builder::Stop::kLoneSurrogate:
         why = "a \\u escape names a lone surrogate";

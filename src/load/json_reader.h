@@ -18,7 +18,7 @@ inline constexpr uint32_t kMaxJsonDepth = 1000;
 
 struct JsonLimits {
   size_t max_bytes = 7u << 20;  // the admission body cap
-  uint32_t max_depth = 100;  // also bounds the parser's recursion: at most kMaxJsonDepth
+  uint32_t max_depth = 100;     // also bounds the parser's recursion: at most kMaxJsonDepth
 };
 
 // The root value, or an Error with line and column (file is empty: the caller names the input).

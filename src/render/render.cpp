@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "load/loader.h"
 #include "base/process.h"
+#include "load/loader.h"
 
 #ifndef KH_TOOLS_DIR
 #define KH_TOOLS_DIR ""

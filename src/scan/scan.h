@@ -68,7 +68,7 @@ struct ClusterSource {
   std::string context, server, kubernetes_version;
   std::string identity;  // who the server says we are (SelfSubjectReview), when it says
   size_t types = 0, objects = 0, pages = 0, requests = 0, bytes = 0;
-  std::vector<std::string> not_read;  // "TYPE (forbidden: the server's message)", groups too
+  std::vector<std::string> not_read;     // "TYPE (forbidden: the server's message)", groups too
   std::string snapshot, snapshot_taken;  // --from-snapshot: the directory, and when it was saved
   // The control plane as the read shows it: kube-apiserver pods (kubeadm's mirror pods) judged by
   // the cp-* checks, or none visible (a managed control plane: the provider's, not "passing").

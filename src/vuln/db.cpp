@@ -104,7 +104,9 @@ std::string sqliteError(sqlite3* db) {
   return m ? m : "unknown SQLite error";
 }
 
-std::string str(const rapidjson::Value& o, const char* key) { return std::string(jsonString(o, key)); }
+std::string str(const rapidjson::Value& o, const char* key) {
+  return std::string(jsonString(o, key));
+}
 
 std::string toJson(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -156,7 +158,7 @@ struct Importer {
   Stmt touch_advisory{db, "UPDATE advisories SET modified = max(modified, ?) WHERE id = ?"};
   Stmt del_names{db, "DELETE FROM names WHERE advisory = ?"};
   Stmt put_name{db, "INSERT OR IGNORE INTO names(name, advisory) VALUES(?, ?)"};
-  long abort_after = -1;  // test hook: KUBEHARDEN_TEST_ABORT_IMPORT_AFTER
+  long abort_after = -1;    // test hook: KUBEHARDEN_TEST_ABORT_IMPORT_AFTER
   std::string source_time;  // the file's modification time, for sources without record times
 
   // Records built from the Debian security tracker and Alpine secdb: one per advisory, collected
@@ -225,8 +227,8 @@ struct Importer {
   // releases: {codename: {status, fixed_version, urgency}}}}}.
   void debianTracker(const rapidjson::Document& d) {
     static const std::map<std::string_view, std::string_view> kReleases = {
-        {"jessie", "8"},     {"stretch", "9"}, {"buster", "10"}, {"bullseye", "11"},
-        {"bookworm", "12"},  {"trixie", "13"}, {"forky", "14"},  {"duke", "15"}};
+        {"jessie", "8"},    {"stretch", "9"}, {"buster", "10"}, {"bullseye", "11"},
+        {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"},  {"duke", "15"}};
     for (const auto& pkg : d.GetObject()) {
       if (!pkg.value.IsObject()) continue;
       std::string name(pkg.name.GetString(), pkg.name.GetStringLength());
@@ -237,7 +239,8 @@ struct Importer {
         if (rel == issue.value.MemberEnd() || !rel->value.IsObject()) continue;
         std::string id = "DEBIAN-" + cve;
         for (const auto& r : rel->value.GetObject()) {
-          auto codename = kReleases.find(std::string_view(r.name.GetString(), r.name.GetStringLength()));
+          auto codename =
+              kReleases.find(std::string_view(r.name.GetString(), r.name.GetStringLength()));
           if (codename == kReleases.end() || !r.value.IsObject()) continue;  // sid, experimental
           std::string eco = fmt::format("Debian:{}", codename->second);
           std::string status = str(r.value, "status"), fixed = str(r.value, "fixed_version");
@@ -288,7 +291,9 @@ struct Importer {
             at = end + 1;
             bool looks_like_id = token.size() > 4 && token.find('-') != std::string_view::npos &&
                                  std::isupper(static_cast<unsigned char>(token[0])) &&
-                                 std::any_of(token.begin(), token.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+                                 std::any_of(token.begin(), token.end(), [](char c) {
+                                   return std::isdigit(static_cast<unsigned char>(c));
+                                 });
             if (!looks_like_id) continue;
             std::string& best = fixed[std::string(token)];
             if (best.empty() || best == "0" || (version != "0" && compareApk(version, best) < 0))
@@ -365,22 +370,28 @@ struct Importer {
     d.Parse(json.data(), json.size());
     if (d.HasParseError()) {
       size_t at = std::min(d.GetErrorOffset(), json.size());
-      uint32_t line = 1 + static_cast<uint32_t>(std::count(json.begin(), json.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-      stats.errors.push_back(Error{fmt::format("not JSON: {}", rapidjson::GetParseError_En(d.GetParseError())),
-                                   origin, SourcePos{line, 0}});
+      uint32_t line = 1 + static_cast<uint32_t>(std::count(
+                              json.begin(), json.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+      stats.errors.push_back(
+          Error{fmt::format("not JSON: {}", rapidjson::GetParseError_En(d.GetParseError())), origin,
+                SourcePos{line, 0}});
       return;
     }
     if (!d.IsObject()) {
-      stats.errors.push_back(Error{"not an OSV record: a JSON object was expected", origin, SourcePos{1, 0}});
+      stats.errors.push_back(
+          Error{"not an OSV record: a JSON object was expected", origin, SourcePos{1, 0}});
       return;
     }
     std::string id = str(d, "id"), modified = str(d, "modified");
-    if (id.empty() && d.HasMember("packages") && d["packages"].IsArray()) return alpineSecdb(d, origin);
+    if (id.empty() && d.HasMember("packages") && d["packages"].IsArray())
+      return alpineSecdb(d, origin);
     if (id.empty() && looksLikeDebianTracker(d)) return debianTracker(d);
     if (id.empty() || modified.empty()) {
-      stats.errors.push_back(Error{"not an OSV record (it needs \"id\" and \"modified\"), an "
-                                   "Alpine secdb file or the Debian security tracker's JSON",
-                                   origin, {}});
+      stats.errors.push_back(
+          Error{"not an OSV record (it needs \"id\" and \"modified\"), an "
+                "Alpine secdb file or the Debian security tracker's JSON",
+                origin,
+                {}});
       return;
     }
     get_modified.bind(1, id);
@@ -415,8 +426,10 @@ struct Importer {
       severity = toJson(it->value);
     std::string withdrawn = str(d, "withdrawn");
     put_advisory.bind(1, id).bind(2, modified).bind(3, str(d, "published"));
-    if (withdrawn.empty()) put_advisory.bindNull(4);
-    else put_advisory.bind(4, withdrawn);
+    if (withdrawn.empty())
+      put_advisory.bindNull(4);
+    else
+      put_advisory.bind(4, withdrawn);
     put_advisory.bind(5, str(d, "summary")).bind(6, aliases).bind(7, severity);
     put_advisory.step();
     put_advisory.reset();
@@ -444,7 +457,8 @@ struct Importer {
         for (const char* key : {"ecosystem_specific", "database_specific", "severity"})
           if (auto v = a.FindMember(key); v != a.MemberEnd())
             keep.AddMember(rapidjson::Value(key, al), rapidjson::Value(v->value, al), al);
-        put_affected.bind(1, id).bind(2, eco).bind(3, name).bind(4, normalisePackageName(eco, name));
+        put_affected.bind(1, id).bind(2, eco).bind(3, name).bind(4,
+                                                                 normalisePackageName(eco, name));
         put_affected.bind(5, toJson(keep));
         sqlite3_bind_int(put_affected.raw(), 6, n++);
         put_affected.step();
@@ -466,7 +480,8 @@ struct Importer {
     image::archiveApi().support_filter_all(a);
     if (image::archiveApi().open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
       const char* m = image::archiveApi().error_string(a);
-      stats.errors.push_back(Error{fmt::format("not a readable zip archive: {}", m ? m : "?"), path, {}});
+      stats.errors.push_back(
+          Error{fmt::format("not a readable zip archive: {}", m ? m : "?"), path, {}});
       image::archiveApi().read_free(a);
       return;
     }
@@ -480,7 +495,8 @@ struct Importer {
       data.clear();
       char buf[1 << 16];
       la_ssize_t got;
-      while ((got = image::archiveApi().read_data(a, buf, sizeof buf)) > 0 && data.size() < (64u << 20))
+      while ((got = image::archiveApi().read_data(a, buf, sizeof buf)) > 0 &&
+             data.size() < (64u << 20))
         data.append(buf, static_cast<size_t>(got));
       record(data, fmt::format("{}:{}", path, n));
     }
@@ -505,15 +521,16 @@ std::string defaultDbPath() {
   if (const char* p = std::getenv("KUBEHARDEN_DB"); p && *p) return p;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
     return fmt::format("{}/kubeharden/vuln.db", x);
-  if (const char* h = std::getenv("HOME"); h && *h) return fmt::format("{}/.cache/kubeharden/vuln.db", h);
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return fmt::format("{}/.cache/kubeharden/vuln.db", h);
   return "kubeharden-vuln.db";
 }
 
 Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool create) {
   std::error_code ec;
   if (!create && !std::filesystem::exists(path, ec))
-    return Error{"no vulnerability database here (create one with `kubeharden image db import`)",
-                 path, {}};
+    return Error{
+        "no vulnerability database here (create one with `kubeharden image db import`)", path, {}};
   if (create) {
     auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -544,7 +561,8 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
       if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
         Error e{fmt::format("cannot upgrade the database from schema 2 to {}: {}", kSchema,
                             err ? err : "?"),
-                path, {}};
+                path,
+                {}};
         sqlite3_free(err);
         sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         return e;
@@ -555,7 +573,8 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
       return Error{fmt::format("database schema {} (this kubeharden reads {}): import again into "
                                "a new file",
                                schema, kSchema),
-                   path, {}};
+                   path,
+                   {}};
   } else {
     sqlite3_exec(db, fmt::format("INSERT INTO meta VALUES('schema', '{}')", kSchema).c_str(),
                  nullptr, nullptr, nullptr);
@@ -586,13 +605,15 @@ Result<ImportStats> VulnDb::import(const std::vector<std::string>& paths,
   Importer imp{db_, stats};
   if (!imp.put_affected.ok() || !imp.put_advisory.ok())
     return Error{fmt::format("cannot prepare the import: {}", sqliteError(db_)), {}, {}};
-  if (const char* n = std::getenv("KUBEHARDEN_TEST_ABORT_IMPORT_AFTER")) imp.abort_after = std::atol(n);
+  if (const char* n = std::getenv("KUBEHARDEN_TEST_ABORT_IMPORT_AFTER"))
+    imp.abort_after = std::atol(n);
   namespace fs = std::filesystem;
   for (const std::string& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       std::vector<std::string> files;
-      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+      for (auto it = fs::recursive_directory_iterator(
+               p, fs::directory_options::skip_permission_denied, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (!it->is_regular_file(ec)) continue;
         std::string f = it->path().string();
@@ -629,7 +650,8 @@ Result<DbStatus> VulnDb::status() const {
   Stmt count(db_, "SELECT COUNT(*) FROM advisories");
   if (count.step() == SQLITE_ROW) s.advisories = static_cast<size_t>(count.integer(0));
   Stmt eco(db_, "SELECT ecosystem, COUNT(DISTINCT advisory) FROM affected GROUP BY ecosystem");
-  while (eco.step() == SQLITE_ROW) s.by_ecosystem[eco.text(0)] = static_cast<size_t>(eco.integer(1));
+  while (eco.step() == SQLITE_ROW)
+    s.by_ecosystem[eco.text(0)] = static_cast<size_t>(eco.integer(1));
   Stmt upd(db_, "SELECT value FROM meta WHERE key = 'updated'");
   if (upd.step() == SQLITE_ROW) s.updated = upd.text(0);
   return s;
@@ -640,7 +662,8 @@ std::vector<AffectedEntry> VulnDb::affected(const std::string& ecosystem,
   std::vector<AffectedEntry> out;
   Stmt q(db_, "SELECT advisory, ranges FROM affected WHERE ecosystem = ? AND key = ?");
   q.bind(1, ecosystem).bind(2, normalisePackageName(ecosystem, name));
-  while (q.step() == SQLITE_ROW) out.push_back({q.text(0), ecosystem, name, q.text(1), {}, {}, {}, {}});
+  while (q.step() == SQLITE_ROW)
+    out.push_back({q.text(0), ecosystem, name, q.text(1), {}, {}, {}, {}});
   return out;
 }
 

@@ -19,11 +19,11 @@ struct sqlite3;
 namespace kh::vuln {
 
 struct ImportStats {
-  size_t files = 0;       // JSON documents read (zip members included)
-  size_t inserted = 0;    // new advisories
-  size_t updated = 0;     // replaced by a newer `modified`
-  size_t unchanged = 0;   // already there, same or newer
-  size_t withdrawn = 0;   // carry `withdrawn` (kept, never matched)
+  size_t files = 0;           // JSON documents read (zip members included)
+  size_t inserted = 0;        // new advisories
+  size_t updated = 0;         // replaced by a newer `modified`
+  size_t unchanged = 0;       // already there, same or newer
+  size_t withdrawn = 0;       // carry `withdrawn` (kept, never matched)
   std::vector<Error> errors;  // documents that are not OSV records (file and reason)
 };
 

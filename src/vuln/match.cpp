@@ -14,8 +14,9 @@ namespace kh::vuln {
 
 namespace {
 
-bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
+bool startsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 }  // namespace
 
@@ -80,7 +81,7 @@ RangeVerdict affects(std::string_view ranges_json, std::string_view eco, std::st
   if (ranges == d.MemberEnd() || !ranges->value.IsArray()) return out;
   for (const auto& range : ranges->value.GetArray()) {
     std::string_view type = jsonString(range, "type");
-    VersionCmp cmp = type == "SEMVER" ? (startsWith(eco, "Go") ? compareGo : compareSemver)
+    VersionCmp cmp = type == "SEMVER"      ? (startsWith(eco, "Go") ? compareGo : compareSemver)
                      : type == "ECOSYSTEM" ? eco_cmp
                                            : nullptr;
     if (!cmp) continue;
@@ -136,8 +137,9 @@ std::optional<double> cvss3BaseScore(std::string_view vector) {
     if (colon == std::string_view::npos) return std::nullopt;
     m[part.substr(0, colon)] = part.substr(colon + 1);
   }
-  auto pick = [&](std::string_view key, std::initializer_list<std::pair<std::string_view, double>> v)
-      -> std::optional<double> {
+  auto pick =
+      [&](std::string_view key,
+          std::initializer_list<std::pair<std::string_view, double>> v) -> std::optional<double> {
     auto it = m.find(key);
     if (it == m.end()) return std::nullopt;
     for (const auto& [k, val] : v)

@@ -16,7 +16,9 @@ namespace kh::vuln {
 
 namespace {
 
-std::string major(std::string_view v) { return std::string(v.substr(0, v.find('.'))); }
+std::string major(std::string_view v) {
+  return std::string(v.substr(0, v.find('.')));
+}
 
 std::string majorMinor(std::string_view v) {
   size_t dot = v.find('.');
@@ -49,7 +51,7 @@ std::optional<PackageKey> osvKey(const image::Package& p, const std::optional<im
     return PackageKey{eco, p.name, v};
   }
   static const std::pair<std::string_view, std::string_view> kLang[] = {
-      {"npm", "npm"},      {"pypi", "PyPI"},      {"maven", "Maven"}, {"golang", "Go"},
+      {"npm", "npm"},         {"pypi", "PyPI"},    {"maven", "Maven"},       {"golang", "Go"},
       {"cargo", "crates.io"}, {"gem", "RubyGems"}, {"composer", "Packagist"}};
   for (const auto& [type, eco] : kLang)
     if (p.type == type) return PackageKey{std::string(eco), p.name, p.version};
@@ -74,7 +76,9 @@ int severityRank(std::string_view s) {
 // Which of two IDs for the same vulnerability names it: the ecosystem's own database (PYSEC,
 // GO, RUSTSEC, DSA, ALSA, ...) before GitHub's GHSA, before a bare CVE; then the smaller.
 bool preferredId(const std::string& a, const std::string& b) {
-  auto rank = [](const std::string& id) { return id.starts_with("CVE-") ? 2 : id.starts_with("GHSA-") ? 1 : 0; };
+  auto rank = [](const std::string& id) {
+    return id.starts_with("CVE-") ? 2 : id.starts_with("GHSA-") ? 1 : 0;
+  };
   return std::make_pair(rank(a), a) < std::make_pair(rank(b), b);
 }
 
@@ -87,7 +91,9 @@ std::vector<Hit> mergeAliases(std::vector<Hit> hits, const std::string& ecosyste
   if (hits.size() < 2) return hits;
   std::vector<size_t> parent(hits.size());
   for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
-  std::function<size_t(size_t)> root = [&](size_t i) { return parent[i] == i ? i : parent[i] = root(parent[i]); };
+  std::function<size_t(size_t)> root = [&](size_t i) {
+    return parent[i] == i ? i : parent[i] = root(parent[i]);
+  };
   std::map<std::string, size_t> owner;
   for (size_t i = 0; i < hits.size(); ++i) {
     std::vector<const std::string*> names{&hits[i].id};
@@ -114,12 +120,14 @@ std::vector<Hit> mergeAliases(std::vector<Hit> hits, const std::string& ecosyste
         if (!h.summary.empty()) m.summary = h.summary;
       }
       if (m.summary.empty()) m.summary = h.summary;
-      if (h.score > m.score || (m.score < 0 && severityRank(h.severity) > severityRank(m.severity))) {
+      if (h.score > m.score ||
+          (m.score < 0 && severityRank(h.severity) > severityRank(m.severity))) {
         m.severity = h.severity;
         m.cvss = h.cvss;
         m.score = h.score;
       }
-      if (!h.fixed.empty() && (m.fixed.empty() || (cmp && cmp(h.fixed, m.fixed) > 0))) m.fixed = h.fixed;
+      if (!h.fixed.empty() && (m.fixed.empty() || (cmp && cmp(h.fixed, m.fixed) > 0)))
+        m.fixed = h.fixed;
     }
     names.erase(m.id);
     m.aliases.assign(names.begin(), names.end());
@@ -187,7 +195,8 @@ std::vector<Hit> evaluate(const VulnDb& db, const PackageKey& key) {
     if (h.severity.empty()) h.severity = v.severity;
     if (h.severity.empty()) {
       size_t colon = a->summary.find(':');
-      if (colon != std::string::npos && colon < 12) h.severity = severityFromWord(a->summary.substr(0, colon));
+      if (colon != std::string::npos && colon < 12)
+        h.severity = severityFromWord(a->summary.substr(0, colon));
     }
     if (h.severity.empty()) h.severity = "unknown";
     out.push_back(std::move(h));
@@ -206,7 +215,8 @@ std::vector<Vulnerability> findVulnerabilities(const VulnDb& db, const image::In
   for (const image::Package& p : inv.packages) {
     auto key = osvKey(p, inv.os);
     if (!key || !comparatorFor(key->ecosystem)) continue;
-    auto [it, fresh] = cache.try_emplace({key->ecosystem, normalisePackageName(key->ecosystem, key->name), key->version});
+    auto [it, fresh] = cache.try_emplace(
+        {key->ecosystem, normalisePackageName(key->ecosystem, key->name), key->version});
     if (fresh) it->second = evaluate(db, *key);
     for (const Hit& h : it->second) {
       Vulnerability v;

@@ -35,7 +35,7 @@ struct UpdateItem {
 struct UpdateReport {
   std::vector<UpdateItem> items;
   size_t not_tried = 0;  // ecosystems left after the mirror proved unreachable
-  ImportStats stats;  // of the import of what was downloaded
+  ImportStats stats;     // of the import of what was downloaded
 };
 
 // The archive URL of one ecosystem: SOURCE/<ecosystem, percent-encoded>/all.zip.

@@ -14,9 +14,15 @@ namespace kh::vuln {
 
 namespace {
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool isAlnum(char c) { return isDigit(c) || isAlpha(c); }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool isAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool isAlnum(char c) {
+  return isDigit(c) || isAlpha(c);
+}
 
 // --- Debian ------------------------------------------------------------------------------
 
@@ -115,7 +121,16 @@ Evr parseEvr(std::string_view s) {
 
 // Token kinds in the order apk-tools ranks them: a version that goes on where the other ends is
 // newer, unless what follows is a pre-release suffix.
-enum ApkToken { kInvalid = -1, kDigitOrZero, kDigit, kLetter, kSuffix, kSuffixNo, kRevisionNo, kEnd };
+enum ApkToken {
+  kInvalid = -1,
+  kDigitOrZero,
+  kDigit,
+  kLetter,
+  kSuffix,
+  kSuffixNo,
+  kRevisionNo,
+  kEnd
+};
 
 struct ApkReader {
   std::string_view s;
@@ -133,22 +148,27 @@ struct ApkReader {
       n = kSuffixNo;
     } else {
       switch (s[0]) {
-        case '.': n = kDigitOrZero; break;
-        case '_': n = kSuffix; break;
+        case '.':
+          n = kDigitOrZero;
+          break;
+        case '_':
+          n = kSuffix;
+          break;
         case '-':
           if (s.size() > 1 && s[1] == 'r') {
             n = kRevisionNo;
             s.remove_prefix(1);
           }
           break;
-        default: break;
+        default:
+          break;
       }
       s.remove_prefix(1);
     }
     // A kind may only follow a lower one, except: .digit after a digit, _suffix after a
     // suffix number, a digit after a letter.
-    if (n < type && !((n == kDigitOrZero && type == kDigit) || (n == kSuffix && type == kSuffixNo) ||
-                      (n == kDigit && type == kLetter)))
+    if (n < type && !((n == kDigitOrZero && type == kDigit) ||
+                      (n == kSuffix && type == kSuffixNo) || (n == kDigit && type == kLetter)))
       n = kInvalid;
     type = n;
   }
@@ -233,7 +253,9 @@ bool allDigits(std::string_view s) {
   return true;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // --- PEP 440 -----------------------------------------------------------------------------
 
@@ -273,7 +295,8 @@ class Pep440Parser {
       std::string_view save = s_;
       sep();
       static constexpr std::pair<std::string_view, int> kPre[] = {
-          {"alpha", 0}, {"beta", 1}, {"preview", 2}, {"pre", 2}, {"rc", 2}, {"a", 0}, {"b", 1}, {"c", 2}};
+          {"alpha", 0}, {"beta", 1}, {"preview", 2}, {"pre", 2},
+          {"rc", 2},    {"a", 0},    {"b", 1},       {"c", 2}};
       int kind = -1;
       for (const auto& [word, k] : kPre)
         if (word_at(word)) {
@@ -574,7 +597,9 @@ std::vector<GemSegment> gemSegments(std::string_view v) {
   // Canonical form: trailing zeros dropped from the numeric part and from the rest.
   size_t first_string = 0;
   while (first_string < out.size() && out[first_string].number) ++first_string;
-  auto isZero = [](const GemSegment& s) { return s.number && s.text.find_first_not_of('0') == std::string_view::npos; };
+  auto isZero = [](const GemSegment& s) {
+    return s.number && s.text.find_first_not_of('0') == std::string_view::npos;
+  };
   std::vector<GemSegment> canon;
   size_t end = first_string;
   while (end > 0 && isZero(out[end - 1])) --end;
@@ -595,7 +620,8 @@ struct MvnItem {
 };
 
 std::string qualifierRank(const std::string& q) {
-  static constexpr std::string_view kOrder[] = {"alpha", "beta", "milestone", "rc", "snapshot", "", "sp"};
+  static constexpr std::string_view kOrder[] = {"alpha",    "beta", "milestone", "rc",
+                                                "snapshot", "",     "sp"};
   for (size_t i = 0; i < 7; ++i)
     if (q == kOrder[i]) return std::to_string(i);
   return "7-" + q;  // unknown qualifiers: after all known ones, alphabetically
@@ -620,9 +646,12 @@ MvnItem mvnString(std::string_view s, bool followed_by_digit) {
 
 bool mvnIsNull(const MvnItem& i) {
   switch (i.kind) {
-    case MvnItem::kInt: return i.value == "0";
-    case MvnItem::kString: return i.value.empty();
-    default: return i.items.empty();
+    case MvnItem::kInt:
+      return i.value == "0";
+    case MvnItem::kString:
+      return i.value.empty();
+    default:
+      return i.items.empty();
   }
 }
 
@@ -655,8 +684,10 @@ MvnItem parseMaven(std::string_view version) {
   for (size_t i = 0; i < v.size(); ++i) {
     char c = v[i];
     if (c == '.' || c == '-') {
-      if (i == start) list->items.push_back(mvnInt("0"));
-      else list->items.push_back(item(digit, std::string_view(v).substr(start, i - start)));
+      if (i == start)
+        list->items.push_back(mvnInt("0"));
+      else
+        list->items.push_back(item(digit, std::string_view(v).substr(start, i - start)));
       start = i + 1;
       if (c == '-') sublist();
     } else if (isDigit(c)) {
@@ -691,7 +722,8 @@ int mvnCompare(const MvnItem* a, const MvnItem* b);
 // An item against nothing (the other version ended).
 int mvnCompareNull(const MvnItem& a) {
   switch (a.kind) {
-    case MvnItem::kInt: return a.value == "0" ? 0 : 1;
+    case MvnItem::kInt:
+      return a.value == "0" ? 0 : 1;
     case MvnItem::kString: {
       int r = qualifierRank(a.value).compare("5");
       return r < 0 ? -1 : r > 0 ? 1 : 0;
@@ -859,7 +891,6 @@ int compareRpm(std::string_view a, std::string_view b) {
   return rpmvercmp(x.release, y.release);  // a missing release is an empty one, as rpmver has it
 }
 
-
 // ---- Composer -------------------------------------------------------------------------------
 
 namespace {
@@ -908,8 +939,8 @@ std::string phpCanonical(std::string_view v) {
 // Parts that match no word come first.
 int phpSpecialCompare(std::string_view a, std::string_view b) {
   static const std::pair<std::string_view, int> kForms[] = {
-      {"dev", 0}, {"alpha", 1}, {"a", 1}, {"beta", 2}, {"b", 2}, {"RC", 3},
-      {"rc", 3},  {"#", 4},     {"pl", 5}, {"p", 5}};
+      {"dev", 0}, {"alpha", 1}, {"a", 1}, {"beta", 2}, {"b", 2},
+      {"RC", 3},  {"rc", 3},    {"#", 4}, {"pl", 5},   {"p", 5}};
   auto order = [](std::string_view w) {
     for (const auto& [name, o] : kForms)
       if (w.starts_with(name)) return o;
@@ -970,7 +1001,8 @@ std::optional<std::string> normaliseComposer(std::string_view input) {
   std::string_view t = input;
   constexpr std::string_view kTrim(" \t\n\r\0\x0B", 6);
   size_t lead = t.find_first_not_of(kTrim);
-  t = lead == std::string_view::npos ? std::string_view() : t.substr(lead, t.find_last_not_of(kTrim) - lead + 1);
+  t = lead == std::string_view::npos ? std::string_view()
+                                     : t.substr(lead, t.find_last_not_of(kTrim) - lead + 1);
   std::string v(t);
   static const RE2 kAlias(R"(([^,\s]+) +as +([^,\s]+))");
   static const RE2 kFlag(R"((?i)([^,\s@]+)@(?:stable|RC|beta|alpha|dev))");
@@ -981,7 +1013,8 @@ std::optional<std::string> normaliseComposer(std::string_view input) {
   static const RE2 kClassical("(?i)v?(\\d{1,5})(\\.\\d+)?(\\.\\d+)?(\\.\\d+)?" + kModifier);
   static const RE2 kDate("(?i)v?(\\d{4}(?:[.:-]?\\d{2}){1,6}(?:[.:-]?\\d{1,3}){0,2})" + kModifier);
   static const RE2 kDevSuffix(R"((?i)(.*?)[.-]?dev)");
-  static const RE2 kNumericBranch(R"((?i)v?(\d+)(\.(?:\d+|[x*]))?(\.(?:\d+|[x*]))?(\.(?:\d+|[x*]))?)");
+  static const RE2 kNumericBranch(
+      R"((?i)v?(\d+)(\.(?:\d+|[x*]))?(\.(?:\d+|[x*]))?(\.(?:\d+|[x*]))?)");
   std::string first, second;
   if (RE2::FullMatch(v, kAlias, &first, &second)) v = first;
   if (RE2::FullMatch(v, kFlag, &first)) v = first;

@@ -19,8 +19,7 @@ namespace {
 constexpr std::string_view kPod[] = {"Pod"};
 constexpr std::string_view kReplicaSet[] = {"ReplicaSet"};
 
-constexpr CheckRefs kDriftRefs{.nsa = "Audit logging and threat detection",
-                               .mitre = "T1525,T1610"};
+constexpr CheckRefs kDriftRefs{.nsa = "Audit logging and threat detection", .mitre = "T1525,T1610"};
 
 // A controller's identity: the owner reference with controller: true.
 struct Owner {

@@ -178,12 +178,11 @@ const Compiled& compiled() {
 // Words a credential's name ends with, lower case, each either the whole name or after '_', '.'
 // or '-' (API_TOKEN, db.password, client-secret, but not BYPASS or TOKENIZER).
 constexpr std::string_view kCredentialWords[] = {
-    "password",     "passwd",        "passphrase",    "pwd",          "pass",
-    "secret",       "secretkey",     "secret_key",    "secret-key",   "token",
-    "accesstoken",  "access_token",  "access-token",  "authtoken",    "auth_token",
-    "auth-token",   "apikey",        "api_key",       "api-key",      "accesskey",
-    "access_key",   "access-key",    "privatekey",    "private_key",  "private-key",
-    "clientsecret", "client_secret", "client-secret", "credential",   "credentials",
+    "password",     "passwd",       "passphrase",    "pwd",           "pass",        "secret",
+    "secretkey",    "secret_key",   "secret-key",    "token",         "accesstoken", "access_token",
+    "access-token", "authtoken",    "auth_token",    "auth-token",    "apikey",      "api_key",
+    "api-key",      "accesskey",    "access_key",    "access-key",    "privatekey",  "private_key",
+    "private-key",  "clientsecret", "client_secret", "client-secret", "credential",  "credentials",
     "auth",
 };
 
