@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "base/parallel.h"
@@ -78,6 +79,23 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
                  "ConfigMap, by server-side apply: the one write, for `serve --cluster-report` "
                  "metrics (the Helm chart's scheduled scan)")
       ->type_name("NAMESPACE/NAME");
+  app.add_flag("--images", a.images.enabled,
+               "Also scan each distinct image the cluster runs, once (pulled from its registry "
+               "with the local Docker credentials; matched against --vuln-db): "
+               "cluster-image-vulnerabilities names the workloads that run it");
+  app.add_option("--vuln-db", a.images.db,
+                 "Vulnerability database for --images (default: image scan's: KUBEHARDEN_DB, "
+                 "else the user cache)")
+      ->type_name("FILE");
+  app.add_option("--image-cache-dir", a.images.cache_dir,
+                 "Layer cache for --images (default: image scan's)")
+      ->type_name("DIR");
+  app.add_option("--insecure-registry", a.images.insecure,
+                 "A registry --images may reach over plain HTTP or unverified TLS (repeatable)")
+      ->type_name("HOST[:PORT]")
+      ->allow_extra_args(false);
+  app.add_option("--image-timeout", a.images.timeout, "Seconds one image's scan may take")
+      ->capture_default_str();
   app.add_flag("--allow-partial", a.allow_partial,
                "Exit as the findings say even when some resource types could not be read (they "
                "are listed; default: exit 3)");
@@ -183,6 +201,18 @@ Result<std::unique_ptr<cluster::Api>> connectApi(const ClusterArgs& a, cluster::
     std::fprintf(stderr, "kubeharden cluster: warning: %s\n", w.c_str());
   if (out) *out = conn.value();
   return api;
+}
+
+void addImageScans(const ImagesArgs& images,
+                   std::vector<std::pair<std::string, std::string>>& texts) {
+  std::vector<RunningImage> running = runningImages(texts);
+  std::set<std::string> workloads;
+  for (const RunningImage& i : running) workloads.insert(i.workloads.begin(), i.workloads.end());
+  std::fprintf(stderr, "images: %zu distinct images run by %zu workloads\n", running.size(),
+               workloads.size());
+  std::error_code ec;
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  for (auto& doc : scanRunningImages(running, images, self)) texts.push_back(std::move(doc));
 }
 
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
@@ -373,6 +403,7 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
                     cov.state == cluster::TypeCoverage::State::kForbidden ? "forbidden" : "failed",
                     cov.message));
   }
+  if (a.images.enabled) addImageScans(a.images, texts);
   std::fprintf(
       stderr,
       "read: %zu objects of %zu resource types in %zu pages (%s discovery, %llu requests, %.1f "

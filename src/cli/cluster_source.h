@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "cli/cluster_images.h"
+
 namespace kh {
 
 struct ClusterArgs {
@@ -31,6 +33,7 @@ struct ClusterArgs {
   std::vector<std::string> namespaces;          // only these (namespaced types listed in each)
   std::vector<std::string> exclude_namespaces;  // all but these (a field selector)
   std::string label_selector;
+  ImagesArgs images;  // --images: scan the images the cluster runs
 };
 
 void addClusterOptions(CLI::App& app, ClusterArgs& a);
@@ -49,6 +52,10 @@ int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source);
 // `--report-configmap NS/NAME`: the summary (report/report.h) into that ConfigMap, by
 // server-side apply, over the same connection settings. 0, or an exit code.
 int publishSummary(const ClusterArgs& a, const std::string& summary);
+
+// --images: the ImageScan documents of the images these pages' Pods run, appended to them.
+void addImageScans(const ImagesArgs& images,
+                   std::vector<std::pair<std::string, std::string>>& texts);
 
 // `kubeharden cluster permissions`: the ClusterRole a scan needs, as YAML.
 struct PermissionArgs {

@@ -234,6 +234,18 @@ int runScanCommand(const ScanArgs& a) {
     if (!a.cluster->from_snapshot.empty()) {
       if (int code = readSnapshotIndex(*a.cluster, &*cluster_source); code != 0) return code;
       opts.inputs = {a.cluster->from_snapshot};
+      if (a.cluster->images.enabled) {
+        // The snapshot's Lists as pages: the Pods' statuses say what runs.
+        std::vector<std::pair<std::string, std::string>> pages;
+        for (const auto& e : std::filesystem::directory_iterator(a.cluster->from_snapshot)) {
+          if (e.path().extension() != ".json") continue;
+          std::string text;
+          if (readFileTo(e.path().string(), text)) pages.emplace_back(e.path().string(), text);
+        }
+        size_t lists = pages.size();
+        addImageScans(a.cluster->images, pages);
+        for (size_t i = lists; i < pages.size(); ++i) opts.texts.push_back(std::move(pages[i]));
+      }
     } else if (int code = readCluster(*a.cluster, opts.texts, &*cluster_source); code != 0) {
       return code;
     }

@@ -35,6 +35,7 @@ bool isClusterScopedKind(std::string_view kind) {
       "ComponentStatus",
       "CustomResourceDefinition",
       "FlowSchema",
+      "ImageScan",
       "IngressClass",
       "MutatingAdmissionPolicy",
       "MutatingAdmissionPolicyBinding",

@@ -4,6 +4,7 @@ namespace kh {
 
 void addClusterChecks(std::vector<std::unique_ptr<Check>>& out) {
   addDriftChecks(out);
+  addImageVulnerabilityChecks(out);
   addVersionChecks(out);
 }
 

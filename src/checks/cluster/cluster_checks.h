@@ -21,6 +21,7 @@ namespace kh {
 // The two halves, registered by addClusterChecks.
 void addVersionChecks(std::vector<std::unique_ptr<Check>>& out);
 void addDriftChecks(std::vector<std::unique_ptr<Check>>& out);
+void addImageVulnerabilityChecks(std::vector<std::unique_ptr<Check>>& out);
 // The checks that read the version table (options `now` and `data`; the CLI's --now and
 // --k8s-data set them).
 inline constexpr std::string_view kVersionCheckIds[] = {
