@@ -58,6 +58,14 @@ Result<std::string> pemFrom(const std::string& file, const std::string& data, co
 
 Api::Api(const Connection& c, net::ClientOptions o) : conn_(c), opts_(std::move(o)) {}
 
+// The impersonation headers of every request (reads, the self-review, the one write alike).
+void Api::impersonate(net::Request& req) const {
+  const UserEntry& u = conn_.user;
+  if (!u.as.empty()) req.headers.emplace_back("Impersonate-User", u.as);
+  if (!u.as_uid.empty()) req.headers.emplace_back("Impersonate-Uid", u.as_uid);
+  for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
+}
+
 Api::Lease Api::lease(bool retry) {
   std::lock_guard lock(mu_);
   auto& pool = retry ? idle_ : idle_once_;
@@ -170,9 +178,7 @@ std::optional<Api::Identity> Api::whoAmI() {
     req.url = base_url_ + "/apis/authentication.k8s.io/" + version + "/selfsubjectreviews";
     req.authorization = auth.value();
     req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
-    const UserEntry& u = conn_.user;
-    if (!u.as.empty()) req.headers.emplace_back("Impersonate-User", u.as);
-    for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
+    impersonate(req);
     req.body = fmt::format(
         R"({{"apiVersion":"authentication.k8s.io/{}","kind":"SelfSubjectReview"}})", version);
     ++requests_;
@@ -225,10 +231,8 @@ Result<net::Response> Api::get(const std::string& path, const std::string& accep
   req.url = base_url_ + path;
   req.authorization = auth.value();
   req.headers.emplace_back("Accept", accept);
+  impersonate(req);
   const UserEntry& u = conn_.user;
-  if (!u.as.empty()) req.headers.emplace_back("Impersonate-User", u.as);
-  if (!u.as_uid.empty()) req.headers.emplace_back("Impersonate-Uid", u.as_uid);
-  for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
   ++requests_;
   waitForToken();
   Lease l = lease(retry);
@@ -298,9 +302,7 @@ Result<net::Response> Api::applyConfigMap(
                         base_url_, ns, name);
   req.authorization = auth.value();
   req.headers = {{"Content-Type", "application/apply-patch+yaml"}, {"Accept", "application/json"}};
-  const UserEntry& u = conn_.user;
-  if (!u.as.empty()) req.headers.emplace_back("Impersonate-User", u.as);
-  for (const std::string& g : u.as_groups) req.headers.emplace_back("Impersonate-Group", g);
+  impersonate(req);
   req.body = std::string(b.GetString(), b.GetSize());
   ++requests_;
   waitForToken();

@@ -80,6 +80,7 @@ class Api {
     bool retry = true;
   };
   Lease lease(bool retry);
+  void impersonate(net::Request& req) const;
   void giveBack(Lease l);
 
   Connection conn_;
