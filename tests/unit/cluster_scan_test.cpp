@@ -462,12 +462,25 @@ TEST(ClusterScan, ReportConfigMap) {
     }
   }
   EXPECT_EQ(patches, 1u);
+  // The bearer token reaches no report, log line or summary, whatever the format or outcome.
+  for (const char* format : {"json", "text", "sarif", "junit"}) {
+    auto any = runCli(fmt::format("cluster scan --kubeconfig {} --fail-on none -f {} "
+                                  "--report-configmap kubeharden/x",
+                                  c.kubeconfig, format),
+                      c.d.path(), "", "HOME=" + c.d.path());
+    EXPECT_EQ(any.exit_code, 0) << format << any.err;
+    EXPECT_NE(any.out.find("shop"), std::string::npos) << format;
+    EXPECT_EQ(any.out.find("scanner-token"), std::string::npos) << format;
+    EXPECT_EQ(any.err.find("scanner-token"), std::string::npos) << format;
+  }
+  EXPECT_EQ(c.api->applied("kubeharden/x").find("scanner-token"), std::string::npos);
   EXPECT_EQ(c.scan("--report-configmap nonamespace").exit_code, 2);
   // Refused: exit 3, the server's message.
   Cluster refused;
   ASSERT_TRUE(refused.start(&why, [](FakeApiServer& a) { a.forbid("configmaps"); })) << why;
   auto no = refused.scan("--include-resources pods --report-configmap kubeharden/x");
   EXPECT_EQ(no.exit_code, 3);
+  EXPECT_EQ(no.err.find("scanner-token"), std::string::npos) << no.err;
   EXPECT_NE(no.err.find("--report-configmap kubeharden/x: HTTP 403: configmaps \"x\" is forbidden"),
             std::string::npos)
       << no.err;
