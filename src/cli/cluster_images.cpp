@@ -1,15 +1,22 @@
 #include "cli/cluster_images.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "base/json_util.h"
 #include "base/process.h"
+#include "base/scratch_dir.h"
+#include "base/strings.h"
+#include "registry/reference.h"
 
 extern char** environ;
 
@@ -26,6 +33,43 @@ std::string repoDigest(std::string_view image_id) {
   size_t at = image_id.find("@sha256:");
   if (at == std::string_view::npos || at == 0) return {};
   return std::string(image_id);
+}
+
+// The auth file (containers auth.json) of `img`'s pull secrets' first entry for its registry,
+// as the kubelet would try them, in a new private directory; the secret it came from, or empty
+// when none of them holds credentials for it.
+std::string pullSecretAuthFile(const RunningImage& img,
+                               const std::vector<registry::PullSecretEntry>& all,
+                               std::optional<ScratchDir>& dir) {
+  auto ref = registry::parseReference(img.ref);
+  if (!ref || img.pull_secrets.empty()) return {};
+  std::vector<registry::PullSecretEntry> mine;  // the image's secrets' entries, in their order
+  for (const std::string& name : img.pull_secrets)
+    for (const registry::PullSecretEntry& e : all)
+      if (e.secret == name) mine.push_back(e);
+  std::vector<const registry::PullSecretEntry*> found = registry::pullSecretsFor(mine, *ref);
+  if (found.empty()) return {};
+  const registry::PullSecretEntry& e = *found.front();
+  dir.emplace("kubeharden-pull");
+  if (dir->path().empty()) return {};
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartObject();
+  w.Key("auths");
+  w.StartObject();
+  w.Key(ref->name().c_str());
+  w.StartObject();
+  w.Key("auth");
+  w.String(base64Encode(e.username + ":" + e.password).c_str());
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  std::string path = dir->path() + "/auth.json";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return {};
+  bool ok = ::write(fd, b.GetString(), b.GetSize()) == static_cast<ssize_t>(b.GetSize());
+  ::close(fd);
+  return ok ? e.secret : std::string();
 }
 
 }  // namespace
@@ -73,8 +117,14 @@ std::vector<RunningImage> runningImages(
               str(o, "kind") == "ReplicaSet" && it != rs_owner.end())
             workload = it->second;
         }
+      std::vector<std::string> secrets;
+      const rapidjson::Value& pull = jsonMember(jsonMember(pod, "spec"), "imagePullSecrets");
+      if (pull.IsArray())
+        for (const auto& p : pull.GetArray())
+          if (!str(p, "name").empty()) secrets.push_back(fmt::format("{}/{}", ns, str(p, "name")));
       const rapidjson::Value& status = jsonMember(pod, "status");
-      for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+      for (const char* list :
+           {"initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"}) {
         const rapidjson::Value& statuses = jsonMember(status, list);
         if (!statuses.IsArray()) continue;
         for (const auto& cs : statuses.GetArray()) {
@@ -86,6 +136,10 @@ std::vector<RunningImage> runningImages(
           img.ref = ref;
           img.by_tag = by_tag;
           img.workloads.insert(workload);
+          for (const std::string& ps : secrets)
+            if (std::find(img.pull_secrets.begin(), img.pull_secrets.end(), ps) ==
+                img.pull_secrets.end())
+              img.pull_secrets.push_back(ps);
         }
       }
     }
@@ -96,7 +150,8 @@ std::vector<RunningImage> runningImages(
 }
 
 std::vector<std::pair<std::string, std::string>> scanRunningImages(
-    const std::vector<RunningImage>& images, const ImagesArgs& a, const std::string& self) {
+    const std::vector<RunningImage>& images, const ImagesArgs& a, const std::string& self,
+    const std::vector<registry::PullSecretEntry>* pull_secrets) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
   std::vector<std::pair<std::string, std::string>> docs;
@@ -107,10 +162,19 @@ std::vector<std::pair<std::string, std::string>> scanRunningImages(
     if (!a.db.empty()) argv.insert(argv.end(), {"--db", a.db});
     if (!a.cache_dir.empty()) argv.insert(argv.end(), {"--cache-dir", a.cache_dir});
     for (const std::string& r : a.insecure) argv.insert(argv.end(), {"--insecure", r});
+    // The credentials of its pull secrets, in an auth file only the child reads.
+    std::optional<ScratchDir> auth_dir;
+    std::string used_secret;
+    if (pull_secrets) {
+      used_secret = pullSecretAuthFile(img, *pull_secrets, auth_dir);
+      if (!used_secret.empty())
+        argv.insert(argv.end(), {"--authfile", auth_dir->path() + "/auth.json"});
+    }
     ProcessOptions po;
     po.env = env;
     po.timeout = std::chrono::seconds(a.timeout);
     ProcessResult r = runProcess(argv, po);
+    auth_dir.reset();  // the auth file goes as soon as the child is done
     std::string error;
     rapidjson::Document result;
     if (!r.started)
@@ -136,8 +200,10 @@ std::vector<std::pair<std::string, std::string>> scanRunningImages(
         error = "image scan gave no report";
     }
     ++done;
-    std::fprintf(stderr, "image %zu/%zu: %s: %s\n", done, images.size(), img.ref.c_str(),
-                 error.empty() ? "scanned" : error.c_str());
+    std::string how =
+        used_secret.empty() ? "" : fmt::format(" (credentials of pull secret {})", used_secret);
+    std::fprintf(stderr, "image %zu/%zu: %s: %s%s\n", done, images.size(), img.ref.c_str(),
+                 error.empty() ? "scanned" : error.c_str(), how.c_str());
     rapidjson::StringBuffer b;
     rapidjson::Writer<rapidjson::StringBuffer> w(b);
     w.StartObject();
@@ -158,6 +224,10 @@ std::vector<std::pair<std::string, std::string>> scanRunningImages(
     w.StartArray();
     for (const std::string& wl : img.workloads) w.String(wl.c_str());
     w.EndArray();
+    if (!used_secret.empty()) {
+      w.Key("pullSecret");  // its name: where the credentials came from, never a value
+      w.String(used_secret.c_str());
+    }
     w.Key("scanned");
     w.Bool(error.empty());
     if (!error.empty()) {

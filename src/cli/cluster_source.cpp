@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/json_util.h"
 #include "base/parallel.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -18,6 +21,7 @@
 #include "cluster/kubeconfig.h"
 #include "cluster/read.h"
 #include "load/yaml_reader.h"
+#include "registry/pull_secrets.h"
 #include "scan/scan.h"
 
 namespace kh {
@@ -96,6 +100,10 @@ void addClusterOptions(CLI::App& app, ClusterArgs& a) {
       ->allow_extra_args(false);
   app.add_option("--image-timeout", a.images.timeout, "Seconds one image's scan may take")
       ->capture_default_str();
+  app.add_flag("--use-pull-secrets", a.images.use_pull_secrets,
+               "With --images: pull each image with its Pods' imagePullSecrets, as the kubelet "
+               "would (the pull secrets are listed with their values, which needs list on "
+               "Secrets; they stay in memory, never in a report or snapshot)");
   app.add_flag("--allow-partial", a.allow_partial,
                "Exit as the findings say even when some resource types could not be read (they "
                "are listed; default: exit 3)");
@@ -133,6 +141,10 @@ int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source) {
     return fail(kExitUsage,
                 "--from-snapshot reads no cluster: connection and selection options (--kubeconfig, "
                 "--context, --include-resources, --namespaces, -l, --save-snapshot) do not apply");
+  if (a.images.use_pull_secrets)
+    return fail(kExitUsage,
+                "--from-snapshot: a snapshot keeps no Secret's values, so --use-pull-secrets has "
+                "none to use (give the registry credentials in the Docker config)");
   std::string path = a.from_snapshot + "/snapshot.txt";
   SourceFile f;
   f.path = path;
@@ -204,7 +216,8 @@ Result<std::unique_ptr<cluster::Api>> connectApi(const ClusterArgs& a, cluster::
 }
 
 void addImageScans(const ImagesArgs& images,
-                   std::vector<std::pair<std::string, std::string>>& texts) {
+                   std::vector<std::pair<std::string, std::string>>& texts,
+                   const std::vector<registry::PullSecretEntry>* pull_secrets) {
   std::vector<RunningImage> running = runningImages(texts);
   std::set<std::string> workloads;
   for (const RunningImage& i : running) workloads.insert(i.workloads.begin(), i.workloads.end());
@@ -212,7 +225,65 @@ void addImageScans(const ImagesArgs& images,
                workloads.size());
   std::error_code ec;
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  for (auto& doc : scanRunningImages(running, images, self)) texts.push_back(std::move(doc));
+  for (auto& doc : scanRunningImages(running, images, self, pull_secrets))
+    texts.push_back(std::move(doc));
+}
+
+// --use-pull-secrets: the Secrets the kubelet takes pull credentials from (the two docker config
+// types, by field selector: no other Secret is read), with their values, parsed at once; the
+// pages are dropped. A Secret that cannot be listed or parsed is a warning: its images are then
+// pulled with the local credentials.
+std::vector<registry::PullSecretEntry> readPullSecrets(cluster::Api& api,
+                                                       const cluster::Discovery& d,
+                                                       const std::vector<std::string>& namespaces,
+                                                       const std::string& field_selector) {
+  std::vector<registry::PullSecretEntry> out;
+  const cluster::ResourceType* secrets = nullptr;
+  for (const cluster::ResourceType& t : d.types)
+    if (t.group.empty() && t.resource == "secrets") secrets = &t;
+  if (!secrets) {
+    std::fprintf(stderr,
+                 "kubeharden cluster scan: warning: --use-pull-secrets: the server lists no "
+                 "Secrets; images are pulled with the local credentials\n");
+    return out;
+  }
+  size_t read = 0;
+  std::vector<std::string> scopes = namespaces.empty() ? std::vector<std::string>{""} : namespaces;
+  for (const char* type : {"kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"})
+    for (const std::string& ns : scopes) {
+      cluster::ListOptions lo;
+      lo.namespace_ = ns;
+      lo.field_selector =
+          fmt::format("type={}{}{}", type, field_selector.empty() ? "" : ",", field_selector);
+      cluster::TypeCoverage cov = cluster::listType(api, *secrets, lo, [&](std::string page) {
+        rapidjson::Document doc;
+        doc.Parse(page.data(), page.size());
+        const rapidjson::Value& items = jsonMember(doc, "items");
+        if (!items.IsArray()) return;
+        for (auto& item : items.GetArray()) {
+          rapidjson::StringBuffer b;
+          rapidjson::Writer<rapidjson::StringBuffer> w(b);
+          item.Accept(w);
+          auto entries = registry::parsePullSecret(std::string_view(b.GetString(), b.GetSize()));
+          if (!entries) {
+            std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n",
+                         entries.error().message.c_str());
+            continue;
+          }
+          ++read;
+          for (auto& e : entries.value()) out.push_back(std::move(e));
+        }
+      });
+      if (cov.state != cluster::TypeCoverage::State::kRead)
+        std::fprintf(stderr,
+                     "kubeharden cluster scan: warning: --use-pull-secrets: Secrets of type %s%s "
+                     "could not be listed (%s): their images are pulled with the local "
+                     "credentials\n",
+                     type, ns.empty() ? "" : (" in namespace " + ns).c_str(), cov.message.c_str());
+    }
+  std::fprintf(stderr, "pull secrets: %zu read (%zu registry entries), kept in memory only\n", read,
+               out.size());
+  return out;
 }
 
 int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::string>>& texts,
@@ -403,7 +474,12 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
                     cov.state == cluster::TypeCoverage::State::kForbidden ? "forbidden" : "failed",
                     cov.message));
   }
-  if (a.images.enabled) addImageScans(a.images, texts);
+  if (a.images.enabled) {
+    std::vector<registry::PullSecretEntry> pull_secrets;
+    if (a.images.use_pull_secrets)
+      pull_secrets = readPullSecrets(*api.value(), d.value(), namespaces, field_selector);
+    addImageScans(a.images, texts, a.images.use_pull_secrets ? &pull_secrets : nullptr);
+  }
   std::fprintf(
       stderr,
       "read: %zu objects of %zu resource types in %zu pages (%s discovery, %llu requests, %.1f "

@@ -54,8 +54,10 @@ int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source);
 int publishSummary(const ClusterArgs& a, const std::string& summary);
 
 // --images: the ImageScan documents of the images these pages' Pods run, appended to them.
+// With `pull_secrets`, images are pulled with their Pods' pull secrets (--use-pull-secrets).
 void addImageScans(const ImagesArgs& images,
-                   std::vector<std::pair<std::string, std::string>>& texts);
+                   std::vector<std::pair<std::string, std::string>>& texts,
+                   const std::vector<registry::PullSecretEntry>* pull_secrets = nullptr);
 
 // `kubeharden cluster permissions`: the ClusterRole a scan needs, as YAML.
 struct PermissionArgs {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/process.h"
+#include "base/scratch_dir.h"
 #include "base/strings.h"
 #include "checks/cluster/cluster_checks.h"
 #include "checks/cluster/versions.h"
@@ -231,6 +232,8 @@ int runScanCommand(const ScanArgs& a) {
     opts.dockerfiles = false;
     opts.live = true;
     cluster_source.emplace();
+    if (a.cluster->images.use_pull_secrets && !a.cluster->images.enabled)
+      return usageError("--use-pull-secrets is for --images (the credentials of their pulls)");
     if (!a.cluster->from_snapshot.empty()) {
       if (int code = readSnapshotIndex(*a.cluster, &*cluster_source); code != 0) return code;
       opts.inputs = {a.cluster->from_snapshot};
@@ -469,7 +472,7 @@ Runner addClusterCommand(CLI::App& app) {
   // cluster rbac: the rbac subcommands over the cluster's own roles and bindings, read once into
   // a temporary snapshot (its built-in roles are the cluster's, so kubeharden's are left out).
   auto ra = std::make_shared<ClusterArgs>();
-  auto tmp = std::make_shared<std::string>();
+  auto tmp = std::make_shared<std::unique_ptr<ScratchDir>>();
   CLI::App* rbac = app.add_subcommand(
       "rbac",
       "RBAC of the live cluster, read-only: who-can, can, permissions, risks and escalation over "
@@ -478,20 +481,16 @@ Runner addClusterCommand(CLI::App& app) {
   Runner rbac_run = addRbacCommand(
       *rbac,
       [ra, tmp](std::vector<std::string>& paths, bool& no_defaults) {
-        const char* base = std::getenv("TMPDIR");
-        std::string templ = std::string(base && *base ? base : "/tmp") + "/kubeharden-rbac-XXXXXX";
-        std::vector<char> buf(templ.begin(), templ.end());
-        buf.push_back('\0');
-        if (!::mkdtemp(buf.data())) {
+        *tmp = std::make_unique<ScratchDir>("kubeharden-rbac");
+        if ((*tmp)->path().empty()) {
           std::fprintf(stderr, "kubeharden cluster rbac: cannot make a temporary directory\n");
           return kExitInput;
         }
-        *tmp = buf.data();
         ra->include_resources = {"roles.rbac.authorization.k8s.io",
                                  "rolebindings.rbac.authorization.k8s.io",
                                  "clusterroles.rbac.authorization.k8s.io",
                                  "clusterrolebindings.rbac.authorization.k8s.io"};
-        ra->save_snapshot = *tmp;
+        ra->save_snapshot = (*tmp)->path();
         ra->snapshot_note = false;
         std::vector<std::pair<std::string, std::string>> texts;
         ClusterSource source;
@@ -502,16 +501,11 @@ Runner addClusterCommand(CLI::App& app) {
                        "an answer would be wrong; exit 3 (--allow-partial to answer anyway)\n");
           return kExitInput;
         }
-        paths.push_back(*tmp);
+        paths.push_back((*tmp)->path());
         no_defaults = true;
         return 0;
       },
-      [tmp] {
-        if (!tmp->empty()) {
-          std::error_code ec;
-          std::filesystem::remove_all(*tmp, ec);
-        }
-      });
+      [tmp] { tmp->reset(); });
   return [a, p, perms, rbac, rbac_run] {
     if (perms->parsed()) {
       std::fputs(readerClusterRole(*p).c_str(), stdout);

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "base/process.h"
+#include "base/scratch_dir.h"
 #include "load/loader.h"
 
 #ifndef KH_TOOLS_DIR
@@ -23,21 +24,6 @@ std::string envOr(const char* name, std::string fallback = {}) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
 }
-
-// A private scratch directory (helm's home, the kustomize wrapper), removed with the object.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = envOr("TMPDIR", "/tmp") + "/kubeharden-render-XXXXXX";
-    if (char* p = ::mkdtemp(tmpl.data())) path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 // The environment of a tool: nothing of the user's credentials or configuration, a private
 // home, and every proxy pointed at a closed local port, so a fetch fails at once instead of
@@ -382,17 +368,17 @@ Rendered renderRun(const Root& root, const Run& run, const Settings& s) {
     r.error = root.error;
     return r;
   }
-  TempDir home;
-  if (home.path.empty()) {
+  ScratchDir home("kubeharden-render");
+  if (home.path().empty()) {
     r.error = Error{"cannot create a temporary directory for the tool", root.path, {}};
     return r;
   }
   for (const char* sub : {"config", "cache", "data", "plugins"}) {
     std::error_code ec;
-    fs::create_directories(fs::path(home.path) / sub, ec);
+    fs::create_directories(fs::path(home.path()) / sub, ec);
   }
   ProcessOptions po;
-  po.env = toolEnv(home.path);
+  po.env = toolEnv(home.path());
   po.timeout = s.timeout;
   po.max_output = s.max_output;
 
@@ -437,7 +423,7 @@ Rendered renderRun(const Root& root, const Run& run, const Settings& s) {
     return r;
   }
   std::error_code ec;
-  fs::path wrapper = fs::path(home.path) / "wrap";
+  fs::path wrapper = fs::path(home.path()) / "wrap";
   fs::create_directories(wrapper, ec);
   fs::path real_wrapper = fs::canonical(wrapper, ec);
   fs::path real_root = fs::canonical(root.path, ec);

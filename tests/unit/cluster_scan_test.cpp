@@ -64,12 +64,7 @@ struct Cluster {
     api->addToken("scanner-token", "scanner");
     if (faults) faults(*api);
     api->start();
-    kubeconfig = d.write("kubeconfig", fmt::format(R"(current-context: fake
-clusters: [{{name: fake, cluster: {{server: "{}", certificate-authority: {}}}}}]
-users: [{{name: scanner, user: {{token: scanner-token}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: scanner}}}}]
-)",
-                                                   api->url(), pki.path("ca.pem")));
+    kubeconfig = api->writeKubeconfig(d, "scanner-token");
     return true;
   }
   CmdResult scan(const std::string& flags) {

@@ -598,6 +598,14 @@ FakeApiServer::Answer FakeApiServer::list(const ApiResource& r, const std::strin
           if (i.ns == term.substr(20)) return false;
         } else if (term.starts_with("metadata.namespace=")) {
           if (i.ns != term.substr(term.find('=') + 1)) return false;
+        } else if (term.starts_with("type=") && r.resource == "secrets") {
+          // Secrets' own field (the API server supports it for them only).
+          rapidjson::Document o;
+          o.Parse(i.json.c_str());
+          const auto* t = o.IsObject() && o.HasMember("type") && o["type"].IsString()
+                              ? o["type"].GetString()
+                              : "Opaque";
+          if (term.substr(5) != t) return false;
         } else if (term.starts_with("metadata.name=")) {
           if (i.json.find(fmt::format(R"("name":"{}")", term.substr(14))) == std::string::npos)
             return false;
@@ -654,6 +662,16 @@ FakeApiServer::Answer FakeApiServer::list(const ApiResource& r, const std::strin
                         r.kind, r.apiVersion(), meta, body),
       "application/json",
       {}};
+}
+
+std::string FakeApiServer::writeKubeconfig(const TempDir& d, const std::string& token,
+                                           const std::string& name) const {
+  return d.write(name, fmt::format(R"(current-context: fake
+clusters: [{{name: fake, cluster: {{server: "{}", certificate-authority: {}}}}}]
+users: [{{name: scanner, user: {{token: {}}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: scanner}}}}]
+)",
+                                   url(), pki_.path("ca.pem"), token));
 }
 
 }  // namespace kh::test

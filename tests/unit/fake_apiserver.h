@@ -65,6 +65,10 @@ class FakeApiServer {
   void addResource(ApiResource r);
   // Bearer tokens accepted, and the user each stands for.
   void addToken(const std::string& token, const std::string& user);
+  // A kubeconfig (written as D/NAME) whose one context reaches this server (trusting the PKI's
+  // CA) with bearer `token`; its path.
+  std::string writeKubeconfig(const TempDir& d, const std::string& token,
+                              const std::string& name = "kubeconfig") const;
   // Basic authentication (user "basic:NAME").
   void addBasic(const std::string& user, const std::string& password);
   // Faults.

@@ -49,12 +49,19 @@ std::string workloadsOf(const Object& o) {
 
 void imageVulnerabilities(const FnCheck& self, const Object& o, const CheckContext&,
                           FindingSink& sink) {
+  // Where a pull's credentials came from, when from a pull secret (--use-pull-secrets).
+  auto pullSecretNote = [](const Object& obj) {
+    std::string_view secret = getStr(obj.root, "pullSecret");
+    return secret.empty() ? std::string()
+                          : fmt::format(" (pulled with the credentials of pull secret {})", secret);
+  };
   std::string_view image = getStr(o.root, "image");
   if (const Node* scanned = get(o.root, "scanned"); scanned && scanned->isFalse()) {
     const Node* err = get(o.root, "error");
-    Finding f = self.finding(o, err ? err->pos : o.root->pos, "error",
-                             fmt::format("image {} (run by {}) could not be scanned: {}", image,
-                                         workloadsOf(o), err ? err->text : "no reason given"));
+    Finding f = self.finding(
+        o, err ? err->pos : o.root->pos, "error",
+        fmt::format("image {} (run by {}) could not be scanned: {}{}", image, workloadsOf(o),
+                    err ? err->text : "no reason given", pullSecretNote(o)));
     f.rule = "not-scanned";
     f.severity = Severity::kLow;
     sink.add(std::move(f));
