@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "registry/auth.h"
+#include "registry/pull_secrets.h"
 #include "registry/reference.h"
 
 namespace kh {
@@ -29,6 +30,15 @@ void fuzzRegistryOnce(const uint8_t* data, size_t size) {
   auto t = registry::parseTokenResponse(text);
   if (t.ok() && (t->value.empty() || t->expires_in.count() < 60)) __builtin_trap();
   if (auto d = base64Decode(text); d && base64Decode(base64Encode(*d)) != d) __builtin_trap();
+  // As a pull secret, and as a keyring key against a fixed image and against itself.
+  auto ps = registry::parsePullSecret(text);
+  if (!ps.ok() && ps.error().message.empty()) __builtin_trap();
+  auto nginx = registry::parseReference("registry.example.com:5000/team/app:1");
+  (void)registry::pullSecretKeyMatches(text, nginx.value());
+  if (r.ok()) {
+    std::vector<registry::PullSecretEntry> one = {{"ns/s", std::string(text), "u", "p"}};
+    (void)registry::pullSecretsFor(one, r.value());
+  }
 }
 
 }  // namespace kh
