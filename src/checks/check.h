@@ -113,6 +113,7 @@ class VectorSink : public FindingSink {
 };
 
 class ScanIndex;
+class ConsultRecorder;
 
 // What a check may consult besides the object: the index of every object in the scan.
 struct CheckContext {
@@ -123,6 +124,8 @@ struct CheckContext {
   // The objects were read from a live cluster (`cluster scan`, or its snapshot replayed): what
   // is normal there (a Secret holding data) is not a finding about manifests.
   bool live = false;
+  // When set, the kinds each check looks up in the index are recorded (a partial cluster read).
+  ConsultRecorder* consults = nullptr;
 };
 
 class Check {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "checks/scan_index.h"
+
 namespace kh {
 
 Registry::Registry(std::vector<std::unique_ptr<Check>> checks) : checks_(std::move(checks)) {
@@ -23,7 +25,10 @@ Registry::Registry(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
 void Registry::dispatch(const Object& obj, const CheckContext& ctx, FindingSink& sink) const {
   // On a single object under review, checks of the whole input have nothing to judge.
   auto run = [&](const Check* c) {
-    if (!(ctx.single_object && c->meta().whole_input)) c->check(obj, ctx, sink);
+    if (ctx.single_object && c->meta().whole_input) return;
+    if (!ctx.consults) return c->check(obj, ctx, sink);
+    ConsultScope scope(ctx.consults, c->meta().id);
+    c->check(obj, ctx, sink);
   };
   if (obj.pod)
     for (const Check* c : pod_checks_) run(c);
@@ -35,8 +40,11 @@ void Registry::dispatch(const Object& obj, const CheckContext& ctx, FindingSink&
 }
 
 void Registry::finish(const CheckContext& ctx, FindingSink& sink) const {
-  for (const auto& c : checks_)
-    if (!(ctx.single_object && c->meta().whole_input)) c->finish(ctx, sink);
+  for (const auto& c : checks_) {
+    if (ctx.single_object && c->meta().whole_input) continue;
+    ConsultScope scope(ctx.consults, c->meta().id);
+    c->finish(ctx, sink);
+  }
 }
 
 std::vector<const Check*> Registry::applicable(const Object& obj) const {

@@ -172,6 +172,8 @@ int readSnapshotIndex(const ClusterArgs& a, ClusterSource* source) {
         static_cast<size_t>(std::strtoull(std::string(e.value->text).c_str(), nullptr, 10));
   }
   for (const Node* m : seqOf(get(root, "not read"))) source->not_read.emplace_back(m->text);
+  for (const Node* k : seqOf(get(root, "not read kinds")))
+    source->unread_kinds.emplace_back(getStr(k, "kind"), getStr(k, "why"));
   source->snapshot = a.from_snapshot;
   source->snapshot_taken = std::string(getStr(root, "taken"));
   std::fprintf(stderr, "snapshot: %s of context %s, server %s (Kubernetes %s)%s%s\n",
@@ -469,10 +471,10 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
       objects += cov.objects;
       continue;
     }
-    missing.push_back(
-        fmt::format("{} ({}: {})", name,
-                    cov.state == cluster::TypeCoverage::State::kForbidden ? "forbidden" : "failed",
-                    cov.message));
+    const char* state =
+        cov.state == cluster::TypeCoverage::State::kForbidden ? "forbidden" : "failed";
+    missing.push_back(fmt::format("{} ({}: {})", name, state, cov.message));
+    source->unread_kinds.emplace_back(t.kind, fmt::format("{} {}", name, state));
   }
   if (a.images.enabled) {
     std::vector<registry::PullSecretEntry> pull_secrets;
@@ -499,6 +501,9 @@ int readCluster(const ClusterArgs& a, std::vector<std::pair<std::string, std::st
     if (!missing.empty()) {
       index += "not read:\n";
       for (const std::string& m : missing) index += "  - " + yamlQuoted(m) + "\n";
+      if (!source->unread_kinds.empty()) index += "not read kinds:\n";
+      for (const auto& [kind, why] : source->unread_kinds)
+        index += fmt::format("  - {{kind: {}, why: {}}}\n", yamlQuoted(kind), yamlQuoted(why));
     }
     // Not a manifest: a .txt, so that `scan DIR` reads only the Lists.
     if (Status st = writeOutput(a.save_snapshot + "/snapshot.txt", index); !st)

@@ -263,6 +263,7 @@ int runScanCommand(const ScanArgs& a) {
       return usageError("--report-configmap publishes a live scan, not --from-snapshot");
   }
   bool partial = cluster_source && !cluster_source->not_read.empty();
+  opts.record_consults = cluster_source && !cluster_source->unread_kinds.empty();
   auto result = runScan(std::move(opts));
   if (!result) {
     std::fprintf(stderr, "kubeharden %s: %s\n", a.command.c_str(),
@@ -276,6 +277,7 @@ int runScanCommand(const ScanArgs& a) {
       r.cluster->control_plane_checked = true;
       for (const Object* o : r.index.ofKind("Pod")) r.cluster->apiserver_pods += cp->appliesTo(*o);
     }
+    r.cluster->not_evaluated = notEvaluated(*r.registry, r.cluster->unread_kinds, r.consulted);
   }
 
   for (const OutputSpec& s : *specs) {

@@ -61,6 +61,19 @@ std::string renderJson(const ReportContext& ctx) {
     w.StartArray();
     for (const std::string& n : c.not_read) w.String(n.c_str());
     w.EndArray();
+    // The checks that types not read kept from judging, and which kinds.
+    w.Key("notEvaluated");
+    w.StartArray();
+    for (const ClusterSource::NotEvaluated& ne : c.not_evaluated) {
+      w.StartObject();
+      str(w, "check", ne.check);
+      w.Key("kinds");
+      w.StartArray();
+      for (const std::string& k : ne.kinds) w.String(k.c_str());
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
   }
   w.Key("findings");

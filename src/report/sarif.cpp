@@ -2,6 +2,7 @@
 // physical locations relative to the scan root (%SRCROOT%, the working directory), levels and
 // security-severity from our severities, suppressed findings under `suppressions`.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -215,6 +216,44 @@ std::string renderSarif(const ReportContext& ctx) {
     w.EndObject();
   }
   w.EndArray();
+  // A partial cluster read: what was not read, and each check it kept from judging, as
+  // warnings of the run's invocation (the results alone would read as complete).
+  if (r.cluster && !r.cluster->not_read.empty()) {
+    w.Key("invocations");
+    w.StartArray();
+    w.StartObject();
+    w.Key("executionSuccessful");
+    w.Bool(true);
+    w.Key("toolExecutionNotifications");
+    w.StartArray();
+    auto note = [&](const std::string& text, std::string_view rule) {
+      w.StartObject();
+      str(w, "level", "warning");
+      w.Key("message");
+      w.StartObject();
+      str(w, "text", text);
+      w.EndObject();
+      if (!rule.empty()) {
+        w.Key("associatedRule");
+        w.StartObject();
+        str(w, "id", rule);
+        if (auto it = rule_index.find(rule); it != rule_index.end()) {
+          w.Key("index");
+          w.Uint64(it->second);
+        }
+        w.EndObject();
+      }
+      w.EndObject();
+    };
+    for (const std::string& n : r.cluster->not_read) note("not read: " + n, {});
+    for (const ClusterSource::NotEvaluated& ne : r.cluster->not_evaluated)
+      note(fmt::format("{} could not judge what it needs of {} (not read)", ne.check,
+                       fmt::join(ne.kinds, ", ")),
+           ne.check);
+    w.EndArray();
+    w.EndObject();
+    w.EndArray();
+  }
   w.Key("columnKind");
   w.String("unicodeCodePoints");
   w.EndObject();  // run

@@ -39,6 +39,7 @@ std::string renderClusterSummary(const ReportContext& ctx,
     w.StartArray();
     for (const std::string& n : c.not_read) w.String(n.c_str());
     w.EndArray();
+    num(w, "checksNotEvaluated", c.not_evaluated.size());
     w.EndObject();
   }
   auto by = countBySeverity(r);

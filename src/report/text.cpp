@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/strings.h"
 #include "report/report.h"
 
@@ -91,6 +93,24 @@ std::string renderText(const ReportContext& ctx) {
                      "could not judge them:\n",
                      c.not_read.size());
       for (const std::string& n : c.not_read) fmt::format_to(std::back_inserter(out), "  {}\n", n);
+      // Per unread kind, the checks it kept from judging (all of them: a list, wrapped).
+      for (const auto& [kind, why] : c.unread_kinds) {
+        std::vector<std::string_view> ids;
+        for (const ClusterSource::NotEvaluated& ne : c.not_evaluated)
+          if (std::find(ne.kinds.begin(), ne.kinds.end(), kind) != ne.kinds.end())
+            ids.push_back(ne.check);
+        if (ids.empty()) continue;
+        std::string line = fmt::format("  not judged for lack of {} ({}), {} check{}:", kind, why,
+                                       ids.size(), ids.size() == 1 ? "" : "s");
+        for (size_t i = 0; i < ids.size(); ++i) {
+          if (line.size() + ids[i].size() + 2 > 100) {
+            out += line + "\n";
+            line = "   ";
+          }
+          line += fmt::format(" {}{}", ids[i], i + 1 < ids.size() ? "," : "");
+        }
+        out += line + "\n";
+      }
     }
     out += '\n';
   }

@@ -20,6 +20,30 @@
 
 namespace kh {
 
+std::vector<ClusterSource::NotEvaluated> notEvaluated(
+    const Registry& registry, const std::vector<std::pair<std::string, std::string>>& unread,
+    const std::map<std::string, std::set<std::string>>& consulted) {
+  std::vector<ClusterSource::NotEvaluated> out;
+  if (unread.empty()) return out;
+  for (const auto& c : registry.checks()) {
+    const CheckMeta& m = c->meta();
+    auto it = consulted.find(std::string(m.id));
+    std::vector<std::string> kinds;
+    for (const auto& [kind, why] : unread) {
+      bool in_scope = m.scope != Scope::kAll &&
+                      std::find(m.kinds.begin(), m.kinds.end(), kind) != m.kinds.end();
+      if (m.scope == Scope::kPodSpec)
+        in_scope |= std::find(std::begin(kWorkloadKinds), std::end(kWorkloadKinds), kind) !=
+                    std::end(kWorkloadKinds);
+      bool looked_up = it != consulted.end() && (it->second.count(kind) || it->second.count("*"));
+      if (in_scope || looked_up) kinds.push_back(kind);
+    }
+    if (!kinds.empty()) out.push_back({std::string(m.id), std::move(kinds)});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.check < b.check; });
+  return out;
+}
+
 Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg) {
   std::vector<std::unique_ptr<Check>> enabled;
   for (auto& c : makeCatalogue()) {
@@ -167,13 +191,16 @@ Result<ScanResult> runScan(ScanOptions opts) {
     for (const Object& o : f->objects) r.index.add(&o);
   }
 
-  CheckContext ctx{.index = &r.index, .live = opts.live};
+  ConsultRecorder consults;
+  CheckContext ctx{
+      .index = &r.index, .live = opts.live, .consults = opts.record_consults ? &consults : nullptr};
   std::vector<VectorSink> sinks(r.files.size());
   parallelFor(r.files.size(), threads, [&](size_t i) {
     for (const Object& o : r.files[i]->objects) r.registry->dispatch(o, ctx, sinks[i]);
   });
   VectorSink cross;
   r.registry->finish(ctx, cross);
+  if (opts.record_consults) r.consulted = consults.byCheck();
   addVersionTableNotes(r, opts.config);
 
   for (size_t i = 0; i < r.files.size(); ++i) {

@@ -48,6 +48,8 @@ struct ScanOptions {
   LoadLimits limits;
   RenderOptions render;
   bool live = false;  // the inputs are a live cluster's objects (CheckContext::live)
+  // Record which kinds each check looks up (ScanResult::consulted): a partial cluster read.
+  bool record_consults = false;
 };
 
 // One rendering of a chart or kustomization, and what came of it.
@@ -68,8 +70,16 @@ struct ClusterSource {
   std::string context, server, kubernetes_version;
   std::string identity;  // who the server says we are (SelfSubjectReview), when it says
   size_t types = 0, objects = 0, pages = 0, requests = 0, bytes = 0;
-  std::vector<std::string> not_read;     // "TYPE (forbidden: the server's message)", groups too
-  std::string snapshot, snapshot_taken;  // --from-snapshot: the directory, and when it was saved
+  std::vector<std::string> not_read;  // "TYPE (forbidden: the server's message)", groups too
+  // The kinds of the types not read, and why ("forbidden: ..."), for the checks they kept from
+  // judging (groups whose discovery failed have no kinds to name).
+  std::vector<std::pair<std::string, std::string>> unread_kinds;
+  struct NotEvaluated {
+    std::string check;
+    std::vector<std::string> kinds;  // unread kinds it applies to or looked up
+  };
+  std::vector<NotEvaluated> not_evaluated;  // by check ID
+  std::string snapshot, snapshot_taken;     // --from-snapshot: the directory, and when it was saved
   // The control plane as the read shows it: kube-apiserver pods (kubeadm's mirror pods) judged by
   // the cp-* checks, or none visible (a managed control plane: the provider's, not "passing").
   size_t apiserver_pods = 0;
@@ -91,7 +101,17 @@ struct ScanResult {
   std::vector<ComplianceResult> compliance;  // one per requested framework
   std::vector<RenderReport> renders;         // in input order
   std::optional<ClusterSource> cluster;      // cluster scan: what was read, and what was not
+  // With ScanOptions::record_consults: check ID -> the kinds it looked up in the index.
+  std::map<std::string, std::set<std::string>> consulted;
 };
+
+// The checks of `registry` that types not read kept from judging: those whose scope names one of
+// `unread` kinds (pod-spec checks: any workload kind), and those that looked one up in the index
+// (`consulted`, ScanResult::consulted). Checks of every object ("all") count only through their
+// lookups. By check ID.
+std::vector<ClusterSource::NotEvaluated> notEvaluated(
+    const Registry& registry, const std::vector<std::pair<std::string, std::string>>& unread,
+    const std::map<std::string, std::set<std::string>>& consulted);
 
 // Builds the enabled, configured checks of a run (Error for bad check options).
 Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg);

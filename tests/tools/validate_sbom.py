@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validates an SBOM against the official JSON schema: validate_sbom.py SCHEMA FILE [IDS].
+"""Validates an SBOM (or a SARIF log) against the official JSON schema: validate_sbom.py SCHEMA FILE [IDS].
 
 References between schema files (CycloneDX's spdx.schema.json and jsf-0.82.schema.json) are
 resolved from the schema's own folder; nothing is fetched. The SPDX 2.3 schema leaves what the
@@ -38,8 +38,10 @@ def main() -> int:
             with open(os.path.join(folder, name), encoding="utf-8") as f:
                 s = json.load(f)
             store["file://" + os.path.join(folder, name)] = s
-            if "$id" in s:
-                store[s["$id"]] = s
+            # The schema's own URI: "$id", or "id" in draft-04 schemas (SARIF 2.1.0's).
+            for key in ("$id", "id"):
+                if isinstance(s.get(key), str):
+                    store[s[key]] = s
             # A relative $ref resolves against the main schema's $id: register each file under
             # that base too (a copy may carry its own $id, different from the name it is
             # referenced by, as @cyclonedx/cyclonedx-library's *.SNAPSHOT.schema.json do).

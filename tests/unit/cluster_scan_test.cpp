@@ -286,6 +286,86 @@ TEST(ClusterScan, IncompleteCoverageIsStatedAndExits3) {
             0);
 }
 
+// Each check that a type not read kept from judging is named, with the kind: those whose scope is
+// that kind, and those that looked it up (a ServiceAccount for the token automount check); the
+// checks that needed nothing missing are not named. In JSON, text, SARIF, and from a snapshot.
+TEST(ClusterScan, ChecksNotEvaluatedForLackOfATypeAreNamed) {
+  Cluster c;
+  std::string why;
+  if (!c.start(&why, [](FakeApiServer& a) {
+        a.forbid("serviceaccounts");
+        a.forbid("networkpolicies");
+      }))
+    GTEST_SKIP() << why;
+  auto r = c.scan("--allow-partial");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document j;
+  j.Parse(r.out.c_str());
+  ASSERT_TRUE(j.IsObject() && j.HasMember("cluster")) << r.out.substr(0, 300);
+  auto notEvaluated = [](const rapidjson::Document& doc) {
+    std::map<std::string, std::string> out;  // check -> kinds
+    for (const auto& e : doc["cluster"]["notEvaluated"].GetArray()) {
+      std::string kinds;
+      for (const auto& k : e["kinds"].GetArray()) kinds += std::string(k.GetString()) + " ";
+      out[e["check"].GetString()] = kinds;
+    }
+    return out;
+  };
+  std::map<std::string, std::string> ne = notEvaluated(j);
+  std::string all;
+  for (const auto& [check, kinds] : ne) all += check + ": " + kinds + "\n";
+  EXPECT_EQ(ne["pod-sa-token-automount"], "ServiceAccount ") << all;
+  EXPECT_EQ(ne["network-no-default-deny"], "NetworkPolicy ") << all;
+  EXPECT_EQ(ne["pod-missing-service-account"], "ServiceAccount ") << all;
+  EXPECT_EQ(ne.count("pod-run-as-non-root"), 0u) << all;
+  EXPECT_EQ(ne.count("rbac-wildcard-rule"), 0u) << all;
+  // Text: per kind, the checks.
+  auto text =
+      runCli(fmt::format("cluster scan --kubeconfig {} --fail-on none --no-color --allow-partial",
+                         c.kubeconfig),
+             c.d.path(), "", "HOME=" + c.d.path());
+  EXPECT_NE(text.out.find("  not judged for lack of ServiceAccount (serviceaccounts forbidden), "),
+            std::string::npos)
+      << text.out.substr(0, 2000);
+  // SARIF: warnings of the invocation, tied to the rules.
+  auto sarif = runCli(fmt::format("cluster scan --kubeconfig {} --fail-on none --allow-partial "
+                                  "-f sarif",
+                                  c.kubeconfig),
+                      c.d.path(), "", "HOME=" + c.d.path());
+  EXPECT_NE(sarif.out.find(R"("toolExecutionNotifications")"), std::string::npos);
+  EXPECT_NE(sarif.out.find("pod-sa-token-automount could not judge what it needs of "
+                           "ServiceAccount (not read)"),
+            std::string::npos);
+  if (std::string schemas = sharedDir("schemas/sarif-2.1.0"); !schemas.empty()) {
+    std::string out;
+    EXPECT_EQ(image::fixtures::shell(
+                  fmt::format("/usr/bin/python3 {}/tests/tools/validate_sbom.py "
+                              "{}/sarif-schema-2.1.0.json {}",
+                              KH_SOURCE_DIR, schemas, c.d.write("partial.sarif", sarif.out)),
+                  &out),
+              0)
+        << out;
+  }
+  // A snapshot replays it.
+  std::string snap = c.d.path() + "/partial";
+  ASSERT_EQ(c.scan("--allow-partial --save-snapshot " + snap).exit_code, 0);
+  auto replayed =
+      runCli("cluster scan --fail-on none --allow-partial -f json --from-snapshot " + snap);
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
+  rapidjson::Document rj;
+  rj.Parse(replayed.out.c_str());
+  ASSERT_TRUE(rj.IsObject() && rj.HasMember("cluster"));
+  EXPECT_EQ(notEvaluated(rj), ne);
+  // A complete read names none.
+  Cluster whole;
+  ASSERT_TRUE(whole.start(&why)) << why;
+  rapidjson::Document wj;
+  auto w = whole.scan("");
+  wj.Parse(w.out.c_str());
+  ASSERT_TRUE(wj.IsObject() && wj.HasMember("cluster"));
+  EXPECT_EQ(wj["cluster"]["notEvaluated"].Size(), 0u);
+}
+
 // A Secret whose value is also in kubectl's last-applied annotation.
 const char* kSecret =
     R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":"shop",

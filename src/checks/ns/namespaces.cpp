@@ -124,8 +124,8 @@ void missingPerNamespace(const FnCheck& self, const CheckContext& ctx, FindingSi
                          std::string_view kind) {
   if (!ctx.index) return;
   std::map<std::string_view, const Object*> first_workload;
-  for (const Object* o : ctx.index->all())
-    if (o->pod) first_workload.emplace(o->namespaceOrDefault(), o);
+  for (const auto& [ns, first] : ctx.index->namespaces())
+    if (const auto& w = ctx.index->workloadsIn(ns); !w.empty()) first_workload.emplace(ns, w[0]);
   for (const Object* x : ctx.index->ofKind(kind)) first_workload.erase(x->namespaceOrDefault());
   for (const auto& [ns, workload] : first_workload) {
     const Object* nso = ctx.index->find("Namespace", "", ns);
