@@ -125,7 +125,7 @@ Status Metrics::clusterSummary(std::string_view json) {
   auto num = [](const rapidjson::Value& v) { return v.IsNumber() ? v.GetDouble() : 0.0; };
   std::string context, version;
   bool complete = true;
-  double objects = 0;
+  double objects = 0, not_evaluated = 0;
   if (d.HasMember("cluster") && d["cluster"].IsObject()) {
     const auto& c = d["cluster"];
     if (c.HasMember("context") && c["context"].IsString()) context = c["context"].GetString();
@@ -133,6 +133,7 @@ Status Metrics::clusterSummary(std::string_view json) {
       version = c["kubernetesVersion"].GetString();
     if (c.HasMember("complete") && c["complete"].IsBool()) complete = c["complete"].GetBool();
     if (c.HasMember("objects")) objects = num(c["objects"]);
+    if (c.HasMember("checksNotEvaluated")) not_evaluated = num(c["checksNotEvaluated"]);
   }
   add("# HELP kubeharden_cluster_scan_timestamp_seconds When the last scheduled cluster scan "
       "finished.\n# TYPE kubeharden_cluster_scan_timestamp_seconds gauge\n");
@@ -146,6 +147,10 @@ Status Metrics::clusterSummary(std::string_view json) {
   add("# HELP kubeharden_cluster_scan_objects Objects the last cluster scan read.\n# TYPE "
       "kubeharden_cluster_scan_objects gauge\nkubeharden_cluster_scan_objects {}\n",
       objects);
+  add("# HELP kubeharden_cluster_checks_not_evaluated Checks that resource types the last cluster "
+      "scan could not read kept from judging.\n# TYPE kubeharden_cluster_checks_not_evaluated "
+      "gauge\nkubeharden_cluster_checks_not_evaluated {}\n",
+      not_evaluated);
   add("# HELP kubeharden_cluster_findings Findings of the last cluster scan, by severity "
       "(suppressed ones aside).\n# TYPE kubeharden_cluster_findings gauge\n");
   if (d.HasMember("bySeverity") && d["bySeverity"].IsObject())

@@ -119,7 +119,7 @@ TEST(Server, ClusterReportMetrics) {
   EXPECT_EQ(c.send(http::verb::get, "/metrics").body.find("kubeharden_cluster_"),
             std::string::npos);
   d.write("summary.json", R"({"schema":"kubeharden/cluster-summary/v1","unixTime":1796000000,
-    "cluster":{"context":"prod","kubernetesVersion":"v1.33.4","objects":1234,"complete":false},
+    "cluster":{"context":"prod","kubernetesVersion":"v1.33.4","objects":1234,"complete":false,"checksNotEvaluated":7},
     "bySeverity":{"critical":2,"high":5,"medium":0,"low":1,"info":0},
     "byCheck":{"pod-privileged":{"critical":2},"cluster-version-cve":{"high":5}}})");
   std::string body;
@@ -133,6 +133,7 @@ TEST(Server, ClusterReportMetrics) {
        R"(kubeharden_cluster_findings{severity="high"} 5)",
        R"(kubeharden_cluster_check_findings{check="pod-privileged",severity="critical"} 2)",
        "kubeharden_cluster_scan_complete 0", "kubeharden_cluster_scan_objects 1234",
+       "kubeharden_cluster_checks_not_evaluated 7",
        R"(kubeharden_cluster_scan_timestamp_seconds{context="prod",kubernetes_version="v1.33.4"} 1796000000)"})
     EXPECT_NE(body.find(line), std::string::npos) << line << "\n" << body;
   // Not a summary: the counts stay as they were.
