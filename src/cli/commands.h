@@ -39,6 +39,7 @@ Runner addServeCommand(CLI::App& app);
 Runner addWebhookConfigCommand(CLI::App& app);
 Runner addImageCommand(CLI::App& app);
 Runner addSigstoreCommand(CLI::App& app);
+Runner addAuditCommand(CLI::App& app);
 // `image verify`, registered on the image command; sets *which to id when chosen.
 Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id);
 

@@ -55,7 +55,8 @@ TEST(Catalogue, NoOrphanDocsOrFixtures) {
 
 TEST(Catalogue, MetadataIsWellFormed) {
   static const RE2 kId(
-      "^(pod|image|secrets|pss|rbac|network|misc|ns|cp|cluster|rel|dockerfile)-[a-z0-9]+(-[a-z0-9]+"
+      "^(pod|image|secrets|pss|rbac|network|misc|ns|cp|cluster|rel|dockerfile|encryption|audit|"
+      "admission|kubeconfig)-[a-z0-9]+(-[a-z0-9]+"
       ")*$");
   for (const auto& c : makeCatalogue()) {
     const CheckMeta& m = c->meta();

@@ -143,6 +143,7 @@ void addCpKubeletChecks(std::vector<std::unique_ptr<Check>>& out) {
 void addCpChecks(std::vector<std::unique_ptr<Check>>& out) {
   addCpComponentChecks(out);
   addCpKubeletChecks(out);
+  addAuditPolicyChecks(out);
 }
 
 }  // namespace kh

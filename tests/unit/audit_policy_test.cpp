@@ -1,0 +1,205 @@
+// The audit Policy evaluated as k8s.io/apiserver's policy checker does (audit/policy.h): first
+// match, each selector's semantics on both sides, omitStages and omitManagedFields merged; and
+// `kubeharden audit policy explain` printing the decision.
+#include <gtest/gtest.h>
+
+#include "audit/policy.h"
+#include "load/loader.h"
+#include "tests/unit/test_util.h"
+
+namespace kh::audit {
+namespace {
+
+struct Loaded {
+  std::unique_ptr<SourceFile> file;
+  Policy policy;
+};
+
+Loaded load(const std::string& yaml) {
+  Loaded l;
+  l.file = test::loadText(yaml, "policy.yaml");
+  EXPECT_EQ(l.file->objects.size(), 1u);
+  l.policy = readPolicy(l.file->objects.at(0).root);
+  return l;
+}
+
+Request res(std::string verb, std::string resource, std::string ns = "default",
+            std::string user = "alice",
+            std::vector<std::string> groups = {"system:authenticated"}) {
+  Request r;
+  r.user = std::move(user);
+  r.groups = std::move(groups);
+  r.verb = std::move(verb);
+  if (size_t slash = resource.find('/'); slash != std::string::npos) {
+    r.subresource = resource.substr(slash + 1);
+    resource.resize(slash);
+  }
+  if (size_t dot = resource.find('.'); dot != std::string::npos) {
+    r.api_group = resource.substr(dot + 1);
+    resource.resize(dot);
+  }
+  r.resource = resource;
+  r.namespace_ = std::move(ns);
+  return r;
+}
+
+// The index of the deciding rule, or -1.
+int rule(const Policy& p, const Request& r) {
+  Decision d = evaluate(p, r);
+  return d.rule ? static_cast<int>(d.rule->index) : -1;
+}
+
+TEST(AuditPolicy, FirstMatchingRuleDecides) {
+  Loaded l = load(R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+    users: [system:kube-proxy]
+  - level: Metadata
+    userGroups: [system:nodes]
+  - level: Request
+    verbs: [create]
+  - level: RequestResponse
+    namespaces: [prod]
+  - level: Metadata
+    nonResourceURLs: ["/healthz*", /version]
+)");
+  const Policy& p = l.policy;
+  EXPECT_EQ(rule(p, res("get", "pods", "x", "system:kube-proxy")), 0);
+  EXPECT_EQ(rule(p, res("create", "pods", "prod", "system:kube-proxy")), 0);  // first wins
+  EXPECT_EQ(rule(p, res("get", "pods", "x", "n1", {"system:nodes", "x"})), 1);
+  EXPECT_EQ(rule(p, res("create", "pods", "prod")), 2);
+  EXPECT_EQ(rule(p, res("get", "pods", "prod")), 3);
+  EXPECT_EQ(rule(p, res("get", "pods", "dev")), -1);
+  EXPECT_EQ(evaluate(p, res("get", "pods", "dev")).level, Level::kNone);
+  EXPECT_EQ(evaluate(p, res("get", "pods", "prod")).level, Level::kRequestResponse);
+  // A namespaces rule is for resource requests only; nonResourceURLs for the others.
+  Request healthz;
+  healthz.user = "alice";
+  healthz.verb = "get";
+  healthz.resource_request = false;
+  healthz.path = "/healthz/etcd";
+  EXPECT_EQ(rule(p, healthz), 4);
+  healthz.path = "/version";
+  EXPECT_EQ(rule(p, healthz), 4);
+  healthz.path = "/versions";
+  EXPECT_EQ(rule(p, healthz), -1);
+  healthz.verb = "create";
+  EXPECT_EQ(rule(p, healthz), 2);  // verbs alone match non-resource requests too
+}
+
+TEST(AuditPolicy, ResourceFormsAsTheApiServerMatchesThem) {
+  Loaded l = load(R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+    resources: [{group: "", resources: [configmaps], resourceNames: [kube-root-ca.crt]}]
+  - level: Metadata
+    resources: [{group: "", resources: ["*/status"]}]
+  - level: Request
+    resources: [{group: "", resources: ["pods/*"]}]
+  - level: RequestResponse
+    resources: [{group: apps}]
+  - level: Metadata
+    resources: [{group: "", resources: [secrets, "services/proxy"]}]
+  - level: Request
+    resources: [{group: "", resources: ["*"]}]
+)");
+  const Policy& p = l.policy;
+  Request named = res("get", "configmaps");
+  named.name = "kube-root-ca.crt";
+  EXPECT_EQ(rule(p, named), 0);
+  named.name = "other";
+  EXPECT_EQ(rule(p, named), 5);  // resourceNames name the object
+  EXPECT_EQ(rule(p, res("update", "nodes/status", "")), 1);
+  EXPECT_EQ(rule(p, res("update", "pods/status")), 1);  // "*/status" before "pods/*"
+  EXPECT_EQ(rule(p, res("create", "pods/exec")), 2);
+  EXPECT_EQ(rule(p, res("get", "pods")), 2);                    // "pods/*" is pods itself too
+  EXPECT_EQ(rule(p, res("get", "deployments.apps/scale")), 3);  // a group, every resource
+  EXPECT_EQ(rule(p, res("get", "secrets")), 4);
+  EXPECT_EQ(rule(p, res("get", "services/proxy")), 4);
+  EXPECT_EQ(rule(p, res("get", "services")), 5);
+  EXPECT_EQ(rule(p, res("get", "secrets/x")), 5);  // "*" is subresources too
+  EXPECT_EQ(rule(p, res("get", "jobs.batch")), -1);  // the group must be the same
+}
+
+TEST(AuditPolicy, StagesAndManagedFieldsMerge) {
+  Loaded l = load(R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+omitManagedFields: true
+rules:
+  - level: Request
+    omitStages: [ResponseStarted, RequestReceived]
+    omitManagedFields: false
+    verbs: [create]
+  - level: Metadata
+)");
+  Decision c = evaluate(l.policy, res("create", "pods"));
+  EXPECT_EQ(c.omit_stages, (std::vector<std::string_view>{"RequestReceived", "ResponseStarted"}));
+  EXPECT_FALSE(c.omit_managed_fields);
+  Decision g = evaluate(l.policy, res("get", "pods"));
+  EXPECT_EQ(g.omit_stages, (std::vector<std::string_view>{"RequestReceived"}));
+  EXPECT_TRUE(g.omit_managed_fields);
+  EXPECT_TRUE(l.policy.problems.empty());
+}
+
+TEST(AuditPolicy, ProblemsAreFoundWhereTheyAre) {
+  Loaded l = load(R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: Loud
+  - level: Metadata
+    nonResourceURLs: [healthz]
+  - level: None
+)");
+  ASSERT_EQ(l.policy.problems.size(), 2u);
+  EXPECT_EQ(l.policy.problems[0].path, "rules[0].level");
+  EXPECT_EQ(l.policy.problems[0].pos.line, 4u);
+  EXPECT_EQ(l.policy.problems[1].path, "rules[1].nonResourceURLs[0]");
+  // The rule that cannot be read is left out; the others keep their indexes.
+  ASSERT_EQ(l.policy.rules.size(), 2u);
+  EXPECT_EQ(l.policy.rules[1].index, 2u);
+}
+
+TEST(AuditPolicy, ExplainPrintsTheDecidingRule) {
+  test::TempDir d;
+  std::string file = d.write("audit.yaml", R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    resources: [{group: "", resources: [secrets]}]
+  - level: RequestResponse
+)");
+  auto r = test::runCli("audit policy explain " + file +
+                        " --user alice --group system:authenticated --verb get --resource "
+                        "secrets -n default");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "request: get secrets in namespace default as alice (system:authenticated)\n"
+            "rule:    rules[0] (" +
+                file +
+                ":5:5)\nlevel:   Metadata\nstages:  omitted: RequestReceived\n"
+                "managedFields: kept\n");
+  auto j = test::runCli("audit policy explain " + file +
+                        " --user bob --verb create --resource deployments.apps/scale -n x -f json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_NE(
+      j.out.find(R"("request":"create deployments.apps/scale in namespace x as bob","rule":1)"),
+      std::string::npos)
+      << j.out;
+  EXPECT_NE(j.out.find(R"("level":"RequestResponse")"), std::string::npos);
+  // No policy in the file, or neither --resource nor --path: errors.
+  std::string other =
+      d.write("other.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+  auto none =
+      test::runCli("audit policy explain " + other + " --user a --verb get --resource pods");
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_NE(none.err.find("no audit Policy"), std::string::npos) << none.err;
+  auto usage = test::runCli("audit policy explain " + file + " --user a --verb get");
+  EXPECT_EQ(usage.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace kh::audit
