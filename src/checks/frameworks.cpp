@@ -63,6 +63,7 @@ const std::vector<Control>& cisControls() {
       {"1.2.25", "API server: client CA"},
       {"1.2.26", "API server: etcd CA"},
       {"1.2.27", "API server: encryption at rest configured"},
+      {"1.2.28", "API server: encryption providers appropriately configured"},
       {"1.2.29", "API server: strong TLS cipher suites"},
       {"1.2.30", "API server: service account token expiration not extended"},
       {"1.3.1", "Controller manager: terminated pod GC threshold"},
@@ -81,6 +82,8 @@ const std::vector<Control>& cisControls() {
       {"2.5", "etcd: peer client certificate authentication"},
       {"2.6", "etcd: no self-signed peer auto TLS"},
       {"2.7", "etcd: a CA of its own"},
+      {"3.2.1", "A minimal audit policy is created"},
+      {"3.2.2", "The audit policy covers key security concerns"},
       {"4.2.1", "Kubelet: anonymous requests disabled"},
       {"4.2.2", "Kubelet: authorization mode is not AlwaysAllow"},
       {"4.2.3", "Kubelet: client CA"},
@@ -185,6 +188,9 @@ const std::vector<Framework>& all() {
 // Sub-rules that bear on narrower CIS controls than their check's refs.
 const std::map<std::string, std::vector<std::string_view>, std::less<>>& cisByRule() {
   static const std::map<std::string, std::vector<std::string_view>, std::less<>> m = {
+      // the files the API server's flags name
+      {"cp-apiserver-config-files/encryption-provider-config", {"1.2.27"}},
+      {"cp-apiserver-config-files/audit-policy-file", {"3.2.1"}},
       // rbac-risky-permission's risks
       {"rbac-risky-permission/cluster-admin", {"5.1.1"}},
       {"rbac-risky-permission/namespace-admin", {"5.1.1"}},

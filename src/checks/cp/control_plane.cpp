@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "checks/cp/cp_checks.h"
 #include "checks/cp/flags.h"
+#include "checks/scan_index.h"
 
 namespace kh {
 namespace {
@@ -428,9 +429,103 @@ class ComponentCheck final : public Check {
   const std::vector<Rule>& rules_;
 };
 
+// --- cp-apiserver-config-files: the files the API server's flags name ----------------------------
+
+constexpr CheckMeta kConfigFiles = wholeInput({
+    .id = "cp-apiserver-config-files",
+    .title = "kube-apiserver names a configuration file that is not in the input",
+    .severity = Severity::kLow,
+    .group = "security",
+    .enabled_by_default = true,
+    .scope = Scope::kPodSpec,
+    .kinds = {},
+    .remediation = "Scan the control plane's configuration directory with the manifests "
+                   "(kubeharden scan /etc/kubernetes), so the files the flags name are judged.",
+    .refs = {.cis = "1.2.16,1.2.27,3.2.1", .nsa = "Control plane hardening"},
+});
+
+// The flags whose value is a file kubeharden judges, and what that file must hold.
+struct ConfigFlag {
+  std::string_view flag, kind, api_group, what;
+};
+constexpr ConfigFlag kConfigFlags[] = {
+    {"encryption-provider-config", "EncryptionConfiguration", "apiserver.config.k8s.io/",
+     "encryption at rest"},
+    {"audit-policy-file", "Policy", "audit.k8s.io/", "the audit policy"},
+    {"admission-control-config-file", "AdmissionConfiguration", "apiserver.",
+     "the admission plugins' configuration"},
+    {"audit-webhook-config-file", "Config", "v1", "the audit webhook's kubeconfig"},
+};
+
+// How many trailing path components two paths share ("/etc/kubernetes/enc/enc.yaml" and
+// "cp/etc/kubernetes/enc/enc.yaml": 4).
+size_t sharedTail(std::string_view a, std::string_view b) {
+  size_t n = 0;
+  while (!a.empty() && !b.empty()) {
+    size_t sa = a.rfind('/'), sb = b.rfind('/');
+    std::string_view ca = sa == std::string_view::npos ? a : a.substr(sa + 1);
+    std::string_view cb = sb == std::string_view::npos ? b : b.substr(sb + 1);
+    if (ca.empty() || ca != cb) break;
+    ++n;
+    a = sa == std::string_view::npos ? std::string_view() : a.substr(0, sa);
+    b = sb == std::string_view::npos ? std::string_view() : b.substr(0, sb);
+  }
+  return n;
+}
+
+class ConfigFilesCheck final : public Check {
+ public:
+  const CheckMeta& meta() const override { return kConfigFiles; }
+  bool appliesTo(const Object& o) const override {
+    if (!o.pod) return false;
+    for (const ContainerRef& c : o.pod->containers)
+      if (mayRun(c, "kube-apiserver") && FlagSet::parse(c, kBoolFlags).binary() == "kube-apiserver")
+        return true;
+    return false;
+  }
+  void check(const Object& o, const CheckContext& ctx, FindingSink& sink) const override {
+    // A live cluster's API serves no file: there the files are never in the input, by design.
+    if (!ctx.index || ctx.live) return;
+    for (const ContainerRef& c : o.pod->containers) {
+      if (!mayRun(c, "kube-apiserver")) continue;
+      FlagSet flags = FlagSet::parse(c, kBoolFlags);
+      if (flags.binary() != "kube-apiserver") continue;
+      for (const ConfigFlag& cf : kConfigFlags) {
+        const FlagValue* v = flags.last(cf.flag);
+        if (!v || v->value.empty()) continue;
+        // The input file that shares the most trailing path components with the flag's path
+        // (its name at least), holding an object of the kind the flag reads.
+        size_t best = 0;
+        const Object* found = nullptr;
+        std::string_view other_file;
+        for (const Object* x : ctx.index->ofKind(cf.kind)) {
+          if (!x->ref.api_version.starts_with(cf.api_group)) continue;
+          size_t n = sharedTail(v->value, x->file);
+          if (n > best) best = n, found = x;
+        }
+        if (found) continue;
+        for (const Object* x : ctx.index->all())
+          if (sharedTail(v->value, x->file) > 0) other_file = x->file;
+        Finding f = finding(
+            o, v->pos, v->path,
+            other_file.empty()
+                ? fmt::format("--{}={} is not in the input: {} is not judged (scan that file "
+                              "with the manifest)",
+                              cf.flag, v->value, cf.what)
+                : fmt::format("--{}={}: {} in the input holds no {}: {} is not judged", cf.flag,
+                              v->value, other_file, cf.kind, cf.what),
+            c.name);
+        f.rule = cf.flag;
+        sink.add(std::move(f));
+      }
+    }
+  }
+};
+
 }  // namespace
 
 void addCpComponentChecks(std::vector<std::unique_ptr<Check>>& out) {
+  out.push_back(std::make_unique<ConfigFilesCheck>());
   out.push_back(std::make_unique<ComponentCheck>(kApiserver, "kube-apiserver", apiserverRules()));
   out.push_back(std::make_unique<ComponentCheck>(kControllerManager, "kube-controller-manager",
                                                  controllerManagerRules()));

@@ -12,6 +12,7 @@ namespace kh {
 void addCpComponentChecks(std::vector<std::unique_ptr<Check>>& out);
 void addCpKubeletChecks(std::vector<std::unique_ptr<Check>>& out);
 void addAuditPolicyChecks(std::vector<std::unique_ptr<Check>>& out);
+void addEncryptionChecks(std::vector<std::unique_ptr<Check>>& out);
 void addCpChecks(std::vector<std::unique_ptr<Check>>& out);
 
 }  // namespace kh

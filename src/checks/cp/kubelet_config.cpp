@@ -144,6 +144,7 @@ void addCpChecks(std::vector<std::unique_ptr<Check>>& out) {
   addCpComponentChecks(out);
   addCpKubeletChecks(out);
   addAuditPolicyChecks(out);
+  addEncryptionChecks(out);
 }
 
 }  // namespace kh
