@@ -29,6 +29,10 @@ INTROS = {
                "objects in files;\n[cluster.md](cluster.md#versions)).",
     "encryption": "The EncryptionConfiguration a kube-apiserver's `--encryption-provider-config` "
                   "names, judged as the\nAPI server reads it ([audit.md](audit.md#encryption-at-rest)).",
+    "admission": "The API server's AdmissionConfiguration and PodSecurityConfiguration files "
+                 "([audit.md](audit.md#admission-configuration)).",
+    "kubeconfig": "Kubeconfig files, given or found in directories by their content "
+                  "([audit.md](audit.md#kubeconfig-files)).",
     "audit": "An audit Policy simulated with the API server's first-match semantics over probe "
              "requests\n([audit.md](audit.md#the-audit-policy)).",
 }

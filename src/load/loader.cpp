@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 namespace kh {
@@ -18,6 +19,32 @@ namespace {
 bool hasManifestExtension(const fs::path& p) {
   std::string ext = p.extension().string();
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+// A file in a directory that is a kubeconfig although not named like a manifest: admin.conf,
+// kubelet.conf, *.kubeconfig, kubeconfig, config; told by its content (a top-level `kind: Config`
+// and `apiVersion: v1` in its first 64 KiB), so other .conf files are left alone.
+bool looksLikeKubeconfig(const fs::path& p) {
+  std::string name = p.filename().string();
+  if (!name.ends_with(".conf") && !name.ends_with(".kubeconfig") && name != "kubeconfig" &&
+      name != "config")
+    return false;
+  std::ifstream in(p, std::ios::binary);
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  bool kind = false, api = false;
+  size_t from = 0;
+  while (from < head.size()) {
+    size_t nl = head.find('\n', from);
+    std::string_view line(head.data() + from, (nl == std::string::npos ? head.size() : nl) - from);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line == "kind: Config" || line == "kind: \"Config\"") kind = true;
+    if (line == "apiVersion: v1" || line == "apiVersion: \"v1\"") api = true;
+    if (nl == std::string::npos) break;
+    from = nl + 1;
+  }
+  return kind && api;
 }
 
 bool isListKind(std::string_view kind) {
@@ -159,7 +186,7 @@ Result<std::vector<InputFile>> collectInputFiles(const std::vector<std::string>&
         continue;
       }
       if (!e.is_regular_file(ec)) continue;
-      if (opts.manifests && hasManifestExtension(e.path())) {
+      if (opts.manifests && (hasManifestExtension(e.path()) || looksLikeKubeconfig(e.path()))) {
         if (!opts.consumed || !opts.consumed(e.path().string()))
           found.push_back({e.path().string(), InputKind::kManifest});
       } else if (opts.dockerfiles && isDockerfileName(name)) {

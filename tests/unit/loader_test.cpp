@@ -410,3 +410,35 @@ TEST(Loader, CorpusLoadsWithoutErrors) {
 
 }  // namespace
 }  // namespace kh::test
+
+namespace kh::test {
+namespace {
+
+// In directories, kubeconfig files are read although not named like manifests (admin.conf,
+// *.kubeconfig, kubeconfig, config), when their content says so; other .conf files are not.
+TEST(Loader, KubeconfigFilesInDirectoriesAreFoundByContent) {
+  TempDir d;
+  const std::string kubeconfig =
+      "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: https://c}}]\n";
+  d.write("etc/kubernetes/admin.conf", kubeconfig);
+  d.write("etc/kubernetes/ci.kubeconfig", kubeconfig);
+  d.write("home/.kube/config", kubeconfig);  // a dot directory: skipped with everything in it
+  d.write("etc/kubernetes/config", kubeconfig);
+  d.write("etc/nginx/nginx.conf", "server {\n  listen 80;\n}\n");
+  d.write("etc/other/config", "[core]\n\tbare = false\n");
+  d.write("etc/kubernetes/not-a-kubeconfig.conf", "apiVersion: v1\nkind: ConfigMap\n");
+  auto files = collectInputFiles({d.path()}, CollectOptions{});
+  ASSERT_TRUE(files.ok()) << files.error().describe();
+  std::vector<std::string> found;
+  for (const InputFile& f : files.value()) found.push_back(f.path.substr(d.path().size() + 1));
+  EXPECT_EQ(found, (std::vector<std::string>{"etc/kubernetes/admin.conf",
+                                             "etc/kubernetes/ci.kubeconfig",
+                                             "etc/kubernetes/config"}));
+  // And scanned: the kubeconfig checks judge them.
+  auto r = runCli("scan --fail-on none --no-color " + d.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 files, 3 objects"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace kh::test

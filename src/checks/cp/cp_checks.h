@@ -13,6 +13,8 @@ void addCpComponentChecks(std::vector<std::unique_ptr<Check>>& out);
 void addCpKubeletChecks(std::vector<std::unique_ptr<Check>>& out);
 void addAuditPolicyChecks(std::vector<std::unique_ptr<Check>>& out);
 void addEncryptionChecks(std::vector<std::unique_ptr<Check>>& out);
+void addAdmissionConfigChecks(std::vector<std::unique_ptr<Check>>& out);
+void addKubeconfigChecks(std::vector<std::unique_ptr<Check>>& out);
 void addCpChecks(std::vector<std::unique_ptr<Check>>& out);
 
 }  // namespace kh

@@ -145,6 +145,8 @@ void addCpChecks(std::vector<std::unique_ptr<Check>>& out) {
   addCpKubeletChecks(out);
   addAuditPolicyChecks(out);
   addEncryptionChecks(out);
+  addAdmissionConfigChecks(out);
+  addKubeconfigChecks(out);
 }
 
 }  // namespace kh
