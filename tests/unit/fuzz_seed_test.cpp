@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "fuzz/admission_target.h"
+#include "fuzz/auditlog_target.h"
 #include "fuzz/clusterdata_target.h"
 #include "fuzz/dockerfile_target.h"
 #include "fuzz/image_target.h"
@@ -63,6 +64,10 @@ TEST(FuzzSeeds, KubeConfigSeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, ClusterDataSeedCorpusRunsClean) {
   EXPECT_GE(replay("clusterdata", fuzzClusterDataOnce), 9u);
+}
+
+TEST(FuzzSeeds, AuditLogSeedCorpusRunsClean) {
+  EXPECT_GE(replay("auditlog", fuzzAuditLogOnce), 4u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {

@@ -1,0 +1,406 @@
+#include "audit/events.h"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kh::audit {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+constexpr size_t kMaxLine = 64u << 20;       // a longer line is malformed
+constexpr size_t kMaxDocument = 256u << 20;  // a pretty-printed EventList file, whole
+
+std::string str(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject()) return {};
+  auto it = o.FindMember(key);
+  return it != o.MemberEnd() && it->value.IsString()
+             ? std::string(it->value.GetString(), it->value.GetStringLength())
+             : std::string();
+}
+const rapidjson::Value& member(const rapidjson::Value& o, const char* key) {
+  static const rapidjson::Value kNull;
+  if (!o.IsObject()) return kNull;
+  auto it = o.FindMember(key);
+  return it == o.MemberEnd() ? kNull : it->value;
+}
+std::vector<std::string> strings(const rapidjson::Value& v) {
+  std::vector<std::string> out;
+  if (v.IsArray())
+    for (const auto& s : v.GetArray())
+      if (s.IsString()) out.emplace_back(s.GetString(), s.GetStringLength());
+  return out;
+}
+std::string toJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  v.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
+
+bool isLastStage(const std::string& s) {
+  return s == "ResponseComplete" || s == "Panic";
+}
+
+bool eventFrom(const rapidjson::Value& o, Event& e, std::string* why) {
+  if (!o.IsObject()) {
+    *why = "not a JSON object";
+    return false;
+  }
+  std::string api = str(o, "apiVersion");
+  std::string kind = str(o, "kind");
+  if (!kind.empty() && kind != "Event") {
+    *why = fmt::format("kind {} is not an audit Event", kind);
+    return false;
+  }
+  if (!api.empty() && api != "audit.k8s.io/v1" && api != "audit.k8s.io/v1beta1") {
+    *why = fmt::format("apiVersion {} is not audit.k8s.io/v1 or v1beta1", api);
+    return false;
+  }
+  e.audit_id = str(o, "auditID");
+  std::string stage = str(o, "stage");
+  if (e.audit_id.empty() || stage.empty()) {
+    *why = "no auditID or stage: not an audit event";
+    return false;
+  }
+  e.stages = {stage};
+  e.complete = isLastStage(stage);
+  e.level = str(o, "level");
+  e.verb = str(o, "verb");
+  e.request_uri = str(o, "requestURI");
+  e.user_agent = str(o, "userAgent");
+  const rapidjson::Value& user = member(o, "user");
+  e.user = str(user, "username");
+  e.uid = str(user, "uid");
+  e.groups = strings(member(user, "groups"));
+  const rapidjson::Value& imp = member(o, "impersonatedUser");
+  if (imp.IsObject()) {
+    e.impersonated_user = str(imp, "username");
+    e.impersonated_groups = strings(member(imp, "groups"));
+  }
+  e.source_ips = strings(member(o, "sourceIPs"));
+  const rapidjson::Value& ref = member(o, "objectRef");
+  e.resource = str(ref, "resource");
+  e.subresource = str(ref, "subresource");
+  e.namespace_ = str(ref, "namespace");
+  e.name = str(ref, "name");
+  e.api_group = str(ref, "apiGroup");
+  e.api_version = str(ref, "apiVersion");
+  const rapidjson::Value& status = member(o, "responseStatus");
+  if (const rapidjson::Value& code = member(status, "code"); code.IsInt()) e.code = code.GetInt();
+  e.status_reason = str(status, "reason");
+  e.status_message = str(status, "message");
+  const rapidjson::Value& ann = member(o, "annotations");
+  e.decision = str(ann, "authorization.k8s.io/decision");
+  e.authz_reason = str(ann, "authorization.k8s.io/reason");
+  e.received = str(o, "requestReceivedTimestamp");
+  e.completed = str(o, "stageTimestamp");
+  if (const rapidjson::Value& r = member(o, "requestObject"); r.IsObject())
+    e.request_object = toJson(r);
+  if (const rapidjson::Value& r = member(o, "responseObject"); r.IsObject())
+    e.response_object = toJson(r);
+  return true;
+}
+
+// A later stage's news added to what the earlier ones said.
+void merge(Event& into, Event&& e) {
+  into.stages.push_back(e.stages.empty() ? std::string() : e.stages[0]);
+  auto fill = [](std::string& a, std::string& b) {
+    if (a.empty()) a = std::move(b);
+  };
+  fill(into.level, e.level);
+  fill(into.verb, e.verb);
+  fill(into.request_uri, e.request_uri);
+  fill(into.user_agent, e.user_agent);
+  fill(into.user, e.user);
+  fill(into.uid, e.uid);
+  if (into.groups.empty()) into.groups = std::move(e.groups);
+  fill(into.impersonated_user, e.impersonated_user);
+  if (into.impersonated_groups.empty()) into.impersonated_groups = std::move(e.impersonated_groups);
+  if (into.source_ips.empty()) into.source_ips = std::move(e.source_ips);
+  fill(into.resource, e.resource);
+  fill(into.subresource, e.subresource);
+  fill(into.namespace_, e.namespace_);
+  fill(into.name, e.name);
+  fill(into.api_group, e.api_group);
+  fill(into.api_version, e.api_version);
+  if (e.code != 0) {
+    into.code = e.code;
+    into.status_reason = std::move(e.status_reason);
+    into.status_message = std::move(e.status_message);
+  }
+  if (!e.decision.empty()) into.decision = std::move(e.decision);
+  if (!e.authz_reason.empty()) into.authz_reason = std::move(e.authz_reason);
+  fill(into.received, e.received);
+  if (!e.completed.empty()) into.completed = std::move(e.completed);
+  fill(into.request_object, e.request_object);
+  if (!e.response_object.empty()) into.response_object = std::move(e.response_object);
+  into.complete = into.complete || e.complete;
+}
+
+}  // namespace
+
+bool parseEvent(std::string_view json, Event& out, std::string* why) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError()) {
+    *why = fmt::format("not JSON ({} at byte {})", rapidjson::GetParseError_En(d.GetParseError()),
+                       d.GetErrorOffset());
+    return false;
+  }
+  return eventFrom(d, out, why);
+}
+
+// A file (or standard input) read through zlib, which reads plain files as they are and gzip
+// files (several members too, as rotated and concatenated logs are) uncompressed.
+struct EventReader::Source {
+  std::string path;
+  gzFile gz = nullptr;
+  std::string buf;
+  size_t pos = 0;
+  bool eof = false;
+  uint64_t line = 0;
+  bool first_line = true;
+  ~Source() {
+    if (gz) gzclose(gz);
+  }
+};
+
+EventReader::EventReader(std::vector<std::string> paths, ReaderOptions opts)
+    : paths_(std::move(paths)), opts_(opts) {}
+EventReader::EventReader(std::string name, std::string text, ReaderOptions opts) : opts_(opts) {
+  src_ = std::make_unique<Source>();
+  src_->path = std::move(name);
+  src_->buf = std::move(text);
+  src_->eof = true;
+  stats_.bytes = src_->buf.size();
+}
+EventReader::~EventReader() = default;
+
+void EventReader::malformed(const std::string& why) {
+  ++stats_.malformed;
+  if (stats_.malformed_examples.size() < opts_.max_examples)
+    stats_.malformed_examples.push_back(fmt::format("{}:{}: {}", src_->path, src_->line, why));
+}
+
+bool EventReader::readLine(std::string& line) {
+  for (;;) {
+    if (!src_) {
+      if (next_path_ >= paths_.size()) return false;
+      auto s = std::make_unique<Source>();
+      s->path = paths_[next_path_++];
+      if (s->path == "-") {
+        s->gz = gzdopen(dup(STDIN_FILENO), "rb");
+        s->path = "<stdin>";
+      } else {
+        s->gz = gzopen(s->path.c_str(), "rb");
+      }
+      if (!s->gz) {
+        stats_.errors.push_back(fmt::format("{}: {}", s->path, std::strerror(errno)));
+        continue;
+      }
+      gzbuffer(s->gz, 256 * 1024);
+      src_ = std::move(s);
+    }
+    Source& s = *src_;
+    size_t nl = s.buf.find('\n', s.pos);
+    while (nl == std::string::npos && !s.eof) {
+      if (s.pos > 0) {
+        s.buf.erase(0, s.pos);
+        s.pos = 0;
+      }
+      if (s.buf.size() > kMaxLine) break;
+      size_t old = s.buf.size();
+      s.buf.resize(old + kChunk);
+      int n = gzread(s.gz, s.buf.data() + old, static_cast<unsigned>(kChunk));
+      if (n < 0) {
+        int err = 0;
+        const char* msg = gzerror(s.gz, &err);
+        stats_.errors.push_back(
+            fmt::format("{}: {} (after line {})", s.path, msg ? msg : "read error", s.line));
+        s.buf.resize(old);
+        s.eof = true;
+        break;
+      }
+      s.buf.resize(old + static_cast<size_t>(n));
+      stats_.bytes += static_cast<uint64_t>(n);
+      if (n == 0) s.eof = true;
+      nl = s.buf.find('\n', old);
+    }
+    if (nl == std::string::npos && s.buf.size() - s.pos > kMaxLine) {
+      ++s.line;
+      malformed(fmt::format("a line longer than {} MiB", kMaxLine >> 20));
+      // Skip to the end of that line.
+      while (nl == std::string::npos && !s.eof) {
+        s.buf.clear();
+        s.pos = 0;
+        s.buf.resize(kChunk);
+        int n = gzread(s.gz, s.buf.data(), static_cast<unsigned>(kChunk));
+        s.buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+        if (n <= 0) s.eof = true;
+        nl = s.buf.find('\n');
+      }
+      if (nl == std::string::npos) {
+        src_.reset();
+        continue;
+      }
+      s.pos = nl + 1;
+      continue;
+    }
+    if (nl == std::string::npos) {
+      if (s.pos >= s.buf.size()) {  // the file is done
+        src_.reset();
+        continue;
+      }
+      line.assign(s.buf, s.pos, std::string::npos);  // the last line, without a newline
+      s.pos = s.buf.size();
+    } else {
+      line.assign(s.buf, s.pos, nl - s.pos);
+      s.pos = nl + 1;
+    }
+    ++s.line;
+    return true;
+  }
+}
+
+void EventReader::take(std::string& line) {
+  ++stats_.lines;
+  size_t start = line.find_first_not_of(" \t\r");
+  if (start == std::string::npos) return;  // blank
+  bool first = src_->first_line;
+  src_->first_line = false;
+  rapidjson::Document d;
+  d.Parse(line.data() + start, line.size() - start);
+  if (d.HasParseError() && first && line[start] == '{') {
+    // A pretty-printed document (an EventList the webhook backend sent, saved whole): the rest
+    // of the file is part of it.
+    Source& s = *src_;
+    uint64_t at = s.line;
+    std::string doc = line.substr(start);
+    doc += '\n';
+    doc.append(s.buf, s.pos, std::string::npos);
+    s.pos = s.buf.size();
+    while (!s.eof && doc.size() <= kMaxDocument) {
+      std::string chunk(kChunk, '\0');
+      int n = gzread(s.gz, chunk.data(), static_cast<unsigned>(kChunk));
+      if (n <= 0) {
+        s.eof = true;
+        break;
+      }
+      stats_.bytes += static_cast<uint64_t>(n);
+      doc.append(chunk.data(), static_cast<size_t>(n));
+    }
+    rapidjson::Document whole;
+    whole.Parse(doc.data(), doc.size());
+    s.line = at;  // a whole document is reported at its first line
+    if (whole.HasParseError()) {
+      // Not one document after all: JSON lines whose first line is broken. Put back what was
+      // read after it and go on line by line.
+      s.buf = doc.substr(line.size() - start + 1);
+      s.pos = 0;
+      malformed(fmt::format("not JSON ({} at byte {})",
+                            rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()));
+      return;
+    }
+    d.Swap(whole);
+  } else if (d.HasParseError()) {
+    malformed(fmt::format("not JSON ({} at byte {})",
+                          rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()));
+    return;
+  }
+  auto one = [&](const rapidjson::Value& v) {
+    Event e;
+    std::string why;
+    if (!eventFrom(v, e, &why)) {
+      malformed(why);
+      return;
+    }
+    e.file = src_->path;
+    e.line = src_->line;
+    ++stats_.events;
+    addEvent(std::move(e));
+  };
+  if (str(d, "kind") == "EventList") {
+    const rapidjson::Value& items = member(d, "items");
+    if (!items.IsArray()) {
+      malformed("an EventList without items");
+      return;
+    }
+    for (const auto& item : items.GetArray()) one(item);
+    return;
+  }
+  one(d);
+}
+
+void EventReader::addEvent(Event&& e) {
+  if (!opts_.merge) {
+    ready_.push_back(std::move(e));
+    return;
+  }
+  auto it = in_flight_.find(e.audit_id);
+  if (it == in_flight_.end()) {
+    if (e.complete) {  // a request logged at its last stage only (RequestReceived omitted)
+      ready_.push_back(std::move(e));
+      return;
+    }
+    std::string id = e.audit_id;
+    order_.push_back(id);
+    in_flight_.emplace(std::move(id), std::move(e));
+  } else {
+    merge(it->second, std::move(e));
+    if (it->second.complete) {
+      ready_.push_back(std::move(it->second));
+      in_flight_.erase(it);
+    }
+  }
+  // Bounded: the oldest request still waiting is handed on as it is.
+  while (in_flight_.size() > opts_.max_in_flight && !order_.empty()) {
+    auto old = in_flight_.find(order_.front());
+    order_.pop_front();
+    if (old == in_flight_.end()) continue;
+    ready_.push_back(std::move(old->second));
+    in_flight_.erase(old);
+    ++stats_.evicted;
+  }
+  // Forget the order of requests already handed on, now and then.
+  if (order_.size() > 2 * in_flight_.size() + 1024) {
+    std::deque<std::string> live;
+    for (std::string& id : order_)
+      if (in_flight_.count(id)) live.push_back(std::move(id));
+    order_ = std::move(live);
+  }
+}
+
+bool EventReader::next(Event& out) {
+  std::string line;
+  for (;;) {
+    if (!ready_.empty()) {
+      out = std::move(ready_.front());
+      ready_.pop_front();
+      ++stats_.requests;
+      return true;
+    }
+    if (readLine(line)) {
+      take(line);
+      continue;
+    }
+    // Every file read: the requests whose last stage never came, in the order they began.
+    for (const std::string& id : order_) {
+      auto it = in_flight_.find(id);
+      if (it == in_flight_.end()) continue;
+      ready_.push_back(std::move(it->second));
+      in_flight_.erase(it);
+    }
+    order_.clear();
+    if (ready_.empty()) return false;
+  }
+}
+
+}  // namespace kh::audit
