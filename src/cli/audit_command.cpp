@@ -9,7 +9,9 @@
 
 #include <cstdio>
 
+#include "audit/events.h"
 #include "audit/policy.h"
+#include "audit/probes.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "load/loader.h"
@@ -113,6 +115,147 @@ int explain(const ExplainArgs& a) {
   return kExitClean;
 }
 
+struct CoverageArgs {
+  std::string policy, format;
+  std::vector<std::string> logs;
+};
+
+// A logged request as the policy sees it.
+audit::Request requestOf(const audit::Event& e) {
+  audit::Request r;
+  r.user = e.user;
+  r.groups = e.groups;
+  r.verb = e.verb;
+  r.resource_request = !e.resource.empty();
+  r.api_group = e.api_group;
+  r.resource = e.resource;
+  r.subresource = e.subresource;
+  r.namespace_ = e.namespace_;
+  r.name = e.name;
+  r.path = e.request_uri.substr(0, e.request_uri.find('?'));
+  return r;
+}
+
+// `audit coverage POLICY LOG...`: each logged request evaluated against POLICY (which rule,
+// which level), the rules that matched nothing, and the probe requests' levels.
+int coverage(const CoverageArgs& a) {
+  auto fail = [](int code, const std::string& m) {
+    std::fprintf(stderr, "kubeharden audit coverage: %s\n", m.c_str());
+    return code;
+  };
+  SourceFile f;
+  loadFile(a.policy, LoadOptions{}, f);
+  if (f.error) return fail(kExitInput, f.error->describe());
+  const Object* policy = nullptr;
+  for (const Object& o : f.objects)
+    if (o.ref.kind == "Policy" && o.ref.api_version.starts_with("audit.k8s.io/")) policy = &o;
+  if (!policy)
+    return fail(kExitInput, fmt::format("{}: no audit Policy (apiVersion audit.k8s.io/v1, kind "
+                                        "Policy) in it",
+                                        a.policy));
+  audit::Policy p = audit::readPolicy(policy->root);
+  for (const audit::Policy::Problem& pr : p.problems)
+    std::fprintf(stderr, "%s:%u:%u: warning: %s: %s (the API server refuses this policy)\n",
+                 a.policy.c_str(), pr.pos.line, pr.pos.col, pr.path.c_str(), pr.message.c_str());
+  std::vector<uint64_t> by_rule(p.rules.size() + 1, 0);  // the last: no rule
+  audit::EventReader reader(a.logs);
+  audit::Event e;
+  while (reader.next(e)) {
+    audit::Decision d = audit::evaluate(p, requestOf(e));
+    size_t slot = d.rule ? static_cast<size_t>(d.rule - p.rules.data()) : p.rules.size();
+    ++by_rule[slot];
+  }
+  const audit::ReadStats& st = reader.stats();
+  for (const std::string& err : st.errors)
+    std::fprintf(stderr, "kubeharden audit coverage: %s\n", err.c_str());
+  for (const std::string& m : st.malformed_examples)
+    std::fprintf(stderr, "%s (not an audit event; skipped)\n", m.c_str());
+  if (st.malformed > st.malformed_examples.size())
+    std::fprintf(stderr, "... and %llu more malformed lines\n",
+                 static_cast<unsigned long long>(st.malformed - st.malformed_examples.size()));
+  // The probes: each category's requests by a person in namespace default.
+  struct ProbeRow {
+    std::string request;
+    const audit::PolicyRule* rule;
+    audit::Level level;
+  };
+  std::vector<ProbeRow> probes;
+  for (const auto* list : {&audit::sensitiveProbes(), &audit::activityProbes()})
+    for (const audit::Probe& pr : *list) {
+      audit::Request r = audit::expandProbe(pr).front();
+      audit::Decision d = audit::evaluate(p, r);
+      std::string text = r.verb + " " + audit::resourceName(r);
+      bool seen = false;
+      for (const ProbeRow& row : probes) seen |= row.request == text;
+      if (!seen) probes.push_back({text, d.rule, d.level});
+    }
+  if (a.format == "json") {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.StartObject();
+    w.Key("policy");
+    w.String(a.policy.c_str());
+    w.Key("requests");
+    w.Uint64(st.requests);
+    w.Key("malformed");
+    w.Uint64(st.malformed);
+    w.Key("rules");
+    w.StartArray();
+    for (size_t i = 0; i < p.rules.size(); ++i) {
+      w.StartObject();
+      w.Key("rule");
+      w.Uint64(p.rules[i].index);
+      w.Key("line");
+      w.Uint(p.rules[i].node->pos.line);
+      w.Key("level");
+      w.String(std::string(audit::levelName(p.rules[i].level)).c_str());
+      w.Key("requests");
+      w.Uint64(by_rule[i]);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("unmatched");
+    w.Uint64(by_rule.back());
+    w.Key("probes");
+    w.StartArray();
+    for (const ProbeRow& row : probes) {
+      w.StartObject();
+      w.Key("request");
+      w.String(row.request.c_str());
+      w.Key("rule");
+      if (row.rule)
+        w.Uint64(row.rule->index);
+      else
+        w.Null();
+      w.Key("level");
+      w.String(std::string(audit::levelName(row.level)).c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    std::printf("%s\n", b.GetString());
+    return kExitClean;
+  }
+  std::printf("policy %s: %zu rules; logs: %llu requests (%llu events, %llu malformed lines)\n\n",
+              a.policy.c_str(), p.rules.size(), static_cast<unsigned long long>(st.requests),
+              static_cast<unsigned long long>(st.events),
+              static_cast<unsigned long long>(st.malformed));
+  std::printf("%-10s %-6s %-16s %12s\n", "rule", "line", "level", "requests");
+  for (size_t i = 0; i < p.rules.size(); ++i)
+    std::printf("%-10s %-6u %-16s %12llu%s\n", fmt::format("rules[{}]", p.rules[i].index).c_str(),
+                p.rules[i].node->pos.line, std::string(audit::levelName(p.rules[i].level)).c_str(),
+                static_cast<unsigned long long>(by_rule[i]),
+                by_rule[i] == 0 ? "  matched nothing" : "");
+  std::printf("%-10s %-6s %-16s %12llu\n", "(none)", "", "None",
+              static_cast<unsigned long long>(by_rule.back()));
+  std::printf("\nprobe requests (by a person, in namespace default):\n");
+  for (const ProbeRow& row : probes)
+    std::printf("  %-52s %-16s %s\n", row.request.c_str(),
+                std::string(audit::levelName(row.level)).c_str(),
+                row.rule ? fmt::format("rules[{}]", row.rule->index).c_str() : "no rule");
+  return kExitClean;
+}
+
 }  // namespace
 
 Runner addAuditCommand(CLI::App& app) {
@@ -139,7 +282,24 @@ Runner addAuditCommand(CLI::App& app) {
   ex->add_option("-f,--format", a->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_val("text");
-  return [a, ex] { return ex->parsed() ? explain(*a) : kExitUsage; };
+  auto c = std::make_shared<CoverageArgs>();
+  CLI::App* cov = app.add_subcommand(
+      "coverage",
+      "Evaluate an audit policy over logged requests: how many each rule matches, the rules "
+      "that match nothing, and the level of the probe requests");
+  cov->add_option("policy", c->policy, "The audit policy file")->required();
+  cov->add_option("logs", c->logs,
+                  "Audit logs (JSON lines or EventList, plain or gzip; - for "
+                  "standard input)")
+      ->required();
+  cov->add_option("-f,--format", c->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_val("text");
+  return [a, ex, c, cov] {
+    if (ex->parsed()) return explain(*a);
+    if (cov->parsed()) return coverage(*c);
+    return kExitUsage;
+  };
 }
 
 }  // namespace kh

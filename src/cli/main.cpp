@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   add("image", "Read container images offline: platform, layers, OS and packages (in progress)",
       kh::addImageCommand);
   add("sigstore", "Verify Sigstore bundles offline (verify-bundle)", kh::addSigstoreCommand);
-  add("audit", "The API server's audit policy (audit policy explain)", kh::addAuditCommand);
+  add("audit", "The API server's audit policy and logs (audit policy explain, audit coverage)",
+      kh::addAuditCommand);
   add("checks", "List every check with its severity and references", kh::addChecksCommand);
   add("explain", "Print the documentation of a check", kh::addExplainCommand);
   try {

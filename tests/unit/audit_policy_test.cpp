@@ -1,6 +1,7 @@
 // The audit Policy evaluated as k8s.io/apiserver's policy checker does (audit/policy.h): first
 // match, each selector's semantics on both sides, omitStages and omitManagedFields merged; and
 // `kubeharden audit policy explain` printing the decision.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "audit/policy.h"
@@ -119,7 +120,7 @@ rules:
   EXPECT_EQ(rule(p, res("get", "secrets")), 4);
   EXPECT_EQ(rule(p, res("get", "services/proxy")), 4);
   EXPECT_EQ(rule(p, res("get", "services")), 5);
-  EXPECT_EQ(rule(p, res("get", "secrets/x")), 5);  // "*" is subresources too
+  EXPECT_EQ(rule(p, res("get", "secrets/x")), 5);    // "*" is subresources too
   EXPECT_EQ(rule(p, res("get", "jobs.batch")), -1);  // the group must be the same
 }
 
@@ -199,6 +200,65 @@ rules:
   EXPECT_NE(none.err.find("no audit Policy"), std::string::npos) << none.err;
   auto usage = test::runCli("audit policy explain " + file + " --user a --verb get");
   EXPECT_EQ(usage.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace kh::audit
+
+namespace kh::audit {
+namespace {
+
+// `audit coverage`: logged requests (from a file and standard input) evaluated against the
+// policy, rule by rule; rules that matched nothing said so; the probes' levels.
+TEST(AuditPolicy, CoverageCountsLoggedRequestsPerRule) {
+  test::TempDir d;
+  std::string policy = d.write("audit.yaml", R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+    users: [system:kube-proxy]
+  - level: Metadata
+    resources: [{group: "", resources: [secrets]}]
+  - level: Request
+    verbs: [create]
+)");
+  auto ev = [](const std::string& id, const std::string& user, const std::string& verb,
+               const std::string& resource) {
+    return fmt::format(
+        R"({{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"{}",)"
+        R"("stage":"ResponseComplete","requestURI":"/api/v1/{}","verb":"{}",)"
+        R"("user":{{"username":"{}"}},"objectRef":{{"resource":"{}","apiVersion":"v1"}}}})",
+        id, resource, verb, user, resource);
+  };
+  std::string log = d.write("audit.log", ev("1", "system:kube-proxy", "watch", "endpoints") + "\n" +
+                                             ev("2", "system:kube-proxy", "list", "services") +
+                                             "\n" + ev("3", "bob", "get", "pods") + "\n");
+  auto r = test::runCli("audit coverage " + policy + " " + log + " -", "",
+                        ev("4", "carol", "create", "configmaps") + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 rules; logs: 4 requests (4 events, 0 malformed lines)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("rules[0]   4      None                        2\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("rules[1]   6      Metadata                    0  matched nothing\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("rules[2]   8      Request                     1\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(none)            None                        1\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  get secrets "), std::string::npos);
+  auto j = test::runCli("audit coverage -f json " + policy + " " + log);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_NE(
+      j.out.find(
+          R"("requests":3,"malformed":0,"rules":[{"rule":0,"line":4,"level":"None","requests":2})"),
+      std::string::npos)
+      << j.out;
+  EXPECT_NE(j.out.find(R"("unmatched":1)"), std::string::npos);
+  EXPECT_NE(j.out.find(R"({"request":"get secrets","rule":1,"level":"Metadata"})"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "audit/policy.h"
+#include "audit/probes.h"
 #include "base/strings.h"
 #include "checks/cp/cp_checks.h"
 
@@ -41,44 +42,6 @@ class AuditPolicyCheck final : public Check {
 
 constexpr CheckRefs kAuditRefs{
     .cis = "3.2.1,3.2.2", .nsa = "Audit logging and threat detection", .kubescape = "C-0067"};
-
-// The identities probed: a person, and a workload's service account.
-struct Who {
-  const char* user;
-  std::vector<std::string> groups;
-};
-const std::vector<Who>& probeUsers() {
-  static const std::vector<Who> kWho = {
-      {"alice", {"system:authenticated"}},
-      {"system:serviceaccount:default:app",
-       {"system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"}}};
-  return kWho;
-}
-
-struct Probe {
-  std::string_view category;  // the finding's rule
-  std::string_view verb, group, resource, subresource;
-};
-
-// Requests that would be run for each probe user in namespace default and kube-system.
-std::vector<audit::Request> expand(const Probe& p) {
-  std::vector<audit::Request> out;
-  for (const Who& w : probeUsers())
-    for (const char* ns : {"default", "kube-system"}) {
-      audit::Request r;
-      r.user = w.user;
-      r.groups = w.groups;
-      r.verb = std::string(p.verb);
-      r.api_group = std::string(p.group);
-      r.resource = std::string(p.resource);
-      r.subresource = std::string(p.subresource);
-      bool cluster_scoped = p.resource == "tokenreviews";
-      r.namespace_ = cluster_scoped ? "" : ns;
-      out.push_back(std::move(r));
-      if (cluster_scoped) break;
-    }
-  return out;
-}
 
 // Findings grouped by (category, deciding rule): one per group, naming its requests.
 struct Group {
@@ -152,27 +115,9 @@ constexpr CheckMeta kSensitive{
 
 void sensitive(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
                FindingSink& sink) {
-  // Bodies hold the values: the request of a write at Request and above; the response of a
-  // read (and of a write) at RequestResponse.
-  static const Probe kProbes[] = {
-      {"secrets", "get", "", "secrets", ""},
-      {"secrets", "list", "", "secrets", ""},
-      {"secrets", "watch", "", "secrets", ""},
-      {"secrets", "create", "", "secrets", ""},
-      {"secrets", "update", "", "secrets", ""},
-      {"secrets", "patch", "", "secrets", ""},
-      {"configmaps", "get", "", "configmaps", ""},
-      {"configmaps", "list", "", "configmaps", ""},
-      {"configmaps", "watch", "", "configmaps", ""},
-      {"configmaps", "create", "", "configmaps", ""},
-      {"configmaps", "update", "", "configmaps", ""},
-      {"configmaps", "patch", "", "configmaps", ""},
-      {"tokens", "create", "authentication.k8s.io", "tokenreviews", ""},
-      {"tokens", "create", "", "serviceaccounts", "token"},
-  };
   std::map<std::pair<std::string_view, size_t>, Group> groups;
-  for (const Probe& probe : kProbes)
-    for (const audit::Request& r : expand(probe)) {
+  for (const audit::Probe& probe : audit::sensitiveProbes())
+    for (const audit::Request& r : audit::expandProbe(probe)) {
       audit::Decision d = audit::evaluate(p, r);
       bool write = r.verb == "create" || r.verb == "update" || r.verb == "patch";
       bool request_body = write && d.level >= audit::Level::kRequest &&
@@ -212,31 +157,9 @@ constexpr CheckMeta kNotLogged{
 
 void notLogged(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
                FindingSink& sink) {
-  std::vector<Probe> probes = {
-      {"exec", "create", "", "pods", "exec"},
-      {"exec", "get", "", "pods", "exec"},
-      {"exec", "create", "", "pods", "attach"},
-      {"exec", "create", "", "pods", "portforward"},
-      {"exec", "get", "", "pods", "proxy"},
-      {"exec", "get", "", "services", "proxy"},
-      {"exec", "patch", "", "pods", "ephemeralcontainers"},
-      {"secrets", "get", "", "secrets", ""},
-      {"secrets", "list", "", "secrets", ""},
-  };
-  for (const char* verb : {"create", "update", "patch", "delete"}) {
-    probes.push_back({"pods", verb, "", "pods", ""});
-    for (const char* r : {"roles", "rolebindings", "clusterroles", "clusterrolebindings"})
-      probes.push_back({"rbac", verb, "rbac.authorization.k8s.io", r, ""});
-    for (const char* r : {"deployments", "daemonsets", "statefulsets", "replicasets"})
-      probes.push_back({"workloads", verb, "apps", r, ""});
-    for (const char* r : {"jobs", "cronjobs"})
-      probes.push_back({"workloads", verb, "batch", r, ""});
-  }
   std::map<std::pair<std::string_view, size_t>, Group> groups;
-  for (const Probe& probe : probes)
-    for (audit::Request& r : expand(probe)) {
-      // Cluster-scoped RBAC kinds have no namespace.
-      if (r.resource.starts_with("cluster")) r.namespace_.clear();
+  for (const audit::Probe& probe : audit::activityProbes())
+    for (const audit::Request& r : audit::expandProbe(probe)) {
       audit::Decision d = audit::evaluate(p, r);
       if (d.level != audit::Level::kNone) continue;
       Group& g = groups[{probe.category, d.rule ? d.rule->index : SIZE_MAX}];
@@ -279,7 +202,8 @@ void started(const AuditPolicyCheck& self, const Object& o, const audit::Policy&
              FindingSink& sink) {
   std::map<std::pair<std::string_view, size_t>, Group> groups;
   for (const char* sub : {"exec", "attach", "portforward"})
-    for (audit::Request& r : expand({"long-running", "create", "", "pods", sub})) {
+    for (const audit::Request& r :
+         audit::expandProbe({"long-running", "create", "", "pods", sub})) {
       audit::Decision d = audit::evaluate(p, r);
       if (d.level == audit::Level::kNone) continue;  // activity-not-logged's
       auto omitted = [&](std::string_view s) {
