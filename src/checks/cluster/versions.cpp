@@ -290,11 +290,14 @@ std::optional<Version> controlPlaneVersion(const ScanIndex* index, const Object*
       std::string_view image = getStr(c, "image");
       size_t colon = image.rfind(':');
       size_t slash = image.rfind('/');
-      std::string_view repo = image.substr(0, colon);
-      std::string_view base = repo.substr(slash == std::string_view::npos ? 0 : slash + 1);
-      if (base != "kube-apiserver" || colon == std::string_view::npos ||
-          (slash != std::string_view::npos && colon < slash))
+      // No tag, or the last colon is a registry's port (host:5000/kube-apiserver).
+      if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash))
         continue;
+      std::string_view repo = image.substr(0, colon);
+      size_t repo_slash = repo.rfind('/');
+      std::string_view base =
+          repo.substr(repo_slash == std::string_view::npos ? 0 : repo_slash + 1);
+      if (base != "kube-apiserver") continue;
       std::string_view tag = image.substr(colon + 1);
       if (size_t at = tag.find('@'); at != std::string_view::npos) tag = tag.substr(0, at);
       if (auto v = parseVersion(tag)) {
