@@ -19,6 +19,32 @@
 namespace kh {
 namespace {
 
+// The audit Policy in `file` (read into `f`, which owns what `p` points into); problems the API
+// server would refuse it for are warnings on stderr. 0, or the exit code of the failure.
+int loadPolicy(const std::string& file, const char* command, SourceFile& f, audit::Policy& p) {
+  loadFile(file, LoadOptions{}, f);
+  std::string error;
+  const Object* policy = nullptr;
+  if (f.error) {
+    error = f.error->describe();
+  } else {
+    for (const Object& o : f.objects)
+      if (o.ref.kind == "Policy" && o.ref.api_version.starts_with("audit.k8s.io/")) policy = &o;
+    if (!policy)
+      error =
+          fmt::format("{}: no audit Policy (apiVersion audit.k8s.io/v1, kind Policy) in it", file);
+  }
+  if (!error.empty()) {
+    std::fprintf(stderr, "kubeharden audit %s: %s\n", command, error.c_str());
+    return kExitInput;
+  }
+  p = audit::readPolicy(policy->root);
+  for (const audit::Policy::Problem& pr : p.problems)
+    std::fprintf(stderr, "%s:%u:%u: warning: %s: %s (the API server refuses this policy)\n",
+                 file.c_str(), pr.pos.line, pr.pos.col, pr.path.c_str(), pr.message.c_str());
+  return 0;
+}
+
 struct ExplainArgs {
   std::string file, user, verb, resource, subresource, api_group, namespace_, name, path, format;
   std::vector<std::string> groups;
@@ -32,19 +58,8 @@ int explain(const ExplainArgs& a) {
   if (a.resource.empty() == a.path.empty())
     return fail(kExitUsage, "give a resource request (--resource) or a non-resource one (--path)");
   SourceFile f;
-  loadFile(a.file, LoadOptions{}, f);
-  if (f.error) return fail(kExitInput, f.error->describe());
-  const Object* policy = nullptr;
-  for (const Object& o : f.objects)
-    if (o.ref.kind == "Policy" && o.ref.api_version.starts_with("audit.k8s.io/")) policy = &o;
-  if (!policy)
-    return fail(kExitInput, fmt::format("{}: no audit Policy (apiVersion audit.k8s.io/v1, kind "
-                                        "Policy) in it",
-                                        a.file));
-  audit::Policy p = audit::readPolicy(policy->root);
-  for (const audit::Policy::Problem& pr : p.problems)
-    std::fprintf(stderr, "%s:%u:%u: warning: %s: %s (the API server refuses this policy)\n",
-                 a.file.c_str(), pr.pos.line, pr.pos.col, pr.path.c_str(), pr.message.c_str());
+  audit::Policy p;
+  if (int rc = loadPolicy(a.file, "explain", f, p); rc != 0) return rc;
   audit::Request r;
   r.user = a.user;
   r.groups = a.groups;
@@ -139,24 +154,9 @@ audit::Request requestOf(const audit::Event& e) {
 // `audit coverage POLICY LOG...`: each logged request evaluated against POLICY (which rule,
 // which level), the rules that matched nothing, and the probe requests' levels.
 int coverage(const CoverageArgs& a) {
-  auto fail = [](int code, const std::string& m) {
-    std::fprintf(stderr, "kubeharden audit coverage: %s\n", m.c_str());
-    return code;
-  };
   SourceFile f;
-  loadFile(a.policy, LoadOptions{}, f);
-  if (f.error) return fail(kExitInput, f.error->describe());
-  const Object* policy = nullptr;
-  for (const Object& o : f.objects)
-    if (o.ref.kind == "Policy" && o.ref.api_version.starts_with("audit.k8s.io/")) policy = &o;
-  if (!policy)
-    return fail(kExitInput, fmt::format("{}: no audit Policy (apiVersion audit.k8s.io/v1, kind "
-                                        "Policy) in it",
-                                        a.policy));
-  audit::Policy p = audit::readPolicy(policy->root);
-  for (const audit::Policy::Problem& pr : p.problems)
-    std::fprintf(stderr, "%s:%u:%u: warning: %s: %s (the API server refuses this policy)\n",
-                 a.policy.c_str(), pr.pos.line, pr.pos.col, pr.path.c_str(), pr.message.c_str());
+  audit::Policy p;
+  if (int rc = loadPolicy(a.policy, "coverage", f, p); rc != 0) return rc;
   std::vector<uint64_t> by_rule(p.rules.size() + 1, 0);  // the last: no rule
   audit::EventReader reader(a.logs);
   audit::Event e;

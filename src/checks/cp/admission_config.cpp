@@ -39,26 +39,6 @@ std::vector<std::pair<const Node*, std::string>> pssConfigs(const Object& o) {
   return out;
 }
 
-class AdmissionCheck final : public Check {
- public:
-  using Fn = void (*)(const AdmissionCheck&, const Object&, FindingSink&);
-  AdmissionCheck(const CheckMeta& m, Fn fn, bool pss_files)
-      : meta_(m), fn_(fn), pss_files_(pss_files) {}
-  const CheckMeta& meta() const override { return meta_; }
-  bool appliesTo(const Object& o) const override {
-    return isAdmissionConfig(o) || (pss_files_ && isPssConfig(o));
-  }
-  void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
-    if (appliesTo(o)) fn_(*this, o, sink);
-  }
-  using Check::finding;
-
- private:
-  const CheckMeta& meta_;
-  Fn fn_;
-  bool pss_files_;
-};
-
 constexpr CheckRefs kPsaRefs{.cis = "5.2.1", .nsa = "Pod Security enforcement", .pss = "admission"};
 
 // --- admission-config-pss-exemptions ------------------------------------------------------------
@@ -78,7 +58,7 @@ constexpr CheckMeta kExemptions{
     .refs = kPsaRefs,
 };
 
-void exemptions(const AdmissionCheck& self, const Object& o, FindingSink& sink) {
+void exemptions(const FileCheck& self, const Object& o, FindingSink& sink) {
   for (const auto& [cfg, base] : pssConfigs(o)) {
     const Node* ex = get(cfg, "exemptions");
     struct Kind {
@@ -129,7 +109,7 @@ constexpr CheckMeta kDefaults{
     .refs = kPsaRefs,
 };
 
-void defaults(const AdmissionCheck& self, const Object& o, FindingSink& sink) {
+void defaults(const FileCheck& self, const Object& o, FindingSink& sink) {
   for (const auto& [cfg, base] : pssConfigs(o)) {
     const Node* d = get(cfg, "defaults");
     const Node* enforce = get(d, "enforce");
@@ -164,7 +144,7 @@ constexpr CheckMeta kEventRateLimit{
     .refs = {.cis = "1.2.9", .nsa = "Control plane hardening", .trivy = "KCV-0010"},
 };
 
-void eventRateLimit(const AdmissionCheck& self, const Object& o, FindingSink& sink) {
+void eventRateLimit(const FileCheck& self, const Object& o, FindingSink& sink) {
   size_t i = 0;
   for (const Node* p : seqOf(get(o.root, "plugins"))) {
     if (getStr(p, "name") == "EventRateLimit") {
@@ -184,12 +164,16 @@ void eventRateLimit(const AdmissionCheck& self, const Object& o, FindingSink& si
                         "etcd with Events"));
 }
 
+bool isAdmissionOrPssConfig(const Object& o) {
+  return isAdmissionConfig(o) || isPssConfig(o);
+}
+
 }  // namespace
 
 void addAdmissionConfigChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<AdmissionCheck>(kExemptions, exemptions, true));
-  out.push_back(std::make_unique<AdmissionCheck>(kDefaults, defaults, true));
-  out.push_back(std::make_unique<AdmissionCheck>(kEventRateLimit, eventRateLimit, false));
+  out.push_back(std::make_unique<FileCheck>(kExemptions, isAdmissionOrPssConfig, exemptions));
+  out.push_back(std::make_unique<FileCheck>(kDefaults, isAdmissionOrPssConfig, defaults));
+  out.push_back(std::make_unique<FileCheck>(kEventRateLimit, isAdmissionConfig, eventRateLimit));
 }
 
 }  // namespace kh

@@ -22,24 +22,6 @@ bool isAuditPolicy(const Object& o) {
          (o.ref.api_version == "audit.k8s.io/v1" || o.ref.api_version == "audit.k8s.io/v1beta1");
 }
 
-// A check of audit Policy objects only (kind Policy is also other projects' CRDs).
-class AuditPolicyCheck final : public Check {
- public:
-  using Fn = void (*)(const AuditPolicyCheck&, const Object&, const audit::Policy&, FindingSink&);
-  AuditPolicyCheck(const CheckMeta& m, Fn fn) : meta_(m), fn_(fn) {}
-  const CheckMeta& meta() const override { return meta_; }
-  bool appliesTo(const Object& o) const override { return isAuditPolicy(o); }
-  void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
-    if (!isAuditPolicy(o)) return;
-    fn_(*this, o, audit::readPolicy(o.root), sink);
-  }
-  using Check::finding;
-
- private:
-  const CheckMeta& meta_;
-  Fn fn_;
-};
-
 constexpr CheckRefs kAuditRefs{
     .cis = "3.2.1,3.2.2", .nsa = "Audit logging and threat detection", .kubescape = "C-0067"};
 
@@ -60,7 +42,7 @@ struct Group {
   }
 };
 
-void report(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
+void report(const FileCheck& self, const Object& o, const audit::Policy& p,
             std::map<std::pair<std::string_view, size_t>, Group>& groups,
             const std::function<std::string(std::string_view category, const Group&)>& message,
             FindingSink& sink) {
@@ -113,8 +95,8 @@ constexpr CheckMeta kSensitive{
     .refs = kAuditRefs,
 };
 
-void sensitive(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
-               FindingSink& sink) {
+void sensitive(const FileCheck& self, const Object& o, FindingSink& sink) {
+  audit::Policy p = audit::readPolicy(o.root);
   std::map<std::pair<std::string_view, size_t>, Group> groups;
   for (const audit::Probe& probe : audit::sensitiveProbes())
     for (const audit::Request& r : audit::expandProbe(probe)) {
@@ -155,8 +137,8 @@ constexpr CheckMeta kNotLogged{
     .refs = kAuditRefs,
 };
 
-void notLogged(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
-               FindingSink& sink) {
+void notLogged(const FileCheck& self, const Object& o, FindingSink& sink) {
+  audit::Policy p = audit::readPolicy(o.root);
   std::map<std::pair<std::string_view, size_t>, Group> groups;
   for (const audit::Probe& probe : audit::activityProbes())
     for (const audit::Request& r : audit::expandProbe(probe)) {
@@ -198,8 +180,8 @@ constexpr CheckMeta kStarted{
     .refs = kAuditRefs,
 };
 
-void started(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
-             FindingSink& sink) {
+void started(const FileCheck& self, const Object& o, FindingSink& sink) {
+  audit::Policy p = audit::readPolicy(o.root);
   std::map<std::pair<std::string_view, size_t>, Group> groups;
   for (const char* sub : {"exec", "attach", "portforward"})
     for (const audit::Request& r :
@@ -241,8 +223,8 @@ constexpr CheckMeta kCatchAll{
     .refs = kAuditRefs,
 };
 
-void catchAll(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
-              FindingSink& sink) {
+void catchAll(const FileCheck& self, const Object& o, FindingSink& sink) {
+  audit::Policy p = audit::readPolicy(o.root);
   for (const audit::PolicyRule& r : p.rules)
     if (r.users.empty() && r.user_groups.empty() && r.verbs.empty() && r.namespaces.empty() &&
         r.resources.empty() && r.non_resource_urls.empty() && r.level != audit::Level::kNone)
@@ -272,8 +254,8 @@ constexpr CheckMeta kInvalid{
     .refs = kAuditRefs,
 };
 
-void invalid(const AuditPolicyCheck& self, const Object& o, const audit::Policy& p,
-             FindingSink& sink) {
+void invalid(const FileCheck& self, const Object& o, FindingSink& sink) {
+  audit::Policy p = audit::readPolicy(o.root);
   for (const audit::Policy::Problem& pr : p.problems)
     sink.add(self.finding(o, pr.pos, pr.path, pr.message));
 }
@@ -281,11 +263,11 @@ void invalid(const AuditPolicyCheck& self, const Object& o, const audit::Policy&
 }  // namespace
 
 void addAuditPolicyChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<AuditPolicyCheck>(kSensitive, sensitive));
-  out.push_back(std::make_unique<AuditPolicyCheck>(kNotLogged, notLogged));
-  out.push_back(std::make_unique<AuditPolicyCheck>(kStarted, started));
-  out.push_back(std::make_unique<AuditPolicyCheck>(kCatchAll, catchAll));
-  out.push_back(std::make_unique<AuditPolicyCheck>(kInvalid, invalid));
+  out.push_back(std::make_unique<FileCheck>(kSensitive, isAuditPolicy, sensitive));
+  out.push_back(std::make_unique<FileCheck>(kNotLogged, isAuditPolicy, notLogged));
+  out.push_back(std::make_unique<FileCheck>(kStarted, isAuditPolicy, started));
+  out.push_back(std::make_unique<FileCheck>(kCatchAll, isAuditPolicy, catchAll));
+  out.push_back(std::make_unique<FileCheck>(kInvalid, isAuditPolicy, invalid));
 }
 
 }  // namespace kh

@@ -92,23 +92,6 @@ std::string kmsVersion(const Provider& p) {
   return v.empty() ? "v1" : std::string(v);
 }
 
-class EncryptionCheck final : public Check {
- public:
-  using Fn = void (*)(const EncryptionCheck&, const Object&, const std::vector<Entry>&,
-                      FindingSink&);
-  EncryptionCheck(const CheckMeta& m, Fn fn) : meta_(m), fn_(fn) {}
-  const CheckMeta& meta() const override { return meta_; }
-  bool appliesTo(const Object& o) const override { return isEncryptionConfig(o); }
-  void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
-    if (isEncryptionConfig(o)) fn_(*this, o, readEntries(o), sink);
-  }
-  using Check::finding;
-
- private:
-  const CheckMeta& meta_;
-  Fn fn_;
-};
-
 constexpr CheckRefs kEncRefs{.cis = "1.2.27,1.2.28",
                              .nsa = "Secrets,Control plane hardening",
                              .trivy = "KCV-0029,KCV-0030",
@@ -131,8 +114,8 @@ constexpr CheckMeta kPlaintext{
     .refs = kEncRefs,
 };
 
-void plaintext(const EncryptionCheck& self, const Object& o, const std::vector<Entry>& entries,
-               FindingSink& sink) {
+void plaintext(const FileCheck& self, const Object& o, FindingSink& sink) {
+  std::vector<Entry> entries = readEntries(o);
   const Entry* e = entryFor(entries, "", "secrets");
   if (!e) {
     const Node* at = get(o.root, "resources");
@@ -176,8 +159,8 @@ constexpr CheckMeta kWeak{
     .refs = kEncRefs,
 };
 
-void weak(const EncryptionCheck& self, const Object& o, const std::vector<Entry>& entries,
-          FindingSink& sink) {
+void weak(const FileCheck& self, const Object& o, FindingSink& sink) {
+  std::vector<Entry> entries = readEntries(o);
   for (const Entry& e : entries) {
     for (size_t i = 0; i < e.providers.size(); ++i) {
       const Provider& p = e.providers[i];
@@ -233,8 +216,8 @@ constexpr CheckMeta kInvalid{
     .refs = kEncRefs,
 };
 
-void invalid(const EncryptionCheck& self, const Object& o, const std::vector<Entry>& entries,
-             FindingSink& sink) {
+void invalid(const FileCheck& self, const Object& o, FindingSink& sink) {
+  std::vector<Entry> entries = readEntries(o);
   auto add = [&](const Node* at, std::string path, std::string message) {
     sink.add(self.finding(o, (at ? at : o.root)->pos, std::move(path), std::move(message)));
   };
@@ -331,8 +314,8 @@ constexpr CheckMeta kSensitive{
     .refs = kEncRefs,
 };
 
-void sensitiveResources(const EncryptionCheck& self, const Object& o,
-                        const std::vector<Entry>& entries, FindingSink& sink) {
+void sensitiveResources(const FileCheck& self, const Object& o, FindingSink& sink) {
+  std::vector<Entry> entries = readEntries(o);
   auto encrypts = [](const Entry* e) {
     return e && !e->providers.empty() && !e->providers[0].type.empty() &&
            e->providers[0].type != "identity";
@@ -349,10 +332,10 @@ void sensitiveResources(const EncryptionCheck& self, const Object& o,
 }  // namespace
 
 void addEncryptionChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<EncryptionCheck>(kPlaintext, plaintext));
-  out.push_back(std::make_unique<EncryptionCheck>(kWeak, weak));
-  out.push_back(std::make_unique<EncryptionCheck>(kInvalid, invalid));
-  out.push_back(std::make_unique<EncryptionCheck>(kSensitive, sensitiveResources));
+  out.push_back(std::make_unique<FileCheck>(kPlaintext, isEncryptionConfig, plaintext));
+  out.push_back(std::make_unique<FileCheck>(kWeak, isEncryptionConfig, weak));
+  out.push_back(std::make_unique<FileCheck>(kInvalid, isEncryptionConfig, invalid));
+  out.push_back(std::make_unique<FileCheck>(kSensitive, isEncryptionConfig, sensitiveResources));
 }
 
 }  // namespace kh

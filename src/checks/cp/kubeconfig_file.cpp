@@ -16,22 +16,6 @@ bool isKubeconfig(const Object& o) {
          (get(o.root, "clusters") || get(o.root, "users") || get(o.root, "contexts"));
 }
 
-class KubeconfigCheck final : public Check {
- public:
-  using Fn = void (*)(const KubeconfigCheck&, const Object&, FindingSink&);
-  KubeconfigCheck(const CheckMeta& m, Fn fn) : meta_(m), fn_(fn) {}
-  const CheckMeta& meta() const override { return meta_; }
-  bool appliesTo(const Object& o) const override { return isKubeconfig(o); }
-  void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
-    if (isKubeconfig(o)) fn_(*this, o, sink);
-  }
-  using Check::finding;
-
- private:
-  const CheckMeta& meta_;
-  Fn fn_;
-};
-
 // --- kubeconfig-embedded-credentials ------------------------------------------------------------
 
 constexpr CheckMeta kEmbedded{
@@ -49,7 +33,7 @@ constexpr CheckMeta kEmbedded{
     .refs = {.nsa = "Authentication and authorization", .mitre = "T1552"},
 };
 
-void embedded(const KubeconfigCheck& self, const Object& o, FindingSink& sink) {
+void embedded(const FileCheck& self, const Object& o, FindingSink& sink) {
   size_t i = 0;
   for (const Node* u : seqOf(get(o.root, "users"))) {
     std::string_view name = getStr(u, "name");
@@ -104,7 +88,7 @@ constexpr CheckMeta kInsecure{
     .refs = {.nsa = "Authentication and authorization", .mitre = "T1557"},
 };
 
-void insecure(const KubeconfigCheck& self, const Object& o, FindingSink& sink) {
+void insecure(const FileCheck& self, const Object& o, FindingSink& sink) {
   size_t i = 0;
   for (const Node* c : seqOf(get(o.root, "clusters"))) {
     std::string_view name = getStr(c, "name");
@@ -148,7 +132,7 @@ constexpr CheckMeta kExecPath{
     .refs = {.nsa = "Authentication and authorization", .mitre = "T1078"},
 };
 
-void execPath(const KubeconfigCheck& self, const Object& o, FindingSink& sink) {
+void execPath(const FileCheck& self, const Object& o, FindingSink& sink) {
   size_t i = 0;
   for (const Node* u : seqOf(get(o.root, "users"))) {
     const Node* cmd = get(get(get(u, "user"), "exec"), "command");
@@ -176,9 +160,9 @@ void execPath(const KubeconfigCheck& self, const Object& o, FindingSink& sink) {
 }  // namespace
 
 void addKubeconfigChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<KubeconfigCheck>(kEmbedded, embedded));
-  out.push_back(std::make_unique<KubeconfigCheck>(kInsecure, insecure));
-  out.push_back(std::make_unique<KubeconfigCheck>(kExecPath, execPath));
+  out.push_back(std::make_unique<FileCheck>(kEmbedded, isKubeconfig, embedded));
+  out.push_back(std::make_unique<FileCheck>(kInsecure, isKubeconfig, insecure));
+  out.push_back(std::make_unique<FileCheck>(kExecPath, isKubeconfig, execPath));
 }
 
 }  // namespace kh
