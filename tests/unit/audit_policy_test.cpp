@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "audit/policy.h"
 #include "load/loader.h"
 #include "tests/unit/test_util.h"
@@ -259,6 +261,80 @@ rules:
   EXPECT_NE(j.out.find(R"("unmatched":1)"), std::string::npos);
   EXPECT_NE(j.out.find(R"({"request":"get secrets","rule":1,"level":"Metadata"})"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace kh::audit
+
+namespace kh::audit {
+namespace {
+
+// `kubeharden scan` over a control-plane directory (as on a kubeadm node): the static pod's
+// flags are followed to the encryption config, audit policy and admission configuration in the
+// tree, each judged; admin.conf is found by its content. Take a file away and the flag that
+// named it says it was not judged.
+TEST(ControlPlaneTree, ScanJudgesTheFilesTheFlagsName) {
+  test::TempDir d;
+  d.write("etc/kubernetes/manifests/kube-apiserver.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: kube-apiserver, namespace: kube-system}
+spec:
+  containers:
+    - name: kube-apiserver
+      image: registry.k8s.io/kube-apiserver:v1.31.1
+      command:
+        - kube-apiserver
+        - --encryption-provider-config=/etc/kubernetes/enc/enc.yaml
+        - --audit-policy-file=/etc/kubernetes/audit-policy.yaml
+        - --admission-control-config-file=/etc/kubernetes/admission.yaml
+)");
+  d.write("etc/kubernetes/enc/enc.yaml", R"(apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources: [secrets]
+    providers:
+      - identity: {}
+      - aescbc: {keys: [{name: k1, secret: YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=}]}
+)");
+  d.write("etc/kubernetes/audit-policy.yaml", R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: RequestResponse
+)");
+  d.write("etc/kubernetes/admission.yaml", R"(apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: PodSecurity
+    configuration:
+      apiVersion: pod-security.admission.config.k8s.io/v1
+      kind: PodSecurityConfiguration
+      defaults: {enforce: baseline}
+      exemptions: {namespaces: [monitoring]}
+)");
+  d.write("etc/kubernetes/admin.conf", R"(apiVersion: v1
+kind: Config
+clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: admin, user: {client-key-data: c2VjcmV0LWtleS1ieXRlcw==}}]
+contexts: [{name: admin@k, context: {cluster: k, user: admin}}]
+)");
+  auto r = test::runCli("scan --fail-on none --no-color -f json " + d.path() + "/etc/kubernetes");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* found : {R"("check":"encryption-secrets-plaintext","rule":"identity-first")",
+                            R"("check":"audit-policy-sensitive-data-logged","rule":"secrets")",
+                            R"("check":"admission-config-pss-exemptions","rule":"namespace")",
+                            R"("check":"kubeconfig-embedded-credentials","rule":"client-key")"})
+    EXPECT_NE(r.out.find(found), std::string::npos) << found;
+  EXPECT_EQ(r.out.find("cp-apiserver-config-files"), std::string::npos);
+  EXPECT_EQ(r.out.find("c2VjcmV0LWtleS1ieXRlcw"), std::string::npos);  // the key is never shown
+  // Without the encryption config: said, not passed.
+  std::filesystem::remove(d.path() + "/etc/kubernetes/enc/enc.yaml");
+  auto partial = test::runCli("scan --fail-on none --no-color " + d.path() + "/etc/kubernetes");
+  ASSERT_EQ(partial.exit_code, 0) << partial.err;
+  EXPECT_NE(partial.out.find("--encryption-provider-config=/etc/kubernetes/enc/enc.yaml is not in "
+                             "the input: encryption at rest is not judged"),
+            std::string::npos)
+      << partial.out;
+  EXPECT_EQ(partial.out.find("encryption-secrets-plaintext"), std::string::npos);
 }
 
 }  // namespace
