@@ -262,11 +262,8 @@ std::vector<registry::PullSecretEntry> readPullSecrets(cluster::Api& api,
         doc.Parse(page.data(), page.size());
         const rapidjson::Value& items = jsonMember(doc, "items");
         if (!items.IsArray()) return;
-        for (auto& item : items.GetArray()) {
-          rapidjson::StringBuffer b;
-          rapidjson::Writer<rapidjson::StringBuffer> w(b);
-          item.Accept(w);
-          auto entries = registry::parsePullSecret(std::string_view(b.GetString(), b.GetSize()));
+        for (const auto& item : items.GetArray()) {
+          auto entries = registry::parsePullSecret(item);
           if (!entries) {
             std::fprintf(stderr, "kubeharden cluster scan: warning: %s\n",
                          entries.error().message.c_str());

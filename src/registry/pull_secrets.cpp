@@ -92,6 +92,10 @@ bool addEntries(const rapidjson::Value& auths, const std::string& secret,
 Result<std::vector<PullSecretEntry>> parsePullSecret(std::string_view secret_json) {
   rapidjson::Document d;
   d.Parse(secret_json.data(), secret_json.size());
+  return parsePullSecret(d);
+}
+
+Result<std::vector<PullSecretEntry>> parsePullSecret(const rapidjson::Value& d) {
   if (!d.IsObject()) return Error{"a pull secret is not a JSON object", {}, {}};
   const rapidjson::Value& meta = jsonMember(d, "metadata");
   std::string name = fmt::format("{}/{}", jsonString(meta, "namespace"), jsonString(meta, "name"));

@@ -13,6 +13,8 @@
 // The values never leave this module except in the Credentials a pull uses.
 #pragma once
 
+#include <rapidjson/fwd.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,8 @@ struct PullSecretEntry {
 // data is not the format their type says, give an error naming the secret and what is wrong
 // (never a value).
 Result<std::vector<PullSecretEntry>> parsePullSecret(std::string_view secret_json);
+// The same for a Secret already parsed (an item of a SecretList page).
+Result<std::vector<PullSecretEntry>> parsePullSecret(const rapidjson::Value& secret);
 
 // Does the keyring key `key` match the image repository `ref` (kubelet semantics, above)?
 bool pullSecretKeyMatches(std::string_view key, const Reference& ref);
