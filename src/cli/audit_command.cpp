@@ -234,7 +234,7 @@ int coverage(const CoverageArgs& a) {
     w.EndArray();
     w.EndObject();
     std::printf("%s\n", b.GetString());
-    return kExitClean;
+    return st.errors.empty() ? kExitClean : kExitInput;  // a log not read: exit 3
   }
   std::printf("policy %s: %zu rules; logs: %llu requests (%llu events, %llu malformed lines)\n\n",
               a.policy.c_str(), p.rules.size(), static_cast<unsigned long long>(st.requests),
@@ -253,7 +253,7 @@ int coverage(const CoverageArgs& a) {
     std::printf("  %-52s %-16s %s\n", row.request.c_str(),
                 std::string(audit::levelName(row.level)).c_str(),
                 row.rule ? fmt::format("rules[{}]", row.rule->index).c_str() : "no rule");
-  return kExitClean;
+  return st.errors.empty() ? kExitClean : kExitInput;  // a log not read: exit 3
 }
 
 }  // namespace

@@ -261,6 +261,13 @@ rules:
   EXPECT_NE(j.out.find(R"("unmatched":1)"), std::string::npos);
   EXPECT_NE(j.out.find(R"({"request":"get secrets","rule":1,"level":"Metadata"})"),
             std::string::npos);
+  // A log that cannot be read: named on stderr, the rest still counted, exit 3.
+  auto missing =
+      test::runCli("audit coverage " + policy + " " + log + " " + d.path() + "/gone.log");
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("gone.log: No such file or directory"), std::string::npos)
+      << missing.err;
+  EXPECT_NE(missing.out.find("logs: 3 requests"), std::string::npos) << missing.out;
 }
 
 }  // namespace
