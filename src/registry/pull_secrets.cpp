@@ -47,7 +47,7 @@ Url splitUrl(std::string_view s) {
 }
 
 // The keyring's form of a key: the scheme, and an API path ("/v1/", "/v2/"), left out.
-std::string normalKey(std::string_view key) {
+std::string keyringKey(std::string_view key) {
   if (key.starts_with("https://"))
     key.remove_prefix(8);
   else if (key.starts_with("http://"))
@@ -128,7 +128,7 @@ Result<std::vector<PullSecretEntry>> parsePullSecret(const rapidjson::Value& d) 
 }
 
 bool pullSecretKeyMatches(std::string_view key, const Reference& ref) {
-  Url glob = splitUrl(normalKey(key));
+  Url glob = splitUrl(keyringKey(key));
   Url target = splitUrl(ref.domain + "/" + ref.repository);
   if (glob.port != target.port || glob.host_parts.size() != target.host_parts.size() ||
       !target.path.starts_with(glob.path))
@@ -143,7 +143,7 @@ std::vector<const PullSecretEntry*> pullSecretsFor(const std::vector<PullSecretE
   // The keyring: entries by normalized key, keys in reverse lexical order (more specific paths
   // first), each key's entries in the order given.
   std::map<std::string, std::vector<const PullSecretEntry*>, std::greater<>> index;
-  for (const PullSecretEntry& e : entries) index[normalKey(e.key)].push_back(&e);
+  for (const PullSecretEntry& e : entries) index[keyringKey(e.key)].push_back(&e);
   std::vector<const PullSecretEntry*> out;
   for (const auto& [key, list] : index)
     if (pullSecretKeyMatches(key, ref)) out.insert(out.end(), list.begin(), list.end());

@@ -7,7 +7,7 @@
 namespace kh::test {
 namespace {
 
-const std::string kExamples = std::string(KH_SOURCE_DIR) + "/examples";
+const std::string kPssExamples = std::string(KH_SOURCE_DIR) + "/examples";
 
 rapidjson::Document json(const std::string& s) {
   rapidjson::Document d;
@@ -17,7 +17,7 @@ rapidjson::Document json(const std::string& s) {
 }
 
 TEST(CliPss, ExamplesAtRestrictedLatest) {
-  auto r = runCli("pss " + kExamples);
+  auto r = runCli("pss " + kPssExamples);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("hardened-deployment.yaml:9:1 Deployment shop/web: allowed"),
             std::string::npos)
@@ -40,7 +40,7 @@ TEST(CliPss, ExamplesAtRestrictedLatest) {
 }
 
 TEST(CliPss, JsonSchema) {
-  auto r = runCli("pss --level baseline --version v1.29 --format json " + kExamples);
+  auto r = runCli("pss --level baseline --version v1.29 --format json " + kPssExamples);
   EXPECT_EQ(r.exit_code, 1);
   auto j = json(r.out);
   EXPECT_STREQ(j["schema"].GetString(), "kubeharden/pss/v1");

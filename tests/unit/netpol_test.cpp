@@ -11,7 +11,9 @@
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
-namespace {
+// Named, not anonymous: the using-directive below must not reach the files a unity build
+// compiles after this one.
+namespace netpol_tests {
 
 using namespace kh::netpol;
 
@@ -340,5 +342,5 @@ TEST(NetpolCli, LintRunsEveryNetworkCheck) {
   EXPECT_STREQ(doc["findings"][0]["rule"].GetString(), "ingress");
 }
 
-}  // namespace
+}  // namespace netpol_tests
 }  // namespace kh::test

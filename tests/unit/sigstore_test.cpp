@@ -21,7 +21,9 @@
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
-namespace {
+// Named, not anonymous: the using-directive below must not reach the files a unity build
+// compiles after this one.
+namespace sigstore_tests {
 
 using namespace kh::sigstore;
 using image::fixtures::shell;
@@ -65,7 +67,7 @@ std::string mth(const std::vector<std::string>& leaves, size_t lo, size_t hi) {
   size_t k = 1;
   while (k * 2 < hi - lo) k *= 2;
   std::string buf = "\x01" + mth(leaves, lo, lo + k) + mth(leaves, lo + k, hi);
-  return sha256(buf);
+  return sigstore::sha256(buf);
 }
 void path(const std::vector<std::string>& leaves, size_t m, size_t lo, size_t hi,
           std::vector<std::string>* out) {
@@ -145,7 +147,7 @@ TEST(SigstoreTrustedRoot, ReadsTheProductionRootAndTimes) {
   EXPECT_GE(root.value().certificate_authorities.size(), 2u);
   // Rekor's first key, by its key ID (SHA-256 of its DER key).
   const auto& rekor = root.value().tlogs.front();
-  EXPECT_EQ(sha256(rekor.key.spki()), rekor.key_id);
+  EXPECT_EQ(sigstore::sha256(rekor.key.spki()), rekor.key_id);
   EXPECT_EQ(rekor.key.kind(), "ECDSA P-256");
   EXPECT_EQ(rekor.valid.start, 1610452407);  // 2021-01-12T11:53:27Z
   EXPECT_EQ(parseRfc3339("2022-12-31T23:59:59.999Z").value(), 1672531199);
@@ -223,7 +225,7 @@ TEST(SigstoreBundles, SignedBySigstoreJsVerifiedByBothVerifiers) {
       "statement.json",
       fmt::format(
           R"({{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"artifact.txt","digest":{{"sha256":"{}"}}}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{{}}}})",
-          hex(sha256(readFile(art)))));
+          sigstore::hex(sigstore::sha256(readFile(art)))));
   struct Mode {
     const char* name;
     std::string flags;
@@ -366,7 +368,7 @@ TEST(SigstoreKeys, EcdsaRsaAndEd25519SignedByOpensslItself) {
             R"("verificationMaterial":{{"publicKey":{{"hint":"{}"}},"tlogEntries":[]}},)"
             R"("messageSignature":{{"messageDigest":{{"algorithm":"SHA2_256","digest":"{}"}},)"
             R"("signature":"{}"}}}})",
-            k.name, base64Encode(sha256(readFile(art))), base64Encode(readFile(sig))));
+            k.name, base64Encode(sigstore::sha256(readFile(art))), base64Encode(readFile(sig))));
     auto verify = [&](const std::string& key_file, const std::string& file,
                       const std::string& extra = "") {
       return runCli(fmt::format("sigstore verify-bundle --bundle {} --key {} {} {}", bundle,
@@ -398,7 +400,7 @@ TEST(SigstoreCosign, LegacyLayersInBothSpellingsAndTheSimpleSigningPayload) {
                                    {{std::string(prefix) + "signature", base64Encode("sig")}});
     ASSERT_TRUE(b) << prefix << ": " << b.error().message;
     EXPECT_EQ(b.value().signature, "sig");
-    EXPECT_EQ(b.value().message_digest, sha256(payload));
+    EXPECT_EQ(b.value().message_digest, sigstore::sha256(payload));
   }
   EXPECT_TRUE(checkSimpleSigning(payload, "sha256:aa"));  // member names without regard to case
   auto other = checkSimpleSigning(payload, "sha256:AA");  // the digest exactly
@@ -472,5 +474,5 @@ TEST(SigstoreCli, UsageAndInputErrors) {
   EXPECT_NE(root.err.find("broken.json:3:3: not JSON"), std::string::npos) << root.err;
 }
 
-}  // namespace
+}  // namespace sigstore_tests
 }  // namespace kh::test

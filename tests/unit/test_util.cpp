@@ -57,7 +57,7 @@ CycloneDxSchema cycloneDxSchema() {
 
 namespace {
 
-std::vector<Finding> runWith(const Registry& registry, const SourceFile& f) {
+std::vector<Finding> runWith(const kh::Registry& registry, const SourceFile& f) {
   ScanIndex index;
   for (const Object& o : f.objects) index.add(&o);
   CheckContext ctx{&index};
@@ -70,7 +70,7 @@ std::vector<Finding> runWith(const Registry& registry, const SourceFile& f) {
 }  // namespace
 
 std::vector<Finding> runAllChecks(const SourceFile& f) {
-  static const Registry registry(makeCatalogue());
+  static const kh::Registry registry(makeCatalogue());
   return runWith(registry, f);
 }
 
@@ -82,7 +82,7 @@ std::vector<Finding> runAllChecks(const SourceFile& f, std::string_view check_id
     Status s = c->configure(options);
     EXPECT_TRUE(s) << (s ? "" : s.error().describe());
   }
-  Registry registry(std::move(checks));
+  kh::Registry registry(std::move(checks));
   return runWith(registry, f);
 }
 

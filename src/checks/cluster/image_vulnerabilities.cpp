@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kImageScan[] = {"ImageScan"};
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kImageVulnerabilitiesMeta{
     .id = "cluster-image-vulnerabilities",
     .title = "Running image has known vulnerabilities",
     .severity = Severity::kHigh,
@@ -101,7 +101,7 @@ void imageVulnerabilities(const FnCheck& self, const Object& o, const CheckConte
 }  // namespace
 
 void addImageVulnerabilityChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<FnCheck>(kMeta, imageVulnerabilities));
+  out.push_back(std::make_unique<FnCheck>(kImageVulnerabilitiesMeta, imageVulnerabilities));
 }
 
 }  // namespace kh

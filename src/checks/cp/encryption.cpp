@@ -201,7 +201,7 @@ void weak(const FileCheck& self, const Object& o, FindingSink& sink) {
 
 // --- encryption-config-invalid ------------------------------------------------------------------
 
-constexpr CheckMeta kInvalid{
+constexpr CheckMeta kEncryptionInvalid{
     .id = "encryption-config-invalid",
     .title = "EncryptionConfiguration the API server refuses",
     .severity = Severity::kHigh,
@@ -216,7 +216,7 @@ constexpr CheckMeta kInvalid{
     .refs = kEncRefs,
 };
 
-void invalid(const FileCheck& self, const Object& o, FindingSink& sink) {
+void encryptionInvalid(const FileCheck& self, const Object& o, FindingSink& sink) {
   std::vector<Entry> entries = readEntries(o);
   auto add = [&](const Node* at, std::string path, std::string message) {
     sink.add(self.finding(o, (at ? at : o.root)->pos, std::move(path), std::move(message)));
@@ -300,7 +300,7 @@ void invalid(const FileCheck& self, const Object& o, FindingSink& sink) {
 
 // --- encryption-sensitive-resources -------------------------------------------------------------
 
-constexpr CheckMeta kSensitive{
+constexpr CheckMeta kEncryptionSensitive{
     .id = "encryption-sensitive-resources",
     .title = "EncryptionConfiguration encrypts Secrets but not ConfigMaps",
     .severity = Severity::kInfo,
@@ -334,8 +334,8 @@ void sensitiveResources(const FileCheck& self, const Object& o, FindingSink& sin
 void addEncryptionChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(std::make_unique<FileCheck>(kPlaintext, isEncryptionConfig, plaintext));
   out.push_back(std::make_unique<FileCheck>(kWeak, isEncryptionConfig, weak));
-  out.push_back(std::make_unique<FileCheck>(kInvalid, isEncryptionConfig, invalid));
-  out.push_back(std::make_unique<FileCheck>(kSensitive, isEncryptionConfig, sensitiveResources));
+  out.push_back(std::make_unique<FileCheck>(kEncryptionInvalid, isEncryptionConfig, encryptionInvalid));
+  out.push_back(std::make_unique<FileCheck>(kEncryptionSensitive, isEncryptionConfig, sensitiveResources));
 }
 
 }  // namespace kh

@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::string_view kKinds[] = {"KubeletConfiguration"};
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kKubeletConfigMeta{
     .id = "cp-kubelet-config",
     .title = "KubeletConfiguration breaks a CIS recommendation",
     .severity = Severity::kMedium,
@@ -137,7 +137,7 @@ void kubelet(const FnCheck& self, const Object& o, const CheckContext&, FindingS
 }  // namespace
 
 void addCpKubeletChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<FnCheck>(kMeta, kubelet));
+  out.push_back(std::make_unique<FnCheck>(kKubeletConfigMeta, kubelet));
 }
 
 void addCpChecks(std::vector<std::unique_ptr<Check>>& out) {

@@ -10,10 +10,8 @@
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 constexpr CheckMeta kKey = dockerfileMeta(
     "dockerfile-label-key-invalid", "LABEL key breaks Docker's naming rules", Severity::kInfo, true,
@@ -277,8 +275,12 @@ class LabelSchema final : public Check {
 };
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileLabelChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kKey, key));
   out.push_back(std::make_unique<LabelSchema>());
 }

@@ -7,10 +7,8 @@
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 constexpr CheckMeta kNpmPin = dockerfileMeta(
     "dockerfile-npm-unpinned", "npm install without versions", Severity::kLow, true,
@@ -131,8 +129,12 @@ void yarnCache(const FnCheck& self, const Object& o, const CheckContext&, Findin
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileLangChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kGemPin, gemPin));
   out.push_back(std::make_unique<FnCheck>(kGoPin, goPin));
   out.push_back(std::make_unique<FnCheck>(kNpmPin, npmPin));

@@ -8,10 +8,8 @@
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 bool isInstall(const Cmd& c, std::string_view program, std::string_view verb) {
   if (c.name != program) return false;
@@ -301,8 +299,12 @@ void pipCache(const FnCheck& self, const Object& o, const CheckContext&, Finding
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfilePackageChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kApkCache, apkCache));
   out.push_back(std::make_unique<FnCheck>(kApkPin, apkPin));
   out.push_back(std::make_unique<FnCheck>(kApt, apt));

@@ -8,10 +8,8 @@
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 bool isAny(std::string_view name, std::initializer_list<std::string_view> names) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -215,8 +213,12 @@ void zypperDup(const FnCheck& self, const Object& o, const CheckContext&, Findin
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileRpmChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kDnfClean, dnfClean));
   out.push_back(std::make_unique<FnCheck>(kDnfYes, dnfYes));
   out.push_back(std::make_unique<FnCheck>(kDnfPin, dnfPin));

@@ -8,10 +8,8 @@
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 // Every command of every RUN (ONBUILD's included): fn(cmd, path).
 template <typename Fn>
@@ -246,8 +244,12 @@ void chmod777(const FnCheck& self, const Object& o, const CheckContext&, Finding
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileRunChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kCd, cd));
   out.push_back(std::make_unique<FnCheck>(kChmod, chmod777));
   out.push_back(std::make_unique<FnCheck>(kPipeShell, pipeShell));

@@ -8,10 +8,8 @@
 #include "checks/secrets/rules.h"
 #include "checks/util/image_rules.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 constexpr CheckMeta kRootUser = dockerfileMeta(
     "dockerfile-root-user", "The image runs as root", Severity::kHigh, true,
@@ -219,8 +217,12 @@ void ssh(const FnCheck& self, const Object& o, const CheckContext&, FindingSink&
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileSecurityChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kAddCopy, addCopy));
   out.push_back(std::make_unique<FnCheck>(kAddRemote, addRemote));
   out.push_back(std::make_unique<FnCheck>(kCopySecret, copySecret));

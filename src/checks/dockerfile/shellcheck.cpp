@@ -9,10 +9,8 @@
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 bool isFileCommand(std::string_view n) {
   static constexpr std::string_view kNames[] = {
@@ -72,7 +70,7 @@ void rmRoot(const FnCheck& self, const Object& o, const CheckContext&, FindingSi
   });
 }
 
-constexpr CheckMeta kCd = dockerfileMeta(
+constexpr CheckMeta kCdUnchecked = dockerfileMeta(
     "dockerfile-cd-unchecked", "cd whose failure is ignored", Severity::kLow, true,
     "Join cd to what follows with && (cd /src && make), or start the script with set -e: "
     "otherwise the next commands run in the wrong directory when cd fails.",
@@ -103,9 +101,13 @@ void cdUnchecked(const FnCheck& self, const Object& o, const CheckContext&, Find
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileShellcheckChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<FnCheck>(kCd, cdUnchecked));
+  using namespace dockerfile_checks;
+  out.push_back(std::make_unique<FnCheck>(kCdUnchecked, cdUnchecked));
   out.push_back(std::make_unique<FnCheck>(kRmRoot, rmRoot));
   out.push_back(std::make_unique<FnCheck>(kUnquoted, unquoted));
 }

@@ -10,10 +10,8 @@
 #include "checks/dockerfile/util.h"
 #include "checks/util/image_ref.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 // Does a FROM name an earlier stage (or scratch), rather than an image from a registry?
 bool namesStage(const Dockerfile&, const dockerfile::Stage& st) {
@@ -313,8 +311,12 @@ void noHealthcheck(const FnCheck& self, const Object& o, const CheckContext&, Fi
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileStructureChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kDigest, notPinned));
   out.push_back(std::make_unique<FnCheck>(kJsonCmd, jsonCmd));
   out.push_back(std::make_unique<FnCheck>(kCopyFromSelf, copyFromSelf));

@@ -10,10 +10,8 @@
 #include "checks/dockerfile/dockerfile_checks.h"
 #include "checks/dockerfile/util.h"
 
-namespace kh {
+namespace kh::dockerfile_checks {
 namespace {
-
-using namespace dockerfile_checks;
 
 std::string_view unquote(std::string_view s) {
   if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
@@ -316,8 +314,12 @@ void inlineIgnore(const FnCheck& self, const Object& o, const CheckContext&, Fin
 }
 
 }  // namespace
+}  // namespace kh::dockerfile_checks
+
+namespace kh {
 
 void addDockerfileStyleChecks(std::vector<std::unique_ptr<Check>>& out) {
+  using namespace dockerfile_checks;
   out.push_back(std::make_unique<FnCheck>(kConsecutive, consecutive));
   out.push_back(std::make_unique<FnCheck>(kCopyDest, copyDest));
   out.push_back(std::make_unique<FnCheck>(kCopyRelative, copyRelative));

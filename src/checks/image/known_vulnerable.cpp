@@ -12,7 +12,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kKnownVulnerableMeta{
     .id = "image-known-vulnerable",
     .title = "Component image has a known exploited vulnerability or is end of life",
     .severity = Severity::kHigh,
@@ -98,7 +98,7 @@ void check(const FnCheck& self, const Object& o, const CheckContext&, FindingSin
 }  // namespace
 
 void addImageKnownVulnerableChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<FnCheck>(kMeta, check));
+  out.push_back(std::make_unique<FnCheck>(kKnownVulnerableMeta, check));
 }
 
 }  // namespace kh

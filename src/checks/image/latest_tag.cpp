@@ -6,7 +6,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kLatestTagMeta{
     .id = "image-latest-tag",
     .title = "Image uses the latest tag or no tag",
     .severity = Severity::kMedium,
@@ -30,7 +30,7 @@ constexpr CheckMeta kMeta{
 
 class ImageLatestTag final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kLatestTagMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     for (const ContainerRef& c : o.pod->containers) {
       const MapEntry* e = c.node->entry("image");

@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kKinds[] = {"Sandbox", "SandboxTemplate"};
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kAgentSandboxMeta{
     .id = "misc-agent-sandbox",
     .title = "Agent Sandbox lacks isolation for untrusted code",
     .severity = Severity::kMedium,
@@ -54,7 +54,7 @@ bool egressIsolated(const Object& o, const CheckContext& ctx) {
 
 class AgentSandbox final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kAgentSandboxMeta; }
   bool appliesTo(const Object& o) const override { return agentsGroup(o) && o.pod; }
   void check(const Object& o, const CheckContext& ctx, FindingSink& sink) const override {
     if (!appliesTo(o)) return;

@@ -10,7 +10,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kSchemaMeta{
     .id = "misc-unknown-field",
     .title = "Pod spec has a field the API does not know",
     .severity = Severity::kMedium,
@@ -153,7 +153,7 @@ void unknown(const FnCheck& self, const Object& o, const Node* map, const std::s
   }
 }
 
-void check(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
+void schemaCheck(const FnCheck& self, const Object& o, const CheckContext&, FindingSink& sink) {
   const PodSpecView& pod = *o.pod;
   if (!pod.spec->isMap()) return;
   unknown(self, o, pod.spec, pod.path, kPodSpec, "the pod spec", {}, sink);
@@ -176,7 +176,7 @@ void check(const FnCheck& self, const Object& o, const CheckContext&, FindingSin
 }  // namespace
 
 void addMiscSchemaChecks(std::vector<std::unique_ptr<Check>>& out) {
-  out.push_back(std::make_unique<FnCheck>(kMeta, check));
+  out.push_back(std::make_unique<FnCheck>(kSchemaMeta, schemaCheck));
 }
 
 }  // namespace kh

@@ -7,7 +7,7 @@
 namespace kh {
 namespace {
 
-constexpr std::string_view kKinds[] = {"NetworkPolicy", "Namespace"};
+constexpr std::string_view kNetpolKinds[] = {"NetworkPolicy", "Namespace"};
 
 constexpr CheckMeta meta(std::string_view id, std::string_view title, Severity sev, bool on,
                          std::string_view remediation, CheckRefs refs) {
@@ -17,7 +17,7 @@ constexpr CheckMeta meta(std::string_view id, std::string_view title, Severity s
                    .group = "security",
                    .enabled_by_default = on,
                    .scope = Scope::kKinds,
-                   .kinds = kKinds,
+                   .kinds = kNetpolKinds,
                    .remediation = remediation,
                    .refs = refs};
 }

@@ -5,7 +5,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kHostPortMeta{
     .id = "pod-host-port",
     .title = "Container binds a host port",
     .severity = Severity::kMedium,
@@ -27,7 +27,7 @@ constexpr CheckMeta kMeta{
 
 class PodHostPort final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kHostPortMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     for (const ContainerRef& c : o.pod->containers) {
       const Node* ports = c.node->get("ports");

@@ -5,7 +5,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kPrivilegeEscalationMeta{
     .id = "pod-privilege-escalation",
     .title = "Container allows privilege escalation",
     .severity = Severity::kMedium,
@@ -27,7 +27,7 @@ constexpr CheckMeta kMeta{
 
 class PodPrivilegeEscalation final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kPrivilegeEscalationMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     if (o.pod->windows) return;  // no setuid escalation on Windows; PSA exempts these pods too
     for (const ContainerRef& c : o.pod->containers) {

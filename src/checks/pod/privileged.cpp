@@ -5,7 +5,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kPrivilegedMeta{
     .id = "pod-privileged",
     .title = "Container runs privileged",
     .severity = Severity::kCritical,
@@ -29,7 +29,7 @@ constexpr CheckMeta kMeta{
 
 class PodPrivileged final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kPrivilegedMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     for (const ContainerRef& c : o.pod->containers) {
       auto hit = effectiveField(*o.pod, c, "privileged");

@@ -5,7 +5,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kReadonlyRootFsMeta{
     .id = "pod-readonly-root-fs",
     .title = "Container root filesystem is writable",
     .severity = Severity::kMedium,
@@ -29,7 +29,7 @@ constexpr CheckMeta kMeta{
 
 class PodReadonlyRootFs final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kReadonlyRootFsMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     if (o.pod->windows) return;  // not supported by Windows containers
     for (const ContainerRef& c : o.pod->containers) {

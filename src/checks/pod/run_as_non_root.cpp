@@ -5,7 +5,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kRunAsNonRootMeta{
     .id = "pod-run-as-non-root",
     .title = "Container may run as root",
     .severity = Severity::kMedium,
@@ -29,7 +29,7 @@ constexpr CheckMeta kMeta{
 
 class PodRunAsNonRoot final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kRunAsNonRootMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     if (o.pod->windows) return;  // Windows uses runAsUserName, not UIDs
     for (const ContainerRef& c : o.pod->containers) {

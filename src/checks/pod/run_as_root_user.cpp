@@ -7,7 +7,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kRunAsRootUserMeta{
     .id = "pod-run-as-root-user",
     .title = "Container runs as UID 0",
     .severity = Severity::kHigh,
@@ -29,7 +29,7 @@ constexpr CheckMeta kMeta{
 
 class PodRunAsRootUser final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kRunAsRootUserMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     if (o.pod->windows) return;
     for (const ContainerRef& c : o.pod->containers) {

@@ -6,7 +6,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kSaTokenAutomountMeta{
     .id = "pod-sa-token-automount",
     .title = "Service account token is mounted",
     .severity = Severity::kMedium,
@@ -31,7 +31,7 @@ constexpr CheckMeta kMeta{
 
 class PodSaTokenAutomount final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kSaTokenAutomountMeta; }
   void check(const Object& o, const CheckContext& ctx, FindingSink& sink) const override {
     const PodSpecView& pod = *o.pod;
     std::string path = pod.path + ".automountServiceAccountToken";

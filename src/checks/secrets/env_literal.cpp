@@ -6,7 +6,7 @@
 namespace kh {
 namespace {
 
-constexpr CheckMeta kMeta{
+constexpr CheckMeta kEnvLiteralMeta{
     .id = "secrets-env-literal",
     .title = "Credential written as a literal environment value",
     .severity = Severity::kHigh,
@@ -30,7 +30,7 @@ constexpr CheckMeta kMeta{
 
 class SecretsEnvLiteral final : public Check {
  public:
-  const CheckMeta& meta() const override { return kMeta; }
+  const CheckMeta& meta() const override { return kEnvLiteralMeta; }
   void check(const Object& o, const CheckContext&, FindingSink& sink) const override {
     for (const ContainerRef& c : o.pod->containers) {
       const Node* env = c.node->get("env");
