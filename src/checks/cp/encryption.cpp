@@ -334,8 +334,10 @@ void sensitiveResources(const FileCheck& self, const Object& o, FindingSink& sin
 void addEncryptionChecks(std::vector<std::unique_ptr<Check>>& out) {
   out.push_back(std::make_unique<FileCheck>(kPlaintext, isEncryptionConfig, plaintext));
   out.push_back(std::make_unique<FileCheck>(kWeak, isEncryptionConfig, weak));
-  out.push_back(std::make_unique<FileCheck>(kEncryptionInvalid, isEncryptionConfig, encryptionInvalid));
-  out.push_back(std::make_unique<FileCheck>(kEncryptionSensitive, isEncryptionConfig, sensitiveResources));
+  out.push_back(
+      std::make_unique<FileCheck>(kEncryptionInvalid, isEncryptionConfig, encryptionInvalid));
+  out.push_back(
+      std::make_unique<FileCheck>(kEncryptionSensitive, isEncryptionConfig, sensitiveResources));
 }
 
 }  // namespace kh
