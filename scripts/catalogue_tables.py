@@ -17,7 +17,8 @@ AREAS = [("pod", "Pod specs"), ("image", "Images"), ("secrets", "Secrets"), ("ns
          ("cp", "Control plane"),
          ("cluster", "Live cluster: versions, drift and running images"),
          ("encryption", "Encryption at rest"),
-         ("audit", "Audit policy"), ("admission", "Admission configuration"),
+         ("audit-policy", "Audit policy"),
+         ("audit-event", "Audit log detections"), ("admission", "Admission configuration"),
          ("kubeconfig", "Kubeconfig files"), ("dockerfile", "Dockerfiles"),
          ("rel", "Reliability (opt-in group)")]
 
@@ -33,7 +34,10 @@ INTROS = {
                  "([audit.md](audit.md#admission-configuration)).",
     "kubeconfig": "Kubeconfig files, given or found in directories by their content "
                   "([audit.md](audit.md#kubeconfig-files)).",
-    "audit": "An audit Policy simulated with the API server's first-match semantics over probe "
+    "audit-event": "Requests in the API server's audit logs, judged by `kubeharden audit detect` "
+                   "(or `scan` of\nEvent files); bodies are judged by the checks `scan` runs "
+                   "([audit.md](audit.md#detections)).",
+    "audit-policy": "An audit Policy simulated with the API server's first-match semantics over probe "
              "requests\n([audit.md](audit.md#the-audit-policy)).",
 }
 

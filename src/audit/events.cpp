@@ -158,6 +158,143 @@ bool parseEvent(std::string_view json, Event& out, std::string* why) {
   return eventFrom(d, out, why);
 }
 
+namespace {
+
+std::string nodeStr(const Node* n, std::string_view key) {
+  return std::string(getStr(n, key));
+}
+std::vector<std::string> nodeStrings(const Node* n) {
+  std::vector<std::string> out;
+  for (const Node* s : seqOf(n))
+    if (s->isString()) out.emplace_back(s->str());
+  return out;
+}
+
+}  // namespace
+
+bool eventFromNode(const Node* o, Event& e, std::string* why) {
+  if (!o || !o->isMap()) {
+    *why = "not an object";
+    return false;
+  }
+  e = Event{};
+  e.audit_id = nodeStr(o, "auditID");
+  std::string stage = nodeStr(o, "stage");
+  if (e.audit_id.empty() || stage.empty()) {
+    *why = "no auditID or stage: not an audit event";
+    return false;
+  }
+  e.stages = {stage};
+  e.complete = isLastStage(stage);
+  e.level = nodeStr(o, "level");
+  e.verb = nodeStr(o, "verb");
+  e.request_uri = nodeStr(o, "requestURI");
+  e.user_agent = nodeStr(o, "userAgent");
+  const Node* user = get(o, "user");
+  e.user = nodeStr(user, "username");
+  e.uid = nodeStr(user, "uid");
+  e.groups = nodeStrings(get(user, "groups"));
+  if (const Node* imp = get(o, "impersonatedUser"); imp && imp->isMap()) {
+    e.impersonated_user = nodeStr(imp, "username");
+    e.impersonated_groups = nodeStrings(get(imp, "groups"));
+  }
+  e.source_ips = nodeStrings(get(o, "sourceIPs"));
+  const Node* ref = get(o, "objectRef");
+  e.resource = nodeStr(ref, "resource");
+  e.subresource = nodeStr(ref, "subresource");
+  e.namespace_ = nodeStr(ref, "namespace");
+  e.name = nodeStr(ref, "name");
+  e.api_group = nodeStr(ref, "apiGroup");
+  e.api_version = nodeStr(ref, "apiVersion");
+  const Node* status = get(o, "responseStatus");
+  if (const Node* code = get(status, "code"))
+    if (auto v = code->asInt(); v && *v >= 0 && *v < 1000) e.code = static_cast<int>(*v);
+  e.status_reason = nodeStr(status, "reason");
+  e.status_message = nodeStr(status, "message");
+  const Node* ann = get(o, "annotations");
+  e.decision = nodeStr(ann, "authorization.k8s.io/decision");
+  e.authz_reason = nodeStr(ann, "authorization.k8s.io/reason");
+  e.received = nodeStr(o, "requestReceivedTimestamp");
+  e.completed = nodeStr(o, "stageTimestamp");
+  return true;
+}
+
+std::string eventToJson(const Event& e) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  auto str = [&](const char* key, const std::string& v) {
+    if (v.empty()) return;
+    w.Key(key);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  auto strs = [&](const char* key, const std::vector<std::string>& v) {
+    if (v.empty()) return;
+    w.Key(key);
+    w.StartArray();
+    for (const std::string& s : v) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    w.EndArray();
+  };
+  w.StartObject();
+  str("kind", "Event");
+  str("apiVersion", "audit.k8s.io/v1");
+  str("level", e.level);
+  str("auditID", e.audit_id);
+  str("stage", e.stages.empty() ? std::string("ResponseComplete") : e.stages.back());
+  str("requestURI", e.request_uri);
+  str("verb", e.verb);
+  w.Key("user");
+  w.StartObject();
+  str("username", e.user);
+  str("uid", e.uid);
+  strs("groups", e.groups);
+  w.EndObject();
+  if (!e.impersonated_user.empty()) {
+    w.Key("impersonatedUser");
+    w.StartObject();
+    str("username", e.impersonated_user);
+    strs("groups", e.impersonated_groups);
+    w.EndObject();
+  }
+  strs("sourceIPs", e.source_ips);
+  str("userAgent", e.user_agent);
+  if (!e.resource.empty()) {
+    w.Key("objectRef");
+    w.StartObject();
+    str("resource", e.resource);
+    str("namespace", e.namespace_);
+    str("name", e.name);
+    str("apiGroup", e.api_group);
+    str("apiVersion", e.api_version);
+    str("subresource", e.subresource);
+    w.EndObject();
+  }
+  if (e.code != 0 || !e.status_message.empty()) {
+    w.Key("responseStatus");
+    w.StartObject();
+    w.Key("code");
+    w.Int(e.code);
+    str("reason", e.status_reason);
+    str("message", e.status_message);
+    w.EndObject();
+  }
+  if (!e.request_object.empty()) {
+    // Written by toJson from a parsed value: valid JSON, spliced in as it is.
+    w.Key("requestObject");
+    w.RawValue(e.request_object.data(), e.request_object.size(), rapidjson::kObjectType);
+  }
+  str("requestReceivedTimestamp", e.received);
+  str("stageTimestamp", e.completed);
+  if (!e.decision.empty() || !e.authz_reason.empty()) {
+    w.Key("annotations");
+    w.StartObject();
+    str("authorization.k8s.io/decision", e.decision);
+    str("authorization.k8s.io/reason", e.authz_reason);
+    w.EndObject();
+  }
+  w.EndObject();
+  return std::string(b.GetString(), b.GetSize());
+}
+
 // A file (or standard input) read through zlib, which reads plain files as they are and gzip
 // files (several members too, as rotated and concatenated logs are) uncompressed.
 struct EventReader::Source {

@@ -18,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/node.h"
+
 namespace kh::audit {
 
 // One request as its audit events tell it (the stages merged).
@@ -92,5 +94,15 @@ class EventReader {
 
 // Parses one event object (JSON text) into `out`; false with `why` when it is not an event.
 bool parseEvent(std::string_view json, Event& out, std::string* why);
+
+// The same from an event already parsed into the model (an Event object of a scanned file, or
+// the one eventToJson wrote): the detections read events this way. Bodies are left out (they
+// are nodes of the object already: `requestObject`, `responseObject`).
+bool eventFromNode(const Node* root, Event& out, std::string* why);
+
+// One request's merged stages as one audit.k8s.io/v1 Event (JSON, one line) at its last stage
+// read, with the request body when logged (not the response: no detection reads it). What
+// `audit detect` hands to the checks.
+std::string eventToJson(const Event& e);
 
 }  // namespace kh::audit

@@ -1,5 +1,6 @@
 // The one list of every check kubeharden ships: each area's module adds its checks, one sorted
 // line per check, and the Registry sorts the union by ID.
+#include "checks/audit/audit_event_checks.h"
 #include "checks/cluster/cluster_checks.h"
 #include "checks/cp/cp_checks.h"
 #include "checks/dockerfile/dockerfile_checks.h"
@@ -18,6 +19,7 @@ namespace kh {
 
 std::vector<std::unique_ptr<Check>> makeCatalogue() {
   std::vector<std::unique_ptr<Check>> out;
+  addAuditEventChecks(out);
   addClusterChecks(out);
   addCpChecks(out);
   addDockerfileChecks(out);

@@ -295,9 +295,15 @@ Runner addAuditCommand(CLI::App& app) {
   cov->add_option("-f,--format", c->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_val("text");
-  return [a, ex, c, cov] {
+  CLI::App* det = app.add_subcommand(
+      "detect",
+      "Find suspicious requests in audit logs: privileged pods, exec, anonymous access, "
+      "risky RBAC changes, Secret reads, ... (the audit-event-* checks)");
+  Runner detect = addAuditDetectCommand(*det);
+  return [a, ex, c, cov, det, detect] {
     if (ex->parsed()) return explain(*a);
     if (cov->parsed()) return coverage(*c);
+    if (det->parsed()) return detect();
     return kExitUsage;
   };
 }

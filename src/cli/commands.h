@@ -40,6 +40,8 @@ Runner addWebhookConfigCommand(CLI::App& app);
 Runner addImageCommand(CLI::App& app);
 Runner addSigstoreCommand(CLI::App& app);
 Runner addAuditCommand(CLI::App& app);
+// `audit detect`: the scan pipeline over audit logs (in scan_command.cpp).
+Runner addAuditDetectCommand(CLI::App& app);
 // `image verify`, registered on the image command; sets *which to id when chosen.
 Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id);
 

@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <set>
 
+#include "audit/events.h"
 #include "base/process.h"
 #include "base/scratch_dir.h"
 #include "base/strings.h"
+#include "checks/audit/audit_event_checks.h"
 #include "checks/cluster/cluster_checks.h"
 #include "checks/cluster/versions.h"
 #include "checks/frameworks.h"
@@ -26,6 +28,121 @@
 
 namespace kh {
 namespace {
+
+struct AuditDetectArgs {
+  std::vector<std::string> logs;
+  std::string since, until;
+};
+
+// An RFC 3339 time (the audit log's) or a date, as microseconds since the epoch; nullopt when
+// it is neither.
+std::optional<int64_t> parseTime(std::string_view s) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  int n = 0;
+  std::string t(s);
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return std::nullopt;
+  int64_t micros = 0, offset = 0;
+  if (t.size() > 10) {
+    if (t[10] != 'T' && t[10] != 't' && t[10] != ' ') return std::nullopt;
+    int m = 0;
+    if (std::sscanf(t.c_str() + 11, "%2d:%2d:%2d%n", &h, &mi, &sec, &m) != 3 || m != 8)
+      return std::nullopt;
+    size_t i = 19;
+    if (i < t.size() && t[i] == '.') {
+      int64_t scale = 100000;
+      for (++i; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i) {
+        micros += (t[i] - '0') * scale;
+        scale /= 10;
+      }
+    }
+    if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+      ++i;
+    } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+      int oh = 0, om = 0, k = 0;
+      if (std::sscanf(t.c_str() + i + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5)
+        return std::nullopt;
+      offset = (t[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+      i += 6;
+    } else {
+      return std::nullopt;
+    }
+    if (i != t.size()) return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  int64_t epoch = timegm(&tm);
+  return (epoch - offset) * 1000000 + micros;
+}
+
+// Reads the logs into `opts.texts`: each request some enabled detection wants, as one event.
+// 0, or the exit code of the failure.
+int readAuditLogs(const AuditDetectArgs& a, const Registry& reg, ScanOptions& opts,
+                  AuditSource& src) {
+  auto usage = [](const std::string& m) {
+    std::fprintf(stderr, "kubeharden audit detect: %s\n", m.c_str());
+    return kExitUsage;
+  };
+  std::optional<int64_t> since, until;
+  if (!a.since.empty() && !(since = parseTime(a.since)))
+    return usage(
+        fmt::format("--since: '{}' is not a time (2026-12-07T10:00:00Z, or a date)", a.since));
+  if (!a.until.empty() && !(until = parseTime(a.until)))
+    return usage(
+        fmt::format("--until: '{}' is not a time (2026-12-07T10:00:00Z, or a date)", a.until));
+  std::vector<const AuditEventCheck*> detections;
+  for (const auto& c : reg.checks())
+    if (const auto* d = dynamic_cast<const AuditEventCheck*>(c.get())) detections.push_back(d);
+  src.logs = a.logs;
+  src.since = a.since;
+  src.until = a.until;
+  audit::EventReader reader(a.logs);
+  audit::Event e;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  while (reader.next(e)) {
+    const std::string& when = e.received.empty() ? e.completed : e.received;
+    std::optional<int64_t> t = when.empty() ? std::nullopt : parseTime(when);
+    if ((since || until) && (!t || (since && *t < *since) || (until && *t >= *until))) {
+      ++src.outside_window;
+      continue;
+    }
+    if (t && *t < first) {
+      first = *t;
+      src.first = when;
+    }
+    if (t && *t > last) {
+      last = *t;
+      src.last = when;
+    }
+    if (std::none_of(detections.begin(), detections.end(),
+                     [&](const AuditEventCheck* d) { return d->wants(e); }))
+      continue;
+    ++src.judged;
+    opts.texts.emplace_back(e.file, audit::eventToJson(e));
+    opts.text_lines.push_back(static_cast<uint32_t>(std::min<uint64_t>(e.line, UINT32_MAX)));
+  }
+  const audit::ReadStats& st = reader.stats();
+  src.lines = st.lines;
+  src.events = st.events;
+  src.requests = st.requests;
+  src.malformed = st.malformed;
+  src.bytes = st.bytes;
+  src.malformed_examples = st.malformed_examples;
+  for (const std::string& err : st.errors)
+    std::fprintf(stderr, "kubeharden audit detect: cannot read %s\n", err.c_str());
+  if (!st.errors.empty()) return kExitInput;
+  if (st.events == 0) {
+    std::fprintf(stderr, "kubeharden audit detect: no audit events in %s (%llu lines read)\n",
+                 join(a.logs, ", ").c_str(), static_cast<unsigned long long>(st.lines));
+    return kExitInput;
+  }
+  return 0;
+}
 
 struct ScanArgs {
   std::vector<std::string> paths;
@@ -58,6 +175,8 @@ struct ScanArgs {
   std::shared_ptr<ClusterArgs> cluster;
   // The Kubernetes version table and the date it is read at (docs/cluster.md, "Versions").
   std::string k8s_data, now;
+  // `audit detect`: the objects are the requests of audit logs (docs/audit.md, "Detections").
+  std::shared_ptr<AuditDetectArgs> audit;
 };
 
 // --now and --k8s-data: the options `now` and `data` of every check that reads the version
@@ -116,7 +235,7 @@ int runScanCommand(const ScanArgs& a) {
         fmt::format("--stdin-kind: expected manifest or dockerfile, not '{}'", a.stdin_kind));
   std::vector<std::string> formats, values = a.values;
   for (const std::string& f : a.formats)
-    (isFormatSpec(f) || a.dockerfile_only || a.cluster ? formats : values).push_back(f);
+    (isFormatSpec(f) || a.dockerfile_only || a.cluster || a.audit ? formats : values).push_back(f);
   auto specs = pairOutputs(formats, a.outputs, {"text", "json", "sarif", "junit"});
   if (!specs) return usageError(specs.error().describe());
   std::optional<Severity> fail_on;
@@ -127,7 +246,7 @@ int runScanCommand(const ScanArgs& a) {
 
   ScanOptions opts;
   opts.inputs = a.paths;
-  if (a.paths.empty() && a.dockerfiles.empty() && !a.cluster) opts.inputs = {"."};
+  if (a.paths.empty() && a.dockerfiles.empty() && !a.cluster && !a.audit) opts.inputs = {"."};
   opts.dockerfiles = !a.no_dockerfiles;
   opts.manifests = !a.dockerfile_only;
   opts.dockerfile_inputs = a.dockerfiles;
@@ -217,9 +336,18 @@ int runScanCommand(const ScanArgs& a) {
       if (std::find(c->meta().kinds.begin(), c->meta().kinds.end(), "Dockerfile") ==
           c->meta().kinds.end())
         opts.config.disabled.insert(std::string(c->meta().id));
+  // `audit detect`: the detections only (a log holds no manifests for the others to judge).
+  if (a.audit)
+    for (const auto& c : makeCatalogue())
+      if (std::find(c->meta().kinds.begin(), c->meta().kinds.end(), "Event") ==
+          c->meta().kinds.end()) {
+        opts.config.enabled.erase(std::string(c->meta().id));
+        opts.config.disabled.insert(std::string(c->meta().id));
+      }
   // Check options are configuration: a bad one is a usage error (2), found before any input is
   // read.
-  if (auto reg = buildRegistry(opts.config); !reg) return usageError(reg.error().describe());
+  auto configured = buildRegistry(opts.config);
+  if (!configured) return usageError(configured.error().describe());
   if (!a.baseline.empty()) {
     auto base = loadBaseline(a.baseline);
     if (!base) return usageError(base.error().describe());
@@ -262,6 +390,15 @@ int runScanCommand(const ScanArgs& a) {
     if (!a.cluster->from_snapshot.empty())
       return usageError("--report-configmap publishes a live scan, not --from-snapshot");
   }
+  std::optional<AuditSource> audit_source;
+  if (a.audit) {
+    opts.render.enabled = false;
+    opts.dockerfiles = false;
+    opts.manifests = false;
+    audit_source.emplace();
+    if (int code = readAuditLogs(*a.audit, *configured.value(), opts, *audit_source); code != 0)
+      return code;
+  }
   bool partial = cluster_source && !cluster_source->not_read.empty();
   opts.record_consults = cluster_source && !cluster_source->unread_kinds.empty();
   auto result = runScan(std::move(opts));
@@ -272,6 +409,7 @@ int runScanCommand(const ScanArgs& a) {
   }
   ScanResult& r = result.value();
   r.cluster = cluster_source;
+  r.audit = audit_source;
   if (r.cluster) {
     if (const Check* cp = r.registry->find("cp-apiserver")) {
       r.cluster->control_plane_checked = true;
@@ -306,7 +444,7 @@ int runScanCommand(const ScanArgs& a) {
 
   // Errors always reach stderr, whatever the formats chosen.
   for (const Error& e : r.errors) std::fprintf(stderr, "error: %s\n", e.describe().c_str());
-  if (r.objects == 0) {
+  if (r.objects == 0 && !r.audit) {
     std::fprintf(stderr,
                  "kubeharden %s: no %s found in the input (%zu files read); nothing was "
                  "checked\n",
@@ -341,7 +479,7 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
                    "Dockerfiles, directories (recursive: Dockerfile, Containerfile, "
                    "*.Dockerfile, Dockerfile.*) or - for stdin")
         ->type_name("PATH...");
-  } else if (!a->cluster) {
+  } else if (!a->cluster && !a->audit) {
     app.add_option("paths", a->paths,
                    "Files, directories (recursive: .yaml .yml .json and Dockerfiles) or - for "
                    "stdin")
@@ -393,7 +531,7 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
                  "Text output: how each chart and kustomization was rendered");
   }
   app.add_option("-f,--format", a->formats,
-                 a->dockerfile_only || a->cluster
+                 a->dockerfile_only || a->cluster || a->audit
                      ? "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to "
                        "FILE"
                      : "Output format: text, json, sarif, junit; repeatable; FORMAT=FILE writes to "
@@ -445,6 +583,22 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
 
 Runner addScanCommand(CLI::App& app) {
   auto a = std::make_shared<ScanArgs>();
+  addScanOptions(app, a);
+  return [a] { return runScanCommand(*a); };
+}
+
+Runner addAuditDetectCommand(CLI::App& app) {
+  auto a = std::make_shared<ScanArgs>();
+  a->command = "audit detect";
+  a->audit = std::make_shared<AuditDetectArgs>();
+  app.add_option("logs", a->audit->logs,
+                 "Audit logs: JSON lines or EventList, plain or gzip; - for standard input")
+      ->required();
+  app.add_option("--since", a->audit->since,
+                 "Only requests received at or after this time (RFC 3339, or a date)")
+      ->type_name("TIME");
+  app.add_option("--until", a->audit->until, "Only requests received before this time")
+      ->type_name("TIME");
   addScanOptions(app, a);
   return [a] { return runScanCommand(*a); };
 }

@@ -13,6 +13,12 @@ Object makeObject(const Node* root, std::span<const std::string> extra_pod_paths
   o.ref.namespace_ = getStr(o.metadata, "namespace");
   o.ref.name = getStr(o.metadata, "name");
   if (o.ref.name.empty()) o.ref.name = getStr(o.metadata, "generateName");
+  // An audit Event has no metadata: its auditID names it (findings, fingerprints, baselines), and
+  // the namespace of the object it is about places it.
+  if (o.ref.kind == "Event" && o.ref.api_version.starts_with("audit.k8s.io/") && !o.metadata) {
+    o.ref.name = getStr(root, "auditID");
+    o.ref.namespace_ = getStr(get(root, "objectRef"), "namespace");
+  }
   const Node* labels = get(o.metadata, "labels");
   o.labels = labels && labels->isMap() ? labels : nullptr;
   const Node* ann = get(o.metadata, "annotations");

@@ -28,6 +28,31 @@ std::string renderJson(const ReportContext& ctx) {
   w.EndObject();
   num(w, "files", r.files.size());
   num(w, "objects", r.objects);
+  if (r.audit) {
+    const AuditSource& a = *r.audit;
+    w.Key("audit");
+    w.StartObject();
+    w.Key("logs");
+    w.StartArray();
+    for (const std::string& l : a.logs) w.String(l.c_str());
+    w.EndArray();
+    num(w, "lines", a.lines);
+    num(w, "events", a.events);
+    num(w, "requests", a.requests);
+    num(w, "judged", a.judged);
+    num(w, "outsideWindow", a.outside_window);
+    num(w, "malformed", a.malformed);
+    num(w, "bytes", a.bytes);
+    str(w, "since", a.since);
+    str(w, "until", a.until);
+    str(w, "first", a.first);
+    str(w, "last", a.last);
+    w.Key("malformedExamples");
+    w.StartArray();
+    for (const std::string& m : a.malformed_examples) w.String(m.c_str());
+    w.EndArray();
+    w.EndObject();
+  }
   if (r.cluster) {
     // cluster scan: where the objects came from, and what could not be read (first, since a
     // partial read qualifies every finding below).

@@ -114,6 +114,27 @@ std::string renderText(const ReportContext& ctx) {
     }
     out += '\n';
   }
+  if (r.audit) {
+    const AuditSource& a = *r.audit;
+    fmt::format_to(std::back_inserter(out),
+                   "audit log{} {}: {} requests ({} events on {} lines), {} judged by the "
+                   "detections\n",
+                   a.logs.size() == 1 ? "" : "s", join(a.logs, ", "), a.requests, a.events, a.lines,
+                   a.judged);
+    if (!a.first.empty())
+      fmt::format_to(std::back_inserter(out), "from {} to {}\n", a.first, a.last);
+    if (!a.since.empty() || !a.until.empty())
+      fmt::format_to(std::back_inserter(out), "window: {} to {} ({} requests outside it)\n",
+                     a.since.empty() ? "the start" : a.since, a.until.empty() ? "the end" : a.until,
+                     a.outside_window);
+    if (a.malformed > 0) {
+      fmt::format_to(std::back_inserter(out), "{} lines are not audit events, not judged:\n",
+                     a.malformed);
+      for (const std::string& m : a.malformed_examples)
+        fmt::format_to(std::back_inserter(out), "  {}\n", m);
+    }
+    out += '\n';
+  }
   if (ctx.verbose)
     for (const RenderReport& rr : r.renders)
       fmt::format_to(std::back_inserter(out), "rendered {}: {} ({}){}\n", rr.name,
@@ -153,10 +174,12 @@ std::string renderText(const ReportContext& ctx) {
     fmt::format_to(std::back_inserter(out), "error: {}\n", e.describe());
   auto n = countBySeverity(r);
   size_t total = n[0] + n[1] + n[2] + n[3] + n[4];
+  std::string what = r.audit ? fmt::format("{} requests", r.audit->requests)
+                             : fmt::format("{} files, {} objects", r.files.size(), r.objects);
   fmt::format_to(std::back_inserter(out),
-                 "{} files, {} objects: {} findings ({} critical, {} high, {} medium, {} low, {} "
-                 "info), {} suppressed",
-                 r.files.size(), r.objects, total, n[4], n[3], n[2], n[1], n[0], r.suppressed);
+                 "{}: {} findings ({} critical, {} high, {} medium, {} low, {} info), {} "
+                 "suppressed",
+                 what, total, n[4], n[3], n[2], n[1], n[0], r.suppressed);
   if (r.baselined) fmt::format_to(std::back_inserter(out), ", {} in baseline", r.baselined);
   if (r.skipped_documents)
     fmt::format_to(std::back_inserter(out), ", {} documents skipped", r.skipped_documents);

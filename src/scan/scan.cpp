@@ -205,6 +205,14 @@ Result<ScanResult> runScan(ScanOptions opts) {
 
   for (size_t i = 0; i < r.files.size(); ++i) {
     SourceFile& f = *r.files[i];
+    if (i >= first_text && i - first_text < opts.text_lines.size() &&
+        opts.text_lines[i - first_text] > 1) {
+      uint32_t shift = opts.text_lines[i - first_text] - 1;
+      // The text is the event's one line as written for the checks: its columns are not the
+      // log's, so a finding points at the line.
+      for (Finding& fd : sinks[i].findings) fd.pos = {fd.pos.line + shift, 1};
+      for (Diagnostic& d : f.diagnostics) d.pos = {d.pos.line + shift, 1};
+    }
     r.objects += f.objects.size();
     r.skipped_documents += f.skipped;
     if (f.error) r.errors.push_back(*f.error);

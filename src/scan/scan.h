@@ -40,6 +40,10 @@ struct ScanOptions {
   // Documents given as text (display name, content), parsed as if read from a file of that name
   // (the image config object of `kubeharden image scan`).
   std::vector<std::pair<std::string, std::string>> texts;
+  // The line each text starts at in the file it names (empty, or 0: line 1): the positions of its
+  // findings and diagnostics are moved to that line, column 1 (`audit detect`: the event a
+  // log has at that line, rewritten as one line for the checks).
+  std::vector<uint32_t> text_lines;
   Config config;
   bool inline_ignores = true;
   std::unordered_set<std::string> baseline;  // fingerprints to leave out
@@ -86,6 +90,18 @@ struct ClusterSource {
   bool control_plane_checked = false;  // cp-apiserver was enabled
 };
 
+// Where the objects came from for `kubeharden audit detect`: the logs, what was read in them,
+// and how much of it the detections judged (the rest no enabled detection could concern).
+struct AuditSource {
+  std::vector<std::string> logs;
+  uint64_t lines = 0, events = 0, requests = 0, malformed = 0, bytes = 0;
+  uint64_t outside_window = 0;  // requests left out by --since/--until
+  uint64_t judged = 0;          // requests handed to the detections
+  std::string since, until;     // as given
+  std::string first, last;      // the earliest and latest request time judged or left
+  std::vector<std::string> malformed_examples;  // "file:line: why"
+};
+
 struct ScanResult {
   std::vector<std::unique_ptr<SourceFile>> files;
   std::unique_ptr<Registry> registry;
@@ -101,6 +117,7 @@ struct ScanResult {
   std::vector<ComplianceResult> compliance;  // one per requested framework
   std::vector<RenderReport> renders;         // in input order
   std::optional<ClusterSource> cluster;      // cluster scan: what was read, and what was not
+  std::optional<AuditSource> audit;          // audit detect: the logs read
   // With ScanOptions::record_consults: check ID -> the kinds it looked up in the index.
   std::map<std::string, std::set<std::string>> consulted;
 };

@@ -17,7 +17,7 @@
 namespace kh::admission {
 namespace {
 
-const std::string kSrc = KH_SOURCE_DIR;
+const std::string kWebhookSrc = KH_SOURCE_DIR;
 
 // A canonical text of a node tree (maps by key order as written, scalars by their value), with
 // the keys in `skip` left out at every level: for comparing objects written two ways.
@@ -50,7 +50,7 @@ WebhookConfigOptions options() {
   WebhookConfigOptions o;
   o.service_namespace = "security";
   o.service_name = "kh";
-  o.ca_bundle_pem = test::readFile(kSrc + "/tests/admission/tls/cert-a.pem");
+  o.ca_bundle_pem = test::readFile(kWebhookSrc + "/tests/admission/tls/cert-a.pem");
   return o;
 }
 
@@ -147,8 +147,8 @@ TEST(WebhookConfig, RejectsBadOptions) {
 // The chart rendered with default values (deploy/manifests) holds exactly the configurations
 // `webhook-config --cert-manager` prints (labels aside), so the chart and the command agree.
 TEST(WebhookConfig, ChartRenderingMatchesTheCommand) {
-  auto rendered =
-      test::loadText(test::readFile(kSrc + "/deploy/manifests/kubeharden.yaml"), "kubeharden.yaml");
+  auto rendered = test::loadText(test::readFile(kWebhookSrc + "/deploy/manifests/kubeharden.yaml"),
+                                 "kubeharden.yaml");
   auto r = test::runCli(
       "webhook-config --service kubeharden/kubeharden --cert-manager kubeharden/kubeharden");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -165,7 +165,7 @@ TEST(WebhookConfig, ChartRenderingMatchesTheCommand) {
 }
 
 TEST(WebhookConfig, OwnDeploymentPassesOwnRules) {
-  std::string m = kSrc + "/deploy/manifests/kubeharden.yaml";
+  std::string m = kWebhookSrc + "/deploy/manifests/kubeharden.yaml";
   auto scan = test::runCli("scan --fail-on low " + m);
   EXPECT_EQ(scan.exit_code, 0) << scan.out << scan.err;
   EXPECT_NE(scan.out.find("0 findings"), std::string::npos) << scan.out;
@@ -201,7 +201,7 @@ TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
   if (image::fixtures::shell(helm + " version --short", &version) != 0)
     GTEST_SKIP() << "no Helm binary here (run scripts/install-deps, or set $HELM)";
   test::TempDir d;
-  std::string chart = kSrc + "/deploy/helm/kubeharden";
+  std::string chart = kWebhookSrc + "/deploy/helm/kubeharden";
   std::string out;
   ASSERT_EQ(image::fixtures::shell(helm + " lint " + chart, &out), 0) << out;
   auto render = [&](const std::string& args, const std::string& file) {
@@ -214,7 +214,8 @@ TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
         << err;
     return d.path() + "/" + file;
   };
-  auto committed = test::loadText(test::readFile(kSrc + "/deploy/manifests/kubeharden.yaml"), "m");
+  auto committed =
+      test::loadText(test::readFile(kWebhookSrc + "/deploy/manifests/kubeharden.yaml"), "m");
   auto helmed =
       test::loadText(test::readFile(render("--api-versions cert-manager.io/v1", "cm.yaml")), "h");
   ASSERT_EQ(helmed->objects.size(), committed->objects.size()) << version;
@@ -227,7 +228,7 @@ TEST(WebhookConfig, HelmRendersTheCommittedManifests) {
       }
     EXPECT_TRUE(found) << h.ref.kind << " " << h.ref.name << " is not in deploy/manifests";
   }
-  std::string ca = kSrc + "/tests/admission/tls/cert-a.pem";
+  std::string ca = kWebhookSrc + "/tests/admission/tls/cert-a.pem";
   for (const std::string& args : {std::string("--set tls.source=self-signed"),
                                   "--set tls.source=secret --set tls.existingSecret=mine "
                                   "--set-file tls.caBundle=" +
@@ -254,7 +255,7 @@ TEST(WebhookConfig, ChartClusterScan) {
   if (image::fixtures::shell(helm + " version --short", &version) != 0)
     GTEST_SKIP() << "no Helm binary here (run scripts/install-deps, or set $HELM)";
   test::TempDir d;
-  std::string chart = kSrc + "/deploy/helm/kubeharden";
+  std::string chart = kWebhookSrc + "/deploy/helm/kubeharden";
   auto render = [&](const std::string& args) {
     std::string out, err;
     EXPECT_EQ(image::fixtures::shell(
@@ -350,7 +351,7 @@ TEST(WebhookConfig, CliErrors) {
   EXPECT_EQ(notpem.exit_code, 3);
   EXPECT_NE(notpem.err.find("ca.pem: the CA bundle holds no PEM certificate"), std::string::npos)
       << notpem.err;
-  auto ok = test::runCli("webhook-config --service a/b --ca-bundle " + kSrc +
+  auto ok = test::runCli("webhook-config --service a/b --ca-bundle " + kWebhookSrc +
                          "/tests/admission/tls/cert-a.pem --failure-policy Ignore");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("failurePolicy: Ignore"), std::string::npos);
