@@ -17,6 +17,16 @@ void fuzzAuditLogOnce(const uint8_t* data, size_t size) {
     uint64_t n = 0;
     while (r.next(e)) {
       if (e.audit_id.empty() || e.stages.empty()) __builtin_trap();
+      // What `audit detect` hands the checks: valid JSON that reads back as the same request.
+      audit::Event back;
+      std::string why;
+      if (!audit::parseEvent(audit::eventToJson(e), back, &why)) __builtin_trap();
+      if (back.audit_id != e.audit_id || back.user != e.user || back.verb != e.verb ||
+          back.resource != e.resource || back.namespace_ != e.namespace_ ||
+          back.impersonated_user != e.impersonated_user || back.code != e.code ||
+          back.decision != e.decision || back.request_object != e.request_object ||
+          back.source_ips != e.source_ips)
+        __builtin_trap();
       ++n;
     }
     const audit::ReadStats& s = r.stats();
