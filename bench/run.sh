@@ -19,6 +19,9 @@ echo
 echo "== live cluster (a generated 10,000-pod cluster served by the tests' fake API server over loopback TLS)"
 "$build/kh_cluster_bench" "$build/kubeharden" 10000
 echo
+echo "== audit logs (a generated 1 GB log: controllers, kubelets, leases, people, planted suspicious requests)"
+"$build/kh_audit_bench" "$build/kubeharden" "${AUDIT_BENCH_MB:-1024}"
+echo
 echo "== container image scan (an image built from this machine's Debian packages)"
 "$(dirname "$0")/image.sh" "$build/kubeharden"
 echo

@@ -257,7 +257,8 @@ std::string eventToJson(const Event& e) {
   }
   strs("sourceIPs", e.source_ips);
   str("userAgent", e.user_agent);
-  if (!e.resource.empty()) {
+  if (!e.resource.empty() || !e.namespace_.empty() || !e.name.empty() || !e.api_group.empty() ||
+      !e.api_version.empty() || !e.subresource.empty()) {
     w.Key("objectRef");
     w.StartObject();
     str("resource", e.resource);

@@ -1,0 +1,105 @@
+// `make bench`, audit logs: a generated log of about 1 GB (tests/unit/audit_gen.h: controllers,
+// kubelets, leases and people, with planted suspicious requests) read by `kubeharden audit
+// detect` on one thread; the time, the throughput, the peak memory, and whether every planted
+// request was reported and nothing else.
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "tests/unit/audit_gen.h"
+#include "tests/unit/test_util.h"
+
+namespace {
+
+struct Run {
+  double seconds = 0;
+  long max_rss_kib = 0;
+  int status = 0;
+};
+
+Run run(const std::vector<std::string>& args, const std::string& out_file) {
+  auto start = std::chrono::steady_clock::now();
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* o = std::freopen(out_file.c_str(), "w", stdout);
+    (void)o;
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  Run r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.max_rss_kib = ru.ru_maxrss;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: kh_audit_bench KUBEHARDEN [MB]\n");
+    return 2;
+  }
+  std::string kh = argv[1];
+  uint64_t mb = argc > 2 ? std::stoull(argv[2]) : 1024;
+  kh::test::TempDir dir;
+  std::string log = dir.path() + "/audit.log";
+  FILE* f = std::fopen(log.c_str(), "wb");
+  if (!f) return 1;
+  kh::test::AuditGenOptions o;
+  o.requests = UINT64_MAX;
+  o.max_bytes = mb << 20;
+  o.planted_every = 5000;
+  auto g0 = std::chrono::steady_clock::now();
+  kh::test::AuditGenStats st = kh::test::generateAuditLog(
+      o, [&](std::string_view s) { std::fwrite(s.data(), 1, s.size(), f); });
+  std::fclose(f);
+  double gen = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+  uint64_t planted = 0;
+  for (const auto& [id, n] : st.planted) planted += n;
+  std::printf("generated %.0f MB: %llu requests, %llu events, %llu planted (%.1f s)\n",
+              st.bytes / 1e6, static_cast<unsigned long long>(st.requests),
+              static_cast<unsigned long long>(st.events), static_cast<unsigned long long>(planted),
+              gen);
+
+  std::string out = dir.path() + "/report.json";
+  Run r =
+      run({kh, "audit", "detect", log, "--threads", "1", "--fail-on", "none", "-f", "json"}, out);
+  std::string json = kh::test::readFile(out);
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  std::map<std::string, uint64_t> found;
+  uint64_t judged = 0;
+  if (!d.HasParseError() && d.IsObject() && d.HasMember("findings")) {
+    for (const auto& fd : d["findings"].GetArray()) ++found[fd["check"].GetString()];
+    judged = d["audit"]["judged"].GetUint64();
+  }
+  bool exact = found == st.planted;
+  std::printf(
+      "audit detect (one thread): %.2f s, %.0f MB/s, %.0f events/s, peak %.0f MB; exit %d; "
+      "%llu requests judged, %zu kinds of finding, %s\n",
+      r.seconds, st.bytes / 1e6 / r.seconds, st.events / r.seconds, r.max_rss_kib / 1024.0,
+      r.status, static_cast<unsigned long long>(judged), found.size(),
+      exact ? "every planted request reported, nothing else" : "FINDINGS DIFFER FROM THE PLANTED");
+  if (!exact)
+    for (const auto& [id, n] : st.planted)
+      std::printf("  %s: planted %llu, found %llu\n", id.c_str(),
+                  static_cast<unsigned long long>(n), static_cast<unsigned long long>(found[id]));
+  std::printf("goal: >= 200 MB/s on one core, < 100 MB\n");
+  return exact && r.status == 0 ? 0 : 1;
+}
