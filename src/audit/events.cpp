@@ -145,6 +145,70 @@ void merge(Event& into, Event&& e) {
   into.complete = into.complete || e.complete;
 }
 
+// What eventFrom() requires of an event, checked without reading the rest: an object of kind
+// Event (or none) and apiVersion audit.k8s.io/v1 or v1beta1 (or none), with an auditID and a
+// stage.
+bool isEventHeader(const rapidjson::Value& o) {
+  if (!o.IsObject()) return false;
+  std::string kind = str(o, "kind"), api = str(o, "apiVersion");
+  if (!kind.empty() && kind != "Event") return false;
+  if (!api.empty() && api != "audit.k8s.io/v1" && api != "audit.k8s.io/v1beta1") return false;
+  const rapidjson::Value& id = member(o, "auditID");
+  const rapidjson::Value& stage = member(o, "stage");
+  return id.IsString() && id.GetStringLength() > 0 && stage.IsString() &&
+         stage.GetStringLength() > 0;
+}
+
+// merge(into, eventFrom(o)) without building the event: the same fields, read only where the
+// merge would take them.
+void mergeFrom(Event& into, const rapidjson::Value& o) {
+  std::string stage = str(o, "stage");
+  into.complete = into.complete || isLastStage(stage);
+  into.stages.push_back(std::move(stage));
+  auto fill = [](std::string& a, const rapidjson::Value& obj, const char* key) {
+    if (a.empty()) a = str(obj, key);
+  };
+  fill(into.level, o, "level");
+  fill(into.verb, o, "verb");
+  fill(into.request_uri, o, "requestURI");
+  fill(into.user_agent, o, "userAgent");
+  const rapidjson::Value& user = member(o, "user");
+  fill(into.user, user, "username");
+  fill(into.uid, user, "uid");
+  if (into.groups.empty()) into.groups = strings(member(user, "groups"));
+  const rapidjson::Value& imp = member(o, "impersonatedUser");
+  if (imp.IsObject()) {
+    fill(into.impersonated_user, imp, "username");
+    if (into.impersonated_groups.empty()) into.impersonated_groups = strings(member(imp, "groups"));
+  }
+  if (into.source_ips.empty()) into.source_ips = strings(member(o, "sourceIPs"));
+  const rapidjson::Value& ref = member(o, "objectRef");
+  fill(into.resource, ref, "resource");
+  fill(into.subresource, ref, "subresource");
+  fill(into.namespace_, ref, "namespace");
+  fill(into.name, ref, "name");
+  fill(into.api_group, ref, "apiGroup");
+  fill(into.api_version, ref, "apiVersion");
+  const rapidjson::Value& status = member(o, "responseStatus");
+  if (const rapidjson::Value& code = member(status, "code"); code.IsInt() && code.GetInt() != 0) {
+    into.code = code.GetInt();
+    into.status_reason = str(status, "reason");
+    into.status_message = str(status, "message");
+  }
+  const rapidjson::Value& ann = member(o, "annotations");
+  if (std::string d = str(ann, "authorization.k8s.io/decision"); !d.empty())
+    into.decision = std::move(d);
+  if (std::string r = str(ann, "authorization.k8s.io/reason"); !r.empty())
+    into.authz_reason = std::move(r);
+  fill(into.received, o, "requestReceivedTimestamp");
+  if (std::string c = str(o, "stageTimestamp"); !c.empty()) into.completed = std::move(c);
+  if (into.request_object.empty())
+    if (const rapidjson::Value& r = member(o, "requestObject"); r.IsObject())
+      into.request_object = toJson(r);
+  if (const rapidjson::Value& r = member(o, "responseObject"); r.IsObject())
+    into.response_object = toJson(r);
+}
+
 }  // namespace
 
 bool parseEvent(std::string_view json, Event& out, std::string* why) {
@@ -414,8 +478,22 @@ void EventReader::take(std::string& line) {
   if (start == std::string::npos) return;  // blank
   bool first = src_->first_line;
   src_->first_line = false;
-  rapidjson::Document d;
-  d.Parse(line.data() + start, line.size() - start);
+  // Parsed in place over a copy (the line itself is needed whole if it begins a pretty-printed
+  // document), with the allocators' first blocks on the stack: a typical event costs no
+  // allocation and no string copy inside the parser. A NUL byte would end an in-place parse
+  // early, so such a line is parsed by length (and refused).
+  scratch_.assign(line, start, std::string::npos);
+  char values[32 * 1024];
+  char stack[4 * 1024];
+  rapidjson::MemoryPoolAllocator<> value_alloc(values, sizeof values);
+  rapidjson::MemoryPoolAllocator<> stack_alloc(stack, sizeof stack);
+  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                             rapidjson::MemoryPoolAllocator<>>
+      d(&value_alloc, sizeof stack, &stack_alloc);
+  if (scratch_.find('\0') == std::string::npos)
+    d.ParseInsitu(scratch_.data());
+  else
+    d.Parse(scratch_.data(), scratch_.size());
   if (d.HasParseError() && first && line[start] == '{') {
     // A pretty-printed document (an EventList the webhook backend sent, saved whole): the rest
     // of the file is part of it.
@@ -447,13 +525,34 @@ void EventReader::take(std::string& line) {
                             rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()));
       return;
     }
-    d.Swap(whole);
-  } else if (d.HasParseError()) {
+    takeParsed(whole);
+    return;
+  }
+  if (d.HasParseError()) {
     malformed(fmt::format("not JSON ({} at byte {})",
                           rapidjson::GetParseError_En(d.GetParseError()), d.GetErrorOffset()));
     return;
   }
+  takeParsed(d);
+}
+
+void EventReader::takeParsed(const rapidjson::Value& d) {
   auto one = [&](const rapidjson::Value& v) {
+    // A later stage of a request in flight: only what it adds is read (most of a log's events
+    // are second and third stages, which repeat the first).
+    if (opts_.merge && isEventHeader(v)) {
+      const rapidjson::Value& id = member(v, "auditID");
+      auto it = in_flight_.find(std::string_view(id.GetString(), id.GetStringLength()));
+      if (it != in_flight_.end()) {
+        ++stats_.events;
+        mergeFrom(it->second, v);
+        if (it->second.complete) {
+          ready_.push_back(std::move(it->second));
+          in_flight_.erase(it);
+        }
+        return;
+      }
+    }
     Event e;
     std::string why;
     if (!eventFrom(v, e, &why)) {
@@ -517,7 +616,7 @@ void EventReader::addEvent(Event&& e) {
 }
 
 bool EventReader::next(Event& out) {
-  std::string line;
+  std::string& line = line_;  // kept: its capacity serves every line
   for (;;) {
     if (!ready_.empty()) {
       out = std::move(ready_.front());

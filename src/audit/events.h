@@ -11,10 +11,13 @@
 // counted and reported with its file:line, never fatal.
 #pragma once
 
+#include <rapidjson/fwd.h>
+
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -79,7 +82,8 @@ class EventReader {
   struct Source;
   bool readLine(std::string& line);  // from the current file, opening the next one as needed
   void take(std::string& line);      // parse one line (or a whole EventList) into ready_
-  void addEvent(Event&& e);          // merge or hand on
+  void takeParsed(const rapidjson::Value& doc);  // an Event or an EventList
+  void addEvent(Event&& e);                      // merge or hand on
   void malformed(const std::string& why);
 
   std::vector<std::string> paths_;
@@ -88,8 +92,14 @@ class EventReader {
   std::unique_ptr<Source> src_;
   ReadStats stats_;
   std::deque<Event> ready_;
-  std::unordered_map<std::string, Event> in_flight_;
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Event, IdHash, std::equal_to<>> in_flight_;
   std::deque<std::string> order_;  // auditIDs in the order their first stage came
+  std::string scratch_;            // the line being parsed in place
+  std::string line_;               // the line read
 };
 
 // Parses one event object (JSON text) into `out`; false with `why` when it is not an event.

@@ -37,6 +37,34 @@ struct AuditDetectArgs {
 // An RFC 3339 time (the audit log's) or a date, as microseconds since the epoch; nullopt when
 // it is neither.
 std::optional<int64_t> parseTime(std::string_view s) {
+  // The audit log's own form (MicroTime, UTC: 2026-12-07T10:00:00.123456Z), read without sscanf:
+  // every request's time is read.
+  if (s.size() == 27 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+      s[16] == ':' && s[19] == '.' && s[26] == 'Z') {
+    int64_t v[7] = {};
+    const int at[7][2] = {{0, 4}, {5, 2}, {8, 2}, {11, 2}, {14, 2}, {17, 2}, {20, 6}};
+    bool digits = true;
+    for (int i = 0; i < 7 && digits; ++i)
+      for (int k = 0; k < at[i][1]; ++k) {
+        char c = s[at[i][0] + k];
+        if (c < '0' || c > '9') {
+          digits = false;
+          break;
+        }
+        v[i] = v[i] * 10 + (c - '0');
+      }
+    if (digits && v[1] >= 1 && v[1] <= 12 && v[2] >= 1 && v[2] <= 31 && v[3] <= 23 && v[4] <= 59 &&
+        v[5] <= 60) {
+      // Days from the civil date (the proleptic Gregorian calendar, as timegm).
+      int64_t y = v[0] - (v[1] <= 2), m = v[1];
+      int64_t era = (y >= 0 ? y : y - 399) / 400;
+      int64_t yoe = y - era * 400;
+      int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + v[2] - 1;
+      int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+      int64_t days = era * 146097 + doe - 719468;
+      return ((days * 24 + v[3]) * 60 + v[4]) * 60 * 1000000 + v[5] * 1000000 + v[6];
+    }
+  }
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   int n = 0;
   std::string t(s);
@@ -123,7 +151,20 @@ int readAuditLogs(const AuditDetectArgs& a, const Registry& reg, ScanOptions& op
                      [&](const AuditEventCheck* d) { return d->wants(e); }))
       continue;
     ++src.judged;
-    opts.texts.emplace_back(e.file, audit::eventToJson(e));
+    // Judged here once: only requests with a finding go on to the report's scan, so memory
+    // follows the findings, not the candidates (ordinary writes with bodies are many).
+    std::string json = audit::eventToJson(e);
+    SourceFile f;
+    f.path = e.file;
+    f.buffer = json;
+    parseSource(LoadOptions{}, f);
+    ScanIndex index;
+    for (const Object& o : f.objects) index.add(&o);
+    CheckContext ctx{.index = &index};
+    VectorSink sink;
+    for (const Object& o : f.objects) reg.dispatch(o, ctx, sink);
+    if (sink.findings.empty()) continue;
+    opts.texts.emplace_back(e.file, std::move(json));
     opts.text_lines.push_back(static_cast<uint32_t>(std::min<uint64_t>(e.line, UINT32_MAX)));
   }
   const audit::ReadStats& st = reader.stats();
