@@ -109,42 +109,6 @@ bool eventFrom(const rapidjson::Value& o, Event& e, std::string* why) {
   return true;
 }
 
-// A later stage's news added to what the earlier ones said.
-void merge(Event& into, Event&& e) {
-  into.stages.push_back(e.stages.empty() ? std::string() : e.stages[0]);
-  auto fill = [](std::string& a, std::string& b) {
-    if (a.empty()) a = std::move(b);
-  };
-  fill(into.level, e.level);
-  fill(into.verb, e.verb);
-  fill(into.request_uri, e.request_uri);
-  fill(into.user_agent, e.user_agent);
-  fill(into.user, e.user);
-  fill(into.uid, e.uid);
-  if (into.groups.empty()) into.groups = std::move(e.groups);
-  fill(into.impersonated_user, e.impersonated_user);
-  if (into.impersonated_groups.empty()) into.impersonated_groups = std::move(e.impersonated_groups);
-  if (into.source_ips.empty()) into.source_ips = std::move(e.source_ips);
-  fill(into.resource, e.resource);
-  fill(into.subresource, e.subresource);
-  fill(into.namespace_, e.namespace_);
-  fill(into.name, e.name);
-  fill(into.api_group, e.api_group);
-  fill(into.api_version, e.api_version);
-  if (e.code != 0) {
-    into.code = e.code;
-    into.status_reason = std::move(e.status_reason);
-    into.status_message = std::move(e.status_message);
-  }
-  if (!e.decision.empty()) into.decision = std::move(e.decision);
-  if (!e.authz_reason.empty()) into.authz_reason = std::move(e.authz_reason);
-  fill(into.received, e.received);
-  if (!e.completed.empty()) into.completed = std::move(e.completed);
-  fill(into.request_object, e.request_object);
-  if (!e.response_object.empty()) into.response_object = std::move(e.response_object);
-  into.complete = into.complete || e.complete;
-}
-
 // What eventFrom() requires of an event, checked without reading the rest: an object of kind
 // Event (or none) and apiVersion audit.k8s.io/v1 or v1beta1 (or none), with an auditID and a
 // stage.
@@ -159,8 +123,8 @@ bool isEventHeader(const rapidjson::Value& o) {
          stage.GetStringLength() > 0;
 }
 
-// merge(into, eventFrom(o)) without building the event: the same fields, read only where the
-// merge would take them.
+// A later stage's news added to what the earlier ones said, read from the event where the
+// request does not have it yet (the stages repeat most fields).
 void mergeFrom(Event& into, const rapidjson::Value& o) {
   std::string stage = str(o, "stage");
   into.complete = into.complete || isLastStage(stage);
@@ -577,26 +541,15 @@ void EventReader::takeParsed(const rapidjson::Value& d) {
 }
 
 void EventReader::addEvent(Event&& e) {
-  if (!opts_.merge) {
+  // A request's first stage read: its later stages are merged into it in place (mergeFrom, in
+  // takeParsed), so it is never in flight already here.
+  if (!opts_.merge || e.complete) {  // complete: logged at its last stage only
     ready_.push_back(std::move(e));
     return;
   }
-  auto it = in_flight_.find(e.audit_id);
-  if (it == in_flight_.end()) {
-    if (e.complete) {  // a request logged at its last stage only (RequestReceived omitted)
-      ready_.push_back(std::move(e));
-      return;
-    }
-    std::string id = e.audit_id;
-    order_.push_back(id);
-    in_flight_.emplace(std::move(id), std::move(e));
-  } else {
-    merge(it->second, std::move(e));
-    if (it->second.complete) {
-      ready_.push_back(std::move(it->second));
-      in_flight_.erase(it);
-    }
-  }
+  std::string id = e.audit_id;
+  order_.push_back(id);
+  in_flight_.emplace(std::move(id), std::move(e));
   // Bounded: the oldest request still waiting is handed on as it is.
   while (in_flight_.size() > opts_.max_in_flight && !order_.empty()) {
     auto old = in_flight_.find(order_.front());
