@@ -578,6 +578,13 @@ bool EventReader::next(Event& out) {
       return true;
     }
     if (readLine(line)) {
+      const std::string& must = opts_.line_must_contain;
+      if (!must.empty() && !src_->first_line &&
+          !memmem(line.data(), line.size(), must.data(), must.size())) {
+        ++stats_.lines;
+        ++stats_.skipped;
+        continue;
+      }
       take(line);
       continue;
     }

@@ -56,12 +56,17 @@ struct ReadStats {
   // Files that could not be read (missing, not gzip after a gzip header, ...): "file: why".
   std::vector<std::string> errors;
   uint64_t evicted = 0;  // requests handed on before their last stage (over the in-flight bound)
+  uint64_t skipped = 0;  // lines left unparsed (ReaderOptions::line_must_contain)
 };
 
 struct ReaderOptions {
   bool merge = true;              // merge stages by auditID
   size_t max_in_flight = 100000;  // requests held waiting for their last stage
   size_t max_examples = 20;
+  // When set, a line without this string is counted (ReadStats::skipped) and not parsed: a
+  // reader that wants one user's requests names the user. The first line of a file is always
+  // parsed (it may begin a pretty-printed document).
+  std::string line_must_contain;
 };
 
 class EventReader {

@@ -300,10 +300,17 @@ Runner addAuditCommand(CLI::App& app) {
       "Find suspicious requests in audit logs: privileged pods, exec, anonymous access, "
       "risky RBAC changes, Secret reads, ... (the audit-event-* checks)");
   Runner detect = addAuditDetectCommand(*det);
-  return [a, ex, c, cov, det, detect] {
+  CLI::App* rb = app.add_subcommand(
+      "rbac",
+      "The least-privilege Roles, ClusterRoles and bindings that allow exactly the requests a "
+      "user, service account or group made in audit logs; with --rbac, what it holds and never "
+      "used");
+  Runner rbac = addAuditRbacCommand(*rb);
+  return [a, ex, c, cov, det, detect, rb, rbac] {
     if (ex->parsed()) return explain(*a);
     if (cov->parsed()) return coverage(*c);
     if (det->parsed()) return detect();
+    if (rb->parsed()) return rbac();
     return kExitUsage;
   };
 }

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 namespace kh {
 
@@ -42,6 +45,11 @@ Runner addSigstoreCommand(CLI::App& app);
 Runner addAuditCommand(CLI::App& app);
 // `audit detect`: the scan pipeline over audit logs (in scan_command.cpp).
 Runner addAuditDetectCommand(CLI::App& app);
+// `audit rbac`: least-privilege RBAC from audit logs (audit_rbac_command.cpp).
+Runner addAuditRbacCommand(CLI::App& app);
+// An RFC 3339 time (the audit log's) or a date, as microseconds since the epoch; nullopt when
+// it is neither (--since, --until).
+std::optional<int64_t> parseTime(std::string_view s);
 // `image verify`, registered on the image command; sets *which to id when chosen.
 Runner addImageVerifyCommand(CLI::App& image, std::shared_ptr<int> which, int id);
 

@@ -27,15 +27,7 @@
 #include "scan/scan.h"
 
 namespace kh {
-namespace {
 
-struct AuditDetectArgs {
-  std::vector<std::string> logs;
-  std::string since, until;
-};
-
-// An RFC 3339 time (the audit log's) or a date, as microseconds since the epoch; nullopt when
-// it is neither.
 std::optional<int64_t> parseTime(std::string_view s) {
   // The audit log's own form (MicroTime, UTC: 2026-12-07T10:00:00.123456Z), read without sscanf:
   // every request's time is read.
@@ -107,6 +99,13 @@ std::optional<int64_t> parseTime(std::string_view s) {
   int64_t epoch = timegm(&tm);
   return (epoch - offset) * 1000000 + micros;
 }
+
+namespace {
+
+struct AuditDetectArgs {
+  std::vector<std::string> logs;
+  std::string since, until;
+};
 
 // Reads the logs into `opts.texts`: each request some enabled detection wants, as one event.
 // 0, or the exit code of the failure.

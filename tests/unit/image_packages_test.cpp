@@ -23,15 +23,6 @@ using fixtures::Member;
 using fixtures::shell;
 using fixtures::tarOf;
 
-Filesystem fsOf(const std::vector<std::vector<Member>>& layers) {
-  Filesystem fs;
-  for (const auto& members : layers) {
-    auto r = TarReader::openMemory(tarOf(members), "layer");
-    fs.apply(readLayer(*r.value(), inventoryHandlers()));
-  }
-  return fs;
-}
-
 const Package* find(const std::vector<Package>& ps, std::string_view name) {
   for (const Package& p : ps)
     if (p.name == name) return &p;
@@ -45,11 +36,11 @@ TEST(ImagePackages, ApkDatabaseWithOwnedFiles) {
       "F:usr/lib/python3.11/site-packages/six-1.16.0.dist-info\nR:METADATA\n\n"
       "P:busybox\nV:1.36.1-r15\nA:x86_64\nL:GPL-2.0-only\n";
   std::string metadata = "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n";
-  Filesystem fs =
-      fsOf({{{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"},
-             {"lib/apk/db/installed", db},
-             {"usr/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA", metadata},
-             {"app/venv/lib/six-1.16.0.dist-info/METADATA", metadata}}});
+  Filesystem fs = fixtures::filesystemOf(
+      {{{"etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"},
+        {"lib/apk/db/installed", db},
+        {"usr/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA", metadata},
+        {"app/venv/lib/six-1.16.0.dist-info/METADATA", metadata}}});
   Inventory inv = buildInventory(fs);
   ASSERT_EQ(inv.packages.size(), 4u);
   const Package* six = find(inv.packages, "py3-six");
@@ -208,10 +199,11 @@ TEST(ImagePackagesRpm, NdbDatabase) {
 
 TEST(ImagePackagesRpm, InImagesWithPurlsAndOwnedFiles) {
   const RpmFixture& f = rpmFixture();
-  Filesystem fs = fsOf({{{"etc/os-release", "ID=\"almalinux\"\nVERSION_ID=\"9.3\"\n"},
-                         {"var/lib/rpm/rpmdb.sqlite", f.sqlite},
-                         {"usr/lib/python3.9/site-packages/foo-1.0.dist-info/METADATA",
-                          "Name: foo\nVersion: 1.0\n"}}});
+  Filesystem fs =
+      fixtures::filesystemOf({{{"etc/os-release", "ID=\"almalinux\"\nVERSION_ID=\"9.3\"\n"},
+                               {"var/lib/rpm/rpmdb.sqlite", f.sqlite},
+                               {"usr/lib/python3.9/site-packages/foo-1.0.dist-info/METADATA",
+                                "Name: foo\nVersion: 1.0\n"}}});
   Inventory inv = buildInventory(fs);
   ASSERT_EQ(inv.packages.size(), 2u) << "foo is owned by hello-kh";
   const Package* hello = find(inv.packages, "hello-kh");
@@ -421,7 +413,8 @@ TEST(ImagePackagesBinaries, ExecutablesAreFoundByMagicInLayers) {
   std::string mod = sentinel("path\tm\nmod\tm\tv2.0.0\t\n");
   std::string elf = elfWithSection(d, ".go.buildinfo",
                                    header + uvarint(8) + "go1.22.0" + uvarint(mod.size()) + mod);
-  Filesystem fs = fsOf({{{"usr/bin/tool", elf, 'x'}, {"data/not-executable", elf}}});
+  Filesystem fs =
+      fixtures::filesystemOf({{{"usr/bin/tool", elf, 'x'}, {"data/not-executable", elf}}});
   Inventory inv = buildInventory(fs);
   std::set<std::string> got;
   for (const Package& p : inv.packages) got.insert(p.path + " " + p.name + "@" + p.version);
@@ -438,7 +431,7 @@ TEST(ImagePackagesAssembly, IntroducingLayer) {
       s += fmt::format("Package: {}\nStatus: install ok installed\nVersion: {}\n\n", n, v);
     return s;
   };
-  Filesystem fs = fsOf({
+  Filesystem fs = fixtures::filesystemOf({
       {{"var/lib/dpkg/status", status({{"base", "1"}, {"libc", "2.36"}})}},
       {{"etc/unrelated", "x"}},
       {{"var/lib/dpkg/status", status({{"base", "1"}, {"libc", "2.36"}, {"curl", "7.88"}})}},
@@ -451,37 +444,37 @@ TEST(ImagePackagesAssembly, IntroducingLayer) {
   EXPECT_EQ(find(inv.packages, "libc")->layer, 3u);  // upgraded there
   EXPECT_EQ(find(inv.packages, "left-pad")->layer, 3u);
   // A deleted language package is not in the final filesystem.
-  Filesystem gone =
-      fsOf({{{"app/node_modules/a/package.json", R"({"name":"a","version":"1.0.0"})"}},
-            {{"app/node_modules/.wh.a", ""}}});
+  Filesystem gone = fixtures::filesystemOf(
+      {{{"app/node_modules/a/package.json", R"({"name":"a","version":"1.0.0"})"}},
+       {{"app/node_modules/.wh.a", ""}}});
   EXPECT_TRUE(buildInventory(gone).packages.empty());
 }
 
 TEST(ImagePackagesAssembly, DebianCopyrightLicences) {
-  Filesystem fs =
-      fsOf({{{"var/lib/dpkg/status",
-              "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13\n"},
-             {"usr/share/doc/zlib1g/copyright",
-              "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-              "Files: *\nCopyright: x\nLicense: Zlib\n\nFiles: debian/*\nLicense: GPL-2+\n"
-              " text of the licence\n"}}});
+  Filesystem fs = fixtures::filesystemOf(
+      {{{"var/lib/dpkg/status",
+         "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13\n"},
+        {"usr/share/doc/zlib1g/copyright",
+         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+         "Files: *\nCopyright: x\nLicense: Zlib\n\nFiles: debian/*\nLicense: GPL-2+\n"
+         " text of the licence\n"}}});
   EXPECT_EQ(buildInventory(fs).packages[0].licenses,
             (std::vector<std::string>{"Zlib", "GPL-2.0-or-later"}));
   // A doc directory linked to another package's (Debian policy 12.5) shares its copyright file;
   // a link to a directory without one gives nothing, and a loop is no crash.
-  Filesystem linked =
-      fsOf({{{"var/lib/dpkg/status",
-              "Package: gcc-12-base\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
-              "Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
-              "Package: libstray\nStatus: install ok installed\nVersion: 1\n\n"
-              "Package: loop-a\nStatus: install ok installed\nVersion: 1\n"},
-             {"usr/share/doc/gcc-12-base/copyright",
-              "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-              "Files: *\nLicense: GPL-3+\n"},
-             {"usr/share/doc/cpp-12", "", 'l', "gcc-12-base"},
-             {"usr/share/doc/libstray", "", 'l', "/usr/share/doc/nothing-here"},
-             {"usr/share/doc/loop-a", "", 'l', "loop-b"},
-             {"usr/share/doc/loop-b", "", 'l', "loop-a"}}});
+  Filesystem linked = fixtures::filesystemOf(
+      {{{"var/lib/dpkg/status",
+         "Package: gcc-12-base\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
+         "Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"
+         "Package: libstray\nStatus: install ok installed\nVersion: 1\n\n"
+         "Package: loop-a\nStatus: install ok installed\nVersion: 1\n"},
+        {"usr/share/doc/gcc-12-base/copyright",
+         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+         "Files: *\nLicense: GPL-3+\n"},
+        {"usr/share/doc/cpp-12", "", 'l', "gcc-12-base"},
+        {"usr/share/doc/libstray", "", 'l', "/usr/share/doc/nothing-here"},
+        {"usr/share/doc/loop-a", "", 'l', "loop-b"},
+        {"usr/share/doc/loop-b", "", 'l', "loop-a"}}});
   Inventory li = buildInventory(linked);
   EXPECT_EQ(find(li.packages, "cpp-12")->licenses, std::vector<std::string>{"GPL-3.0-or-later"});
   EXPECT_EQ(find(li.packages, "gcc-12-base")->licenses,

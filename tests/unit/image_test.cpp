@@ -527,40 +527,31 @@ TEST(ImageLayout, WhatIsNotAnImageIsSaid) {
 namespace kh::image {
 namespace {
 
-Filesystem fsOf(const std::vector<std::vector<Member>>& layers) {
-  Filesystem fs;
-  for (const auto& members : layers) {
-    auto r = TarReader::openMemory(fixtures::tarOf(members), "layer");
-    fs.apply(readLayer(*r.value(), inventoryHandlers()));
-  }
-  return fs;
-}
-
 TEST(ImageInventory, OperatingSystem) {
-  auto os =
-      detectOs(fsOf({{{"usr/lib/os-release",
-                       "# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"
-                       "VERSION_ID='12'\n"},
-                      {"etc/os-release", "", 'l', "../usr/lib/os-release"}}}));
+  auto os = detectOs(fixtures::filesystemOf(
+      {{{"usr/lib/os-release",
+         "# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"
+         "VERSION_ID='12'\n"},
+        {"etc/os-release", "", 'l', "../usr/lib/os-release"}}}));
   ASSERT_TRUE(os);
   EXPECT_EQ(os->id, "debian");
   EXPECT_EQ(os->version_id, "12");
   EXPECT_EQ(os->pretty_name, "Debian GNU/Linux 12 (bookworm)");
   EXPECT_EQ(os->source, "etc/os-release");
-  auto alpine = detectOs(fsOf({{{"etc/alpine-release", "3.19.1\n"}}}));
+  auto alpine = detectOs(fixtures::filesystemOf({{{"etc/alpine-release", "3.19.1\n"}}}));
   ASSERT_TRUE(alpine);
   EXPECT_EQ(alpine->id + " " + alpine->version_id, "alpine 3.19.1");
-  auto old = detectOs(fsOf({{{"etc/debian_version", "11.9\n"}}}));
+  auto old = detectOs(fixtures::filesystemOf({{{"etc/debian_version", "11.9\n"}}}));
   ASSERT_TRUE(old);
   EXPECT_EQ(old->id + " " + old->version_id, "debian 11");
   // Distroless: neither os-release nor debian_version, but dpkg's status.d.
-  auto distroless =
-      detectOs(fsOf({{{"var/lib/dpkg/status.d/base-files", "Package: base-files\n"}}}));
+  auto distroless = detectOs(
+      fixtures::filesystemOf({{{"var/lib/dpkg/status.d/base-files", "Package: base-files\n"}}}));
   ASSERT_TRUE(distroless);
   EXPECT_EQ(distroless->id, "debian");
-  EXPECT_FALSE(detectOs(fsOf({{{"bin/app",
-                                "\x7f"
-                                "ELF"}}})));
+  EXPECT_FALSE(detectOs(fixtures::filesystemOf({{{"bin/app",
+                                                  "\x7f"
+                                                  "ELF"}}})));
 }
 
 TEST(ImageInventory, DpkgDatabase) {
@@ -573,12 +564,12 @@ TEST(ImageInventory, DpkgDatabase) {
       "Source: gcc-12\nVersion: 12.2.0-14\n\n"
       "Package: tzdata\nStatus: install ok installed\nArchitecture: all\n"
       "Version: 1:2024a+deb12u1\n";
-  Filesystem fs =
-      fsOf({{{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"}, {"var/lib/dpkg/status", status}},
-            {{"var/lib/dpkg/status.d/zlib1g",
-              "Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\n"
-              "Architecture: amd64\nSource: zlib\n"},
-             {"var/lib/dpkg/status.d/zlib1g.md5sums", "abc  usr/lib/libz.so\n"}}});
+  Filesystem fs = fixtures::filesystemOf(
+      {{{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"}, {"var/lib/dpkg/status", status}},
+       {{"var/lib/dpkg/status.d/zlib1g",
+         "Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\n"
+         "Architecture: amd64\nSource: zlib\n"},
+        {"var/lib/dpkg/status.d/zlib1g.md5sums", "abc  usr/lib/libz.so\n"}}});
   auto pkgs = buildInventory(fs).packages;
   ASSERT_EQ(pkgs.size(), 4u);
   EXPECT_EQ(pkgs[0].name, "libgcc-s1");
@@ -613,7 +604,7 @@ TEST(ImageInventory, MatchesDpkgQueryOnThisMachine) {
     expected.insert(l);
   }
   pclose(p);
-  Filesystem fs = fsOf({{{"var/lib/dpkg/status", status}}});
+  Filesystem fs = fixtures::filesystemOf({{{"var/lib/dpkg/status", status}}});
   std::set<std::string> got;
   for (const Package& pkg : buildInventory(fs).packages) got.insert(pkg.name + " " + pkg.version);
   EXPECT_GT(expected.size(), 50u);

@@ -11,6 +11,8 @@
 
 #include <cstdio>
 
+#include "image/analyzers.h"
+#include "image/tar_reader.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::image::fixtures {
@@ -169,6 +171,15 @@ std::string reportWithoutSource(const std::string& json, bool blobs_too) {
          at = out.find(digest, at + diff.size()))
       out.replace(at, digest.size(), diff);
   return out;
+}
+
+Filesystem filesystemOf(const std::vector<std::vector<Member>>& layers) {
+  Filesystem fs;
+  for (const auto& members : layers) {
+    auto r = TarReader::openMemory(tarOf(members), "layer");
+    fs.apply(readLayer(*r.value(), inventoryHandlers()));
+  }
+  return fs;
 }
 
 }  // namespace kh::image::fixtures

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "image/filesystem.h"
+
 namespace kh::image::fixtures {
 
 struct Member {
@@ -43,5 +45,9 @@ int validateCycloneDx(const std::string& file, std::string* out);
 // names them by digest (a push compresses an uncompressed `docker save` layer; its diff ID
 // stays).
 std::string reportWithoutSource(const std::string& json, bool blobs_too = false);
+
+// The filesystem of an image whose layers hold `layers`, in order, read with the inventory's
+// content handlers.
+Filesystem filesystemOf(const std::vector<std::vector<Member>>& layers);
 
 }  // namespace kh::image::fixtures

@@ -11,7 +11,7 @@
 #include "tests/unit/http_test_server.h"
 
 namespace kh::test {
-namespace {
+namespace net_http_tests {
 
 using net::Client;
 using net::ClientOptions;
@@ -267,5 +267,5 @@ TEST(NetHttp, UrlHelpersAndRetryAfter) {
   EXPECT_LT(Client::retryAfter("", now).count(), 0);
 }
 
-}  // namespace
+}  // namespace net_http_tests
 }  // namespace kh::test

@@ -22,7 +22,7 @@
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
-namespace {
+namespace registry_client_tests {
 
 using registry::Client;
 using registry::ClientOptions;
@@ -623,5 +623,5 @@ TEST(RegistryAuth, ChallengesAndTokenAnswers) {
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-}  // namespace
+}  // namespace registry_client_tests
 }  // namespace kh::test
