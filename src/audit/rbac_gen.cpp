@@ -7,6 +7,9 @@
 #include <map>
 #include <tuple>
 
+#include "base/strings.h"
+#include "load/loader.h"
+
 namespace kh::audit {
 namespace {
 
@@ -146,6 +149,22 @@ std::string RbacCollector::lineFilter() const {
 
 bool RbacCollector::take(rbac::Request&& r, bool denied, bool impersonation) {
   if (!only_ns_.empty() && (r.non_resource || r.ns != only_ns_)) return false;
+  // What RBAC cannot name exactly: a `*` there is a wildcard (a path ending in one, a verb, a
+  // group or a resource that is one). The API server never logs such a resource request; a
+  // non-resource path can end in `*`. Granting it would grant more: it is left out, and said.
+  // Nor can an object hold what is not UTF-8 (the API server's encoder never writes it).
+  auto text = [](const std::string& v) { return invalidUtf8At(v) == std::string::npos; };
+  if (r.verb == "*" || r.api_group == "*" || r.resource == "*" ||
+      (r.non_resource && r.path.ends_with('*')) || !text(r.verb) || !text(r.api_group) ||
+      !text(r.resource) || !text(r.subresource) || !text(r.ns) || !text(r.name) || !text(r.path)) {
+    ++usage_.inexact;
+    if (usage_.inexact_examples.size() < 5)
+      usage_.inexact_examples.push_back(
+          r.non_resource
+              ? fmt::format("{} {}", r.verb, r.path)
+              : fmt::format("{} {}/{} in '{}'", r.verb, r.resource, r.subresource, r.ns));
+    return false;
+  }
   auto [it, fresh] = seen_.try_emplace(requestKey(r));
   LoggedRequest& l = it->second;
   if (fresh) {
@@ -337,10 +356,11 @@ GeneratedRbac generateRbac(const RbacUsage& usage, const RbacSubject& subject,
     using RuleKey = std::tuple<std::string, std::vector<std::string>, std::vector<std::string>>;
     std::map<RuleKey, std::vector<std::string>> merged;  // group, verbs, names -> resources
     std::vector<RuleKey> order;
-    for (const auto& [key, verbs] : s.resources) {
+    for (const auto& entry : s.resources) {
+      const ResourceKey& key = entry.first;
       std::vector<std::string> unnamed;
       std::map<std::set<std::string>, std::vector<std::string>> by_names;
-      for (const auto& [verb, use] : verbs) {
+      for (const auto& [verb, use] : entry.second) {
         if (use.unnamed)
           unnamed.push_back(verb);
         else
@@ -433,6 +453,27 @@ std::string toYaml(const GeneratedRbac& g, const std::vector<std::string>& heade
     }
   }
   return out;
+}
+
+std::string checkGenerated(const GeneratedRbac& g, const RbacUsage& usage) {
+  SourceFile f;
+  f.path = "<generated>";
+  f.buffer = toYaml(g, {}, {});
+  parseSource(LoadOptions{}, f);
+  if (f.error) return "the generated YAML does not parse: " + f.error->describe();
+  std::vector<const Object*> objects;
+  for (const Object& o : f.objects) objects.push_back(&o);
+  rbac::Model m = rbac::buildModel(objects);
+  rbac::Identity id = g.subject.identity(usage.groups);
+  for (const LoggedRequest& l : usage.requests) {
+    if (!rbac::grantsFor(m, id, l.request).empty()) continue;
+    const rbac::Request& r = l.request;
+    return r.non_resource
+               ? fmt::format("{} {} is not allowed", r.verb, r.path)
+               : fmt::format("{} {}{}{} '{}' in namespace '{}' is not allowed", r.verb, r.resource,
+                             r.subresource.empty() ? "" : "/", r.subresource, r.name, r.ns);
+  }
+  return {};
 }
 
 std::vector<RuleUse> ruleUsage(const rbac::Model& m, const rbac::Identity& id,

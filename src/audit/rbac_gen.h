@@ -63,6 +63,10 @@ struct RbacUsage {
   uint64_t denied = 0;                  // of which refused by the authorizer
   std::string first, last;              // the first and last request's time
   std::set<std::string> groups;         // the groups the subject's requests carried
+  // Requests RBAC cannot allow exactly (a non-resource path ending in `*`, a wildcard to RBAC;
+  // text that is not UTF-8, which no object can hold): left out.
+  uint64_t inexact = 0;
+  std::vector<std::string> inexact_examples;
 };
 
 class RbacCollector {
@@ -116,6 +120,11 @@ GeneratedRbac generateRbac(const RbacUsage& usage, const RbacSubject& subject,
 // The objects as YAML documents ready for `kubectl apply`, after the `header` comment lines.
 std::string toYaml(const GeneratedRbac& g, const std::vector<std::string>& header,
                    std::string_view annotation);
+
+// The objects read back as `kubectl apply` reads them (toYaml, then kubeharden's loader) and
+// every logged request asked of kubeharden's authorizer: empty when each is allowed, else what
+// is wrong with the first that is not. `audit rbac` refuses to print objects that fail this.
+std::string checkGenerated(const GeneratedRbac& g, const RbacUsage& usage);
 
 // How much of one rule the subject holds the logs used.
 struct RuleUse {

@@ -11,6 +11,7 @@
 
 #include "audit/events.h"
 #include "audit/rbac_gen.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
 #include "load/loader.h"
@@ -59,30 +60,6 @@ std::string bindingName(const rbac::Binding& b) {
 std::string roleName(const rbac::Role& r) {
   return r.cluster ? fmt::format("ClusterRole {}", r.name)
                    : fmt::format("Role {}/{}", r.ns, r.name);
-}
-
-// Every logged request allowed by the generated objects (parsed back as `kubectl apply` would
-// read them)? The first that is not, described, else empty.
-std::string selfCheck(const std::string& yaml, const audit::RbacUsage& usage,
-                      const audit::RbacSubject& subject) {
-  SourceFile f;
-  f.path = "<generated>";
-  f.buffer = yaml;
-  parseSource(LoadOptions{}, f);
-  if (f.error) return "the generated YAML does not parse: " + f.error->describe();
-  std::vector<const Object*> objects;
-  for (const Object& o : f.objects) objects.push_back(&o);
-  rbac::Model m = rbac::buildModel(objects);
-  rbac::Identity id = subject.identity(usage.groups);
-  for (const audit::LoggedRequest& l : usage.requests)
-    if (rbac::grantsFor(m, id, l.request).empty()) {
-      const rbac::Request& r = l.request;
-      return r.non_resource
-                 ? fmt::format("{} {} is not allowed", r.verb, r.path)
-                 : fmt::format("{} {}{}{} {} in namespace '{}' is not allowed", r.verb, r.resource,
-                               r.subresource.empty() ? "" : "/", r.subresource, r.name, r.ns);
-    }
-  return {};
 }
 
 void writeStrings(rapidjson::PrettyWriter<rapidjson::StringBuffer>& w, std::string_view k,
@@ -192,6 +169,9 @@ int run(const AuditRbacArgs& a) {
     return fail(kExitUsage,
                 fmt::format("--serviceaccount: '{}' is not NAMESPACE:NAME", a.service_account));
   }
+  if (invalidUtf8At(subject.name) != std::string::npos ||
+      invalidUtf8At(subject.ns) != std::string::npos)
+    return fail(kExitUsage, "the subject's name is not UTF-8");
   std::optional<int64_t> since, until;
   if (!a.since.empty() && !(since = parseTime(a.since)))
     return fail(
@@ -243,6 +223,12 @@ int run(const AuditRbacArgs& a) {
 
   audit::RbacUsage usage = std::move(collector).finish();
   std::string scope = a.namespace_.empty() ? "" : fmt::format(" in namespace {}", a.namespace_);
+  if (usage.inexact)
+    std::fprintf(stderr,
+                 "kubeharden audit rbac: %s left out: RBAC cannot allow them exactly (a "
+                 "wildcard, or text that is not UTF-8): %s\n",
+                 plural(usage.inexact, "request").c_str(),
+                 fmt::format("{}", fmt::join(usage.inexact_examples, "; ")).c_str());
   if (usage.requests.empty())
     return fail(kExitInput,
                 fmt::format("no request by {}{} in the logs ({} lines read{}); nothing to grant",
@@ -266,10 +252,13 @@ int run(const AuditRbacArgs& a) {
                   impersonation ? fmt::format(", {} for impersonation", impersonation) : "",
                   thousands(usage.denied), usage.first, usage.last),
       "Checked with kubeharden's authorizer: these objects allow every one of those requests."};
+  if (usage.inexact)
+    header.push_back(fmt::format("Left out: {} that RBAC cannot allow exactly (e.g. {}).",
+                                 plural(usage.inexact, "request"), usage.inexact_examples.front()));
   if (a.expand_verbs)
     header.push_back("--expand-verbs: read and write verbs widened to their usual sets.");
   std::string yaml = audit::toYaml(g, {}, annotation);
-  if (std::string bad = selfCheck(yaml, usage, subject); !bad.empty())
+  if (std::string bad = audit::checkGenerated(g, usage); !bad.empty())
     return fail(kExitInternal, "internal error: the generated RBAC fails its own check (" + bad +
                                    "); please report this");
 
@@ -298,6 +287,7 @@ int run(const AuditRbacArgs& a) {
     if (!a.namespace_.empty()) json::str(w, "namespace", a.namespace_);
     json::num(w, "requests", usage.total);
     json::num(w, "denied", usage.denied);
+    json::num(w, "leftOut", usage.inexact);  // requests RBAC cannot allow exactly
     json::str(w, "first", usage.first);
     json::str(w, "last", usage.last);
     json::key(w, "distinct");

@@ -323,6 +323,19 @@ TEST(AuditRbac, GroupedTheWayAPersonWritesIt) {
   EXPECT_NE(devs.out.find("delete"), std::string::npos);
   EXPECT_NE(devs.out.find("  kind: Group\n  name: \"devs\"\n"), std::string::npos);
   EXPECT_NE(devs.out.find("name: \"kubeharden-audit:group:devs\""), std::string::npos);
+  // A path ending in `*` is a glob to RBAC: granting it would grant every path it prefixes.
+  d.write("glob.log",
+          event("g1", "dave", "get", "/api*", "") + event("g2", "dave", "get", "/api", ""));
+  auto glob = runCli("audit rbac glob.log --user dave", d.path());
+  ASSERT_EQ(glob.exit_code, 0) << glob.err;
+  EXPECT_NE(glob.err.find("1 request left out: RBAC cannot allow them exactly (a wildcard, or text "
+                          "that is not UTF-8): get /api*"),
+            std::string::npos)
+      << glob.err;
+  EXPECT_NE(glob.out.find("# Left out: 1 request that RBAC cannot allow exactly (e.g. get /api*)."),
+            std::string::npos);
+  EXPECT_NE(glob.out.find("- nonResourceURLs: [\"/api\"]\n"), std::string::npos) << glob.out;
+  EXPECT_EQ(glob.out.find("/api*\""), std::string::npos);
   auto named = runCli("audit rbac audit.log --user dave --name dave-least", d.path());
   EXPECT_NE(named.out.find("  name: \"dave-least\"\n"), std::string::npos);
 }
