@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <unistd.h>
 
 #include <map>
 #include <set>
@@ -16,6 +17,8 @@
 #include "base/strings.h"
 #include "rbac/rbac.h"
 #include "tests/unit/audit_gen.h"
+#include "tests/unit/fake_apiserver.h"
+#include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -447,6 +450,58 @@ TEST(AuditRbac, UsageAndInputErrors) {
                     event("e1", "a\\u003cb", "get", "/version", ""));
   EXPECT_EQ(esc.exit_code, 0) << esc.err;
   EXPECT_NE(esc.out.find("name: \"a<b\""), std::string::npos);
+}
+
+// The real kubectl reads the YAML as the objects the JSON output states: the YAML is plain
+// Kubernetes YAML, and the two formats say the same thing. (Client dry run: kubectl maps the
+// kinds through the fake API server's discovery and sends nothing.)
+TEST(AuditRbac, KubectlReadsTheYamlAsTheJsonSaysIt) {
+  if (::access(toolPath("kubectl").c_str(), X_OK) != 0 ||
+      image::fixtures::shell("openssl version") != 0)
+    GTEST_SKIP() << "needs kubectl (scripts/install-deps) and openssl";
+  TempDir d;
+  d.write("audit.log", handWrittenLog());
+  Pki pki;
+  std::string why;
+  ASSERT_TRUE(pki.make(d, &why)) << why;
+  FakeApiServer api(pki);
+  api.addObjects(R"({"apiVersion":"v1","kind":"List","items":[
+    {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r","namespace":"web"}},
+    {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"r","namespace":"web"}},
+    {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"c"}},
+    {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"c"}}]})");
+  api.addToken("t0ken", "admin");
+  api.start();
+  std::string kubeconfig = api.writeKubeconfig(d, "t0ken");
+  auto yaml = runCli("audit rbac audit.log --user dave --expand-verbs", d.path());
+  auto json = runCli("audit rbac audit.log --user dave --expand-verbs -f json", d.path());
+  ASSERT_EQ(yaml.exit_code, 0) << yaml.err;
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  d.write("rbac.yaml", yaml.out);
+  std::string out;
+  int rc = image::fixtures::shell(
+      fmt::format("HOME={0} {1} --kubeconfig {2} create --dry-run=client --validate=false -f "
+                  "{0}/rbac.yaml -o json 2>&1",
+                  d.path(), toolPath("kubectl"), kubeconfig),
+      &out);
+  ASSERT_EQ(rc, 0) << out;
+  // kubectl writes one pretty-printed object after another, each closed by a `}` alone on a line.
+  rapidjson::Document ours;
+  ours.Parse(json.out.c_str());
+  ASSERT_FALSE(ours.HasParseError()) << json.out;
+  const auto& objects = ours["objects"];
+  ASSERT_EQ(objects.Size(), 6u);  // the cluster scope, web and prod: a role and a binding each
+  size_t at = 0, n = 0;
+  for (size_t end; (end = out.find("\n}\n", at)) != std::string::npos; at = end + 3, ++n) {
+    rapidjson::Document k;
+    k.Parse(out.data() + at, end + 2 - at);
+    ASSERT_FALSE(k.HasParseError()) << out.substr(at, end + 2 - at);
+    ASSERT_LT(n, objects.Size());
+    EXPECT_TRUE(k == objects[static_cast<rapidjson::SizeType>(n)])
+        << "object " << n << " differs:\n"
+        << out.substr(at, end + 2 - at);
+  }
+  EXPECT_EQ(n, objects.Size()) << out;
 }
 
 }  // namespace audit_rbac_tests
