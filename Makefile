@@ -22,6 +22,11 @@ demo: build
 	  echo "== exit code $$rc: findings at or above --fail-on high (see README, Exit codes)"
 	@echo; echo "== kubeharden pss examples/ --level baseline   (what Pod Security Admission would say)"
 	@./build/kubeharden pss examples/ --level baseline; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@echo; echo "== kubeharden audit detect examples/audit/audit.log   (suspicious requests in an API server audit log)"
+	@./build/kubeharden audit detect examples/audit/audit.log; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@echo; echo "== kubeharden audit rbac examples/audit/audit.log --serviceaccount ci:deployer --rbac examples/audit/cluster-rbac.yaml"
+	@echo "   (the least privilege for what ci:deployer did, and what it holds and never used)"
+	@./build/kubeharden audit rbac examples/audit/audit.log --serviceaccount ci:deployer --rbac examples/audit/cluster-rbac.yaml
 	@echo; echo "== kubeharden image scan build/demo-image.tar   (an image made by scripts/demo_image.py)"
 	@python3 scripts/demo_image.py build/demo-image.tar
 	@./build/kubeharden image scan build/demo-image.tar -f cyclonedx=build/demo-image.cdx.json -f text

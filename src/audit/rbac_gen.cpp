@@ -484,7 +484,13 @@ std::vector<RuleUse> ruleUsage(const rbac::Model& m, const rbac::Identity& id,
     for (const rbac::Subject& s : b.subjects) applies = applies || rbac::appliesTo(b, s, id);
     if (!applies) continue;
     const rbac::Role* role = m.roleOf(b);
-    if (!role) continue;
+    if (!role) {  // bound to a role the manifests do not hold: nothing to compare
+      RuleUse u;
+      u.binding = &b;
+      if (!b.cluster) u.ns = b.ns;
+      out.push_back(std::move(u));
+      continue;
+    }
     for (size_t i = 0; i < role->rules.size(); ++i) {
       const rbac::Rule& rule = role->rules[i];
       RuleUse u;

@@ -129,16 +129,17 @@ std::string checkGenerated(const GeneratedRbac& g, const RbacUsage& usage);
 // How much of one rule the subject holds the logs used.
 struct RuleUse {
   const rbac::Binding* binding = nullptr;
-  const rbac::Role* role = nullptr;
-  size_t rule = 0;        // index in role->rules
-  std::string_view ns;    // a RoleBinding's namespace (the rule holds only there)
-  uint64_t requests = 0;  // distinct logged requests it allows
+  const rbac::Role* role = nullptr;  // nullptr: the binding's role is not in the model
+  size_t rule = 0;                   // index in role->rules
+  std::string_view ns;               // a RoleBinding's namespace (the rule holds only there)
+  uint64_t requests = 0;             // distinct logged requests it allows
   std::vector<std::string> unused_verbs, unused_resources, unused_names, unused_urls;
   bool unused() const { return requests == 0; }
 };
 // Every rule the subject holds through `m` (cluster-wide and per namespace), with the logged
 // requests it allows and the verbs, resources, names and URLs it names that none of them used
-// (wildcards are not broken down). In binding order.
+// (wildcards are not broken down). In binding order; a binding whose role the model does not
+// hold is one entry without a role.
 std::vector<RuleUse> ruleUsage(const rbac::Model& m, const rbac::Identity& id,
                                const RbacUsage& usage);
 

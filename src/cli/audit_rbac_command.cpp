@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
+#include <set>
 
 #include "audit/events.h"
 #include "audit/rbac_gen.h"
@@ -15,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/inputs.h"
 #include "load/loader.h"
+#include "rbac/defaults.h"
 #include "rbac/rbac.h"
 #include "report/json_writer.h"
 
@@ -265,9 +267,23 @@ int run(const AuditRbacArgs& a) {
   // What the subject holds and never used.
   std::vector<audit::RuleUse> uses;
   std::optional<rbac::Model> model;
+  size_t default_rules = 0;
   if (!a.rbac.empty()) {
-    model = rbac::buildModel(current.objects);
-    uses = audit::ruleUsage(*model, subject.identity(usage.groups), usage);
+    // With the cluster's default roles, so that bindings to view, edit or admin resolve (the
+    // manifests' own objects win). The default bindings themselves (system:basic-user,
+    // system:discovery, ... to every authenticated user) are not reported: they are every
+    // subject's, whether from the defaults or from an export that holds them.
+    model = rbac::buildModel(rbac::withDefaults(current.objects));
+    std::set<std::string_view> default_bindings;
+    for (const Object* o : rbac::defaultObjects())
+      if (o->ref.kind == "ClusterRoleBinding") default_bindings.insert(o->ref.name);
+    for (audit::RuleUse& u : audit::ruleUsage(*model, subject.identity(usage.groups), usage)) {
+      if (u.binding->cluster && default_bindings.count(u.binding->name)) {
+        ++default_rules;
+        continue;
+      }
+      uses.push_back(std::move(u));
+    }
   }
 
   if (a.format == "json") {
@@ -324,6 +340,12 @@ int run(const AuditRbacArgs& a) {
       for (const audit::RuleUse& u : uses) {
         w.StartObject();
         json::str(w, "binding", bindingName(*u.binding));
+        if (!u.role) {  // bound to a role not in the manifests
+          json::str(w, "missingRole",
+                    fmt::format("{} {}", u.binding->role_kind, u.binding->role_name));
+          w.EndObject();
+          continue;
+        }
         json::str(w, "role", roleName(*u.role));
         json::num(w, "rule", u.rule);
         json::str(w, "at", ruleAt(*u.role, u.rule));
@@ -346,22 +368,32 @@ int run(const AuditRbacArgs& a) {
   for (const std::string& h : header) out += "# " + h + "\n";
   out += yaml;
   if (model) {
-    size_t unused = 0, partly = 0;
+    size_t rules = 0, unused = 0, partly = 0;
     for (const audit::RuleUse& u : uses) {
+      if (!u.role) continue;
+      ++rules;
       unused += u.unused();
       partly += !u.unused() && !unusedParts(u).empty();
     }
     out += fmt::format(
-        "#\n# Held through the RBAC given (--rbac): {} rules, {} never used, {} used in part.\n",
-        uses.size(), unused, partly);
+        "#\n# Held through the RBAC given (--rbac): {} rules, {} never used, {} used in part{}.\n",
+        rules, unused, partly,
+        default_rules ? fmt::format(" ({} more through the cluster's default bindings, not listed)",
+                                    default_rules)
+                      : "");
     for (const audit::RuleUse& u : uses) {
+      if (!u.role) {
+        out += fmt::format("#   {} -> {} {}: not in the RBAC given; not judged\n",
+                           bindingName(*u.binding), u.binding->role_kind, u.binding->role_name);
+        continue;
+      }
       std::string parts = unusedParts(u);
       if (!u.unused() && parts.empty()) continue;
-      out += fmt::format("#   {} -> {} rules[{}] ({}): {}: {}\n", bindingName(*u.binding),
-                         roleName(*u.role), u.rule, ruleAt(*u.role, u.rule),
-                         rbac::describeRule(u.role->rules[u.rule]),
-                         u.unused() ? std::string("never used")
-                                    : fmt::format("{} distinct requests; {}", u.requests, parts));
+      out += fmt::format(
+          "#   {} -> {} rules[{}] ({}): {}: {}\n", bindingName(*u.binding), roleName(*u.role),
+          u.rule, ruleAt(*u.role, u.rule), rbac::describeRule(u.role->rules[u.rule]),
+          u.unused() ? std::string("never used")
+                     : fmt::format("{}; {}", plural(u.requests, "distinct request"), parts));
     }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -382,11 +382,19 @@ kind: ClusterRoleBinding
 metadata: {name: ops-everything}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: everything}
 subjects: [{kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dave-gone, namespace: web}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: gone}
+subjects: [{kind: User, name: dave, apiGroup: rbac.authorization.k8s.io}]
 )");
   auto r = runCli("audit rbac audit.log --user dave --rbac rbac", d.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // (dave is also an authenticated user: the cluster's default bindings give him discovery and
+  // self-reviews; those are everyone's and counted apart)
   EXPECT_NE(r.out.find("# Held through the RBAC given (--rbac): 3 rules, 1 never used, 1 used in "
-                       "part.\n"),
+                       "part (4 more through the cluster's default bindings, not listed).\n"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("#   RoleBinding web/dave-web-dev -> Role web/web-dev rules[0] "
@@ -397,6 +405,9 @@ subjects: [{kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io}]
       << r.out;
   EXPECT_NE(r.out.find("rules[1] (rbac/current.yaml:8): create on jobs (batch): never used\n"),
             std::string::npos);
+  EXPECT_NE(r.out.find("#   RoleBinding web/dave-gone -> Role gone: not in the RBAC given; not "
+                       "judged\n"),
+            std::string::npos);
   // The wildcard rule (through dave's group) is used, and not broken down.
   EXPECT_EQ(r.out.find("devs-everything"), std::string::npos);
   EXPECT_EQ(r.out.find("ops-everything"), std::string::npos);  // not dave's
@@ -404,7 +415,8 @@ subjects: [{kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io}]
   rapidjson::Document doc;
   doc.Parse(j.out.c_str());
   ASSERT_FALSE(doc.HasParseError()) << j.out;
-  ASSERT_EQ(doc["held"].Size(), 3u);
+  ASSERT_EQ(doc["held"].Size(), 4u);
+  EXPECT_EQ(std::string(doc["held"][3]["missingRole"].GetString()), "Role gone");
   EXPECT_EQ(std::string(doc["held"][1]["binding"].GetString()), "RoleBinding web/dave-web-dev");
   EXPECT_EQ(doc["held"][1]["requests"].GetUint64(), 0u);
   EXPECT_EQ(doc["held"][2]["requests"].GetUint64(), 10u + 2u);  // resources, impersonation checks
