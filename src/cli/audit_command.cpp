@@ -166,13 +166,7 @@ int coverage(const CoverageArgs& a) {
     ++by_rule[slot];
   }
   const audit::ReadStats& st = reader.stats();
-  for (const std::string& err : st.errors)
-    std::fprintf(stderr, "kubeharden audit coverage: %s\n", err.c_str());
-  for (const std::string& m : st.malformed_examples)
-    std::fprintf(stderr, "%s (not an audit event; skipped)\n", m.c_str());
-  if (st.malformed > st.malformed_examples.size())
-    std::fprintf(stderr, "... and %llu more malformed lines\n",
-                 static_cast<unsigned long long>(st.malformed - st.malformed_examples.size()));
+  int read_rc = reportReadProblems(st, "coverage");
   // The probes: each category's requests by a person in namespace default.
   struct ProbeRow {
     std::string request;
@@ -234,7 +228,7 @@ int coverage(const CoverageArgs& a) {
     w.EndArray();
     w.EndObject();
     std::printf("%s\n", b.GetString());
-    return st.errors.empty() ? kExitClean : kExitInput;  // a log not read: exit 3
+    return read_rc;
   }
   std::printf("policy %s: %zu rules; logs: %llu requests (%llu events, %llu malformed lines)\n\n",
               a.policy.c_str(), p.rules.size(), static_cast<unsigned long long>(st.requests),
@@ -253,10 +247,22 @@ int coverage(const CoverageArgs& a) {
     std::printf("  %-52s %-16s %s\n", row.request.c_str(),
                 std::string(audit::levelName(row.level)).c_str(),
                 row.rule ? fmt::format("rules[{}]", row.rule->index).c_str() : "no rule");
-  return st.errors.empty() ? kExitClean : kExitInput;  // a log not read: exit 3
+  return read_rc;
 }
 
 }  // namespace
+
+int reportReadProblems(const audit::ReadStats& st, std::string_view command) {
+  for (const std::string& err : st.errors)
+    std::fprintf(stderr, "kubeharden audit %.*s: %s\n", static_cast<int>(command.size()),
+                 command.data(), err.c_str());
+  for (const std::string& m : st.malformed_examples)
+    std::fprintf(stderr, "%s (not an audit event; skipped)\n", m.c_str());
+  if (st.malformed > st.malformed_examples.size())
+    std::fprintf(stderr, "... and %llu more malformed lines\n",
+                 static_cast<unsigned long long>(st.malformed - st.malformed_examples.size()));
+  return st.errors.empty() ? kExitClean : kExitInput;
+}
 
 Runner addAuditCommand(CLI::App& app) {
   app.require_subcommand(1);

@@ -214,14 +214,7 @@ int run(const AuditRbacArgs& a) {
     collector.add(e);
   }
   const audit::ReadStats& st = reader.stats();
-  for (const std::string& err : st.errors)
-    std::fprintf(stderr, "kubeharden audit rbac: %s\n", err.c_str());
-  for (const std::string& m : st.malformed_examples)
-    std::fprintf(stderr, "%s (not an audit event; skipped)\n", m.c_str());
-  if (st.malformed > st.malformed_examples.size())
-    std::fprintf(stderr, "... and %llu more malformed lines\n",
-                 static_cast<unsigned long long>(st.malformed - st.malformed_examples.size()));
-  int read_rc = st.errors.empty() ? kExitClean : kExitInput;  // a log not read: exit 3
+  int read_rc = reportReadProblems(st, "rbac");
 
   audit::RbacUsage usage = std::move(collector).finish();
   std::string scope = a.namespace_.empty() ? "" : fmt::format(" in namespace {}", a.namespace_);

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string_view>
 
+#include "audit/events.h"
+
 namespace kh {
 
 constexpr int kExitClean = 0;
@@ -45,6 +47,9 @@ Runner addSigstoreCommand(CLI::App& app);
 Runner addAuditCommand(CLI::App& app);
 // `audit detect`: the scan pipeline over audit logs (in scan_command.cpp).
 Runner addAuditDetectCommand(CLI::App& app);
+// The audit log reader's problems on stderr ("kubeharden audit COMMAND: file: why", the first
+// malformed lines): kExitInput when a log could not be read, else kExitClean.
+int reportReadProblems(const audit::ReadStats& st, std::string_view command);
 // `audit rbac`: least-privilege RBAC from audit logs (audit_rbac_command.cpp).
 Runner addAuditRbacCommand(CLI::App& app);
 // An RFC 3339 time (the audit log's) or a date, as microseconds since the epoch; nullopt when
