@@ -5,6 +5,7 @@
 
 #include "fuzz/admission_target.h"
 #include "fuzz/auditlog_target.h"
+#include "fuzz/celparse_target.h"
 #include "fuzz/clusterdata_target.h"
 #include "fuzz/dockerfile_target.h"
 #include "fuzz/image_target.h"
@@ -68,6 +69,7 @@ TEST(FuzzSeeds, ClusterDataSeedCorpusRunsClean) {
 
 TEST(FuzzSeeds, AuditLogSeedCorpusRunsClean) {
   EXPECT_GE(replay("auditlog", fuzzAuditLogOnce), 4u);
+  EXPECT_GE(replay("celparse", fuzzCelParseOnce), 6u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {
