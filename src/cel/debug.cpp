@@ -33,16 +33,29 @@ std::string goFloat(double v) {
   return std::string(fixed, f.ptr);
 }
 
-// Is the code point printable as Go's unicode.IsPrint sees it (approximately: the controls,
-// the separators other than the space, the surrogates and the non-characters are not)?
+// Is the code point printable as Go's unicode.IsPrint sees it: letters, marks, numbers,
+// punctuation, symbols and the ASCII space; not the controls, the other spaces and separators,
+// the format characters, surrogates, private use and unassigned code points. Without the Unicode
+// tables this is exact for the categories and approximate for unassigned code points (the
+// planes with none assigned, the specials block's gap, non-characters).
 bool printable(uint32_t cp) {
-  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return false;
-  if (cp == 0xad || (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
-      (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff)
-    return cp == 0x20;
-  if ((cp >= 0xd800 && cp < 0xe000) || (cp & 0xfffe) == 0xfffe || cp > 0x10ffff) return false;
-  if (cp >= 0xe000 && cp <= 0xf8ff) return false;  // private use
-  return true;
+  if (cp == 0x20) return true;
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return false;  // Cc
+  static constexpr uint32_t kSpacesAndFormats[][2] = {
+      {0xa0, 0xa0},       {0xad, 0xad},       {0x600, 0x605},     {0x61c, 0x61c},
+      {0x6dd, 0x6dd},     {0x70f, 0x70f},     {0x890, 0x891},     {0x8e2, 0x8e2},
+      {0x1680, 0x1680},   {0x180e, 0x180e},   {0x2000, 0x200f},   {0x2028, 0x202f},
+      {0x205f, 0x2064},   {0x2066, 0x206f},   {0x3000, 0x3000},   {0xfeff, 0xfeff},
+      {0xfff0, 0xfffb},   {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f},
+      {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0000, 0xe00ff}};
+  for (const auto& r : kSpacesAndFormats)
+    if (cp >= r[0] && cp <= r[1]) return false;
+  if (cp >= 0xd800 && cp < 0xe000) return false;                                // Cs
+  if (cp >= 0xe000 && cp <= 0xf8ff) return false;                               // Co
+  if ((cp & 0xfffe) == 0xfffe || (cp >= 0xfdd0 && cp <= 0xfdef)) return false;  // non-characters
+  if (cp >= 0x40000 && cp <= 0xdffff) return false;  // planes 4-13: unassigned
+  if (cp >= 0xe01f0) return false;  // the rest of plane 14 unassigned; 15-16 private use
+  return cp <= 0x10ffff;
 }
 
 // A string as Go's strconv.Quote writes it.

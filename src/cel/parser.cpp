@@ -1016,15 +1016,15 @@ class Parser {
     return e;
   }
 
-  // A field name: an identifier, or a quoted one (`a-b`) where the option allows it.
+  // A field name (after `.`, or in a message literal): an identifier, reserved words included,
+  // or a quoted one (`a-b`) where the option allows it.
   std::string fieldName(const Token& t) {
     std::string_view v = text(t);
     if (t.kind == Tok::kEscIdent) {
       if (!o_.identifier_escapes) error(t.begin, "unsupported syntax: '`'");
       return std::string(v.substr(1, v.size() - 2));
     }
-    if (isReserved(v)) error(t.begin, "reserved identifier: " + std::string(v));
-    return std::string(v);
+    return std::string(v);  // reserved words are field names like any other
   }
 
   // --- macros ---

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "cel/parser.h"
@@ -70,7 +72,8 @@ void runSuite(const std::string& file, size_t min_trees) {
   ASSERT_TRUE(d.IsObject() && d.HasMember("tests")) << file;
   size_t trees = 0, refusals = 0, limit_after_syntax = 0;
   for (const auto& t : d["tests"].GetArray()) {
-    std::string src = t["original"]["expr"].GetString();
+    const auto& x = t["original"]["expr"];
+    std::string src(x.GetString(), x.GetStringLength());
     SCOPED_TRACE(src);
     cel::ParseOptions o = suiteOptions();
     cel::ParseResult r = cel::parse(src, o);
@@ -113,6 +116,54 @@ TEST(CelParser, CelGoParsingSuite) {
 TEST(CelParser, CelGoComprehensionSuite) {
   KH_NEED_CEL_SPEC();
   runSuite("comprehension.js", 70);
+}
+
+// The conformance suite states the parsed tree of each of its expressions too: with every
+// option on (it covers optionals, bindings, two-variable comprehensions, quoted identifiers),
+// every one must parse to that tree.
+TEST(CelParser, ConformanceSuiteTrees) {
+  KH_NEED_CEL_SPEC();
+  rapidjson::Document d = suite("conformance.js");
+  ASSERT_TRUE(d.IsObject() && d.HasMember("suites"));
+  // As the suite's trees were made: optional syntax and quoted identifiers on, the extension
+  // macros (cel.bind, two-variable comprehensions, optMap) left as calls.
+  cel::ParseOptions o;
+  o.identifier_escapes = true;
+  o.bind_macro = false;
+  o.two_variable_macros = false;
+  o.optional_macros = false;
+  o.description = "";
+  size_t trees = 0, without = 0;
+  std::map<std::string, size_t> failed;
+  std::function<void(const rapidjson::Value&, const std::string&)> walk =
+      [&](const rapidjson::Value& s, const std::string& file) {
+        if (s.HasMember("tests"))
+          for (const auto& t : s["tests"].GetArray()) {
+            if (!t.HasMember("ast")) {
+              ++without;
+              continue;
+            }
+            const auto& x = t["original"]["expr"];
+            std::string src(x.GetString(), x.GetStringLength());
+            cel::ParseResult r = cel::parse(src, o);
+            std::string got =
+                r.ok() ? cel::debugString(*r.expr, true) : cel::formatIssues(src, "", r.errors);
+            ++trees;
+            if (got != t["ast"].GetString()) {
+              ++failed[file];
+              ADD_FAILURE() << file << ": " << src << "\n"
+                            << got << "\n---\n"
+                            << t["ast"].GetString();
+            }
+          }
+        if (s.HasMember("suites"))
+          for (const auto& sub : s["suites"].GetArray())
+            walk(sub, file.empty() ? sub["name"].GetString() : file);
+      };
+  walk(d, "");
+  std::printf("conformance: %zu trees compared, %zu tests without a tree\n", trees, without);
+  EXPECT_GT(trees, 2000u);
+  EXPECT_TRUE(failed.empty());
 }
 
 std::string tree(const std::string& src, const cel::ParseOptions& o = {}) {
