@@ -1,0 +1,725 @@
+#include "cel/eval.h"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string_view>
+
+#include "base/strings.h"
+
+namespace kh::cel {
+
+Value Value::boolean(bool v) {
+  Value x;
+  x.kind = Kind::kBool;
+  x.b = v;
+  return x;
+}
+Value Value::integer(int64_t v) {
+  Value x;
+  x.kind = Kind::kInt;
+  x.i = v;
+  return x;
+}
+Value Value::unsignedInt(uint64_t v) {
+  Value x;
+  x.kind = Kind::kUint;
+  x.u = v;
+  return x;
+}
+Value Value::dbl(double v) {
+  Value x;
+  x.kind = Kind::kDouble;
+  x.d = v;
+  return x;
+}
+Value Value::string(std::string v) {
+  Value x;
+  x.kind = Kind::kString;
+  x.text = std::make_shared<const std::string>(std::move(v));
+  return x;
+}
+Value Value::bytes(std::string v) {
+  Value x = string(std::move(v));
+  x.kind = Kind::kBytes;
+  return x;
+}
+Value Value::listOf(List v) {
+  Value x;
+  x.kind = Kind::kList;
+  x.list = std::make_shared<const List>(std::move(v));
+  return x;
+}
+Value Value::mapOf(Map v) {
+  Value x;
+  x.kind = Kind::kMap;
+  x.map = std::make_shared<const Map>(std::move(v));
+  return x;
+}
+Value Value::type(std::string name) {
+  Value x = string(std::move(name));
+  x.kind = Kind::kType;
+  return x;
+}
+Value Value::error(std::string message) {
+  Value x = string(std::move(message));
+  x.kind = Kind::kError;
+  return x;
+}
+const std::string& Value::str() const {
+  static const std::string kEmpty;
+  return text ? *text : kEmpty;
+}
+
+std::string typeName(const Value& v) {
+  switch (v.kind) {
+    case Kind::kNull:
+      return "null_type";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kUint:
+      return "uint";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kString:
+      return "string";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kList:
+      return "list";
+    case Kind::kMap:
+      return "map";
+    case Kind::kType:
+      return "type";
+    default:
+      return "error";
+  }
+}
+
+std::string toString(const Value& v) {
+  switch (v.kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return v.b ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(v.i);
+    case Kind::kUint:
+      return std::to_string(v.u) + "u";
+    case Kind::kDouble:
+      return fmt::format("{}", v.d);
+    case Kind::kString:
+      return fmt::format("\"{}\"", v.str());
+    case Kind::kBytes:
+      return fmt::format("b\"{}\"", v.str());
+    case Kind::kList: {
+      std::string out = "[";
+      for (size_t k = 0; k < v.list->size(); ++k) out += (k ? ", " : "") + toString((*v.list)[k]);
+      return out + "]";
+    }
+    case Kind::kMap: {
+      std::string out = "{";
+      bool first = true;
+      for (const auto& [key, val] : *v.map) {
+        out += (first ? "" : ", ") + toString(key) + ": " + toString(val);
+        first = false;
+      }
+      return out + "}";
+    }
+    case Kind::kType:
+      return v.str();
+    default:
+      return "error(" + v.str() + ")";
+  }
+}
+
+namespace {
+
+bool numeric(const Value& v) {
+  return v.kind == Kind::kInt || v.kind == Kind::kUint || v.kind == Kind::kDouble;
+}
+
+// Comparison of two numbers of any numeric kinds: -1, 0, 1, or 2 when unordered (NaN). Int and
+// uint compare exactly; against a double, an integer is first converted to double (rounding,
+// as cel-go compares them: 2^63 - 1 is not less than 2^63 as a double).
+int compareNumbers(const Value& a, const Value& b) {
+  auto cmp = [](auto x, auto y) { return x < y ? -1 : x > y ? 1 : 0; };
+  if (a.kind == Kind::kDouble || b.kind == Kind::kDouble) {
+    auto dbl = [](const Value& v) {
+      return v.kind == Kind::kInt    ? static_cast<double>(v.i)
+             : v.kind == Kind::kUint ? static_cast<double>(v.u)
+                                     : v.d;
+    };
+    double x = dbl(a), y = dbl(b);
+    if (std::isnan(x) || std::isnan(y)) return 2;
+    return cmp(x, y);
+  }
+  if (a.kind == b.kind) return a.kind == Kind::kInt ? cmp(a.i, b.i) : cmp(a.u, b.u);
+  if (a.kind == Kind::kInt) return a.i < 0 ? -1 : cmp(static_cast<uint64_t>(a.i), b.u);
+  return b.i < 0 ? 1 : cmp(a.u, static_cast<uint64_t>(b.i));
+}
+
+Value noOverload(std::string_view fn, const std::vector<Value>& args) {
+  std::string types;
+  for (const Value& a : args) types += (types.empty() ? "" : ", ") + typeName(a);
+  return Value::error(fmt::format("no such overload: {}({})", fn, types));
+}
+
+int64_t codePoints(const std::string& s) {
+  int64_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xc0) != 0x80) ++n;
+  return n;
+}
+
+bool validKey(const Value& k) {
+  return k.kind == Kind::kInt || k.kind == Kind::kUint || k.kind == Kind::kBool ||
+         k.kind == Kind::kString;
+}
+
+const Value* mapFind(const Map& m, const Value& key) {
+  for (const auto& [k, v] : m)
+    if (equal(k, key)) return &v;
+  return nullptr;
+}
+
+class Evaluator {
+ public:
+  explicit Evaluator(const Activation& a) : act_(a) {}
+
+  Value eval(const Expr& e) {
+    switch (e.kind) {
+      case ExprKind::kConst:
+        return constant(e);
+      case ExprKind::kIdent:
+        return ident(e.text);
+      case ExprKind::kSelect:
+        return select(e);
+      case ExprKind::kCall:
+        return call(e);
+      case ExprKind::kList: {
+        List items;
+        for (const ExprPtr& a : e.args) {
+          Value v = eval(*a);
+          if (v.isError()) return v;
+          items.push_back(std::move(v));
+        }
+        return Value::listOf(std::move(items));
+      }
+      case ExprKind::kStruct: {
+        if (!e.text.empty()) return Value::error("unknown type: " + e.text);
+        Map m;
+        for (const Entry& en : e.entries) {
+          Value k = eval(*en.key);
+          if (k.isError()) return k;
+          Value v = eval(*en.value);
+          if (v.isError()) return v;
+          if (!validKey(k)) return Value::error("unsupported key type: " + typeName(k));
+          if (mapFind(m, k)) return Value::error("Failed with repeated key: " + toString(k));
+          m.emplace_back(std::move(k), std::move(v));
+        }
+        return Value::mapOf(std::move(m));
+      }
+      case ExprKind::kComprehension:
+        return comprehension(e);
+    }
+    return Value::error("unknown expression");
+  }
+
+ private:
+  static Value constant(const Expr& e) {
+    switch (e.const_kind) {
+      case ConstKind::kBool:
+        return Value::boolean(e.bool_value);
+      case ConstKind::kInt:
+        return Value::integer(e.int_value);
+      case ConstKind::kUint:
+        return Value::unsignedInt(e.uint_value);
+      case ConstKind::kDouble:
+        return Value::dbl(e.double_value);
+      case ConstKind::kString:
+        return Value::string(e.text);
+      case ConstKind::kBytes:
+        return Value::bytes(e.text);
+      default:
+        return Value::null();
+    }
+  }
+
+  Value ident(const std::string& name) {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
+      if (it->first == name) return it->second;
+    if (auto it = act_.vars.find(name); it != act_.vars.end()) return it->second;
+    static const char* kTypes[] = {"int",   "uint", "double", "bool",      "string",
+                                   "bytes", "list", "map",    "null_type", "type"};
+    for (const char* t : kTypes)
+      if (name == t) return Value::type(name);
+    return Value::error("no such attribute: " + name);
+  }
+
+  // `a.b.c` as one qualified name, when it is a chain of selections on an identifier.
+  static bool qualifiedName(const Expr& e, std::string& out) {
+    if (e.kind == ExprKind::kIdent) {
+      out = e.text;
+      return true;
+    }
+    if (e.kind != ExprKind::kSelect || e.test_only || !qualifiedName(*e.args[0], out)) return false;
+    out += "." + e.text;
+    return true;
+  }
+
+  Value select(const Expr& e) {
+    // Name resolution: a variable named by the whole qualified name wins over field selection
+    // on a shorter one (the operand's own evaluation tries the shorter names in turn).
+    if (std::string q; !e.test_only && !act_.vars.empty() && qualifiedName(e, q)) {
+      std::string root = q.substr(0, q.find('.'));
+      bool shadowed = false;
+      for (const auto& sc : scopes_) shadowed = shadowed || sc.first == root;
+      if (auto it = act_.vars.find(q); !shadowed && it != act_.vars.end()) return it->second;
+    }
+    Value operand = eval(*e.args[0]);
+    if (operand.isError()) return operand;
+    if (operand.kind != Kind::kMap)
+      return Value::error(
+          fmt::format("no such overload: select of {} on {}", e.text, typeName(operand)));
+    const Value* v = mapFind(*operand.map, Value::string(e.text));
+    if (e.test_only) return Value::boolean(v != nullptr);
+    if (!v) return Value::error("no such key: " + e.text);
+    return *v;
+  }
+
+  Value comprehension(const Expr& e) {
+    Value range = eval(*e.iter_range);
+    if (range.isError()) return range;
+    if (range.kind != Kind::kList && range.kind != Kind::kMap)
+      return Value::error("expected a list or a map for iteration, got " + typeName(range));
+    Value accu = eval(*e.accu_init);
+    scopes_.emplace_back(e.accu_var, accu);
+    size_t accu_at = scopes_.size() - 1;
+    size_t n = range.kind == Kind::kList ? range.list->size() : range.map->size();
+    for (size_t k = 0; k < n; ++k) {
+      Value first, second;
+      if (range.kind == Kind::kList) {
+        first = e.iter_var2.empty() ? (*range.list)[k] : Value::integer(static_cast<int64_t>(k));
+        second = (*range.list)[k];
+      } else {
+        first = (*range.map)[k].first;
+        second = (*range.map)[k].second;
+      }
+      scopes_.emplace_back(e.iter_var, first);
+      if (!e.iter_var2.empty()) scopes_.emplace_back(e.iter_var2, second);
+      Value cond = eval(*e.loop_condition);
+      bool stop = cond.kind == Kind::kBool && !cond.b;
+      if (!stop) scopes_[accu_at].second = eval(*e.loop_step);
+      scopes_.resize(accu_at + 1);
+      if (stop) break;
+    }
+    Value result = eval(*e.result);
+    scopes_.resize(accu_at);
+    return result;
+  }
+
+  Value call(const Expr& e) {
+    const std::string& fn = e.text;
+    // The forms that do not evaluate every argument first.
+    if (fn == "_&&_" || fn == "_||_") {
+      bool is_and = fn == "_&&_";
+      Value l = eval(*e.args[0]);
+      if (l.kind == Kind::kBool && l.b != is_and) return l;  // false && _, true || _
+      Value r = eval(*e.args[1]);
+      if (r.kind == Kind::kBool && r.b != is_and) return r;
+      if (l.isError()) return l;
+      if (r.isError()) return r;
+      if (l.kind == Kind::kBool && r.kind == Kind::kBool) return Value::boolean(is_and);
+      return noOverload(fn, {l, r});
+    }
+    if (fn == "_?_:_") {
+      Value c = eval(*e.args[0]);
+      if (c.isError()) return c;
+      if (c.kind != Kind::kBool) return noOverload(fn, {c});
+      return eval(*e.args[c.b ? 1 : 2]);
+    }
+    if (fn == "@not_strictly_false") {
+      Value v = eval(*e.args[0]);
+      return Value::boolean(v.kind != Kind::kBool || v.b);
+    }
+    std::vector<Value> args;
+    if (e.target) {
+      args.push_back(eval(*e.target));
+      if (args.back().isError()) return args.back();
+    }
+    for (const ExprPtr& a : e.args) {
+      args.push_back(eval(*a));
+      if (args.back().isError()) return args.back();
+    }
+    return builtin(fn, e.target != nullptr, args);
+  }
+
+  Value builtin(const std::string& fn, bool receiver, const std::vector<Value>& a) {
+    size_t n = a.size();
+    if (n == 2 && !receiver) {
+      const Value& x = a[0];
+      const Value& y = a[1];
+      if (fn == "_==_") return Value::boolean(equal(x, y));
+      if (fn == "_!=_") return Value::boolean(!equal(x, y));
+      if (fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_") return order(fn, x, y);
+      if (fn == "_+_" || fn == "_-_" || fn == "_*_" || fn == "_/_" || fn == "_%_")
+        return arithmetic(fn, x, y);
+      if (fn == "@in") return in(x, y);
+      if (fn == "_[_]") return index(x, y);
+    }
+    if (n == 1 && !receiver) {
+      const Value& x = a[0];
+      if (fn == "!_") return x.kind == Kind::kBool ? Value::boolean(!x.b) : noOverload(fn, a);
+      if (fn == "-_") {
+        if (x.kind == Kind::kInt) {
+          if (x.i == std::numeric_limits<int64_t>::min()) return Value::error("integer overflow");
+          return Value::integer(-x.i);
+        }
+        if (x.kind == Kind::kDouble) return Value::dbl(-x.d);
+        return noOverload(fn, a);
+      }
+      if (fn == "type") return Value::type(typeName(x));
+      if (fn == "dyn") return x;
+      if (fn == "int" || fn == "uint" || fn == "double" || fn == "string" || fn == "bytes" ||
+          fn == "bool")
+        return convert(fn, x);
+    }
+    if (fn == "size" && n == 1) return size(a[0]);
+    if ((fn == "contains" || fn == "startsWith" || fn == "endsWith") && receiver && n == 2) {
+      if (a[0].kind != Kind::kString || a[1].kind != Kind::kString) return noOverload(fn, a);
+      const std::string &s = a[0].str(), &t = a[1].str();
+      return Value::boolean(fn == "contains"     ? s.find(t) != std::string::npos
+                            : fn == "startsWith" ? s.starts_with(t)
+                                                 : s.ends_with(t));
+    }
+    if (fn == "matches" && n == 2) {
+      if (a[0].kind != Kind::kString || a[1].kind != Kind::kString) return noOverload(fn, a);
+      RE2 re(a[1].str(), RE2::Quiet);
+      if (!re.ok()) return Value::error("invalid regular expression: " + re.error());
+      return Value::boolean(RE2::PartialMatch(a[0].str(), re));
+    }
+    if (fn == "cel.@mapInsert" && (n == 2 || n == 3) && a[0].kind == Kind::kMap) {
+      Map m = *a[0].map;
+      if (n == 3) {
+        if (!validKey(a[1])) return Value::error("unsupported key type: " + typeName(a[1]));
+        if (mapFind(m, a[1]))
+          return Value::error("insert failed: key " + toString(a[1]) + " already exists");
+        m.emplace_back(a[1], a[2]);
+      } else {
+        if (a[1].kind != Kind::kMap) return noOverload(fn, a);
+        for (const auto& [k, v] : *a[1].map) {
+          if (mapFind(m, k))
+            return Value::error("insert failed: key " + toString(k) + " already exists");
+          m.emplace_back(k, v);
+        }
+      }
+      return Value::mapOf(std::move(m));
+    }
+    return noOverload(fn, a);
+  }
+
+  static Value size(const Value& x) {
+    switch (x.kind) {
+      case Kind::kString:
+        return Value::integer(codePoints(x.str()));
+      case Kind::kBytes:
+        return Value::integer(static_cast<int64_t>(x.str().size()));
+      case Kind::kList:
+        return Value::integer(static_cast<int64_t>(x.list->size()));
+      case Kind::kMap:
+        return Value::integer(static_cast<int64_t>(x.map->size()));
+      default:
+        return noOverload("size", {x});
+    }
+  }
+
+  static Value order(const std::string& fn, const Value& x, const Value& y) {
+    int c;
+    if (numeric(x) && numeric(y)) {
+      c = compareNumbers(x, y);
+      if (c == 2) return Value::boolean(false);  // NaN: unordered
+    } else if (x.kind != y.kind) {
+      return noOverload(fn, {x, y});
+    } else if (x.kind == Kind::kBool) {
+      c = x.b == y.b ? 0 : x.b ? 1 : -1;
+    } else if (x.kind == Kind::kString || x.kind == Kind::kBytes) {
+      // Code point order is byte order for UTF-8.
+      int r = x.str().compare(y.str());
+      c = r < 0 ? -1 : r > 0 ? 1 : 0;
+    } else {
+      return noOverload(fn, {x, y});
+    }
+    bool v = fn == "_<_" ? c < 0 : fn == "_<=_" ? c <= 0 : fn == "_>_" ? c > 0 : c >= 0;
+    return Value::boolean(v);
+  }
+
+  static Value arithmetic(const std::string& fn, const Value& x, const Value& y) {
+    char op = fn[1];
+    if (x.kind != y.kind) return noOverload(fn, {x, y});
+    switch (x.kind) {
+      case Kind::kInt: {
+        int64_t r = 0;
+        bool over = false;
+        switch (op) {
+          case '+':
+            over = __builtin_add_overflow(x.i, y.i, &r);
+            break;
+          case '-':
+            over = __builtin_sub_overflow(x.i, y.i, &r);
+            break;
+          case '*':
+            over = __builtin_mul_overflow(x.i, y.i, &r);
+            break;
+          case '/':
+          case '%':
+            if (y.i == 0) return Value::error(op == '/' ? "division by zero" : "modulus by zero");
+            if (x.i == std::numeric_limits<int64_t>::min() && y.i == -1)
+              return Value::error("integer overflow");
+            r = op == '/' ? x.i / y.i : x.i % y.i;
+            break;
+        }
+        if (over) return Value::error("integer overflow");
+        return Value::integer(r);
+      }
+      case Kind::kUint: {
+        uint64_t r = 0;
+        bool over = false;
+        switch (op) {
+          case '+':
+            over = __builtin_add_overflow(x.u, y.u, &r);
+            break;
+          case '-':
+            over = __builtin_sub_overflow(x.u, y.u, &r);
+            break;
+          case '*':
+            over = __builtin_mul_overflow(x.u, y.u, &r);
+            break;
+          case '/':
+          case '%':
+            if (y.u == 0) return Value::error(op == '/' ? "division by zero" : "modulus by zero");
+            r = op == '/' ? x.u / y.u : x.u % y.u;
+            break;
+        }
+        if (over) return Value::error("unsigned integer overflow");
+        return Value::unsignedInt(r);
+      }
+      case Kind::kDouble:
+        switch (op) {
+          case '+':
+            return Value::dbl(x.d + y.d);
+          case '-':
+            return Value::dbl(x.d - y.d);
+          case '*':
+            return Value::dbl(x.d * y.d);
+          case '/':
+            return Value::dbl(x.d / y.d);
+          default:
+            return noOverload(fn, {x, y});
+        }
+      case Kind::kString:
+      case Kind::kBytes:
+        if (op != '+') return noOverload(fn, {x, y});
+        return x.kind == Kind::kString ? Value::string(x.str() + y.str())
+                                       : Value::bytes(x.str() + y.str());
+      case Kind::kList: {
+        if (op != '+') return noOverload(fn, {x, y});
+        List l = *x.list;
+        l.insert(l.end(), y.list->begin(), y.list->end());
+        return Value::listOf(std::move(l));
+      }
+      default:
+        return noOverload(fn, {x, y});
+    }
+  }
+
+  static Value in(const Value& x, const Value& y) {
+    if (y.kind == Kind::kList) {
+      for (const Value& v : *y.list)
+        if (equal(v, x)) return Value::boolean(true);
+      return Value::boolean(false);
+    }
+    if (y.kind == Kind::kMap) return Value::boolean(mapFind(*y.map, x) != nullptr);
+    return noOverload("@in", {x, y});
+  }
+
+  static Value index(const Value& x, const Value& y) {
+    if (x.kind == Kind::kList) {
+      int64_t at;
+      if (y.kind == Kind::kInt) {
+        at = y.i;
+      } else if (y.kind == Kind::kUint && y.u <= static_cast<uint64_t>(INT64_MAX)) {
+        at = static_cast<int64_t>(y.u);
+      } else if (y.kind == Kind::kDouble && std::trunc(y.d) == y.d && std::abs(y.d) < 9.2e18) {
+        at = static_cast<int64_t>(y.d);
+      } else {
+        return noOverload("_[_]", {x, y});
+      }
+      if (at < 0 || at >= static_cast<int64_t>(x.list->size()))
+        return Value::error(fmt::format("index out of range: {}", at));
+      return (*x.list)[static_cast<size_t>(at)];
+    }
+    if (x.kind == Kind::kMap) {
+      const Value* v = mapFind(*x.map, y);
+      if (!v) return Value::error("no such key: " + toString(y));
+      return *v;
+    }
+    return noOverload("_[_]", {x, y});
+  }
+
+  static Value convert(const std::string& fn, const Value& x) {
+    if (fn == "int") {
+      switch (x.kind) {
+        case Kind::kInt:
+          return x;
+        case Kind::kUint:
+          if (x.u > static_cast<uint64_t>(INT64_MAX)) return Value::error("range error");
+          return Value::integer(static_cast<int64_t>(x.u));
+        case Kind::kDouble:
+          // Strictly inside (-2^63, 2^63), as cel-go checks it (NaN and infinities fail).
+          if (!(x.d > -9223372036854775808.0 && x.d < 9223372036854775808.0))
+            return Value::error("range error");
+          return Value::integer(static_cast<int64_t>(x.d));
+        case Kind::kString: {
+          errno = 0;
+          char* end = nullptr;
+          const std::string& s = x.str();
+          long long v = std::strtoll(s.c_str(), &end, 10);
+          if (s.empty() || errno == ERANGE || *end != '\0' || std::isspace(s[0]) || s[0] == '+')
+            return Value::error("cannot convert \"" + s + "\" to int");
+          return Value::integer(v);
+        }
+        default:
+          return noOverload(fn, {x});
+      }
+    }
+    if (fn == "uint") {
+      switch (x.kind) {
+        case Kind::kUint:
+          return x;
+        case Kind::kInt:
+          if (x.i < 0) return Value::error("range error");
+          return Value::unsignedInt(static_cast<uint64_t>(x.i));
+        case Kind::kDouble:
+          if (!(x.d >= 0 && x.d < 18446744073709551616.0)) return Value::error("range error");
+          return Value::unsignedInt(static_cast<uint64_t>(x.d));
+        case Kind::kString: {
+          errno = 0;
+          char* end = nullptr;
+          const std::string& s = x.str();
+          if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])))
+            return Value::error("cannot convert \"" + s + "\" to uint");
+          unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+          if (errno == ERANGE || *end != '\0')
+            return Value::error("cannot convert \"" + s + "\" to uint");
+          return Value::unsignedInt(v);
+        }
+        default:
+          return noOverload(fn, {x});
+      }
+    }
+    if (fn == "double") {
+      switch (x.kind) {
+        case Kind::kDouble:
+          return x;
+        case Kind::kInt:
+          return Value::dbl(static_cast<double>(x.i));
+        case Kind::kUint:
+          return Value::dbl(static_cast<double>(x.u));
+        case Kind::kString: {
+          const std::string& s = x.str();
+          char* end = nullptr;
+          double v = std::strtod(s.c_str(), &end);
+          if (s.empty() || *end != '\0' || std::isspace(static_cast<unsigned char>(s[0])))
+            return Value::error("cannot convert \"" + s + "\" to double");
+          return Value::dbl(v);
+        }
+        default:
+          return noOverload(fn, {x});
+      }
+    }
+    if (fn == "string") {
+      switch (x.kind) {
+        case Kind::kString:
+          return x;
+        case Kind::kInt:
+          return Value::string(std::to_string(x.i));
+        case Kind::kUint:
+          return Value::string(std::to_string(x.u));
+        case Kind::kDouble:
+          return Value::string(fmt::format("{}", x.d));
+        case Kind::kBool:
+          return Value::string(x.b ? "true" : "false");
+        case Kind::kBytes:
+          if (invalidUtf8At(x.str()) != std::string::npos)
+            return Value::error("invalid UTF-8 in bytes, cannot convert to string");
+          return Value::string(x.str());
+        default:
+          return noOverload(fn, {x});
+      }
+    }
+    if (fn == "bytes") {
+      if (x.kind == Kind::kBytes) return x;
+      if (x.kind == Kind::kString) return Value::bytes(x.str());
+      return noOverload(fn, {x});
+    }
+    // bool
+    if (x.kind == Kind::kBool) return x;
+    if (x.kind == Kind::kString) {
+      const std::string& s = x.str();
+      if (s == "1" || s == "t" || s == "T" || s == "true" || s == "TRUE" || s == "True")
+        return Value::boolean(true);
+      if (s == "0" || s == "f" || s == "F" || s == "false" || s == "FALSE" || s == "False")
+        return Value::boolean(false);
+      return Value::error("cannot convert \"" + s + "\" to bool");
+    }
+    return noOverload(fn, {x});
+  }
+
+  const Activation& act_;
+  std::vector<std::pair<std::string, Value>> scopes_;  // comprehension variables, innermost last
+};
+
+}  // namespace
+
+bool equal(const Value& a, const Value& b) {
+  if (numeric(a) && numeric(b)) return compareNumbers(a, b) == 0;
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.b == b.b;
+    case Kind::kString:
+    case Kind::kBytes:
+    case Kind::kType:
+      return a.str() == b.str();
+    case Kind::kList:
+      if (a.list->size() != b.list->size()) return false;
+      for (size_t k = 0; k < a.list->size(); ++k)
+        if (!equal((*a.list)[k], (*b.list)[k])) return false;
+      return true;
+    case Kind::kMap:
+      if (a.map->size() != b.map->size()) return false;
+      for (const auto& [k, v] : *a.map) {
+        const Value* w = mapFind(*b.map, k);
+        if (!w || !equal(v, *w)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+Value evaluate(const Expr& e, const Activation& vars) {
+  return Evaluator(vars).eval(e);
+}
+
+}  // namespace kh::cel
