@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -71,6 +72,17 @@ Value Value::error(std::string message) {
   x.kind = Kind::kError;
   return x;
 }
+Value Value::optionalOf(Value v) {
+  Value x;
+  x.kind = Kind::kOptional;
+  x.opt = std::make_shared<const Value>(std::move(v));
+  return x;
+}
+Value Value::optionalNone() {
+  Value x;
+  x.kind = Kind::kOptional;
+  return x;
+}
 const std::string& Value::str() const {
   static const std::string kEmpty;
   return text ? *text : kEmpty;
@@ -98,6 +110,8 @@ std::string typeName(const Value& v) {
       return "map";
     case Kind::kType:
       return "type";
+    case Kind::kOptional:
+      return "optional_type";
     default:
       return "error";
   }
@@ -135,6 +149,8 @@ std::string toString(const Value& v) {
     }
     case Kind::kType:
       return v.str();
+    case Kind::kOptional:
+      return v.opt ? "optional.of(" + toString(*v.opt) + ")" : "optional.none()";
     default:
       return "error(" + v.str() + ")";
   }
@@ -206,9 +222,17 @@ class Evaluator {
         return call(e);
       case ExprKind::kList: {
         List items;
-        for (const ExprPtr& a : e.args) {
-          Value v = eval(*a);
+        for (size_t k = 0; k < e.args.size(); ++k) {
+          Value v = eval(*e.args[k]);
           if (v.isError()) return v;
+          if (std::find(e.optional_indices.begin(), e.optional_indices.end(), k) !=
+              e.optional_indices.end()) {
+            if (v.kind != Kind::kOptional)
+              return Value::error(
+                  "cannot initialize optional list element from non-optional value");
+            if (!v.opt) continue;
+            v = *v.opt;
+          }
           items.push_back(std::move(v));
         }
         return Value::listOf(std::move(items));
@@ -221,6 +245,12 @@ class Evaluator {
           if (k.isError()) return k;
           Value v = eval(*en.value);
           if (v.isError()) return v;
+          if (en.optional) {
+            if (v.kind != Kind::kOptional)
+              return Value::error("cannot initialize optional entry from non-optional value");
+            if (!v.opt) continue;
+            v = *v.opt;
+          }
           if (!validKey(k)) return Value::error("unsupported key type: " + typeName(k));
           if (mapFind(m, k)) return Value::error("Failed with repeated key: " + toString(k));
           m.emplace_back(std::move(k), std::move(v));
@@ -257,8 +287,8 @@ class Evaluator {
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
       if (it->first == name) return it->second;
     if (auto it = act_.vars.find(name); it != act_.vars.end()) return it->second;
-    static const char* kTypes[] = {"int",   "uint", "double", "bool",      "string",
-                                   "bytes", "list", "map",    "null_type", "type"};
+    static const char* kTypes[] = {"int",  "uint", "double",    "bool", "string",       "bytes",
+                                   "list", "map",  "null_type", "type", "optional_type"};
     for (const char* t : kTypes)
       if (name == t) return Value::type(name);
     return Value::error("no such attribute: " + name);
@@ -286,6 +316,15 @@ class Evaluator {
     }
     Value operand = eval(*e.args[0]);
     if (operand.isError()) return operand;
+    // On an optional, selection is optional selection (the chain stays optional).
+    if (operand.kind == Kind::kOptional) {
+      if (e.test_only) {
+        if (!operand.opt) return Value::boolean(false);
+        if (operand.opt->kind != Kind::kMap) return noOverload("has", {*operand.opt});
+        return Value::boolean(mapFind(*operand.opt->map, Value::string(e.text)) != nullptr);
+      }
+      return optSelect(operand, Value::string(e.text));
+    }
     if (operand.kind != Kind::kMap)
       return Value::error(
           fmt::format("no such overload: select of {} on {}", e.text, typeName(operand)));
@@ -350,6 +389,16 @@ class Evaluator {
       Value v = eval(*e.args[0]);
       return Value::boolean(v.kind != Kind::kBool || v.b);
     }
+    // `optional.of(x)`: a function in a namespace, written as a call on an identifier that is
+    // not a variable.
+    if (e.target && e.target->kind == ExprKind::kIdent && !bound(e.target->text)) {
+      std::vector<Value> args;
+      for (const ExprPtr& a : e.args) {
+        args.push_back(eval(*a));
+        if (args.back().isError()) return args.back();
+      }
+      return builtin(e.target->text + "." + fn, false, args);
+    }
     std::vector<Value> args;
     if (e.target) {
       args.push_back(eval(*e.target));
@@ -362,8 +411,91 @@ class Evaluator {
     return builtin(fn, e.target != nullptr, args);
   }
 
+  bool bound(const std::string& name) const {
+    for (const auto& sc : scopes_)
+      if (sc.first == name) return true;
+    return act_.vars.count(name) > 0;
+  }
+
+  // Optional selection or indexing: the value when the key (field, index) is there, else none.
+  static Value optSelect(const Value& x, const Value& key, bool index = false) {
+    if (x.kind == Kind::kOptional) {
+      if (!x.opt) return x;
+      return optSelect(*x.opt, key, index);
+    }
+    if (x.kind == Kind::kMap) {
+      const Value* v = mapFind(*x.map, key);
+      return v ? Value::optionalOf(*v) : Value::optionalNone();
+    }
+    if (index && x.kind == Kind::kList) {
+      Value r = listIndex(x, key);
+      if (r.isError()) {
+        if (r.str().starts_with("index out of range")) return Value::optionalNone();
+        return r;
+      }
+      return Value::optionalOf(std::move(r));
+    }
+    return noOverload(index ? "_[?_]" : "_?._", {x, key});
+  }
+
+  static bool zero(const Value& v) {
+    switch (v.kind) {
+      case Kind::kNull:
+        return true;
+      case Kind::kBool:
+        return !v.b;
+      case Kind::kInt:
+        return v.i == 0;
+      case Kind::kUint:
+        return v.u == 0;
+      case Kind::kDouble:
+        return v.d == 0;
+      case Kind::kString:
+      case Kind::kBytes:
+        return v.str().empty();
+      case Kind::kList:
+        return v.list->empty();
+      case Kind::kMap:
+        return v.map->empty();
+      case Kind::kOptional:
+        return !v.opt;
+      default:
+        return false;
+    }
+  }
+
+  static Value optionalFunction(const std::string& fn, bool receiver, const std::vector<Value>& a) {
+    size_t n = a.size();
+    if (!receiver) {
+      if (fn == "optional.of" && n == 1) return Value::optionalOf(a[0]);
+      if (fn == "optional.ofNonZeroValue" && n == 1)
+        return zero(a[0]) ? Value::optionalNone() : Value::optionalOf(a[0]);
+      if (fn == "optional.none" && n == 0) return Value::optionalNone();
+      if (fn == "_?._" && n == 2 && a[1].kind == Kind::kString) return optSelect(a[0], a[1]);
+      if (fn == "_[?_]" && n == 2) return optSelect(a[0], a[1], true);
+      return Value::error("");
+    }
+    if (a[0].kind != Kind::kOptional) return Value::error("");
+    const Value& o = a[0];
+    if (fn == "hasValue" && n == 1) return Value::boolean(o.opt != nullptr);
+    if (fn == "value" && n == 1)
+      return o.opt ? *o.opt : Value::error("optional.none() dereference");
+    if (fn == "orValue" && n == 2) return o.opt ? *o.opt : a[1];
+    if (fn == "or" && n == 2) {
+      if (o.opt) return o;
+      if (a[1].kind != Kind::kOptional) return noOverload(fn, a);
+      return a[1];
+    }
+    return Value::error("");
+  }
+
   Value builtin(const std::string& fn, bool receiver, const std::vector<Value>& a) {
     size_t n = a.size();
+    if (fn.starts_with("optional.") || fn == "_?._" || fn == "_[?_]" ||
+        (receiver && n >= 1 && a[0].kind == Kind::kOptional)) {
+      Value r = optionalFunction(fn, receiver, a);
+      if (!r.isError() || !r.str().empty()) return r;
+    }
     if (n == 2 && !receiver) {
       const Value& x = a[0];
       const Value& y = a[1];
@@ -551,7 +683,18 @@ class Evaluator {
   }
 
   static Value index(const Value& x, const Value& y) {
-    if (x.kind == Kind::kList) {
+    if (x.kind == Kind::kOptional) return optSelect(x, y, true);
+    if (x.kind == Kind::kList) return listIndex(x, y);
+    if (x.kind == Kind::kMap) {
+      const Value* v = mapFind(*x.map, y);
+      if (!v) return Value::error("no such key: " + toString(y));
+      return *v;
+    }
+    return noOverload("_[_]", {x, y});
+  }
+
+  static Value listIndex(const Value& x, const Value& y) {
+    {
       int64_t at;
       if (y.kind == Kind::kInt) {
         at = y.i;
@@ -566,12 +709,6 @@ class Evaluator {
         return Value::error(fmt::format("index out of range: {}", at));
       return (*x.list)[static_cast<size_t>(at)];
     }
-    if (x.kind == Kind::kMap) {
-      const Value* v = mapFind(*x.map, y);
-      if (!v) return Value::error("no such key: " + toString(y));
-      return *v;
-    }
-    return noOverload("_[_]", {x, y});
   }
 
   static Value convert(const std::string& fn, const Value& x) {
@@ -713,6 +850,9 @@ bool equal(const Value& a, const Value& b) {
         if (!w || !equal(v, *w)) return false;
       }
       return true;
+    case Kind::kOptional:
+      if (!a.opt || !b.opt) return !a.opt && !b.opt;
+      return equal(*a.opt, *b.opt);
     default:
       return false;
   }

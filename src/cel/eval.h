@@ -30,6 +30,7 @@ enum class Kind : uint8_t {
   kList,
   kMap,
   kType,
+  kOptional,  // optional.of(x) (opt holds x) or optional.none() (opt empty)
   kError,
 };
 
@@ -46,6 +47,7 @@ struct Value {
   std::shared_ptr<const std::string> text;  // string, bytes, type name, error message
   std::shared_ptr<const List> list;
   std::shared_ptr<const Map> map;
+  std::shared_ptr<const Value> opt;  // kOptional: the value, or null for none
 
   static Value null() { return {}; }
   static Value boolean(bool v);
@@ -58,13 +60,15 @@ struct Value {
   static Value mapOf(Map v);
   static Value type(std::string name);
   static Value error(std::string message);
+  static Value optionalOf(Value v);
+  static Value optionalNone();
 
   bool isError() const { return kind == Kind::kError; }
   const std::string& str() const;  // string, bytes, type name, error message
 };
 
 // The name of a value's type as CEL's `type()` says it: int, uint, double, bool, string, bytes,
-// list, map, null_type, type.
+// list, map, null_type, type, optional_type.
 std::string typeName(const Value& v);
 
 // A value written as a CEL literal (for messages and tests): 1, 2u, 3.5, "s", b"\x01", [1, 2],
