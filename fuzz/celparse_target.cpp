@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "cel/eval.h"
 #include "cel/parser.h"
 
 namespace kh {
@@ -19,6 +20,11 @@ void fuzzCelParseOnce(const uint8_t* data, size_t size) {
     if (r.ok() != (r.expr != nullptr)) __builtin_trap();
     if (r.ok()) {
       if (cel::debugString(*r.expr, true).empty()) __builtin_trap();
+      // Evaluation ends (the step bound), whatever the expression; an error is a value.
+      cel::Activation act;
+      act.vars.emplace("x", cel::Value::integer(7));
+      act.vars.emplace("m", cel::Value::mapOf({{cel::Value::string("k"), cel::Value::listOf({})}}));
+      cel::evaluate(*r.expr, act, 20000);
     } else {
       for (const cel::Issue& i : r.errors)
         if (i.message.empty() || i.offset > static_cast<int64_t>(size)) __builtin_trap();

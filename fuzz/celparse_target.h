@@ -1,6 +1,7 @@
 // The CEL parser's fuzz target body, shared by the libFuzzer binary and the seed replay test:
 // the input is parsed with every option on and off; it parses or is refused with located
-// errors, never crashes or overflows the stack (the nesting limit), and what parses prints.
+// errors, never crashes or overflows the stack (the nesting limit), and what parses prints and
+// evaluates (within a step bound) without crashing.
 #pragma once
 
 #include <cstddef>

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <set>
 #include <string_view>
 
 #include "base/strings.h"
@@ -195,6 +196,205 @@ int64_t codePoints(const std::string& s) {
   return n;
 }
 
+// The byte offset of each code point of a UTF-8 string, and its length at the end.
+std::vector<size_t> codePointOffsets(const std::string& s) {
+  std::vector<size_t> at;
+  for (size_t k = 0; k < s.size(); ++k)
+    if ((static_cast<unsigned char>(s[k]) & 0xc0) != 0x80) at.push_back(k);
+  at.push_back(s.size());
+  return at;
+}
+
+// Go's unicode.IsSpace, for trim.
+bool isSpaceCp(uint32_t c) {
+  return c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == ' ' || c == 0x85 ||
+         c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+uint32_t decodeAt(const std::string& s, size_t& k) {
+  unsigned char c = static_cast<unsigned char>(s[k]);
+  int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+  uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+  for (int j = 1; j < n && k + j < s.size(); ++j)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[k + j]) & 0x3f);
+  k += static_cast<size_t>(n);
+  return cp;
+}
+
+// The strings extension (version 2, as Kubernetes 1.29+ has it), receiver-style on a string.
+Value stringsExt(const std::string& fn, const std::vector<Value>& a) {
+  const std::string& s = a[0].str();
+  size_t n = a.size();
+  auto arg = [&](size_t k, Kind kind) { return k < n && a[k].kind == kind; };
+  if (fn == "lowerAscii" || fn == "upperAscii") {
+    if (n != 1) return noOverload(fn, a);
+    std::string out = s;
+    for (char& c : out)
+      c = fn == "lowerAscii"
+              ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)) & 0xff)
+              : static_cast<char>(std::toupper(static_cast<unsigned char>(c)) & 0xff);
+    // Only ASCII letters change (tolower in the C locale touches nothing else).
+    return Value::string(std::move(out));
+  }
+  if (fn == "trim") {
+    if (n != 1) return noOverload(fn, a);
+    size_t b = 0, e = s.size();
+    while (b < e) {
+      size_t k = b;
+      if (!isSpaceCp(decodeAt(s, k))) break;
+      b = k;
+    }
+    while (e > b) {
+      size_t start = e - 1;
+      while (start > b && (static_cast<unsigned char>(s[start]) & 0xc0) == 0x80) --start;
+      size_t k = start;
+      if (!isSpaceCp(decodeAt(s, k))) break;
+      e = start;
+    }
+    return Value::string(s.substr(b, e - b));
+  }
+  std::vector<size_t> at = codePointOffsets(s);
+  int64_t len = static_cast<int64_t>(at.size()) - 1;
+  if (fn == "charAt") {
+    if (n != 2 || !arg(1, Kind::kInt)) return noOverload(fn, a);
+    int64_t i = a[1].i;
+    if (i < 0 || i > len) return Value::error(fmt::format("index out of range: {}", i));
+    if (i == len) return Value::string("");
+    return Value::string(s.substr(at[i], at[i + 1] - at[i]));
+  }
+  if (fn == "indexOf" || fn == "lastIndexOf") {
+    if (n < 2 || n > 3 || !arg(1, Kind::kString) || (n == 3 && !arg(2, Kind::kInt)))
+      return noOverload(fn, a);
+    const std::string& sub = a[1].str();
+    bool last = fn == "lastIndexOf";
+    int64_t off = n == 3 ? a[2].i : (last ? len : 0);
+    if (off < 0 || off > len) return Value::error(fmt::format("index out of range: {}", off));
+    if (sub.empty()) return Value::integer(off);
+    // Search code point positions: forward from off, or backward from off.
+    for (int64_t i = off; last ? i >= 0 : i < len; i += last ? -1 : 1) {
+      if (i > len) continue;
+      if (s.compare(at[i], sub.size(), sub) == 0 && at[i] + sub.size() <= s.size())
+        return Value::integer(i);
+    }
+    return Value::integer(-1);
+  }
+  if (fn == "substring") {
+    if (n < 2 || n > 3 || !arg(1, Kind::kInt) || (n == 3 && !arg(2, Kind::kInt)))
+      return noOverload(fn, a);
+    int64_t b = a[1].i, e = n == 3 ? a[2].i : len;
+    if (b < 0 || b > len) return Value::error(fmt::format("index out of range: {}", b));
+    if (e < 0 || e > len) return Value::error(fmt::format("index out of range: {}", e));
+    if (b > e)
+      return Value::error(fmt::format("invalid substring range. start: {}, end: {}", b, e));
+    return Value::string(s.substr(at[b], at[e] - at[b]));
+  }
+  if (fn == "replace") {
+    if (n < 3 || n > 4 || !arg(1, Kind::kString) || !arg(2, Kind::kString) ||
+        (n == 4 && !arg(3, Kind::kInt)))
+      return noOverload(fn, a);
+    const std::string &from = a[1].str(), &to = a[2].str();
+    int64_t limit = n == 4 ? a[3].i : -1;
+    std::string out;
+    int64_t done = 0;
+    if (from.empty()) {  // Go: insert before each code point and at the end
+      for (int64_t i = 0; i <= len; ++i) {
+        if (limit < 0 || done < limit) {
+          out += to;
+          ++done;
+        }
+        if (i < len) out.append(s, at[i], at[i + 1] - at[i]);
+      }
+      return Value::string(std::move(out));
+    }
+    size_t pos = 0;
+    while (limit < 0 || done < limit) {
+      size_t f = s.find(from, pos);
+      if (f == std::string::npos) break;
+      out.append(s, pos, f - pos);
+      out += to;
+      pos = f + from.size();
+      ++done;
+    }
+    out.append(s, pos, std::string::npos);
+    return Value::string(std::move(out));
+  }
+  if (fn == "split") {
+    if (n < 2 || n > 3 || !arg(1, Kind::kString) || (n == 3 && !arg(2, Kind::kInt)))
+      return noOverload(fn, a);
+    const std::string& sep = a[1].str();
+    int64_t limit = n == 3 ? a[2].i : -1;
+    List out;
+    if (limit == 0) return Value::listOf(std::move(out));
+    if (sep.empty()) {  // code points, the last holding the rest at the limit
+      for (int64_t i = 0; i < len; ++i) {
+        if (limit > 0 && static_cast<int64_t>(out.size()) == limit - 1) {
+          out.push_back(Value::string(s.substr(at[i])));
+          return Value::listOf(std::move(out));
+        }
+        out.push_back(Value::string(s.substr(at[i], at[i + 1] - at[i])));
+      }
+      return Value::listOf(std::move(out));
+    }
+    size_t pos = 0;
+    while (limit < 0 || static_cast<int64_t>(out.size()) < limit - 1) {
+      size_t f = s.find(sep, pos);
+      if (f == std::string::npos) break;
+      out.push_back(Value::string(s.substr(pos, f - pos)));
+      pos = f + sep.size();
+    }
+    out.push_back(Value::string(s.substr(pos)));
+    return Value::listOf(std::move(out));
+  }
+  return noOverload(fn, a);
+}
+
+// strings.quote: the string in double quotes with the escapes CEL reads back.
+Value quote(const Value& v) {
+  if (v.kind != Kind::kString) return noOverload("strings.quote", {v});
+  const std::string& s = v.str();
+  std::string out = "\"";
+  for (size_t k = 0; k < s.size();) {
+    size_t start = k;
+    uint32_t cp = decodeAt(s, k);
+    switch (cp) {
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      default:
+        if (invalidUtf8At(s.substr(start, k - start)) != std::string::npos)
+          out += "\xef\xbf\xbd";  // U+FFFD
+        else
+          out.append(s, start, k - start);
+    }
+  }
+  return Value::string(out + "\"");
+}
+
 bool validKey(const Value& k) {
   return k.kind == Kind::kInt || k.kind == Kind::kUint || k.kind == Kind::kBool ||
          k.kind == Kind::kString;
@@ -208,9 +408,11 @@ const Value* mapFind(const Map& m, const Value& key) {
 
 class Evaluator {
  public:
-  explicit Evaluator(const Activation& a) : act_(a) {}
+  Evaluator(const Activation& a, uint64_t max_steps) : act_(a), steps_left_(max_steps) {}
 
   Value eval(const Expr& e) {
+    if (steps_left_ == 0) return Value::error("operation cancelled: step limit exceeded");
+    --steps_left_;
     switch (e.kind) {
       case ExprKind::kConst:
         return constant(e);
@@ -327,7 +529,7 @@ class Evaluator {
     }
     if (operand.kind != Kind::kMap)
       return Value::error(
-          fmt::format("no such overload: select of {} on {}", e.text, typeName(operand)));
+          fmt::format("type '{}' does not support field selection", typeName(operand)));
     const Value* v = mapFind(*operand.map, Value::string(e.text));
     if (e.test_only) return Value::boolean(v != nullptr);
     if (!v) return Value::error("no such key: " + e.text);
@@ -435,7 +637,8 @@ class Evaluator {
       }
       return Value::optionalOf(std::move(r));
     }
-    return noOverload(index ? "_[?_]" : "_?._", {x, key});
+    // A field of something that has none, inside an optional chain: the key is missing.
+    return Value::error("no such key: " + (key.kind == Kind::kString ? key.str() : toString(key)));
   }
 
   static bool zero(const Value& v) {
@@ -525,6 +728,23 @@ class Evaluator {
         return convert(fn, x);
     }
     if (fn == "size" && n == 1) return size(a[0]);
+    if (receiver && n >= 1 && a[0].kind == Kind::kString &&
+        (fn == "charAt" || fn == "indexOf" || fn == "lastIndexOf" || fn == "lowerAscii" ||
+         fn == "upperAscii" || fn == "replace" || fn == "split" || fn == "substring" ||
+         fn == "trim"))
+      return stringsExt(fn, a);
+    if (fn == "strings.quote" && n == 1) return quote(a[0]);
+    if (fn == "join" && receiver && (n == 1 || n == 2) && a[0].kind == Kind::kList) {
+      if (n == 2 && a[1].kind != Kind::kString) return noOverload(fn, a);
+      std::string out;
+      for (size_t k = 0; k < a[0].list->size(); ++k) {
+        const Value& e = (*a[0].list)[k];
+        if (e.kind != Kind::kString) return noOverload(fn, a);
+        if (k && n == 2) out += a[1].str();
+        out += e.str();
+      }
+      return Value::string(std::move(out));
+    }
     if ((fn == "contains" || fn == "startsWith" || fn == "endsWith") && receiver && n == 2) {
       if (a[0].kind != Kind::kString || a[1].kind != Kind::kString) return noOverload(fn, a);
       const std::string &s = a[0].str(), &t = a[1].str();
@@ -555,6 +775,56 @@ class Evaluator {
       }
       return Value::mapOf(std::move(m));
     }
+    static const std::set<std::string, std::less<>> kKnown = {"_==_",
+                                                              "_!=_",
+                                                              "_<_",
+                                                              "_<=_",
+                                                              "_>_",
+                                                              "_>=_",
+                                                              "_+_",
+                                                              "_-_",
+                                                              "_*_",
+                                                              "_/_",
+                                                              "_%_",
+                                                              "@in",
+                                                              "_[_]",
+                                                              "!_",
+                                                              "-_",
+                                                              "type",
+                                                              "dyn",
+                                                              "int",
+                                                              "uint",
+                                                              "double",
+                                                              "string",
+                                                              "bytes",
+                                                              "bool",
+                                                              "size",
+                                                              "contains",
+                                                              "startsWith",
+                                                              "endsWith",
+                                                              "matches",
+                                                              "cel.@mapInsert",
+                                                              "charAt",
+                                                              "indexOf",
+                                                              "lastIndexOf",
+                                                              "lowerAscii",
+                                                              "upperAscii",
+                                                              "replace",
+                                                              "split",
+                                                              "substring",
+                                                              "trim",
+                                                              "strings.quote",
+                                                              "join",
+                                                              "optional.of",
+                                                              "optional.none",
+                                                              "optional.ofNonZeroValue",
+                                                              "hasValue",
+                                                              "value",
+                                                              "orValue",
+                                                              "or",
+                                                              "_?._",
+                                                              "_[?_]"};
+    if (!kKnown.count(fn)) return Value::error("unbound function: " + fn);
     return noOverload(fn, a);
   }
 
@@ -703,7 +973,8 @@ class Evaluator {
       } else if (y.kind == Kind::kDouble && std::trunc(y.d) == y.d && std::abs(y.d) < 9.2e18) {
         at = static_cast<int64_t>(y.d);
       } else {
-        return noOverload("_[_]", {x, y});
+        return Value::error("invalid_argument: a list index must be an integer, not " +
+                            typeName(y));
       }
       if (at < 0 || at >= static_cast<int64_t>(x.list->size()))
         return Value::error(fmt::format("index out of range: {}", at));
@@ -821,6 +1092,7 @@ class Evaluator {
   }
 
   const Activation& act_;
+  uint64_t steps_left_;
   std::vector<std::pair<std::string, Value>> scopes_;  // comprehension variables, innermost last
 };
 
@@ -858,8 +1130,8 @@ bool equal(const Value& a, const Value& b) {
   }
 }
 
-Value evaluate(const Expr& e, const Activation& vars) {
-  return Evaluator(vars).eval(e);
+Value evaluate(const Expr& e, const Activation& vars, uint64_t max_steps) {
+  return Evaluator(vars, max_steps).eval(e);
 }
 
 }  // namespace kh::cel

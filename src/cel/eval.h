@@ -80,7 +80,10 @@ struct Activation {
   std::map<std::string, Value, std::less<>> vars;
 };
 
-Value evaluate(const Expr& e, const Activation& vars);
+// Evaluates `e`. Every node visited costs a step; past `max_steps` the evaluation stops with the
+// error "operation cancelled: step limit exceeded" (a safety bound until the cost model of
+// Kubernetes is in: no expression runs unbounded).
+Value evaluate(const Expr& e, const Activation& vars, uint64_t max_steps = 10'000'000);
 
 // CEL equality (heterogeneous: numbers of different kinds compare by value; values of different
 // types are not equal; NaN equals nothing). Errors are not values here: both sides must be
