@@ -7,8 +7,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -84,9 +87,111 @@ Value Value::optionalNone() {
   x.kind = Kind::kOptional;
   return x;
 }
+namespace {
+constexpr int64_t kMinTimestamp = -62135596800;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxTimestamp = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr int64_t kMaxDuration = 315576000000;   // 10,000 years of 365.25 days
+constexpr int64_t kNano = 1000000000;
+}  // namespace
+
+Value Value::timestamp(int64_t seconds, int64_t nanos) {
+  seconds += nanos / kNano;
+  nanos %= kNano;
+  if (nanos < 0) {
+    nanos += kNano;
+    --seconds;
+  }
+  if (seconds < kMinTimestamp || seconds > kMaxTimestamp)
+    return error("range error: timestamp out of range");
+  Value x;
+  x.kind = Kind::kTimestamp;
+  x.i = seconds;
+  x.u = static_cast<uint64_t>(nanos);
+  return x;
+}
+
+// A duration is kept as seconds and nanoseconds of the same sign (nanos in -999,999,999..
+// 999,999,999, stored as int64 bits in u).
+Value Value::duration(int64_t seconds, int64_t nanos) {
+  seconds += nanos / kNano;
+  nanos %= kNano;
+  if (seconds > 0 && nanos < 0) {
+    nanos += kNano;
+    --seconds;
+  } else if (seconds < 0 && nanos > 0) {
+    nanos -= kNano;
+    ++seconds;
+  }
+  if (seconds < -kMaxDuration || seconds > kMaxDuration)
+    return error("range error: duration out of range");
+  Value x;
+  x.kind = Kind::kDuration;
+  x.i = seconds;
+  x.u = static_cast<uint64_t>(nanos);
+  return x;
+}
+
 const std::string& Value::str() const {
   static const std::string kEmpty;
   return text ? *text : kEmpty;
+}
+
+namespace {
+
+// Days since 1970-01-01 of a civil date, and back (the proleptic Gregorian calendar).
+int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+struct Civil {
+  int64_t year, month, day, hour, minute, second;
+  int64_t day_of_week, day_of_year;  // 0 = Sunday; 0 = January 1st
+};
+Civil civilFrom(int64_t seconds) {
+  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  int64_t rem = seconds - days * 86400;
+  Civil c{};
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  c.day = doy - (153 * mp + 2) / 5 + 1;
+  c.month = mp < 10 ? mp + 3 : mp - 9;
+  c.year = y + (c.month <= 2);
+  c.hour = rem / 3600;
+  c.minute = rem % 3600 / 60;
+  c.second = rem % 60;
+  c.day_of_week = ((days % 7) + 11) % 7;  // 1970-01-01 was a Thursday
+  c.day_of_year = days - daysFromCivil(c.year, 1, 1);
+  return c;
+}
+
+std::string nanosSuffix(int64_t nanos) {
+  if (nanos == 0) return {};
+  std::string f = fmt::format("{:09d}", nanos);
+  while (f.back() == '0') f.pop_back();
+  return "." + f;
+}
+
+}  // namespace
+
+std::string formatTimestamp(const Value& v) {
+  Civil c = civilFrom(v.i);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}{}Z", c.year, c.month, c.day, c.hour,
+                     c.minute, c.second, nanosSuffix(static_cast<int64_t>(v.u)));
+}
+
+std::string formatDuration(const Value& v) {
+  int64_t nanos = static_cast<int64_t>(v.u);
+  bool negative = v.i < 0 || nanos < 0;
+  return fmt::format("{}{}{}s", negative ? "-" : "", std::abs(v.i), nanosSuffix(std::abs(nanos)));
 }
 
 std::string typeName(const Value& v) {
@@ -113,6 +218,10 @@ std::string typeName(const Value& v) {
       return "type";
     case Kind::kOptional:
       return "optional_type";
+    case Kind::kTimestamp:
+      return "google.protobuf.Timestamp";
+    case Kind::kDuration:
+      return "google.protobuf.Duration";
     default:
       return "error";
   }
@@ -152,6 +261,10 @@ std::string toString(const Value& v) {
       return v.str();
     case Kind::kOptional:
       return v.opt ? "optional.of(" + toString(*v.opt) + ")" : "optional.none()";
+    case Kind::kTimestamp:
+      return "timestamp(\"" + formatTimestamp(v) + "\")";
+    case Kind::kDuration:
+      return "duration(\"" + formatDuration(v) + "\")";
     default:
       return "error(" + v.str() + ")";
   }
@@ -349,6 +462,243 @@ Value stringsExt(const std::string& fn, const std::vector<Value>& a) {
   return noOverload(fn, a);
 }
 
+// timestamp("2009-02-13T23:31:30Z"): RFC 3339, a fraction of up to nine digits, Z or an offset.
+Value parseTimestamp(const std::string& t) {
+  auto bad = [&] { return Value::error("cannot parse timestamp \"" + t + "\""); };
+  auto num = [&](size_t at, size_t n, int64_t& out) {
+    if (at + n > t.size()) return false;
+    out = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (!std::isdigit(static_cast<unsigned char>(t[at + k]))) return false;
+      out = out * 10 + (t[at + k] - '0');
+    }
+    return true;
+  };
+  int64_t y, mo, d, h, mi, se;
+  if (t.size() < 20 || !num(0, 4, y) || t[4] != '-' || !num(5, 2, mo) || t[7] != '-' ||
+      !num(8, 2, d) || (t[10] != 'T' && t[10] != 't') || !num(11, 2, h) || t[13] != ':' ||
+      !num(14, 2, mi) || t[16] != ':' || !num(17, 2, se))
+    return bad();
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 ||
+      se > 59)
+    return bad();
+  size_t at = 19;
+  int64_t nanos = 0;
+  if (at < t.size() && t[at] == '.') {
+    size_t digits = 0;
+    ++at;
+    while (at < t.size() && std::isdigit(static_cast<unsigned char>(t[at]))) {
+      if (digits < 9) nanos = nanos * 10 + (t[at] - '0');
+      ++digits;
+      ++at;
+    }
+    if (digits == 0 || digits > 9) return bad();
+    for (size_t k = digits; k < 9; ++k) nanos *= 10;
+  }
+  int64_t offset = 0;
+  if (at < t.size() && (t[at] == 'Z' || t[at] == 'z')) {
+    ++at;
+  } else if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
+    int64_t oh, om;
+    if (!num(at + 1, 2, oh) || at + 3 >= t.size() || t[at + 3] != ':' || !num(at + 4, 2, om) ||
+        oh > 23 || om > 59)
+      return bad();
+    offset = (oh * 3600 + om * 60) * (t[at] == '-' ? -1 : 1);
+    at += 6;
+  } else {
+    return bad();
+  }
+  if (at != t.size()) return bad();
+  if (y < 1) return Value::error("range error: timestamp out of range");
+  int64_t seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  return Value::timestamp(seconds, nanos);
+}
+
+// duration("1h2m3.5s"): Go's time.ParseDuration (ns, us, µs, ms, s, m, h; a sign; "0").
+Value parseDuration(const std::string& t) {
+  auto bad = [&] { return Value::error("cannot parse duration \"" + t + "\""); };
+  size_t at = 0;
+  bool negative = false;
+  if (at < t.size() && (t[at] == '-' || t[at] == '+')) negative = t[at++] == '-';
+  if (t.substr(at) == "0") return Value::duration(0, 0);
+  if (at == t.size()) return bad();
+  __int128 total = 0;  // nanoseconds
+  while (at < t.size()) {
+    __int128 whole = 0, frac = 0, scale = 1;
+    size_t start = at;
+    while (at < t.size() && std::isdigit(static_cast<unsigned char>(t[at]))) {
+      whole = whole * 10 + (t[at++] - '0');
+      if (whole > static_cast<__int128>(1) << 100) return bad();
+    }
+    bool digits = at > start;
+    if (at < t.size() && t[at] == '.') {
+      ++at;
+      size_t fs = at;
+      while (at < t.size() && std::isdigit(static_cast<unsigned char>(t[at]))) {
+        if (scale < static_cast<__int128>(1000000000000000000LL)) {
+          frac = frac * 10 + (t[at] - '0');
+          scale *= 10;
+        }
+        ++at;
+      }
+      digits = digits || at > fs;
+    }
+    if (!digits) return bad();
+    size_t us = at;
+    while (at < t.size() && !std::isdigit(static_cast<unsigned char>(t[at])) && t[at] != '.') ++at;
+    std::string unit = t.substr(us, at - us);
+    int64_t per;
+    if (unit == "ns")
+      per = 1;
+    else if (unit == "us" || unit == "\xc2\xb5s" || unit == "\xce\xbcs")
+      per = 1000;
+    else if (unit == "ms")
+      per = 1000000;
+    else if (unit == "s")
+      per = kNano;
+    else if (unit == "m")
+      per = 60 * kNano;
+    else if (unit == "h")
+      per = 3600 * kNano;
+    else
+      return bad();
+    total += whole * per + frac * per / scale;
+    if (total > static_cast<__int128>(kMaxDuration + 1) * kNano)
+      return Value::error("range error: duration out of range");
+  }
+  if (negative) total = -total;
+  return Value::duration(static_cast<int64_t>(total / kNano), static_cast<int64_t>(total % kNano));
+}
+
+// A zone of the IANA database, read from its TZif file (TZDIR, else /usr/share/zoneinfo): the
+// transition times (64-bit data of a version 2+ file) and the UTC offset after each. An instant
+// after the last transition keeps its offset (the files carry transitions to 2037).
+struct Zone {
+  std::vector<int64_t> times;
+  std::vector<int32_t> offsets;  // offsets[k] from times[k]; offsets.back() also before times[0]
+  int32_t initial = 0;
+};
+
+std::optional<Zone> readZone(const std::string& name) {
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' ||
+          c == '+'))
+      return std::nullopt;
+  if (name.find("..") != std::string::npos || name.empty() || name[0] == '/') return std::nullopt;
+  const char* dir = std::getenv("TZDIR");
+  std::string path = std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + name;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return std::nullopt;
+  std::string d;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0 && d.size() < (1u << 20);)
+    d.append(buf, n);
+  std::fclose(f);
+  auto be = [&](size_t at, size_t n) -> int64_t {
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; ++k) v = (v << 8) | static_cast<unsigned char>(d[at + k]);
+    if (n == 4) return static_cast<int32_t>(static_cast<uint32_t>(v));
+    return static_cast<int64_t>(v);
+  };
+  auto header = [&](size_t at, int64_t c[6]) {
+    if (d.size() < at + 44 || d.compare(at, 4, "TZif") != 0) return false;
+    for (int k = 0; k < 6; ++k) c[k] = be(at + 20 + 4 * k, 4);
+    for (int k = 0; k < 6; ++k)
+      if (c[k] < 0 || c[k] > 100000) return false;
+    return true;
+  };
+  int64_t c[6];  // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+  if (!header(0, c)) return std::nullopt;
+  size_t at = 44;
+  size_t tsize = 4;
+  if (d[4] >= '2') {  // skip the 32-bit block to the 64-bit one
+    at += static_cast<size_t>(c[3] * 5 + c[4] * 6 + c[5] + c[2] * 8 + c[1] + c[0]);
+    if (!header(at, c)) return std::nullopt;
+    at += 44;
+    tsize = 8;
+  }
+  size_t need = at + static_cast<size_t>(c[3]) * (tsize + 1) + static_cast<size_t>(c[4]) * 6;
+  if (c[4] == 0 || d.size() < need) return std::nullopt;
+  Zone z;
+  size_t types = at + static_cast<size_t>(c[3]) * (tsize + 1);
+  for (int64_t k = 0; k < c[3]; ++k) {
+    z.times.push_back(be(at + static_cast<size_t>(k) * tsize, tsize));
+    auto idx = static_cast<unsigned char>(d[at + static_cast<size_t>(c[3]) * tsize + k]);
+    if (idx >= c[4]) return std::nullopt;
+    z.offsets.push_back(static_cast<int32_t>(be(types + idx * 6u, 4)));
+  }
+  z.initial = static_cast<int32_t>(be(types, 4));
+  return z;
+}
+
+std::optional<int64_t> namedZoneOffset(const std::string& name, int64_t instant) {
+  static std::mutex mu;
+  static std::map<std::string, std::optional<Zone>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(name);
+  if (it == cache.end()) it = cache.emplace(name, readZone(name)).first;
+  if (!it->second) return std::nullopt;
+  const Zone& z = *it->second;
+  auto pos = std::upper_bound(z.times.begin(), z.times.end(), instant);
+  if (pos == z.times.begin()) return z.initial;
+  return z.offsets[static_cast<size_t>(pos - z.times.begin() - 1)];
+}
+
+// A time zone: UTC, a fixed offset ("+05:30", "-02:00", "02:00"), or an IANA name; the offset in
+// seconds at `instant`.
+std::optional<int64_t> zoneOffset(const std::string& z, int64_t instant) {
+  if (z.empty() || z == "UTC" || z == "Z") return 0;
+  if (!z.empty() && std::isalpha(static_cast<unsigned char>(z[0])))
+    return namedZoneOffset(z, instant);
+  size_t at = 0;
+  int sign = 1;
+  if (z[0] == '+' || z[0] == '-') {
+    sign = z[0] == '-' ? -1 : 1;
+    at = 1;
+  }
+  if (z.size() != at + 5 || z[at + 2] != ':') return std::nullopt;
+  for (size_t k : {at, at + 1, at + 3, at + 4})
+    if (!std::isdigit(static_cast<unsigned char>(z[k]))) return std::nullopt;
+  int64_t h = (z[at] - '0') * 10 + (z[at + 1] - '0'),
+          m = (z[at + 3] - '0') * 10 + (z[at + 4] - '0');
+  if (h > 23 || m > 59) return std::nullopt;
+  return sign * (h * 3600 + m * 60);
+}
+
+Value timeGetter(const std::string& fn, const std::vector<Value>& a) {
+  const Value& v = a[0];
+  if (v.kind == Kind::kDuration) {
+    if (a.size() != 1) return noOverload(fn, a);
+    int64_t nanos = static_cast<int64_t>(v.u);
+    if (fn == "getHours") return Value::integer(v.i / 3600);
+    if (fn == "getMinutes") return Value::integer(v.i / 60);
+    if (fn == "getSeconds") return Value::integer(v.i);
+    if (fn == "getMilliseconds") return Value::integer(nanos / 1000000);
+    return noOverload(fn, a);
+  }
+  int64_t offset = 0;
+  if (a.size() == 2) {
+    if (a[1].kind != Kind::kString) return noOverload(fn, a);
+    std::optional<int64_t> z = zoneOffset(a[1].str(), v.i);
+    if (!z) return Value::error("unknown time zone: " + a[1].str());
+    offset = *z;
+  }
+  Civil c = civilFrom(v.i + offset);
+  if (fn == "getFullYear") return Value::integer(c.year);
+  if (fn == "getMonth") return Value::integer(c.month - 1);
+  if (fn == "getDayOfYear") return Value::integer(c.day_of_year);
+  if (fn == "getDayOfMonth") return Value::integer(c.day - 1);
+  if (fn == "getDate") return Value::integer(c.day);
+  if (fn == "getDayOfWeek") return Value::integer(c.day_of_week);
+  if (fn == "getHours") return Value::integer(c.hour);
+  if (fn == "getMinutes") return Value::integer(c.minute);
+  if (fn == "getSeconds") return Value::integer(c.second);
+  if (fn == "getMilliseconds") return Value::integer(static_cast<int64_t>(v.u) / 1000000);
+  return noOverload(fn, a);
+}
+
 // strings.quote: the string in double quotes with the escapes CEL reads back.
 Value quote(const Value& v) {
   if (v.kind != Kind::kString) return noOverload("strings.quote", {v});
@@ -516,6 +866,10 @@ class Evaluator {
       for (const auto& sc : scopes_) shadowed = shadowed || sc.first == root;
       if (auto it = act_.vars.find(q); !shadowed && it != act_.vars.end()) return it->second;
     }
+    if (std::string q; !e.test_only && qualifiedName(e, q) &&
+                       (q == "google.protobuf.Timestamp" || q == "google.protobuf.Duration") &&
+                       !bound(q.substr(0, q.find('.'))))
+      return Value::type(q);
     Value operand = eval(*e.args[0]);
     if (operand.isError()) return operand;
     // On an optional, selection is optional selection (the chain stays optional).
@@ -728,6 +1082,20 @@ class Evaluator {
         return convert(fn, x);
     }
     if (fn == "size" && n == 1) return size(a[0]);
+    if (fn == "timestamp" && n == 1 && !receiver) {
+      if (a[0].kind == Kind::kString) return parseTimestamp(a[0].str());
+      if (a[0].kind == Kind::kInt) return Value::timestamp(a[0].i, 0);
+      if (a[0].kind == Kind::kTimestamp) return a[0];
+      return noOverload(fn, a);
+    }
+    if (fn == "duration" && n == 1 && !receiver) {
+      if (a[0].kind == Kind::kString) return parseDuration(a[0].str());
+      if (a[0].kind == Kind::kDuration) return a[0];
+      return noOverload(fn, a);
+    }
+    if (receiver && (n == 1 || n == 2) &&
+        (a[0].kind == Kind::kTimestamp || a[0].kind == Kind::kDuration) && fn.starts_with("get"))
+      return timeGetter(fn, a);
     if (receiver && n >= 1 && a[0].kind == Kind::kString &&
         (fn == "charAt" || fn == "indexOf" || fn == "lastIndexOf" || fn == "lowerAscii" ||
          fn == "upperAscii" || fn == "replace" || fn == "split" || fn == "substring" ||
@@ -850,6 +1218,9 @@ class Evaluator {
       if (c == 2) return Value::boolean(false);  // NaN: unordered
     } else if (x.kind != y.kind) {
       return noOverload(fn, {x, y});
+    } else if (x.kind == Kind::kTimestamp || x.kind == Kind::kDuration) {
+      int64_t xn = static_cast<int64_t>(x.u), yn = static_cast<int64_t>(y.u);
+      c = x.i != y.i ? (x.i < y.i ? -1 : 1) : xn < yn ? -1 : xn > yn ? 1 : 0;
     } else if (x.kind == Kind::kBool) {
       c = x.b == y.b ? 0 : x.b ? 1 : -1;
     } else if (x.kind == Kind::kString || x.kind == Kind::kBytes) {
@@ -865,6 +1236,35 @@ class Evaluator {
 
   static Value arithmetic(const std::string& fn, const Value& x, const Value& y) {
     char op = fn[1];
+    auto time = [](const Value& v) {
+      return v.kind == Kind::kTimestamp || v.kind == Kind::kDuration;
+    };
+    if (time(x) || time(y)) {
+      int64_t xn = static_cast<int64_t>(x.u), yn = static_cast<int64_t>(y.u);
+      if (op == '+') {
+        if (x.kind == Kind::kTimestamp && y.kind == Kind::kDuration)
+          return Value::timestamp(x.i + y.i, xn + yn);
+        if (x.kind == Kind::kDuration && y.kind == Kind::kTimestamp)
+          return Value::timestamp(x.i + y.i, xn + yn);
+        if (x.kind == Kind::kDuration && y.kind == Kind::kDuration)
+          return Value::duration(x.i + y.i, xn + yn);
+      }
+      if (op == '-') {
+        if (x.kind == Kind::kTimestamp && y.kind == Kind::kDuration)
+          return Value::timestamp(x.i - y.i, xn - yn);
+        if (x.kind == Kind::kTimestamp && y.kind == Kind::kTimestamp) {
+          // The difference of two instants must fit in int64 nanoseconds (about 292 years),
+          // as cel-go's time arithmetic requires.
+          __int128 diff = static_cast<__int128>(x.i - y.i) * 1000000000 + (xn - yn);
+          if (diff > INT64_MAX || diff < INT64_MIN)
+            return Value::error("range error: duration out of range");
+          return Value::duration(x.i - y.i, xn - yn);
+        }
+        if (x.kind == Kind::kDuration && y.kind == Kind::kDuration)
+          return Value::duration(x.i - y.i, xn - yn);
+      }
+      return noOverload(fn, {x, y});
+    }
     if (x.kind != y.kind) return noOverload(fn, {x, y});
     switch (x.kind) {
       case Kind::kInt: {
@@ -990,6 +1390,8 @@ class Evaluator {
         case Kind::kUint:
           if (x.u > static_cast<uint64_t>(INT64_MAX)) return Value::error("range error");
           return Value::integer(static_cast<int64_t>(x.u));
+        case Kind::kTimestamp:
+          return Value::integer(x.i);
         case Kind::kDouble:
           // Strictly inside (-2^63, 2^63), as cel-go checks it (NaN and infinities fail).
           if (!(x.d > -9223372036854775808.0 && x.d < 9223372036854775808.0))
@@ -1065,6 +1467,10 @@ class Evaluator {
           return Value::string(fmt::format("{}", x.d));
         case Kind::kBool:
           return Value::string(x.b ? "true" : "false");
+        case Kind::kTimestamp:
+          return Value::string(formatTimestamp(x));
+        case Kind::kDuration:
+          return Value::string(formatDuration(x));
         case Kind::kBytes:
           if (invalidUtf8At(x.str()) != std::string::npos)
             return Value::error("invalid UTF-8 in bytes, cannot convert to string");
@@ -1125,6 +1531,9 @@ bool equal(const Value& a, const Value& b) {
     case Kind::kOptional:
       if (!a.opt || !b.opt) return !a.opt && !b.opt;
       return equal(*a.opt, *b.opt);
+    case Kind::kTimestamp:
+    case Kind::kDuration:
+      return a.i == b.i && a.u == b.u;
     default:
       return false;
   }

@@ -30,7 +30,9 @@ enum class Kind : uint8_t {
   kList,
   kMap,
   kType,
-  kOptional,  // optional.of(x) (opt holds x) or optional.none() (opt empty)
+  kOptional,   // optional.of(x) (opt holds x) or optional.none() (opt empty)
+  kTimestamp,  // i: seconds since the Unix epoch, u: nanoseconds (0..999,999,999)
+  kDuration,   // i: seconds, u: nanoseconds of the same sign folded in (see durationNanos)
   kError,
 };
 
@@ -62,14 +64,23 @@ struct Value {
   static Value error(std::string message);
   static Value optionalOf(Value v);
   static Value optionalNone();
+  // Seconds and nanoseconds (any; normalised). Errors outside CEL's ranges: timestamps from
+  // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z, durations within +-315,576,000,000 s.
+  static Value timestamp(int64_t seconds, int64_t nanos);
+  static Value duration(int64_t seconds, int64_t nanos);
 
   bool isError() const { return kind == Kind::kError; }
   const std::string& str() const;  // string, bytes, type name, error message
 };
 
 // The name of a value's type as CEL's `type()` says it: int, uint, double, bool, string, bytes,
-// list, map, null_type, type, optional_type.
+// list, map, null_type, type, optional_type, google.protobuf.Timestamp, google.protobuf.Duration.
 std::string typeName(const Value& v);
+
+// RFC 3339 in UTC with the fraction trimmed (2009-02-13T23:31:30.5Z), and seconds with the
+// fraction trimmed (1.5s), as CEL's string() writes them.
+std::string formatTimestamp(const Value& v);
+std::string formatDuration(const Value& v);
 
 // A value written as a CEL literal (for messages and tests): 1, 2u, 3.5, "s", b"\x01", [1, 2],
 // {"k": 1}, int, error(...).
