@@ -699,6 +699,153 @@ Value timeGetter(const std::string& fn, const std::vector<Value>& a) {
   return noOverload(fn, a);
 }
 
+// A value as `format`'s %s writes it: strings and bytes as they are, doubles in their shortest
+// form (NaN, Infinity), timestamps and durations as string() writes them, lists and maps with
+// their elements so written (map entries ordered by their written keys).
+std::string formatPlain(const Value& v) {
+  switch (v.kind) {
+    case Kind::kUint:
+      return std::to_string(v.u);
+    case Kind::kString:
+    case Kind::kBytes:
+    case Kind::kType:
+      return v.str();
+    case Kind::kDouble:
+      if (std::isnan(v.d)) return "NaN";
+      if (std::isinf(v.d)) return v.d > 0 ? "Infinity" : "-Infinity";
+      return fmt::format("{}", v.d);
+    case Kind::kTimestamp:
+      return formatTimestamp(v);
+    case Kind::kDuration:
+      return formatDuration(v);
+    case Kind::kList: {
+      std::string out = "[";
+      for (size_t k = 0; k < v.list->size(); ++k)
+        out += (k ? ", " : "") + formatPlain((*v.list)[k]);
+      return out + "]";
+    }
+    case Kind::kMap: {
+      std::vector<std::pair<std::string, std::string>> entries;
+      for (const auto& [key, val] : *v.map)
+        entries.emplace_back(formatPlain(key), formatPlain(val));
+      std::sort(entries.begin(), entries.end());
+      std::string out = "{";
+      for (size_t k = 0; k < entries.size(); ++k)
+        out += (k ? ", " : "") + entries[k].first + ": " + entries[k].second;
+      return out + "}";
+    }
+    default:
+      return toString(v);
+  }
+}
+
+// "%d and %.2f".format([1, 2.5]): the strings extension's format.
+Value format(const std::string& f, const Value& args) {
+  if (args.kind != Kind::kList) return noOverload("format", {Value::string(f), args});
+  const List& list = *args.list;
+  std::string out;
+  size_t next = 0;
+  auto during = [](const std::string& what, const Value& v) {
+    return Value::error(
+        fmt::format("error during formatting: {}, was given {}", what, typeName(v)));
+  };
+  auto special = [](double d) -> std::optional<std::string> {
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    return std::nullopt;
+  };
+  for (size_t k = 0; k < f.size(); ++k) {
+    if (f[k] != '%') {
+      out += f[k];
+      continue;
+    }
+    if (k + 1 < f.size() && f[k + 1] == '%') {
+      out += '%';
+      ++k;
+      continue;
+    }
+    size_t at = k + 1;
+    int precision = -1;
+    if (at < f.size() && f[at] == '.') {
+      precision = 0;
+      ++at;
+      while (at < f.size() && std::isdigit(static_cast<unsigned char>(f[at])) && precision < 1000)
+        precision = precision * 10 + (f[at++] - '0');
+    }
+    if (at >= f.size()) return Value::error("could not parse formatting clause: missing verb");
+    char verb = f[at];
+    k = at;
+    if (std::string("sdfeboxX").find(verb) == std::string::npos)
+      return Value::error(fmt::format(
+          "could not parse formatting clause: unrecognized formatting clause \"{}\"", verb));
+    if (next >= list.size()) return Value::error(fmt::format("index {} out of range", next));
+    const Value& v = list[next++];
+    switch (verb) {
+      case 's':
+        out += formatPlain(v);
+        break;
+      case 'd':
+        if (v.kind == Kind::kInt)
+          out += std::to_string(v.i);
+        else if (v.kind == Kind::kUint)
+          out += std::to_string(v.u);
+        else if (v.kind == Kind::kDouble && special(v.d))
+          out += *special(v.d);
+        else
+          return during("decimal clause can only be used on integers", v);
+        break;
+      case 'f':
+      case 'e':
+        if (v.kind != Kind::kDouble)
+          return during(verb == 'f' ? "fixed-point clause can only be used on doubles"
+                                    : "scientific clause can only be used on doubles",
+                        v);
+        if (auto sp = special(v.d)) {
+          out += *sp;
+        } else {
+          char buf[1200];
+          std::snprintf(buf, sizeof buf, verb == 'f' ? "%.*f" : "%.*e",
+                        precision < 0 ? 6 : precision, v.d);
+          out += buf;
+        }
+        break;
+      case 'b':
+      case 'o':
+      case 'x':
+      case 'X': {
+        if ((verb == 'x' || verb == 'X') && (v.kind == Kind::kString || v.kind == Kind::kBytes)) {
+          for (unsigned char c : v.str())
+            out += verb == 'x' ? fmt::format("{:02x}", c) : fmt::format("{:02X}", c);
+          break;
+        }
+        bool negative = false;
+        uint64_t u;
+        if (v.kind == Kind::kInt) {
+          negative = v.i < 0;
+          u = negative ? 0 - static_cast<uint64_t>(v.i) : static_cast<uint64_t>(v.i);
+        } else if (v.kind == Kind::kUint) {
+          u = v.u;
+        } else if (v.kind == Kind::kBool && verb == 'b') {
+          u = v.b ? 1 : 0;
+        } else {
+          return during(verb == 'b'   ? "only integers and bools can be formatted as binary"
+                        : verb == 'o' ? "octal clause can only be used on integers"
+                                      : "only integers, byte buffers, and strings can be "
+                                        "formatted as hex",
+                        v);
+        }
+        out += negative ? "-" : "";
+        out += verb == 'b'   ? fmt::format("{:b}", u)
+               : verb == 'o' ? fmt::format("{:o}", u)
+               : verb == 'x' ? fmt::format("{:x}", u)
+                             : fmt::format("{:X}", u);
+        break;
+      }
+    }
+  }
+  return Value::string(std::move(out));
+}
+
 // strings.quote: the string in double quotes with the escapes CEL reads back.
 Value quote(const Value& v) {
   if (v.kind != Kind::kString) return noOverload("strings.quote", {v});
@@ -1102,6 +1249,8 @@ class Evaluator {
          fn == "trim"))
       return stringsExt(fn, a);
     if (fn == "strings.quote" && n == 1) return quote(a[0]);
+    if (fn == "format" && receiver && n == 2 && a[0].kind == Kind::kString)
+      return format(a[0].str(), a[1]);
     if (fn == "join" && receiver && (n == 1 || n == 2) && a[0].kind == Kind::kList) {
       if (n == 2 && a[1].kind != Kind::kString) return noOverload(fn, a);
       std::string out;
