@@ -14,38 +14,16 @@
 #include <map>
 #include <string>
 
+#include "bench/child.h"
 #include "tests/unit/audit_gen.h"
 #include "tests/unit/test_util.h"
 
 namespace {
 
-struct Run {
-  double seconds = 0;
-  long max_rss_kib = 0;
-  int status = 0;
-};
+using kh::bench::ChildRun;
 
-Run run(const std::vector<std::string>& args, const std::string& out_file) {
-  auto start = std::chrono::steady_clock::now();
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* o = std::freopen(out_file.c_str(), "w", stdout);
-    (void)o;
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  Run r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.max_rss_kib = ru.ru_maxrss;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+ChildRun run(const std::vector<std::string>& args, const std::string& out_file) {
+  return kh::bench::runChild(args, out_file);
 }
 
 }  // namespace
@@ -78,7 +56,7 @@ int main(int argc, char** argv) {
               gen);
 
   std::string out = dir.path() + "/report.json";
-  Run r =
+  ChildRun r =
       run({kh, "audit", "detect", log, "--threads", "1", "--fail-on", "none", "-f", "json"}, out);
   std::string json = kh::test::readFile(out);
   rapidjson::Document d;
@@ -109,7 +87,7 @@ int main(int argc, char** argv) {
   for (const auto& subject :
        std::vector<std::vector<std::string>>{{"--user", "alice"}, {"--group", "system:nodes"}}) {
     std::string rbac_out = dir.path() + "/rbac.json";
-    Run rb = run({kh, "audit", "rbac", log, subject[0], subject[1], "-f", "json"}, rbac_out);
+    ChildRun rb = run({kh, "audit", "rbac", log, subject[0], subject[1], "-f", "json"}, rbac_out);
     rapidjson::Document rd;
     rd.Parse(kh::test::readFile(rbac_out).c_str());
     bool ok = rb.status == 0 && !rd.HasParseError() && rd.IsObject() && rd.HasMember("objects") &&

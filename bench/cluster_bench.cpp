@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/child.h"
 #include "tests/unit/fake_apiserver.h"
 #include "tests/unit/test_util.h"
 
@@ -90,36 +91,18 @@ std::string generate(int pods) {
   return R"({"apiVersion":"v1","kind":"List","items":[)" + items + "]}";
 }
 
-struct Run {
-  double seconds = 0;
-  long max_rss_kib = 0;
-  int status = 0;
+struct Run : kh::bench::ChildRun {
   std::string err;
 };
 
 Run runScan(const std::string& kh, const std::string& kubeconfig, const std::string& dir,
             const std::string& parallel) {
   std::string err_file = dir + "/stderr.txt";
-  auto start = std::chrono::steady_clock::now();
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* e = std::freopen(err_file.c_str(), "w", stderr);
-    FILE* o = std::freopen("/dev/null", "w", stdout);
-    (void)e;
-    (void)o;
-    execl(kh.c_str(), kh.c_str(), "cluster", "scan", "--kubeconfig", kubeconfig.c_str(),
-          "--fail-on", "none", "--allow-partial", "--qps", "0", "--parallel", parallel.c_str(),
-          "-f", "json", "-o", "/dev/null", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
   Run r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.max_rss_kib = ru.ru_maxrss;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  static_cast<kh::bench::ChildRun&>(r) = kh::bench::runChild(
+      {kh, "cluster", "scan", "--kubeconfig", kubeconfig, "--fail-on", "none", "--allow-partial",
+       "--qps", "0", "--parallel", parallel, "-f", "json", "-o", "/dev/null"},
+      "/dev/null", err_file);
   r.err = readFile(err_file);
   return r;
 }

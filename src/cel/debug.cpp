@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "cel/parser.h"
+#include "cel/text.h"
 
 namespace kh::cel {
 namespace {
@@ -81,43 +82,17 @@ std::string goQuote(std::string_view s) {
       ++i;
       continue;
     }
-    switch (cp) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      default:
-        if (printable(cp))
-          out.append(s.substr(i, n));
-        else if (cp < 0x80)
-          out += fmt::format("\\x{:02x}", cp);
-        else if (cp < 0x10000)
-          out += fmt::format("\\u{:04x}", cp);
-        else
-          out += fmt::format("\\U{:08x}", cp);
+    if (const char* esc = escapeOf(cp)) {
+      out += esc;
+    } else {
+      if (printable(cp))
+        out.append(s.substr(i, n));
+      else if (cp < 0x80)
+        out += fmt::format("\\x{:02x}", cp);
+      else if (cp < 0x10000)
+        out += fmt::format("\\u{:04x}", cp);
+      else
+        out += fmt::format("\\U{:08x}", cp);
     }
     i += n;
   }

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "base/strings.h"
+#include "cel/text.h"
 
 namespace kh::cel {
 
@@ -325,16 +326,6 @@ bool isSpaceCp(uint32_t c) {
          c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
-uint32_t decodeAt(const std::string& s, size_t& k) {
-  unsigned char c = static_cast<unsigned char>(s[k]);
-  int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-  uint32_t cp = n == 1 ? c : c & (0x7f >> n);
-  for (int j = 1; j < n && k + j < s.size(); ++j)
-    cp = (cp << 6) | (static_cast<unsigned char>(s[k + j]) & 0x3f);
-  k += static_cast<size_t>(n);
-  return cp;
-}
-
 // The strings extension (version 2, as Kubernetes 1.29+ has it), receiver-style on a string.
 Value stringsExt(const std::string& fn, const std::vector<Value>& a) {
   const std::string& s = a[0].str();
@@ -355,14 +346,14 @@ Value stringsExt(const std::string& fn, const std::vector<Value>& a) {
     size_t b = 0, e = s.size();
     while (b < e) {
       size_t k = b;
-      if (!isSpaceCp(decodeAt(s, k))) break;
+      if (!isSpaceCp(decodeUtf8(s, k))) break;
       b = k;
     }
     while (e > b) {
       size_t start = e - 1;
       while (start > b && (static_cast<unsigned char>(s[start]) & 0xc0) == 0x80) --start;
       size_t k = start;
-      if (!isSpaceCp(decodeAt(s, k))) break;
+      if (!isSpaceCp(decodeUtf8(s, k))) break;
       e = start;
     }
     return Value::string(s.substr(b, e - b));
@@ -853,41 +844,15 @@ Value quote(const Value& v) {
   std::string out = "\"";
   for (size_t k = 0; k < s.size();) {
     size_t start = k;
-    uint32_t cp = decodeAt(s, k);
-    switch (cp) {
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      default:
-        if (invalidUtf8At(s.substr(start, k - start)) != std::string::npos)
-          out += "\xef\xbf\xbd";  // U+FFFD
-        else
-          out.append(s, start, k - start);
+    uint32_t cp = decodeUtf8(s, k);
+    if (const char* esc = escapeOf(cp)) {
+      out += esc;
+      continue;
     }
+    if (invalidUtf8At(s.substr(start, k - start)) != std::string::npos)
+      out += "\xef\xbf\xbd";  // U+FFFD
+    else
+      out.append(s, start, k - start);
   }
   return Value::string(out + "\"");
 }

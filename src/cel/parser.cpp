@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "cel/text.h"
+
 namespace kh::cel {
 namespace {
 
@@ -81,45 +83,6 @@ int hexValue(char c) {
   if (isDigit(c)) return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return c - 'A' + 10;
-}
-
-void appendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
-
-// Decodes the code point at s[i] (advancing i); invalid UTF-8 reads as one byte, U+FFFD.
-uint32_t decodeUtf8(std::string_view s, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) {
-    ++i;
-    return 0xfffd;
-  }
-  uint32_t cp = n == 1 ? c : c & (0x7f >> n);
-  for (int k = 1; k < n; ++k) {
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xc0) != 0x80) {
-      ++i;
-      return 0xfffd;
-    }
-    cp = (cp << 6) | (d & 0x3f);
-  }
-  i += n;
-  return cp;
 }
 
 class Lexer {
@@ -417,35 +380,12 @@ bool decodeLiteral(std::string_view tok, bool bytes, std::string& out, std::stri
       for (size_t j = 0; j < n; ++j) v = v * 16 + static_cast<uint32_t>(hexValue(tok[at + j]));
       return v;
     };
+    if (char c = unescapeLetter(e)) {
+      out += c;
+      k += 2;
+      continue;
+    }
     switch (e) {
-      case 'a':
-        out += '\a';
-        k += 2;
-        break;
-      case 'b':
-        out += '\b';
-        k += 2;
-        break;
-      case 'f':
-        out += '\f';
-        k += 2;
-        break;
-      case 'n':
-        out += '\n';
-        k += 2;
-        break;
-      case 'r':
-        out += '\r';
-        k += 2;
-        break;
-      case 't':
-        out += '\t';
-        k += 2;
-        break;
-      case 'v':
-        out += '\v';
-        k += 2;
-        break;
       case 'x':
       case 'X': {
         uint32_t v = hex(k + 2, 2);
