@@ -1,104 +1,83 @@
-// The CEL evaluator, first part (issue #24; docs/design/cel.md "Evaluator"): values of the core
-// types (null, bool, int, uint, double, string, bytes, list, map, type, error) and a direct
-// evaluation of a parsed expression: literals, variables, field selection and has(), the
-// logical operators with error absorption, the conditional, comprehensions (the macros),
-// arithmetic with overflow and division errors, equality and ordering across numeric types,
-// membership, indexing, size, conversions and the string predicates. Node-backed values (the
-// input document without a copy), timestamps and durations, the extension and Kubernetes
-// libraries, the type checker and cost limits come next.
+// The CEL evaluator (issue #24; docs/design/cel.md "Evaluator"): an expression is planned once
+// against an environment (its variables, the Kubernetes version whose libraries it may call) and
+// then evaluated any number of times, from any number of threads, over values that may borrow
+// the input document (cel/value.h).
+//
+// Planning resolves what evaluation would otherwise look up each time: every identifier to a
+// variable slot, a comprehension variable's place or a type; every call to the function (and the
+// overloads) it names, with constant regular expressions compiled once. Evaluation then walks the
+// tree with no name lookup and no allocation beyond the values it makes.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "cel/ast.h"
+#include "cel/parser.h"
+#include "cel/value.h"
 
 namespace kh::cel {
 
-enum class Kind : uint8_t {
-  kNull,
-  kBool,
-  kInt,
-  kUint,
-  kDouble,
-  kString,
-  kBytes,
-  kList,
-  kMap,
-  kType,
-  kOptional,   // optional.of(x) (opt holds x) or optional.none() (opt empty)
-  kTimestamp,  // i: seconds since the Unix epoch, u: nanoseconds (0..999,999,999)
-  kDuration,   // i: seconds, u: nanoseconds of the same sign folded in (see durationNanos)
-  kError,
+// What an expression is compiled against.
+struct Env {
+  std::vector<std::string> variables;  // names (`object`, `a.b.c`); a variable's slot is its index
+  // 0: every library the engine has (the CEL conformance profile); else the minor version of
+  // Kubernetes 1.x whose CEL environment applies: a function it lacks is an undeclared reference.
+  int k8s_minor = 0;
+  // Undeclared identifiers and functions are compile errors, worded as cel-go's checker words
+  // them; otherwise they are errors when (and only if) evaluation reaches them.
+  bool strict = false;
+  ParseOptions parse;
 };
 
-struct Value;
-using List = std::vector<Value>;
-using Map = std::vector<std::pair<Value, Value>>;  // in insertion order
-
-struct Value {
-  Kind kind = Kind::kNull;
-  bool b = false;
-  int64_t i = 0;
-  uint64_t u = 0;
-  double d = 0;
-  std::shared_ptr<const std::string> text;  // string, bytes, type name, error message
-  std::shared_ptr<const List> list;
-  std::shared_ptr<const Map> map;
-  std::shared_ptr<const Value> opt;  // kOptional: the value, or null for none
-
-  static Value null() { return {}; }
-  static Value boolean(bool v);
-  static Value integer(int64_t v);
-  static Value unsignedInt(uint64_t v);
-  static Value dbl(double v);
-  static Value string(std::string v);
-  static Value bytes(std::string v);
-  static Value listOf(List v);
-  static Value mapOf(Map v);
-  static Value type(std::string name);
-  static Value error(std::string message);
-  static Value optionalOf(Value v);
-  static Value optionalNone();
-  // Seconds and nanoseconds (any; normalised). Errors outside CEL's ranges: timestamps from
-  // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z, durations within +-315,576,000,000 s.
-  static Value timestamp(int64_t seconds, int64_t nanos);
-  static Value duration(int64_t seconds, int64_t nanos);
-
-  bool isError() const { return kind == Kind::kError; }
-  const std::string& str() const;  // string, bytes, type name, error message
+struct EvalOptions {
+  // Every node visited costs a step; past this bound the evaluation stops with the error
+  // "operation cancelled: step limit exceeded" (no expression runs unbounded).
+  uint64_t max_steps = 10'000'000;
 };
 
-// The name of a value's type as CEL's `type()` says it: int, uint, double, bool, string, bytes,
-// list, map, null_type, type, optional_type, google.protobuf.Timestamp, google.protobuf.Duration.
-std::string typeName(const Value& v);
+class Program {
+ public:
+  ~Program();
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
 
-// RFC 3339 in UTC with the fraction trimmed (2009-02-13T23:31:30.5Z), and seconds with the
-// fraction trimmed (1.5s), as CEL's string() writes them.
-std::string formatTimestamp(const Value& v);
-std::string formatDuration(const Value& v);
+  // The variables' values in the order of Env::variables.
+  Value evaluate(std::span<const Value> variables, const EvalOptions& opts = {}) const;
+  const Expr& expr() const;
 
-// A value written as a CEL literal (for messages and tests): 1, 2u, 3.5, "s", b"\x01", [1, 2],
-// {"k": 1}, int, error(...).
-std::string toString(const Value& v);
+  struct Impl;  // the plan (eval.cpp)
+  explicit Program(std::unique_ptr<Impl> impl);
 
-// Variables by name.
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct CompileResult {
+  std::shared_ptr<const Program> program;  // null when the source has errors
+  std::vector<Issue> issues;
+  std::string message;  // the issues as cel-go prints them (formatIssues)
+  bool ok() const { return program != nullptr; }
+};
+
+// Parses and plans `source`.
+CompileResult compile(std::string_view source, const Env& env);
+
+// Plans a parsed expression, which must outlive the program. In a strict environment, undeclared
+// references are issues (and the result null).
+std::shared_ptr<const Program> plan(const Expr& e, const Env& env, std::vector<Issue>* issues);
+
+// Variables by name, for one-off evaluations (tests, the fuzzer).
 struct Activation {
   std::map<std::string, Value, std::less<>> vars;
 };
 
-// Evaluates `e`. Every node visited costs a step; past `max_steps` the evaluation stops with the
-// error "operation cancelled: step limit exceeded" (a safety bound until the cost model of
-// Kubernetes is in: no expression runs unbounded).
+// Plans `e` against the activation's names (every library, not strict) and evaluates it.
 Value evaluate(const Expr& e, const Activation& vars, uint64_t max_steps = 10'000'000);
-
-// CEL equality (heterogeneous: numbers of different kinds compare by value; values of different
-// types are not equal; NaN equals nothing). Errors are not values here: both sides must be
-// values.
-bool equal(const Value& a, const Value& b);
 
 }  // namespace kh::cel

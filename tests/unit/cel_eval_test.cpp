@@ -95,16 +95,16 @@ bool same(const cel::Value& a, const cel::Value& b) {
     case cel::Kind::kDouble:
       return (std::isnan(a.d) && std::isnan(b.d)) || a.d == b.d;
     case cel::Kind::kList:
-      if (a.list->size() != b.list->size()) return false;
-      for (size_t k = 0; k < a.list->size(); ++k)
-        if (!same((*a.list)[k], (*b.list)[k])) return false;
+      if (a.size() != b.size()) return false;
+      for (size_t k = 0; k < a.size(); ++k)
+        if (!same(a.item(k), b.item(k))) return false;
       return true;
     case cel::Kind::kMap:
-      if (a.map->size() != b.map->size()) return false;
-      for (const auto& [k, v] : *a.map) {
+      if (a.size() != b.size()) return false;
+      for (size_t k = 0; k < a.size(); ++k) {
         bool found = false;
-        for (const auto& [k2, v2] : *b.map)
-          if (same(k, k2)) found = same(v, v2);
+        for (size_t k2 = 0; k2 < b.size(); ++k2)
+          if (same(a.key(k), b.key(k2))) found = same(a.val(k), b.val(k2));
         if (!found) return false;
       }
       return true;
