@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <new>
 #include <optional>
 
 #include "cel/internal.h"
@@ -32,7 +33,8 @@ struct Ref {
     kOr,
     kConditional,
     kNotStrictlyFalse,
-    kCall,  // `fns`, the receiver (when not namespaced) first
+    kEqual,  // _==_ and _!=_ (`slot` 1), which no library overloads
+    kCall,   // `fns`, the receiver (when not namespaced) first
     kList,
     kMap,
     kComprehension,  // accumulator at `slot`, the iteration variables after it
@@ -218,6 +220,12 @@ class Planner {
       for (const ExprPtr& a : e.args) planNode(*a);
       return;
     }
+    if ((fn == "_==_" || fn == "_!=_") && e.args.size() == 2) {
+      r->op = Ref::Op::kEqual;
+      r->slot = fn == "_!=_";
+      for (const ExprPtr& a : e.args) planNode(*a);
+      return;
+    }
     // `optional.of(x)`: a function in a namespace, written as a call on an identifier that is
     // not a variable.
     bool namespaced = e.target && e.target->kind == ExprKind::kIdent && !bound(e.target->text);
@@ -285,6 +293,31 @@ class Planner {
   std::vector<std::string> scopes_;  // comprehension variables, innermost last
 };
 
+// A few values on the machine's stack (most calls take one to three arguments, most expressions
+// nest fewer than three comprehensions), else on the heap; only the values asked for are made.
+class Values {
+ public:
+  explicit Values(size_t n) : n_(n) {
+    ptr_ = n <= kInline ? reinterpret_cast<Value*>(inline_) : heap_.emplace(n).data();
+    if (n <= kInline)
+      for (size_t k = 0; k < n; ++k) new (ptr_ + k) Value();
+  }
+  ~Values() {
+    if (n_ <= kInline)
+      for (size_t k = 0; k < n_; ++k) ptr_[k].~Value();
+  }
+  Values(const Values&) = delete;
+  Values& operator=(const Values&) = delete;
+  Value* data() { return ptr_; }
+
+ private:
+  static constexpr size_t kInline = 8;
+  size_t n_;
+  Value* ptr_;
+  alignas(Value) unsigned char inline_[kInline * sizeof(Value)];
+  std::optional<std::vector<Value>> heap_;
+};
+
 // Identifies "no such overload" among errors, so that the next candidate overload is tried.
 bool isNoOverload(const Value& v) {
   return v.isError() && v.b;
@@ -324,6 +357,13 @@ class Machine {
         Value v = eval(*e.args[0]);
         return Value::boolean(v.kind != Kind::kBool || v.b);
       }
+      case Ref::Op::kEqual: {
+        Value a = eval(*e.args[0]);
+        if (a.failed()) return a;
+        Value b = eval(*e.args[1]);
+        if (b.failed()) return b;
+        return Value::boolean(equal(a, b) != (r.slot == 1));
+      }
       case Ref::Op::kCall:
         return call(e, r);
       case Ref::Op::kList:
@@ -339,7 +379,7 @@ class Machine {
   }
 
  private:
-  Value select(const Expr& e, const Ref& r) {
+  [[gnu::noinline]] Value select(const Expr& e, const Ref& r) {
     Value operand = eval(*e.args[0]);
     if (operand.failed()) return operand;
     std::string_view field = r.value.str();
@@ -367,7 +407,7 @@ class Machine {
     return v;
   }
 
-  Value logical(const Expr& e, bool is_and) {
+  [[gnu::noinline]] Value logical(const Expr& e, bool is_and) {
     Value l = eval(*e.args[0]);
     if (l.kind == Kind::kBool && l.b != is_and) return l;  // false && _, true || _
     Value r = eval(*e.args[1]);
@@ -381,15 +421,10 @@ class Machine {
     return noOverload(is_and ? "_&&_" : "_||_", both);
   }
 
-  Value call(const Expr& e, const Ref& r) {
+  [[gnu::noinline]] Value call(const Expr& e, const Ref& r) {
     size_t argc = e.args.size() + (e.target && !r.namespaced ? 1 : 0);
-    Value small[4];
-    std::vector<Value> big;
-    Value* args = small;
-    if (argc > 4) {
-      big.resize(argc);
-      args = big.data();
-    }
+    Values held(argc);
+    Value* args = held.data();
     size_t k = 0;
     if (e.target && !r.namespaced) {
       args[k] = eval(*e.target);
@@ -416,7 +451,7 @@ class Machine {
     return result;
   }
 
-  Value list(const Expr& e) {
+  [[gnu::noinline]] Value list(const Expr& e) {
     List items;
     items.reserve(e.args.size());
     for (size_t k = 0; k < e.args.size(); ++k) {
@@ -439,7 +474,7 @@ class Machine {
            k.kind == Kind::kString;
   }
 
-  Value map(const Expr& e) {
+  [[gnu::noinline]] Value map(const Expr& e) {
     Map m;
     m.reserve(e.entries.size());
     for (const Entry& en : e.entries) {
@@ -461,7 +496,7 @@ class Machine {
     return Value::mapOf(std::move(m));
   }
 
-  Value comprehension(const Expr& e, const Ref& r) {
+  [[gnu::noinline]] Value comprehension(const Expr& e, const Ref& r) {
     Value range = eval(*e.iter_range);
     if (range.failed()) return range;
     if (range.kind != Kind::kList && range.kind != Kind::kMap)
@@ -507,14 +542,8 @@ const Expr& Program::expr() const {
 
 Value Program::evaluate(std::span<const Value> variables, const EvalOptions& opts) const {
   const Impl& p = *impl_;
-  Value small[8];
-  std::vector<Value> big;
-  Value* stack = small;
-  if (p.stack_size > 8) {
-    big.resize(p.stack_size);
-    stack = big.data();
-  }
-  return Machine(p, variables, stack, opts.max_steps).eval(*p.root);
+  Values stack(p.stack_size);
+  return Machine(p, variables, stack.data(), opts.max_steps).eval(*p.root);
 }
 
 std::shared_ptr<const Program> plan(const Expr& e, const Env& env, std::vector<Issue>* issues) {

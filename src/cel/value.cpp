@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "cel/internal.h"
 #include "model/node.h"
@@ -185,8 +186,15 @@ bool Value::find(const Value& k, Value* out) const {
 
 bool Value::findField(std::string_view k, Value* out) const {
   if (!obj) {
-    const MapEntry* e = node->entry(k);
-    if (!e) return false;
+    // The document's keys, compared by length and first byte before the bytes (most keys of
+    // an object differ in one of those).
+    const MapEntry* e = node->entries;
+    const MapEntry* end = e + node->size;
+    for (; e != end; ++e)
+      if (e->key.size() == k.size() && (k.empty() || e->key[0] == k[0]) &&
+          std::memcmp(e->key.data(), k.data(), k.size()) == 0)
+        break;
+    if (e == end) return false;
     if (out) *out = fromNode(e->value);
     return true;
   }
