@@ -13,6 +13,8 @@ namespace kh::cel {
 std::span<const FunctionDecl> functionTable() {
   static const std::vector<FunctionDecl> table = [] {
     std::vector<FunctionDecl> t = standardFunctions();
+    std::vector<FunctionDecl> k = kubernetesFunctions();
+    t.insert(t.end(), k.begin(), k.end());
     return t;
   }();
   return table;

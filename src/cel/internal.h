@@ -40,6 +40,14 @@ struct Civil {
 };
 Civil civilFrom(int64_t seconds);
 
+// Whether argument k is there and of that kind.
+inline bool argIs(std::span<const Value> a, size_t k, Kind kind) {
+  return k < a.size() && a[k].kind == kind;
+}
+inline Value stringValue(std::string_view s) {
+  return Value::string(std::string(s));
+}
+
 // "no such overload: fn(int, string)".
 Value noOverload(std::string_view fn, std::span<const Value> args);
 
@@ -72,5 +80,9 @@ struct FunctionDecl {
 // Every function the engine knows, of every library.
 std::span<const FunctionDecl> functionTable();
 std::vector<FunctionDecl> standardFunctions();
+std::vector<FunctionDecl> kubernetesFunctions();
+
+// RFC 3339 text as a timestamp, or an error (stdlib.cpp).
+Value parseTimestamp(std::string_view t);
 
 }  // namespace kh::cel

@@ -50,17 +50,10 @@ bool isSpaceCp(uint32_t c) {
          c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
-bool is(Args a, size_t k, Kind kind) {
-  return k < a.size() && a[k].kind == kind;
-}
-Value str(std::string_view s) {
-  return Value::string(std::string(s));
-}
-
 // ---- the strings extension (receiver-style on a string; code points, not bytes)
 
 Value lowerAscii(CallContext&, Args a) {
-  if (a.size() != 1 || !is(a, 0, Kind::kString)) return noOverload("lowerAscii", a);
+  if (a.size() != 1 || !argIs(a, 0, Kind::kString)) return noOverload("lowerAscii", a);
   std::string out(a[0].str());
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -68,7 +61,7 @@ Value lowerAscii(CallContext&, Args a) {
 }
 
 Value upperAscii(CallContext&, Args a) {
-  if (a.size() != 1 || !is(a, 0, Kind::kString)) return noOverload("upperAscii", a);
+  if (a.size() != 1 || !argIs(a, 0, Kind::kString)) return noOverload("upperAscii", a);
   std::string out(a[0].str());
   for (char& c : out)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
@@ -76,7 +69,7 @@ Value upperAscii(CallContext&, Args a) {
 }
 
 Value trim(CallContext&, Args a) {
-  if (a.size() != 1 || !is(a, 0, Kind::kString)) return noOverload("trim", a);
+  if (a.size() != 1 || !argIs(a, 0, Kind::kString)) return noOverload("trim", a);
   std::string_view s = a[0].str();
   size_t b = 0, e = s.size();
   while (b < e) {
@@ -91,11 +84,11 @@ Value trim(CallContext&, Args a) {
     if (!isSpaceCp(decodeUtf8(s, k))) break;
     e = start;
   }
-  return str(s.substr(b, e - b));
+  return stringValue(s.substr(b, e - b));
 }
 
 Value charAt(CallContext&, Args a) {
-  if (a.size() != 2 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kInt))
+  if (a.size() != 2 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kInt))
     return noOverload("charAt", a);
   std::string_view s = a[0].str();
   std::vector<size_t> at = codePointOffsets(s);
@@ -103,13 +96,13 @@ Value charAt(CallContext&, Args a) {
   int64_t i = a[1].i;
   if (i < 0 || i > len) return Value::error(fmt::format("index out of range: {}", i));
   if (i == len) return Value::string("");
-  return str(s.substr(at[i], at[i + 1] - at[i]));
+  return stringValue(s.substr(at[i], at[i + 1] - at[i]));
 }
 
 Value indexOfImpl(std::string_view fn, Args a) {
   size_t n = a.size();
-  if (n < 2 || n > 3 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kString) ||
-      (n == 3 && !is(a, 2, Kind::kInt)))
+  if (n < 2 || n > 3 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kString) ||
+      (n == 3 && !argIs(a, 2, Kind::kInt)))
     return noOverload(fn, a);
   std::string_view s = a[0].str(), sub = a[1].str();
   std::vector<size_t> at = codePointOffsets(s);
@@ -135,8 +128,8 @@ Value lastIndexOf(CallContext&, Args a) {
 
 Value substring(CallContext&, Args a) {
   size_t n = a.size();
-  if (n < 2 || n > 3 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kInt) ||
-      (n == 3 && !is(a, 2, Kind::kInt)))
+  if (n < 2 || n > 3 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kInt) ||
+      (n == 3 && !argIs(a, 2, Kind::kInt)))
     return noOverload("substring", a);
   std::string_view s = a[0].str();
   std::vector<size_t> at = codePointOffsets(s);
@@ -145,13 +138,13 @@ Value substring(CallContext&, Args a) {
   if (b < 0 || b > len) return Value::error(fmt::format("index out of range: {}", b));
   if (e < 0 || e > len) return Value::error(fmt::format("index out of range: {}", e));
   if (b > e) return Value::error(fmt::format("invalid substring range. start: {}, end: {}", b, e));
-  return str(s.substr(at[b], at[e] - at[b]));
+  return stringValue(s.substr(at[b], at[e] - at[b]));
 }
 
 Value replace(CallContext&, Args a) {
   size_t n = a.size();
-  if (n < 3 || n > 4 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kString) ||
-      !is(a, 2, Kind::kString) || (n == 4 && !is(a, 3, Kind::kInt)))
+  if (n < 3 || n > 4 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kString) ||
+      !argIs(a, 2, Kind::kString) || (n == 4 && !argIs(a, 3, Kind::kInt)))
     return noOverload("replace", a);
   std::string_view s = a[0].str(), from = a[1].str(), to = a[2].str();
   int64_t limit = n == 4 ? a[3].i : -1;
@@ -184,8 +177,8 @@ Value replace(CallContext&, Args a) {
 
 Value split(CallContext&, Args a) {
   size_t n = a.size();
-  if (n < 2 || n > 3 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kString) ||
-      (n == 3 && !is(a, 2, Kind::kInt)))
+  if (n < 2 || n > 3 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kString) ||
+      (n == 3 && !argIs(a, 2, Kind::kInt)))
     return noOverload("split", a);
   std::string_view s = a[0].str(), sep = a[1].str();
   int64_t limit = n == 3 ? a[2].i : -1;
@@ -196,10 +189,10 @@ Value split(CallContext&, Args a) {
     int64_t len = static_cast<int64_t>(at.size()) - 1;
     for (int64_t i = 0; i < len; ++i) {
       if (limit > 0 && static_cast<int64_t>(out.size()) == limit - 1) {
-        out.push_back(str(s.substr(at[i])));
+        out.push_back(stringValue(s.substr(at[i])));
         return Value::listOf(std::move(out));
       }
-      out.push_back(str(s.substr(at[i], at[i + 1] - at[i])));
+      out.push_back(stringValue(s.substr(at[i], at[i + 1] - at[i])));
     }
     return Value::listOf(std::move(out));
   }
@@ -207,16 +200,16 @@ Value split(CallContext&, Args a) {
   while (limit < 0 || static_cast<int64_t>(out.size()) < limit - 1) {
     size_t f = s.find(sep, pos);
     if (f == std::string_view::npos) break;
-    out.push_back(str(s.substr(pos, f - pos)));
+    out.push_back(stringValue(s.substr(pos, f - pos)));
     pos = f + sep.size();
   }
-  out.push_back(str(s.substr(pos)));
+  out.push_back(stringValue(s.substr(pos)));
   return Value::listOf(std::move(out));
 }
 
 Value join(CallContext&, Args a) {
   size_t n = a.size();
-  if ((n != 1 && n != 2) || !is(a, 0, Kind::kList) || (n == 2 && !is(a, 1, Kind::kString)))
+  if ((n != 1 && n != 2) || !argIs(a, 0, Kind::kList) || (n == 2 && !argIs(a, 1, Kind::kString)))
     return noOverload("join", a);
   std::string out;
   size_t count = a[0].size();
@@ -230,7 +223,7 @@ Value join(CallContext&, Args a) {
 }
 
 // timestamp("2009-02-13T23:31:30Z"): RFC 3339, a fraction of up to nine digits, Z or an offset.
-Value parseTimestamp(std::string_view t) {
+Value parseTimestampText(std::string_view t) {
   auto bad = [&] { return Value::error(fmt::format("cannot parse timestamp \"{}\"", t)); };
   auto num = [&](size_t at, size_t n, int64_t& out) {
     if (at + n > t.size()) return false;
@@ -1004,7 +997,7 @@ Value toStringFn(CallContext&, Args a) {
     case Kind::kBytes:
       if (invalidUtf8At(x.str()) != std::string::npos)
         return Value::error("invalid UTF-8 in bytes, cannot convert to string");
-      return str(x.str());
+      return stringValue(x.str());
     default:
       return noOverload("string", a);
   }
@@ -1032,7 +1025,7 @@ Value toBool(CallContext&, Args a) {
 }
 
 Value toTimestamp(CallContext&, Args a) {
-  if (a[0].kind == Kind::kString) return parseTimestamp(a[0].str());
+  if (a[0].kind == Kind::kString) return parseTimestampText(a[0].str());
   if (a[0].kind == Kind::kInt) return Value::timestamp(a[0].i, 0);
   if (a[0].kind == Kind::kTimestamp) return a[0];
   return noOverload("timestamp", a);
@@ -1047,17 +1040,17 @@ Value toDuration(CallContext&, Args a) {
 // ---- string predicates
 
 Value contains(CallContext&, Args a) {
-  if (a.size() != 2 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kString))
+  if (a.size() != 2 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kString))
     return noOverload("contains", a);
   return Value::boolean(a[0].str().find(a[1].str()) != std::string_view::npos);
 }
 Value startsWith(CallContext&, Args a) {
-  if (a.size() != 2 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kString))
+  if (a.size() != 2 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kString))
     return noOverload("startsWith", a);
   return Value::boolean(a[0].str().starts_with(a[1].str()));
 }
 Value endsWith(CallContext&, Args a) {
-  if (a.size() != 2 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kString))
+  if (a.size() != 2 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kString))
     return noOverload("endsWith", a);
   return Value::boolean(a[0].str().ends_with(a[1].str()));
 }
@@ -1071,7 +1064,7 @@ std::shared_ptr<const void> prepareRegex(std::span<const Value* const> c) {
 }
 
 Value matches(CallContext& ctx, Args a) {
-  if (a.size() != 2 || !is(a, 0, Kind::kString) || !is(a, 1, Kind::kString))
+  if (a.size() != 2 || !argIs(a, 0, Kind::kString) || !argIs(a, 1, Kind::kString))
     return noOverload("matches", a);
   auto text = a[0].str();
   if (ctx.prepared)
@@ -1207,6 +1200,10 @@ Value quoteFn(CallContext&, Args a) {
 }
 
 }  // namespace
+
+Value parseTimestamp(std::string_view t) {
+  return parseTimestampText(t);
+}
 
 std::vector<FunctionDecl> standardFunctions() {
   constexpr int kStringsV2 = 29;  // format and strings.quote (Kubernetes 1.29: strings v2)

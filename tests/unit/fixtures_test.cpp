@@ -13,7 +13,7 @@
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
-namespace {
+namespace fixtures_tests {
 
 namespace fs = std::filesystem;
 
@@ -112,5 +112,5 @@ std::string fixtureName(const ::testing::TestParamInfo<Fixture>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Checks, CheckFixture, ::testing::ValuesIn(allFixtures()), fixtureName);
 
-}  // namespace
+}  // namespace fixtures_tests
 }  // namespace kh::test
