@@ -4,8 +4,28 @@
 
 #include "cel/eval.h"
 #include "cel/parser.h"
+#include "load/loader.h"
 
 namespace kh {
+
+namespace {
+
+// A Pod the expressions may read in place (`o`), as policies read their objects.
+const Node* document() {
+  static SourceFile f = [] {
+    SourceFile s;
+    s.path = "pod.yaml";
+    s.buffer =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\n"
+        "spec:\n  containers:\n  - {name: a, image: 'r/a:1', resources: {limits: {memory: 1Gi}}}\n"
+        "  - {name: b, ports: [{containerPort: 8080}], args: ['1.5', 10.0.0.1, '::1/64']}\n";
+    parseSource(LoadOptions{}, s);
+    return s;
+  }();
+  return f.objects.empty() ? nullptr : f.objects[0].root;
+}
+
+}  // namespace
 
 void fuzzCelParseOnce(const uint8_t* data, size_t size) {
   std::string_view src(reinterpret_cast<const char*>(data), size);
@@ -24,7 +44,17 @@ void fuzzCelParseOnce(const uint8_t* data, size_t size) {
       cel::Activation act;
       act.vars.emplace("x", cel::Value::integer(7));
       act.vars.emplace("m", cel::Value::mapOf({{cel::Value::string("k"), cel::Value::listOf({})}}));
-      cel::evaluate(*r.expr, act, 20000);
+      act.vars.emplace("o", cel::Value::fromNode(document()));
+      cel::Value v = cel::evaluate(*r.expr, act, 20000);
+            (void)cel::toString(v);
+      // The Kubernetes profile of the oldest supported version: compiles or says why.
+      cel::Env env;
+      env.variables = {"x", "m", "o"};
+      env.strict = true;
+      env.k8s_minor = 27;
+      env.parse = o;
+      cel::CompileResult c = cel::compile(src, env);
+      if (!c.ok() && c.message.find("ERROR: ") != 0) __builtin_trap();
     } else {
       for (const cel::Issue& i : r.errors)
         if (i.message.empty() || i.offset > static_cast<int64_t>(size)) __builtin_trap();

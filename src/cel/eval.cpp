@@ -471,11 +471,6 @@ class Machine {
     return Value::listOf(std::move(items));
   }
 
-  static bool validKey(const Value& k) {
-    return k.kind == Kind::kInt || k.kind == Kind::kUint || k.kind == Kind::kBool ||
-           k.kind == Kind::kString;
-  }
-
   [[gnu::noinline]] Value map(const Expr& e) {
     Map m;
     m.reserve(e.entries.size());
@@ -490,7 +485,7 @@ class Machine {
         if (!v.hasValue()) continue;
         v = Value(v.optValue());
       }
-      if (!validKey(k)) return Value::error("unsupported key type: " + typeName(k));
+      if (!validMapKey(k)) return Value::error("unsupported key type: " + typeName(k));
       for (const auto& have : m)
         if (equal(have.first, k)) return Value::error("Failed with repeated key: " + toString(k));
       m.emplace_back(std::move(k), std::move(v));

@@ -48,6 +48,12 @@ inline Value stringValue(std::string_view s) {
   return Value::string(std::string(s));
 }
 
+// The kinds a map key may have: int, uint, bool, string.
+inline bool validMapKey(const Value& k) {
+  return k.kind == Kind::kInt || k.kind == Kind::kUint || k.kind == Kind::kBool ||
+         k.kind == Kind::kString;
+}
+
 // "no such overload: fn(int, string)".
 Value noOverload(std::string_view fn, std::span<const Value> args);
 

@@ -26,37 +26,13 @@ const T* opaqueAs(const Value& v) {
   return v.kind == Kind::kOpaque ? dynamic_cast<const T*>(&v.opaqueValue()) : nullptr;
 }
 
-// Ordering of values of one comparable type (numbers across kinds): -1, 0, 1; 2 when not.
-int orderOf(const Value& x, const Value& y) {
-  if (numeric(x) && numeric(y)) return compareNumbers(x, y);
-  if (x.kind != y.kind) return 2;
-  switch (x.kind) {
-    case Kind::kBool:
-      return x.b == y.b ? 0 : x.b ? 1 : -1;
-    case Kind::kString:
-    case Kind::kBytes: {
-      int r = x.str().compare(y.str());
-      return r < 0 ? -1 : r > 0 ? 1 : 0;
-    }
-    case Kind::kTimestamp:
-    case Kind::kDuration: {
-      auto xn = static_cast<int64_t>(x.u), yn = static_cast<int64_t>(y.u);
-      return x.i != y.i ? (x.i < y.i ? -1 : 1) : xn < yn ? -1 : xn > yn ? 1 : 0;
-    }
-    case Kind::kOpaque:
-      return x.opaqueValue().compare(y.opaqueValue());
-    default:
-      return 2;
-  }
-}
-
 // ---- lists
 
 Value isSorted(CallContext&, Args a) {
   if (!argIs(a, 0, Kind::kList)) return noOverload("isSorted", a);
   for (size_t k = 1; k < a[0].size(); ++k) {
     Value prev = a[0].item(k - 1), next = a[0].item(k);
-    int c = orderOf(prev, next);
+    int c = compareValues(prev, next);
     if (c == 2) return noOverload("isSorted", a);
     if (c == 1) return Value::boolean(false);
   }
@@ -89,7 +65,7 @@ Value extreme(std::string_view fn, Args a, int prefer) {
   Value best = a[0].item(0);
   for (size_t k = 1; k < n; ++k) {
     Value next = a[0].item(k);
-    int c = orderOf(best, next);
+    int c = compareValues(best, next);
     if (c == 2) return noOverload(fn, a);
     if (c == prefer) best = next;
   }

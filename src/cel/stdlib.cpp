@@ -634,24 +634,10 @@ Value ne(CallContext&, Args a) {
 }
 
 Value order(std::string_view fn, Args a) {
-  if (a.size() != 2) return noOverload(fn, a);
-  const Value &x = a[0], &y = a[1];
-  int c;
-  if (numeric(x) && numeric(y)) {
-    c = compareNumbers(x, y);
-    if (c == 2) return Value::boolean(false);  // NaN: unordered
-  } else if (x.kind != y.kind) {
-    return noOverload(fn, a);
-  } else if (x.kind == Kind::kTimestamp || x.kind == Kind::kDuration) {
-    int64_t xn = static_cast<int64_t>(x.u), yn = static_cast<int64_t>(y.u);
-    c = x.i != y.i ? (x.i < y.i ? -1 : 1) : xn < yn ? -1 : xn > yn ? 1 : 0;
-  } else if (x.kind == Kind::kBool) {
-    c = x.b == y.b ? 0 : x.b ? 1 : -1;
-  } else if (x.kind == Kind::kString || x.kind == Kind::kBytes) {
-    // Code point order is byte order for UTF-8.
-    int r = x.str().compare(y.str());
-    c = r < 0 ? -1 : r > 0 ? 1 : 0;
-  } else {
+  if (a.size() != 2 || a[0].kind == Kind::kOpaque) return noOverload(fn, a);
+  int c = compareValues(a[0], a[1]);
+  if (c == 2) {
+    if (numeric(a[0]) && numeric(a[1])) return Value::boolean(false);  // NaN: unordered
     return noOverload(fn, a);
   }
   bool v = fn == "_<_" ? c < 0 : fn == "_<=_" ? c <= 0 : fn == "_>_" ? c > 0 : c >= 0;
@@ -1136,11 +1122,6 @@ Value optOr(CallContext&, Args a) {
 
 // ---- the macros' helper: cel.@mapInsert(map, key, value) and (map, map)
 
-bool validKey(const Value& k) {
-  return k.kind == Kind::kInt || k.kind == Kind::kUint || k.kind == Kind::kBool ||
-         k.kind == Kind::kString;
-}
-
 Value mapInsert(CallContext&, Args a) {
   size_t n = a.size();
   if ((n != 2 && n != 3) || a[0].kind != Kind::kMap) return noOverload("cel.@mapInsert", a);
@@ -1152,7 +1133,7 @@ Value mapInsert(CallContext&, Args a) {
     return false;
   };
   if (n == 3) {
-    if (!validKey(a[1])) return Value::error("unsupported key type: " + typeName(a[1]));
+    if (!validMapKey(a[1])) return Value::error("unsupported key type: " + typeName(a[1]));
     if (has(a[1])) return Value::error("insert failed: key " + toString(a[1]) + " already exists");
     m.emplace_back(a[1], a[2]);
   } else {

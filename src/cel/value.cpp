@@ -363,6 +363,29 @@ int compareNumbers(const Value& a, const Value& b) {
   return b.i < 0 ? 1 : cmp(a.u, static_cast<uint64_t>(b.i));
 }
 
+int compareValues(const Value& x, const Value& y) {
+  if (numeric(x) && numeric(y)) return compareNumbers(x, y);
+  if (x.kind != y.kind) return 2;
+  switch (x.kind) {
+    case Kind::kBool:
+      return x.b == y.b ? 0 : x.b ? 1 : -1;
+    case Kind::kString:
+    case Kind::kBytes: {
+      int r = x.str().compare(y.str());
+      return r < 0 ? -1 : r > 0 ? 1 : 0;
+    }
+    case Kind::kTimestamp:
+    case Kind::kDuration: {
+      auto xn = static_cast<int64_t>(x.u), yn = static_cast<int64_t>(y.u);
+      return x.i != y.i ? (x.i < y.i ? -1 : 1) : xn < yn ? -1 : xn > yn ? 1 : 0;
+    }
+    case Kind::kOpaque:
+      return x.opaqueValue().compare(y.opaqueValue());
+    default:
+      return 2;
+  }
+}
+
 bool equal(const Value& a, const Value& b) {
   if (numeric(a) && numeric(b)) return compareNumbers(a, b) == 0;
   if (a.kind != b.kind) return false;

@@ -162,6 +162,11 @@ std::string toString(const Value& v);
 // types are not equal; NaN equals nothing). Both sides must be values (not errors).
 bool equal(const Value& a, const Value& b);
 
+// Order of two values of one comparable type (numbers across their kinds; bool, string, bytes,
+// timestamp, duration; library types with an order): -1, 0, 1, or 2 when they are not ordered
+// (other types, NaN).
+int compareValues(const Value& a, const Value& b);
+
 // Comparison of two numbers of any numeric kinds: -1, 0, 1, or 2 when unordered (NaN).
 int compareNumbers(const Value& a, const Value& b);
 inline bool numeric(const Value& v) {
