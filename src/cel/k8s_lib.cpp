@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "cel/internal.h"
+#include "cel/kubernetes.h"
 
 namespace kh::cel {
 
@@ -1321,9 +1322,128 @@ KH_FORMAT(date)
 KH_FORMAT(datetime)
 #undef KH_FORMAT
 
+// ---- authorizer: builders down to a check, which offline is unknown
+
+struct Authz : Opaque {
+  enum class Stage { kAuthorizer, kPath, kGroup, kResource } stage = Stage::kAuthorizer;
+  std::string user;
+  std::vector<std::string> groups;
+  std::string path, group, resource, subresource, namespace_, name, field_selector, label_selector;
+  std::string_view typeName() const override {
+    switch (stage) {
+      case Stage::kAuthorizer:
+        return "kubernetes.authorization.Authorizer";
+      case Stage::kPath:
+        return "kubernetes.authorization.PathCheck";
+      case Stage::kGroup:
+        return "kubernetes.authorization.GroupCheck";
+      default:
+        return "kubernetes.authorization.ResourceCheck";
+    }
+  }
+  bool equals(const Opaque& o) const override { return &o == this; }
+  std::string debug() const override { return std::string(typeName()); }
+  std::string describe(std::string_view verb) const {
+    std::string who = user.empty() ? std::string("the requesting user") : "user " + user;
+    if (stage == Stage::kPath) return fmt::format("may {} {} {}", who, verb, path);
+    std::string what = resource.empty() ? "*" : resource;
+    if (!subresource.empty()) what += "/" + subresource;
+    if (!group.empty()) what = group + "/" + what;
+    if (!name.empty()) what += " " + name;
+    if (!namespace_.empty()) what += " in namespace " + namespace_;
+    return fmt::format("may {} {} {}", who, verb, what);
+  }
+};
+
+Value authzStep(std::string_view fn, Args a, Authz::Stage from, Authz::Stage to,
+                std::string Authz::*field) {
+  const Authz* x = opaqueAs<Authz>(a[0]);
+  if (!x || x->stage != from || !argIs(a, 1, Kind::kString)) return noOverload(fn, a);
+  auto out = std::make_shared<Authz>(*x);
+  out->stage = to;
+  (*out).*field = std::string(a[1].str());
+  return Value::opaque(std::move(out));
+}
+
+Value authzField(std::string_view fn, Args a, std::string Authz::*field) {
+  const Authz* x = opaqueAs<Authz>(a[0]);
+  if (!x || x->stage != Authz::Stage::kResource || !argIs(a, 1, Kind::kString))
+    return noOverload(fn, a);
+  auto out = std::make_shared<Authz>(*x);
+  (*out).*field = std::string(a[1].str());
+  return Value::opaque(std::move(out));
+}
+
+Value authzCheck(CallContext&, Args a) {
+  const Authz* x = opaqueAs<Authz>(a[0]);
+  if (!x || x->stage == Authz::Stage::kAuthorizer || x->stage == Authz::Stage::kGroup ||
+      !argIs(a, 1, Kind::kString))
+    return noOverload("check", a);
+  return Value::unknown("authorizer check (" + x->describe(a[1].str()) +
+                        ") needs the cluster's authorization, not decided offline");
+}
+
+// A decision (kubernetes.authorization.Decision): what a check answers when it can be decided.
+struct AuthzDecision : Opaque {
+  bool allowed = false;
+  std::string reason, error;
+  std::string_view typeName() const override { return "kubernetes.authorization.Decision"; }
+  bool equals(const Opaque& o) const override { return &o == this; }
+  std::string debug() const override { return allowed ? "Decision(allowed)" : "Decision(denied)"; }
+};
+
+Value decisionPart(std::string_view fn, Args a) {
+  const AuthzDecision* d = opaqueAs<AuthzDecision>(a[0]);
+  if (!d) return noOverload(fn, a);
+  if (fn == "allowed") return Value::boolean(d->allowed);
+  if (fn == "reason") return Value::string(d->reason);
+  if (fn == "errored") return Value::boolean(!d->error.empty());
+  return Value::string(d->error);
+}
+
+Value authzServiceAccount(CallContext&, Args a) {
+  const Authz* x = opaqueAs<Authz>(a[0]);
+  if (!x || x->stage != Authz::Stage::kAuthorizer || !argIs(a, 1, Kind::kString) ||
+      !argIs(a, 2, Kind::kString))
+    return noOverload("serviceAccount", a);
+  auto out = std::make_shared<Authz>(*x);
+  out->user = fmt::format("system:serviceaccount:{}:{}", a[1].str(), a[2].str());
+  out->groups = {"system:serviceaccounts", "system:serviceaccounts:" + std::string(a[1].str()),
+                 "system:authenticated"};
+  return Value::opaque(std::move(out));
+}
+
 }  // namespace
 
+namespace kubernetes {
+
+Value authorizer(std::string user, std::vector<std::string> groups) {
+  auto a = std::make_shared<Authz>();
+  a->user = std::move(user);
+  a->groups = std::move(groups);
+  return Value::opaque(std::move(a));
+}
+
+Value requestResourceCheck(std::string user, std::vector<std::string> groups, std::string group,
+                           std::string resource, std::string subresource, std::string namespace_,
+                           std::string name) {
+  auto a = std::make_shared<Authz>();
+  a->stage = Authz::Stage::kResource;
+  a->user = std::move(user);
+  a->groups = std::move(groups);
+  a->group = std::move(group);
+  a->resource = std::move(resource);
+  a->subresource = std::move(subresource);
+  a->namespace_ = std::move(namespace_);
+  a->name = std::move(name);
+  return Value::opaque(std::move(a));
+}
+
+}  // namespace kubernetes
+
 std::vector<FunctionDecl> kubernetesFunctions() {
+  constexpr int kAuthz = 27, kAuthzSelectors = 31;
+  using Stage = Authz::Stage;
   constexpr int kQuantity = 28, kSets = 29, kIp = 30, kFormat = 31, kSemver = 33;
   return {
       {"isSorted", true, isSorted, 1},
@@ -1365,6 +1485,41 @@ std::vector<FunctionDecl> kubernetesFunctions() {
       {"masked", true, cidrMasked, 1, kIp},
       {"prefixLength", true, cidrPrefixLength, 1, kIp},
       {"string", false, netToString, 1, kIp},
+      {"path", true,
+       [](CallContext&, Args a) {
+         return authzStep("path", a, Stage::kAuthorizer, Stage::kPath, &Authz::path);
+       },
+       2, kAuthz},
+      {"group", true,
+       [](CallContext&, Args a) {
+         return authzStep("group", a, Stage::kAuthorizer, Stage::kGroup, &Authz::group);
+       },
+       2, kAuthz},
+      {"resource", true,
+       [](CallContext&, Args a) {
+         return authzStep("resource", a, Stage::kGroup, Stage::kResource, &Authz::resource);
+       },
+       2, kAuthz},
+      {"subresource", true,
+       [](CallContext&, Args a) { return authzField("subresource", a, &Authz::subresource); }, 2,
+       kAuthz},
+      {"namespace", true,
+       [](CallContext&, Args a) { return authzField("namespace", a, &Authz::namespace_); }, 2,
+       kAuthz},
+      {"name", true, [](CallContext&, Args a) { return authzField("name", a, &Authz::name); }, 2,
+       kAuthz},
+      {"fieldSelector", true,
+       [](CallContext&, Args a) { return authzField("fieldSelector", a, &Authz::field_selector); },
+       2, kAuthzSelectors},
+      {"labelSelector", true,
+       [](CallContext&, Args a) { return authzField("labelSelector", a, &Authz::label_selector); },
+       2, kAuthzSelectors},
+      {"check", true, authzCheck, 2, kAuthz},
+      {"allowed", true, [](CallContext&, Args a) { return decisionPart("allowed", a); }, 1, kAuthz},
+      {"reason", true, [](CallContext&, Args a) { return decisionPart("reason", a); }, 1, kAuthz},
+      {"errored", true, [](CallContext&, Args a) { return decisionPart("errored", a); }, 1, kAuthz},
+      {"error", true, [](CallContext&, Args a) { return decisionPart("error", a); }, 1, kAuthz},
+      {"serviceAccount", true, authzServiceAccount, 3, kAuthz},
       {"url", false, urlFn, 1},
       {"isURL", false, isUrl, 1},
       {"getScheme", true, getScheme, 1},

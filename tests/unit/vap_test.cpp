@@ -1,0 +1,512 @@
+// ValidatingAdmissionPolicy semantics (src/policy/vap.*): matching, params, variables,
+// messages, failurePolicy, the three actions and the API server's exact texts, each rule from
+// both sides.
+#include "policy/vap.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "load/loader.h"
+
+namespace kh::test {
+namespace vap_tests {
+
+using policy::Attributes;
+using policy::PolicySet;
+using policy::Verdict;
+
+struct World {
+  std::vector<std::unique_ptr<SourceFile>> files;
+  std::vector<const Object*> objects;
+  std::vector<Diagnostic> diagnostics;
+  PolicySet set;
+
+  const Object* add(const std::string& yaml, const std::string& name = "input.yaml") {
+    auto f = std::make_unique<SourceFile>();
+    f->path = name;
+    f->buffer = yaml;
+    parseSource(LoadOptions{}, *f);
+    EXPECT_FALSE(f->error) << f->error->message;
+    const Object* last = nullptr;
+    for (const Object& o : f->objects) {
+      objects.push_back(&o);
+      last = &o;
+    }
+    files.push_back(std::move(f));
+    return last;
+  }
+  void build(int k8s_minor = 0) {
+    policy::PolicyOptions opts;
+    opts.k8s_minor = k8s_minor;
+    set = PolicySet::build(objects, opts, diagnostics);
+  }
+  Verdict admit(const Object* o, std::vector<std::pair<std::string, std::string>> ns_labels = {},
+                std::string operation = "CREATE") {
+    Attributes a = policy::createOf(*o);
+    a.namespace_labels = std::move(ns_labels);
+    a.operation = std::move(operation);
+    return set.admit(a, objects);
+  }
+};
+
+std::string deployment(const std::string& name, int replicas, const std::string& ns = "test",
+                       const std::string& labels = "{}") {
+  return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: " + ns +
+         ", labels: " + labels + "}\nspec:\n  replicas: " + std::to_string(replicas) +
+         "\n  template:\n    spec:\n      containers: [{name: app, image: 'r/app:1'}]\n";
+}
+
+// The example of the Kubernetes documentation: at most 5 replicas in namespaces labelled
+// environment=test.
+const char* kDemo = R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: demo-policy.example.com}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [apps]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [deployments]
+  validations:
+  - expression: "object.spec.replicas <= 5"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: demo-binding-test.example.com}
+spec:
+  policyName: demo-policy.example.com
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels: {environment: test}
+)Y";
+
+TEST(Vap, DeniesWithTheApiServersMessageAndAdmitsTheRest) {
+  World w;
+  w.add(kDemo, "policy.yaml");
+  const Object* big = w.add(deployment("big", 6));
+  const Object* small = w.add(deployment("small", 3));
+  w.build();
+  EXPECT_TRUE(w.diagnostics.empty()) << w.diagnostics[0].message;
+  EXPECT_EQ(w.set.policies(), 1u);
+  EXPECT_EQ(w.set.bindings(), 1u);
+
+  Verdict v = w.admit(big, {{"environment", "test"}});
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.code, 422);
+  EXPECT_EQ(v.reason, "Invalid");
+  EXPECT_EQ(v.message,
+            "deployments.apps \"big\" is forbidden: ValidatingAdmissionPolicy "
+            "'demo-policy.example.com' with binding 'demo-binding-test.example.com' denied "
+            "request: failed expression: object.spec.replicas <= 5");
+  ASSERT_EQ(v.outcomes.size(), 1u);
+  EXPECT_EQ(v.outcomes[0].validation, 0);
+  EXPECT_EQ(v.outcomes[0].file, "policy.yaml");
+  EXPECT_EQ(v.outcomes[0].pos.line, 13u);  // the expression's line
+
+  EXPECT_TRUE(w.admit(small, {{"environment", "test"}}).allowed);
+  // The binding selects namespaces labelled environment=test only.
+  Verdict other = w.admit(big, {{"environment", "prod"}});
+  EXPECT_TRUE(other.allowed);
+  EXPECT_TRUE(other.outcomes.empty());
+}
+
+const char* kRules = R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: rules}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: ["*"], apiVersions: ["*"], operations: [CREATE], resources: ["*"], scope: Namespaced}
+    excludeResourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: ["*"], resources: [configmaps]}
+    objectSelector:
+      matchExpressions: [{key: exempt, operator: DoesNotExist}]
+  validations:
+  - expression: "false"
+    message: "caught"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: rules-binding}
+spec: {policyName: rules, validationActions: [Deny]}
+)Y";
+
+TEST(Vap, MatchRulesExcludesScopeAndSelectors) {
+  World w;
+  w.add(kRules);
+  const Object* dep = w.add(deployment("d", 1));
+  const Object* exempt = w.add(deployment("e", 1, "test", "{exempt: 'yes'}"));
+  const Object* cm = w.add("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n");
+  const Object* secret = w.add("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\n");
+  const Object* cluster_role =
+      w.add("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n");
+  w.build();
+  EXPECT_FALSE(w.admit(dep).allowed);
+  EXPECT_EQ(w.admit(dep).message,
+            "deployments.apps \"d\" is forbidden: ValidatingAdmissionPolicy 'rules' with binding "
+            "'rules-binding' denied request: caught");
+  EXPECT_TRUE(w.admit(exempt).allowed) << "objectSelector";
+  EXPECT_TRUE(w.admit(cm).allowed) << "excludeResourceRules";
+  EXPECT_FALSE(w.admit(secret).allowed);
+  EXPECT_EQ(w.admit(secret).message,
+            "secrets \"s\" is forbidden: ValidatingAdmissionPolicy 'rules' with binding "
+            "'rules-binding' denied request: caught");
+  EXPECT_TRUE(w.admit(cluster_role).allowed) << "scope Namespaced";
+  EXPECT_TRUE(w.admit(dep, {}, "UPDATE").allowed) << "operations";
+}
+
+TEST(Vap, ResourceNamesAndSubresourceRules) {
+  World w;
+  w.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: named}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: ["*"], resources: [deployments/scale, deployments], resourceNames: [guarded]}
+  validations: [{expression: "false"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: named, validationActions: [Deny]}
+)Y");
+  const Object* guarded = w.add(deployment("guarded", 1));
+  const Object* free = w.add(deployment("free", 1));
+  w.build();
+  EXPECT_FALSE(w.admit(guarded).allowed);
+  EXPECT_TRUE(w.admit(free).allowed);
+  Attributes a = policy::createOf(*guarded);
+  a.subresource = "scale";
+  a.operation = "UPDATE";
+  EXPECT_FALSE(w.set.admit(a, {}).allowed);
+  a.subresource = "status";
+  EXPECT_TRUE(w.set.admit(a, {}).allowed);
+}
+
+const char* kParams = R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.replicas <= int(params.data.maxReplicas)"
+    messageExpression: "'replicas ' + string(object.spec.replicas) + ' over ' + params.data.maxReplicas + ' (' + params.metadata.name + ')'"
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: by-name}
+spec:
+  policyName: replica-limit
+  validationActions: [Deny]
+  paramRef: {name: limits, parameterNotFoundAction: Deny}
+)Y";
+
+TEST(Vap, ParamsByNameNamespaceAndNotFound) {
+  World w;
+  w.add(kParams);
+  const Object* dep = w.add(deployment("d", 4));
+  w.add(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: test}\n"
+      "data: {maxReplicas: '3'}\n");
+  w.add(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: other}\n"
+      "data: {maxReplicas: '10'}\n");
+  const Object* elsewhere = w.add(deployment("e", 4, "nowhere"));
+  w.build();
+  Verdict v = w.admit(dep);
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.code, 403);
+  EXPECT_EQ(v.reason, "Forbidden");
+  EXPECT_EQ(v.message,
+            "deployments.apps \"d\" is forbidden: ValidatingAdmissionPolicy 'replica-limit' with "
+            "binding 'by-name' denied request: replicas 4 over 3 (limits)");
+  // No ConfigMap named limits in the request's namespace: parameterNotFoundAction Deny.
+  Verdict none = w.admit(elsewhere);
+  EXPECT_FALSE(none.allowed);
+  EXPECT_EQ(none.message,
+            "deployments.apps \"e\" is forbidden: ValidatingAdmissionPolicy 'replica-limit' with "
+            "binding 'by-name' denied request: failed to configure binding: no params found for "
+            "policy binding with `Deny` parameterNotFoundAction");
+  EXPECT_EQ(none.code, 422);
+}
+
+TEST(Vap, ParamsBySelectorAndAllowWhenNotFound) {
+  World w;
+  std::string text = kParams;
+  text.replace(text.find("paramRef: {name: limits, parameterNotFoundAction: Deny}"),
+               std::string("paramRef: {name: limits, parameterNotFoundAction: Deny}").size(),
+               "paramRef: {namespace: limits, selector: {matchLabels: {tier: web}}, "
+               "parameterNotFoundAction: Allow}");
+  w.add(text);
+  const Object* dep = w.add(deployment("d", 4));
+  w.add(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: limits, labels: {tier: "
+      "web}}\ndata: {maxReplicas: '5'}\n");
+  w.add(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: limits, labels: {tier: "
+      "web}}\ndata: {maxReplicas: '2'}\n");
+  w.add(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: limits, labels: {tier: "
+      "db}}\ndata: {maxReplicas: '1'}\n");
+  w.build();
+  Verdict v = w.admit(dep);
+  EXPECT_FALSE(v.allowed);
+  // Evaluated once per selected param: a (5) passes, b (2) fails, c is not selected.
+  ASSERT_EQ(v.outcomes.size(), 1u);
+  EXPECT_EQ(v.outcomes[0].message, "replicas 4 over 2 (b)");
+
+  World allow;
+  allow.add(text);
+  const Object* d2 = allow.add(deployment("d", 4));
+  allow.build();
+  EXPECT_TRUE(allow.admit(d2).allowed) << "parameterNotFoundAction: Allow";
+}
+
+const char* kVariables = R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: vars}
+spec:
+  failurePolicy: FAILURE
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  variables:
+  - {name: containers, expression: "object.spec.template.spec.containers"}
+  - {name: images, expression: "variables.containers.map(c, c.image)"}
+  - {name: broken, expression: "object.spec.missing"}
+  validations:
+  - expression: "variables.images.all(i, i.startsWith('registry.example.com/'))"
+    messageExpression: "'images not from the registry: ' + variables.images.join(', ')"
+  - expression: "variables.broken == 1"
+  - expression: "true"
+    messageExpression: "'unused'"
+)Y";
+
+TEST(Vap, VariablesInOrderAndErrorsOnlyWhereRead) {
+  World w;
+  std::string text = kVariables;
+  text.replace(text.find("FAILURE"), 7, "Fail");
+  w.add(text);
+  w.add(
+      "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\n"
+      "metadata: {name: b}\nspec: {policyName: vars, validationActions: [Deny, Warn, Audit]}\n");
+  const Object* dep = w.add(deployment("d", 1));
+  w.build();
+  Verdict v = w.admit(dep);
+  ASSERT_EQ(v.outcomes.size(), 2u);
+  EXPECT_EQ(v.outcomes[0].message, "images not from the registry: r/app:1");
+  EXPECT_FALSE(v.outcomes[0].error);
+  EXPECT_TRUE(v.outcomes[1].error);
+  EXPECT_EQ(v.outcomes[1].message,
+            "expression 'object.spec.missing' resulted in error: no such key: missing");
+  // Every action of the binding, for each outcome.
+  EXPECT_FALSE(v.allowed);
+  ASSERT_EQ(v.warnings.size(), 2u);
+  EXPECT_EQ(v.warnings[0],
+            "Validation failed for ValidatingAdmissionPolicy 'vars' with binding 'b': images not "
+            "from the registry: r/app:1");
+  EXPECT_EQ(v.audit_annotations.at("validation.policy.admission.k8s.io/validation_failure"),
+            "[{\"message\":\"images not from the registry: "
+            "r/app:1\",\"policy\":\"vars\",\"binding\":\"b\",\"expressionIndex\":0,"
+            "\"validationActions\":[\"Deny\",\"Warn\",\"Audit\"]}]");
+}
+
+TEST(Vap, MessageExpressionFallsBackAndFailurePolicyIgnore) {
+  World w;
+  w.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: msgs}
+spec:
+  failurePolicy: Ignore
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - {expression: "false", message: " fixed ", messageExpression: "object.nope"}
+  - {expression: "false", messageExpression: "42"}
+  - {expression: "false", messageExpression: "'two\nlines'"}
+  - {expression: "  object.spec.replicas > 10  "}
+  - {expression: "object.spec.nothing == 1"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: msgs, validationActions: [Warn]}
+)Y");
+  const Object* dep = w.add(deployment("d", 1));
+  w.build();
+  Verdict v = w.admit(dep);
+  EXPECT_TRUE(v.allowed) << "Warn only";
+  ASSERT_EQ(v.outcomes.size(), 5u);
+  EXPECT_EQ(v.outcomes[0].message, "fixed");
+  EXPECT_EQ(v.outcomes[1].message, "failed expression: false");
+  EXPECT_EQ(v.outcomes[2].message, "failed expression: false");
+  EXPECT_EQ(v.outcomes[3].message, "failed expression: object.spec.replicas > 10");
+  // An evaluation error under failurePolicy Ignore: recorded, no action taken.
+  EXPECT_TRUE(v.outcomes[4].error);
+  EXPECT_EQ(v.outcomes[4].actions, 0);
+  EXPECT_EQ(v.warnings.size(), 4u);
+}
+
+TEST(Vap, MatchConditionsAuditAnnotationsAndCompileErrors) {
+  World w;
+  w.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: conds}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  matchConditions:
+  - {name: not-system, expression: "!object.metadata.name.startsWith('system-')"}
+  validations:
+  - expression: "object.spec.replicas < 3"
+  auditAnnotations:
+  - {key: replicas, valueExpression: "'replicas: ' + string(object.spec.replicas)"}
+  - {key: none, valueExpression: "null"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: conds, validationActions: [Audit]}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: broken}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.replicas <"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: broken-b}
+spec: {policyName: broken, validationActions: [Deny]}
+)Y",
+        "policies.yaml");
+  const Object* dep = w.add(deployment("d", 5));
+  const Object* sys = w.add(deployment("system-d", 5));
+  w.build();
+  // The compile error is a diagnostic at the expression's line.
+  ASSERT_EQ(w.diagnostics.size(), 1u);
+  EXPECT_EQ(w.diagnostics[0].code, "vap-compile-error");
+  EXPECT_EQ(w.diagnostics[0].file, "policies.yaml");
+  EXPECT_EQ(w.diagnostics[0].pos.line, 29u);
+  EXPECT_NE(w.diagnostics[0].message.find("spec.validations[0].expression: compilation failed: "
+                                          "ERROR: <input>:1:23: Syntax error"),
+            std::string::npos)
+      << w.diagnostics[0].message;
+
+  Verdict v = w.admit(dep);
+  EXPECT_FALSE(v.allowed) << "the broken policy fails closed (failurePolicy Fail)";
+  EXPECT_NE(v.message.find("ValidatingAdmissionPolicy 'broken' with binding 'broken-b' denied "
+                           "request: compilation error: compilation failed: ERROR: <input>:1:23"),
+            std::string::npos)
+      << v.message;
+  EXPECT_EQ(v.audit_annotations.at("conds/replicas"), "replicas: 5");
+  EXPECT_EQ(v.audit_annotations.count("conds/none"), 0u);
+  EXPECT_EQ(v.audit_annotations.count("validation.policy.admission.k8s.io/validation_failure"), 1u);
+  // matchConditions false: the policy does not apply at all.
+  Verdict s = w.admit(sys);
+  EXPECT_EQ(s.audit_annotations.count("conds/replicas"), 0u);
+  EXPECT_EQ(s.audit_annotations.count("validation.policy.admission.k8s.io/validation_failure"), 0u);
+}
+
+TEST(Vap, AuthorizerChecksAreUnevaluableOffline) {
+  World w;
+  w.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: authz}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "authorizer.group('').resource('pods').namespace(object.metadata.namespace).check('create').allowed()"
+  - expression: "object.spec.replicas > 100 || authorizer.requestResource.check('delete').allowed()"
+  - expression: "object.spec.replicas < 100 || authorizer.requestResource.check('delete').allowed()"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: authz, validationActions: [Deny]}
+)Y");
+  const Object* dep = w.add(deployment("d", 5));
+  w.build();
+  EXPECT_TRUE(w.diagnostics.empty()) << w.diagnostics[0].message;
+  Verdict v = w.admit(dep);
+  ASSERT_EQ(v.outcomes.size(), 2u);
+  EXPECT_TRUE(v.outcomes[0].unevaluable);
+  EXPECT_EQ(v.outcomes[0].message,
+            "expression 'authorizer.group('').resource('pods').namespace(object.metadata."
+            "namespace).check('create').allowed()' cannot be evaluated offline: authorizer check "
+            "(may the requesting user create pods in namespace test) needs the cluster's "
+            "authorization, not decided offline");
+  EXPECT_TRUE(v.outcomes[1].unevaluable);
+  EXPECT_EQ(v.outcomes[1].validation, 1);  // the third is decided without the check
+}
+
+TEST(Vap, VersionProfilesRefuseNewerLibraries) {
+  World w;
+  w.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: ips}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [services]}
+  validations:
+  - expression: "!has(object.spec.clusterIP) || isIP(object.spec.clusterIP)"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: ips, validationActions: [Deny]}
+)Y");
+  const Object* svc = w.add(
+      "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\n"
+      "spec: {clusterIP: 10.0.0.300}\n");
+  w.build(30);
+  EXPECT_TRUE(w.diagnostics.empty());
+  EXPECT_EQ(w.admit(svc).outcomes.size(), 1u);
+  World old = World();
+  old.objects = w.objects;
+  old.build(29);
+  ASSERT_EQ(old.diagnostics.size(), 1u);
+  EXPECT_NE(old.diagnostics[0].message.find("undeclared reference to 'isIP'"), std::string::npos)
+      << old.diagnostics[0].message;
+}
+
+TEST(Vap, BindingProblemsAreDiagnostics) {
+  World w;
+  w.add(
+      "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\n"
+      "metadata: {name: orphan}\nspec: {policyName: missing, validationActions: [Deny]}\n",
+      "b.yaml");
+  w.build();
+  ASSERT_EQ(w.diagnostics.size(), 1u);
+  EXPECT_EQ(w.diagnostics[0].file, "b.yaml");
+  EXPECT_EQ(w.diagnostics[0].message,
+            "ValidatingAdmissionPolicyBinding orphan: no ValidatingAdmissionPolicy named "
+            "\"missing\" in the input: the binding is not applied");
+  EXPECT_EQ(policy::resourceForKind("NetworkPolicy"), "networkpolicies");
+  EXPECT_EQ(policy::resourceForKind("Ingress"), "ingresses");
+  EXPECT_EQ(policy::resourceForKind("Gateway"), "gateways");
+  EXPECT_EQ(policy::resourceForKind("Endpoints"), "endpoints");
+}
+
+}  // namespace vap_tests
+}  // namespace kh::test
