@@ -398,7 +398,11 @@ std::optional<int64_t> namedZoneOffset(const std::string& name, int64_t instant)
   static std::map<std::string, std::optional<Zone>> cache;
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, readZone(name)).first;
+  if (it == cache.end()) {
+    // Bounded: names come from expressions and their inputs (there are about 600 zones).
+    if (cache.size() >= 1024) cache.clear();
+    it = cache.emplace(name, readZone(name)).first;
+  }
   if (!it->second) return std::nullopt;
   const Zone& z = *it->second;
   auto pos = std::upper_bound(z.times.begin(), z.times.end(), instant);

@@ -153,9 +153,28 @@ Value Value::duration(int64_t seconds, int64_t nanos) {
   return x;
 }
 
+namespace {
+
+// A document's map as the API server shows it to CEL: a field set to null is absent (decoding
+// into the API's types drops it). Most maps have no null field: counted and indexed directly.
+size_t visibleEntries(const Node* n) {
+  size_t count = 0;
+  for (uint32_t k = 0; k < n->size; ++k) count += !n->entries[k].value->isNull();
+  return count;
+}
+const MapEntry& visibleEntry(const Node* n, size_t k) {
+  for (uint32_t i = 0; i < n->size; ++i) {
+    if (n->entries[i].value->isNull()) continue;
+    if (k-- == 0) return n->entries[i];
+  }
+  return n->entries[n->size - 1];  // not reached: k < visibleEntries(n)
+}
+
+}  // namespace
+
 size_t Value::size() const {
   if (kind == Kind::kList) return obj ? listPayload(*this).items.size() : node->size;
-  if (kind == Kind::kMap) return obj ? mapPayload(*this).entries.size() : node->size;
+  if (kind == Kind::kMap) return obj ? mapPayload(*this).entries.size() : visibleEntries(node);
   return 0;
 }
 
@@ -164,11 +183,11 @@ Value Value::item(size_t k) const {
 }
 
 Value Value::key(size_t k) const {
-  return obj ? mapPayload(*this).entries[k].first : borrowedString(node->entries[k].key);
+  return obj ? mapPayload(*this).entries[k].first : borrowedString(visibleEntry(node, k).key);
 }
 
 Value Value::val(size_t k) const {
-  return obj ? mapPayload(*this).entries[k].second : fromNode(node->entries[k].value);
+  return obj ? mapPayload(*this).entries[k].second : fromNode(visibleEntry(node, k).value);
 }
 
 bool Value::find(const Value& k, Value* out) const {
@@ -194,7 +213,7 @@ bool Value::findField(std::string_view k, Value* out) const {
       if (e->key.size() == k.size() && (k.empty() || e->key[0] == k[0]) &&
           std::memcmp(e->key.data(), k.data(), k.size()) == 0)
         break;
-    if (e == end) return false;
+    if (e == end || e->value->isNull()) return false;
     if (out) *out = fromNode(e->value);
     return true;
   }

@@ -22,6 +22,7 @@
 #include "cli/output.h"
 #include "config/baseline.h"
 #include "load/yaml_reader.h"
+#include "policy/vap.h"
 #include "render/render.h"
 #include "report/report.h"
 #include "scan/scan.h"
@@ -217,7 +218,23 @@ struct ScanArgs {
   std::string k8s_data, now;
   // `audit detect`: the objects are the requests of audit logs (docs/audit.md, "Detections").
   std::shared_ptr<AuditDetectArgs> audit;
+  // Policies as code (docs/policies.md).
+  std::vector<std::string> policy_paths, old_paths, namespace_labels;
+  std::string k8s_version;
 };
+
+// --k8s-version 1.N (or v1.N, 1.N.P): the minor version whose CEL environment applies.
+std::optional<int> parseK8sMinor(std::string_view v) {
+  if (v.starts_with("v")) v.remove_prefix(1);
+  if (!v.starts_with("1.")) return std::nullopt;
+  v.remove_prefix(2);
+  int minor = 0;
+  size_t k = 0;
+  for (; k < v.size() && k < 3 && v[k] >= '0' && v[k] <= '9'; ++k)
+    minor = minor * 10 + (v[k] - '0');
+  if (k == 0 || (k < v.size() && v[k] != '.')) return std::nullopt;
+  return minor;
+}
 
 // --now and --k8s-data: the options `now` and `data` of every check that reads the version
 // table, over what the config file says for them.
@@ -293,6 +310,21 @@ int runScanCommand(const ScanArgs& a) {
   opts.stdin_dockerfile = a.stdin_kind == "dockerfile";
   opts.inline_ignores = !a.no_inline_ignores;
   opts.threads = a.threads;
+  opts.policies.paths = a.policy_paths;
+  opts.policies.old_paths = a.old_paths;
+  if (!a.k8s_version.empty()) {
+    auto minor = parseK8sMinor(a.k8s_version);
+    if (!minor || *minor < policy::kMinK8sMinor || *minor > policy::kMaxK8sMinor)
+      return usageError(fmt::format("--k8s-version {}: expected 1.{} to 1.{}", a.k8s_version,
+                                    policy::kMinK8sMinor, policy::kMaxK8sMinor));
+    opts.policies.k8s_minor = *minor;
+  }
+  for (const std::string& kv : a.namespace_labels) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return usageError(fmt::format("--namespace-label {}: expected KEY=VALUE", kv));
+    opts.policies.namespace_labels.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
   std::string config_path = givenOrDefaultFile(a.config, ".kubeharden.yaml");
   if (!config_path.empty()) {
     auto cfg = loadConfig(config_path);
@@ -569,6 +601,25 @@ void addScanOptions(CLI::App& app, const std::shared_ptr<ScanArgs>& a) {
         ->capture_default_str();
     app.add_flag("-v,--verbose", a->verbose,
                  "Text output: how each chart and kustomization was rendered");
+    app.add_option("--policy", a->policy_paths,
+                   "ValidatingAdmissionPolicies, their bindings and params to apply to every "
+                   "object (repeatable; files or directories; applied, not scanned)")
+        ->type_name("PATH")
+        ->allow_extra_args(false);
+    app.add_option("--old", a->old_paths,
+                   "Earlier versions of the input's objects: policies judge those as an UPDATE "
+                   "(repeatable)")
+        ->type_name("PATH")
+        ->allow_extra_args(false);
+    app.add_option("--namespace-label", a->namespace_labels,
+                   "A label of the namespaces the input does not define, for policies' "
+                   "namespaceSelector (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    app.add_option("--k8s-version", a->k8s_version,
+                   "The Kubernetes version whose CEL environment policies compile in (default: "
+                   "the newest supported)")
+        ->type_name("1.N");
   }
   app.add_option("-f,--format", a->formats,
                  a->dockerfile_only || a->cluster || a->audit

@@ -85,7 +85,8 @@ class Parser {
       } else if (e.key == "severity") {
         if (!e.value->isMap()) return err(e.value->pos, "checks.severity: expected a map");
         for (const MapEntry& s : e.value->mapEntries()) {
-          if (!ids_.count(std::string(s.key)))
+          // vap:NAME: the findings of the ValidatingAdmissionPolicy NAME (docs/policies.md).
+          if (!ids_.count(std::string(s.key)) && !s.key.starts_with("vap:"))
             return err(s.key_pos,
                        fmt::format("unknown check '{}' (see `kubeharden checks`)", s.key));
           auto sev = parseSeverity(s.value->text);

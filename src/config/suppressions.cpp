@@ -204,7 +204,7 @@ std::vector<InlineRule> inlineRules(const Object& o, const SuppressionOptions& o
       r.reason = reason;
       r.lapsed = lapsed;
       for (std::string_view id : r.ids) {
-        if (id != "*" && id != "all" && !known.count(id))
+        if (id != "*" && id != "all" && !known.count(id) && !id.starts_with("vap:"))
           diags.push_back(
               {"unknown-check",
                fmt::format("{}: {} names unknown check '{}'", o.displayName(), e.key, id),

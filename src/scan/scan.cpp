@@ -220,6 +220,7 @@ Result<ScanResult> runScan(ScanOptions opts) {
     for (Finding& fd : sinks[i].findings) r.findings.push_back(std::move(fd));
   }
   for (Finding& fd : cross.findings) r.findings.push_back(std::move(fd));
+  applyPolicies(r, opts.policies, threads);
   locateRendered(r, plan);
 
   for (Finding& f : r.findings) {

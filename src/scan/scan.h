@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "render/options.h"
 #include "render/render.h"
 #include "scan/compliance.h"
+#include "scan/policies.h"
 
 namespace kh {
 
@@ -54,6 +56,7 @@ struct ScanOptions {
   bool live = false;  // the inputs are a live cluster's objects (CheckContext::live)
   // Record which kinds each check looks up (ScanResult::consulted): a partial cluster read.
   bool record_consults = false;
+  PolicyScanOptions policies;  // ValidatingAdmissionPolicies (docs/policies.md)
 };
 
 // One rendering of a chart or kustomization, and what came of it.
@@ -120,6 +123,12 @@ struct ScanResult {
   std::optional<AuditSource> audit;          // audit detect: the logs read
   // With ScanOptions::record_consults: check ID -> the kinds it looked up in the index.
   std::map<std::string, std::set<std::string>> consulted;
+  // ValidatingAdmissionPolicies applied (scan/policies.h): their --policy files (read, not
+  // scanned), how many policies and bindings, and the check IDs (vap:NAME) and binding names
+  // the findings point into.
+  std::vector<std::unique_ptr<SourceFile>> policy_files;
+  size_t policies = 0, policy_bindings = 0;
+  std::set<std::string, std::less<>> interned;
 };
 
 // The checks of `registry` that types not read kept from judging: those whose scope names one of

@@ -324,7 +324,8 @@ TEST(CelKubernetesLibraries, DocumentValues) {
   f.buffer =
       "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\n"
       "spec:\n  containers:\n  - {name: a, image: 'r/a:1', resources: {limits: {memory: 1Gi}}}\n"
-      "  - {name: b, image: 'r/b:2', ports: [{containerPort: 8080}]}\n";
+      "  - {name: b, image: 'r/b:2', ports: [{containerPort: 8080}]}\n"
+      "  initContainers: null\n";
   parseSource(LoadOptions{}, f);
   ASSERT_EQ(f.objects.size(), 1u);
   cel::Env env;
@@ -350,6 +351,12 @@ TEST(CelKubernetesLibraries, DocumentValues) {
   EXPECT_EQ(run("object.?metadata.?namespace.orValue('default')"), "\"default\"");
   EXPECT_EQ(run("object.spec.containers[2]"), "error(index out of range: 2)");
   EXPECT_EQ(run("object.kind + '/' + object.metadata.name"), "\"Pod/web\"");
+  // A field set to null is absent, as the API server's decoding leaves it.
+  EXPECT_EQ(run("has(object.spec.initContainers)"), "false");
+  EXPECT_EQ(run("object.spec.?initContainers.orValue([]).size()"), "0");
+  EXPECT_EQ(run("object.spec.size()"), "1");
+  EXPECT_EQ(run("object.spec.map(k, k)"), "[\"containers\"]");
+  EXPECT_EQ(run("'initContainers' in object.spec"), "false");
   EXPECT_EQ(run("other"),
             "compile: ERROR: <input>:1:1: undeclared reference to 'other' (in container '')\n"
             " | other\n | ^");
