@@ -122,9 +122,11 @@ std::string_view exemption(const AdmissionRequest& req, const Policy& policy, co
   return {};
 }
 
-AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
-                         const Node* namespace_labels, const ImageVerdicts* images,
-                         const std::vector<ImageUse>* uses) {
+namespace {
+
+AdmissionResponse decideCatalogue(const AdmissionRequest& req, const Policy& policy,
+                                  const Node* namespace_labels, const ImageVerdicts* images,
+                                  const std::vector<ImageUse>* uses) {
   AdmissionResponse resp;
   resp.uid = std::string(req.uid);
   // Nothing to judge: deletions, connections, and subresources other than ephemeral containers.
@@ -292,6 +294,55 @@ AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
     resp.message = join(denials, "; ");
   }
   resp.warnings = budgetWarnings(warnings);
+  return resp;
+}
+
+}  // namespace
+
+policy::Verdict admitPolicies(const AdmissionRequest& req, const Policy& policy,
+                              const Node* namespace_labels, const Node* namespace_object) {
+  policy::Attributes a;
+  a.operation = std::string(req.operation);
+  a.group = std::string(req.kind.group);
+  a.version = std::string(req.kind.version);
+  a.kind = std::string(req.kind.kind);
+  a.resource = std::string(req.resource);
+  a.subresource = std::string(req.sub_resource);
+  a.name = std::string(req.name);
+  a.namespace_ = std::string(req.namespace_);
+  a.object = req.object;
+  a.old_object = req.old_object;
+  a.namespace_object = namespace_object;
+  if (!namespace_object)
+    for (const MapEntry& e : mapOf(namespace_labels))
+      a.namespace_labels.emplace_back(e.key, e.value->str());
+  a.username = std::string(req.username);
+  for (std::string_view g : req.groups) a.groups.emplace_back(g);
+  a.dry_run = req.dry_run;
+  return policy.vap->set.admit(a, policy.vap->objects);
+}
+
+AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
+                         const Node* namespace_labels, const ImageVerdicts* images,
+                         const std::vector<ImageUse>* uses, const Node* namespace_object) {
+  AdmissionResponse resp = decideCatalogue(req, policy, namespace_labels, images, uses);
+  if (!policy.vap || policy.vap->set.empty()) return resp;
+  // The ValidatingAdmissionPolicies, as the API server would apply them: their denial (its
+  // reason and code) comes first, their warnings and audit annotations join ours.
+  policy::Verdict v = admitPolicies(req, policy, namespace_labels, namespace_object);
+  for (const auto& [k, val] : v.audit_annotations) resp.audit_annotations[k] = val;
+  // The policies' warnings whole, as the API server words them (ours are cut to PSA's budget).
+  if (!v.warnings.empty()) {
+    std::vector<std::string> all = v.warnings;
+    all.insert(all.end(), resp.warnings.begin(), resp.warnings.end());
+    resp.warnings = std::move(all);
+  }
+  if (!v.allowed) {
+    resp.message = resp.allowed ? v.denial : v.denial + "; " + resp.message;
+    resp.allowed = false;
+    resp.code = v.code;
+    resp.reason = v.reason;
+  }
   return resp;
 }
 

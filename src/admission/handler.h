@@ -15,6 +15,7 @@
 #include "checks/registry.h"
 #include "config/config.h"
 #include "model/object.h"
+#include "policy/vap.h"
 #include "pss/namespaces.h"
 
 namespace kh::admission {
@@ -39,6 +40,9 @@ struct Policy {
   // admission.verifyImages, compiled (null: no rules). Verdicts needing a registry are passed
   // to decide() by the caller.
   std::shared_ptr<const ImagePolicy> images;
+  // admission.policies: ValidatingAdmissionPolicies with their bindings and params, compiled
+  // once per configuration (null: none).
+  std::shared_ptr<const policy::Bundle> vap;
 
   static pss::DefaultPolicies defaultModes();
 };
@@ -50,9 +54,17 @@ Policy policyFromConfig(const Config& cfg, const Registry* registry, std::string
 // an image a verify rule governs with no verdict here is refused as unverified.
 // `uses`: the images imagesToVerify() found for this request (validating), when the caller has
 // them already (the server, which verified them); computed here otherwise.
+// `namespace_object`: the request's Namespace (CEL's namespaceObject for the
+// ValidatingAdmissionPolicies), when known.
 AdmissionResponse decide(const AdmissionRequest& req, const Policy& policy,
                          const Node* namespace_labels, const ImageVerdicts* images = nullptr,
-                         const std::vector<ImageUse>* uses = nullptr);
+                         const std::vector<ImageUse>* uses = nullptr,
+                         const Node* namespace_object = nullptr);
+
+// The ValidatingAdmissionPolicies' verdict on a request (policy.vap must be set): merged into
+// decide()'s response, exposed for tests and `review`.
+policy::Verdict admitPolicies(const AdmissionRequest& req, const Policy& policy,
+                              const Node* namespace_labels, const Node* namespace_object);
 
 // Why the request is exempt from evaluation ("namespace", "user", "group", "runtimeClass"), or
 // empty.

@@ -27,7 +27,8 @@ Result<std::shared_ptr<const NamespaceSnapshot>> loadNamespaceFile(const std::st
   loadFile(path, LoadOptions{}, *file);
   if (file->error) return *file->error;
   for (const Object& o : file->objects)
-    if (o.ref.kind == "Namespace") snap->namespaces[std::string(o.ref.name)] = {file, o.labels};
+    if (o.ref.kind == "Namespace")
+      snap->namespaces[std::string(o.ref.name)] = {file, o.labels, o.root};
   return std::shared_ptr<const NamespaceSnapshot>(snap);
 }
 
@@ -269,7 +270,7 @@ class WatchImpl final : public NamespaceWatch {
       for (const Node* item : seqOf(get(root.value(), "items"))) {
         const Node* m = get(item, "metadata");
         std::string_view name = getStr(m, "name");
-        if (!name.empty()) fresh[std::string(name)] = {arena, get(m, "labels")};
+        if (!name.empty()) fresh[std::string(name)] = {arena, get(m, "labels"), item};
       }
     } while (!cont.empty());
     current_ = std::move(fresh);
@@ -340,7 +341,7 @@ class WatchImpl final : public NamespaceWatch {
     std::string_view name = getStr(meta, "name");
     if (name.empty()) return Outcome::kOk;  // BOOKMARK, or nothing to keep
     if (type == "ADDED" || type == "MODIFIED") {
-      current_[std::string(name)] = {arena, get(meta, "labels")};
+      current_[std::string(name)] = {arena, get(meta, "labels"), obj};
       changed = true;
     } else if (type == "DELETED") {
       if (auto it = current_.find(name); it != current_.end()) {

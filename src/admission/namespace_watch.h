@@ -19,6 +19,7 @@ namespace kh::admission {
 struct NamespaceEntry {
   std::shared_ptr<const void> owner;  // keeps the labels' storage alive
   const Node* labels = nullptr;       // the namespace's metadata.labels (may be null)
+  const Node* object = nullptr;       // the whole Namespace (CEL's namespaceObject)
 };
 
 struct NamespaceSnapshot {
@@ -26,6 +27,10 @@ struct NamespaceSnapshot {
   const Node* labels(std::string_view ns) const {
     auto it = namespaces.find(ns);
     return it == namespaces.end() ? nullptr : it->second.labels;
+  }
+  const Node* object(std::string_view ns) const {
+    auto it = namespaces.find(ns);
+    return it == namespaces.end() ? nullptr : it->second.object;
   }
 };
 

@@ -69,7 +69,28 @@ Result<std::shared_ptr<PolicyBundle>> loadPolicy(const std::string& path) {
       std::fprintf(stderr, "kubeharden serve: warning: %s\n", images.value()->root_warning.c_str());
     b->policy.images = images.value();
   }
+  // admission.policies: compiled once here, for every request of this configuration.
+  if (!b->config.admission.policies.empty()) {
+    policy::PolicyOptions po;
+    po.k8s_minor = b->config.admission.kubernetes_minor;
+    auto bundle = policy::loadBundle(b->config.admission.policies, po);
+    if (!bundle) return bundle.error();
+    for (const Diagnostic& d : bundle.value()->diagnostics)
+      std::fprintf(stderr, "kubeharden serve: warning: %s:%u: %s\n", d.file.c_str(), d.pos.line,
+                   d.message.c_str());
+    b->policy.vap = bundle.value();
+  }
   return b;
+}
+
+// What a reload watches: the config file, and the policy files and directories it names.
+std::string policyKey(const std::string& config, const PolicyBundle* b) {
+  std::string key = mtimeKey(config);
+  if (!b) return key;
+  for (const std::string& p : b->config.admission.policies) key += "|" + mtimeKey(p);
+  if (b->policy.vap)
+    for (const auto& f : b->policy.vap->files) key += "|" + mtimeKey(f->path);
+  return key;
 }
 
 Result<std::shared_ptr<asio::ssl::context>> loadTls(const std::string& cert, const std::string& key,
@@ -98,7 +119,7 @@ class ServerImpl final : public Server {
     auto p = loadPolicy(opts_.config);
     if (!p) return p.error();
     policy_ = p.value();
-    policy_key_ = mtimeKey(opts_.config);
+    policy_key_ = policyKey(opts_.config, policy_.get());
     loadClusterReport();
     auto n = loadNamespaceFile(opts_.namespaces);
     if (!n) return n.error();
@@ -423,7 +444,8 @@ class ServerImpl final : public Server {
       if (policy->policy.images)
         resp.patch = joinPatches(resp.patch, pinPatch(images, *policy->policy.images, verdicts));
     } else {
-      resp = decide(r, policy->policy, labels, &verdicts, &images);
+      resp =
+          decide(r, policy->policy, labels, &verdicts, &images, namespaces->object(r.namespace_));
     }
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     if (elapsed > budget * opts_.deadline_fraction) {
@@ -499,9 +521,16 @@ class ServerImpl final : public Server {
   void watchFiles() {
     while (!stop_watch_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      if (std::string k = mtimeKey(opts_.config); !opts_.config.empty() && k != policy_key_) {
+      std::shared_ptr<const PolicyBundle> current;
+      {
+        std::lock_guard<std::mutex> lock(policy_mu_);
+        current = policy_;
+      }
+      if (std::string k = policyKey(opts_.config, current.get());
+          !opts_.config.empty() && k != policy_key_) {
         policy_key_ = k;
         if (auto p = loadPolicy(opts_.config)) {
+          policy_key_ = policyKey(opts_.config, p.value().get());
           std::lock_guard<std::mutex> lock(policy_mu_);
           policy_ = p.value();
           metrics_.policyReload();

@@ -27,7 +27,10 @@ struct ReviewArgs {
   std::vector<std::string> labels;  // namespace labels, k=v
   bool mutate = false;
   bool enforce_on_controllers = false;
-  std::vector<std::string> layouts;  // OCI layouts holding images and their signatures
+  std::vector<std::string> layouts;   // OCI layouts holding images and their signatures
+  std::vector<std::string> policies;  // ValidatingAdmissionPolicies, bindings and params
+  std::string k8s_version;
+  std::string namespace_file;  // the request's Namespace object (CEL's namespaceObject)
 };
 
 int runReview(const ReviewArgs& a) {
@@ -80,6 +83,48 @@ int runReview(const ReviewArgs& a) {
                    images.value()->root_warning.c_str());
     policy.images = images.value();
   }
+  // ValidatingAdmissionPolicies: the config's admission.policies and --policy.
+  std::vector<std::string> vap_paths = cfg.admission.policies;
+  vap_paths.insert(vap_paths.end(), a.policies.begin(), a.policies.end());
+  if (!vap_paths.empty()) {
+    policy::PolicyOptions po;
+    po.k8s_minor = cfg.admission.kubernetes_minor;
+    if (!a.k8s_version.empty()) {
+      std::string_view v = a.k8s_version;
+      if (v.starts_with("v")) v.remove_prefix(1);
+      int minor = 0;
+      bool ok = v.starts_with("1.") && v.size() > 2 && v.size() <= 4;
+      for (size_t k = 2; ok && k < v.size(); ++k) {
+        ok = v[k] >= '0' && v[k] <= '9';
+        minor = minor * 10 + (v[k] - '0');
+      }
+      if (!ok || minor < policy::kMinK8sMinor || minor > policy::kMaxK8sMinor)
+        return fail(kExitUsage,
+                    fmt::format("--k8s-version {}: expected 1.{} to 1.{}", a.k8s_version,
+                                policy::kMinK8sMinor, policy::kMaxK8sMinor));
+      po.k8s_minor = minor;
+    }
+    auto bundle = policy::loadBundle(vap_paths, po);
+    if (!bundle) return fail(kExitInput, bundle.error().describe());
+    for (const Diagnostic& d : bundle.value()->diagnostics)
+      std::fprintf(stderr, "kubeharden review: warning: %s:%u: %s\n", d.file.c_str(), d.pos.line,
+                   d.message.c_str());
+    policy.vap = bundle.value();
+  }
+  const Node* namespace_object = nullptr;
+  SourceFile ns_file;
+  if (!a.namespace_file.empty()) {
+    loadFile(a.namespace_file, LoadOptions{}, ns_file);
+    if (ns_file.error) return fail(kExitInput, ns_file.error->describe());
+    for (const Object& o : ns_file.objects)
+      if (o.ref.kind == "Namespace" && o.ref.name == req.value().namespace_)
+        namespace_object = o.root;
+    if (!namespace_object)
+      return fail(kExitInput, fmt::format("{}: no Namespace named \"{}\"", a.namespace_file,
+                                          req.value().namespace_));
+    if (a.labels.empty()) label_node = get(get(namespace_object, "metadata"), "labels");
+  }
+
   // verifyImages offline: tags resolved and signatures read from the OCI layouts given.
   std::vector<admission::ImageUse> uses =
       admission::imagesToVerify(req.value(), policy, label_node.value(), a.mutate);
@@ -106,7 +151,8 @@ int runReview(const ReviewArgs& a) {
       resp.patch =
           admission::joinPatches(resp.patch, admission::pinPatch(uses, *policy.images, verdicts));
   } else {
-    resp = admission::decide(req.value(), policy, label_node.value(), &verdicts);
+    resp = admission::decide(req.value(), policy, label_node.value(), &verdicts, nullptr,
+                             namespace_object);
   }
   (void)writeOutput("", admission::encodeResponse(req.value().api_version, resp, a.mutate) + "\n");
   return resp.allowed ? kExitClean : kExitFindings;
@@ -128,6 +174,18 @@ Runner addReviewCommand(CLI::App& app) {
                  "An OCI image layout holding images the config's verifyImages rules govern and "
                  "their signatures (skopeo copy --all, cosign save); repeatable")
       ->allow_extra_args(false);
+  app.add_option("--policy", a->policies,
+                 "ValidatingAdmissionPolicies, their bindings and params to apply too (files or "
+                 "directories; repeatable; added to the config's admission.policies)")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
+  app.add_option("--k8s-version", a->k8s_version,
+                 "The Kubernetes version whose CEL environment the policies compile in")
+      ->type_name("1.N");
+  app.add_option("--namespace", a->namespace_file,
+                 "A file holding the request's Namespace object (its labels select, and the "
+                 "policies read it as namespaceObject)")
+      ->type_name("FILE");
   app.add_flag("--mutate", a->mutate, "Answer as the mutating endpoint (secure-default patch)");
   app.add_flag("--enforce-on-controllers", a->enforce_on_controllers,
                "Enforce the Pod Security level on workload controllers too");

@@ -194,10 +194,30 @@ class Parser {
         }
       } else if (e.key == "verifyImages") {
         if (Status st = parseVerifyImages(e.value); !st) return st;
+      } else if (e.key == "policies") {
+        if (Status st = strings(e.value, a.policies); !st) return st;
+        for (std::string& path : a.policies)
+          if (!path.empty() && path[0] != '/' && file_.find('/') != std::string::npos)
+            path = file_.substr(0, file_.rfind('/') + 1) + path;
+      } else if (e.key == "kubernetesVersion") {
+        std::string_view v = e.value->text;
+        if (v.starts_with("v")) v.remove_prefix(1);
+        int minor = 0;
+        bool ok = v.starts_with("1.") && v.size() > 2 && v.size() <= 4;
+        for (size_t k = 2; ok && k < v.size(); ++k) {
+          ok = v[k] >= '0' && v[k] <= '9';
+          minor = minor * 10 + (v[k] - '0');
+        }
+        if (!ok || minor < 27 || minor > 35)
+          return err(e.value->pos, fmt::format("admission.kubernetesVersion: '{}' is not a "
+                                               "version from 1.27 to 1.35",
+                                               e.value->text));
+        a.kubernetes_minor = minor;
       } else {
         return err(e.key_pos, fmt::format("admission: unknown key '{}' (expected defaults, "
                                           "enforceOnControllers, mutateByDefault, deny, "
-                                          "exemptions or verifyImages)",
+                                          "exemptions, verifyImages, policies or "
+                                          "kubernetesVersion)",
                                           e.key));
       }
     }

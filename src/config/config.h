@@ -87,6 +87,11 @@ struct AdmissionConfig {
   std::vector<std::string> exempt_namespaces, exempt_usernames, exempt_groups,
       exempt_runtime_classes;
   VerifyImagesConfig verify_images;
+  // ValidatingAdmissionPolicies to enforce (docs/policies.md): files or directories of policies,
+  // bindings and params, relative to the config file's directory; the Kubernetes minor version
+  // whose CEL environment they compile in (0: the newest supported).
+  std::vector<std::string> policies;
+  int kubernetes_minor = 0;
 };
 
 // `image scan`'s section (`image:`): the licence policy. The identifiers are checked by the

@@ -757,6 +757,7 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
         d.policy, d.binding, d.message);
     std::string resource = a.group.empty() ? a.resource : a.resource + "." + a.group;
     v.allowed = false;
+    v.denial = message;
     v.reason = d.reason.empty() ? "Invalid" : d.reason;
     v.code = codeOf(v.reason);
     v.message = a.name.empty()
@@ -764,6 +765,24 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
                     : fmt::format("{} \"{}\" is forbidden: {}", resource, a.name, message);
   }
   return v;
+}
+
+Result<std::shared_ptr<const Bundle>> loadBundle(const std::vector<std::string>& paths,
+                                                 const PolicyOptions& opts) {
+  auto b = std::make_shared<Bundle>();
+  auto files = collectInputs(paths);
+  if (!files) return files.error();
+  for (const std::string& path : *files) {
+    auto f = std::make_unique<SourceFile>();
+    loadFile(path, LoadOptions{}, *f);
+    if (f->error) return *f->error;
+    for (Diagnostic& d : f->diagnostics) b->diagnostics.push_back(std::move(d));
+    b->files.push_back(std::move(f));
+  }
+  for (const auto& f : b->files)
+    for (const Object& o : f->objects) b->objects.push_back(&o);
+  b->set = PolicySet::build(b->objects, opts, b->diagnostics);
+  return std::shared_ptr<const Bundle>(std::move(b));
 }
 
 }  // namespace kh::policy

@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "base/diagnostic.h"
+#include "base/result.h"
 #include "cel/eval.h"
+#include "load/loader.h"
 #include "model/label_selector.h"
 #include "model/object.h"
 
@@ -71,6 +73,9 @@ struct Verdict {
   int code = 0;         // 422 Invalid, 403 Forbidden, ... when denied
   std::string reason;   // the first denial's reason
   std::string message;  // `deployments.apps "x" is forbidden: ValidatingAdmissionPolicy ...`
+  // The denial as a webhook answers it (the API server adds its own "is forbidden" wrapping):
+  // `ValidatingAdmissionPolicy 'p' with binding 'b' denied request: ...`.
+  std::string denial;
   std::vector<std::string> warnings;
   std::map<std::string, std::string> audit_annotations;
   std::vector<Outcome> outcomes;  // every failed validation or error, in policy order
@@ -117,5 +122,18 @@ class PolicySet {
 
 // The objects that are policy configuration, not subjects of the policies: policies, bindings.
 bool isPolicyKind(std::string_view api_version, std::string_view kind);
+
+// Policies, bindings and params read from files, compiled: what the webhook and `review`
+// enforce. Immutable once loaded; one per configuration generation.
+struct Bundle {
+  std::vector<std::unique_ptr<SourceFile>> files;
+  std::vector<const Object*> objects;  // every object of the files: the params' candidates
+  PolicySet set;
+  std::vector<Diagnostic> diagnostics;  // compile errors and binding problems
+};
+
+// Reads `paths` (files or directories); an unreadable or unparsable file is an Error.
+Result<std::shared_ptr<const Bundle>> loadBundle(const std::vector<std::string>& paths,
+                                                 const PolicyOptions& opts);
 
 }  // namespace kh::policy
