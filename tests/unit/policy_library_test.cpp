@@ -1,4 +1,4 @@
-// The policy library of examples/policies (kubeharden's top pod checks written as
+// The policy library of deploy/policies (kubeharden's top pod checks written as
 // ValidatingAdmissionPolicies) against the checks it mirrors, on every workload of the shared
 // corpus of rendered charts: for each object and each policy, the policy denies exactly when
 // the check it names finds something. Both verdicts must occur for every pair, so neither side
@@ -45,7 +45,7 @@ void compare(const std::vector<std::string>& inputs, bool need_both_sides) {
   opts.inputs = inputs;
   opts.render.enabled = false;
   opts.dockerfiles = false;
-  opts.policies.paths = {std::string(KH_SOURCE_DIR) + "/examples/policies"};
+  opts.policies.paths = {std::string(KH_SOURCE_DIR) + "/deploy/policies"};
   // The checks the policies mirror, some of them opt-in.
   for (const auto& [vap, check] : kMirrors) opts.config.enabled.insert(check);
   auto r = runScan(opts);
