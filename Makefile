@@ -22,6 +22,8 @@ demo: build
 	  echo "== exit code $$rc: findings at or above --fail-on high (see README, Exit codes)"
 	@echo; echo "== kubeharden pss examples/ --level baseline   (what Pod Security Admission would say)"
 	@./build/kubeharden pss examples/ --level baseline; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@echo; echo "== kubeharden scan examples/ --policy deploy/policies --disable all   (ValidatingAdmissionPolicies applied offline)"
+	@./build/kubeharden scan examples/ --policy deploy/policies --disable all; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
 	@echo; echo "== kubeharden audit detect examples/audit/audit.log   (suspicious requests in an API server audit log)"
 	@./build/kubeharden audit detect examples/audit/audit.log; rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
 	@echo; echo "== kubeharden audit rbac examples/audit/audit.log --serviceaccount ci:deployer --rbac examples/audit/cluster-rbac.yaml"

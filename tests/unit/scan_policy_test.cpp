@@ -85,6 +85,16 @@ TEST(ScanPolicy, DenyFindingsWithNamespaceLabelsAndExitCodes) {
   EXPECT_EQ(runCli("scan in --disable all -f json", t.path()).exit_code, 0);
   // The policy file is applied, not scanned: its objects are no findings' subjects.
   EXPECT_EQ(r.out.find("\"file\":\"policies/p.yaml\""), std::string::npos);
+  // An object's ignore annotation suppresses a policy's finding as it does a check's.
+  t.write("in/app.yaml",
+          "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {environment: "
+          "test}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+          "  namespace: shop\n  annotations: {kubeharden.io/ignore: 'vap:replicas', "
+          "kubeharden.io/ignore-reason: load test}\nspec: {replicas: 9}\n");
+  auto ignored = runCli("scan in --policy policies --disable all -f json", t.path());
+  EXPECT_EQ(ignored.exit_code, 0) << ignored.out;
+  EXPECT_NE(ignored.out.find("\"suppressed\":true"), std::string::npos) << ignored.out;
+  EXPECT_EQ(ignored.out.find("unknown-check"), std::string::npos) << ignored.out;
 }
 
 TEST(ScanPolicy, ActionsSetSeverityAndConfigOverridesIt) {
