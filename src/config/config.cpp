@@ -86,7 +86,8 @@ class Parser {
         if (!e.value->isMap()) return err(e.value->pos, "checks.severity: expected a map");
         for (const MapEntry& s : e.value->mapEntries()) {
           // vap:NAME: the findings of the ValidatingAdmissionPolicy NAME (docs/policies.md).
-          if (!ids_.count(std::string(s.key)) && !s.key.starts_with("vap:"))
+          if (!ids_.count(std::string(s.key)) && !s.key.starts_with("vap:") &&
+              !s.key.starts_with("vpol:"))
             return err(s.key_pos,
                        fmt::format("unknown check '{}' (see `kubeharden checks`)", s.key));
           auto sev = parseSeverity(s.value->text);

@@ -204,7 +204,8 @@ std::vector<InlineRule> inlineRules(const Object& o, const SuppressionOptions& o
       r.reason = reason;
       r.lapsed = lapsed;
       for (std::string_view id : r.ids) {
-        if (id != "*" && id != "all" && !known.count(id) && !id.starts_with("vap:"))
+        if (id != "*" && id != "all" && !known.count(id) && !id.starts_with("vap:") &&
+            !id.starts_with("vpol:"))
           diags.push_back(
               {"unknown-check",
                fmt::format("{}: {} names unknown check '{}'", o.displayName(), e.key, id),

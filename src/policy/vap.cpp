@@ -58,6 +58,8 @@ struct Validation {
 
 struct Policy {
   std::string name, file;
+  bool kyverno = false;     // a policies.kyverno.io ValidatingPolicy (its own binding)
+  std::string unsupported;  // why it is not applied (a Kyverno-only library)
   SourcePos pos;
   std::optional<std::pair<std::string, std::string>> param_kind;  // apiVersion, kind
   Match match;
@@ -301,6 +303,7 @@ class Builder {
 
   Policy policy(const Object& o) {
     Policy p;
+    p.kyverno = o.ref.kind == "ValidatingPolicy";
     p.name = std::string(o.ref.name);
     p.file = std::string(o.file);
     p.pos = o.root->pos;
@@ -310,9 +313,9 @@ class Builder {
     p.match = match(o, get(spec, "matchConstraints"), "spec.matchConstraints");
     if (!p.match.present || p.match.rules.empty())
       diag(p.file, p.pos, "vap-matches-nothing",
-           fmt::format("ValidatingAdmissionPolicy {}: spec.matchConstraints.resourceRules is "
+           fmt::format("{} {}: spec.matchConstraints.resourceRules is "
                        "empty: the policy matches no request",
-                       p.name));
+                       o.ref.kind, p.name));
     p.fail = getStr(spec, "failurePolicy") != "Ignore";
     size_t k = 0;
     for (const Node* c : seqOf(get(spec, "matchConditions")))
@@ -362,6 +365,12 @@ class Builder {
       b.param_ref = std::move(r);
     }
     b.match = match(o, get(spec, "matchResources"), "spec.matchResources");
+    actions(o, spec, b);
+    return b;
+  }
+
+  // spec.validationActions of a binding (or of a Kyverno ValidatingPolicy).
+  void actions(const Object& o, const Node* spec, Binding& b) {
     for (const Node* a : seqOf(get(spec, "validationActions"))) {
       std::string_view s = a->str();
       b.action_names.emplace_back(s);
@@ -373,16 +382,15 @@ class Builder {
         b.actions |= static_cast<uint8_t>(ActionBits::kAudit);
       else
         diag(b.file, a->pos, "vap-binding",
-             fmt::format("ValidatingAdmissionPolicyBinding {}: unknown validation action \"{}\" "
+             fmt::format("{} {}: unknown validation action \"{}\" "
                          "(Deny, Warn or Audit)",
-                         b.name, s));
+                         o.ref.kind, b.name, s));
     }
     if (b.action_names.empty())
       diag(b.file, b.pos, "vap-binding",
-           fmt::format("ValidatingAdmissionPolicyBinding {}: spec.validationActions is empty: "
+           fmt::format("{} {}: spec.validationActions is empty: "
                        "the API server refuses such a binding; it does nothing here",
-                       b.name));
-    return b;
+                       o.ref.kind, b.name));
   }
 
  private:
@@ -406,26 +414,92 @@ PolicySet::PolicySet(PolicySet&&) noexcept = default;
 PolicySet& PolicySet::operator=(PolicySet&&) noexcept = default;
 
 bool isPolicyKind(std::string_view api_version, std::string_view kind) {
+  if (api_version.starts_with("policies.kyverno.io/")) return kind == "ValidatingPolicy";
   return api_version.starts_with("admissionregistration.k8s.io/") &&
          (kind == "ValidatingAdmissionPolicy" || kind == "ValidatingAdmissionPolicyBinding");
 }
+
+std::string denialText(const Outcome& o) {
+  if (o.kyverno)
+    return fmt::format("ValidatingPolicy '{}' denied request: {}", o.policy, o.message);
+  return fmt::format("ValidatingAdmissionPolicy '{}' with binding '{}' denied request: {}",
+                     o.policy, o.binding, o.message);
+}
+
+std::string warningText(const Outcome& o) {
+  if (o.kyverno)
+    return fmt::format("Validation failed for ValidatingPolicy '{}': {}", o.policy, o.message);
+  return fmt::format("Validation failed for ValidatingAdmissionPolicy '{}' with binding '{}': {}",
+                     o.policy, o.binding, o.message);
+}
+
+namespace {
+
+// Kyverno's own CEL libraries (resource lookups, HTTP calls, global context, image data, ...):
+// a ValidatingPolicy that calls them needs Kyverno's runtime, not the API server's.
+std::string kyvernoLibrary(const std::string& compile_error) {
+  static const char* kLibraries[] = {"resource",  "http",   "globalContext", "image",
+                                     "imagedata", "json",   "yaml",          "x509",
+                                     "time",      "random", "base64",        "math",
+                                     "user",      "gzip",   "generator",     "jsonpatch"};
+  for (const char* lib : kLibraries)
+    for (const char* sep : {"'", "."})
+      if (compile_error.find(fmt::format("undeclared reference to '{}{}", lib, sep)) !=
+          std::string::npos)
+        return lib;
+  return {};
+}
+
+}  // namespace
 
 PolicySet PolicySet::build(const std::vector<const Object*>& objects, const PolicyOptions& opts,
                            std::vector<Diagnostic>& diagnostics) {
   PolicySet set;
   Impl& s = *set.impl_;
   Builder b(opts, diagnostics);
-  for (const Object* o : objects)
-    if (isPolicyKind(o->ref.api_version, o->ref.kind) && o->ref.kind == "ValidatingAdmissionPolicy")
-      s.policies.push_back(b.policy(*o));
+  std::vector<std::pair<size_t, const Object*>> kyverno;  // policy index, its object
+  for (const Object* o : objects) {
+    if (!isPolicyKind(o->ref.api_version, o->ref.kind)) continue;
+    if (o->ref.kind == "ValidatingAdmissionPolicy") s.policies.push_back(b.policy(*o));
+    if (o->ref.kind == "ValidatingPolicy") {
+      // Kyverno's CEL policies: a ValidatingAdmissionPolicy with its binding inside. Those
+      // calling Kyverno's own libraries are not applied (diagnosed) rather than half-judged.
+      std::vector<Diagnostic> own;
+      Builder kb(opts, own);
+      Policy p = kb.policy(*o);
+      for (const Diagnostic& d : own)
+        if (std::string lib = kyvernoLibrary(d.message); !lib.empty() && p.unsupported.empty())
+          p.unsupported = lib;
+      if (!p.unsupported.empty()) {
+        b.diag(p.file, p.pos, "kyverno-unsupported",
+               fmt::format("ValidatingPolicy {} uses Kyverno's {} library, which only Kyverno "
+                           "evaluates: the policy is not applied",
+                           p.name, p.unsupported));
+        continue;
+      }
+      diagnostics.insert(diagnostics.end(), own.begin(), own.end());
+      kyverno.emplace_back(s.policies.size(), o);
+      s.policies.push_back(std::move(p));
+    }
+  }
   s.bindings_of.resize(s.policies.size());
+  for (const auto& [index, o] : kyverno) {
+    Binding bind;
+    bind.policy_name = s.policies[index].name;
+    bind.file = std::string(o->file);
+    bind.pos = o->root->pos;
+    b.actions(*o, get(o->root, "spec"), bind);
+    s.bindings_of[index].push_back(s.bindings.size());
+    s.bindings.push_back(std::move(bind));
+  }
   for (const Object* o : objects) {
     if (!isPolicyKind(o->ref.api_version, o->ref.kind) ||
         o->ref.kind != "ValidatingAdmissionPolicyBinding")
       continue;
     Binding bind = b.binding(*o);
-    auto it = std::find_if(s.policies.begin(), s.policies.end(),
-                           [&](const Policy& p) { return p.name == bind.policy_name; });
+    auto it = std::find_if(s.policies.begin(), s.policies.end(), [&](const Policy& p) {
+      return !p.kyverno && p.name == bind.policy_name;
+    });
     if (it == s.policies.end()) {
       b.diag(bind.file, bind.pos, "vap-binding",
              fmt::format("ValidatingAdmissionPolicyBinding {}: no ValidatingAdmissionPolicy "
@@ -531,6 +605,7 @@ class Evaluation {
     Outcome o;
     o.policy = p_.name;
     o.binding = b_.name;
+    o.kyverno = p_.kyverno;
     o.validation = validation;
     o.message = std::move(message);
     o.actions = b_.actions;
@@ -637,7 +712,7 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
   vars[kNamespaceObject] = cel::Value::fromNode(a.namespace_object);
   bool request_made = false;
   struct Denied {
-    std::string policy, binding, message, reason;
+    std::string message, reason;
   };
   std::vector<Denied> denied;
   for (size_t pi = 0; pi < s.policies.size(); ++pi) {
@@ -721,11 +796,8 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
       for (size_t bi : s.bindings_of[pi])
         if (s.bindings[bi].name == o.binding) b = &s.bindings[bi];
       if (o.actions & static_cast<uint8_t>(ActionBits::kDeny))
-        denied.push_back({o.policy, o.binding, o.message, o.reason});
-      if (o.actions & static_cast<uint8_t>(ActionBits::kWarn))
-        v.warnings.push_back(fmt::format(
-            "Validation failed for ValidatingAdmissionPolicy '{}' with binding '{}': {}", o.policy,
-            o.binding, o.message));
+        denied.push_back({denialText(o), o.reason});
+      if (o.actions & static_cast<uint8_t>(ActionBits::kWarn)) v.warnings.push_back(warningText(o));
       if ((o.actions & static_cast<uint8_t>(ActionBits::kAudit)) && b) {
         std::string actions;
         for (const std::string& n : b->action_names) {
@@ -751,10 +823,7 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
   }
   if (!denied.empty()) {
     const Denied& d = denied.front();
-    std::string message = fmt::format(
-        "ValidatingAdmissionPolicy '{}' with binding '{}' denied "
-        "request: {}",
-        d.policy, d.binding, d.message);
+    const std::string& message = d.message;
     std::string resource = a.group.empty() ? a.resource : a.resource + "." + a.group;
     v.allowed = false;
     v.denial = message;

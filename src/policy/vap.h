@@ -55,17 +55,26 @@ enum class ActionBits : uint8_t { kDeny = 1, kWarn = 2, kAudit = 4 };
 // One outcome for one (policy, binding, param) on one request: a failed validation, or an
 // error (compile, evaluation, configuration) that failurePolicy turned into a denial.
 struct Outcome {
-  std::string policy, binding;
-  int validation = -1;       // index in spec.validations; -1 for configuration or match errors
-  bool error = false;        // an error, not a validation that returned false
-  bool unevaluable = false;  // what only the cluster knows (an authorizer check)
-  std::string message;       // the decision's message (without the policy prefix)
-  std::string reason;        // Invalid unless the validation names another
-  uint8_t actions = 0;       // ActionBits of the binding
+  std::string policy, binding;  // a Kyverno ValidatingPolicy has no binding (empty)
+  bool kyverno = false;         // from a policies.kyverno.io ValidatingPolicy
+  int validation = -1;          // index in spec.validations; -1 for configuration or match errors
+  bool error = false;           // an error, not a validation that returned false
+  bool unevaluable = false;     // what only the cluster knows (an authorizer check)
+  std::string message;          // the decision's message (without the policy prefix)
+  std::string reason;           // Invalid unless the validation names another
+  uint8_t actions = 0;          // ActionBits of the binding
   // Where: the policy object's file and the failing expression's position in it.
   std::string file;
   SourcePos pos;
 };
+
+// The outcome's message as the API server (or Kyverno) words a denial, and a warning:
+// `ValidatingAdmissionPolicy 'p' with binding 'b' denied request: ...`,
+// `Validation failed for ValidatingAdmissionPolicy 'p' with binding 'b': ...`; for a Kyverno
+// ValidatingPolicy `ValidatingPolicy 'p' denied request: ...`, `Validation failed for
+// ValidatingPolicy 'p': ...`.
+std::string denialText(const Outcome& o);
+std::string warningText(const Outcome& o);
 
 // The admission answer of all the policies together, as the API server gives it.
 struct Verdict {
@@ -120,7 +129,8 @@ class PolicySet {
   std::unique_ptr<Impl> impl_;
 };
 
-// The objects that are policy configuration, not subjects of the policies: policies, bindings.
+// The objects that are policy configuration, not subjects of the policies: ValidatingAdmission-
+// Policies and their bindings, Kyverno ValidatingPolicies.
 bool isPolicyKind(std::string_view api_version, std::string_view kind);
 
 // Policies, bindings and params read from files, compiled: what the webhook and `review`

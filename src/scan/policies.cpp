@@ -111,27 +111,22 @@ void applyPolicies(ScanResult& r, const PolicyScanOptions& opts, unsigned thread
       if (out.error) {
         r.diagnostics.push_back(
             {out.unevaluable ? "vap-unevaluable" : "vap-error",
-             fmt::format("ValidatingAdmissionPolicy {} (binding {}) on {}: {}{}", out.policy,
-                         out.binding, o.displayName(), out.message,
-                         out.actions ? "" : " (failurePolicy Ignore: admitted)"),
+             fmt::format("{} {}{} on {}: {}{}",
+                         out.kyverno ? "ValidatingPolicy" : "ValidatingAdmissionPolicy", out.policy,
+                         out.kyverno ? "" : " (binding " + out.binding + ")", o.displayName(),
+                         out.message, out.actions ? "" : " (failurePolicy Ignore: admitted)"),
              out.file, out.pos});
       }
       if (out.actions == 0) continue;
       Finding f;
-      f.check_id = intern(r, "vap:" + out.policy);
+      f.check_id = intern(r, (out.kyverno ? "vpol:" : "vap:") + out.policy);
       f.rule = intern(r, out.binding);
       f.severity = severityOf(out.actions);
       f.object = &o;
       f.pos = o.root->pos;
       bool deny = out.actions & static_cast<uint8_t>(policy::ActionBits::kDeny);
-      f.message = deny ? fmt::format(
-                             "ValidatingAdmissionPolicy '{}' with binding '{}' denied "
-                             "request: {} ({})",
-                             out.policy, out.binding, out.message, where(out))
-                       : fmt::format(
-                             "Validation failed for ValidatingAdmissionPolicy '{}' with "
-                             "binding '{}': {} ({})",
-                             out.policy, out.binding, out.message, where(out));
+      f.message = fmt::format("{} ({})", deny ? policy::denialText(out) : policy::warningText(out),
+                              where(out));
       r.findings.push_back(std::move(f));
     }
   }

@@ -510,3 +510,55 @@ TEST(Vap, BindingProblemsAreDiagnostics) {
 
 }  // namespace vap_tests
 }  // namespace kh::test
+
+namespace kh::test {
+namespace vap_tests {
+
+TEST(Vap, KyvernoValidatingPolicies) {
+  World w;
+  w.add(R"Y(apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: require-team}
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}
+  validations:
+  - expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+    message: "label 'team' is required"
+---
+apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: remote-check}
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  variables:
+  - {name: allowed, expression: "http.Get('https://policy.example.com/allowed')"}
+  validations:
+  - expression: "object.metadata.name in variables.allowed.names"
+)Y",
+        "kyverno.yaml");
+  const Object* unlabelled = w.add(deployment("d", 1));
+  const Object* labelled = w.add(deployment("e", 1, "test", "{team: shop}"));
+  w.build();
+  ASSERT_EQ(w.diagnostics.size(), 1u);
+  EXPECT_EQ(w.diagnostics[0].code, "kyverno-unsupported");
+  EXPECT_EQ(w.diagnostics[0].message,
+            "ValidatingPolicy remote-check uses Kyverno's http library, which only Kyverno "
+            "evaluates: the policy is not applied");
+  EXPECT_EQ(w.set.policies(), 1u);
+  Verdict v = w.admit(unlabelled);
+  EXPECT_FALSE(v.allowed);
+  ASSERT_EQ(v.outcomes.size(), 1u);
+  EXPECT_TRUE(v.outcomes[0].kyverno);
+  EXPECT_EQ(policy::denialText(v.outcomes[0]),
+            "ValidatingPolicy 'require-team' denied request: label 'team' is required");
+  EXPECT_TRUE(w.admit(labelled).allowed);
+}
+
+}  // namespace vap_tests
+}  // namespace kh::test
