@@ -32,9 +32,12 @@ class Parser {
         s = parseImage(e.value);
       else if (e.key == "render")
         s = parseRender(e.value);
+      else if (e.key == "customChecks")
+        s = parseCustomChecks(e.value);
       else
         s = err(e.key_pos, fmt::format("unknown key '{}' (expected checks, exceptions, "
-                                       "podSpecPaths, admission, image or render)",
+                                       "podSpecPaths, admission, image, render or "
+                                       "customChecks)",
                                        e.key));
       if (!s) return s;
     }
@@ -111,6 +114,72 @@ class Parser {
                                           "severity or options)",
                                           e.key));
       }
+    }
+    return {};
+  }
+
+  Status parseCustomChecks(const Node* n) {
+    if (!n->isSeq()) return err(n->pos, "customChecks: expected a list");
+    for (const Node* item : n->seqItems()) {
+      if (!item->isMap()) return err(item->pos, "customChecks: each entry is a map");
+      CustomCheck c;
+      c.pos = item->pos;
+      for (const MapEntry& e : item->mapEntries()) {
+        auto text = [&](std::string& out) -> Status {
+          if (!e.value->isString())
+            return err(e.value->pos, fmt::format("customChecks.{}: expected a string", e.key));
+          out = std::string(e.value->text);
+          return {};
+        };
+        Status st;
+        if (e.key == "id") {
+          st = text(c.id);
+        } else if (e.key == "title") {
+          st = text(c.title);
+        } else if (e.key == "expression") {
+          st = text(c.expression);
+          c.expression_pos = e.value->pos;
+        } else if (e.key == "message") {
+          st = text(c.message);
+        } else if (e.key == "messageExpression") {
+          st = text(c.message_expression);
+          c.message_expression_pos = e.value->pos;
+        } else if (e.key == "remediation") {
+          st = text(c.remediation);
+        } else if (e.key == "kinds") {
+          st = strings(e.value, c.kinds);
+        } else if (e.key == "severity") {
+          auto sev = parseSeverity(e.value->text);
+          if (!sev)
+            return err(e.value->pos, fmt::format("customChecks.severity: unknown severity '{}' "
+                                                 "(expected critical, high, medium, low or "
+                                                 "info)",
+                                                 e.value->text));
+          c.severity = *sev;
+        } else {
+          return err(e.key_pos, fmt::format("customChecks: unknown key '{}' (expected id, "
+                                            "title, severity, kinds, expression, message, "
+                                            "messageExpression or remediation)",
+                                            e.key));
+        }
+        if (!st) return st;
+      }
+      bool kebab = !c.id.empty() && c.id.front() != '-' && c.id.back() != '-' &&
+                   c.id.find("--") == std::string::npos;
+      for (char ch : c.id)
+        kebab = kebab && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-');
+      if (!kebab)
+        return err(c.pos,
+                   fmt::format("customChecks: id '{}' must be kebab-case (a-z, 0-9, -)", c.id));
+      if (ids_.count(c.id) || isCheckSelector(c.id))
+        return err(c.pos, fmt::format("customChecks: id '{}' is a built-in check's", c.id));
+      for (const CustomCheck& other : cfg_.custom_checks)
+        if (other.id == c.id)
+          return err(c.pos, fmt::format("customChecks: id '{}' is declared twice", c.id));
+      if (c.expression.empty())
+        return err(c.pos, fmt::format("customChecks {}: expression is required", c.id));
+      if (c.title.empty()) c.title = c.id;
+      cfg_.custom_checks.push_back(std::move(c));
     }
     return {};
   }

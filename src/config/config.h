@@ -101,11 +101,21 @@ struct ImageConfig {
   Severity license_severity = Severity::kHigh;
 };
 
+// A check written in CEL in the config file (`customChecks:`, docs/policies.md "Custom checks"):
+// the expression is true for an object that passes.
+struct CustomCheck {
+  std::string id, title, expression, message, message_expression, remediation;
+  Severity severity = Severity::kMedium;
+  std::vector<std::string> kinds;  // empty: every object
+  SourcePos pos, expression_pos, message_expression_pos;
+};
+
 struct Config {
   std::string file;  // empty when no config file was read
   std::set<std::string, std::less<>> disabled;
   std::set<std::string, std::less<>> enabled;  // opt-in checks switched on
   std::map<std::string, Severity, std::less<>> severity;
+  std::vector<CustomCheck> custom_checks;
   std::map<std::string, const Node*, std::less<>> options;
   std::vector<ConfigException> exceptions;
   std::vector<std::string> pod_spec_paths;

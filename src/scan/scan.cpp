@@ -12,6 +12,7 @@
 #include "base/strings.h"
 #include "checks/cluster/cluster_checks.h"
 #include "checks/cluster/versions.h"
+#include "checks/custom/cel_check.h"
 #include "config/baseline.h"
 #include "config/suppressions.h"
 #include "dockerfile/source.h"
@@ -57,6 +58,10 @@ Result<std::unique_ptr<Registry>> buildRegistry(const Config& cfg) {
     }
     enabled.push_back(std::move(c));
   }
+  auto custom = makeCustomChecks(cfg);
+  if (!custom) return custom.error();
+  for (auto& c : custom.value())
+    if (checkEnabled(cfg, c->meta())) enabled.push_back(std::move(c));
   return std::make_unique<Registry>(std::move(enabled));
 }
 

@@ -218,3 +218,57 @@ spec: {policyName: cluster-ip, validationActions: [Deny]}
 
 }  // namespace scan_policy_tests
 }  // namespace kh::test
+
+namespace kh::test {
+namespace scan_policy_tests {
+
+TEST(CustomChecks, CelChecksFromTheConfigFile) {
+  TempDir t;
+  t.write(".kubeharden.yaml", R"Y(customChecks:
+- id: team-label
+  title: Workloads name their team
+  severity: high
+  kinds: [Deployment, StatefulSet]
+  expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+  messageExpression: "object.kind + ' ' + object.metadata.name + ' has no team label'"
+  remediation: Add metadata.labels.team.
+- id: small-configmaps
+  expression: "!has(object.data) || object.data.size() <= 2"
+  message: too many keys
+  kinds: [ConfigMap]
+)Y");
+  t.write("in/a.yaml", deployment(1) +
+                           "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: "
+                           "{name: owned, namespace: shop, labels: {team: a}}\n"
+                           "spec: {replicas: 1}\n---\napiVersion: v1\nkind: "
+                           "ConfigMap\nmetadata: {name: c, namespace: shop}\n"
+                           "data: {a: '1', b: '2', c: '3'}\n");
+  // The built-in checks off by their groups; custom checks are in the group "custom".
+  auto r = runCli("scan in --disable security,reliability -f json", t.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto d = json(r.out);
+  std::vector<std::string> got;
+  for (const auto& f : d["findings"].GetArray())
+    got.push_back(std::string(f["check"].GetString()) + " " + f["severity"].GetString() + " " +
+                  f["message"].GetString());
+  ASSERT_EQ(got.size(), 2u) << r.out;
+  EXPECT_EQ(got[0], "team-label high Deployment web has no team label");
+  EXPECT_EQ(got[1], "small-configmaps medium too many keys");
+
+  // A custom check that does not compile: the config file's line and cel-go's message, exit 2.
+  t.write(".kubeharden.yaml", "customChecks:\n- id: broken\n  expression: \"object.spec.\"\n");
+  auto bad = runCli("scan in", t.path());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(".kubeharden.yaml:3:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("customChecks broken: expression: ERROR: <input>:1:13: Syntax error"),
+            std::string::npos)
+      << bad.err;
+  // Ids: kebab-case, not a built-in's, not twice.
+  t.write(".kubeharden.yaml", "customChecks:\n- id: pod-privileged\n  expression: 'true'\n");
+  EXPECT_NE(runCli("scan in", t.path()).err.find("is a built-in check's"), std::string::npos);
+  t.write(".kubeharden.yaml", "customChecks:\n- id: Bad_Id\n  expression: 'true'\n");
+  EXPECT_EQ(runCli("scan in", t.path()).exit_code, 2);
+}
+
+}  // namespace scan_policy_tests
+}  // namespace kh::test

@@ -31,7 +31,7 @@ constexpr CheckMeta kAny{
              .checkov = ""},
 };
 
-constexpr CheckMeta kSensitive{
+constexpr CheckMeta kHostpathSensitiveMeta{
     .id = "pod-hostpath-sensitive",
     .title = "Pod mounts a sensitive host directory",
     .severity = Severity::kHigh,
@@ -121,7 +121,7 @@ std::unique_ptr<Check> makePodHostpath() {
   return std::make_unique<HostPathCheck>(kAny, HostPathClass::kOther);
 }
 std::unique_ptr<Check> makePodHostpathSensitive() {
-  return std::make_unique<HostPathCheck>(kSensitive, HostPathClass::kSensitive);
+  return std::make_unique<HostPathCheck>(kHostpathSensitiveMeta, HostPathClass::kSensitive);
 }
 std::unique_ptr<Check> makePodRuntimeSocket() {
   return std::make_unique<HostPathCheck>(kSocket, HostPathClass::kRuntimeSocket);
