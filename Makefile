@@ -74,7 +74,7 @@ bench: deps
 
 FUZZ_SECONDS ?= 60
 # Each target NAME:MAX_LEN runs for FUZZ_SECONDS on its kept corpus plus the seeds in fuzz/corpus.
-FUZZ_TARGETS := loader:65536 admission:65536 image:65536 version:4096 vulndb:16384 dockerfile:65536 render:65536 registry:1024 sigstore:65536 kubeconfig:16384 clusterdata:65536 auditlog:65536 celparse:4096
+FUZZ_TARGETS := loader:65536 admission:65536 image:65536 version:4096 vulndb:16384 dockerfile:65536 render:65536 registry:1024 sigstore:65536 kubeconfig:16384 clusterdata:65536 auditlog:65536 celparse:4096 vap:16384
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t)))_fuzzer)

@@ -14,6 +14,7 @@
 #include "fuzz/registry_target.h"
 #include "fuzz/render_target.h"
 #include "fuzz/sigstore_target.h"
+#include "fuzz/vap_target.h"
 #include "fuzz/version_target.h"
 #include "fuzz/vulndb_target.h"
 #include "tests/unit/test_util.h"
@@ -70,6 +71,7 @@ TEST(FuzzSeeds, ClusterDataSeedCorpusRunsClean) {
 TEST(FuzzSeeds, AuditLogSeedCorpusRunsClean) {
   EXPECT_GE(replay("auditlog", fuzzAuditLogOnce), 4u);
   EXPECT_GE(replay("celparse", fuzzCelParseOnce), 6u);
+  EXPECT_GE(replay("vap", fuzzVapOnce), 3u);
 }
 
 TEST(FuzzSeeds, ImageSeedCorpusRunsClean) {
