@@ -48,6 +48,7 @@ struct Ref {
   std::string_view name;                 // kCall: the function, for messages
   std::vector<const FunctionDecl*> fns;  // kCall: candidates, in table order
   std::shared_ptr<const void> prepared;  // kCall: what the function prepared at plan time
+  CallCost cost = CallCost::kOne;        // kCall: how the call is charged
 };
 
 }  // namespace plan_detail
@@ -238,6 +239,7 @@ class Planner {
     r = &ref(e);  // planning the arguments may have grown the table
     r->op = Ref::Op::kCall;
     r->namespaced = namespaced;
+    r->cost = callCostOf(name, receiver);
     size_t argc = e.args.size() + (receiver ? 1 : 0);
     bool named = false;
     for (const FunctionDecl& d : functionTable()) {
@@ -327,11 +329,25 @@ bool isNoOverload(const Value& v) {
 
 class Machine {
  public:
-  Machine(const Program::Impl& p, std::span<const Value> globals, Value* stack, uint64_t steps)
-      : p_(p), globals_(globals), stack_(stack), steps_left_(steps) {}
+  Machine(const Program::Impl& p, std::span<const Value> globals, Value* stack,
+          const EvalOptions& opts)
+      : p_(p),
+        globals_(globals),
+        stack_(stack),
+        steps_left_(opts.max_steps),
+        cost_limit_(opts.cost_limit) {}
+
+  // A cancelled evaluation (step bound, cost limit) ends whatever the operators around it
+  // would absorb: its error is the result.
+  Value run(const Expr& e) {
+    Value v = eval(e);
+    return cancelled_ ? cancel_ : v;
+  }
+  uint64_t cost() const { return cost_; }
 
   Value eval(const Expr& e) {
-    if (steps_left_ == 0) return Value::error("operation cancelled: step limit exceeded");
+    if (cancelled_) return cancel_;
+    if (steps_left_ == 0) return cancel("operation cancelled: step limit exceeded");
     --steps_left_;
     const Ref& r = p_.refs[static_cast<size_t>(e.id)];
     switch (r.op) {
@@ -339,12 +355,15 @@ class Machine {
       case Ref::Op::kError:
         return r.value;
       case Ref::Op::kGlobal:
+        charge(1);
         if (r.slot >= globals_.size())  // not given
           return Value::error("no such attribute: " + p_.names[r.slot]);
         return globals_[r.slot];
       case Ref::Op::kLocal:
+        charge(1);
         return stack_[r.slot];
       case Ref::Op::kSelect:
+        charge(1);
         return select(e, r);
       case Ref::Op::kAnd:
       case Ref::Op::kOr:
@@ -357,6 +376,7 @@ class Machine {
       }
       case Ref::Op::kNotStrictlyFalse: {
         Value v = eval(*e.args[0]);
+        charge(1);
         return Value::boolean(v.kind != Kind::kBool || v.b);
       }
       case Ref::Op::kEqual: {
@@ -364,6 +384,8 @@ class Machine {
         if (a.failed()) return a;
         Value b = eval(*e.args[1]);
         if (b.failed()) return b;
+        // cel-go: the smaller operand's size times the string traversal factor (1 for scalars).
+        charge((std::min(costSize(a), costSize(b)) + 9) / 10);
         return Value::boolean(equal(a, b) != (r.slot == 1));
       }
       case Ref::Op::kCall:
@@ -444,7 +466,10 @@ class Machine {
     Value result;
     for (const FunctionDecl* d : r.fns) {
       result = d->fn(ctx, in);
-      if (!isNoOverload(result)) return result;
+      if (!isNoOverload(result)) {
+        charge(r.cost == CallCost::kOne ? 1 : chargeCall(r.cost, in, result));
+        return result;
+      }
     }
     if (r.fns.empty()) {
       std::string name = e.target && r.namespaced ? e.target->text + "." + e.text : e.text;
@@ -454,6 +479,7 @@ class Machine {
   }
 
   [[gnu::noinline]] Value list(const Expr& e) {
+    charge(10);  // common.ListCreateBaseCost
     List items;
     items.reserve(e.args.size());
     for (size_t k = 0; k < e.args.size(); ++k) {
@@ -472,6 +498,7 @@ class Machine {
   }
 
   [[gnu::noinline]] Value map(const Expr& e) {
+    charge(30);  // common.MapCreateBaseCost
     Map m;
     m.reserve(e.entries.size());
     for (const Entry& en : e.entries) {
@@ -522,10 +549,25 @@ class Machine {
     return eval(*e.result);
   }
 
+  void charge(uint64_t n) {
+    cost_ += n;
+    if (cost_ > cost_limit_ && !cancelled_)
+      cancel("operation cancelled: actual cost limit exceeded");
+  }
+  Value cancel(const char* why) {
+    cancelled_ = true;
+    cancel_ = Value::error(why);
+    return cancel_;
+  }
+
   const Program::Impl& p_;
   std::span<const Value> globals_;
   Value* stack_;
   uint64_t steps_left_;
+  uint64_t cost_limit_;
+  uint64_t cost_ = 0;
+  bool cancelled_ = false;
+  Value cancel_;
 };
 
 }  // namespace
@@ -540,7 +582,10 @@ const Expr& Program::expr() const {
 Value Program::evaluate(std::span<const Value> variables, const EvalOptions& opts) const {
   const Impl& p = *impl_;
   Values stack(p.stack_size);
-  return Machine(p, variables, stack.data(), opts.max_steps).eval(*p.root);
+  Machine m(p, variables, stack.data(), opts);
+  Value v = m.run(*p.root);
+  if (opts.actual_cost) *opts.actual_cost = m.cost();
+  return v;
 }
 
 std::shared_ptr<const Program> plan(const Expr& e, const Env& env, std::vector<Issue>* issues) {

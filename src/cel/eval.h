@@ -39,7 +39,17 @@ struct EvalOptions {
   // Every node visited costs a step; past this bound the evaluation stops with the error
   // "operation cancelled: step limit exceeded" (no expression runs unbounded).
   uint64_t max_steps = 10'000'000;
+  // Kubernetes' runtime cost (cel-go's cost units: an identifier or a field selection 1, a list
+  // literal 10, a map literal 30, a call its function's cost, string work by length, ...): past
+  // this limit the evaluation stops with "operation cancelled: actual cost limit exceeded".
+  uint64_t cost_limit = UINT64_MAX;
+  uint64_t* actual_cost = nullptr;  // receives the evaluation's cost
 };
+
+// Kubernetes' limits (k8s.io/apiserver pkg/apis/cel): one expression's runtime cost, and the
+// budget of one ValidatingAdmissionPolicy evaluation.
+inline constexpr uint64_t kPerCallCostLimit = 1'000'000;
+inline constexpr uint64_t kRuntimeCostBudget = 10'000'000;
 
 class Program {
  public:

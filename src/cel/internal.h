@@ -83,6 +83,29 @@ struct FunctionDecl {
   Preparer prepare = nullptr;
 };
 
+// How a call is charged (cel-go's runtime cost of its standard library, Kubernetes' cost
+// estimator for its libraries); every other function costs 1.
+enum class CallCost : uint8_t {
+  kOne,
+  kTraverse,         // ceil(size(arg0) * 0.1): startsWith, trim, url, quantity, ...
+  kTraverseTwice,    // ceil(size(arg0) * 0.2): replace, split, ip.isCanonical
+  kConversion,       // string(bytes) and bytes(string) traverse; other conversions 1
+  kJoin,             // ceil(size(result) * 0.2)
+  kIn,               // the list's size (a map's lookup: 1)
+  kCompare,          // strings and bytes: ceil(min(size) * 0.1); other values 1
+  kAdd,              // strings and bytes: ceil((m + n) * 0.1); other values 1
+  kRegex,            // ceil((1 + size(text)) * 0.1) * ceil(size(pattern) * 0.25)
+  kContains,         // ceil(size(s) * 0.1) * ceil(size(sub) * 0.1)
+  kListTraversal,    // the traversal cost of arg0 (a list's elements, a string's length)
+  kAuthorizerCheck,  // 350,000
+  kContainsIp,
+  kContainsCidr,
+};
+CallCost callCostOf(std::string_view function, bool receiver);
+uint64_t chargeCall(CallCost c, std::span<const Value> args, const Value& result);
+// The size CEL's cost model gives a value: code points of a string, bytes, elements; else 1.
+uint64_t costSize(const Value& v);
+
 // Every function the engine knows, of every library.
 std::span<const FunctionDecl> functionTable();
 std::vector<FunctionDecl> standardFunctions();

@@ -538,10 +538,12 @@ class Evaluation {
       : p_(p), b_(b), a_(a), vars_(vars), verdict_(v), annotations_(annotations) {}
 
   void run() {
-    // matchConditions: all must hold; an error follows failurePolicy.
+    // matchConditions: all must hold; an error follows failurePolicy. They have a budget of
+    // their own.
     std::vector<std::string> errors;
+    uint64_t match_budget = cel::kRuntimeCostBudget;
     for (const auto& [name, expr] : p_.match_conditions) {
-      cel::Value r = eval(expr);
+      cel::Value r = eval(expr, &match_budget);
       if (r.failed()) {
         errors.push_back(errorText(expr, r));
         if (r.isUnknown()) unevaluable_ = true;
@@ -555,22 +557,47 @@ class Evaluation {
     }
     // variables: in order, each seeing those before it; an error stays in its variable and
     // fails only what reads it.
+    // Variables, validations and their messages share one budget (the API server's
+    // RuntimeCELCostBudget); past it, the binding's one decision is that error.
+    size_t first = verdict_.outcomes.size();
+    budget_ = cel::kRuntimeCostBudget;
     cel::Map vmap;
     for (const auto& [name, expr] : p_.variables) {
       vars_[kVariables] = cel::Value::mapOf(vmap);
-      cel::Value r = eval(expr);
+      cel::Value r = eval(expr, &budget_);
       if (r.isError()) r = cel::Value::error(errorText(expr, r));
       vmap.emplace_back(cel::Value::string(name), std::move(r));
     }
     vars_[kVariables] = cel::Value::mapOf(std::move(vmap));
-    for (size_t k = 0; k < p_.validations.size(); ++k) validate(k);
-    for (const auto& [key, expr] : p_.audit_annotations) annotate(key, expr);
+    for (size_t k = 0; k < p_.validations.size() && !over_budget_; ++k) validate(k);
+    if (over_budget_) {
+      verdict_.outcomes.resize(first);
+      unevaluable_ = false;
+      return error(
+          "validation failed due to running out of cost budget, no further validation rules "
+          "will be run",
+          -1, p_.pos);
+    }
+    uint64_t audit_budget = cel::kRuntimeCostBudget;
+    for (const auto& [key, expr] : p_.audit_annotations) annotate(key, expr, &audit_budget);
   }
 
  private:
-  cel::Value eval(const Expression& e) {
+  // One expression, within Kubernetes' per-expression cost limit; its cost comes off `budget`.
+  cel::Value eval(const Expression& e, uint64_t* budget) {
     if (!e.program) return cel::Value::error("compilation error: " + e.error);
-    return e.program->evaluate(std::span<const cel::Value>(vars_, kSlots));
+    cel::EvalOptions opts;
+    opts.cost_limit = cel::kPerCallCostLimit;
+    uint64_t cost = 0;
+    opts.actual_cost = &cost;
+    cel::Value v = e.program->evaluate(std::span<const cel::Value>(vars_, kSlots), opts);
+    if (cost > *budget) {
+      over_budget_ = true;
+      *budget = 0;
+    } else {
+      *budget -= cost;
+    }
+    return v;
   }
 
   static std::string errorText(const Expression& e, const cel::Value& r) {
@@ -616,7 +643,8 @@ class Evaluation {
 
   void validate(size_t k) {
     const Validation& v = p_.validations[k];
-    cel::Value r = eval(v.expr);
+    cel::Value r = eval(v.expr, &budget_);
+    if (over_budget_) return;
     unevaluable_ = r.isUnknown();
     if (r.failed()) return error(errorText(v.expr, r), static_cast<int>(k), v.expr.pos);
     if (r.kind != cel::Kind::kBool)
@@ -626,7 +654,8 @@ class Evaluation {
     if (r.b) return;
     std::string message;
     if (v.message_expr.program) {
-      cel::Value m = eval(v.message_expr);
+      cel::Value m = eval(v.message_expr, &budget_);
+      if (over_budget_) return;
       if (m.kind == cel::Kind::kString) {
         message = trim(m.str());
         if (message.size() > 5 * 1024 || message.find('\n') != std::string::npos) message.clear();
@@ -639,8 +668,8 @@ class Evaluation {
     verdict_.outcomes.push_back(std::move(o));
   }
 
-  void annotate(const std::string& key, const Expression& e) {
-    cel::Value r = eval(e);
+  void annotate(const std::string& key, const Expression& e, uint64_t* budget) {
+    cel::Value r = eval(e, budget);
     if (r.failed()) return error(errorText(e, r), -1, e.pos);
     if (r.kind == cel::Kind::kNull) return;
     if (r.kind != cel::Kind::kString)
@@ -662,6 +691,8 @@ class Evaluation {
   Verdict& verdict_;
   std::map<std::string, std::vector<std::string>>& annotations_;
   bool unevaluable_ = false;
+  uint64_t budget_ = cel::kRuntimeCostBudget;
+  bool over_budget_ = false;
 };
 
 std::pair<std::string, std::string> splitApiVersion(std::string_view av) {

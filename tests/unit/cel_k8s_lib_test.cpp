@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cel/eval.h"
+#include "cel/kubernetes.h"
 #include "load/loader.h"
 
 namespace kh::test {
@@ -360,6 +361,78 @@ TEST(CelKubernetesLibraries, DocumentValues) {
   EXPECT_EQ(run("other"),
             "compile: ERROR: <input>:1:1: undeclared reference to 'other' (in container '')\n"
             " | other\n | ^");
+}
+
+}  // namespace cel_k8s_lib_tests
+}  // namespace kh::test
+
+namespace kh::test {
+namespace cel_k8s_lib_tests {
+
+// The runtime cost as Kubernetes counts it (cel-go's cost units and Kubernetes' estimator).
+uint64_t costOf(const std::string& src, const cel::Value& object = cel::Value::null()) {
+  cel::Env env;
+  env.variables = {"object", "authorizer"};
+  env.strict = true;
+  cel::CompileResult r = cel::compile(src, env);
+  EXPECT_TRUE(r.ok()) << r.message;
+  if (!r.ok()) return 0;
+  cel::Value vars[2] = {object, cel::kubernetes::authorizer("alice", {})};
+  uint64_t cost = 0;
+  cel::EvalOptions opts;
+  opts.actual_cost = &cost;
+  r.program->evaluate(vars, opts);
+  return cost;
+}
+
+TEST(CelCost, CelGoAndKubernetesUnits) {
+  EXPECT_EQ(costOf("1 + 2"), 1u);                     // a call; constants are free
+  EXPECT_EQ(costOf("true && (false || 1 < 2)"), 1u);  // logic is free, the comparison 1
+  EXPECT_EQ(costOf("'abc' == 'abc'"), 1u);            // ceil(min(3, 3) * 0.1)
+  EXPECT_EQ(costOf("'abcdefghijklmnopqrstuvwxy' == 'abcdefghijklmnopqrstuvwxy'"), 3u);
+  EXPECT_EQ(costOf("'' == ''"), 0u);
+  EXPECT_EQ(costOf("[1, 2, 3]"), 10u);  // a list literal
+  EXPECT_EQ(costOf("{'a': 1}"), 30u);   // a map literal
+  // all(): the range 10; per element the loop condition (@result 1, @not_strictly_false 1) and
+  // the step (@result 1, x 1, > 1); the result 1.
+  EXPECT_EQ(costOf("[1, 2, 3].all(x, x > 0)"), 26u);
+  // map(): the range 10, the empty accumulator 10; per element @result + [x * 2] (14); result 1.
+  EXPECT_EQ(costOf("[1, 2, 3].map(x, x * 2)"), 63u);
+  EXPECT_EQ(costOf("'hello world'.contains('wor')"), 2u);  // ceil(1.1) * ceil(0.3)
+  EXPECT_EQ(costOf("'abc'.matches('a.*')"), 1u);           // ceil(0.4) * ceil(0.75)
+  EXPECT_EQ(costOf("'hello' + ' world'"), 2u);             // ceil((5 + 6) * 0.1)
+  EXPECT_EQ(costOf("2 in [1, 2, 3]"), 13u);                // 10 + the list's size
+  EXPECT_EQ(costOf("[3, 1, 2].isSorted()"), 13u);          // 10 + a traversal of 3 ints
+  EXPECT_EQ(costOf("authorizer.group('').resource('pods').check('get')"), 1u + 1 + 1 + 350000);
+  SourceFile f;
+  f.path = "o.yaml";
+  f.buffer = "apiVersion: v1\nkind: Pod\nmetadata: {name: web-frontend-0123456789}\n";
+  parseSource(LoadOptions{}, f);
+  cel::Value o = cel::Value::fromNode(f.objects[0].root);
+  // object (1), metadata (1), name (1), startsWith ceil(23 * 0.1) = 3.
+  EXPECT_EQ(costOf("object.metadata.name.startsWith('web')", o), 6u);
+}
+
+TEST(CelCost, LimitCancelsTheWholeEvaluation) {
+  cel::Env env;
+  env.strict = true;
+  const std::string cube =
+      "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, "
+      "[1,2,3,4,5,6,7,8,9,10].map(c, a * b * c))).size() > 0";
+  auto r = cel::compile(cube + " || true", env);
+  ASSERT_TRUE(r.ok());
+  uint64_t cost = 0;
+  cel::EvalOptions unlimited;
+  unlimited.actual_cost = &cost;
+  EXPECT_EQ(cel::toString(r.program->evaluate({}, unlimited)), "true");
+  EXPECT_GT(cost, 10000u);
+  cel::EvalOptions limited;
+  limited.cost_limit = cost / 2;
+  // Cancelled: `|| true` does not absorb it, as cel-go's cancellation ends the evaluation.
+  EXPECT_EQ(cel::toString(r.program->evaluate({}, limited)),
+            "error(operation cancelled: actual cost limit exceeded)");
+  limited.cost_limit = cost;
+  EXPECT_EQ(cel::toString(r.program->evaluate({}, limited)), "true");
 }
 
 }  // namespace cel_k8s_lib_tests

@@ -562,3 +562,67 @@ spec:
 
 }  // namespace vap_tests
 }  // namespace kh::test
+
+namespace kh::test {
+namespace vap_tests {
+
+// Kubernetes' cost limits: one expression's (1,000,000) and one evaluation's budget
+// (10,000,000), with the API server's texts.
+TEST(Vap, CostLimitAndBudget) {
+  auto policyWith = [](int validations) {
+    std::string p = R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: costly}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}
+  validations:
+)Y";
+    for (int k = 0; k < validations; ++k) p += "  - expression: \"object.items.all(x, x == 0)\"\n";
+    return p + R"Y(---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: costly, validationActions: [Deny]}
+)Y";
+  };
+  auto object = [](int items) {
+    std::string o = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\nitems: [";
+    for (int k = 0; k < items; ++k) o += k ? ",0" : "0";
+    return o + "]\n";
+  };
+  {
+    // 250,000 elements at 5 per element: past the per-expression limit.
+    World w;
+    w.add(policyWith(1));
+    const Object* big = w.add(object(250000));
+    w.build();
+    Verdict v = w.admit(big);
+    ASSERT_EQ(v.outcomes.size(), 1u);
+    EXPECT_EQ(v.outcomes[0].message,
+              "expression 'object.items.all(x, x == 0)' resulted in error: operation cancelled: "
+              "actual cost limit exceeded");
+  }
+  {
+    // 150,000 elements (750,004 each) under the limit, but 14 of them exhaust the budget.
+    World w;
+    w.add(policyWith(14));
+    const Object* o = w.add(object(150000));
+    w.build();
+    Verdict v = w.admit(o);
+    ASSERT_EQ(v.outcomes.size(), 1u);
+    EXPECT_EQ(v.outcomes[0].message,
+              "validation failed due to running out of cost budget, no further validation rules "
+              "will be run");
+    EXPECT_FALSE(v.allowed);
+    World fits;
+    fits.add(policyWith(13));
+    const Object* o2 = fits.add(object(150000));
+    fits.build();
+    EXPECT_TRUE(fits.admit(o2).allowed) << fits.admit(o2).message;
+  }
+}
+
+}  // namespace vap_tests
+}  // namespace kh::test

@@ -45,7 +45,9 @@ class CelCheck final : public Check {
     if (o.dockerfile) return;
     cel::Value object = cel::Value::fromNode(o.root);
     std::span<const cel::Value> vars(&object, 1);
-    cel::Value r = expr_->evaluate(vars);
+    cel::EvalOptions opts;
+    opts.cost_limit = cel::kPerCallCostLimit;
+    cel::Value r = expr_->evaluate(vars, opts);
     if (r.kind == cel::Kind::kBool && r.b) return;
     std::string msg;
     if (r.failed()) {
@@ -55,7 +57,7 @@ class CelCheck final : public Check {
                         cel::typeName(r));
     } else {
       if (message_) {
-        cel::Value m = message_->evaluate(vars);
+        cel::Value m = message_->evaluate(vars, opts);
         if (m.kind == cel::Kind::kString) msg = std::string(m.str());
       }
       if (msg.empty()) msg = c_.message;
