@@ -1326,6 +1326,7 @@ KH_FORMAT(datetime)
 
 struct Authz : Opaque {
   enum class Stage { kAuthorizer, kPath, kGroup, kResource } stage = Stage::kAuthorizer;
+  std::shared_ptr<const kubernetes::Authorize> backend;
   std::string user;
   std::vector<std::string> groups;
   std::string path, group, resource, subresource, namespace_, name, field_selector, label_selector;
@@ -1374,11 +1375,29 @@ Value authzField(std::string_view fn, Args a, std::string Authz::*field) {
   return Value::opaque(std::move(out));
 }
 
+struct AuthzDecision;
+Value decisionValue(bool allowed, std::string reason);
+
 Value authzCheck(CallContext&, Args a) {
   const Authz* x = opaqueAs<Authz>(a[0]);
   if (!x || x->stage == Authz::Stage::kAuthorizer || x->stage == Authz::Stage::kGroup ||
       !argIs(a, 1, Kind::kString))
     return noOverload("check", a);
+  // With the input's RBAC objects and a known user, the RBAC authorizer decides.
+  if (x->backend && !x->user.empty()) {
+    kubernetes::AuthorizationRequest req;
+    req.user = x->user;
+    req.groups = x->groups;
+    req.verb = std::string(a[1].str());
+    req.non_resource = x->stage == Authz::Stage::kPath;
+    req.path = x->path;
+    req.group = x->group;
+    req.resource = x->resource;
+    req.subresource = x->subresource;
+    req.namespace_ = x->namespace_;
+    req.name = x->name;
+    if (auto d = (*x->backend)(req)) return decisionValue(d->allowed, std::move(d->reason));
+  }
   return Value::unknown("authorizer check (" + x->describe(a[1].str()) +
                         ") needs the cluster's authorization, not decided offline");
 }
@@ -1391,6 +1410,13 @@ struct AuthzDecision : Opaque {
   bool equals(const Opaque& o) const override { return &o == this; }
   std::string debug() const override { return allowed ? "Decision(allowed)" : "Decision(denied)"; }
 };
+
+Value decisionValue(bool allowed, std::string reason) {
+  auto d = std::make_shared<AuthzDecision>();
+  d->allowed = allowed;
+  d->reason = std::move(reason);
+  return Value::opaque(std::move(d));
+}
 
 Value decisionPart(std::string_view fn, Args a) {
   const AuthzDecision* d = opaqueAs<AuthzDecision>(a[0]);
@@ -1417,8 +1443,10 @@ Value authzServiceAccount(CallContext&, Args a) {
 
 namespace kubernetes {
 
-Value authorizer(std::string user, std::vector<std::string> groups) {
+Value authorizer(std::string user, std::vector<std::string> groups,
+                 std::shared_ptr<const Authorize> backend) {
   auto a = std::make_shared<Authz>();
+  a->backend = std::move(backend);
   a->user = std::move(user);
   a->groups = std::move(groups);
   return Value::opaque(std::move(a));
@@ -1426,8 +1454,9 @@ Value authorizer(std::string user, std::vector<std::string> groups) {
 
 Value requestResourceCheck(std::string user, std::vector<std::string> groups, std::string group,
                            std::string resource, std::string subresource, std::string namespace_,
-                           std::string name) {
+                           std::string name, std::shared_ptr<const Authorize> backend) {
   auto a = std::make_shared<Authz>();
+  a->backend = std::move(backend);
   a->stage = Authz::Stage::kResource;
   a->user = std::move(user);
   a->groups = std::move(groups);

@@ -751,9 +751,10 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
     if (s.bindings_of[pi].empty() || !matches(p.match, a, true)) continue;
     if (!request_made) {
       vars[kRequest] = requestValue(a);
-      vars[kAuthorizer] = cel::kubernetes::authorizer(a.username, a.groups);
-      vars[kRequestResource] = cel::kubernetes::requestResourceCheck(
-          a.username, a.groups, a.group, a.resource, a.subresource, a.namespace_, a.name);
+      vars[kAuthorizer] = cel::kubernetes::authorizer(a.username, a.groups, a.authorize);
+      vars[kRequestResource] =
+          cel::kubernetes::requestResourceCheck(a.username, a.groups, a.group, a.resource,
+                                                a.subresource, a.namespace_, a.name, a.authorize);
       request_made = true;
     }
     std::map<std::string, std::vector<std::string>> annotations;

@@ -20,6 +20,7 @@
 #include "base/diagnostic.h"
 #include "base/result.h"
 #include "cel/eval.h"
+#include "cel/kubernetes.h"
 #include "load/loader.h"
 #include "model/label_selector.h"
 #include "model/object.h"
@@ -41,6 +42,8 @@ struct Attributes {
   std::string username, uid;
   std::vector<std::string> groups;
   bool dry_run = false;
+  // Decides `authorizer` checks (the input's RBAC objects, scan/policies.cpp); none: unknown.
+  std::shared_ptr<const cel::kubernetes::Authorize> authorize;
 };
 
 // The attributes of a CREATE of `o` (the request a manifest would make): group and version

@@ -8,6 +8,7 @@
 #include "base/parallel.h"
 #include "load/loader.h"
 #include "policy/vap.h"
+#include "rbac/rbac.h"
 #include "scan/scan.h"
 
 namespace kh {
@@ -51,6 +52,43 @@ std::string where(const policy::Outcome& o) {
   return at;
 }
 
+// The RBAC authorizer's answer and reason, in its words: `RBAC: allowed by ClusterRoleBinding
+// "NAME" of ClusterRole "ROLE" to User "alice"`; no grant: denied without a reason.
+std::shared_ptr<const cel::kubernetes::Authorize> rbacAuthorizer(const rbac::Model& model) {
+  return std::make_shared<const cel::kubernetes::Authorize>(
+      [&model](const cel::kubernetes::AuthorizationRequest& q)
+          -> std::optional<cel::kubernetes::AuthorizationDecision> {
+        rbac::Identity id{q.user, q.groups};
+        if (std::find(id.groups.begin(), id.groups.end(), "system:authenticated") ==
+                id.groups.end() &&
+            q.user != "system:anonymous")
+          id.groups.push_back("system:authenticated");
+        rbac::Request req;
+        req.verb = q.verb;
+        req.api_group = q.group;
+        req.resource = q.resource;
+        req.subresource = q.subresource;
+        req.name = q.name;
+        req.ns = q.namespace_;
+        req.non_resource = q.non_resource;
+        req.path = q.path;
+        std::vector<rbac::Grant> grants = rbac::grantsFor(model, id, req);
+        if (grants.empty()) return cel::kubernetes::AuthorizationDecision{false, ""};
+        const rbac::Binding& b = *grants[0].binding;
+        std::string subject;
+        for (const rbac::Subject& s : b.subjects)
+          if (subject.empty() && rbac::appliesTo(b, s, id))
+            subject = s.kind == rbac::Subject::Kind::kServiceAccount
+                          ? fmt::format("ServiceAccount \"{}/{}\"", s.name, s.ns)
+                          : fmt::format("{} \"{}\"", rbac::kindName(s.kind), s.name);
+        std::string binding = b.cluster ? fmt::format("ClusterRoleBinding \"{}\"", b.name)
+                                        : fmt::format("RoleBinding \"{}/{}\"", b.name, b.ns);
+        return cel::kubernetes::AuthorizationDecision{
+            true, fmt::format("RBAC: allowed by {} of {} \"{}\" to {}", binding, b.role_kind,
+                              b.role_name, subject)};
+      });
+}
+
 }  // namespace
 
 void applyPolicies(ScanResult& r, const PolicyScanOptions& opts, unsigned threads) {
@@ -84,6 +122,12 @@ void applyPolicies(ScanResult& r, const PolicyScanOptions& opts, unsigned thread
       olds.emplace(std::make_tuple(o.ref.api_version, o.ref.kind, o.ref.namespace_, o.ref.name),
                    &o);
 
+  // authorizer checks: decided by the RBAC authorizer over the input's RBAC objects, when there
+  // are any (and the check names its user: authorizer.serviceAccount(...); a scan has no
+  // requesting user), else unknown.
+  std::shared_ptr<const cel::kubernetes::Authorize> authorize;
+  if (!r.index.ofKind("RoleBinding").empty() || !r.index.ofKind("ClusterRoleBinding").empty())
+    authorize = rbacAuthorizer(r.index.rbacModel());
   std::vector<policy::Verdict> verdicts(subjects.size());
   parallelFor(subjects.size(), threads, [&](size_t i) {
     const Object& o = *subjects[i];
@@ -102,6 +146,7 @@ void applyPolicies(ScanResult& r, const PolicyScanOptions& opts, unsigned thread
       a.operation = "UPDATE";
       a.old_object = it->second->root;
     }
+    a.authorize = authorize;
     verdicts[i] = set.admit(a, config);
   });
 

@@ -272,3 +272,69 @@ TEST(CustomChecks, CelChecksFromTheConfigFile) {
 
 }  // namespace scan_policy_tests
 }  // namespace kh::test
+
+namespace kh::test {
+namespace scan_policy_tests {
+
+// authorizer checks against the input's RBAC objects: decided (and explained) when the check
+// names its user; without RBAC objects, unevaluable.
+TEST(ScanPolicy, AuthorizerChecksUseTheInputsRbac) {
+  TempDir t;
+  t.write("p.yaml", R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: sa-no-secrets}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  variables:
+  - name: check
+    expression: >-
+      authorizer.serviceAccount(object.metadata.namespace, object.spec.template.spec.serviceAccountName)
+      .group('').resource('secrets').namespace(object.metadata.namespace).check('list')
+  validations:
+  - expression: "!variables.check.allowed()"
+    messageExpression: "'the service account may list Secrets: ' + variables.check.reason()"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: sa-no-secrets, validationActions: [Deny]}
+)Y");
+  auto workload = [](const std::string& name, const std::string& sa) {
+    return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name +
+           ", namespace: shop}\nspec:\n  template:\n    spec:\n      serviceAccountName: " + sa +
+           "\n      containers: [{name: app, image: 'r/app:1'}]\n";
+  };
+  t.write("in/apps.yaml", workload("reader-app", "reader") + "---\n" + workload("plain", "plain"));
+  t.write("in/rbac.yaml", R"Y(apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: secret-reader, namespace: shop}
+rules: [{apiGroups: [""], resources: [secrets], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read-secrets, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
+subjects: [{kind: ServiceAccount, name: reader, namespace: shop}]
+)Y");
+  auto r = runCli("scan in --policy p.yaml --disable all -f json", t.path());
+  auto found = vapFindings(json(r.out));
+  ASSERT_EQ(found.size(), 1u) << r.out << r.err;
+  EXPECT_NE(found[0].find("the service account may list Secrets: RBAC: allowed by RoleBinding "
+                          "\"read-secrets/shop\" of Role \"secret-reader\" to ServiceAccount "
+                          "\"reader/shop\""),
+            std::string::npos)
+      << found[0];
+  // Without the RBAC objects nothing can decide: unevaluable, a diagnostic, failurePolicy Fail.
+  t.write("in/rbac.yaml", "");
+  auto unknown = runCli("scan in --policy p.yaml --disable all -f json", t.path());
+  auto d = json(unknown.out);
+  size_t unevaluable = 0;
+  for (const auto& g : d["diagnostics"].GetArray())
+    unevaluable += std::string(g["code"].GetString()) == "vap-unevaluable";
+  EXPECT_EQ(unevaluable, 2u) << unknown.out;
+}
+
+}  // namespace scan_policy_tests
+}  // namespace kh::test
