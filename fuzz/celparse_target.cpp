@@ -46,7 +46,7 @@ void fuzzCelParseOnce(const uint8_t* data, size_t size) {
       act.vars.emplace("m", cel::Value::mapOf({{cel::Value::string("k"), cel::Value::listOf({})}}));
       act.vars.emplace("o", cel::Value::fromNode(document()));
       cel::Value v = cel::evaluate(*r.expr, act, 20000);
-            (void)cel::toString(v);
+      (void)cel::toString(v);
       // The Kubernetes profile of the oldest supported version: compiles or says why.
       cel::Env env;
       env.variables = {"x", "m", "o"};
@@ -55,6 +55,21 @@ void fuzzCelParseOnce(const uint8_t* data, size_t size) {
       env.parse = o;
       cel::CompileResult c = cel::compile(src, env);
       if (!c.ok() && c.message.find("ERROR: ") != 0) __builtin_trap();
+      if (c.ok()) {
+        // Never past the cost limit: an evaluation that costs more is cancelled.
+        cel::Value vars[3] = {cel::Value::integer(7), act.vars.at("m"), act.vars.at("o")};
+        cel::EvalOptions opts;
+        opts.cost_limit = 5000;
+        uint64_t cost = 0;
+        opts.actual_cost = &cost;
+        cel::Value r = c.program->evaluate(vars, opts);
+        bool cancelled =
+            r.isError() && (r.str() == "operation cancelled: actual cost limit exceeded" ||
+                            r.str() == "operation cancelled: step limit exceeded");
+        if (!cancelled && cost > opts.cost_limit) __builtin_trap();
+        if (cancelled && r.str().find("cost") != std::string_view::npos && cost <= opts.cost_limit)
+          __builtin_trap();
+      }
     } else {
       for (const cel::Issue& i : r.errors)
         if (i.message.empty() || i.offset > static_cast<int64_t>(size)) __builtin_trap();

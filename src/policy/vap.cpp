@@ -1,6 +1,8 @@
 #include "policy/vap.h"
 
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
@@ -172,27 +174,30 @@ int codeOf(std::string_view reason) {
   return 422;  // Invalid, and any other reason
 }
 
-std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        else
-          out += c;
-    }
-  }
-  return out + "\"";
+// The validation_failure audit annotation's value, as the API server marshals it.
+std::string failureAnnotation(const Outcome& o, const std::vector<std::string>& actions) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto str = [&](std::string_view v) {
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartArray();
+  w.StartObject();
+  w.Key("message");
+  str(o.message);
+  w.Key("policy");
+  str(o.policy);
+  w.Key("binding");
+  str(o.binding);
+  w.Key("expressionIndex");
+  w.Int(std::max(o.validation, 0));
+  w.Key("validationActions");
+  w.StartArray();
+  for (const std::string& a : actions) str(a);
+  w.EndArray();
+  w.EndObject();
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 cel::Value stringMap(std::initializer_list<std::pair<const char*, cel::Value>> entries) {
@@ -830,19 +835,9 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
       if (o.actions & static_cast<uint8_t>(ActionBits::kDeny))
         denied.push_back({denialText(o), o.reason});
       if (o.actions & static_cast<uint8_t>(ActionBits::kWarn)) v.warnings.push_back(warningText(o));
-      if ((o.actions & static_cast<uint8_t>(ActionBits::kAudit)) && b) {
-        std::string actions;
-        for (const std::string& n : b->action_names) {
-          if (!actions.empty()) actions += ',';
-          actions += jsonString(n);
-        }
-        std::string value = fmt::format(
-            "[{{\"message\":{},\"policy\":{},\"binding\":{},\"expressionIndex\":{},"
-            "\"validationActions\":[{}]}}]",
-            jsonString(o.message), jsonString(o.policy), jsonString(o.binding),
-            std::max(o.validation, 0), actions);
-        v.audit_annotations.emplace("validation.policy.admission.k8s.io/validation_failure", value);
-      }
+      if ((o.actions & static_cast<uint8_t>(ActionBits::kAudit)) && b)
+        v.audit_annotations.emplace("validation.policy.admission.k8s.io/validation_failure",
+                                    failureAnnotation(o, b->action_names));
     }
     for (const auto& [key, values] : annotations) {
       std::string joined;
