@@ -515,6 +515,13 @@ PolicySet PolicySet::build(const std::vector<const Object*>& objects, const Poli
     s.bindings_of[static_cast<size_t>(it - s.policies.begin())].push_back(s.bindings.size());
     s.bindings.push_back(std::move(bind));
   }
+  // A policy no binding names does nothing, in the API server as here: said, not silent.
+  for (size_t k = 0; k < s.policies.size(); ++k)
+    if (s.bindings_of[k].empty())
+      b.diag(s.policies[k].file, s.policies[k].pos, "vap-unbound",
+             fmt::format("ValidatingAdmissionPolicy {} has no ValidatingAdmissionPolicyBinding in "
+                         "the input: it is not applied",
+                         s.policies[k].name));
   return set;
 }
 

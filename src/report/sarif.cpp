@@ -84,6 +84,13 @@ std::string renderSarif(const ReportContext& ctx) {
   Writer w(buf);
   std::map<std::string_view, size_t> rule_index;
   for (const auto& c : r.registry->checks()) rule_index.emplace(c->meta().id, rule_index.size());
+  // The policies' findings (vap:NAME, vpol:NAME) are rules too, after the checks: their
+  // severity is the first finding's (the binding's actions decide it).
+  std::vector<const Finding*> policy_rules;
+  for (const Finding& f : r.findings)
+    if ((f.check_id.starts_with("vap:") || f.check_id.starts_with("vpol:")) &&
+        rule_index.emplace(f.check_id, rule_index.size()).second)
+      policy_rules.push_back(&f);
 
   w.StartObject();
   str(w, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
@@ -134,6 +141,40 @@ std::string renderSarif(const ReportContext& ctx) {
     w.EndArray();
     str(w, "security-severity", securitySeverity(m.severity));
     str(w, "precision", "high");
+    w.EndObject();
+    w.EndObject();
+  }
+  for (const Finding* f : policy_rules) {
+    bool kyverno = f->check_id.starts_with("vpol:");
+    std::string_view name = f->check_id.substr(f->check_id.find(':') + 1);
+    std::string title = fmt::format(
+        "{} {}", kyverno ? "Kyverno ValidatingPolicy" : "ValidatingAdmissionPolicy", name);
+    w.StartObject();
+    str(w, "id", f->check_id);
+    str(w, "name", f->check_id);
+    w.Key("shortDescription");
+    w.StartObject();
+    str(w, "text", title);
+    w.EndObject();
+    w.Key("help");
+    w.StartObject();
+    str(w, "text",
+        "The policy's validations failed for the object; its message says which "
+        "(docs/policies.md).");
+    w.EndObject();
+    str(w, "helpUri", fmt::format("{}../policies.md", ctx.docs_url));
+    w.Key("defaultConfiguration");
+    w.StartObject();
+    str(w, "level", levelOf(f->severity));
+    w.EndObject();
+    w.Key("properties");
+    w.StartObject();
+    w.Key("tags");
+    w.StartArray();
+    w.String("policy");
+    w.String("kubernetes");
+    w.EndArray();
+    str(w, "security-severity", securitySeverity(f->severity));
     w.EndObject();
     w.EndObject();
   }

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "tests/unit/image_util.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -85,6 +86,20 @@ TEST(ScanPolicy, DenyFindingsWithNamespaceLabelsAndExitCodes) {
   EXPECT_EQ(runCli("scan in --disable all -f json", t.path()).exit_code, 0);
   // The policy file is applied, not scanned: its objects are no findings' subjects.
   EXPECT_EQ(r.out.find("\"file\":\"policies/p.yaml\""), std::string::npos);
+  // SARIF: the policy is a rule of the run, its findings results of that rule (schema-valid).
+  auto sarif = runCli("scan in --policy policies --disable all -f sarif", t.path());
+  EXPECT_NE(sarif.out.find(R"("id":"vap:replicas")"), std::string::npos) << sarif.out;
+  EXPECT_NE(sarif.out.find(R"("ruleId":"vap:replicas","ruleIndex":0)"), std::string::npos);
+  if (std::string schemas = sharedDir("schemas/sarif-2.1.0"); !schemas.empty()) {
+    std::string out;
+    EXPECT_EQ(
+        image::fixtures::shell("/usr/bin/python3 " + std::string(KH_SOURCE_DIR) +
+                                   "/tests/tools/validate_sbom.py " + schemas +
+                                   "/sarif-schema-2.1.0.json " + t.write("out.sarif", sarif.out),
+                               &out),
+        0)
+        << out;
+  }
   // An object's ignore annotation suppresses a policy's finding as it does a check's.
   t.write("in/app.yaml",
           "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {environment: "

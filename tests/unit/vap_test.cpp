@@ -502,6 +502,26 @@ TEST(Vap, BindingProblemsAreDiagnostics) {
   EXPECT_EQ(w.diagnostics[0].message,
             "ValidatingAdmissionPolicyBinding orphan: no ValidatingAdmissionPolicy named "
             "\"missing\" in the input: the binding is not applied");
+  // A policy without a binding is not applied, and says so.
+  World unbound;
+  unbound.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: lonely}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations: [{expression: "false"}]
+)Y",
+              "p.yaml");
+  const Object* dep = unbound.add(deployment("d", 1));
+  unbound.build();
+  ASSERT_EQ(unbound.diagnostics.size(), 1u);
+  EXPECT_EQ(unbound.diagnostics[0].code, "vap-unbound");
+  EXPECT_EQ(unbound.diagnostics[0].message,
+            "ValidatingAdmissionPolicy lonely has no ValidatingAdmissionPolicyBinding in the "
+            "input: it is not applied");
+  EXPECT_TRUE(unbound.admit(dep).allowed);
   EXPECT_EQ(policy::resourceForKind("NetworkPolicy"), "networkpolicies");
   EXPECT_EQ(policy::resourceForKind("Ingress"), "ingresses");
   EXPECT_EQ(policy::resourceForKind("Gateway"), "gateways");
