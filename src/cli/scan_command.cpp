@@ -367,6 +367,7 @@ int runScanCommand(const ScanArgs& a) {
   // --enable/--disable come after the config file and override what it says about the same name.
   std::set<std::string, std::less<>> ids;
   for (const auto& c : makeCatalogue()) ids.emplace(c->meta().id);
+  for (const CustomCheck& c : opts.config.custom_checks) ids.emplace(c.id);  // the config's own
   for (bool on : {false, true}) {
     for (const std::string& list : on ? a.enable : a.disable) {
       for (std::string_view item : splitTrimmed(list, ',')) {
@@ -374,7 +375,7 @@ int runScanCommand(const ScanArgs& a) {
         if (!isCheckSelector(name) && !ids.count(name))
           return usageError(
               fmt::format("--{}: unknown check or group '{}' (see `kubeharden "
-                          "checks`)",
+                          "checks` and the config's customChecks)",
                           on ? "enable" : "disable", name));
         (on ? opts.config.disabled : opts.config.enabled).erase(name);
         (on ? opts.config.enabled : opts.config.disabled).insert(name);

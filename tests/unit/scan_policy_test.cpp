@@ -269,6 +269,10 @@ TEST(CustomChecks, CelChecksFromTheConfigFile) {
   ASSERT_EQ(got.size(), 2u) << r.out;
   EXPECT_EQ(got[0], "team-label high Deployment web has no team label");
   EXPECT_EQ(got[1], "small-configmaps medium too many keys");
+  // A custom check is turned off by its ID like a built-in one.
+  auto off = runCli("scan in --disable security,reliability,team-label -f json", t.path());
+  EXPECT_EQ(off.out.find("team-label"), std::string::npos) << off.err;
+  EXPECT_NE(off.out.find("small-configmaps"), std::string::npos);
 
   // A custom check that does not compile: the config file's line and cel-go's message, exit 2.
   t.write(".kubeharden.yaml", "customChecks:\n- id: broken\n  expression: \"object.spec.\"\n");
