@@ -635,4 +635,17 @@ Value evaluate(const Expr& e, const Activation& vars, uint64_t max_steps) {
   return p->evaluate(values, opts);
 }
 
+std::optional<int> parseKubernetesMinor(std::string_view v) {
+  if (v.starts_with("v")) v.remove_prefix(1);
+  if (!v.starts_with("1.")) return std::nullopt;
+  v.remove_prefix(2);
+  int minor = 0;
+  size_t k = 0;
+  for (; k < v.size() && k < 3 && v[k] >= '0' && v[k] <= '9'; ++k)
+    minor = minor * 10 + (v[k] - '0');
+  if (k == 0 || (k < v.size() && v[k] != '.')) return std::nullopt;
+  if (minor < kMinK8sMinor || minor > kMaxK8sMinor) return std::nullopt;
+  return minor;
+}
+
 }  // namespace kh::cel

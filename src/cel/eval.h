@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +46,13 @@ struct EvalOptions {
   uint64_t cost_limit = UINT64_MAX;
   uint64_t* actual_cost = nullptr;  // receives the evaluation's cost
 };
+
+// The Kubernetes versions a profile may name (1.27, the authorizer library, to 1.35; what 1.34
+// and 1.35 added to the libraries is not modelled yet), and their minor version from "1.30",
+// "v1.30" or "1.30.2" (nullopt for anything else, or outside that range).
+inline constexpr int kMinK8sMinor = 27;
+inline constexpr int kMaxK8sMinor = 35;
+std::optional<int> parseKubernetesMinor(std::string_view version);
 
 // Kubernetes' limits (k8s.io/apiserver pkg/apis/cel): one expression's runtime cost, and the
 // budget of one ValidatingAdmissionPolicy evaluation.

@@ -90,19 +90,11 @@ int runReview(const ReviewArgs& a) {
     policy::PolicyOptions po;
     po.k8s_minor = cfg.admission.kubernetes_minor;
     if (!a.k8s_version.empty()) {
-      std::string_view v = a.k8s_version;
-      if (v.starts_with("v")) v.remove_prefix(1);
-      int minor = 0;
-      bool ok = v.starts_with("1.") && v.size() > 2 && v.size() <= 4;
-      for (size_t k = 2; ok && k < v.size(); ++k) {
-        ok = v[k] >= '0' && v[k] <= '9';
-        minor = minor * 10 + (v[k] - '0');
-      }
-      if (!ok || minor < policy::kMinK8sMinor || minor > policy::kMaxK8sMinor)
-        return fail(kExitUsage,
-                    fmt::format("--k8s-version {}: expected 1.{} to 1.{}", a.k8s_version,
-                                policy::kMinK8sMinor, policy::kMaxK8sMinor));
-      po.k8s_minor = minor;
+      auto minor = cel::parseKubernetesMinor(a.k8s_version);
+      if (!minor)
+        return fail(kExitUsage, fmt::format("--k8s-version {}: expected 1.{} to 1.{}",
+                                            a.k8s_version, cel::kMinK8sMinor, cel::kMaxK8sMinor));
+      po.k8s_minor = *minor;
     }
     auto bundle = policy::loadBundle(vap_paths, po);
     if (!bundle) return fail(kExitInput, bundle.error().describe());

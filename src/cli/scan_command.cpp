@@ -223,19 +223,6 @@ struct ScanArgs {
   std::string k8s_version;
 };
 
-// --k8s-version 1.N (or v1.N, 1.N.P): the minor version whose CEL environment applies.
-std::optional<int> parseK8sMinor(std::string_view v) {
-  if (v.starts_with("v")) v.remove_prefix(1);
-  if (!v.starts_with("1.")) return std::nullopt;
-  v.remove_prefix(2);
-  int minor = 0;
-  size_t k = 0;
-  for (; k < v.size() && k < 3 && v[k] >= '0' && v[k] <= '9'; ++k)
-    minor = minor * 10 + (v[k] - '0');
-  if (k == 0 || (k < v.size() && v[k] != '.')) return std::nullopt;
-  return minor;
-}
-
 // --now and --k8s-data: the options `now` and `data` of every check that reads the version
 // table, over what the config file says for them.
 Status applyVersionFlags(const ScanArgs& a, Config& cfg) {
@@ -313,10 +300,10 @@ int runScanCommand(const ScanArgs& a) {
   opts.policies.paths = a.policy_paths;
   opts.policies.old_paths = a.old_paths;
   if (!a.k8s_version.empty()) {
-    auto minor = parseK8sMinor(a.k8s_version);
-    if (!minor || *minor < policy::kMinK8sMinor || *minor > policy::kMaxK8sMinor)
+    auto minor = cel::parseKubernetesMinor(a.k8s_version);
+    if (!minor)
       return usageError(fmt::format("--k8s-version {}: expected 1.{} to 1.{}", a.k8s_version,
-                                    policy::kMinK8sMinor, policy::kMaxK8sMinor));
+                                    cel::kMinK8sMinor, cel::kMaxK8sMinor));
     opts.policies.k8s_minor = *minor;
   }
   for (const std::string& kv : a.namespace_labels) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "cel/eval.h"
 #include "checks/registry.h"
 #include "pss/pss.h"
 
@@ -270,19 +271,13 @@ class Parser {
           if (!path.empty() && path[0] != '/' && file_.find('/') != std::string::npos)
             path = file_.substr(0, file_.rfind('/') + 1) + path;
       } else if (e.key == "kubernetesVersion") {
-        std::string_view v = e.value->text;
-        if (v.starts_with("v")) v.remove_prefix(1);
-        int minor = 0;
-        bool ok = v.starts_with("1.") && v.size() > 2 && v.size() <= 4;
-        for (size_t k = 2; ok && k < v.size(); ++k) {
-          ok = v[k] >= '0' && v[k] <= '9';
-          minor = minor * 10 + (v[k] - '0');
-        }
-        if (!ok || minor < 27 || minor > 35)
-          return err(e.value->pos, fmt::format("admission.kubernetesVersion: '{}' is not a "
-                                               "version from 1.27 to 1.35",
-                                               e.value->text));
-        a.kubernetes_minor = minor;
+        auto minor = cel::parseKubernetesMinor(e.value->text);
+        if (!minor)
+          return err(e.value->pos,
+                     fmt::format("admission.kubernetesVersion: '{}' is not a "
+                                 "version from 1.{} to 1.{}",
+                                 e.value->text, cel::kMinK8sMinor, cel::kMaxK8sMinor));
+        a.kubernetes_minor = *minor;
       } else {
         return err(e.key_pos, fmt::format("admission: unknown key '{}' (expected defaults, "
                                           "enforceOnControllers, mutateByDefault, deny, "

@@ -93,11 +93,6 @@ struct Verdict {
   std::vector<Outcome> outcomes;  // every failed validation or error, in policy order
 };
 
-// The Kubernetes versions whose CEL environments --k8s-version may name (1.27, the authorizer
-// library, to 1.35; what 1.34 and 1.35 added to the libraries is not modelled yet).
-inline constexpr int kMinK8sMinor = 27;
-inline constexpr int kMaxK8sMinor = 35;
-
 struct PolicyOptions {
   int k8s_minor = 0;  // the Kubernetes 1.x profile; 0: the newest supported
 };

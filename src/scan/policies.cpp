@@ -133,11 +133,8 @@ void applyPolicies(ScanResult& r, const PolicyScanOptions& opts, unsigned thread
     const Object& o = *subjects[i];
     policy::Attributes a = policy::createOf(o);
     if (!a.namespace_.empty()) {
-      a.namespace_object = [&]() -> const Node* {
-        for (const Object* ns : r.index.ofKind("Namespace"))
-          if (ns->ref.name == a.namespace_) return ns->root;
-        return nullptr;
-      }();
+      if (const Object* ns = r.index.find("Namespace", "", a.namespace_))
+        a.namespace_object = ns->root;
       if (!a.namespace_object) a.namespace_labels = opts.namespace_labels;
     }
     if (auto it =
