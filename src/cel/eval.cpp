@@ -588,6 +588,15 @@ Value Program::evaluate(std::span<const Value> variables, const EvalOptions& opt
   return v;
 }
 
+CheckEnv checkEnv(const Env& env) {
+  CheckEnv c;
+  c.k8s_minor = env.k8s_minor;
+  c.homogeneous_literals = env.homogeneous_literals;
+  for (size_t k = 0; k < env.variables.size(); ++k)
+    c.variables.emplace_back(env.variables[k], k < env.types.size() ? env.types[k] : Type());
+  return c;
+}
+
 std::shared_ptr<const Program> plan(const Expr& e, const Env& env, std::vector<Issue>* issues) {
   auto impl = std::make_unique<Program::Impl>();
   impl->root = &e;
@@ -608,6 +617,15 @@ CompileResult compile(std::string_view source, const Env& env) {
     out.issues = std::move(parsed.errors);
     out.message = formatIssues(source, env.parse.description, out.issues);
     return out;
+  }
+  if (env.strict) {
+    CheckResult checked = check(*parsed.expr, checkEnv(env));
+    if (!checked.ok()) {
+      out.issues = std::move(checked.issues);
+      out.message = formatIssues(source, env.parse.description, out.issues);
+      return out;
+    }
+    out.type = std::move(checked.type);
   }
   auto impl = std::make_unique<Program::Impl>();
   impl->owned = std::move(parsed.expr);

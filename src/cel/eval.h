@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cel/ast.h"
+#include "cel/checker.h"
 #include "cel/parser.h"
 #include "cel/value.h"
 
@@ -30,9 +31,15 @@ struct Env {
   // 0: every library the engine has (the CEL conformance profile); else the minor version of
   // Kubernetes 1.x whose CEL environment applies: a function it lacks is an undeclared reference.
   int k8s_minor = 0;
-  // Undeclared identifiers and functions are compile errors, worded as cel-go's checker words
-  // them; otherwise they are errors when (and only if) evaluation reaches them.
+  // The expression is type-checked (cel/checker.h) before it is planned: undeclared identifiers
+  // and functions, calls no overload accepts and the checker's other findings are compile
+  // errors, worded as cel-go's checker words them. Otherwise nothing is checked and an
+  // undeclared name is an error when (and only if) evaluation reaches it.
   bool strict = false;
+  // strict: the variables' types, in the order of `variables` (missing ones are dyn), and
+  // whether list and map literals must have one element type (Kubernetes: they must).
+  std::vector<Type> types;
+  bool homogeneous_literals = false;
   ParseOptions parse;
 };
 
@@ -80,10 +87,14 @@ struct CompileResult {
   std::shared_ptr<const Program> program;  // null when the source has errors
   std::vector<Issue> issues;
   std::string message;  // the issues as cel-go prints them (formatIssues)
+  Type type;            // strict environments: the expression's type; else dyn
   bool ok() const { return program != nullptr; }
 };
 
-// Parses and plans `source`.
+// What the checker knows of an environment: its variables with their types, its profile.
+CheckEnv checkEnv(const Env& env);
+
+// Parses, type-checks (strict environments) and plans `source`.
 CompileResult compile(std::string_view source, const Env& env);
 
 // Plans a parsed expression, which must outlive the program. In a strict environment, undeclared

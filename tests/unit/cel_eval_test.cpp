@@ -118,12 +118,104 @@ struct Tally {
   std::vector<std::string> failures;
 };
 
-// Runs one test; nullopt when it needs what is not modelled (messages, containers, ...).
+// A conformance type (cel.expr.Type in JSON); nullopt for what is not modelled (messages,
+// wrappers, Any).
+std::optional<cel::Type> typeFromJson(const rapidjson::Value& t) {
+  using cel::Type;
+  using cel::TypeKind;
+  if (t.HasMember("primitive")) {
+    static const std::map<std::string, TypeKind> kPrimitive = {
+        {"BOOL", TypeKind::kBool},     {"INT64", TypeKind::kInt},    {"UINT64", TypeKind::kUint},
+        {"DOUBLE", TypeKind::kDouble}, {"STRING", TypeKind::kString}, {"BYTES", TypeKind::kBytes}};
+    auto it = kPrimitive.find(t["primitive"].GetString());
+    if (it == kPrimitive.end()) return std::nullopt;
+    return Type(it->second);
+  }
+  if (t.HasMember("null")) return Type(TypeKind::kNull);
+  if (t.HasMember("dyn")) return Type(TypeKind::kDyn);
+  if (t.HasMember("typeParam")) return Type::param(t["typeParam"].GetString());
+  if (t.HasMember("wellKnown")) {
+    std::string w = t["wellKnown"].GetString();
+    if (w == "TIMESTAMP") return Type(TypeKind::kTimestamp);
+    if (w == "DURATION") return Type(TypeKind::kDuration);
+    return std::nullopt;
+  }
+  if (t.HasMember("listType")) {
+    auto e = typeFromJson(t["listType"]["elemType"]);
+    if (!e) return std::nullopt;
+    return Type::list(*e);
+  }
+  if (t.HasMember("mapType")) {
+    auto k = typeFromJson(t["mapType"]["keyType"]), v = typeFromJson(t["mapType"]["valueType"]);
+    if (!k || !v) return std::nullopt;
+    return Type::map(*k, *v);
+  }
+  if (t.HasMember("abstractType")) {
+    std::vector<Type> params;
+    if (t["abstractType"].HasMember("parameterTypes"))
+      for (const auto& p : t["abstractType"]["parameterTypes"].GetArray()) {
+        auto x = typeFromJson(p);
+        if (!x) return std::nullopt;
+        params.push_back(*x);
+      }
+    return Type::opaque(t["abstractType"]["name"].GetString(), std::move(params));
+  }
+  if (t.HasMember("type")) {
+    auto x = typeFromJson(t["type"]);
+    if (!x) return std::nullopt;
+    return Type::typeOf(*x);
+  }
+  return std::nullopt;
+}
+
+// The test's declarations (typeEnv) as a checker environment; nullopt where one is not modelled.
+std::optional<cel::CheckEnv> declarations(const rapidjson::Value& o) {
+  cel::CheckEnv env;
+  if (!o.HasMember("typeEnv")) return env;
+  for (const auto& d : o["typeEnv"].GetArray()) {
+    std::string name = d["name"].GetString();
+    if (d.HasMember("ident")) {
+      auto t = typeFromJson(d["ident"]["type"]);
+      if (!t) return std::nullopt;
+      env.variables.emplace_back(name, *t);
+    } else if (d.HasMember("function")) {
+      for (const auto& ov : d["function"]["overloads"].GetArray()) {
+        cel::Overload f;
+        f.name = name;
+        f.receiver = ov.HasMember("isInstanceFunction") && ov["isInstanceFunction"].GetBool();
+        if (ov.HasMember("params"))
+          for (const auto& p : ov["params"].GetArray()) {
+            auto t = typeFromJson(p);
+            if (!t) return std::nullopt;
+            f.params.push_back(*t);
+          }
+        auto r = typeFromJson(ov["resultType"]);
+        if (!r) return std::nullopt;
+        f.result = *r;
+        env.functions.push_back(std::move(f));
+      }
+    }
+  }
+  return env;
+}
+
+// Runs one test; nullopt when it needs what is not modelled (messages, containers, ...). Unless
+// the test disables checking, the expression must type-check (to the deduced type where the
+// test names one) before it is evaluated.
 std::optional<bool> runOne(const rapidjson::Value& t, std::string& why) {
   const auto& o = t["original"];
-  if (o.HasMember("container") || o.HasMember("checkOnly") || o.HasMember("typedResult"))
-    return std::nullopt;
-  if (!o.HasMember("value") && !o.HasMember("evalError")) return std::nullopt;
+  if (o.HasMember("container")) return std::nullopt;
+  bool check_only = o.HasMember("checkOnly") && o["checkOnly"].GetBool();
+  const rapidjson::Value* typed = o.HasMember("typedResult") ? &o["typedResult"] : nullptr;
+  bool has_value = o.HasMember("value") || (typed && typed->HasMember("result"));
+  if (!check_only && !has_value && !o.HasMember("evalError")) return std::nullopt;
+  std::optional<cel::CheckEnv> decls = declarations(o);
+  if (!decls) return std::nullopt;
+  std::optional<cel::Type> deduced;
+  if (typed && typed->HasMember("deducedType")) {
+    deduced = typeFromJson((*typed)["deducedType"]);
+    if (!deduced) return std::nullopt;
+  }
   cel::Activation act;
   if (o.HasMember("bindings"))
     for (const auto& b : o["bindings"].GetObject()) {
@@ -133,8 +225,8 @@ std::optional<bool> runOne(const rapidjson::Value& t, std::string& why) {
       act.vars.emplace(b.name.GetString(), *v);
     }
   std::optional<cel::Value> want;
-  if (o.HasMember("value")) {
-    want = fromJson(o["value"]);
+  if (has_value) {
+    want = fromJson(o.HasMember("value") ? o["value"] : (*typed)["result"]);
     if (!want) return std::nullopt;
   }
   std::string src(o["expr"].GetString(), o["expr"].GetStringLength());
@@ -148,6 +240,18 @@ std::optional<bool> runOne(const rapidjson::Value& t, std::string& why) {
     why = cel::formatIssues(src, "<input>", r.errors);
     return false;
   }
+  if (!(o.HasMember("disableCheck") && o["disableCheck"].GetBool())) {
+    cel::CheckResult checked = cel::check(*r.expr, *decls);
+    if (!checked.ok()) {
+      why = "type check: " + cel::formatIssues(src, "<input>", checked.issues);
+      return false;
+    }
+    if (deduced && !(checked.type == *deduced)) {
+      why = fmt::format("deduced type {}, want {}", checked.type.str(), deduced->str());
+      return false;
+    }
+  }
+  if (check_only) return true;
   cel::Value got = cel::evaluate(*r.expr, act);
   if (!want) {
     // An error is expected: the right kind of error. A missing function answers "no such
@@ -222,7 +326,8 @@ TEST(CelEval, ConformanceSuite) {
   // The files the evaluator covers today pass whole.
   for (const char* covered : {"basic", "bindings_ext", "fp_math", "integer_math", "lists", "logic",
                               "macros", "macros2", "optionals", "plumbing", "string", "string_ext",
-                              "timestamps", "conversions", "comparisons", "fields", "parse"}) {
+                              "timestamps", "conversions", "comparisons", "fields", "parse",
+                              "type_deductions"}) {
     const Tally& tl = by_file[covered];
     EXPECT_GT(tl.passed, 0u) << covered;
     for (const std::string& f : tl.failures) ADD_FAILURE() << covered << ": " << f;
