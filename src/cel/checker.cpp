@@ -111,11 +111,16 @@ Type parseType(std::string_view text) {
       params.push_back(parseType(p));
   }
   static const std::pair<std::string_view, TypeKind> kSimple[] = {
-      {"dyn", TypeKind::kDyn},       {"null_type", TypeKind::kNull},
-      {"bool", TypeKind::kBool},     {"int", TypeKind::kInt},
-      {"uint", TypeKind::kUint},     {"double", TypeKind::kDouble},
-      {"string", TypeKind::kString}, {"bytes", TypeKind::kBytes},
-      {"timestamp", TypeKind::kTimestamp}, {"duration", TypeKind::kDuration}};
+      {"dyn", TypeKind::kDyn},
+      {"null_type", TypeKind::kNull},
+      {"bool", TypeKind::kBool},
+      {"int", TypeKind::kInt},
+      {"uint", TypeKind::kUint},
+      {"double", TypeKind::kDouble},
+      {"string", TypeKind::kString},
+      {"bytes", TypeKind::kBytes},
+      {"timestamp", TypeKind::kTimestamp},
+      {"duration", TypeKind::kDuration}};
   for (const auto& [n, k] : kSimple)
     if (name == n && params.empty()) return Type(k);
   if (name == "list" && params.size() == 1) return Type::list(params[0]);
@@ -357,8 +362,8 @@ class Checker {
 
   // A type's name as an identifier: its type.
   static std::optional<Type> typeName(std::string_view name) {
-    static const char* const kSimple[] = {"int",   "uint",      "double", "bool",
-                                          "string", "bytes",    "null_type"};
+    static const char* const kSimple[] = {"int",    "uint",  "double",   "bool",
+                                          "string", "bytes", "null_type"};
     for (const char* n : kSimple)
       if (name == n) return Type::typeOf(parseType(n));
     if (name == "list") return Type::typeOf(Type::list(Type()));
@@ -432,8 +437,7 @@ class Checker {
       if (!local(root)) {
         if (const Type* t = global(q)) return *t;
         if (!global(root)) {
-          if (q == "google.protobuf.Timestamp")
-            return Type::typeOf(Type(TypeKind::kTimestamp));
+          if (q == "google.protobuf.Timestamp") return Type::typeOf(Type(TypeKind::kTimestamp));
           if (q == "google.protobuf.Duration") return Type::typeOf(Type(TypeKind::kDuration));
         }
       }

@@ -36,7 +36,7 @@ const std::vector<Overload>& libraryOverloads();
 struct CheckEnv {
   std::vector<std::pair<std::string, Type>> variables;  // qualified names allowed (`a.b`)
   std::vector<Overload> functions;                      // beyond the libraries
-  int k8s_minor = 0;                 // 0: every overload; else those of that version
+  int k8s_minor = 0;                  // 0: every overload; else those of that version
   bool homogeneous_literals = false;  // list and map literals of one element type
 };
 

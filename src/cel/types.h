@@ -39,8 +39,8 @@ using Fields = std::vector<std::pair<std::string, Type>>;
 
 struct Type {
   TypeKind kind = TypeKind::kDyn;
-  std::string name;          // kOpaque, kStruct, kParam
-  std::vector<Type> params;  // kList, kMap, kType, kOpaque
+  std::string name;                      // kOpaque, kStruct, kParam
+  std::vector<Type> params;              // kList, kMap, kType, kOpaque
   std::shared_ptr<const Fields> fields;  // kStruct
 
   Type() = default;

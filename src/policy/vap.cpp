@@ -236,6 +236,39 @@ cel::Value requestValue(const Attributes& a) {
   return Value::mapOf(std::move(m));
 }
 
+// The static types of the variables (k8s.io/apiserver's admission CEL environment): object,
+// oldObject and params are dyn (objects are unstructured); request is the API server's
+// kubernetes.AdmissionRequest object type; namespaceObject is dyn here (the API server types it
+// from the Namespace schema, with timestamps; offline it is the Namespace document as read).
+cel::Type requestType() {
+  using cel::Type;
+  using cel::TypeKind;
+  Type str(TypeKind::kString);
+  Type gvk = Type::object("kubernetes.GroupVersionKind",
+                          {{"group", str}, {"version", str}, {"kind", str}});
+  Type gvr = Type::object("kubernetes.GroupVersionResource",
+                          {{"group", str}, {"version", str}, {"resource", str}});
+  Type user = Type::object("kubernetes.UserInfo", {{"username", str},
+                                                   {"uid", str},
+                                                   {"groups", Type::list(str)},
+                                                   {"extra", Type::map(str, Type::list(str))}});
+  return Type::object("kubernetes.AdmissionRequest", {{"kind", gvk},
+                                                      {"resource", gvr},
+                                                      {"subResource", str},
+                                                      {"requestKind", gvk},
+                                                      {"requestResource", gvr},
+                                                      {"requestSubResource", str},
+                                                      {"name", str},
+                                                      {"namespace", str},
+                                                      {"operation", str},
+                                                      {"userInfo", user},
+                                                      {"dryRun", Type(TypeKind::kBool)},
+                                                      {"options", Type()}});
+}
+
+// What an expression must evaluate to (the API server's return types for each field).
+enum class Returns { kBool, kString, kStringOrNull, kAny };
+
 class Builder {
  public:
   Builder(const PolicyOptions& opts, std::vector<Diagnostic>& diags) : opts_(opts), diags_(diags) {}
@@ -244,7 +277,8 @@ class Builder {
     diags_.push_back({std::move(code), std::move(message), file, pos});
   }
 
-  Expression compile(const Object& o, const Node* n, std::string_view where, bool authorizer) {
+  Expression compile(const Object& o, const Node* n, std::string_view where, bool authorizer,
+                     Returns returns, cel::Type* type = nullptr) {
     Expression e;
     if (!n) return e;
     e.text = std::string(n->str());
@@ -252,6 +286,15 @@ class Builder {
     cel::Env env;
     env.variables = slotNames();
     if (!authorizer) env.variables.resize(kAuthorizer);  // messages and audit values
+    static const cel::Type request_type = requestType();
+    env.types.resize(env.variables.size());
+    env.types[kRequest] = request_type;
+    env.types[kVariables] = cel::Type::object("kubernetes.variables", variable_fields_);
+    if (authorizer) {
+      env.types[kAuthorizer] = cel::Type::opaque("kubernetes.authorization.Authorizer");
+      env.types[kRequestResource] = cel::Type::opaque("kubernetes.authorization.ResourceCheck");
+    }
+    env.homogeneous_literals = true;
     env.strict = true;
     env.k8s_minor = opts_.k8s_minor;
     env.parse.two_variable_macros = opts_.k8s_minor == 0 || opts_.k8s_minor >= 32;
@@ -262,10 +305,19 @@ class Builder {
       e.error = "compilation failed: an expression must be a string";
     } else {
       cel::CompileResult r = cel::compile(e.text, env);
-      if (r.ok())
-        e.program = std::move(r.program);
-      else
+      using cel::TypeKind;
+      TypeKind t = r.type.kind;
+      if (type && r.ok()) *type = r.type;
+      if (!r.ok())
         e.error = "compilation failed: " + r.message;
+      else if (returns == Returns::kBool && t != TypeKind::kBool)
+        e.error = "must evaluate to bool";
+      else if (returns == Returns::kString && t != TypeKind::kString)
+        e.error = "must evaluate to string";
+      else if (returns == Returns::kStringOrNull && t != TypeKind::kString && t != TypeKind::kNull)
+        e.error = "must evaluate to one of [string null_type]";
+      else
+        e.program = std::move(r.program);
     }
     if (!e.error.empty())
       diag(std::string(o.file), e.pos, "vap-compile-error",
@@ -323,24 +375,31 @@ class Builder {
                        o.ref.kind, p.name));
     p.fail = getStr(spec, "failurePolicy") != "Ignore";
     size_t k = 0;
+    variable_fields_.clear();
     for (const Node* c : seqOf(get(spec, "matchConditions")))
       p.match_conditions.emplace_back(
           std::string(getStr(c, "name")),
           compile(o, get(c, "expression"), fmt::format("spec.matchConditions[{}].expression", k++),
-                  true));
+                  true, Returns::kBool));
+    // Each variable sees those before it, typed as they compiled (dyn where they did not).
     k = 0;
-    for (const Node* v : seqOf(get(spec, "variables")))
-      p.variables.emplace_back(std::string(getStr(v, "name")),
-                               compile(o, get(v, "expression"),
-                                       fmt::format("spec.variables[{}].expression", k++), true));
+    for (const Node* v : seqOf(get(spec, "variables"))) {
+      cel::Type t;
+      std::string name(getStr(v, "name"));
+      p.variables.emplace_back(
+          name, compile(o, get(v, "expression"), fmt::format("spec.variables[{}].expression", k++),
+                        true, Returns::kAny, &t));
+      variable_fields_.emplace_back(name, std::move(t));
+    }
     k = 0;
     for (const Node* v : seqOf(get(spec, "validations"))) {
       Validation val;
-      val.expr =
-          compile(o, get(v, "expression"), fmt::format("spec.validations[{}].expression", k), true);
+      val.expr = compile(o, get(v, "expression"), fmt::format("spec.validations[{}].expression", k),
+                         true, Returns::kBool);
       val.message = std::string(getStr(v, "message"));
       val.message_expr = compile(o, get(v, "messageExpression"),
-                                 fmt::format("spec.validations[{}].messageExpression", k), false);
+                                 fmt::format("spec.validations[{}].messageExpression", k), false,
+                                 Returns::kString);
       val.reason = std::string(getStr(v, "reason"));
       p.validations.push_back(std::move(val));
       ++k;
@@ -350,7 +409,8 @@ class Builder {
       p.audit_annotations.emplace_back(
           std::string(getStr(a, "key")),
           compile(o, get(a, "valueExpression"),
-                  fmt::format("spec.auditAnnotations[{}].valueExpression", k++), false));
+                  fmt::format("spec.auditAnnotations[{}].valueExpression", k++), false,
+                  Returns::kStringOrNull));
     return p;
   }
 
@@ -401,6 +461,7 @@ class Builder {
  private:
   const PolicyOptions& opts_;
   std::vector<Diagnostic>& diags_;
+  cel::Fields variable_fields_;  // the policy's variables compiled so far, with their types
 };
 
 }  // namespace vap_detail

@@ -125,7 +125,7 @@ std::optional<cel::Type> typeFromJson(const rapidjson::Value& t) {
   using cel::TypeKind;
   if (t.HasMember("primitive")) {
     static const std::map<std::string, TypeKind> kPrimitive = {
-        {"BOOL", TypeKind::kBool},     {"INT64", TypeKind::kInt},    {"UINT64", TypeKind::kUint},
+        {"BOOL", TypeKind::kBool},     {"INT64", TypeKind::kInt},     {"UINT64", TypeKind::kUint},
         {"DOUBLE", TypeKind::kDouble}, {"STRING", TypeKind::kString}, {"BYTES", TypeKind::kBytes}};
     auto it = kPrimitive.find(t["primitive"].GetString());
     if (it == kPrimitive.end()) return std::nullopt;
@@ -324,10 +324,10 @@ TEST(CelEval, ConformanceSuite) {
       for (const std::string& f : tl.failures) std::printf("    %s\n", f.c_str());
   }
   // The files the evaluator covers today pass whole.
-  for (const char* covered : {"basic", "bindings_ext", "fp_math", "integer_math", "lists", "logic",
-                              "macros", "macros2", "optionals", "plumbing", "string", "string_ext",
-                              "timestamps", "conversions", "comparisons", "fields", "parse",
-                              "type_deductions"}) {
+  for (const char* covered :
+       {"basic", "bindings_ext", "fp_math", "integer_math", "lists", "logic", "macros", "macros2",
+        "optionals", "plumbing", "string", "string_ext", "timestamps", "conversions", "comparisons",
+        "fields", "parse", "type_deductions"}) {
     const Tally& tl = by_file[covered];
     EXPECT_GT(tl.passed, 0u) << covered;
     for (const std::string& f : tl.failures) ADD_FAILURE() << covered << ": " << f;

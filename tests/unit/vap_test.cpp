@@ -646,3 +646,75 @@ spec: {policyName: costly, validationActions: [Deny]}
 
 }  // namespace vap_tests
 }  // namespace kh::test
+
+namespace kh::test {
+namespace vap_tests {
+
+// Compile-time types as the API server checks them: a validation must be a bool (a dyn field of
+// the unstructured object is not), a messageExpression a string, an audit value a string or
+// null; `request` is typed (a misspelt field is an error), and `variables` has the fields of
+// the variables before, with their types.
+TEST(Vap, ExpressionsAreTypeChecked) {
+  World w;
+  w.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: typed}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  variables:
+  - {name: replicas, expression: "object.spec.replicas"}
+  - {name: name, expression: "object.metadata.name + ''"}
+  - {name: early, expression: "variables.later"}
+  - {name: later, expression: "1"}
+  validations:
+  - expression: "object.spec.replicas"
+  - expression: "variables.name == 'd' && request.operation == 'CREATE'"
+    messageExpression: "variables.name"
+  - expression: "variables.name + 1 == 'x'"
+  - expression: "request.operatoin == 'CREATE'"
+  - expression: "[1, 'a'].size() == 2"
+  - expression: "variables.replicas < 3"
+    messageExpression: "object.metadata.name"
+  auditAnnotations:
+  - {key: a, valueExpression: "variables.name"}
+  - {key: b, valueExpression: "size(variables.name)"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: typed-b}
+spec: {policyName: typed, validationActions: [Deny]}
+)Y",
+        "policies.yaml");
+  w.build();
+  std::vector<std::string> got;
+  for (const Diagnostic& d : w.diagnostics) {
+    EXPECT_EQ(d.code, "vap-compile-error");
+    got.push_back(d.message);
+  }
+  auto has = [&](const std::string& where, const std::string& what) {
+    for (const std::string& g : got)
+      if (g.find(where) != std::string::npos && g.find(what) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_EQ(got.size(), 7u) << ::testing::PrintToString(got);
+  EXPECT_TRUE(has("spec.variables[2].expression", "undefined field 'later'"));
+  EXPECT_TRUE(has("spec.validations[0].expression", ": must evaluate to bool"));
+  EXPECT_TRUE(has("spec.validations[2].expression",
+                  "found no matching overload for '_+_' applied to '(string, int)'"));
+  EXPECT_TRUE(has("spec.validations[3].expression", "undefined field 'operatoin'"));
+  EXPECT_TRUE(has("spec.validations[4].expression", "expected type 'int' but found 'string'"));
+  EXPECT_TRUE(has("spec.validations[5].messageExpression", ": must evaluate to string"));
+  EXPECT_TRUE(has("spec.auditAnnotations[1].valueExpression",
+                  ": must evaluate to one of [string null_type]"));
+  // Those that check run; the others fail as the API server fails them (compilation error).
+  const Object* d = w.add(deployment("d", 1));
+  Verdict v = w.admit(d);
+  EXPECT_FALSE(v.allowed);
+  EXPECT_NE(v.message.find("compilation error: must evaluate to bool"), std::string::npos)
+      << v.message;
+}
+
+}  // namespace vap_tests
+}  // namespace kh::test

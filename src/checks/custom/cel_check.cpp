@@ -25,18 +25,26 @@ class CelCheck final : public Check {
     cel::Env env;
     env.variables = {"object"};
     env.strict = true;
-    auto one = [&](const std::string& src, SourcePos pos, std::string_view what,
+    env.homogeneous_literals = true;  // as in Kubernetes' environments
+    auto one = [&](const std::string& src, SourcePos pos, std::string_view what, cel::TypeKind want,
                    std::shared_ptr<const cel::Program>& out) -> Status {
       if (src.empty()) return {};
       env.parse.description = "<input>";
       cel::CompileResult r = cel::compile(src, env);
       if (!r.ok())
         return Error{fmt::format("customChecks {}: {}: {}", c_.id, what, r.message), file, pos};
+      if (r.type.kind != want)
+        return Error{fmt::format("customChecks {}: {}: must evaluate to {} (its type is {})", c_.id,
+                                 what, cel::Type(want).str(), r.type.str()),
+                     file, pos};
       out = r.program;
       return {};
     };
-    if (Status s = one(c_.expression, c_.expression_pos, "expression", expr_); !s) return s;
-    return one(c_.message_expression, c_.message_expression_pos, "messageExpression", message_);
+    if (Status s = one(c_.expression, c_.expression_pos, "expression", cel::TypeKind::kBool, expr_);
+        !s)
+      return s;
+    return one(c_.message_expression, c_.message_expression_pos, "messageExpression",
+               cel::TypeKind::kString, message_);
   }
 
   const CheckMeta& meta() const override { return meta_; }
