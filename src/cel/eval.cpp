@@ -335,7 +335,9 @@ class Machine {
         globals_(globals),
         stack_(stack),
         steps_left_(opts.max_steps),
-        cost_limit_(opts.cost_limit) {}
+        cost_limit_(opts.cost_limit),
+        lazy_slot_(opts.lazy ? opts.lazy_slot : SIZE_MAX),
+        lazy_(opts.lazy) {}
 
   // A cancelled evaluation (step bound, cost limit) ends whatever the operators around it
   // would absorb: its error is the result.
@@ -356,6 +358,7 @@ class Machine {
         return r.value;
       case Ref::Op::kGlobal:
         charge(1);
+        if (r.slot == lazy_slot_) return lazy_->all();
         if (r.slot >= globals_.size())  // not given
           return Value::error("no such attribute: " + p_.names[r.slot]);
         return globals_[r.slot];
@@ -404,6 +407,14 @@ class Machine {
 
  private:
   [[gnu::noinline]] Value select(const Expr& e, const Ref& r) {
+    if (lazy_ && lazyOperand(*e.args[0])) {
+      charge(1);  // the variable's identifier
+      Value v;
+      bool found = lazy_->field(r.value.str(), &v);
+      if (e.test_only) return Value::boolean(found);
+      if (!found) return Value::error(fmt::format("no such key: {}", r.value.str()));
+      return v;
+    }
     Value operand = eval(*e.args[0]);
     if (operand.failed()) return operand;
     std::string_view field = r.value.str();
@@ -429,6 +440,11 @@ class Machine {
     if (e.test_only) return Value::boolean(found);
     if (!found) return Value::error(fmt::format("no such key: {}", field));
     return v;
+  }
+
+  bool lazyOperand(const Expr& operand) const {
+    const Ref& o = p_.refs[static_cast<size_t>(operand.id)];
+    return o.op == Ref::Op::kGlobal && o.slot == lazy_slot_;
   }
 
   [[gnu::noinline]] Value logical(const Expr& e, bool is_and) {
@@ -565,6 +581,8 @@ class Machine {
   Value* stack_;
   uint64_t steps_left_;
   uint64_t cost_limit_;
+  size_t lazy_slot_;
+  LazyFields* lazy_;
   uint64_t cost_ = 0;
   bool cancelled_ = false;
   Value cancel_;

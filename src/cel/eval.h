@@ -43,6 +43,14 @@ struct Env {
   ParseOptions parse;
 };
 
+// A variable whose fields are computed when first read (Kubernetes' `variables`): selecting a
+// field on it asks `field` (false: no such field); using it whole asks `all`.
+struct LazyFields {
+  virtual ~LazyFields() = default;
+  virtual bool field(std::string_view name, Value* out) = 0;
+  virtual Value all() = 0;
+};
+
 struct EvalOptions {
   // Every node visited costs a step; past this bound the evaluation stops with the error
   // "operation cancelled: step limit exceeded" (no expression runs unbounded).
@@ -52,6 +60,9 @@ struct EvalOptions {
   // this limit the evaluation stops with "operation cancelled: actual cost limit exceeded".
   uint64_t cost_limit = UINT64_MAX;
   uint64_t* actual_cost = nullptr;  // receives the evaluation's cost
+  // The variable (by slot) whose fields are lazy, and what computes them.
+  size_t lazy_slot = SIZE_MAX;
+  LazyFields* lazy = nullptr;
 };
 
 // The Kubernetes versions a profile may name (1.27, the authorizer library, to 1.35; what 1.34

@@ -374,15 +374,11 @@ class Builder {
                        "empty: the policy matches no request",
                        o.ref.kind, p.name));
     p.fail = getStr(spec, "failurePolicy") != "Ignore";
+    // Variables first (as the API server compiles them): match conditions, validations,
+    // messages and audit values may read them; each variable sees those before it, typed as
+    // they compiled (dyn where they did not).
     size_t k = 0;
     variable_fields_.clear();
-    for (const Node* c : seqOf(get(spec, "matchConditions")))
-      p.match_conditions.emplace_back(
-          std::string(getStr(c, "name")),
-          compile(o, get(c, "expression"), fmt::format("spec.matchConditions[{}].expression", k++),
-                  true, Returns::kBool));
-    // Each variable sees those before it, typed as they compiled (dyn where they did not).
-    k = 0;
     for (const Node* v : seqOf(get(spec, "variables"))) {
       cel::Type t;
       std::string name(getStr(v, "name"));
@@ -391,6 +387,12 @@ class Builder {
                         true, Returns::kAny, &t));
       variable_fields_.emplace_back(name, std::move(t));
     }
+    k = 0;
+    for (const Node* c : seqOf(get(spec, "matchConditions")))
+      p.match_conditions.emplace_back(
+          std::string(getStr(c, "name")),
+          compile(o, get(c, "expression"), fmt::format("spec.matchConditions[{}].expression", k++),
+                  true, Returns::kBool));
     k = 0;
     for (const Node* v : seqOf(get(spec, "validations"))) {
       Validation val;
@@ -604,13 +606,32 @@ std::vector<std::pair<std::string, std::string>> PolicySet::paramKinds() const {
 namespace {
 
 // One policy under one binding with one param (or none).
-class Evaluation {
+class Evaluation : public cel::LazyFields {
  public:
   Evaluation(const Policy& p, const Binding& b, const Attributes& a, cel::Value vars[kSlots],
              Verdict& v, std::map<std::string, std::vector<std::string>>& annotations)
       : p_(p), b_(b), a_(a), vars_(vars), verdict_(v), annotations_(annotations) {}
 
+  // Variables are evaluated when first read (by a match condition, a validation, a message or
+  // another variable), once; an error stays in its variable and fails only what reads it; the
+  // cost is charged to the budget of the expression that read it first.
+  bool field(std::string_view name, cel::Value* out) override {
+    for (size_t k = 0; k < p_.variables.size(); ++k)
+      if (p_.variables[k].first == name) {
+        *out = variable(k);
+        return true;
+      }
+    return false;
+  }
+  cel::Value all() override {
+    cel::Map m;
+    for (size_t k = 0; k < p_.variables.size(); ++k)
+      m.emplace_back(cel::Value::string(p_.variables[k].first), variable(k));
+    return cel::Value::mapOf(std::move(m));
+  }
+
   void run() {
+    variable_values_.assign(p_.variables.size(), std::nullopt);
     // matchConditions: all must hold; an error follows failurePolicy. They have a budget of
     // their own.
     std::vector<std::string> errors;
@@ -628,20 +649,10 @@ class Evaluation {
       std::string msg = errors.size() == 1 ? errors[0] : "[" + join(errors, ", ") + "]";
       return error(msg, -1, p_.pos);
     }
-    // variables: in order, each seeing those before it; an error stays in its variable and
-    // fails only what reads it.
-    // Variables, validations and their messages share one budget (the API server's
-    // RuntimeCELCostBudget); past it, the binding's one decision is that error.
+    // Validations and their messages (and the variables they read) share one budget (the API
+    // server's RuntimeCELCostBudget); past it, the binding's one decision is that error.
     size_t first = verdict_.outcomes.size();
     budget_ = cel::kRuntimeCostBudget;
-    cel::Map vmap;
-    for (const auto& [name, expr] : p_.variables) {
-      vars_[kVariables] = cel::Value::mapOf(vmap);
-      cel::Value r = eval(expr, &budget_);
-      if (r.isError()) r = cel::Value::error(errorText(expr, r));
-      vmap.emplace_back(cel::Value::string(name), std::move(r));
-    }
-    vars_[kVariables] = cel::Value::mapOf(std::move(vmap));
     for (size_t k = 0; k < p_.validations.size() && !over_budget_; ++k) validate(k);
     if (over_budget_) {
       verdict_.outcomes.resize(first);
@@ -663,7 +674,12 @@ class Evaluation {
     opts.cost_limit = cel::kPerCallCostLimit;
     uint64_t cost = 0;
     opts.actual_cost = &cost;
+    opts.lazy = this;
+    opts.lazy_slot = kVariables;
+    uint64_t* outer = current_budget_;
+    current_budget_ = budget;
     cel::Value v = e.program->evaluate(std::span<const cel::Value>(vars_, kSlots), opts);
+    current_budget_ = outer;
     if (cost > *budget) {
       over_budget_ = true;
       *budget = 0;
@@ -766,6 +782,19 @@ class Evaluation {
   bool unevaluable_ = false;
   uint64_t budget_ = cel::kRuntimeCostBudget;
   bool over_budget_ = false;
+  uint64_t* current_budget_ = &budget_;  // of the expression being evaluated
+  std::vector<std::optional<cel::Value>> variable_values_;
+
+  const cel::Value& variable(size_t k) {
+    if (!variable_values_[k]) {
+      // A variable reads only those before it (the checker sees to it): no cycle.
+      const Expression& expr = p_.variables[k].second;
+      cel::Value r = eval(expr, current_budget_);
+      if (r.isError()) r = cel::Value::error(errorText(expr, r));
+      variable_values_[k] = std::move(r);
+    }
+    return *variable_values_[k];
+  }
 };
 
 std::pair<std::string, std::string> splitApiVersion(std::string_view av) {

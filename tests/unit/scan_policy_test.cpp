@@ -282,6 +282,29 @@ TEST(CustomChecks, CelChecksFromTheConfigFile) {
   EXPECT_NE(bad.err.find("customChecks broken: expression: ERROR: <input>:1:13: Syntax error"),
             std::string::npos)
       << bad.err;
+  // Type-checked as Kubernetes checks its expressions: a dyn field is not a bool, a message must
+  // be a string, literals have one element type.
+  t.write(".kubeharden.yaml",
+          "customChecks:\n- id: untyped\n  expression: \"object.spec.hostNetwork\"\n");
+  auto untyped = runCli("scan in", t.path());
+  EXPECT_EQ(untyped.exit_code, 2);
+  EXPECT_NE(untyped.err.find("customChecks untyped: expression: must evaluate to bool (its type "
+                             "is dyn)"),
+            std::string::npos)
+      << untyped.err;
+  t.write(".kubeharden.yaml",
+          "customChecks:\n- id: typed\n  expression: \"object.spec.hostNetwork != true\"\n"
+          "  messageExpression: \"size(object.metadata.name)\"\n");
+  auto message = runCli("scan in", t.path());
+  EXPECT_EQ(message.exit_code, 2);
+  EXPECT_NE(message.err.find("customChecks typed: messageExpression: must evaluate to string (its "
+                             "type is int)"),
+            std::string::npos)
+      << message.err;
+  t.write(".kubeharden.yaml",
+          "customChecks:\n- id: mixed\n  expression: \"[1, 'a'].size() > 0\"\n");
+  EXPECT_NE(runCli("scan in", t.path()).err.find("expected type 'int' but found 'string'"),
+            std::string::npos);
   // Ids: kebab-case, not a built-in's, not twice.
   t.write(".kubeharden.yaml", "customChecks:\n- id: pod-privileged\n  expression: 'true'\n");
   EXPECT_NE(runCli("scan in", t.path()).err.find("is a built-in check's"), std::string::npos);

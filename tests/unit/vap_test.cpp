@@ -528,6 +528,58 @@ spec:
   EXPECT_EQ(policy::resourceForKind("Endpoints"), "endpoints");
 }
 
+// Variables are lazy, as in the API server: one nobody reads costs nothing, one read many
+// times is evaluated (and charged) once, and match conditions may read them too.
+TEST(Vap, VariablesAreEvaluatedWhenFirstReadAndOnce) {
+  std::string p = R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: lazy}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}
+  matchConditions:
+  - {name: small, expression: "variables.small == 1"}
+  variables:
+  - {name: small, expression: "1"}
+  - {name: heavy, expression: "object.items.all(x, x == 0)"}
+)Y";
+  // 14 unread variables of 750,004 each would exhaust the 10,000,000 budget if evaluated.
+  for (int k = 0; k < 14; ++k)
+    p += "  - {name: unused" + std::to_string(k) +
+         ", expression: \"object.items.all(x, x == 0)\"}\n";
+  p += "  validations:\n";
+  for (int k = 0; k < 14; ++k) p += "  - expression: \"variables.heavy\"\n";
+  p += R"Y(---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: lazy, validationActions: [Deny]}
+)Y";
+  std::string o = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\nitems: [";
+  for (int k = 0; k < 150000; ++k) o += k ? ",1" : "0";
+  o += "]\n";
+  World w;
+  w.add(p);
+  const Object* cm = w.add(o);
+  w.build();
+  EXPECT_TRUE(w.diagnostics.empty()) << w.diagnostics[0].message;
+  Verdict v = w.admit(cm);
+  // Every validation fails on the one evaluation of `heavy` (the items are not all 0); no budget
+  // error (evaluated 14 times, or with the unread ones, it would be 10,500,056).
+  EXPECT_FALSE(v.allowed);
+  ASSERT_EQ(v.outcomes.size(), 14u) << v.message;
+  EXPECT_EQ(v.outcomes[0].message, "failed expression: variables.heavy");
+  // The match condition read `small`: a policy whose condition is false does not apply.
+  std::string off = p;
+  off.replace(off.find("variables.small == 1"), 20, "variables.small == 2");
+  World w2;
+  w2.add(off);
+  const Object* cm2 = w2.add(o);
+  w2.build();
+  EXPECT_TRUE(w2.admit(cm2).allowed);
+}
+
 }  // namespace vap_tests
 }  // namespace kh::test
 
