@@ -1,5 +1,6 @@
 #include "fuzz/celparse_target.h"
 
+#include <optional>
 #include <string_view>
 
 #include "cel/eval.h"
@@ -23,6 +24,40 @@ const Node* document() {
     return s;
   }();
   return f.objects.empty() ? nullptr : f.objects[0].root;
+}
+
+// The value kind a static type promises (nullopt: any, dyn and type parameters).
+std::optional<cel::Kind> promised(const cel::Type& t) {
+  switch (t.kind) {
+    case cel::TypeKind::kNull:
+      return cel::Kind::kNull;
+    case cel::TypeKind::kBool:
+      return cel::Kind::kBool;
+    case cel::TypeKind::kInt:
+      return cel::Kind::kInt;
+    case cel::TypeKind::kUint:
+      return cel::Kind::kUint;
+    case cel::TypeKind::kDouble:
+      return cel::Kind::kDouble;
+    case cel::TypeKind::kString:
+      return cel::Kind::kString;
+    case cel::TypeKind::kBytes:
+      return cel::Kind::kBytes;
+    case cel::TypeKind::kList:
+      return cel::Kind::kList;
+    case cel::TypeKind::kMap:
+      return cel::Kind::kMap;
+    case cel::TypeKind::kType:
+      return cel::Kind::kType;
+    case cel::TypeKind::kTimestamp:
+      return cel::Kind::kTimestamp;
+    case cel::TypeKind::kDuration:
+      return cel::Kind::kDuration;
+    case cel::TypeKind::kOpaque:
+      return t.isOptional() ? cel::Kind::kOptional : cel::Kind::kOpaque;
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -50,11 +85,28 @@ void fuzzCelParseOnce(const uint8_t* data, size_t size) {
       // The Kubernetes profile of the oldest supported version: compiles or says why.
       cel::Env env;
       env.variables = {"x", "m", "o"};
+      env.types = {cel::Type(cel::TypeKind::kInt),
+                   cel::Type::map(cel::Type(cel::TypeKind::kString), cel::Type::list(cel::Type())),
+                   cel::Type()};
+      env.homogeneous_literals = !all;
       env.strict = true;
-      env.k8s_minor = 27;
+      env.k8s_minor = all ? 0 : 27;
       env.parse = o;
       cel::CompileResult c = cel::compile(src, env);
       if (!c.ok() && c.message.find("ERROR: ") != 0) __builtin_trap();
+      // What the checker accepts, the planner resolves (the checker's declarations and the
+      // evaluator's functions agree), and the value has the kind its type promises (the checker
+      // is sound).
+      if (c.ok()) {
+        cel::Value vars[3] = {cel::Value::integer(7), act.vars.at("m"), act.vars.at("o")};
+        cel::Value r = c.program->evaluate(vars);
+        if (r.isError() &&
+            (r.str().starts_with("unbound function") || r.str().starts_with("no such attribute") ||
+             r.str().starts_with("unknown type")))
+          __builtin_trap();
+        if (!r.failed())
+          if (auto k = promised(c.type); k && *k != r.kind) __builtin_trap();
+      }
       if (c.ok()) {
         // Never past the cost limit: an evaluation that costs more is cancelled.
         cel::Value vars[3] = {cel::Value::integer(7), act.vars.at("m"), act.vars.at("o")};

@@ -47,6 +47,7 @@ struct Rule {
 
 struct Match {
   bool present = false;
+  bool equivalent = true;  // matchPolicy: Equivalent (the default) or Exact
   std::optional<LabelSelector> namespace_selector, object_selector;
   std::vector<Rule> rules, excludes;
 };
@@ -123,20 +124,76 @@ bool ruleMatches(const Rule& r, const Attributes& a) {
   return true;
 }
 
+// The same resource served at other group/versions, as the API server's equivalent-resource
+// mapper knows them: the built-in resources a supported release serves at two group/versions,
+// and the served versions of the input's CustomResourceDefinitions.
+struct Equivalents {
+  // (group, resource) -> its served (group, version)s, each list one set of equivalents
+  std::vector<std::pair<std::pair<std::string, std::string>, std::vector<std::string>>> crds;
+
+  std::vector<std::pair<std::string, std::string>> of(const std::string& group,
+                                                      const std::string& version,
+                                                      const std::string& resource) const {
+    std::vector<std::pair<std::string, std::string>> out;  // (group, version), not the request's
+    static const std::vector<std::pair<std::string, std::string>> kHpa = {{"autoscaling", "v1"},
+                                                                          {"autoscaling", "v2"}};
+    static const std::vector<std::pair<std::string, std::string>> kEvents = {
+        {"", "v1"}, {"events.k8s.io", "v1"}};
+    auto from = [&](const std::vector<std::pair<std::string, std::string>>& set) {
+      bool in = false;
+      for (const auto& gv : set) in = in || (gv.first == group && gv.second == version);
+      if (in)
+        for (const auto& gv : set)
+          if (gv.first != group || gv.second != version) out.push_back(gv);
+    };
+    if (resource == "horizontalpodautoscalers") from(kHpa);
+    if (resource == "events") from(kEvents);
+    for (const auto& [gr, versions] : crds)
+      if (gr.first == group && gr.second == resource) {
+        bool served = std::find(versions.begin(), versions.end(), version) != versions.end();
+        if (served)
+          for (const std::string& v : versions)
+            if (v != version) out.emplace_back(group, v);
+      }
+    return out;
+  }
+};
+
+// Whether a rule of `rules` matches the request; with matchPolicy Equivalent, also the same
+// resource at an equivalent group/version (the API server then converts the object to the
+// rule's version; offline the document is evaluated as written). As the API server does it, the
+// equivalents are tried only when no rule matches the request's own version, and resourceNames
+// are not consulted for them.
+bool rulesMatch(const std::vector<Rule>& rules, const Attributes& a, bool equivalent,
+                const Equivalents& eq) {
+  for (const Rule& r : rules)
+    if (ruleMatches(r, a)) return true;
+  if (!equivalent) return false;
+  auto others = eq.of(a.group, a.version, a.resource);
+  if (others.empty()) return false;
+  Attributes alt = a;
+  for (const Rule& r : rules) {
+    Rule unnamed = r;
+    unnamed.names.clear();
+    for (const auto& [g, v] : others) {
+      alt.group = g;
+      alt.version = v;
+      if (ruleMatches(unnamed, alt)) return true;
+    }
+  }
+  return false;
+}
+
 Labels labelsOfNode(const Node* object) {
   return labelsOf(get(get(object, "metadata"), "labels"));
 }
 
 // matchConstraints or matchResources. `required_rules`: a policy's rules must name what it
 // matches (none: nothing); a binding's empty rules do not constrain.
-bool matches(const Match& m, const Attributes& a, bool required_rules) {
+bool matches(const Match& m, const Attributes& a, bool required_rules, const Equivalents& eq) {
   if (!m.present) return !required_rules;
-  if (m.rules.empty() ? required_rules
-                      : std::none_of(m.rules.begin(), m.rules.end(),
-                                     [&](const Rule& r) { return ruleMatches(r, a); }))
-    return false;
-  for (const Rule& r : m.excludes)
-    if (ruleMatches(r, a)) return false;
+  if (m.rules.empty() ? required_rules : !rulesMatch(m.rules, a, m.equivalent, eq)) return false;
+  if (rulesMatch(m.excludes, a, m.equivalent, eq)) return false;
   if (m.namespace_selector && !m.namespace_selector->matchesEverything()) {
     if (a.kind == "Namespace" && a.group.empty()) {
       if (!m.namespace_selector->matches(labelsOfNode(a.object ? a.object : a.old_object)))
@@ -355,6 +412,7 @@ class Builder {
     };
     m.rules = rules(get(n, "resourceRules"));
     m.excludes = rules(get(n, "excludeResourceRules"));
+    m.equivalent = getStr(n, "matchPolicy") != "Exact";
     return m;
   }
 
@@ -474,6 +532,7 @@ struct PolicySet::Impl {
   // Per policy, its bindings (indices into `bindings`), in input order.
   std::vector<std::vector<size_t>> bindings_of;
   std::vector<Binding> bindings;
+  Equivalents equivalents;
 };
 
 PolicySet::PolicySet() : impl_(std::make_unique<Impl>()) {}
@@ -527,6 +586,19 @@ PolicySet PolicySet::build(const std::vector<const Object*>& objects, const Poli
   Builder b(opts, diagnostics);
   std::vector<std::pair<size_t, const Object*>> kyverno;  // policy index, its object
   for (const Object* o : objects) {
+    if (o->ref.kind == "CustomResourceDefinition" &&
+        o->ref.api_version.starts_with("apiextensions.k8s.io/")) {
+      const Node* spec = get(o->root, "spec");
+      std::vector<std::string> served;
+      for (const Node* v : seqOf(get(spec, "versions")))
+        if (const Node* sv = get(v, "served"); !sv || !sv->isFalse())
+          served.emplace_back(getStr(v, "name"));
+      if (served.size() > 1)
+        s.equivalents.crds.push_back({{std::string(getStr(spec, "group")),
+                                       std::string(getStr(get(spec, "names"), "plural"))},
+                                      std::move(served)});
+      continue;
+    }
     if (!isPolicyKind(o->ref.api_version, o->ref.kind)) continue;
     if (o->ref.kind == "ValidatingAdmissionPolicy") s.policies.push_back(b.policy(*o));
     if (o->ref.kind == "ValidatingPolicy") {
@@ -850,7 +922,7 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
   std::vector<Denied> denied;
   for (size_t pi = 0; pi < s.policies.size(); ++pi) {
     const Policy& p = s.policies[pi];
-    if (s.bindings_of[pi].empty() || !matches(p.match, a, true)) continue;
+    if (s.bindings_of[pi].empty() || !matches(p.match, a, true, s.equivalents)) continue;
     if (!request_made) {
       vars[kRequest] = requestValue(a);
       vars[kAuthorizer] = cel::kubernetes::authorizer(a.username, a.groups, a.authorize);
@@ -863,7 +935,7 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
     size_t first_outcome = v.outcomes.size();
     for (size_t bi : s.bindings_of[pi]) {
       const Binding& b = s.bindings[bi];
-      if (!matches(b.match, a, false)) continue;
+      if (!matches(b.match, a, false, s.equivalents)) continue;
       // Params: none without a paramKind; else those the paramRef selects.
       std::vector<const Object*> chosen;
       bool config_error = false;

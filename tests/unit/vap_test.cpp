@@ -770,3 +770,73 @@ spec: {policyName: typed, validationActions: [Deny]}
 
 }  // namespace vap_tests
 }  // namespace kh::test
+
+namespace kh::test {
+namespace vap_tests {
+
+// matchPolicy Equivalent (the default): a rule for one version of a resource also matches the
+// same resource at an equivalent group/version (built-in ones, and a CRD's served versions);
+// Exact matches only the request's own.
+TEST(Vap, MatchPolicyEquivalentAndExact) {
+  auto policy = [](const std::string& name, const std::string& match_policy,
+                   const std::string& rule) {
+    return "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n"
+           "metadata: {name: " +
+           name + "}\nspec:\n  matchConstraints:\n" + match_policy + "    resourceRules:\n    - " +
+           rule + "\n  validations:\n  - {expression: 'false', message: " + name +
+           "}\n---\napiVersion: admissionregistration.k8s.io/v1\n"
+           "kind: ValidatingAdmissionPolicyBinding\nmetadata: {name: " +
+           name + "-b}\nspec: {policyName: " + name + ", validationActions: [Warn]}\n---\n";
+  };
+  World w;
+  w.add(policy("hpa", "",
+               "{apiGroups: [autoscaling], apiVersions: [v2], operations: [CREATE], "
+               "resources: [horizontalpodautoscalers]}") +
+        policy("hpa-exact", "    matchPolicy: Exact\n",
+               "{apiGroups: [autoscaling], apiVersions: [v2], operations: [CREATE], "
+               "resources: [horizontalpodautoscalers]}") +
+        policy("widget", "",
+               "{apiGroups: [example.com], apiVersions: [v1], operations: [CREATE], "
+               "resources: [widgets], resourceNames: [other]}") +
+        R"Y(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {plural: widgets, kind: Widget}
+  scope: Namespaced
+  versions:
+  - {name: v1, served: true, storage: true}
+  - {name: v2, served: true, storage: false}
+  - {name: v3, served: false, storage: false}
+)Y");
+  const Object* hpa1 = w.add(
+      "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, namespace: "
+      "a}\nspec: {maxReplicas: 2}\n");
+  const Object* hpa2 = w.add(
+      "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, namespace: "
+      "a}\nspec: {maxReplicas: 2}\n");
+  const Object* w1 =
+      w.add("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: x, namespace: a}\n");
+  const Object* w2 =
+      w.add("apiVersion: example.com/v2\nkind: Widget\nmetadata: {name: x, namespace: a}\n");
+  const Object* w3 =
+      w.add("apiVersion: example.com/v3\nkind: Widget\nmetadata: {name: x, namespace: a}\n");
+  w.build();
+  auto warned = [&](const Object* o) {
+    std::string all;
+    for (const std::string& s : w.admit(o).warnings) all += s.substr(s.rfind(' ') + 1) + ";";
+    return all;
+  };
+  EXPECT_EQ(warned(hpa2), "hpa;hpa-exact;");
+  EXPECT_EQ(warned(hpa1), "hpa;");  // v1 is equivalent to v2; Exact does not follow it
+  // The v1 rule names another object: the request's own version is refused by name, while an
+  // equivalent version matches without names (as the API server's matcher does it); v3 is not
+  // served, so not equivalent.
+  EXPECT_EQ(warned(w1), "");
+  EXPECT_EQ(warned(w2), "widget;");
+  EXPECT_EQ(warned(w3), "");
+}
+
+}  // namespace vap_tests
+}  // namespace kh::test
