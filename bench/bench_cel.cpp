@@ -71,7 +71,8 @@ spec:
 cel::Env podEnv() {
   cel::Env env;
   env.variables = {"object", "oldObject", "params", "request", "namespaceObject"};
-  env.strict = true;
+  env.strict = true;  // type-checked, as the API server compiles it
+  env.homogeneous_literals = true;
   env.k8s_minor = 33;
   return env;
 }

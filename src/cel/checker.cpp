@@ -305,14 +305,7 @@ void collectParams(const Type& t, std::vector<std::string>& out) {
 
 class Checker {
  public:
-  explicit Checker(const CheckEnv& env) : env_(env) {
-    auto add = [&](const Overload& o) {
-      if (env.k8s_minor != 0 && o.since > env.k8s_minor) return;
-      fns_[o.name].push_back(&o);
-    };
-    for (const Overload& o : libraryOverloads()) add(o);
-    for (const Overload& o : env.functions) add(o);
-  }
+  explicit Checker(const CheckEnv& env) : env_(env) {}
 
   CheckResult run(const Expr& e) {
     CheckResult r;
@@ -492,21 +485,21 @@ class Checker {
     std::vector<Type> argTypes;
     for (const ExprPtr& a : e.args) argTypes.push_back(check(*a));
     if (!e.target) {
-      auto it = fns_.find(fn);
-      if (it == fns_.end()) return undeclared(e, fn);
-      return resolve(e, fn, it->second, false, std::move(argTypes));
+      auto found = overloads(fn);
+      if (found.empty()) return undeclared(e, fn);
+      return resolve(e, fn, found, false, std::move(argTypes));
     }
     std::string q;
     if (qualifiedName(*e.target, q)) {
       std::string name = q + "." + fn;
-      if (auto it = fns_.find(name); it != fns_.end())
-        return resolve(e, name, it->second, false, std::move(argTypes));
+      if (auto found = overloads(name); !found.empty())
+        return resolve(e, name, found, false, std::move(argTypes));
     }
     args.push_back(check(*e.target));
     for (Type& t : argTypes) args.push_back(std::move(t));
-    auto it = fns_.find(fn);
-    if (it == fns_.end()) return undeclared(e, fn);
-    return resolve(e, fn, it->second, true, std::move(args));
+    auto found = overloads(fn);
+    if (found.empty()) return undeclared(e, fn);
+    return resolve(e, fn, found, true, std::move(args));
   }
 
   Type resolve(const Expr& e, std::string_view name, const std::vector<const Overload*>& overloads,
@@ -632,8 +625,23 @@ class Checker {
     return substitute(m_, result, false);
   }
 
+  // The overloads of a function the environment has (its version's), none when undeclared.
+  std::vector<const Overload*> overloads(std::string_view name) const {
+    static const auto index = [] {
+      std::unordered_map<std::string_view, std::vector<const Overload*>> m;
+      for (const Overload& o : libraryOverloads()) m[o.name].push_back(&o);
+      return m;
+    }();
+    std::vector<const Overload*> out;
+    if (auto it = index.find(name); it != index.end())
+      for (const Overload* o : it->second)
+        if (env_.k8s_minor == 0 || o->since <= env_.k8s_minor) out.push_back(o);
+    for (const Overload& o : env_.functions)
+      if (o.name == name) out.push_back(&o);
+    return out;
+  }
+
   const CheckEnv& env_;
-  std::unordered_map<std::string_view, std::vector<const Overload*>> fns_;
   Mapping m_;
   int next_var_ = 0;
   std::vector<std::pair<std::string, Type>> scopes_;  // comprehension variables, innermost last
