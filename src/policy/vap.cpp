@@ -365,14 +365,14 @@ class Builder {
       using cel::TypeKind;
       TypeKind t = r.type.kind;
       if (type && r.ok()) *type = r.type;
-      if (!r.ok())
-        e.error = "compilation failed: " + r.message;
+      if (!r.ok()) e.error = "compilation failed: " + r.message;
+      // The API server's texts (k8s.io/apiserver's admission CEL compiler, current releases).
       else if (returns == Returns::kBool && t != TypeKind::kBool)
-        e.error = "must evaluate to bool";
+        e.error = "must evaluate to bool but got " + r.type.str();
       else if (returns == Returns::kString && t != TypeKind::kString)
-        e.error = "must evaluate to string";
+        e.error = "must evaluate to string but got " + r.type.str();
       else if (returns == Returns::kStringOrNull && t != TypeKind::kString && t != TypeKind::kNull)
-        e.error = "must evaluate to one of [string null_type]";
+        e.error = "must evaluate to one of [string null_type] but got " + r.type.str();
       else
         e.program = std::move(r.program);
     }

@@ -752,19 +752,21 @@ spec: {policyName: typed, validationActions: [Deny]}
   };
   EXPECT_EQ(got.size(), 7u) << ::testing::PrintToString(got);
   EXPECT_TRUE(has("spec.variables[2].expression", "undefined field 'later'"));
-  EXPECT_TRUE(has("spec.validations[0].expression", ": must evaluate to bool"));
+  EXPECT_TRUE(has("spec.validations[0].expression", ": must evaluate to bool but got dyn"));
   EXPECT_TRUE(has("spec.validations[2].expression",
                   "found no matching overload for '_+_' applied to '(string, int)'"));
   EXPECT_TRUE(has("spec.validations[3].expression", "undefined field 'operatoin'"));
   EXPECT_TRUE(has("spec.validations[4].expression", "expected type 'int' but found 'string'"));
-  EXPECT_TRUE(has("spec.validations[5].messageExpression", ": must evaluate to string"));
+  EXPECT_TRUE(
+      has("spec.validations[5].messageExpression", ": must evaluate to string but got dyn"));
   EXPECT_TRUE(has("spec.auditAnnotations[1].valueExpression",
-                  ": must evaluate to one of [string null_type]"));
+                  ": must evaluate to one of [string null_type] but got int"));
   // Those that check run; the others fail as the API server fails them (compilation error).
   const Object* d = w.add(deployment("d", 1));
   Verdict v = w.admit(d);
   EXPECT_FALSE(v.allowed);
-  EXPECT_NE(v.message.find("compilation error: must evaluate to bool"), std::string::npos)
+  EXPECT_NE(v.message.find("compilation error: must evaluate to bool but got dyn"),
+            std::string::npos)
       << v.message;
 }
 
