@@ -1190,6 +1190,10 @@ Value parseTimestamp(std::string_view t) {
   return parseTimestampText(t);
 }
 
+Value Value::timestampFromText(std::string_view text) {
+  return parseTimestampText(text);
+}
+
 std::vector<FunctionDecl> standardFunctions() {
   constexpr int kStringsV2 = 29;  // format and strings.quote (Kubernetes 1.29: strings v2)
   constexpr int kOptionals = 28;

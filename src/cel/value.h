@@ -118,6 +118,8 @@ struct Value {
   // Seconds and nanoseconds (any; normalised). Errors outside CEL's ranges: timestamps from
   // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z, durations within +-315,576,000,000 s.
   static Value timestamp(int64_t seconds, int64_t nanos);
+  // RFC 3339 text (`2024-05-01T10:00:00Z`) as a timestamp, or an error.
+  static Value timestampFromText(std::string_view text);
   static Value duration(int64_t seconds, int64_t nanos);
 
   bool isError() const { return kind == Kind::kError; }

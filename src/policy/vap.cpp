@@ -294,9 +294,81 @@ cel::Value requestValue(const Attributes& a) {
 }
 
 // The static types of the variables (k8s.io/apiserver's admission CEL environment): object,
-// oldObject and params are dyn (objects are unstructured); request is the API server's
-// kubernetes.AdmissionRequest object type; namespaceObject is dyn here (the API server types it
-// from the Namespace schema, with timestamps; offline it is the Namespace document as read).
+// oldObject and params are dyn (objects are unstructured); request and namespaceObject are the
+// API server's kubernetes.AdmissionRequest and kubernetes.Namespace object types.
+cel::Type namespaceType() {
+  using cel::Type;
+  using cel::TypeKind;
+  Type str(TypeKind::kString), ts(TypeKind::kTimestamp), i(TypeKind::kInt);
+  Type condition = Type::object("kubernetes.NamespaceCondition", {{"status", str},
+                                                                  {"type", str},
+                                                                  {"lastTransitionTime", ts},
+                                                                  {"message", str},
+                                                                  {"reason", str}});
+  // "UID" is the API server's spelling of the field (the document's is "uid").
+  Type metadata =
+      Type::object("kubernetes.NamespaceMetadata", {{"name", str},
+                                                    {"generateName", str},
+                                                    {"namespace", str},
+                                                    {"labels", Type::map(str, str)},
+                                                    {"annotations", Type::map(str, str)},
+                                                    {"UID", str},
+                                                    {"creationTimestamp", ts},
+                                                    {"deletionGracePeriodSeconds", i},
+                                                    {"deletionTimestamp", ts},
+                                                    {"generation", i},
+                                                    {"resourceVersion", str},
+                                                    {"finalizers", Type::list(str)}});
+  return Type::object(
+      "kubernetes.Namespace",
+      {{"metadata", metadata},
+       {"spec", Type::object("kubernetes.NamespaceSpec", {{"finalizers", Type::list(str)}})},
+       {"status", Type::object("kubernetes.NamespaceStatus",
+                               {{"conditions", Type::list(condition)}, {"phase", str}})}});
+}
+
+// A Namespace document as the API server hands it to CEL: its timestamps are timestamps.
+cel::Value namespaceValue(const Node* ns) {
+  if (!ns || !ns->isMap()) return cel::Value::fromNode(ns);
+  auto withTimestamps = [](const Node* map, std::initializer_list<std::string_view> keys) {
+    cel::Map m;
+    for (const MapEntry& e : map->mapEntries()) {
+      if (e.value->isNull()) continue;
+      cel::Value v = cel::Value::fromNode(e.value);
+      for (std::string_view k : keys)
+        if (e.key == k && e.value->isString()) v = cel::Value::timestampFromText(e.value->str());
+      m.emplace_back(cel::Value::string(std::string(e.key)), std::move(v));
+    }
+    return m;
+  };
+  cel::Map top;
+  for (const MapEntry& e : ns->mapEntries()) {
+    if (e.value->isNull()) continue;
+    cel::Value v = cel::Value::fromNode(e.value);
+    if (e.key == "metadata" && e.value->isMap()) {
+      v = cel::Value::mapOf(withTimestamps(e.value, {"creationTimestamp", "deletionTimestamp"}));
+    } else if (e.key == "status" && e.value->isMap()) {
+      cel::Map status;
+      for (const MapEntry& s : e.value->mapEntries()) {
+        if (s.value->isNull()) continue;
+        cel::Value sv = cel::Value::fromNode(s.value);
+        if (s.key == "conditions" && s.value->isSeq()) {
+          cel::List conditions;
+          for (const Node* c : s.value->seqItems())
+            conditions.push_back(c->isMap()
+                                     ? cel::Value::mapOf(withTimestamps(c, {"lastTransitionTime"}))
+                                     : cel::Value::fromNode(c));
+          sv = cel::Value::listOf(std::move(conditions));
+        }
+        status.emplace_back(cel::Value::string(std::string(s.key)), std::move(sv));
+      }
+      v = cel::Value::mapOf(std::move(status));
+    }
+    top.emplace_back(cel::Value::string(std::string(e.key)), std::move(v));
+  }
+  return cel::Value::mapOf(std::move(top));
+}
+
 cel::Type requestType() {
   using cel::Type;
   using cel::TypeKind;
@@ -344,8 +416,10 @@ class Builder {
     env.variables = slotNames();
     if (!authorizer) env.variables.resize(kAuthorizer);  // messages and audit values
     static const cel::Type request_type = requestType();
+    static const cel::Type namespace_type = namespaceType();
     env.types.resize(env.variables.size());
     env.types[kRequest] = request_type;
+    env.types[kNamespaceObject] = namespace_type;
     env.types[kVariables] = cel::Type::object("kubernetes.variables", variable_fields_);
     if (authorizer) {
       env.types[kAuthorizer] = cel::Type::opaque("kubernetes.authorization.Authorizer");
@@ -914,7 +988,7 @@ Verdict PolicySet::admit(const Attributes& a, const std::vector<const Object*>& 
   cel::Value vars[kSlots];
   vars[kObject] = cel::Value::fromNode(a.object);
   vars[kOldObject] = cel::Value::fromNode(a.old_object);
-  vars[kNamespaceObject] = cel::Value::fromNode(a.namespace_object);
+  vars[kNamespaceObject] = namespaceValue(a.namespace_object);
   bool request_made = false;
   struct Denied {
     std::string message, reason;

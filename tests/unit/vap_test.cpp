@@ -842,3 +842,60 @@ spec:
 
 }  // namespace vap_tests
 }  // namespace kh::test
+
+namespace kh::test {
+namespace vap_tests {
+
+// namespaceObject is the API server's kubernetes.Namespace type: its fields are typed (a name
+// is a string, creationTimestamp a timestamp, a field outside the type undefined), and the
+// document's timestamps are timestamps when evaluated.
+TEST(Vap, NamespaceObjectIsTyped) {
+  World w;
+  w.add(R"Y(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: ns}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "namespaceObject.metadata.creationTimestamp > timestamp('2030-01-01T00:00:00Z')"
+    messageExpression: "namespaceObject.metadata.name"
+  - expression: "namespaceObject.status.conditions.all(c, c.lastTransitionTime < namespaceObject.metadata.creationTimestamp)"
+  - expression: "has(namespaceObject.metadata.ownerReferences)"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: ns-b}
+spec: {policyName: ns, validationActions: [Warn]}
+)Y");
+  const Object* ns = w.add(R"Y(apiVersion: v1
+kind: Namespace
+metadata: {name: test, creationTimestamp: "2024-05-01T10:00:00Z", uid: u-1}
+status:
+  phase: Active
+  conditions:
+  - {type: NamespaceDeletionDiscoveryFailure, status: "False", lastTransitionTime: "2024-06-01T00:00:00Z"}
+)Y");
+  const Object* dep = w.add(deployment("d", 1));
+  w.build();
+  ASSERT_EQ(w.diagnostics.size(), 1u);
+  EXPECT_NE(w.diagnostics[0].message.find("spec.validations[2].expression: compilation failed: "
+                                          "ERROR: <input>:1:29: undefined field 'ownerReferences'"),
+            std::string::npos)
+      << w.diagnostics[0].message;
+  Attributes a = policy::createOf(*dep);
+  a.namespace_object = ns->root;
+  Verdict v = w.set.admit(a, w.objects);
+  ASSERT_EQ(v.warnings.size(), 3u) << v.message;
+  // Created in 2024, not after 2030: the message is the namespace's name.
+  EXPECT_NE(v.warnings[0].find("with binding 'ns-b': test"), std::string::npos) << v.warnings[0];
+  // The condition changed after the namespace was created (timestamps compared as timestamps).
+  EXPECT_NE(v.warnings[1].find("failed expression: namespaceObject.status.conditions.all"),
+            std::string::npos)
+      << v.warnings[1];
+  EXPECT_NE(v.warnings[2].find("compilation error"), std::string::npos) << v.warnings[2];
+}
+
+}  // namespace vap_tests
+}  // namespace kh::test
