@@ -78,15 +78,42 @@ CallCost callCostOf(std::string_view f, bool receiver) {
   if (f == "isSorted" || f == "sum" || f == "max" || f == "min" || f == "indexOf" ||
       f == "lastIndexOf")
     return CallCost::kListTraversal;
+  if (f == "slice" || f == "reverse" || f == "lists.range") return CallCost::kListOutput;
+  if (f == "flatten") return CallCost::kListFlatten;
+  if (f == "sort" || f == "distinct") return CallCost::kListSelfCompare;
+  if (f == "@sortByAssociatedKeys") return CallCost::kListSortBy;
   if (f == "check") return CallCost::kAuthorizerCheck;
   if (f == "containsIP") return CallCost::kContainsIp;
   if (f == "containsCIDR") return CallCost::kContainsCidr;
   return CallCost::kOne;
 }
 
+// cel-go's lists extension (version 3): the call (1) and the list it makes (10), plus a factor
+// times a size, truncated.
+uint64_t allocatingListCall(double factor, uint64_t size) {
+  return static_cast<uint64_t>(static_cast<double>(size) * factor) + 1 + 10;
+}
+// A worst-case quadratic comparison of a list's elements with each other.
+uint64_t selfCompare(const Value& list) {
+  uint64_t n = list.kind == Kind::kList ? list.size() : 0;
+  double factor = 2.0;
+  if (n > 0 && textual(list.item(0))) factor += kStringTraversal;
+  return allocatingListCall(factor, n * n);
+}
+
 uint64_t chargeCall(CallCost c, std::span<const Value> a, const Value& result) {
   auto size = [&](size_t k) { return k < a.size() ? costSize(a[k]) : 1; };
   switch (c) {
+    case CallCost::kListOutput:
+      return allocatingListCall(1, result.kind == Kind::kList ? result.size() : 0);
+    case CallCost::kListFlatten: {
+      double depth = a.size() == 2 && a[1].kind == Kind::kInt ? static_cast<double>(a[1].i) : 1;
+      return allocatingListCall(std::max(depth, 0.0), size(0));
+    }
+    case CallCost::kListSelfCompare:
+      return a.empty() ? 1 : selfCompare(a[0]);
+    case CallCost::kListSortBy:
+      return a.size() < 2 ? 1 : selfCompare(a[1]);
     case CallCost::kOne:
       return 1;
     case CallCost::kTraverse:

@@ -21,7 +21,8 @@ struct Decl {
 
 // Versions (Kubernetes 1.x) of what is not in every profile; the runtime tables name the same.
 constexpr int kOptionals = 28, kQuantity = 28, kStringsV2 = 29, kSets = 29, kIp = 30;
-constexpr int kFormat = 31, kAuthzSelectors = 31, kSemver = 33, kAuthz = 27;
+constexpr int kFormat = 31, kAuthzSelectors = 31, kSemver = 33, kAuthz = 27, kListsV3 = 34;
+constexpr int kCrossNumeric = 28;  // cel.CrossTypeNumericComparisons
 
 // clang-format off
 const Decl kStandard[] = {
@@ -62,56 +63,56 @@ const Decl kStandard[] = {
     // Ordering, numbers across their kinds too.
     {"_<_", false, "bool, bool -> bool", 0},
     {"_<_", false, "int, int -> bool", 0},
-    {"_<_", false, "int, uint -> bool", 0},
-    {"_<_", false, "int, double -> bool", 0},
+    {"_<_", false, "int, uint -> bool", kCrossNumeric},
+    {"_<_", false, "int, double -> bool", kCrossNumeric},
     {"_<_", false, "uint, uint -> bool", 0},
-    {"_<_", false, "uint, int -> bool", 0},
-    {"_<_", false, "uint, double -> bool", 0},
+    {"_<_", false, "uint, int -> bool", kCrossNumeric},
+    {"_<_", false, "uint, double -> bool", kCrossNumeric},
     {"_<_", false, "double, double -> bool", 0},
-    {"_<_", false, "double, int -> bool", 0},
-    {"_<_", false, "double, uint -> bool", 0},
+    {"_<_", false, "double, int -> bool", kCrossNumeric},
+    {"_<_", false, "double, uint -> bool", kCrossNumeric},
     {"_<_", false, "string, string -> bool", 0},
     {"_<_", false, "bytes, bytes -> bool", 0},
     {"_<_", false, "timestamp, timestamp -> bool", 0},
     {"_<_", false, "duration, duration -> bool", 0},
     {"_<=_", false, "bool, bool -> bool", 0},
     {"_<=_", false, "int, int -> bool", 0},
-    {"_<=_", false, "int, uint -> bool", 0},
-    {"_<=_", false, "int, double -> bool", 0},
+    {"_<=_", false, "int, uint -> bool", kCrossNumeric},
+    {"_<=_", false, "int, double -> bool", kCrossNumeric},
     {"_<=_", false, "uint, uint -> bool", 0},
-    {"_<=_", false, "uint, int -> bool", 0},
-    {"_<=_", false, "uint, double -> bool", 0},
+    {"_<=_", false, "uint, int -> bool", kCrossNumeric},
+    {"_<=_", false, "uint, double -> bool", kCrossNumeric},
     {"_<=_", false, "double, double -> bool", 0},
-    {"_<=_", false, "double, int -> bool", 0},
-    {"_<=_", false, "double, uint -> bool", 0},
+    {"_<=_", false, "double, int -> bool", kCrossNumeric},
+    {"_<=_", false, "double, uint -> bool", kCrossNumeric},
     {"_<=_", false, "string, string -> bool", 0},
     {"_<=_", false, "bytes, bytes -> bool", 0},
     {"_<=_", false, "timestamp, timestamp -> bool", 0},
     {"_<=_", false, "duration, duration -> bool", 0},
     {"_>_", false, "bool, bool -> bool", 0},
     {"_>_", false, "int, int -> bool", 0},
-    {"_>_", false, "int, uint -> bool", 0},
-    {"_>_", false, "int, double -> bool", 0},
+    {"_>_", false, "int, uint -> bool", kCrossNumeric},
+    {"_>_", false, "int, double -> bool", kCrossNumeric},
     {"_>_", false, "uint, uint -> bool", 0},
-    {"_>_", false, "uint, int -> bool", 0},
-    {"_>_", false, "uint, double -> bool", 0},
+    {"_>_", false, "uint, int -> bool", kCrossNumeric},
+    {"_>_", false, "uint, double -> bool", kCrossNumeric},
     {"_>_", false, "double, double -> bool", 0},
-    {"_>_", false, "double, int -> bool", 0},
-    {"_>_", false, "double, uint -> bool", 0},
+    {"_>_", false, "double, int -> bool", kCrossNumeric},
+    {"_>_", false, "double, uint -> bool", kCrossNumeric},
     {"_>_", false, "string, string -> bool", 0},
     {"_>_", false, "bytes, bytes -> bool", 0},
     {"_>_", false, "timestamp, timestamp -> bool", 0},
     {"_>_", false, "duration, duration -> bool", 0},
     {"_>=_", false, "bool, bool -> bool", 0},
     {"_>=_", false, "int, int -> bool", 0},
-    {"_>=_", false, "int, uint -> bool", 0},
-    {"_>=_", false, "int, double -> bool", 0},
+    {"_>=_", false, "int, uint -> bool", kCrossNumeric},
+    {"_>=_", false, "int, double -> bool", kCrossNumeric},
     {"_>=_", false, "uint, uint -> bool", 0},
-    {"_>=_", false, "uint, int -> bool", 0},
-    {"_>=_", false, "uint, double -> bool", 0},
+    {"_>=_", false, "uint, int -> bool", kCrossNumeric},
+    {"_>=_", false, "uint, double -> bool", kCrossNumeric},
     {"_>=_", false, "double, double -> bool", 0},
-    {"_>=_", false, "double, int -> bool", 0},
-    {"_>=_", false, "double, uint -> bool", 0},
+    {"_>=_", false, "double, int -> bool", kCrossNumeric},
+    {"_>=_", false, "double, uint -> bool", kCrossNumeric},
     {"_>=_", false, "string, string -> bool", 0},
     {"_>=_", false, "bytes, bytes -> bool", 0},
     {"_>=_", false, "timestamp, timestamp -> bool", 0},
@@ -229,6 +230,29 @@ const Decl kStandard[] = {
     {"_[?_]", false, "optional_type(map(K, V)), K -> optional_type(V)", kOptionals},
     {"_[_]", false, "optional_type(list(V)), int -> optional_type(V)", kOptionals},
     {"_[_]", false, "optional_type(map(K, V)), K -> optional_type(V)", kOptionals},
+    // The lists extension, version 3 (Kubernetes 1.34).
+    {"slice", true, "list(T), int, int -> list(T)", kListsV3},
+    {"flatten", true, "list(list(T)) -> list(T)", kListsV3},
+    {"flatten", true, "list(dyn), int -> list(dyn)", kListsV3},
+    {"sort", true, "list(int) -> list(int)", kListsV3},
+    {"sort", true, "list(uint) -> list(uint)", kListsV3},
+    {"sort", true, "list(double) -> list(double)", kListsV3},
+    {"sort", true, "list(bool) -> list(bool)", kListsV3},
+    {"sort", true, "list(duration) -> list(duration)", kListsV3},
+    {"sort", true, "list(timestamp) -> list(timestamp)", kListsV3},
+    {"sort", true, "list(string) -> list(string)", kListsV3},
+    {"sort", true, "list(bytes) -> list(bytes)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(int) -> list(T)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(uint) -> list(T)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(double) -> list(T)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(bool) -> list(T)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(duration) -> list(T)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(timestamp) -> list(T)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(string) -> list(T)", kListsV3},
+    {"@sortByAssociatedKeys", true, "list(T), list(bytes) -> list(T)", kListsV3},
+    {"lists.range", false, "int -> list(int)", kListsV3},
+    {"reverse", true, "list(T) -> list(T)", kListsV3},
+    {"distinct", true, "list(T) -> list(T)", kListsV3},
 };
 
 // The Kubernetes libraries.
@@ -367,7 +391,8 @@ const Decl kKubernetes[] = {
 const std::vector<Overload>& libraryOverloads() {
   static const std::vector<Overload> all = [] {
     std::vector<Overload> out;
-    for (const Decl& d : kStandard) out.push_back(overload(d.name, d.receiver, d.signature, d.since));
+    for (const Decl& d : kStandard)
+      out.push_back(overload(d.name, d.receiver, d.signature, d.since));
     for (const Decl& d : kKubernetes)
       out.push_back(overload(d.name, d.receiver, d.signature, d.since));
     return out;

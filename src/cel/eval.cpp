@@ -606,6 +606,54 @@ Value Program::evaluate(std::span<const Value> variables, const EvalOptions& opt
   return v;
 }
 
+namespace {
+
+// Kubernetes' literal validators (1.29; cel-go's ValidateDurationLiterals,
+// ValidateTimestampLiterals, ValidateRegexLiterals): a constant first argument of `duration()`,
+// `timestamp()` or `matches()` that would fail when evaluated is a compile error at the literal,
+// `invalid duration argument`. As cel-go does it, the first argument apart from a receiver: the
+// pattern of `s.matches(re)`, the text of `matches(s, re)`.
+void validateLiterals(const Expr& e, std::vector<Issue>& issues) {
+  if (e.kind == ExprKind::kCall && !e.args.empty() && e.args[0]->kind == ExprKind::kConst &&
+      ((!e.target && (e.text == "duration" || e.text == "timestamp")) || e.text == "matches")) {
+    const Expr& lit = *e.args[0];
+    Value arg = lit.const_kind == ConstKind::kString ? Value::borrowedString(lit.text)
+                : lit.const_kind == ConstKind::kInt  ? Value::integer(lit.int_value)
+                                                     : Value::null();
+    Value result;
+    for (const FunctionDecl& d : functionTable()) {
+      if (d.name != e.text || d.receiver) continue;
+      CallContext ctx;
+      if (e.text == "matches") {
+        if (arg.kind != Kind::kString) break;
+        Value args[2] = {Value::borrowedString(""), arg};
+        result = d.fn(ctx, std::span<const Value>(args, 2));
+      } else {
+        result = d.fn(ctx, std::span<const Value>(&arg, 1));
+      }
+      break;
+    }
+    if (result.isError() && !result.str().starts_with("no such overload"))
+      issues.push_back({lit.offset, fmt::format("invalid {} argument", e.text)});
+  }
+  auto walk = [&](const ExprPtr& c) {
+    if (c) validateLiterals(*c, issues);
+  };
+  walk(e.target);
+  for (const ExprPtr& a : e.args) walk(a);
+  for (const Entry& en : e.entries) {
+    walk(en.key);
+    walk(en.value);
+  }
+  walk(e.iter_range);
+  walk(e.accu_init);
+  walk(e.loop_condition);
+  walk(e.loop_step);
+  walk(e.result);
+}
+
+}  // namespace
+
 CheckEnv checkEnv(const Env& env) {
   CheckEnv c;
   c.k8s_minor = env.k8s_minor;
@@ -644,6 +692,13 @@ CompileResult compile(std::string_view source, const Env& env) {
       return out;
     }
     out.type = std::move(checked.type);
+    if (env.k8s_minor == 0 || env.k8s_minor >= 29) {
+      validateLiterals(*parsed.expr, out.issues);
+      if (!out.issues.empty()) {
+        out.message = formatIssues(source, env.parse.description, out.issues);
+        return out;
+      }
+    }
   }
   auto impl = std::make_unique<Program::Impl>();
   impl->owned = std::move(parsed.expr);

@@ -65,8 +65,8 @@ struct EvalOptions {
   LazyFields* lazy = nullptr;
 };
 
-// The Kubernetes versions a profile may name (1.27, the authorizer library, to 1.35; what 1.34
-// and 1.35 added to the libraries is not modelled yet), and their minor version from "1.30",
+// The Kubernetes versions a profile may name (1.27, the authorizer library, to 1.35), and their
+// minor version from "1.30",
 // "v1.30" or "1.30.2" (nullopt for anything else, or outside that range).
 inline constexpr int kMinK8sMinor = 27;
 inline constexpr int kMaxK8sMinor = 35;

@@ -100,6 +100,10 @@ enum class CallCost : uint8_t {
   kAuthorizerCheck,  // 350,000
   kContainsIp,
   kContainsCidr,
+  kListOutput,       // lists extension: 11 + the result's size (slice, reverse, lists.range)
+  kListFlatten,      // 11 + depth * size(arg0)
+  kListSelfCompare,  // 11 + 2 (2.1 for strings, bytes) * size(arg0)^2 (sort, distinct)
+  kListSortBy,       // the same on the keys (arg1)
 };
 CallCost callCostOf(std::string_view function, bool receiver);
 uint64_t chargeCall(CallCost c, std::span<const Value> args, const Value& result);

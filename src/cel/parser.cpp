@@ -1110,6 +1110,31 @@ class Parser {
       c->accu_var = v;
       return c;
     }
+    if (o_.sort_by_macro && fn == "sortBy" && n == 2) {
+      // bind @__sortBy_input__ = target in
+      //   @__sortBy_input__.@sortByAssociatedKeys(@__sortBy_input__.map(v, key))
+      ExprKind k = target->kind;
+      if (k != ExprKind::kList && k != ExprKind::kSelect && k != ExprKind::kIdent &&
+          k != ExprKind::kComprehension && k != ExprKind::kCall) {
+        error(target->offset,
+              "sortBy can only be applied to a list, identifier, comprehension, call or select "
+              "expression");
+        return bad(at);
+      }
+      const char* input = "@__sortBy_input__";
+      uint32_t p = args[1]->offset;
+      std::vector<ExprPtr> keys;
+      keys.push_back(std::move(args[0]));
+      keys.push_back(std::move(args[1]));
+      ExprPtr mapped = expandReceiverCall(ident(input, at), "map", at, std::move(keys));
+      std::vector<ExprPtr> call_args;
+      call_args.push_back(std::move(mapped));
+      ExprPtr sorted = call("@sortByAssociatedKeys", at, std::move(call_args), ident(input, at));
+      ExprPtr c = comprehension(at, "#unused", "", node(ExprKind::kList, p), std::move(target),
+                                boolConst(false, p), ident(input, p), std::move(sorted));
+      c->accu_var = input;
+      return c;
+    }
     if (o_.optional_macros && (fn == "optMap" || fn == "optFlatMap") && n == 2) {
       if (args[0]->kind != ExprKind::kIdent) {
         error(args[0]->offset, fmt::format("{}() variable name must be a simple identifier", fn));

@@ -24,6 +24,7 @@ struct ParseOptions {
   bool two_variable_macros = true;      // all(i, v, p), transformList, transformMap, ...
   bool bind_macro = true;               // cel.bind(name, init, expr)
   bool optional_macros = true;          // x.optMap(v, f), x.optFlatMap(v, f)
+  bool sort_by_macro = true;            // x.sortBy(v, key) (the lists extension, version 2+)
   bool identifier_escapes = false;      // a.`b-c` (Kubernetes does not enable it)
   int max_recursion_depth = 250;        // nested expressions (parentheses, arguments, ...)
   size_t max_code_points = 100000;      // the source's size

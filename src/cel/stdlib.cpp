@@ -1184,6 +1184,128 @@ Value quoteFn(CallContext&, Args a) {
   return quote(a[0]);
 }
 
+// The lists extension (cel-go ext.Lists, version 3 in Kubernetes 1.34): slice, flatten, sort and
+// the sortBy macro's @sortByAssociatedKeys, lists.range, reverse, distinct.
+Value listSlice(CallContext&, Args a) {
+  if (!argIs(a, 0, Kind::kList) || !argIs(a, 1, Kind::kInt) || !argIs(a, 2, Kind::kInt))
+    return noOverload("slice", a);
+  int64_t start = a[1].i, end = a[2].i, n = static_cast<int64_t>(a[0].size());
+  if (start < 0 || end < 0)
+    return Value::error(
+        fmt::format("cannot slice({}, {}), negative indexes not supported", start, end));
+  if (start > end)
+    return Value::error(fmt::format(
+        "cannot slice({}, {}), start index must be less than or equal to end index", start, end));
+  if (n < end)
+    return Value::error(fmt::format("cannot slice({}, {}), list is length {}", start, end, n));
+  List out;
+  for (int64_t k = start; k < end; ++k) out.push_back(a[0].item(static_cast<size_t>(k)));
+  return Value::listOf(std::move(out));
+}
+
+void flattenInto(const Value& list, int64_t depth, List& out) {
+  for (size_t k = 0; k < list.size(); ++k) {
+    Value v = list.item(k);
+    if (v.kind != Kind::kList || depth == 0)
+      out.push_back(std::move(v));
+    else
+      flattenInto(v, depth - 1, out);
+  }
+}
+Value listFlatten(CallContext&, Args a) {
+  if (!argIs(a, 0, Kind::kList) || (a.size() == 2 && !argIs(a, 1, Kind::kInt)))
+    return noOverload("flatten", a);
+  int64_t depth = a.size() == 2 ? a[1].i : 1;
+  if (depth < 0) return Value::error("level must be non-negative");
+  List out;
+  flattenInto(a[0], depth, out);
+  return Value::listOf(std::move(out));
+}
+
+bool orderedKind(Kind k) {
+  switch (k) {
+    case Kind::kBool:
+    case Kind::kInt:
+    case Kind::kUint:
+    case Kind::kDouble:
+    case Kind::kString:
+    case Kind::kBytes:
+    case Kind::kTimestamp:
+    case Kind::kDuration:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// `list` ordered by `keys` (of one comparable kind): a stable merge sort, so that any order
+// relation (NaN included) sorts without harm.
+Value sortByKeys(std::string_view fn, const Value& list, const Value& keys) {
+  size_t n = list.size();
+  if (keys.size() != n)
+    return Value::error(fmt::format(
+        "@sortByAssociatedKeys() expected a list of the same size as the associated keys list, "
+        "but got {} and {} elements respectively",
+        n, keys.size()));
+  if (n == 0) return list;
+  Kind kind = keys.item(0).kind;
+  if (!orderedKind(kind)) return Value::error("list elements must be comparable");
+  std::vector<Value> key(n);
+  for (size_t k = 0; k < n; ++k) {
+    key[k] = keys.item(k);
+    if (n > 1 && key[k].kind != kind) return Value::error("list elements must have the same type");
+  }
+  (void)fn;
+  std::vector<size_t> order(n), tmp(n);
+  for (size_t k = 0; k < n; ++k) order[k] = k;
+  for (size_t width = 1; width < n; width *= 2)
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
+      size_t i = lo, j = mid, o = lo;
+      while (i < mid && j < hi)
+        tmp[o++] = compareValues(key[order[j]], key[order[i]]) == -1 ? order[j++] : order[i++];
+      while (i < mid) tmp[o++] = order[i++];
+      while (j < hi) tmp[o++] = order[j++];
+      for (size_t k = lo; k < hi; ++k) order[k] = tmp[k];
+    }
+  List out;
+  out.reserve(n);
+  for (size_t k : order) out.push_back(list.item(k));
+  return Value::listOf(std::move(out));
+}
+Value listSort(CallContext&, Args a) {
+  if (!argIs(a, 0, Kind::kList)) return noOverload("sort", a);
+  return sortByKeys("sort", a[0], a[0]);
+}
+Value listSortByKeys(CallContext&, Args a) {
+  if (!argIs(a, 0, Kind::kList) || !argIs(a, 1, Kind::kList))
+    return noOverload("@sortByAssociatedKeys", a);
+  return sortByKeys("@sortByAssociatedKeys", a[0], a[1]);
+}
+Value listsRange(CallContext&, Args a) {
+  if (!argIs(a, 0, Kind::kInt)) return noOverload("lists.range", a);
+  List out;
+  for (int64_t k = 0; k < a[0].i; ++k) out.push_back(Value::integer(k));
+  return Value::listOf(std::move(out));
+}
+Value listReverse(CallContext&, Args a) {
+  if (!argIs(a, 0, Kind::kList)) return noOverload("reverse", a);
+  List out;
+  for (size_t k = a[0].size(); k-- > 0;) out.push_back(a[0].item(k));
+  return Value::listOf(std::move(out));
+}
+Value listDistinct(CallContext&, Args a) {
+  if (!argIs(a, 0, Kind::kList)) return noOverload("distinct", a);
+  List out;
+  for (size_t k = 0; k < a[0].size(); ++k) {
+    Value v = a[0].item(k);
+    bool seen = false;
+    for (const Value& u : out) seen = seen || equal(v, u);
+    if (!seen) out.push_back(std::move(v));
+  }
+  return Value::listOf(std::move(out));
+}
+
 }  // namespace
 
 Value parseTimestamp(std::string_view t) {
@@ -1197,6 +1319,7 @@ Value Value::timestampFromText(std::string_view text) {
 std::vector<FunctionDecl> standardFunctions() {
   constexpr int kStringsV2 = 29;  // format and strings.quote (Kubernetes 1.29: strings v2)
   constexpr int kOptionals = 28;
+  constexpr int kListsV3 = 34;  // cel-go's lists extension, version 3
   return {
       {"_==_", false, eq, 2},
       {"_!=_", false, ne, 2},
@@ -1262,6 +1385,13 @@ std::vector<FunctionDecl> standardFunctions() {
       {"value", true, optValue, 1, kOptionals},
       {"orValue", true, orValue, 2, kOptionals},
       {"or", true, optOr, 2, kOptionals},
+      {"slice", true, listSlice, 3, kListsV3},
+      {"flatten", true, listFlatten, -1, kListsV3},
+      {"sort", true, listSort, 1, kListsV3},
+      {"@sortByAssociatedKeys", true, listSortByKeys, 2, kListsV3},
+      {"lists.range", false, listsRange, 1, kListsV3},
+      {"reverse", true, listReverse, 1, kListsV3},
+      {"distinct", true, listDistinct, 1, kListsV3},
   };
 }
 

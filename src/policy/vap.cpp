@@ -431,6 +431,7 @@ class Builder {
     env.parse.two_variable_macros = opts_.k8s_minor == 0 || opts_.k8s_minor >= 32;
     env.parse.optional_syntax = opts_.k8s_minor == 0 || opts_.k8s_minor >= 28;
     env.parse.optional_macros = env.parse.optional_syntax;
+    env.parse.sort_by_macro = opts_.k8s_minor == 0 || opts_.k8s_minor >= 34;
     env.parse.bind_macro = false;
     if (!n->isString()) {
       e.error = "compilation failed: an expression must be a string";

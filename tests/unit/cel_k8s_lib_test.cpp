@@ -68,6 +68,72 @@ TEST(CelKubernetesLibraries, Lists) {
   });
 }
 
+// cel-go's lists extension, version 3 (Kubernetes 1.34): its documented examples and errors.
+TEST(CelKubernetesLibraries, ListsExtension) {
+  runTable({
+      {"[1, 2, 3, 4].slice(1, 3)", "[2, 3]"},
+      {"[1, 2, 3, 4].slice(2, 4)", "[3, 4]"},
+      {"[1, 2].slice(-1, 1)", "error(cannot slice(-1, 1), negative indexes not supported)"},
+      {"[1, 2].slice(2, 1)",
+       "error(cannot slice(2, 1), start index must be less than or equal to end index)"},
+      {"[1, 2].slice(0, 3)", "error(cannot slice(0, 3), list is length 2)"},
+      {"[1, [2, 3], [4]].flatten()", "[1, 2, 3, 4]"},
+      {"[1, [2, [3, 4]]].flatten()", "[1, 2, [3, 4]]"},
+      {"[1, 2, [], [], [3, 4]].flatten()", "[1, 2, 3, 4]"},
+      {"[1, [2, [3, [4]]]].flatten(2)", "[1, 2, 3, [4]]"},
+      {"[1, [2, [3, [4]]]].flatten(-1)", "error(level must be non-negative)"},
+      {"[3, 2, 1].sort()", "[1, 2, 3]"},
+      {"['b', 'c', 'a'].sort()", "[\"a\", \"b\", \"c\"]"},
+      {"[1, 'b'].sort()", "error(list elements must have the same type)"},
+      {"[1, 2u].sort()", "error(list elements must have the same type)"},
+      {"[dyn([1])].sort()", "error(list elements must be comparable)"},
+      {"[].sort()", "[]"},
+      {"lists.range(5)", "[0, 1, 2, 3, 4]"},
+      {"lists.range(0)", "[]"},
+      {"[5, 3, 1, 2].reverse()", "[2, 1, 3, 5]"},
+      {"[1, 2, 2, 3, 3, 3].distinct()", "[1, 2, 3]"},
+      {"['b', 'b', 'c', 'a', 'c'].distinct()", "[\"b\", \"c\", \"a\"]"},
+      {"[1, 'b', 2, 'b'].distinct()", "[1, \"b\", 2]"},
+      {"[1, 1.0, 1u].distinct()", "[1]"},
+      {"[{'n': 'foo', 's': 0}, {'n': 'bar', 's': -10}, {'n': 'baz', 's': 1000}]"
+       ".sortBy(e, e.s).map(e, e.n)",
+       "[\"bar\", \"foo\", \"baz\"]"},
+      {"[3, 1, 2].sortBy(x, -x)", "[3, 2, 1]"},
+      // Ties keep their order.
+      {"['bb', 'a', 'cc', 'd'].sortBy(s, size(s))", "[\"a\", \"d\", \"bb\", \"cc\"]"},
+      // Typed as the extension declares it.
+      {"[[1], [2]].flatten().map(x, x + 1)", "[2, 3]"},
+      {"[1, 2].sort() + [3]", "[1, 2, 3]"},
+  });
+  EXPECT_EQ(eval("'a'.sortBy(x, x)"),
+            "compile: ERROR: <input>:1:1: sortBy can only be applied to a list, identifier, "
+            "comprehension, call or select expression\n | 'a'.sortBy(x, x)\n | ^");
+  EXPECT_EQ(eval("[1].sort()", 34), "[1]");
+  EXPECT_EQ(eval("[1].sort()", 33),
+            "compile: ERROR: <input>:1:9: undeclared reference to 'sort' (in container '')\n | "
+            "[1].sort()\n | ........^");
+  EXPECT_EQ(eval("lists.range(2)", 33).find("undeclared reference to 'lists'") != std::string::npos,
+            true);
+}
+
+// Kubernetes 1.29's literal validators: a constant argument that cannot work is a compile error
+// at the literal (before 1.29, an evaluation error).
+TEST(CelKubernetesLibraries, LiteralValidators) {
+  EXPECT_EQ(eval("duration('1x') > duration('1s')"),
+            "compile: ERROR: <input>:1:10: invalid duration argument\n"
+            " | duration('1x') > duration('1s')\n"
+            " | .........^");
+  EXPECT_EQ(eval("duration('1x') > duration('1s')", 28), "error(cannot parse duration \"1x\")");
+  EXPECT_NE(eval("timestamp('nope') < timestamp(1)", 29).find("invalid timestamp argument"),
+            std::string::npos);
+  EXPECT_NE(eval("'a'.matches('[')", 29).find("1:13: invalid matches argument"), std::string::npos);
+  // As cel-go: the first argument apart from a receiver, the text of the global form.
+  EXPECT_NE(eval("matches('[', 'a')", 29).find("1:9: invalid matches argument"), std::string::npos);
+  EXPECT_EQ(eval("duration('1h') > duration('1s') && 'a'.matches('^a') && "
+                 "timestamp('2024-01-01T00:00:00Z') < timestamp(1893456000)"),
+            "true");
+}
+
 TEST(CelKubernetesLibraries, Regex) {
   runTable({
       {"'abc 123'.find('[0-9]+')", "\"123\""},
@@ -409,6 +475,12 @@ TEST(CelCost, CelGoAndKubernetesUnits) {
   EXPECT_EQ(costOf("2 in [1, 2, 3]"), 13u);                // 10 + the list's size
   EXPECT_EQ(costOf("[3, 1, 2].isSorted()"), 13u);          // 10 + a traversal of 3 ints
   EXPECT_EQ(costOf("authorizer.group('').resource('pods').check('get')"), 1u + 1 + 1 + 350000);
+  // The lists extension (1.34): the call 1 and the list it makes 10, plus 2 per pair of elements
+  // for sort (2.1 for strings), the result's size for range, depth times the size for flatten.
+  EXPECT_EQ(costOf("[3, 2, 1].sort()"), 10u + 11 + 2 * 9);
+  EXPECT_EQ(costOf("['b', 'a'].sort()"), 10u + 11 + 8);  // trunc(4 * 2.1)
+  EXPECT_EQ(costOf("lists.range(3)"), 11u + 3);
+  EXPECT_EQ(costOf("[[1], [2]].flatten()"), 10u + 10 + 10 + 11 + 2);
   SourceFile f;
   f.path = "o.yaml";
   f.buffer = "apiVersion: v1\nkind: Pod\nmetadata: {name: web-frontend-0123456789}\n";
