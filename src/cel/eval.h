@@ -66,8 +66,8 @@ struct EvalOptions {
 };
 
 // The Kubernetes versions a profile may name (1.27, the authorizer library, to 1.35), and their
-// minor version from "1.30",
-// "v1.30" or "1.30.2" (nullopt for anything else, or outside that range).
+// minor version from "1.30", "v1.30" or "1.30.2" (nullopt for anything else, or outside that
+// range).
 inline constexpr int kMinK8sMinor = 27;
 inline constexpr int kMaxK8sMinor = 35;
 std::optional<int> parseKubernetesMinor(std::string_view version);
