@@ -65,6 +65,19 @@ struct Expr {
   const Expr* operand() const { return args.empty() ? nullptr : args[0].get(); }
 };
 
+// `a.b.c` as one qualified name, when `e` is a chain of selections on an identifier (not a
+// `has()` test).
+inline bool qualifiedName(const Expr& e, std::string& out) {
+  if (e.kind == ExprKind::kIdent) {
+    out = e.text;
+    return true;
+  }
+  if (e.kind != ExprKind::kSelect || e.test_only || !qualifiedName(*e.args[0], out)) return false;
+  out += ".";
+  out += e.text;
+  return true;
+}
+
 // The accumulator the macros use (cel-go's; "__result__" in older versions is refused as an
 // iteration variable too).
 inline constexpr const char* kAccumulator = "@result";

@@ -366,16 +366,6 @@ class Checker {
     return std::nullopt;
   }
 
-  static bool qualifiedName(const Expr& e, std::string& out) {
-    if (e.kind == ExprKind::kIdent) {
-      out = e.text;
-      return true;
-    }
-    if (e.kind != ExprKind::kSelect || e.test_only || !qualifiedName(*e.args[0], out)) return false;
-    out += "." + e.text;
-    return true;
-  }
-
   Type check(const Expr& e) {
     switch (e.kind) {
       case ExprKind::kConst:

@@ -101,17 +101,6 @@ class Planner {
     r.value = Value::error(std::move(runtime));
   }
 
-  // `a.b.c` as one qualified name, when it is a chain of selections on an identifier.
-  static bool qualifiedName(const Expr& e, std::string& out) {
-    if (e.kind == ExprKind::kIdent) {
-      out = e.text;
-      return true;
-    }
-    if (e.kind != ExprKind::kSelect || e.test_only || !qualifiedName(*e.args[0], out)) return false;
-    out += "." + e.text;
-    return true;
-  }
-
   void planNode(const Expr& e) {
     Ref& r = ref(e);
     switch (e.kind) {
