@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 
 #include "cel/kubernetes.h"
 
@@ -639,16 +640,53 @@ namespace {
 
 // Kyverno's own CEL libraries (resource lookups, HTTP calls, global context, image data, ...):
 // a ValidatingPolicy that calls them needs Kyverno's runtime, not the API server's.
-std::string kyvernoLibrary(const std::string& compile_error) {
+// Found in the expression's tree: a library's name used as an identifier (`http` of
+// `http.Get(...)`) or called (`image(...)`). Only expressions that did not compile are asked, so
+// a name the environment has is not mistaken for one.
+std::string kyvernoLibrary(const Expression& e) {
   static const char* kLibraries[] = {"resource",  "http",   "globalContext", "image",
                                      "imagedata", "json",   "yaml",          "x509",
                                      "time",      "random", "base64",        "math",
                                      "user",      "gzip",   "generator",     "jsonpatch"};
-  for (const char* lib : kLibraries)
-    for (const char* sep : {"'", "."})
-      if (compile_error.find(fmt::format("undeclared reference to '{}{}", lib, sep)) !=
-          std::string::npos)
-        return lib;
+  if (e.program || e.text.empty()) return {};
+  cel::ParseResult parsed = cel::parse(e.text);
+  if (!parsed.ok()) return {};
+  std::string found;
+  std::function<void(const cel::Expr&)> walk = [&](const cel::Expr& x) {
+    if (!found.empty()) return;
+    if (x.kind == cel::ExprKind::kIdent || (x.kind == cel::ExprKind::kCall && !x.target))
+      for (const char* lib : kLibraries)
+        if (x.text == lib) found = lib;
+    auto sub = [&](const cel::ExprPtr& c) {
+      if (c) walk(*c);
+    };
+    sub(x.target);
+    for (const cel::ExprPtr& a : x.args) sub(a);
+    for (const cel::Entry& en : x.entries) {
+      sub(en.key);
+      sub(en.value);
+    }
+    sub(x.iter_range);
+    sub(x.accu_init);
+    sub(x.loop_condition);
+    sub(x.loop_step);
+    sub(x.result);
+  };
+  walk(*parsed.expr);
+  return found;
+}
+
+std::string kyvernoLibrary(const Policy& p) {
+  std::vector<const Expression*> all;
+  for (const auto& [name, e] : p.match_conditions) all.push_back(&e);
+  for (const auto& [name, e] : p.variables) all.push_back(&e);
+  for (const Validation& v : p.validations) {
+    all.push_back(&v.expr);
+    all.push_back(&v.message_expr);
+  }
+  for (const auto& [key, e] : p.audit_annotations) all.push_back(&e);
+  for (const Expression* e : all)
+    if (std::string lib = kyvernoLibrary(*e); !lib.empty()) return lib;
   return {};
 }
 
@@ -682,9 +720,7 @@ PolicySet PolicySet::build(const std::vector<const Object*>& objects, const Poli
       std::vector<Diagnostic> own;
       Builder kb(opts, own);
       Policy p = kb.policy(*o);
-      for (const Diagnostic& d : own)
-        if (std::string lib = kyvernoLibrary(d.message); !lib.empty() && p.unsupported.empty())
-          p.unsupported = lib;
+      p.unsupported = kyvernoLibrary(p);
       if (!p.unsupported.empty()) {
         b.diag(p.file, p.pos, "kyverno-unsupported",
                fmt::format("ValidatingPolicy {} uses Kyverno's {} library, which only Kyverno "

@@ -612,15 +612,30 @@ spec:
   - {name: allowed, expression: "http.Get('https://policy.example.com/allowed')"}
   validations:
   - expression: "object.metadata.name in variables.allowed.names"
+---
+apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: registry-check}
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.template.spec.containers.all(c, image(c.image).registry() == 'r')"
 )Y",
         "kyverno.yaml");
   const Object* unlabelled = w.add(deployment("d", 1));
   const Object* labelled = w.add(deployment("e", 1, "test", "{team: shop}"));
   w.build();
-  ASSERT_EQ(w.diagnostics.size(), 1u);
+  // Found in the expressions' trees: a library used as a namespace (http.Get) or called (image).
+  ASSERT_EQ(w.diagnostics.size(), 2u);
   EXPECT_EQ(w.diagnostics[0].code, "kyverno-unsupported");
   EXPECT_EQ(w.diagnostics[0].message,
             "ValidatingPolicy remote-check uses Kyverno's http library, which only Kyverno "
+            "evaluates: the policy is not applied");
+  EXPECT_EQ(w.diagnostics[1].message,
+            "ValidatingPolicy registry-check uses Kyverno's image library, which only Kyverno "
             "evaluates: the policy is not applied");
   EXPECT_EQ(w.set.policies(), 1u);
   Verdict v = w.admit(unlabelled);
