@@ -154,13 +154,39 @@ bool isDynOrError(const Type& t) {
   return t.kind == TypeKind::kDyn || t.kind == TypeKind::kError;
 }
 
-// Type parameters to what they stand for.
-using Mapping = std::map<std::string, Type, std::less<>>;
+// Type parameters to what they stand for. Changes are journaled, so that a failed
+// assignability test is undone in the time it took rather than by copying the whole map (an
+// expression has as many type parameters as calls were tried).
+class Mapping {
+ public:
+  const Type* find(const std::string& name) const {
+    auto it = map_.find(name);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  void set(const std::string& name, Type t) {
+    auto it = map_.find(name);
+    journal_.emplace_back(name, it == map_.end() ? std::nullopt : std::optional<Type>(it->second));
+    map_[name] = std::move(t);
+  }
+  size_t mark() const { return journal_.size(); }
+  void rollback(size_t mark) {
+    for (; journal_.size() > mark; journal_.pop_back()) {
+      auto& [name, old] = journal_.back();
+      if (old)
+        map_[name] = std::move(*old);
+      else
+        map_.erase(name);
+    }
+  }
+  void commit() { journal_.clear(); }
+
+ private:
+  std::unordered_map<std::string, Type> map_;
+  std::vector<std::pair<std::string, std::optional<Type>>> journal_;
+};
 
 const Type* find(const Mapping& m, const Type& t) {
-  if (t.kind != TypeKind::kParam) return nullptr;
-  auto it = m.find(t.name);
-  return it == m.end() ? nullptr : &it->second;
+  return t.kind == TypeKind::kParam ? m.find(t.name) : nullptr;
 }
 
 Type substitute(const Mapping& m, const Type& t, bool free_to_dyn) {
@@ -245,13 +271,13 @@ std::pair<bool, bool> validSubstitution(Mapping& m, const Type& a, const Type& b
     if (a == sub) return {true, true};
     if (assignable(m, a, sub)) {
       Type general = mostGeneral(a, sub);
-      if (notReferencedIn(m, b, general)) m[b.name] = std::move(general);
+      if (notReferencedIn(m, b, general)) m.set(b.name, std::move(general));
       return {true, true};
     }
     return {false, true};
   }
   if (notReferencedIn(m, b, a)) {
-    m[b.name] = a;
+    m.set(b.name, a);
     return {true, false};
   }
   return {false, false};
@@ -330,15 +356,21 @@ class Checker {
   Type fresh() { return Type::param(fmt::format("_var{}", next_var_++)); }
 
   bool isAssignable(const Type& a, const Type& b) {
-    Mapping copy = m_;
-    if (!assignable(copy, a, b)) return false;
-    m_ = std::move(copy);
+    size_t mark = m_.mark();
+    if (!assignable(m_, a, b)) {
+      m_.rollback(mark);
+      return false;
+    }
+    m_.commit();
     return true;
   }
   bool isAssignableList(const std::vector<Type>& a, const std::vector<Type>& b) {
-    Mapping copy = m_;
-    if (!assignableList(copy, a, b)) return false;
-    m_ = std::move(copy);
+    size_t mark = m_.mark();
+    if (!assignableList(m_, a, b)) {
+      m_.rollback(mark);
+      return false;
+    }
+    m_.commit();
     return true;
   }
 
@@ -504,7 +536,7 @@ class Checker {
       collectParams(res, names);
       if (!names.empty()) {
         Mapping fresh_vars;
-        for (const std::string& n : names) fresh_vars[n] = fresh();
+        for (const std::string& n : names) fresh_vars.set(n, fresh());
         for (Type& p : params) p = substitute(fresh_vars, p, false);
         res = substitute(fresh_vars, res, false);
       }

@@ -1144,6 +1144,13 @@ class Parser {
       uint32_t p = args[1]->offset;
       // target.hasValue() ? optional.of(bind v = target.value() in f) : optional.none(), the
       // target written once in the source and twice in the tree.
+      // Each optMap doubles its target, so a chain of them grows the tree exponentially: past
+      // a bound (ours; cel-go has none) the expression is refused rather than expanded.
+      if (next_id_ + (next_id_ - target->id) > kMaxExpandedNodes) {
+        error(at, fmt::format("expression too large: more than {} nodes after expanding {}()",
+                              kMaxExpandedNodes, fn));
+        return bad(at);
+      }
       ExprPtr copy = clone(*target);
       ExprPtr has = call("hasValue", at, {}, std::move(target));
       ExprPtr value = call("value", at, {}, std::move(copy));
@@ -1196,6 +1203,7 @@ class Parser {
   Token tok_;
   std::vector<Issue> errors_;
   int64_t next_id_ = 1;
+  static constexpr int64_t kMaxExpandedNodes = 100000;
   int depth_ = 0;
 };
 

@@ -224,6 +224,17 @@ TEST(CelParser, LiteralsAndLexis) {
 }
 
 TEST(CelParser, ErrorsAndLimits) {
+  // optMap doubles its target in the tree: a chain of them is bounded, not expanded without end
+  // (twelve expand; thirty would be a billion nodes).
+  std::string chain = "optional.of(1)";
+  for (int k = 0; k < 12; ++k) chain += ".optMap(x, x)";
+  EXPECT_TRUE(cel::parse(chain).ok());
+  for (int k = 12; k < 30; ++k) chain += ".optMap(x, x)";
+  cel::ParseResult big = cel::parse(chain);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.errors[0].message,
+            "expression too large: more than 100000 nodes after expanding optMap()");
+  EXPECT_LT(big.max_id, 200000);
   EXPECT_EQ(tree("a + )"),
             "ERROR: <input>:1:5: Syntax error: unexpected ')', expecting an expression\n"
             " | a + )\n"
