@@ -78,6 +78,26 @@ inline bool qualifiedName(const Expr& e, std::string& out) {
   return true;
 }
 
+// Calls `f(const Expr&)` on each direct child of `e` (receiver, arguments, entries, the parts of
+// a comprehension), for walks that treat every node alike.
+template <class F>
+void forEachChild(const Expr& e, F&& f) {
+  auto one = [&](const ExprPtr& c) {
+    if (c) f(*c);
+  };
+  one(e.target);
+  for (const ExprPtr& a : e.args) one(a);
+  for (const Entry& en : e.entries) {
+    one(en.key);
+    one(en.value);
+  }
+  one(e.iter_range);
+  one(e.accu_init);
+  one(e.loop_condition);
+  one(e.loop_step);
+  one(e.result);
+}
+
 // The accumulator the macros use (cel-go's; "__result__" in older versions is refused as an
 // iteration variable too).
 inline constexpr const char* kAccumulator = "@result";

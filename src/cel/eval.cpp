@@ -625,20 +625,7 @@ void validateLiterals(const Expr& e, std::vector<Issue>& issues) {
     if (result.isError() && !result.str().starts_with("no such overload"))
       issues.push_back({lit.offset, fmt::format("invalid {} argument", e.text)});
   }
-  auto walk = [&](const ExprPtr& c) {
-    if (c) validateLiterals(*c, issues);
-  };
-  walk(e.target);
-  for (const ExprPtr& a : e.args) walk(a);
-  for (const Entry& en : e.entries) {
-    walk(en.key);
-    walk(en.value);
-  }
-  walk(e.iter_range);
-  walk(e.accu_init);
-  walk(e.loop_condition);
-  walk(e.loop_step);
-  walk(e.result);
+  forEachChild(e, [&](const Expr& c) { validateLiterals(c, issues); });
 }
 
 }  // namespace

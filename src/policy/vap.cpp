@@ -657,20 +657,7 @@ std::string kyvernoLibrary(const Expression& e) {
     if (x.kind == cel::ExprKind::kIdent || (x.kind == cel::ExprKind::kCall && !x.target))
       for (const char* lib : kLibraries)
         if (x.text == lib) found = lib;
-    auto sub = [&](const cel::ExprPtr& c) {
-      if (c) walk(*c);
-    };
-    sub(x.target);
-    for (const cel::ExprPtr& a : x.args) sub(a);
-    for (const cel::Entry& en : x.entries) {
-      sub(en.key);
-      sub(en.value);
-    }
-    sub(x.iter_range);
-    sub(x.accu_init);
-    sub(x.loop_condition);
-    sub(x.loop_step);
-    sub(x.result);
+    cel::forEachChild(x, walk);
   };
   walk(*parsed.expr);
   return found;

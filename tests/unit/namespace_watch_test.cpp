@@ -17,6 +17,7 @@
 
 #include "admission/server.h"
 #include "tests/unit/fake_https.h"
+#include "tests/unit/http_test_client.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::admission {
@@ -263,27 +264,14 @@ TEST(NamespaceWatch, WebhookUsesWatchedLabels) {
   ASSERT_TRUE(server) << server.error().describe();
   std::thread t([&] { server.value()->run(); });
   auto post = [&](const std::string& target, const std::string& body) {
-    asio::io_context io;
-    tcp::socket sock(io);
-    sock.connect({asio::ip::make_address("127.0.0.1"), uint16_t(server.value()->port())});
-    http::request<http::string_body> req{body.empty() ? http::verb::get : http::verb::post, target,
-                                         11};
-    req.set(http::field::host, "localhost");
-    req.body() = body;
-    req.prepare_payload();
-    http::write(sock, req);
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(sock, buf, res);
-    return std::make_pair(res.result_int(), res.body());
+    return test::localHttp(server.value()->port(), target, body);
   };
-  EXPECT_TRUE(waitFor([&] { return post("/readyz", "").first == 200; }));
+  EXPECT_TRUE(waitFor([&] { return post("/readyz", "").status == 200; }));
   std::string pod = test::readFile(kSrc + "/fuzz/corpus/admission/pod.json");
   auto r = post("/validate", pod);
-  EXPECT_EQ(r.first, 200u);
-  EXPECT_NE(r.second.find(R"("allowed":true)"), std::string::npos) << r.second;
-  EXPECT_NE(post("/metrics", "").second.find("kubeharden_admission_namespaces 1"),
-            std::string::npos);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find(R"("allowed":true)"), std::string::npos) << r.body;
+  EXPECT_NE(post("/metrics", "").body.find("kubeharden_admission_namespaces 1"), std::string::npos);
   server.value()->shutdown();
   t.join();
 }

@@ -3,8 +3,6 @@
 // warnings, Audit as audit annotations, the namespace object, and reloading with the config.
 #include <gtest/gtest.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -12,6 +10,7 @@
 #include "admission/handler.h"
 #include "admission/server.h"
 #include "load/json_reader.h"
+#include "tests/unit/http_test_client.h"
 #include "tests/unit/test_util.h"
 
 namespace kh::test {
@@ -156,23 +155,8 @@ TEST(VapAdmission, ReviewCommandAppliesPolicies) {
   EXPECT_EQ(runCli("review review.json --policy missing.yaml", t.path()).exit_code, 3);
 }
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-
 std::string post(int port, const std::string& body) {
-  asio::io_context io;
-  asio::ip::tcp::socket sock(io);
-  sock.connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)});
-  http::request<http::string_body> req{http::verb::post, "/validate", 11};
-  req.set(http::field::host, "localhost");
-  req.body() = body;
-  req.prepare_payload();
-  http::write(sock, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(sock, buf, res);
-  return res.body();
+  return localHttp(port, "/validate", body).body;
 }
 
 // The webhook compiles the config's policies once per configuration and reloads them when the
